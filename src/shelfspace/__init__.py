@@ -1,0 +1,3 @@
+"""Shelfspace: an open-source media network in a box."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,1 @@
+"""Who is calling: API keys, operator users, roles, tenancy rules and the audit log."""

@@ -1,0 +1,127 @@
+"""The ASGI application: settings in, one FastAPI app out, every domain's router mounted."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from zoneinfo import ZoneInfo
+
+import structlog
+from fastapi import FastAPI
+from sqlalchemy import Engine
+
+from shelfspace import __version__
+from shelfspace.accounts.api import router as accounts_router
+from shelfspace.accounts.service import ensure_bootstrap_key
+from shelfspace.catalog.api import router as catalog_router
+from shelfspace.config import Settings
+from shelfspace.core.clock import SystemClock
+from shelfspace.core.jsonbody import JsonBody
+from shelfspace.counters.memory import MemoryCounters
+from shelfspace.db.engine import make_engine
+from shelfspace.db.migrate import head_revision
+from shelfspace.db.session import make_sessionmaker, session_scope
+from shelfspace.decisioning.engine import Engine as DecisionEngine
+from shelfspace.delivery.api import router as decisions_router
+from shelfspace.delivery.schemas import DecisionIn
+from shelfspace.delivery.snapshots import SnapshotHolder
+from shelfspace.http.docs import install_docs
+from shelfspace.http.errors import install_error_handlers
+from shelfspace.http.health import router as health_router
+from shelfspace.http.metrics import install_metrics
+from shelfspace.http.raw_body import install_body_schemas
+from shelfspace.events.sqlite_log import SqliteEventLog
+from shelfspace.measurement.attribution import Windows
+from shelfspace.reporting.api import router as reports_router
+from shelfspace.reporting.job import RollupJob
+from shelfspace.reporting.runner import RollupRunner
+from shelfspace.tracking.api import router as tracking_router
+from shelfspace.tracking.first_party import BehaviourBatch, ConversionBatch
+from shelfspace.tracking.first_party_api import router as first_party_router
+from shelfspace.tracking.keys import KeyRing
+from shelfspace.tracking.recorder import Recorder, RecorderMetrics
+from shelfspace.tracking.urls import UrlLifetimes
+
+log = structlog.get_logger(__name__)
+
+EVENT_LOG_FILE = "events.db"  # the embedded event log, beside the SQLite catalogue
+
+DESCRIPTION = """
+Shelfspace runs a media network: placements on the operator's own channels, advertisers
+buying them through campaigns and line items, creatives reviewed by the operator.
+
+Authenticate with `Authorization: Bearer <api key>`. Operator keys see the whole network;
+an advertiser key sees only its own advertiser's objects (anything else answers 404).
+Money is a decimal number in the network currency with at most 6 decimals; times are
+ISO 8601 with an offset. Errors are `{"error": {"code", "message", "fields"}}`.
+"""
+
+
+def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
+    """Build the app. The database must already be migrated (`shelfspace serve` does it)."""
+    engine = engine or make_engine(settings.sqlalchemy_url())
+    sessions = make_sessionmaker(engine)
+    clock = SystemClock()
+    counters = MemoryCounters()
+    snapshots = SnapshotHolder(sessions, ZoneInfo(settings.timezone), clock, counters)
+    event_log = SqliteEventLog(settings.data_dir / EVENT_LOG_FILE)
+    windows = Windows(settings.attribution_post_click_days, settings.attribution_post_view_days)
+    rollups = RollupJob(sessions, event_log, ZoneInfo(settings.timezone), windows)
+    rollup_runner = RollupRunner(rollups)
+    recorder = Recorder(event_log, counters, budgets=snapshots.campaign, on_stored=rollup_runner.nudge)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if settings.bootstrap_key is not None:
+            with session_scope(sessions) as db:
+                if ensure_bootstrap_key(db, settings.bootstrap_key.get_secret_value()):
+                    log.info("bootstrap_key_created")
+        app.state.keys = KeyRing(sessions, clock)
+        recorder.start()  # restores today's spend from the log before the first decision
+        snapshots.start()
+        rollup_runner.start()
+        try:
+            yield
+        finally:
+            rollup_runner.stop()
+            snapshots.stop()
+            recorder.stop()
+            event_log.close()
+
+    app = FastAPI(
+        title="Shelfspace",
+        version=__version__,
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        default_response_class=JsonBody,
+        docs_url=None,  # served offline by install_docs
+        redoc_url=None,
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.sessions = sessions
+    app.state.schema_head = head_revision(engine)
+    app.state.counters = counters
+    app.state.snapshots = snapshots
+    app.state.decision_engine = DecisionEngine(counters, clock)
+    app.state.clock = clock
+    app.state.event_log = event_log
+    app.state.recorder = recorder
+    app.state.rollups = rollups
+    app.state.attribution_windows = windows
+    app.state.url_lifetimes = UrlLifetimes(settings.impression_url_ttl_seconds, settings.click_url_ttl_seconds)
+    install_error_handlers(app)
+    install_metrics(app)
+    app.state.metrics_registry.register(RecorderMetrics(recorder))
+    install_docs(app)
+    install_body_schemas(app, DecisionIn, ConversionBatch, BehaviourBatch)
+    # The decision route first: requests are matched against routes in order, and it
+    # takes the traffic of every page view.
+    app.include_router(decisions_router)
+    app.include_router(tracking_router)
+    app.include_router(health_router)
+    app.include_router(catalog_router)
+    app.include_router(accounts_router)
+    app.include_router(first_party_router)
+    app.include_router(reports_router)
+    return app

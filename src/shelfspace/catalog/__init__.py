@@ -1,0 +1,1 @@
+"""The network's catalogue: placements, advertisers, campaigns, line items, creatives, products."""

@@ -1,0 +1,92 @@
+"""Advertisers: the brands buying on the network.
+
+Operators create and manage them; an advertiser key reads its own and may correct its
+name and domain, but not its status (approval and suspension are the operator's).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import Select, select
+from sqlalchemy.orm import Session
+
+from shelfspace.accounts.audit import AuditAction, record
+from shelfspace.accounts.roles import Principal
+from shelfspace.catalog.enums import AdvertiserStatus
+from shelfspace.catalog.models import Advertiser
+from shelfspace.catalog.ownership import apply, archive_status, changed_fields, refuse_if_archived, require_present
+from shelfspace.catalog.schemas import AdvertiserCreate, AdvertiserFilters, AdvertiserUpdate
+from shelfspace.core.errors import InvalidInput, NotFound
+from shelfspace.core.ids import new_id
+
+KIND = "advertiser"
+
+
+def _check_competitors(db: Session, advertiser_id: str, competitors: list[str]) -> None:
+    """Competitors must be other, existing advertisers, each named once."""
+    if len(set(competitors)) != len(competitors):
+        raise InvalidInput.on("competitors", "an advertiser is listed twice")
+    if advertiser_id in competitors:
+        raise InvalidInput.on("competitors", "an advertiser cannot be its own competitor")
+    known = set(db.scalars(select(Advertiser.id).where(Advertiser.id.in_(competitors))))
+    unknown = [c for c in competitors if c not in known]
+    if unknown:
+        raise InvalidInput.on("competitors", f"no advertiser {', '.join(map(repr, unknown))}")
+
+
+def create(db: Session, by: Principal, spec: AdvertiserCreate) -> Advertiser:
+    by.require_operator("create advertisers")
+    advertiser_id = new_id("adv")
+    _check_competitors(db, advertiser_id, spec.competitors)
+    advertiser = Advertiser(
+        id=advertiser_id, name=spec.name, domain=spec.domain, status=spec.status,
+        category=spec.category, competitors=spec.competitors, brands=spec.brands,
+    )
+    db.add(advertiser)
+    record(db, by, AuditAction.CREATE, KIND, advertiser.id, spec.model_dump())
+    db.flush()
+    return advertiser
+
+
+def get(db: Session, by: Principal, advertiser_id: str) -> Advertiser:
+    advertiser = db.get(Advertiser, advertiser_id)
+    if advertiser is None or not by.owns(advertiser.id):
+        raise NotFound(f"no advertiser {advertiser_id!r}")
+    return advertiser
+
+
+def update(db: Session, by: Principal, advertiser_id: str, spec: AdvertiserUpdate) -> Advertiser:
+    advertiser = get(db, by, advertiser_id)
+    refuse_if_archived(advertiser.status is AdvertiserStatus.ARCHIVED, KIND, advertiser_id)
+    changes = changed_fields(spec)
+    require_present(changes, "name", "domain", "status")
+    if "status" in changes:
+        by.require_operator("change an advertiser's status")
+    if "brands" in changes:
+        changes["brands"] = changes["brands"] or []
+    if "competitors" in changes:
+        by.require_operator("set an advertiser's competitors")
+        changes["competitors"] = changes["competitors"] or []
+        _check_competitors(db, advertiser.id, changes["competitors"])
+    diff = apply(advertiser, changes)
+    if diff:
+        record(db, by, AuditAction.UPDATE, KIND, advertiser.id, diff)
+    db.flush()
+    return advertiser
+
+
+def archive(db: Session, by: Principal, advertiser_id: str) -> Advertiser:
+    advertiser = get(db, by, advertiser_id)
+    by.require_operator("archive advertisers")
+    archive_status(db, by, advertiser, KIND, AdvertiserStatus.ARCHIVED)
+    return advertiser
+
+
+def query(by: Principal, filters: AdvertiserFilters) -> Select[Advertiser]:
+    stmt = select(Advertiser)
+    if not by.is_operator:
+        stmt = stmt.where(Advertiser.id == by.advertiser_id)
+    if not filters.include_archived:
+        stmt = stmt.where(Advertiser.status != AdvertiserStatus.ARCHIVED)
+    if filters.status:
+        stmt = stmt.where(Advertiser.status == filters.status)
+    return stmt

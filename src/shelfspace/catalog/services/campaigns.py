@@ -1,0 +1,118 @@
+"""Campaigns: an advertiser's flight, budget and pacing.
+
+Rules checked on create and on every change (on the merged result, so a PATCH of one
+field cannot break another): the end comes after the start, budgets are positive, the
+daily budget fits in the total, and even pacing has something to pace against.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Select, select
+from sqlalchemy.orm import Session
+
+from shelfspace.accounts.audit import AuditAction, record
+from shelfspace.accounts.roles import Principal
+from shelfspace.catalog.enums import DeliveryStatus, Pacing
+from shelfspace.catalog.models import Campaign
+from shelfspace.catalog.ownership import (
+    archive_status,
+    apply,
+    changed_fields,
+    get_visible,
+    only_visible,
+    owner_for_new,
+    refuse_if_archived,
+    require_present,
+)
+from shelfspace.catalog.schemas import CampaignCreate, CampaignFilters, CampaignUpdate
+from shelfspace.core.errors import FieldProblem, InvalidInput
+from shelfspace.core.ids import new_id
+from shelfspace.core.money import to_micros
+
+KIND = "campaign"
+
+
+def _check_plan(
+    start: datetime, end: datetime | None, total_micros: int, daily_micros: int | None, pacing: Pacing
+) -> None:
+    problems = []
+    if end is not None and end <= start:
+        problems.append(FieldProblem("end", "must be after start"))
+    if daily_micros is not None and daily_micros > total_micros:
+        problems.append(FieldProblem("budget_daily", "must not be above budget_total"))
+    if pacing is Pacing.EVEN and end is None and daily_micros is None:
+        problems.append(
+            FieldProblem("pacing", "even pacing needs an end date or a daily budget to spread spend over")
+        )
+    if problems:
+        raise InvalidInput.collect(problems)
+
+
+def create(db: Session, by: Principal, spec: CampaignCreate) -> Campaign:
+    advertiser_id = owner_for_new(db, by, spec.advertiser_id)
+    total = to_micros(spec.budget_total)
+    daily = to_micros(spec.budget_daily) if spec.budget_daily is not None else None
+    _check_plan(spec.start, spec.end, total, daily, spec.pacing)
+    campaign = Campaign(
+        id=new_id("cmp"),
+        advertiser_id=advertiser_id,
+        name=spec.name,
+        start=spec.start,
+        end=spec.end,
+        budget_total_micros=total,
+        budget_daily_micros=daily,
+        pacing=spec.pacing,
+        status=spec.status,
+        holdout_percent=spec.holdout_percent,
+    )
+    db.add(campaign)
+    record(db, by, AuditAction.CREATE, KIND, campaign.id, spec.model_dump() | {"advertiser_id": advertiser_id})
+    db.flush()
+    return campaign
+
+
+def get(db: Session, by: Principal, campaign_id: str) -> Campaign:
+    return get_visible(db, Campaign, campaign_id, by, KIND)
+
+
+def update(db: Session, by: Principal, campaign_id: str, spec: CampaignUpdate) -> Campaign:
+    campaign = get(db, by, campaign_id)
+    refuse_if_archived(campaign.status is DeliveryStatus.ARCHIVED, KIND, campaign_id)
+    changes = changed_fields(spec)
+    require_present(changes, "name", "start", "budget_total", "pacing", "status", "holdout_percent")
+    if "budget_total" in changes:
+        changes["budget_total_micros"] = to_micros(changes.pop("budget_total"))
+    if "budget_daily" in changes:
+        daily = changes.pop("budget_daily")
+        changes["budget_daily_micros"] = to_micros(daily) if daily is not None else None
+    _check_plan(
+        changes.get("start", campaign.start),
+        changes.get("end", campaign.end),
+        changes.get("budget_total_micros", campaign.budget_total_micros),
+        changes.get("budget_daily_micros", campaign.budget_daily_micros),
+        changes.get("pacing", campaign.pacing),
+    )
+    diff = apply(campaign, changes)
+    if diff:
+        record(db, by, AuditAction.UPDATE, KIND, campaign.id, diff)
+    db.flush()
+    return campaign
+
+
+def archive(db: Session, by: Principal, campaign_id: str) -> Campaign:
+    campaign = get(db, by, campaign_id)
+    archive_status(db, by, campaign, KIND, DeliveryStatus.ARCHIVED)
+    return campaign
+
+
+def query(by: Principal, filters: CampaignFilters) -> Select[Campaign]:
+    stmt = only_visible(select(Campaign), Campaign.advertiser_id, by)
+    if not filters.include_archived:
+        stmt = stmt.where(Campaign.status != DeliveryStatus.ARCHIVED)
+    if filters.advertiser_id:
+        stmt = stmt.where(Campaign.advertiser_id == filters.advertiser_id)
+    if filters.status:
+        stmt = stmt.where(Campaign.status == filters.status)
+    return stmt

@@ -1,0 +1,152 @@
+"""Creatives and their review.
+
+A creative made with an operator key is approved at once; one made with an advertiser key
+waits in the review queue. When an advertiser changes what a creative shows, it goes back
+to `pending`: an approval covers exactly what the operator saw. Only an operator reviews,
+and a rejection always says why (`review_note`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Select, select
+from sqlalchemy.orm import Session, selectinload
+
+from shelfspace.accounts.audit import AuditAction, record
+from shelfspace.accounts.roles import Principal
+from shelfspace.catalog.enums import SIZED_FORMATS, AdFormat, ReviewStatus
+from shelfspace.catalog.models import Creative, LineItem, Product
+from shelfspace.catalog.ownership import apply, changed_fields, get_visible, only_visible, owner_for_new, refuse_if_archived
+from shelfspace.catalog.schemas import CreativeContent, CreativeCreate, CreativeFilters, CreativeUpdate
+from shelfspace.core.clock import utcnow
+from shelfspace.core.errors import FieldProblem, InvalidInput
+from shelfspace.core.ids import new_id
+
+KIND = "creative"
+CONTENT_FIELDS = frozenset(CreativeContent.model_fields)
+
+# What each format must carry to be rendered at all.
+REQUIRED_BY_FORMAT: dict[AdFormat, tuple[str, ...]] = {
+    AdFormat.BANNER: ("size", "image_url", "click_url"),
+    AdFormat.NATIVE: ("title", "click_url"),
+    AdFormat.SPONSORED_PRODUCT: ("sku",),
+    AdFormat.VIDEO: ("media_url", "duration_seconds"),
+}
+
+
+def _line_item_for(db: Session, by: Principal, line_item_id: str, advertiser_id: str) -> LineItem:
+    line_item = db.get(LineItem, line_item_id, options=[selectinload(LineItem.placements)])
+    if line_item is None or not by.owns(line_item.advertiser_id) or line_item.advertiser_id != advertiser_id:
+        raise InvalidInput.on("line_item_id", f"no line item {line_item_id!r} of advertiser {advertiser_id!r}")
+    return line_item
+
+
+def _check_content(db: Session, ad_format: AdFormat, values: dict[str, Any], line_item: LineItem | None) -> None:
+    problems = [
+        FieldProblem(field, f"required for a {ad_format} creative")
+        for field in REQUIRED_BY_FORMAT[ad_format]
+        if values.get(field) in (None, "")
+    ]
+    if line_item is not None:
+        formats = {p.format for p in line_item.placements}
+        if ad_format not in formats:
+            problems.append(
+                FieldProblem("format", f"line item {line_item.id!r} buys {', '.join(sorted(formats))} placements, not {ad_format}")
+            )
+        size = values.get("size")
+        if ad_format in SIZED_FORMATS and size:
+            sizes = {s for p in line_item.placements if p.format is ad_format for s in p.sizes}
+            if sizes and size not in sizes:
+                problems.append(
+                    FieldProblem("size", f"{size} fits none of the line item's placements ({', '.join(sorted(sizes))})")
+                )
+    sku = values.get("sku")
+    if sku and db.scalar(select(Product.sku).where(Product.sku == sku, Product.archived_at.is_(None))) is None:
+        problems.append(FieldProblem("sku", f"{sku!r} is not in the product catalogue"))
+    if problems:
+        raise InvalidInput.collect(problems)
+
+
+def create(db: Session, by: Principal, spec: CreativeCreate) -> Creative:
+    advertiser_id = owner_for_new(db, by, spec.advertiser_id)
+    line_item = _line_item_for(db, by, spec.line_item_id, advertiser_id) if spec.line_item_id else None
+    content = spec.model_dump(include=set(CONTENT_FIELDS))
+    _check_content(db, spec.format, content, line_item)
+    approved = by.is_operator
+    creative = Creative(
+        id=new_id("crv"),
+        advertiser_id=advertiser_id,
+        line_item_id=spec.line_item_id,
+        format=spec.format,
+        status=ReviewStatus.APPROVED if approved else ReviewStatus.PENDING,
+        reviewed_at=utcnow() if approved else None,
+        **content,
+    )
+    db.add(creative)
+    record(db, by, AuditAction.CREATE, KIND, creative.id, spec.model_dump() | {"status": creative.status})
+    db.flush()
+    return creative
+
+
+def get(db: Session, by: Principal, creative_id: str) -> Creative:
+    return get_visible(db, Creative, creative_id, by, KIND)
+
+
+def update(db: Session, by: Principal, creative_id: str, spec: CreativeUpdate) -> Creative:
+    creative = get(db, by, creative_id)
+    refuse_if_archived(creative.archived_at is not None, KIND, creative_id)
+    changes = changed_fields(spec)
+    review: dict[str, Any] = {k: changes.pop(k) for k in ("status", "review_note") if k in changes}
+    if review:
+        by.require_operator("review creatives")
+    line_item_id = changes.get("line_item_id", creative.line_item_id)
+    line_item = _line_item_for(db, by, line_item_id, creative.advertiser_id) if line_item_id else None
+    merged = {f: changes.get(f, getattr(creative, f)) for f in CONTENT_FIELDS}
+    _check_content(db, creative.format, merged, line_item)
+    diff = apply(creative, changes)
+    if diff and not by.is_operator and CONTENT_FIELDS & diff.keys() and creative.status is not ReviewStatus.PENDING:
+        diff["status"] = [creative.status, ReviewStatus.PENDING]
+        creative.status = ReviewStatus.PENDING
+        creative.reviewed_at = None
+    if diff:
+        record(db, by, AuditAction.UPDATE, KIND, creative.id, diff)
+    if review:
+        _review(db, by, creative, review)
+    db.flush()
+    return creative
+
+
+def _review(db: Session, by: Principal, creative: Creative, review: dict[str, Any]) -> None:
+    status = review.get("status") or creative.status
+    note = review.get("review_note", creative.review_note)
+    if status is ReviewStatus.REJECTED and not note:
+        raise InvalidInput.on("review_note", "say why the creative is rejected; the advertiser reads it")
+    if status is ReviewStatus.PENDING and "status" in review:
+        raise InvalidInput.on("status", "a review sets approved or rejected")
+    diff = apply(creative, {"status": status, "review_note": note})
+    if diff:
+        creative.reviewed_at = utcnow()
+        record(db, by, AuditAction.REVIEW, KIND, creative.id, diff)
+
+
+def archive(db: Session, by: Principal, creative_id: str) -> Creative:
+    creative = get(db, by, creative_id)
+    if creative.archived_at is None:
+        creative.archived_at = utcnow()
+        record(db, by, AuditAction.ARCHIVE, KIND, creative.id)
+    db.flush()
+    return creative
+
+
+def query(by: Principal, filters: CreativeFilters) -> Select[Creative]:
+    stmt = only_visible(select(Creative), Creative.advertiser_id, by)
+    if not filters.include_archived:
+        stmt = stmt.where(Creative.archived_at.is_(None))
+    if filters.advertiser_id:
+        stmt = stmt.where(Creative.advertiser_id == filters.advertiser_id)
+    if filters.line_item_id:
+        stmt = stmt.where(Creative.line_item_id == filters.line_item_id)
+    if filters.status:
+        stmt = stmt.where(Creative.status == filters.status)
+    return stmt

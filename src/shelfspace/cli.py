@@ -1,0 +1,189 @@
+"""The `shelfspace` command: serve, migrate, keys, users, demo."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from shelfspace.accounts.roles import Principal, Role
+from shelfspace.config import Settings, SettingsError, load_settings
+
+app = typer.Typer(help="Shelfspace: an open-source media network in a box.", no_args_is_help=True)
+keys_app = typer.Typer(help="API keys.", no_args_is_help=True)
+users_app = typer.Typer(help="Dashboard users.", no_args_is_help=True)
+app.add_typer(keys_app, name="keys")
+app.add_typer(users_app, name="users")
+tracking_keys_app = typer.Typer(help="The keys that sign tracking URLs.", no_args_is_help=True)
+app.add_typer(tracking_keys_app, name="tracking-keys")
+console = Console(stderr=True, soft_wrap=True)  # never wrap a key or URL
+
+CLI = Principal(actor="cli", role=Role.OPERATOR)
+"""Whoever runs the command on the server's machine: recorded as `cli` in the audit log."""
+
+
+def settings_or_exit(**overrides: object) -> Settings:
+    try:
+        return load_settings(**{k: v for k, v in overrides.items() if v is not None})
+    except SettingsError as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from None
+
+
+def prepared_engine(settings: Settings):  # type: ignore[no-untyped-def]
+    """The configured database, migrated to the newest schema."""
+    from sqlalchemy.exc import OperationalError
+
+    from shelfspace.db.engine import make_engine
+    from shelfspace.db.migrate import current_revision, upgrade
+
+    engine = make_engine(settings.sqlalchemy_url())
+    try:
+        upgrade(engine)
+    except OperationalError as exc:
+        console.print(f"[red]cannot reach the database {settings.sqlalchemy_url().render_as_string()}: {exc.orig}[/red]")
+        raise typer.Exit(1) from None
+    console.print(f"database ready at revision {current_revision(engine)}")
+    return engine
+
+
+HostOption = Annotated[str | None, typer.Option("--host", help="Default: SHELFSPACE_HOST or 127.0.0.1.")]
+PortOption = Annotated[int | None, typer.Option("--port", help="Default: SHELFSPACE_PORT or 8000.")]
+
+
+@app.command()
+def serve(host: HostOption = None, port: PortOption = None) -> None:
+    """Migrate the database if needed, then serve the API."""
+    import uvicorn
+
+    from shelfspace.app import create_app
+    from shelfspace.logs import configure_logging
+
+    settings = settings_or_exit(host=host, port=port)
+    configure_logging()
+    engine = prepared_engine(settings)
+    console.print(f"Shelfspace on {settings.base_url()}  (API docs: {settings.base_url()}/docs)")
+    uvicorn.run(create_app(settings, engine), host=settings.host, port=settings.port, log_level="info")
+
+
+@app.command()
+def migrate() -> None:
+    """Bring the database to the newest schema (serve does this by itself)."""
+    prepared_engine(settings_or_exit())
+
+
+@keys_app.command("create")
+def keys_create(
+    role: Annotated[Role, typer.Option(help="operator or advertiser")],
+    advertiser: Annotated[str | None, typer.Option(help="The advertiser id, for an advertiser key.")] = None,
+    name: Annotated[str, typer.Option(help="A label for the key.")] = "",
+) -> None:
+    """Create an API key and print it (it is shown only once)."""
+    from pydantic import ValidationError
+
+    from shelfspace.accounts.schemas import ApiKeyCreate
+    from shelfspace.accounts.service import create_key
+    from shelfspace.core.errors import ShelfspaceError
+    from shelfspace.db.session import make_sessionmaker, session_scope
+
+    engine = prepared_engine(settings_or_exit())
+    try:
+        spec = ApiKeyCreate(role=role, advertiser_id=advertiser, name=name)
+        with session_scope(make_sessionmaker(engine)) as db:
+            key, secret = create_key(db, CLI, spec)
+    except (ValidationError, ShelfspaceError) as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from None
+    console.print(f"created {key.role} key {key.id}")
+    print(secret)
+
+
+@users_app.command("create")
+def users_create(
+    email: Annotated[str, typer.Option(help="The sign-in email.")],
+    role: Annotated[Role, typer.Option(help="operator or advertiser")] = Role.OPERATOR,
+    advertiser: Annotated[str | None, typer.Option(help="The advertiser id, for an advertiser user.")] = None,
+    password_stdin: Annotated[bool, typer.Option(help="Read the password from standard input.")] = False,
+) -> None:
+    """Create a dashboard user with a password (asked for, never shown)."""
+    from pydantic import ValidationError
+
+    from shelfspace.accounts.schemas import UserCreate
+    from shelfspace.accounts.service import create_user
+    from shelfspace.core.errors import ShelfspaceError
+    from shelfspace.db.session import make_sessionmaker, session_scope
+
+    password = sys.stdin.readline().rstrip("\n") if password_stdin else typer.prompt(
+        "Password", hide_input=True, confirmation_prompt=True
+    )
+    engine = prepared_engine(settings_or_exit())
+    try:
+        spec = UserCreate(email=email, password=password, role=role, advertiser_id=advertiser)
+        with session_scope(make_sessionmaker(engine)) as db:
+            user = create_user(db, CLI, spec)
+    except (ValidationError, ShelfspaceError) as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from None
+    console.print(f"created {user.role} user {user.email} ({user.id})")
+
+
+@tracking_keys_app.command("rotate")
+def tracking_keys_rotate() -> None:
+    """Start signing tracking URLs with a new key. URLs signed before still count until
+    they expire; keys no living URL can carry are dropped. Restart servers to sign with it."""
+    from datetime import timedelta
+
+    from shelfspace.core.clock import utcnow
+    from shelfspace.db.session import make_sessionmaker, session_scope
+    from shelfspace.tracking.keys import rotate
+
+    settings = settings_or_exit()
+    engine = prepared_engine(settings)
+    longest = timedelta(seconds=max(settings.impression_url_ttl_seconds, settings.click_url_ttl_seconds))
+    with session_scope(make_sessionmaker(engine)) as db:
+        key, dropped = rotate(db, utcnow(), longest)
+    console.print(f"signing key is now {key.id}" + (f"; dropped {', '.join(dropped)}" if dropped else ""))
+
+
+@app.command()
+def demo(host: HostOption = None, port: PortOption = None) -> None:
+    """Seed a demo network (once per data dir), print keys to explore it, and serve it."""
+    from datetime import UTC, datetime
+
+    import uvicorn
+    from sqlalchemy import select
+
+    from shelfspace.accounts.schemas import ApiKeyCreate
+    from shelfspace.accounts.service import create_key
+    from shelfspace.app import create_app
+    from shelfspace.catalog.models import Advertiser
+    from shelfspace.db.session import make_sessionmaker, session_scope
+    from shelfspace.logs import configure_logging
+    from shelfspace.sim.demo_network import DemoAlreadySeeded, seed_demo_network
+
+    settings = settings_or_exit(host=host, port=port)
+    configure_logging()
+    engine = prepared_engine(settings)
+    sessions = make_sessionmaker(engine)
+    try:
+        with session_scope(sessions) as db:
+            network = seed_demo_network(db, datetime.now(UTC))
+        console.print(
+            f"seeded the demo network: {len(network.placement_ids)} placements, {network.products} products, "
+            f"{len(network.advertiser_ids)} advertisers, {network.campaigns} campaigns, "
+            f"{network.line_items} line items, {network.creatives} creatives"
+        )
+    except DemoAlreadySeeded:
+        console.print(f"the demo network is already in {settings.data_dir}; serving it")
+    with session_scope(sessions) as db:
+        _, operator_key = create_key(db, CLI, ApiKeyCreate(role=Role.OPERATOR, name="demo operator"))
+        first_brand = db.scalars(select(Advertiser.id).order_by(Advertiser.id).limit(1)).first()
+        _, brand_key = create_key(db, CLI, ApiKeyCreate(role=Role.ADVERTISER, advertiser_id=first_brand, name="demo brand"))
+    base = settings.base_url()
+    console.print(f"\nShelfspace demo on [bold]{base}[/bold]   API docs: {base}/docs")
+    console.print(f"operator key:   {operator_key}")
+    console.print(f"advertiser key: {brand_key}  (advertiser {first_brand})")
+    console.print(f"try: curl -H 'Authorization: Bearer {operator_key}' {base}/v1/campaigns\n")
+    uvicorn.run(create_app(settings, engine), host=settings.host, port=settings.port, log_level="info")

@@ -1,0 +1,127 @@
+"""One place for every setting, read from `SHELFSPACE_*` environment variables.
+
+Settings are validated when the process starts, so a typo in a URL or a port stops the
+start with a message naming the variable, instead of failing on the first request.
+"""
+
+from __future__ import annotations
+
+import zoneinfo
+from pathlib import Path
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError
+
+ENV_PREFIX = "SHELFSPACE_"
+SUPPORTED_DATABASES = ("sqlite", "postgresql")
+
+
+class Settings(BaseSettings):
+    """The whole configuration of one Shelfspace process."""
+
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="ignore", frozen=True)
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    data_dir: Path = Path("data")
+    database_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL; unset means the embedded SQLite file under data_dir.",
+    )
+    redis_url: str | None = None
+    public_url: str | None = Field(
+        default=None, description="Base of tracking and asset URLs; default: the bound host and port."
+    )
+    bootstrap_key: SecretStr | None = Field(
+        default=None, description="If set and no API key exists, an operator key with this value."
+    )
+    timezone: str = Field(default="UTC", description="The network's reporting time zone.")
+    currency: str = Field(default="USD", pattern=r"^[A-Z]{3}$")
+    impression_url_ttl_seconds: int = Field(
+        default=24 * 3600, ge=60, le=90 * 86400, description="How long impression and viewable URLs count."
+    )
+    attribution_post_click_days: int = Field(default=14, ge=1, le=90, description="Days a click may earn a sale.")
+    attribution_post_view_days: int = Field(default=1, ge=0, le=30, description="Days an impression may earn a sale.")
+    click_url_ttl_seconds: int = Field(default=7 * 86400, ge=60, le=90 * 86400, description="How long click URLs count.")
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url(cls, value: str | None) -> str | None:
+        if value is None or value == "":
+            return None
+        try:
+            url = make_url(value)
+        except ArgumentError as exc:
+            raise ValueError(f"not a SQLAlchemy database URL: {exc}") from None
+        if url.get_backend_name() not in SUPPORTED_DATABASES:
+            raise ValueError(
+                f"database {url.get_backend_name()!r} is not supported; use one of {SUPPORTED_DATABASES}"
+            )
+        return value
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_url(cls, value: str | None) -> str | None:
+        if value is None or value == "":
+            return None
+        if not value.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("must start with redis://, rediss:// or unix://")
+        return value
+
+    @field_validator("public_url")
+    @classmethod
+    def _public_url(cls, value: str | None) -> str | None:
+        if value is None or value == "":
+            return None
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must be an http:// or https:// URL")
+        return value.rstrip("/")
+
+    @field_validator("bootstrap_key")
+    @classmethod
+    def _bootstrap_key(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < 24:
+            raise ValueError("must be at least 24 characters: it grants operator access")
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _timezone(cls, value: str) -> str:
+        try:
+            zoneinfo.ZoneInfo(value)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r} (use an IANA name such as Europe/Paris)") from None
+        return value
+
+    def sqlalchemy_url(self) -> URL:
+        """The catalogue database: the configured URL, or SQLite under the data dir.
+
+        A bare `postgresql://` URL is pointed at psycopg 3, the driver we install.
+        """
+        if self.database_url is None:
+            return make_url(f"sqlite:///{(self.data_dir / 'shelfspace.db').resolve()}")
+        url = make_url(self.database_url)
+        if url.drivername == "postgresql":
+            url = url.set(drivername="postgresql+psycopg")
+        return url
+
+    def base_url(self) -> str:
+        return self.public_url or f"http://{self.host}:{self.port}"
+
+
+class SettingsError(Exception):
+    """A setting is invalid; the message names each bad environment variable."""
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read settings from the environment, turning pydantic's report into named variables."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        problems = []
+        for error in exc.errors():
+            field = str(error["loc"][0]) if error["loc"] else "?"
+            problems.append(f"{ENV_PREFIX}{field.upper()}: {error['msg']}")
+        raise SettingsError("invalid settings:\n  " + "\n  ".join(problems)) from None

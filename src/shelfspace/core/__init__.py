@@ -1,0 +1,1 @@
+"""Small pieces every domain shares: errors, money, ids, time, JSON, pagination."""

@@ -1,0 +1,2 @@
+"""Real-time state of delivery (spend, reservations, pacing, frequency, CTR, ghosts) behind
+one protocol: in-process for the embedded default, Redis when several processes serve."""

@@ -1,0 +1,136 @@
+"""The in-process `Counters` backend: dicts under one lock.
+
+Right for one server process (the embedded default) and for tests; the state lives as
+long as the process. Several processes share state through the Redis backend instead.
+"""
+
+from __future__ import annotations
+
+import heapq
+import threading
+from collections import defaultdict
+from dataclasses import dataclass
+
+from shelfspace.counters.protocol import BudgetLimits, BudgetUse, Ghost, PacingState
+
+
+@dataclass(slots=True)
+class _Reservation:
+    campaign_id: str
+    day: str
+    amount: int
+    expires_at: float
+
+
+class MemoryCounters:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._spent_total: dict[str, int] = defaultdict(int)
+        self._spent_day: dict[tuple[str, str], int] = defaultdict(int)
+        self._reserved_total: dict[str, int] = defaultdict(int)
+        self._reserved_day: dict[tuple[str, str], int] = defaultdict(int)
+        self._reservations: dict[str, _Reservation] = {}
+        self._expiry: list[tuple[float, str]] = []  # heap: the next reservation to expire first
+        self._frequency: dict[str, tuple[int, float]] = {}
+        self._pacing: dict[str, PacingState] = {}
+        self._ctr: dict[tuple[str, str], tuple[int, int]] = {}
+        self._ghosts: dict[str, list[Ghost]] = defaultdict(list)
+
+    # --- budgets ---------------------------------------------------------------------
+
+    def budget_use(self, campaign_id: str, day: str) -> BudgetUse:
+        with self._lock:
+            return self._use(campaign_id, day)
+
+    def _use(self, campaign_id: str, day: str) -> BudgetUse:
+        return BudgetUse(
+            spent_total=self._spent_total[campaign_id],
+            spent_day=self._spent_day[(campaign_id, day)],
+            reserved_total=self._reserved_total[campaign_id],
+            reserved_day=self._reserved_day[(campaign_id, day)],
+        )
+
+    def reserve(self, reservation_id: str, limits: BudgetLimits, amount_micros: int, expires_at: float) -> bool:
+        with self._lock:
+            if amount_micros > self._use(limits.campaign_id, limits.day).left(limits):
+                return False
+            self._reservations[reservation_id] = _Reservation(limits.campaign_id, limits.day, amount_micros, expires_at)
+            heapq.heappush(self._expiry, (expires_at, reservation_id))
+            self._reserved_total[limits.campaign_id] += amount_micros
+            self._reserved_day[(limits.campaign_id, limits.day)] += amount_micros
+            return True
+
+    def _drop(self, reservation_id: str) -> None:
+        held = self._reservations.pop(reservation_id, None)
+        if held is not None:
+            self._reserved_total[held.campaign_id] -= held.amount
+            self._reserved_day[(held.campaign_id, held.day)] -= held.amount
+
+    def settle(self, reservation_id: str | None, limits: BudgetLimits, amount_micros: int) -> int:
+        with self._lock:
+            if reservation_id is not None:
+                self._drop(reservation_id)
+            campaign, day = limits.campaign_id, limits.day
+            room = limits.total_micros - self._spent_total[campaign]
+            if limits.daily_micros is not None:
+                room = min(room, limits.daily_micros - self._spent_day[(campaign, day)])
+            charged = max(0, min(amount_micros, room))
+            self._spent_total[campaign] += charged
+            self._spent_day[(campaign, day)] += charged
+            return charged
+
+    def release(self, reservation_id: str) -> None:
+        with self._lock:
+            self._drop(reservation_id)
+
+    def release_expired(self, now: float) -> int:
+        released = 0
+        with self._lock:
+            while self._expiry and self._expiry[0][0] <= now:
+                _, rid = heapq.heappop(self._expiry)
+                if rid in self._reservations:  # not settled or released meanwhile
+                    self._drop(rid)
+                    released += 1
+        return released
+
+    # --- frequency -------------------------------------------------------------------
+
+    def frequency(self, key: str) -> int:
+        with self._lock:
+            count, _ = self._frequency.get(key, (0, 0.0))
+            return count
+
+    def count_frequency(self, key: str, expires_at: float) -> int:
+        with self._lock:
+            count, _ = self._frequency.get(key, (0, 0.0))
+            self._frequency[key] = (count + 1, expires_at)
+            return count + 1
+
+    def forget_expired_frequency(self, now: float) -> None:
+        with self._lock:
+            for key in [k for k, (_, expires) in self._frequency.items() if expires <= now]:
+                del self._frequency[key]
+
+    # --- pacing, CTR, ghosts -----------------------------------------------------------
+
+    def pacing(self, campaign_id: str) -> PacingState | None:
+        return self._pacing.get(campaign_id)
+
+    def set_pacing(self, campaign_id: str, state: PacingState) -> None:
+        self._pacing[campaign_id] = state
+
+    def ctr_stats(self, creative_id: str, placement_id: str) -> tuple[int, int]:
+        return self._ctr.get((creative_id, placement_id), (0, 0))
+
+    def count_ctr(self, creative_id: str, placement_id: str, impressions: int, clicks: int) -> None:
+        with self._lock:
+            seen, clicked = self._ctr.get((creative_id, placement_id), (0, 0))
+            self._ctr[(creative_id, placement_id)] = (seen + impressions, clicked + clicks)
+
+    def record_ghost(self, ghost: Ghost) -> None:
+        with self._lock:
+            self._ghosts[ghost.campaign_id].append(ghost)
+
+    def ghosts(self, campaign_id: str) -> list[Ghost]:
+        with self._lock:
+            return list(self._ghosts.get(campaign_id, []))

@@ -1,0 +1,102 @@
+"""The `Counters` protocol: every piece of state the engine changes while it serves.
+
+Each method is one atomic step, so a backend can be a dict under a lock or a Redis script,
+and the engine never reads a value and writes it back in two steps where a race could
+overspend. Money is integer micros; times are epoch seconds (the engine's clock).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+
+@dataclass(frozen=True, slots=True)
+class BudgetLimits:
+    """A campaign's budgets on one day of the network's time zone."""
+
+    campaign_id: str
+    day: str  # YYYY-MM-DD
+    total_micros: int
+    daily_micros: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class BudgetUse:
+    spent_total: int
+    spent_day: int
+    reserved_total: int
+    reserved_day: int
+
+    def left(self, limits: BudgetLimits) -> int:
+        """What may still be reserved: the smaller of what the total and the day allow."""
+        left = limits.total_micros - self.spent_total - self.reserved_total
+        if limits.daily_micros is not None:
+            left = min(left, limits.daily_micros - self.spent_day - self.reserved_day)
+        return left
+
+
+@dataclass(frozen=True, slots=True)
+class PacingState:
+    """A campaign's even-pacing throttle: the share of its eligible requests it may take."""
+
+    pass_rate: float
+    updated_at: float
+    day: str
+    used_at_update: int  # the day's spend plus reservations when the rate was last set
+
+
+@dataclass(frozen=True, slots=True)
+class Ghost:
+    """An ad a held-out user would have seen: the control group's side of a lift study."""
+
+    request_id: str
+    time: float
+    user_id: str
+    campaign_id: str
+    line_item_id: str
+    placement_id: str
+
+
+class Counters(Protocol):
+    # Budgets: reserve when serving, settle when the billable event arrives.
+    def budget_use(self, campaign_id: str, day: str) -> BudgetUse: ...
+
+    def reserve(self, reservation_id: str, limits: BudgetLimits, amount_micros: int, expires_at: float) -> bool:
+        """Hold `amount_micros` if the total and the day still allow it; False leaves nothing held."""
+        ...
+
+    def settle(self, reservation_id: str | None, limits: BudgetLimits, amount_micros: int) -> int:
+        """Charge a billable event, releasing its reservation if any. The charge is capped
+        so spend never passes the total or the day's budget; returns what was charged."""
+        ...
+
+    def release(self, reservation_id: str) -> None: ...
+
+    def release_expired(self, now: float) -> int:
+        """Drop reservations whose event never came; returns how many."""
+        ...
+
+    # Frequency caps: impressions per user, line item and period bucket.
+    def frequency(self, key: str) -> int: ...
+
+    def count_frequency(self, key: str, expires_at: float) -> int: ...
+
+    def forget_expired_frequency(self, now: float) -> None:
+        """Drop counts whose period is over, so the state does not grow without end."""
+        ...
+
+    # Pacing.
+    def pacing(self, campaign_id: str) -> PacingState | None: ...
+
+    def set_pacing(self, campaign_id: str, state: PacingState) -> None: ...
+
+    # Observed impressions and clicks per creative and placement, for predicted CTR.
+    def ctr_stats(self, creative_id: str, placement_id: str) -> tuple[int, int]: ...
+
+    def count_ctr(self, creative_id: str, placement_id: str, impressions: int, clicks: int) -> None: ...
+
+    # Holdout ghosts, for the measurement of lift.
+    def record_ghost(self, ghost: Ghost) -> None: ...
+
+    def ghosts(self, campaign_id: str) -> list[Ghost]: ...

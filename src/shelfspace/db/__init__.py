@@ -1,0 +1,1 @@
+"""Storage: one SQLAlchemy engine, request-scoped sessions, Alembic migrations."""

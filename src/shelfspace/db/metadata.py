@@ -1,0 +1,10 @@
+"""Every model module imported once, so Base.metadata knows every table (for Alembic)."""
+
+from shelfspace.accounts import models as _accounts  # noqa: F401
+from shelfspace.catalog import models as _catalog  # noqa: F401
+from shelfspace.catalog import version as _version  # noqa: F401
+from shelfspace.db.base import Base
+from shelfspace.reporting import models as _reporting  # noqa: F401
+from shelfspace.tracking import models as _tracking  # noqa: F401
+
+target_metadata = Base.metadata

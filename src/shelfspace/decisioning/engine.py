@@ -1,0 +1,505 @@
+"""`Engine.decide`: one request in, winners per placement out, every loser with its reason.
+
+For each requested placement, in the order the request lists them:
+1. the snapshot's bitmaps keep the line items whose targeting the request matches;
+2. each survivor is checked against the rules that depend on now and on the page
+   (flight dates, day-parts, blocked categories, competitors already on the page,
+   frequency caps, a relevant product for sponsored products), then priced (eCPM) and
+   dropped below the floor;
+3. the rest are ranked (see `auction`); walking down the ranking, an advertiser keeps only
+   its best line item, and budgets and pacing are checked;
+4. the top `count` win, each paying against the one ranked below it; a held-out user's
+   would-be winner is recorded as a ghost and the slot goes to the next one;
+5. each winner's expected cost is reserved from its campaign's budget (a refused
+   reservation drops the winner and the ranking is priced again), and its frequency counted.
+"""
+
+from __future__ import annotations
+
+import heapq
+import random
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Protocol
+
+from shelfspace.core.clock import Clock
+from shelfspace.core.ids import new_id
+from shelfspace.counters.protocol import BudgetLimits, Counters, Ghost
+from shelfspace.decisioning import auction
+from shelfspace.decisioning.ctr import CtrModel, SmoothedCtr
+from shelfspace.decisioning.holdout import held_out
+from shelfspace.decisioning.index import SPONSORED_PRODUCT, Candidate, PlacementIndex, Snapshot, bits
+from shelfspace.decisioning.inventory import LiveCampaign, LiveCreative, LiveProduct, Pacing, Pricing
+from shelfspace.decisioning.pacing import DayWindow, next_state
+from shelfspace.decisioning.reasons import Reason
+from shelfspace.decisioning.request import DecisionRequest, Matchable
+
+
+class AudienceMembership(Protocol):
+    """The segments a user belongs to; filled by the audiences domain."""
+
+    def segments_of(self, user_id: str) -> frozenset[str]: ...
+
+
+class NoAudiences:
+    def segments_of(self, user_id: str) -> frozenset[str]:
+        return frozenset()
+
+
+class UnknownPlacements(ValueError):
+    def __init__(self, positions: list[int], ids: list[str]) -> None:
+        super().__init__(f"no placement {', '.join(map(repr, ids))}")
+        self.positions = positions
+        self.ids = ids
+
+
+@dataclass(frozen=True, slots=True)
+class EngineSettings:
+    reservation_ttl_seconds: float = 900.0
+    pacing_interval_seconds: float = 30.0
+
+
+@dataclass(frozen=True, slots=True)
+class ServedAd:
+    ad_id: str
+    placement_id: str
+    candidate: Candidate
+    creative: LiveCreative
+    product: LiveProduct | None
+    ecpm_micros: int
+    price_micros: int  # per thousand impressions (cpm) or per click (cpc)
+    predicted_ctr: float
+    reserved_micros: int
+    budget_day: str
+
+
+@dataclass(frozen=True, slots=True)
+class Considered:
+    """One line item's fate on one placement, for `explain`."""
+
+    placement_id: str
+    line_item_id: str
+    advertiser_id: str
+    ecpm_micros: int | None
+    won: bool
+    reason: Reason | None
+
+
+@dataclass(slots=True)
+class Decision:
+    request_id: str
+    snapshot_version: int
+    ads: dict[str, list[ServedAd]]
+    explain: list[Considered] | None
+    ghosts: list[Ghost] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class _Bid:
+    candidate: Candidate
+    creative: LiveCreative
+    product: LiveProduct | None
+    predicted_ctr: float | None  # predicted for CPC bids; a CPM bid's eCPM needs none
+    ecpm: int
+    held_out: bool = False
+
+
+@dataclass(slots=True)
+class _Page:
+    """What earlier placements of the same answer already hold."""
+
+    advertisers: set[str] = field(default_factory=set)
+    skus: set[str] = field(default_factory=set)
+
+
+@dataclass(slots=True)
+class _Ranking:
+    """One placement's bids, walked lazily from the top.
+
+    CPM bids come from `cpm`, already in rank order (the snapshot numbers candidates by
+    bid), and are priced only when reached; CPC bids, whose eCPM depends on the predicted
+    CTR, are all priced up front into the `pending` heap. `pop` merges the two. `ranked`
+    holds the bids checked and kept, so the walk can resume when a reservation is refused.
+    """
+
+    cpm: Iterator[_Bid]
+    pending: list[tuple[tuple[int, int, str], int, _Bid]] = field(default_factory=list)
+    ranked: list[_Bid] = field(default_factory=list)
+    advertisers: set[str] = field(default_factory=set)
+    skus: set[str] = field(default_factory=set)
+    pushed: int = 0  # heap entries' second key: bids never compare with each other
+    _next_cpm: _Bid | None = None
+
+    @staticmethod
+    def _order(bid: _Bid) -> tuple[int, int, str]:
+        return auction.rank_key(bid.ecpm, bid.candidate.line_item.pricing, bid.candidate.id)
+
+    @property
+    def bidding(self) -> int:
+        return sum(1 for b in self.ranked if not b.held_out)
+
+    def pop(self) -> _Bid | None:
+        """The best bid not yet looked at, or None when there is none."""
+        if self._next_cpm is None:
+            self._next_cpm = next(self.cpm, None)
+        cpm = self._next_cpm
+        if self.pending and (cpm is None or self.pending[0][0] < self._order(cpm)):
+            return heapq.heappop(self.pending)[2]
+        self._next_cpm = None
+        return cpm
+
+    def push(self, bid: _Bid) -> None:
+        self.pushed += 1
+        heapq.heappush(self.pending, (self._order(bid), self.pushed, bid))
+
+    def keep(self, bid: _Bid) -> None:
+        self.ranked.append(bid)
+        self.advertisers.add(bid.candidate.advertiser.id)
+        if bid.product is not None:
+            self.skus.add(bid.product.sku)
+
+    def drop(self, bid: _Bid) -> None:
+        self.ranked.remove(bid)
+        self.advertisers.discard(bid.candidate.advertiser.id)
+        if bid.product is not None:
+            self.skus.discard(bid.product.sku)
+
+
+@dataclass(frozen=True, slots=True)
+class _Auction:
+    """What stays fixed while one placement is filled."""
+
+    snapshot: Snapshot
+    index: PlacementIndex
+    request: DecisionRequest
+    matchable: Matchable
+    now: datetime
+    page: _Page
+    explain: list[Considered] | None
+
+
+FLIGHT_SECONDS = 400 * 86400
+
+
+class Engine:
+    def __init__(
+        self,
+        counters: Counters,
+        clock: Clock,
+        ctr: CtrModel | None = None,
+        audiences: AudienceMembership | None = None,
+        rng: random.Random | None = None,
+        settings: EngineSettings | None = None,
+    ) -> None:
+        self.counters = counters
+        self.clock = clock
+        self.ctr = ctr or SmoothedCtr(counters)
+        self.audiences = audiences or NoAudiences()
+        self.rng = rng or random.Random()
+        self.settings = settings or EngineSettings()
+
+    # --- the request ---------------------------------------------------------------------
+
+    def decide(self, snapshot: Snapshot, request: DecisionRequest) -> Decision:
+        unknown = [(i, s.placement_id) for i, s in enumerate(request.slots) if s.placement_id not in snapshot.placements]
+        if unknown:
+            raise UnknownPlacements([i for i, _ in unknown], [p for _, p in unknown])
+        now = self.clock.now()
+        local = now.astimezone(snapshot.timezone)
+        user_known = request.user_id is not None and request.consent
+        segments = self.audiences.segments_of(request.user_id) if user_known and request.user_id else frozenset()
+        matchable = Matchable.of(request, segments, local)
+        decision = Decision(new_id("req"), snapshot.version, {}, [] if request.debug else None)
+        page = _Page()
+        for slot in request.slots:
+            index = snapshot.placements[slot.placement_id]
+            count = min(slot.count, index.placement.max_ads)
+            decision.ads[slot.placement_id] = self._fill(snapshot, index, count, request, matchable, now, page, decision)
+        return decision
+
+    def _fill(self, snapshot: Snapshot, index: PlacementIndex, count: int, request: DecisionRequest,
+              matchable: Matchable, now: datetime, page: _Page, decision: Decision) -> list[ServedAd]:
+        explain = decision.explain
+        pid = index.placement.id
+        if explain is not None:
+            explain.extend(Considered(pid, li, advertiser, None, False, reason)
+                           for li, (advertiser, reason) in index.excluded.items())
+        survivors = index.matching(matchable)
+        if explain is not None:
+            self._explain_targeting(index, matchable, survivors, explain)
+        # CPC bids are priced now (their eCPM needs the predicted CTR); CPM bids, in bid
+        # order already, only as far as the walk down the ranking goes.
+        per_click = survivors & index.per_click
+        ranking = _Ranking(self._cpm_bids(survivors & ~per_click, index, matchable, page.skus, snapshot, explain))
+        for position in bits(per_click):
+            candidate = index.candidates[position]
+            bid = self._price(candidate, index, matchable, page.skus, snapshot)
+            if bid is None:
+                self._note(explain, pid, candidate, None, Reason.NO_RELEVANT_PRODUCT)
+            elif bid.ecpm < index.placement.floor_micros:
+                self._note(explain, pid, candidate, bid.ecpm, Reason.BELOW_FLOOR)
+            else:
+                ranking.push(bid)
+        auction_ = _Auction(snapshot, index, request, matchable, now, page, explain)
+        served = self._award(ranking, count, auction_, decision)
+        if explain is not None:  # tell why the bids never looked at did not win
+            while (bid := ranking.pop()) is not None:
+                reason = self._rule_out(bid.candidate, index, request, matchable, now, page)
+                self._note(explain, pid, bid.candidate, bid.ecpm, reason or Reason.OUTBID)
+        return served
+
+    def _cpm_bids(self, mask: int, index: PlacementIndex, matchable: Matchable, taken: set[str],
+                  snapshot: Snapshot, explain: list[Considered] | None) -> Iterator[_Bid]:
+        """CPM bids in rank order, priced as they are reached; stops at the floor."""
+        pid, floor = index.placement.id, index.placement.floor_micros
+        below_floor = False
+        for position in bits(mask):
+            candidate = index.candidates[position]
+            below_floor = below_floor or candidate.line_item.bid_micros < floor  # and so is every one after it
+            if below_floor:
+                if explain is None:
+                    return
+                self._note(explain, pid, candidate, candidate.line_item.bid_micros, Reason.BELOW_FLOOR)
+                continue
+            bid = self._price(candidate, index, matchable, taken, snapshot)
+            if bid is None:
+                self._note(explain, pid, candidate, None, Reason.NO_RELEVANT_PRODUCT)
+            else:
+                yield bid
+
+    # --- rules -------------------------------------------------------------------------
+
+    def _explain_targeting(self, index: PlacementIndex, matchable: Matchable, survivors: int,
+                           explain: list[Considered]) -> None:
+        everyone = (1 << len(index.candidates)) - 1
+        masks = index.targeting_masks(matchable)
+        for position in bits(everyone & ~survivors):
+            reason = next(r for r, mask in masks if not mask >> position & 1)
+            self._note(explain, index.placement.id, index.candidates[position], None, reason)
+
+    def _rule_out(self, candidate: Candidate, index: PlacementIndex, request: DecisionRequest,
+                  matchable: Matchable, now: datetime, page: _Page) -> Reason | None:
+        campaign, line_item = candidate.campaign, candidate.line_item
+        if now < campaign.start:
+            return Reason.CAMPAIGN_NOT_STARTED
+        if campaign.end is not None and now >= campaign.end:
+            return Reason.CAMPAIGN_ENDED
+        dayparts = line_item.targeting.dayparts
+        if dayparts and not any(d.contains(matchable.local_time) for d in dayparts):
+            return Reason.OUTSIDE_DAYPART
+        if candidate.categories & index.placement.blocked_categories:
+            return Reason.BLOCKED_CATEGORY
+        if self._competes(candidate, page.advertisers):
+            return Reason.COMPETITOR_ON_PAGE
+        cap = line_item.frequency_cap
+        if cap is not None:
+            if not (request.user_id and request.consent):
+                return Reason.CAP_NEEDS_CONSENT
+            if self.counters.frequency(self._cap_key(candidate, request.user_id, matchable.local_time)) >= cap.count:
+                return Reason.FREQUENCY_CAPPED
+        return None
+
+    @staticmethod
+    def _competes(candidate: Candidate, advertisers: set[str]) -> bool:
+        """The snapshot made competitor lists symmetric: A listing B keeps both apart."""
+        return not candidate.advertiser.competitors.isdisjoint(advertisers)
+
+    def _price(self, candidate: Candidate, index: PlacementIndex, matchable: Matchable, taken: set[str],
+               snapshot: Snapshot) -> _Bid | None:
+        """The candidate's best creative here (and product, for sponsored products) and its
+        eCPM; `taken` are SKUs already in the answer, which no other ad may repeat. A CPM
+        bid's eCPM is the bid whatever the creative: its first fitting one is taken."""
+        pid, line_item = index.placement.id, candidate.line_item
+        per_click = line_item.pricing is Pricing.CPC
+        best: _Bid | None = None
+        for creative in candidate.creatives:
+            product = None
+            if creative.format == SPONSORED_PRODUCT:
+                product = snapshot.products.get(creative.sku or "")  # absent when unavailable
+                if product is None or product.sku in taken or not _relevant(product, matchable):
+                    continue
+            if not per_click:
+                return _Bid(candidate, creative, product, None, line_item.bid_micros)
+            ctr = self.ctr.predict(creative.id, pid, creative.format)
+            ecpm = auction.ecpm_micros(line_item.pricing, line_item.bid_micros, ctr)
+            if best is None or ecpm > best.ecpm:
+                best = _Bid(candidate, creative, product, ctr, ecpm)
+        return best
+
+    def _rank(self, ranking: _Ranking, wanted: int, auction_: _Auction) -> None:
+        """Walk down the ranking, keeping each advertiser's best bid that the rules, budgets
+        and pacing allow, until `wanted` bids compete (the slots and the one pricing them)."""
+        index, explain, pid = auction_.index, auction_.explain, auction_.index.placement.id
+        while ranking.bidding < wanted and (bid := ranking.pop()) is not None:
+            candidate = bid.candidate
+            reason = self._rule_out(candidate, index, auction_.request, auction_.matchable, auction_.now,
+                                    auction_.page)
+            if reason is None and candidate.advertiser.id in ranking.advertisers:
+                reason = Reason.ADVERTISER_ALREADY_WON
+            elif reason is None and self._competes(candidate, ranking.advertisers):
+                reason = Reason.COMPETITOR_ON_PAGE
+            elif reason is None and bid.product is not None and bid.product.sku in ranking.skus:
+                # Its SKU went to a bid above: it competes again with its next relevant one.
+                again = self._price(candidate, index, auction_.matchable, ranking.skus | auction_.page.skus,
+                                    auction_.snapshot)
+                if again is not None and again.ecpm >= index.placement.floor_micros:
+                    ranking.push(again)
+                    continue
+                reason = Reason.NO_RELEVANT_PRODUCT
+            if reason is None:
+                reason = self._budget_or_pacing(candidate.campaign, auction_.now, auction_.snapshot)
+            if reason is not None:
+                self._note(explain, pid, candidate, bid.ecpm, reason)
+                continue
+            user_id = auction_.request.user_id
+            bid.held_out = bool(user_id) and held_out(candidate.campaign.id, user_id or "",
+                                                      candidate.campaign.holdout_percent)
+            ranking.keep(bid)
+
+    def _budget_or_pacing(self, campaign: LiveCampaign, now: datetime, snapshot: Snapshot) -> Reason | None:
+        limits, window = self._limits(campaign, now, snapshot)
+        use = self.counters.budget_use(campaign.id, limits.day)
+        if use.spent_total + use.reserved_total >= campaign.budget_total_micros:
+            return Reason.TOTAL_BUDGET_SPENT
+        if use.left(limits) <= 0:
+            return Reason.DAILY_BUDGET_SPENT
+        if campaign.pacing is Pacing.EVEN:
+            stamp = now.timestamp()
+            state = self.counters.pacing(campaign.id)
+            updated = next_state(state, stamp, use.spent_day + use.reserved_day, window,
+                                 self.settings.pacing_interval_seconds)
+            if updated is not state:
+                self.counters.set_pacing(campaign.id, updated)
+            if self.rng.random() >= updated.pass_rate:
+                return Reason.PACING_THROTTLED
+        return None
+
+    # --- winners -------------------------------------------------------------------------
+
+    def _award(self, ranking: _Ranking, count: int, auction_: _Auction, decision: Decision) -> list[ServedAd]:
+        explain, placement, now = decision.explain, auction_.index.placement, auction_.now
+        served: list[ServedAd] = []
+        while True:
+            self._rank(ranking, count + 1, auction_)
+            bidding = [b for b in ranking.ranked if not b.held_out]
+            refused = None
+            for position, bid in enumerate(bidding[:count]):
+                if any(s.candidate.id == bid.candidate.id for s in served):
+                    continue
+                below = bidding[position + 1].ecpm if position + 1 < len(bidding) else None
+                ad = self._serve(bid, below, auction_.index, now, auction_.snapshot)
+                if ad is None:
+                    refused = bid
+                    break
+                served.append(ad)
+            if refused is None:
+                break
+            # The reservation found too little budget left: drop the bid, walk on, price again.
+            ranking.drop(refused)
+            self._note(explain, placement.id, refused.candidate, refused.ecpm, Reason.DAILY_BUDGET_SPENT)
+        served.sort(key=lambda s: auction.rank_key(s.ecpm_micros, s.candidate.line_item.pricing, s.candidate.id))
+        winners_ids = {s.candidate.id for s in served}
+        request, page = auction_.request, auction_.page
+        self._record_ghosts(ranking.ranked, count, request, now, placement.id, decision)
+        for bid in ranking.ranked:
+            if bid.candidate.id in winners_ids:
+                self._note(explain, placement.id, bid.candidate, bid.ecpm, None, won=True)
+            else:
+                self._note(explain, placement.id, bid.candidate, bid.ecpm,
+                           Reason.HELD_OUT if bid.held_out else Reason.OUTBID)
+        for ad in served:
+            page.advertisers.add(ad.candidate.advertiser.id)
+            if ad.product is not None:
+                page.skus.add(ad.product.sku)
+            cap = ad.candidate.line_item.frequency_cap
+            if cap is not None and request.user_id:
+                key = self._cap_key(ad.candidate, request.user_id, now.astimezone(auction_.snapshot.timezone))
+                self.counters.count_frequency(key, self._cap_expiry(ad.candidate, now))
+        return served
+
+    def _serve(self, bid: _Bid, below: int | None, index: PlacementIndex, now: datetime,
+               snapshot: Snapshot) -> ServedAd | None:
+        line_item = bid.candidate.line_item
+        ctr = bid.predicted_ctr
+        if ctr is None:
+            ctr = self.ctr.predict(bid.creative.id, index.placement.id, bid.creative.format)
+        clearing = auction.clearing_ecpm(bid.ecpm, below, index.placement.floor_micros)
+        price = auction.price_micros(line_item.pricing, line_item.bid_micros, clearing, ctr)
+        cost = auction.cost_of_one(line_item.pricing, price, ctr)
+        limits, _ = self._limits(bid.candidate.campaign, now, snapshot)
+        ad_id = new_id("ad")
+        expires = now.timestamp() + self.settings.reservation_ttl_seconds
+        if not self.counters.reserve(ad_id, limits, cost, expires):
+            return None
+        return ServedAd(ad_id, index.placement.id, bid.candidate, bid.creative, bid.product, bid.ecpm, price,
+                        ctr, cost, limits.day)
+
+    def _record_ghosts(self, ranked: list[_Bid], count: int, request: DecisionRequest, now: datetime,
+                       placement_id: str, decision: Decision) -> None:
+        """A held-out bid ranked where it would have won a slot is the control group's impression."""
+        real_ahead = 0
+        for bid in ranked:
+            if not bid.held_out:
+                real_ahead += 1
+            elif real_ahead < count and request.user_id:
+                ghost = Ghost(decision.request_id, now.timestamp(), request.user_id, bid.candidate.campaign.id,
+                              bid.candidate.id, placement_id)
+                self.counters.record_ghost(ghost)
+                decision.ghosts.append(ghost)
+
+    # --- helpers -------------------------------------------------------------------------
+
+    def _limits(self, campaign: LiveCampaign, now: datetime, snapshot: Snapshot) -> tuple[BudgetLimits, DayWindow]:
+        local = now.astimezone(snapshot.timezone)
+        day_start = local.replace(hour=0, minute=0, second=0, microsecond=0)
+        day_end = day_start + timedelta(days=1)
+        day = day_start.date().isoformat()
+        start = max(day_start, campaign.start)
+        end = min(day_end, campaign.end) if campaign.end is not None else day_end
+        daily = campaign.budget_daily_micros
+        if daily is None and campaign.end is not None:
+            # Even pacing without a daily budget spreads what is left over the days left.
+            days_left = max(1, (campaign.end.astimezone(snapshot.timezone).date() - local.date()).days + 1)
+            use = self.counters.budget_use(campaign.id, day)
+            daily_target = (campaign.budget_total_micros - use.spent_total + use.spent_day) // days_left
+        else:
+            daily_target = daily if daily is not None else campaign.budget_total_micros
+        limits = BudgetLimits(campaign.id, day, campaign.budget_total_micros, daily)
+        return limits, DayWindow(day, start.timestamp(), end.timestamp(), daily_target)
+
+    @staticmethod
+    def _cap_key(candidate: Candidate, user_id: str, local: datetime) -> str:
+        cap = candidate.line_item.frequency_cap
+        assert cap is not None
+        bucket = {
+            "hour": local.strftime("%Y-%m-%dT%H"),
+            "day": local.strftime("%Y-%m-%d"),
+            "week": "%04d-W%02d" % local.isocalendar()[:2],
+            "month": local.strftime("%Y-%m"),
+        }.get(cap.period, "flight")
+        return f"cap:{candidate.id}:{user_id}:{bucket}"
+
+    @staticmethod
+    def _cap_expiry(candidate: Candidate, now: datetime) -> float:
+        seconds = {"hour": 3600, "day": 86400, "week": 7 * 86400, "month": 31 * 86400}
+        cap = candidate.line_item.frequency_cap
+        assert cap is not None
+        return now.timestamp() + seconds.get(cap.period, FLIGHT_SECONDS) + 86400
+
+    @staticmethod
+    def _note(explain: list[Considered] | None, placement_id: str, candidate: Candidate, ecpm: int | None,
+              reason: Reason | None, won: bool = False) -> None:
+        if explain is not None:
+            explain.append(Considered(placement_id, candidate.id, candidate.advertiser.id, ecpm, won, reason))
+
+
+def _relevant(product: LiveProduct, matchable: Matchable) -> bool:
+    """A sponsored product fits the request: the shopper searched for it, browses its
+    category, or it is among the SKUs the page shows."""
+    if product.sku in matchable.skus:
+        return True
+    if matchable.query_words and matchable.query_words <= product.words:
+        return True
+    return bool(matchable.categories) and matchable.categories[-1] in product.category_paths
+

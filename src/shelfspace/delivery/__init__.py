@@ -1,0 +1,1 @@
+"""The HTTP faces of the decision engine, and the bridge from the catalogue to its snapshot."""

@@ -1,0 +1,1 @@
+"""The event log: every tracking event, conversion and behaviour event, appended once."""

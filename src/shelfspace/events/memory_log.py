@@ -1,0 +1,48 @@
+"""An event log in memory: the same contract as the embedded one, nothing on disk.
+
+For tests and simulations that replay streams by the thousand; never for a server,
+which must not acknowledge an event before it is durable."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable, Sequence
+
+from shelfspace.events.model import Event, EventType
+
+
+class MemoryEventLog:
+    def __init__(self) -> None:
+        self._events: list[Event] = []
+        self._by_key: dict[str, Event] = {}
+        self._lock = threading.Lock()
+
+    def append(self, events: Sequence[Event]) -> list[bool]:
+        stored = []
+        with self._lock:
+            for event in events:
+                new = event.key not in self._by_key
+                if new:
+                    self._by_key[event.key] = event
+                    self._events.append(event)
+                stored.append(new)
+        return stored
+
+    def contains(self, keys: Iterable[str]) -> set[str]:
+        return {k for k in keys if k in self._by_key}
+
+    def read(self, after: int = 0, limit: int = 10_000) -> list[tuple[int, Event]]:
+        return [(n, e) for n, e in enumerate(self._events[after : after + limit], start=after + 1)]
+
+    def between(self, start: float, end: float) -> list[Event]:
+        return sorted((e for e in self._events if start <= e.time < end), key=lambda e: (e.time, e.key))
+
+    def of_user(self, user_id: str, kind: EventType, start: float, end: float) -> list[Event]:
+        return sorted((e for e in self._events if e.user_id == user_id and e.type is kind and start <= e.time <= end),
+                      key=lambda e: (e.time, e.key))
+
+    def get(self, keys: Iterable[str]) -> list[Event]:
+        return [self._by_key[k] for k in keys if k in self._by_key]
+
+    def close(self) -> None:
+        pass

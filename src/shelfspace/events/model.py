@@ -1,0 +1,70 @@
+"""What the event log holds: one row per distinct event, valid or not, with its facts.
+
+An event's `key` is its identity: the same impression of the same served ad sent twice
+has the same key and is stored once. Invalid traffic is stored too, under a key of its
+own (so a bot's hit never takes the place of the real impression), with a named reason.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+
+class EventType(StrEnum):
+    IMPRESSION = "impression"
+    VIEWABLE = "viewable"
+    CLICK = "click"
+    CONVERSION = "conversion"
+    BEHAVIOUR = "behaviour"
+
+
+class InvalidReason(StrEnum):
+    """Why an event is recorded but not counted (general and sophisticated IVT, kept simple)."""
+
+    BOT = "bot"  # a declared crawler's user agent
+    PREFETCH = "prefetch"  # a browser prefetch or a link preview, not a person
+    BAD_SIGNATURE = "bad_signature"  # a forged or altered tracking URL
+    EXPIRED = "expired"  # the URL's lifetime is over
+    CLICK_WITHOUT_IMPRESSION = "click_without_impression"
+    CLICK_FLOOD = "click_flood"  # too many clicks from one user in a short time
+
+
+@dataclass(frozen=True, slots=True)
+class AdFacts:
+    """What a signed tracking URL says about the ad it tracks, fixed when it was served."""
+
+    ad_id: str
+    placement_id: str
+    advertiser_id: str
+    campaign_id: str
+    line_item_id: str
+    creative_id: str
+    sku: str | None
+    pricing: str  # "cpm" or "cpc"
+    price_micros: int  # per thousand impressions (cpm) or per click (cpc)
+    user_id: str | None
+    served_at: int  # epoch seconds
+    budget_day: str  # the network-time day whose budget reserved it
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    key: str
+    type: EventType
+    time: float  # epoch seconds, when the event happened (arrived, for tracking)
+    ad: AdFacts | None = None
+    user_id: str | None = None
+    invalid: InvalidReason | None = None
+    charged_micros: int = 0  # what the campaign's budget was charged for it
+    data: dict[str, Any] | None = None  # conversion items, behaviour fields
+
+    @property
+    def counted(self) -> bool:
+        return self.invalid is None
+
+
+def ad_event_key(kind: EventType, ad_id: str, invalid: InvalidReason | None = None) -> str:
+    """`impression:ad_…` for the counted event; invalid ones get their reason appended."""
+    return f"{kind}:{ad_id}" if invalid is None else f"{kind}:{ad_id}:{invalid}"

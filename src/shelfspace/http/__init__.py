@@ -1,0 +1,1 @@
+"""What every HTTP route shares: dependencies, error rendering, metrics, health."""

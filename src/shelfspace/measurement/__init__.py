@@ -1,0 +1,1 @@
+"""Closed-loop measurement: connecting the ads people saw and clicked to what they then bought."""

@@ -1,0 +1,166 @@
+"""One local day of ad events turned into rollup rows: a pure function of the events.
+
+The rows depend on which distinct events exist, never on the order they arrived in, so
+the same stream sent in any order and with any repetition gives the same report:
+- an impression counts unless it was invalid traffic when it came (bot, prefetch,
+  forged, expired); a viewable impression likewise;
+- a click counts once per ad, if a counted impression of the ad happened at or before
+  it and its user has not clicked more than the flood rule allows just before; a click
+  that never meets these rules is one invalid click (`click_without_impression` or
+  `click_flood`), whatever was decided when it arrived;
+- spend is the cost of each counted billable event (CPM: price / 1000 at the impression;
+  CPC: the price at the click), in time order, capped by the campaign's daily budget on
+  that day and by what its total budget had left before the day.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict, deque
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from shelfspace.events.model import AdFacts, Event, EventType, InvalidReason
+from shelfspace.tracking.recorder import FloodRule, cost_of
+
+# Decided by the request alone, once and for all when it arrived.
+FINAL_REASONS = frozenset({InvalidReason.BOT, InvalidReason.PREFETCH, InvalidReason.BAD_SIGNATURE,
+                           InvalidReason.EXPIRED})
+NO_AD = ""
+
+
+@dataclass(frozen=True, slots=True)
+class AdDims:
+    advertiser_id: str
+    campaign_id: str
+    line_item_id: str
+    creative_id: str
+    placement_id: str
+    channel: str
+    sku: str
+
+    @classmethod
+    def of(cls, facts: AdFacts | None, channel_of: Callable[[str], str]) -> AdDims:
+        if facts is None:  # a forged URL: invalid traffic that belongs to no ad
+            return cls(NO_AD, NO_AD, NO_AD, NO_AD, NO_AD, NO_AD, NO_AD)
+        return cls(facts.advertiser_id, facts.campaign_id, facts.line_item_id, facts.creative_id,
+                   facts.placement_id, channel_of(facts.placement_id), facts.sku or "")
+
+
+@dataclass(slots=True)
+class Delivery:
+    impressions: int = 0
+    viewable_impressions: int = 0
+    clicks: int = 0
+    spend_micros: int = 0
+    invalid_impressions: int = 0
+    invalid_viewable_impressions: int = 0
+    invalid_clicks: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Counted:
+    """A counted impression (a view) or click of a known user, for attribution."""
+
+    ad_id: str
+    kind: str  # "view" or "click"
+    hour: int
+    time: float
+    user_id: str
+    dims: AdDims
+
+
+@dataclass(frozen=True, slots=True)
+class Budget:
+    total_micros: int
+    daily_micros: int | None
+
+
+@dataclass(slots=True)
+class DayRollup:
+    hours: dict[tuple[int, AdDims], Delivery] = field(default_factory=dict)
+    counted: list[Counted] = field(default_factory=list)
+
+    def spend_by_campaign(self) -> dict[str, int]:
+        spend: dict[str, int] = defaultdict(int)
+        for (_, dims), delivery in self.hours.items():
+            spend[dims.campaign_id] += delivery.spend_micros
+        return dict(spend)
+
+
+@dataclass(slots=True)
+class _Spender:
+    budgets: Mapping[str, Budget]
+    spent_before: Mapping[str, int]
+    today: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+
+    def charge(self, campaign_id: str, cost: int) -> int:
+        budget = self.budgets.get(campaign_id)
+        if budget is None:  # deleted from the catalogue: nothing to cap against, nothing billed
+            return 0
+        room = budget.total_micros - self.spent_before.get(campaign_id, 0) - self.today[campaign_id]
+        if budget.daily_micros is not None:
+            room = min(room, budget.daily_micros - self.today[campaign_id])
+        charged = max(0, min(cost, room))
+        self.today[campaign_id] += charged
+        return charged
+
+
+def roll_day(events: Sequence[Event], tz: ZoneInfo, impression_times: Mapping[str, float],
+             channel_of: Callable[[str], str], budgets: Mapping[str, Budget], spent_before: Mapping[str, int],
+             flood: FloodRule = FloodRule()) -> DayRollup:
+    """`events`: every ad event of one local day; `impression_times`: ad id → time of its
+    counted impression, for the day's clicks (the impression may be the day before)."""
+    day = DayRollup()
+    spender = _Spender(budgets, spent_before)
+    clicked: set[str] = set()  # ads whose click counted
+    unmet: dict[str, tuple[int, AdDims, InvalidReason]] = {}  # ads whose click did not count (yet)
+    recent: dict[str, deque[float]] = defaultdict(deque)
+    for event in sorted(events, key=lambda e: (e.time, e.key)):
+        hour = datetime.fromtimestamp(event.time, tz).hour
+        dims = AdDims.of(event.ad, channel_of)
+        row = day.hours.setdefault((hour, dims), Delivery())
+        if event.type is EventType.IMPRESSION:
+            if event.invalid is not None:
+                row.invalid_impressions += 1
+                continue
+            row.impressions += 1
+            assert event.ad is not None
+            row.spend_micros += spender.charge(dims.campaign_id, cost_of(event))
+            if event.user_id:
+                day.counted.append(Counted(event.ad.ad_id, "view", hour, event.time, event.user_id, dims))
+        elif event.type is EventType.VIEWABLE:
+            if event.invalid is not None:
+                row.invalid_viewable_impressions += 1
+            else:
+                row.viewable_impressions += 1
+        elif event.type is EventType.CLICK:
+            if event.invalid in FINAL_REASONS or event.ad is None:
+                row.invalid_clicks += 1
+                continue
+            ad_id = event.ad.ad_id
+            if ad_id in clicked:
+                continue  # the same click, recorded again under another decision
+            seen = impression_times.get(ad_id)
+            if seen is None or seen > event.time:
+                unmet.setdefault(ad_id, (hour, dims, InvalidReason.CLICK_WITHOUT_IMPRESSION))
+                continue
+            window = recent[event.user_id or f"ad:{ad_id}"]
+            while window and event.time - window[0] > flood.seconds:
+                window.popleft()
+            if len(window) >= flood.max_clicks:
+                unmet[ad_id] = (hour, dims, InvalidReason.CLICK_FLOOD)
+                continue
+            window.append(event.time)
+            clicked.add(ad_id)
+            unmet.pop(ad_id, None)
+            row.clicks += 1
+            counted = Event(event.key, event.type, event.time, event.ad, event.user_id)  # judged valid here
+            row.spend_micros += spender.charge(dims.campaign_id, cost_of(counted))
+            if event.user_id:
+                day.counted.append(Counted(ad_id, "click", hour, event.time, event.user_id, dims))
+    for ad_id, (hour, dims, _) in unmet.items():
+        if ad_id not in clicked:
+            day.hours[(hour, dims)].invalid_clicks += 1
+    return day

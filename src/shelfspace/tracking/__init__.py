@@ -1,0 +1,1 @@
+"""Tracking: signed event URLs, their endpoints, invalid-traffic rules, spend from events."""

@@ -1,0 +1,89 @@
+"""Tracking endpoints: pages, apps and players call them without a key.
+
+Impression and viewable answer 204 (or a 1x1 GIF with `?img=1`); click answers 302 to the
+landing URL sealed in the link, and to nothing else. Each answer comes only after the
+event is on disk. Invalid traffic gets the same answer as real traffic (a bot learns
+nothing) but is recorded with its reason and counted nowhere.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from starlette.responses import RedirectResponse, Response
+
+from shelfspace.core.errors import InvalidInput, Unavailable
+from shelfspace.events.model import Event, EventType, ad_event_key
+from shelfspace.tracking import ivt
+from shelfspace.tracking.recorder import Recorder
+from shelfspace.tracking.keys import KeyRing
+from shelfspace.tracking.signing import Opened, TokenRefused
+
+# The smallest transparent GIF (43 bytes), for pixels that must be images.
+PIXEL = bytes.fromhex(
+    "47494638396101000100800000000000ffffff21f90401000000002c00000000010001000002024401003b"
+)
+NO_STORE = {"Cache-Control": "no-store, max-age=0"}
+
+router = APIRouter(tags=["tracking"])
+
+
+def _event(kind: EventType, token: str, request: Request, now: float) -> tuple[Event, Opened | None]:
+    keys: KeyRing = request.app.state.keys
+    signer = keys.signer_for(token)
+    try:
+        opened = signer.open(kind, token, now)
+    except TokenRefused as refused:
+        if refused.facts is None:  # forged: no ad to speak of, one record per distinct token
+            digest = hashlib.sha256(token.encode("utf-8", "replace")).hexdigest()[:32]
+            return Event(f"{kind}:forged:{digest}", kind, now, invalid=refused.reason), None
+        facts = refused.facts
+        expired = Event(ad_event_key(kind, facts.ad_id, refused.reason), kind, now, facts, facts.user_id,
+                        invalid=refused.reason)
+        return expired, Opened(facts, refused.landing)
+    reason = ivt.classify(request.headers)
+    facts = opened.facts
+    return Event(ad_event_key(kind, facts.ad_id, reason), kind, now, facts, facts.user_id, invalid=reason), opened
+
+
+async def _record(request: Request, event: Event) -> None:
+    recorder: Recorder = request.app.state.recorder
+    try:
+        await recorder.record([event])
+    except Exception as error:  # not on disk: not acknowledged
+        raise Unavailable("the event could not be stored; send it again") from error
+
+
+def _pixel(img: bool) -> Response:
+    if img:
+        return Response(PIXEL, media_type="image/gif", headers=NO_STORE)
+    return Response(status_code=204, headers=NO_STORE)
+
+
+Img = Annotated[bool, Query(description="Answer a 1x1 GIF instead of 204, for an <img> tag.")]
+
+
+@router.get("/track/impression/{token}", status_code=204, summary="Count an impression (the ad began to render)")
+async def impression(token: str, request: Request, img: Img = False) -> Response:
+    event, _ = _event(EventType.IMPRESSION, token, request, request.app.state.clock.now().timestamp())
+    await _record(request, event)
+    return _pixel(img)
+
+
+@router.get("/track/viewable/{token}", status_code=204, summary="Count a viewable impression")
+async def viewable(token: str, request: Request, img: Img = False) -> Response:
+    event, _ = _event(EventType.VIEWABLE, token, request, request.app.state.clock.now().timestamp())
+    await _record(request, event)
+    return _pixel(img)
+
+
+@router.get("/track/click/{token}", status_code=302, summary="Count a click and go to the ad's landing page",
+            responses={302: {"description": "To the landing URL sealed in the link."}})
+async def click(token: str, request: Request) -> Response:
+    event, opened = _event(EventType.CLICK, token, request, request.app.state.clock.now().timestamp())
+    await _record(request, event)
+    if opened is None or opened.landing is None:
+        raise InvalidInput.on("token", "not a Shelfspace click link, or it was altered")
+    return RedirectResponse(opened.landing, status_code=302, headers=NO_STORE)

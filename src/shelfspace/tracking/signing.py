@@ -1,0 +1,84 @@
+"""Signed tracking URLs: what was served, sealed so that a forged or altered URL counts nothing.
+
+A token is `key id . payload . mac`: the payload is the ad's facts and the event kind
+and expiry, as compact JSON in URL-safe base64; the MAC is HMAC-SHA256 over the key id
+and the payload, cut to 128 bits. The kind is inside the seal, so an impression URL can
+never be replayed as a click. Several keys verify at once (rotation): the newest signs,
+the older ones keep verifying until every URL they signed has expired.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import json
+from dataclasses import dataclass
+
+from shelfspace.events.model import AdFacts, EventType, InvalidReason
+
+MAC_BYTES = 16
+VERSION = 1
+
+
+class TokenRefused(Exception):
+    def __init__(self, reason: InvalidReason, facts: AdFacts | None = None, landing: str | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.facts = facts  # known when only the expiry failed: the seal itself held
+        self.landing = landing
+
+
+@dataclass(frozen=True, slots=True)
+class Opened:
+    facts: AdFacts
+    landing: str | None  # the creative's own landing URL, for clicks
+
+
+def _b64(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
+
+
+def _unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+class Signer:
+    def __init__(self, keys: dict[str, bytes], signing_key: str) -> None:
+        if signing_key not in keys:
+            raise ValueError(f"the signing key {signing_key!r} is not among the keys")
+        self.keys = keys
+        self.signing_key = signing_key
+
+    def _mac(self, key_id: str, payload: str) -> str:
+        digest = hmac.new(self.keys[key_id], f"{key_id}.{payload}".encode("ascii"), hashlib.sha256).digest()
+        return _b64(digest[:MAC_BYTES])
+
+    def sign(self, kind: EventType, facts: AdFacts, expires_at: int, landing: str | None = None) -> str:
+        fields = [VERSION, str(kind), expires_at, facts.ad_id, facts.placement_id, facts.advertiser_id,
+                  facts.campaign_id, facts.line_item_id, facts.creative_id, facts.sku, facts.pricing,
+                  facts.price_micros, facts.user_id, facts.served_at, facts.budget_day, landing]
+        payload = _b64(json.dumps(fields, separators=(",", ":"), ensure_ascii=False).encode("utf-8"))
+        return f"{self.signing_key}.{payload}.{self._mac(self.signing_key, payload)}"
+
+    def open(self, kind: EventType, token: str, now: float) -> Opened:
+        """The facts a token carries, if it is sealed by one of our keys, for this kind of
+        event, and not expired; otherwise `TokenRefused` with the reason."""
+        parts = token.split(".")
+        if len(parts) != 3 or parts[0] not in self.keys:
+            raise TokenRefused(InvalidReason.BAD_SIGNATURE)
+        key_id, payload, mac = parts
+        if not hmac.compare_digest(mac, self._mac(key_id, payload)):
+            raise TokenRefused(InvalidReason.BAD_SIGNATURE)
+        try:
+            fields = json.loads(_unb64(payload))
+            version, sealed_kind, expires_at, *facts_fields, landing = fields
+            facts = AdFacts(*facts_fields)
+        except (ValueError, TypeError, binascii.Error):
+            raise TokenRefused(InvalidReason.BAD_SIGNATURE) from None  # sealed by us, yet unreadable
+        if version != VERSION or sealed_kind != str(kind):
+            raise TokenRefused(InvalidReason.BAD_SIGNATURE)
+        if now > expires_at:
+            raise TokenRefused(InvalidReason.EXPIRED, facts, landing)
+        return Opened(facts, landing)

@@ -1,0 +1,39 @@
+"""The tracking URLs of a served ad: impression, viewable and click, each sealed for its kind."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from shelfspace.decisioning.engine import ServedAd
+from shelfspace.events.model import AdFacts, EventType
+from shelfspace.tracking.signing import Signer
+
+PATHS = {EventType.IMPRESSION: "impression", EventType.VIEWABLE: "viewable", EventType.CLICK: "click"}
+
+
+@dataclass(frozen=True, slots=True)
+class UrlLifetimes:
+    impression_seconds: int = 24 * 3600  # impressions and viewable impressions
+    click_seconds: int = 7 * 24 * 3600
+
+
+def facts_of(ad: ServedAd, user_id: str | None, served_at: int) -> AdFacts:
+    li = ad.candidate.line_item
+    return AdFacts(ad.ad_id, ad.placement_id, li.advertiser_id, li.campaign_id, li.id, ad.creative.id,
+                   ad.product.sku if ad.product else None, str(li.pricing), ad.price_micros, user_id, served_at,
+                   ad.budget_day)
+
+
+def landing_of(ad: ServedAd) -> str | None:
+    """Where a click goes: the creative's own landing URL, or the promoted product's page."""
+    return ad.creative.click_url or (ad.product.url if ad.product else None)
+
+
+def tracking_urls(signer: Signer, base_url: str, facts: AdFacts, landing: str | None,
+                  lifetimes: UrlLifetimes) -> dict[str, str]:
+    urls = {}
+    for kind, path in PATHS.items():
+        life = lifetimes.click_seconds if kind is EventType.CLICK else lifetimes.impression_seconds
+        token = signer.sign(kind, facts, facts.served_at + life, landing if kind is EventType.CLICK else None)
+        urls[path] = f"{base_url}/track/{path}/{token}"
+    return urls

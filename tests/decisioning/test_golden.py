@@ -1,0 +1,58 @@
+"""Every YAML case in tests/golden/decisioning: winners, prices, reasons and ghosts."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from shelfspace.decisioning.engine import UnknownPlacements
+from tests.decisioning.golden import CASES, load
+
+PATHS = sorted(CASES.glob("*.yaml"))
+
+
+def money(micros: int) -> Decimal:
+    return Decimal(micros) / 1_000_000
+
+
+@pytest.mark.parametrize("path", PATHS, ids=[p.stem for p in PATHS])
+def test_golden_case(path: Path) -> None:
+    case = load(path)
+    expect = case.spec["expect"]
+    if "error" in expect:
+        with pytest.raises(UnknownPlacements) as raised:
+            case.engine.decide(case.snapshot, case.request)
+        assert raised.value.ids == expect["error"]["unknown_placements"]
+        return
+    decision = case.engine.decide(case.snapshot, case.request)
+
+    got = {
+        pid: [{"line_item": ad.candidate.id, "price": money(ad.price_micros)}
+              | ({"sku": ad.product.sku} if ad.product else {}) for ad in ads]
+        for pid, ads in decision.ads.items()
+    }
+    wanted = {
+        pid: [{"line_item": w["line_item"], "price": Decimal(str(w["price"]))} | ({"sku": w["sku"]} if "sku" in w else {})
+              for w in winners]
+        for pid, winners in expect["ads"].items()
+    }
+    assert got == wanted, f"{path.name}: {case.spec.get('description', '')}"
+
+    explain = decision.explain or []
+    for pid, reasons in expect.get("reasons", {}).items():
+        told = {c.line_item_id: c.reason for c in explain if c.placement_id == pid}
+        assert {li: told.get(li) for li in reasons} == reasons, f"{path.name}: reasons on {pid}"
+    assert sorted(g.line_item_id for g in decision.ghosts) == sorted(expect.get("ghosts", []))
+
+    # Invariants of every answer.
+    skus = [ad.product.sku for ads in decision.ads.values() for ad in ads if ad.product]
+    assert len(skus) == len(set(skus)), "a SKU twice in one answer"
+    for ads in decision.ads.values():
+        assert len({ad.candidate.advertiser.id for ad in ads}) == len(ads), "one advertiser, two slots"
+        assert all(ad.price_micros <= ad.candidate.line_item.bid_micros for ad in ads), "paid above the bid"
+
+
+def test_there_are_enough_golden_cases() -> None:
+    assert len(PATHS) >= 40

@@ -1,0 +1,54 @@
+"""Health, metrics and the OpenAPI document integrators build from."""
+
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+
+from tests.support import BANNER, Api
+
+ERROR_STATUSES = {"401", "403", "404", "409", "422"}
+# These look nothing up by id and conflict with nothing (an event sent again is accepted
+# once): they cannot answer 404 or 409.
+OWN_ERROR_STATUSES = {(path, method): {"401", "403", "422"} for path, method in (
+    ("/v1/decisions", "post"), ("/v1/events/conversions", "post"), ("/v1/events/behaviour", "post"),
+    ("/v1/reports", "get"))}
+
+
+def test_healthz(client: TestClient) -> None:
+    response = client.get("/healthz")
+    assert response.status_code == 200 and response.json() == {"status": "ok", "reason": None}
+
+
+def test_metrics_count_requests_by_route_template(operator: Api) -> None:
+    operator.post("/v1/placements", BANNER)
+    operator.get("/v1/placements/home-hero")
+    operator.get("/v1/placements/missing", status=404)
+    text = operator.client.get("/metrics").text
+    assert 'shelfspace_http_requests_total{method="GET",route="/v1/placements/{id}",status="200"} 1.0' in text
+    assert 'shelfspace_http_requests_total{method="GET",route="/v1/placements/{id}",status="404"} 1.0' in text
+    assert "shelfspace_http_request_seconds_bucket" in text
+    assert "/v1/placements/missing" not in text  # ids never become labels
+
+
+def test_openapi_documents_every_operation_and_its_errors(client: TestClient) -> None:
+    spec = client.get("/openapi.json").json()
+    assert spec["components"]["securitySchemes"]["HTTPBearer"]["scheme"] == "bearer"
+    operations = [(path, method, op) for path, item in spec["paths"].items() for method, op in item.items()]
+    assert len(operations) >= 30
+    for path, method, op in operations:
+        assert op.get("summary"), f"{method} {path} has no summary"
+        if path.startswith("/v1/"):
+            documented = set(op["responses"])
+            expected = OWN_ERROR_STATUSES.get((path, method), ERROR_STATUSES)
+            assert expected <= documented, f"{method} {path} lacks {expected - documented}"
+            assert op["responses"]["422"]["content"]["application/json"]["schema"]["$ref"].endswith("/ErrorBody")
+            assert op.get("security"), f"{method} {path} does not declare its API key"
+    feed = spec["paths"]["/v1/products/import"]["post"]["requestBody"]["content"]
+    assert {"application/json", "text/csv"} <= set(feed)
+
+
+def test_unknown_route_and_method_use_the_error_shape(client: TestClient) -> None:
+    missing = client.get("/v2/nothing")
+    assert missing.status_code == 404 and missing.json()["error"]["code"] == "not_found"
+    wrong_method = client.put("/healthz")
+    assert wrong_method.status_code == 405 and "error" in wrong_method.json()

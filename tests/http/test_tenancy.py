@@ -1,0 +1,236 @@
+"""Tenancy holds for every endpoint the OpenAPI document lists.
+
+The operations are read from `/openapi.json`, not from a hand-kept list: each one is
+sorted into a rule by its collection (`/v1/<collection>...`) and shape (list, create,
+one object). An operation that no rule covers fails the test, so a new endpoint cannot
+ship without saying who may call it.
+
+Two advertisers, A and B, each with a campaign, a line item and a creative. A's key:
+- gets 404 for B's objects on every GET/PATCH/DELETE, and B's objects do not change;
+- lists only its own objects, whatever filter it passes;
+- gets 422 naming the field when it points a new object at B's objects;
+- may read placements and products but not change them (403);
+- gets 403 on keys, users and the audit log.
+Without a key (or with a wrong one) every non-public operation answers 401.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine
+
+from shelfspace.accounts.roles import Role
+from tests.conftest import new_key
+from shelfspace.db.session import session_scope
+from shelfspace.reporting.models import RollupHour
+from tests.support import Api, banner_creative, build_network, campaign_body, field_errors, line_item_body
+
+# Called by pages, apps and probes: no key (a key only unlocks the decision API's `debug`).
+PUBLIC = {("get", "/healthz"), ("get", "/metrics"), ("post", "/v1/decisions"), ("get", "/track/impression/{token}"),
+          ("get", "/track/viewable/{token}"), ("get", "/track/click/{token}")}
+OWNED = {"advertisers", "campaigns", "line-items", "creatives"}
+SHARED_READ_ONLY = {"placements", "products"}
+OPERATOR_ONLY = {"api-keys", "users", "audit-log"}
+
+# A change that would be valid on the object if the caller were allowed to make it.
+CHANGE = {
+    "advertisers": {"name": "Hijacked"},
+    "campaigns": {"name": "Hijacked"},
+    "line-items": {"name": "Hijacked"},
+    "creatives": {"click_url": "https://hijack.example/"},
+    "placements": {"name": "Hijacked"},
+    "products": {"title": "Hijacked"},
+}
+
+
+@dataclass
+class Tenants:
+    operator: Api
+    a: Api
+    b_objects: dict[str, str]  # collection -> id of one of B's objects
+    a_objects: dict[str, str]
+    shared: dict[str, str]  # placements/products -> an existing id
+
+
+@pytest.fixture
+def tenants(operator: Api, engine: Engine) -> Tenants:
+    advertiser_a = operator.post("/v1/advertisers", {"name": "Acme", "domain": "acme.example"})["id"]
+    advertiser_b = operator.post("/v1/advertisers", {"name": "Bolt", "domain": "bolt.example"})["id"]
+    b = build_network(operator, advertiser_b)
+    a = Api(operator.client, new_key(engine, Role.ADVERTISER, advertiser_a))
+    a.advertiser_id = advertiser_a
+    campaign = a.post("/v1/campaigns", campaign_body(None))
+    line_item = a.post("/v1/line-items", line_item_body(campaign["id"]))
+    creative = a.post("/v1/creatives", banner_creative(None, line_item["id"]))
+    return Tenants(
+        operator=operator,
+        a=a,
+        b_objects={"advertisers": advertiser_b, "campaigns": b["campaign"]["id"],
+                   "line-items": b["line_item"]["id"], "creatives": b["creative"]["id"]},
+        a_objects={"advertisers": advertiser_a, "campaigns": campaign["id"],
+                   "line-items": line_item["id"], "creatives": creative["id"]},
+        shared={"placements": "home-hero", "products": "TENT-2P"},
+    )
+
+
+def operations(api: Api) -> list[tuple[str, str]]:
+    document = api.get("/openapi.json")
+    return [(method, path) for path, item in document["paths"].items() for method in item]
+
+
+def collection_and_shape(path: str) -> tuple[str, str]:
+    """`/v1/campaigns` → (campaigns, collection); `/v1/campaigns/{id}` → (campaigns, item)."""
+    parts = path.strip("/").split("/")
+    if parts[0] != "v1" or len(parts) < 2:
+        return path, "unversioned"
+    if len(parts) == 2:
+        return parts[1], "collection"
+    if len(parts) == 3 and parts[2].startswith("{"):
+        return parts[1], "item"
+    return parts[1], "/".join(parts[2:])
+
+
+def fill(path: str, object_id: str) -> str:
+    return path.replace("{id}", object_id)
+
+
+# --- the rules --------------------------------------------------------------------------
+
+
+def owned_item(t: Tenants, method: str, path: str, collection: str) -> None:
+    url = fill(path, t.b_objects[collection])
+    before = t.operator.get(url)
+    body = CHANGE[collection] if method == "patch" else None
+    answer = t.a.call(method.upper(), url, body)
+    assert answer.status_code == 404, f"{method} {url} as A: {answer.status_code} {answer.text}"
+    assert answer.json()["error"]["code"] == "not_found"
+    assert t.operator.get(url) == before, f"{method} {url} as A changed B's object"
+
+
+def owned_collection(t: Tenants, method: str, path: str, collection: str) -> None:
+    if method == "get":
+        own = t.a_objects["advertisers"]
+        owner_field = "id" if collection == "advertisers" else "advertiser_id"
+        for params in ({}, {"advertiser_id": t.b_objects["advertisers"]}, {"include_archived": "true"}):
+            listed = t.a.get(path, params=params)["data"]
+            assert all(o[owner_field] == own for o in listed), f"{path}?{params} shows another advertiser's objects"
+        assert t.a.get(path)["data"], f"{path} hides A's own objects"
+        return
+    assert method == "post"
+    b_campaign, b_line_item = t.b_objects["campaigns"], t.b_objects["line-items"]
+    cross_references: dict[str, list[tuple[dict[str, Any], str, int]]] = {
+        "advertisers": [({"name": "Mine now", "domain": "mine.example"}, "", 403)],
+        "campaigns": [(campaign_body(t.b_objects["advertisers"]), "advertiser_id", 422)],
+        "line-items": [(line_item_body(b_campaign), "campaign_id", 422)],
+        "creatives": [(banner_creative(None, b_line_item), "line_item_id", 422),
+                      (banner_creative(t.b_objects["advertisers"], None), "advertiser_id", 422)],
+    }
+    for body, field, status in cross_references[collection]:
+        answer = t.a.post(path, body, status=status)
+        if field:
+            assert field in field_errors(answer), f"POST {path} as A: {answer}"
+    if collection == "creatives":  # moving one's own creative onto B's line item
+        answer = t.a.patch(f"{path}/{t.a_objects['creatives']}", {"line_item_id": b_line_item}, status=422)
+        assert "line_item_id" in field_errors(answer)
+
+
+NEW_SHARED = {
+    "/v1/placements": {"id": "mine", "name": "Mine", "channel": "web", "format": "native"},
+    "/v1/products": {"sku": "NEW-1", "title": "New"},
+    "/v1/products/import": {"products": [{"sku": "NEW-1", "title": "New"}]},
+}
+
+
+def shared_read_only(t: Tenants, method: str, path: str, collection: str) -> None:
+    url = fill(path, t.shared[collection])
+    if method == "get":
+        t.a.get(url)
+        return
+    one = f"/v1/{collection}/{t.shared[collection]}"
+    before = t.operator.get(one)
+    body = NEW_SHARED[path] if method == "post" else CHANGE[collection] if method == "patch" else None
+    answer = t.a.call(method.upper(), url, body)
+    assert answer.status_code == 403, f"{method} {url} as A: {answer.status_code} {answer.text}"
+    assert t.operator.get(one) == before
+    assert t.operator.get(f"/v1/{collection}", params={"limit": 200})["data"] == t.operator.get(
+        f"/v1/{collection}", params={"limit": 200})["data"]
+
+
+def operator_only(t: Tenants, method: str, path: str, collection: str) -> None:
+    target = t.operator.get("/v1/api-keys")["data"][0]["id"] if "{id}" in path else ""
+    body: dict[str, Any] = {"role": "operator"} if collection == "api-keys" else {"email": "x@acme.example", "password": "a long password 123", "role": "operator"}
+    if collection == "events":
+        body = {"events": []}
+    answer = t.a.call(method.upper(), fill(path, target), body if method == "post" else None)
+    assert answer.status_code == 403, f"{method} {path} as A: {answer.status_code} {answer.text}"
+
+
+def own_report(t: Tenants, method: str, path: str, collection: str) -> None:
+    """An advertiser asking for another advertiser's report gets its own rows only."""
+    with session_scope(t.operator.client.app.state.sessions) as db:  # type: ignore[attr-defined]
+        for advertiser, impressions in ((t.a_objects["advertisers"], 7), (t.b_objects["advertisers"], 9)):
+            db.add(RollupHour(day="2026-06-01", hour=10, advertiser_id=advertiser, campaign_id="c", line_item_id="l",
+                              creative_id="cr", placement_id="home-hero", channel="web", sku="",
+                              impressions=impressions, viewable_impressions=0, clicks=0, spend_micros=0,
+                              invalid_impressions=0, invalid_viewable_impressions=0, invalid_clicks=0))
+    asked = f"{path}?from=2026-06-01&to=2026-06-01&group_by=advertiser&advertiser_id={t.b_objects['advertisers']}"
+    answer = t.a.get(asked)
+    assert [(r["advertiser_id"], r["impressions"]) for r in answer["rows"]] == [(t.a_objects["advertisers"], 7)]
+    assert answer["totals"]["impressions"] == 7
+
+
+Rule = Callable[[Tenants, str, str, str], None]
+
+
+def rule_for(method: str, path: str) -> Rule | None:
+    collection, shape = collection_and_shape(path)
+    if collection in OWNED and shape == "item":
+        return owned_item
+    if collection in OWNED and shape == "collection":
+        return owned_collection
+    if collection in SHARED_READ_ONLY and (shape in {"item", "collection"} or (collection, shape) == ("products", "import")):
+        return shared_read_only
+    if collection in OPERATOR_ONLY and shape in {"item", "collection"}:
+        return operator_only
+    if collection == "events" and shape in {"conversions", "behaviour"}:
+        return operator_only
+    if collection == "reports" and shape == "collection":
+        return own_report
+    return None
+
+
+# --- the tests --------------------------------------------------------------------------
+
+
+def test_every_operation_has_a_tenancy_rule(operator: Api) -> None:
+    uncovered = [f"{m.upper()} {p}" for m, p in operations(operator) if (m, p) not in PUBLIC and rule_for(m, p) is None]
+    assert not uncovered, f"add a tenancy rule for: {', '.join(uncovered)}"
+
+
+def test_every_non_public_operation_needs_a_valid_key(operator: Api) -> None:
+    document = operator.get("/openapi.json")
+    for method, path in operations(operator):
+        declared = document["paths"][path][method].get("security")
+        if (method, path) in PUBLIC:
+            answer = operator.client.request(method.upper(), path)
+            assert answer.status_code != 401, f"{method} {path} is public but asked for a key"
+            continue
+        assert declared, f"{method} {path} does not declare its security in the OpenAPI document"
+        for headers in ({}, {"Authorization": "Bearer ssk_not-a-key"}, {"Authorization": "Basic abc"}):
+            answer = operator.client.request(method.upper(), fill(path, "x"), headers=headers)
+            assert answer.status_code == 401, f"{method} {path} with {headers}: {answer.status_code}"
+            assert answer.json()["error"]["code"] == "unauthorized"
+
+
+def test_an_advertiser_reaches_only_its_own_objects(tenants: Tenants) -> None:
+    checked = 0
+    for method, path in operations(tenants.operator):
+        rule = rule_for(method, path)
+        if rule is not None:
+            rule(tenants, method, path, collection_and_shape(path)[0])
+            checked += 1
+    assert checked >= 25

@@ -1,0 +1,77 @@
+"""Start the real server as a user does (`python -m shelfspace serve`) and wait until it is healthy."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+
+BOOTSTRAP = "bootstrap-key-for-the-serve-test-0123456789"
+STARTUP_SECONDS = 30
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def shelfspace(*args: str, env: dict[str, str], **kwargs: object) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "shelfspace", *args], env=env, capture_output=True, text=True, timeout=120, **kwargs
+    )
+
+
+def base_env(data_dir: Path, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SHELFSPACE_")}
+    return env | {"SHELFSPACE_DATA_DIR": str(data_dir)} | extra
+
+
+def start_server(env: dict[str, str], command: str = "serve", log: Path | None = None) -> tuple[subprocess.Popen[str], str]:
+    """Start `shelfspace <command> --port N` and wait until it is healthy; the caller stops it.
+    Its output goes to `log` (a file, never a pipe that a chatty server could fill and block on)."""
+    port = free_port()
+    log = log or Path(tempfile.mkstemp(prefix="shelfspace-server-", suffix=".log")[1])
+    with log.open("w") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "shelfspace", command, "--port", str(port)],
+            env=env, stdout=out, stderr=subprocess.STDOUT, text=True,
+        )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + STARTUP_SECONDS
+    while True:
+        if process.poll() is not None:
+            raise AssertionError(f"server exited {process.returncode}: {log.read_text()}")
+        try:
+            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+                return process, url
+        except httpx.TransportError:
+            pass
+        if time.monotonic() > deadline:
+            process.kill()
+            raise AssertionError(f"server not healthy within {STARTUP_SECONDS}s: {log.read_text()}")
+        time.sleep(0.1)
+
+
+@contextmanager
+def running_server(env: dict[str, str], command: str = "serve", log: Path | None = None) -> Iterator[str]:
+    """A started server, stopped with SIGTERM (as Ctrl-C does) when the block ends."""
+    process, url = start_server(env, command, log)
+    try:
+        yield url
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            raise AssertionError("server did not stop on SIGTERM") from None
