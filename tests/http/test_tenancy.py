@@ -26,7 +26,7 @@ from sqlalchemy import Engine
 from shelfspace.accounts.roles import Role
 from tests.conftest import new_key
 from shelfspace.db.session import session_scope
-from shelfspace.reporting.models import RollupHour
+from shelfspace.reporting.models import RollupDay, RollupHour
 from tests.support import Api, banner_creative, build_network, campaign_body, field_errors, line_item_body
 
 # Called by pages, apps and probes: no key (a key only unlocks the decision API's `debug`).
@@ -173,10 +173,13 @@ def own_report(t: Tenants, method: str, path: str, collection: str) -> None:
     """An advertiser asking for another advertiser's report gets its own rows only."""
     with session_scope(t.operator.client.app.state.sessions) as db:  # type: ignore[attr-defined]
         for advertiser, impressions in ((t.a_objects["advertisers"], 7), (t.b_objects["advertisers"], 9)):
-            db.add(RollupHour(day="2026-06-01", hour=10, advertiser_id=advertiser, campaign_id="c", line_item_id="l",
-                              creative_id="cr", placement_id="home-hero", channel="web", sku="",
-                              impressions=impressions, viewable_impressions=0, clicks=0, spend_micros=0,
-                              invalid_impressions=0, invalid_viewable_impressions=0, invalid_clicks=0))
+            # The rollup job writes each hour and the day it adds up to; a day report reads the day.
+            row = dict(day="2026-06-01", advertiser_id=advertiser, campaign_id="c", line_item_id="l",
+                       creative_id="cr", placement_id="home-hero", channel="web", sku="",
+                       impressions=impressions, viewable_impressions=0, clicks=0, spend_micros=0,
+                       invalid_impressions=0, invalid_viewable_impressions=0, invalid_clicks=0)
+            db.add(RollupHour(hour=10, **row))
+            db.add(RollupDay(**row))
     asked = f"{path}?from=2026-06-01&to=2026-06-01&group_by=advertiser&advertiser_id={t.b_objects['advertisers']}"
     answer = t.a.get(asked)
     assert [(r["advertiser_id"], r["impressions"]) for r in answer["rows"]] == [(t.a_objects["advertisers"], 7)]
