@@ -15,8 +15,9 @@ from shelfspace.accounts.api import router as accounts_router
 from shelfspace.accounts.service import ensure_bootstrap_key
 from shelfspace.catalog.api import router as catalog_router
 from shelfspace.config import Settings
-from shelfspace.core.clock import SystemClock
+from shelfspace.core.clock import Clock, SystemClock
 from shelfspace.core.jsonbody import JsonBody
+from shelfspace.dashboard.install import install_dashboard
 from shelfspace.counters.memory import MemoryCounters
 from shelfspace.db.engine import make_engine
 from shelfspace.db.migrate import head_revision
@@ -57,11 +58,15 @@ ISO 8601 with an offset. Errors are `{"error": {"code", "message", "fields"}}`.
 """
 
 
-def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
-    """Build the app. The database must already be migrated (`shelfspace serve` does it)."""
+def create_app(settings: Settings, engine: Engine | None = None, clock: Clock | None = None) -> FastAPI:
+    """Build the app. The database must already be migrated (`shelfspace serve` does it).
+
+    `clock` is the system clock unless given: the demo replays a week of history through
+    the real app on a clock it moves forward itself.
+    """
     engine = engine or make_engine(settings.sqlalchemy_url())
     sessions = make_sessionmaker(engine)
-    clock = SystemClock()
+    clock = clock or SystemClock()
     counters = MemoryCounters()
     snapshots = SnapshotHolder(sessions, ZoneInfo(settings.timezone), clock, counters)
     event_log = SqliteEventLog(settings.data_dir / EVENT_LOG_FILE)
@@ -124,4 +129,5 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     app.include_router(accounts_router)
     app.include_router(first_party_router)
     app.include_router(reports_router)
+    install_dashboard(app, settings)
     return app

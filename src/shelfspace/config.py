@@ -37,6 +37,10 @@ class Settings(BaseSettings):
     bootstrap_key: SecretStr | None = Field(
         default=None, description="If set and no API key exists, an operator key with this value."
     )
+    session_secret: SecretStr | None = Field(
+        default=None,
+        description="Signs dashboard sessions; unset means a random one kept in data_dir (one server only).",
+    )
     timezone: str = Field(default="UTC", description="The network's reporting time zone.")
     currency: str = Field(default="USD", pattern=r"^[A-Z]{3}$")
     impression_url_ttl_seconds: int = Field(

@@ -76,6 +76,16 @@ def error_response(
     return JsonBody(body, status_code=status, headers=headers)
 
 
+def _answer(request: Request, status: int, code: ErrorCode, message: str,
+            fields: list[FieldProblem] | None = None) -> Response:
+    """JSON for the API; for a dashboard page, the same error as a page."""
+    from shelfspace.dashboard.errors import error_page, wants_page
+
+    if wants_page(request):
+        return error_page(request, status, message)
+    return error_response(status, code, message, fields)
+
+
 def _field_path(loc: tuple[int | str, ...]) -> str:
     parts = [str(p) for p in loc]
     if parts and parts[0] in {"body", "query", "path", "header"}:
@@ -93,9 +103,9 @@ def validation_problems(errors: list[Any]) -> list[FieldProblem]:
     return problems
 
 
-async def _shelfspace_error(_: Request, exc: Exception) -> Response:
+async def _shelfspace_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, ShelfspaceError)
-    return error_response(exc.status_code, exc.code, exc.message, exc.fields)
+    return _answer(request, exc.status_code, exc.code, exc.message, exc.fields)
 
 
 async def _request_validation(_: Request, exc: Exception) -> Response:
@@ -105,26 +115,26 @@ async def _request_validation(_: Request, exc: Exception) -> Response:
     return error_response(422, ErrorCode.VALIDATION_FAILED, summary or "invalid request", problems)
 
 
-async def _http_error(_: Request, exc: Exception) -> Response:
+async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
     code = _STATUS_CODES.get(exc.status_code, ErrorCode.INTERNAL)
-    return error_response(exc.status_code, code, str(exc.detail))
+    return _answer(request, exc.status_code, code, str(exc.detail))
 
 
 async def _integrity_error(request: Request, exc: Exception) -> Response:
     # Two requests raced past the service's own check (e.g. the same new id at once).
     log.warning("integrity_conflict", path=request.url.path, error=str(exc.__cause__ or exc))
-    return error_response(409, ErrorCode.CONFLICT, "the change conflicts with existing data; retry")
+    return _answer(request, 409, ErrorCode.CONFLICT, "the change conflicts with existing data; retry")
 
 
 async def _database_unavailable(request: Request, exc: Exception) -> Response:
     log.error("database_unavailable", path=request.url.path, error=str(exc))
-    return error_response(503, ErrorCode.UNAVAILABLE, "the database is unavailable; nothing was changed")
+    return _answer(request, 503, ErrorCode.UNAVAILABLE, "the database is unavailable; nothing was changed")
 
 
 async def _unexpected(request: Request, exc: Exception) -> Response:
     log.exception("unhandled_error", path=request.url.path, exc_info=exc)
-    return error_response(500, ErrorCode.INTERNAL, "internal error; nothing was changed")
+    return _answer(request, 500, ErrorCode.INTERNAL, "internal error; nothing was changed")
 
 
 def install_error_handlers(app: FastAPI) -> None:

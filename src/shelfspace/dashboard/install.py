@@ -1,0 +1,33 @@
+"""Mounting the dashboard on the app: sessions, static files, error pages, page routers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from importlib.util import find_spec
+
+from fastapi import FastAPI
+from starlette.staticfiles import StaticFiles
+
+from shelfspace.config import Settings
+from shelfspace.dashboard import auth_pages, brand_pages, console_pages, media_kit_pages, signup_pages
+from shelfspace.dashboard.errors import install_page_errors
+from shelfspace.dashboard.session import install_sessions
+
+STATIC_DIR = Path(__file__).parent / "static"
+# Charts are drawn by Plotly's own build, served from the installed `plotly` package: no CDN.
+# Found without importing plotly's Python side, which is large and not needed here.
+_PLOTLY = find_spec("plotly")
+assert _PLOTLY is not None and _PLOTLY.origin is not None, "the plotly package is a dependency"
+PLOTLY_DIR = Path(_PLOTLY.origin).parent / "package_data"
+
+PAGE_MODULES = (auth_pages, console_pages, brand_pages, signup_pages, media_kit_pages)
+
+
+def install_dashboard(app: FastAPI, settings: Settings) -> None:
+    install_sessions(app, settings)
+    install_page_errors(app)
+    app.mount("/static/vendor", StaticFiles(directory=PLOTLY_DIR), name="vendor")
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    for module in PAGE_MODULES:
+        app.include_router(module.router)

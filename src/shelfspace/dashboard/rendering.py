@@ -1,0 +1,73 @@
+"""Jinja2 templates with the filters every page uses: money, counts, rates, dates.
+
+Money arrives as integer micros and leaves in the network currency with two decimals (or
+more when a price is below a cent, as CPC bids can be); a missing rate is a dash, never 0.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from fastapi import Request
+from fastapi.templating import Jinja2Templates
+from starlette.responses import HTMLResponse
+
+from shelfspace.core.money import MICROS_PER_UNIT as MICROS
+from shelfspace.dashboard.csrf import CSRF_FIELD, csrf_token
+from shelfspace.dashboard.session import signed_in_user
+
+TEMPLATES_DIR = Path(__file__).parent / "templates"
+DASH = "–"
+
+
+def money(micros: int | None, currency: str = "") -> str:
+    if micros is None:
+        return DASH
+    value = Decimal(micros) / MICROS
+    places = Decimal("0.01") if value == 0 or abs(value) >= Decimal("0.1") else Decimal("0.0001")
+    text = f"{value.quantize(places):,}"
+    return f"{text} {currency}".strip()
+
+
+def decimal_money(value: Decimal | str | None, currency: str = "") -> str:
+    if value is None:
+        return DASH
+    return money(int(Decimal(value) * MICROS), currency)
+
+
+def count(value: int | float | None) -> str:
+    return DASH if value is None else f"{value:,.0f}"
+
+
+def percent(value: float | Decimal | None, places: int = 2) -> str:
+    return DASH if value is None else f"{float(value) * 100:.{places}f}%"
+
+
+def ratio(value: float | Decimal | None, places: int = 2) -> str:
+    return DASH if value is None else f"{float(value):,.{places}f}"
+
+
+def when(value: datetime | date | None) -> str:
+    if value is None:
+        return DASH
+    if isinstance(value, datetime):
+        return value.strftime("%d %b %Y %H:%M")
+    return value.strftime("%d %b %Y")
+
+
+templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
+templates.env.filters.update(money=money, decimal_money=decimal_money, count=count, percent=percent,
+                             ratio=ratio, when=when)
+templates.env.globals.update(CSRF_FIELD=CSRF_FIELD)
+
+
+def render(request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
+    """A page, with the signed-in user, the form token and the network's currency."""
+    settings = request.app.state.settings
+    context.setdefault("user", signed_in_user(request))
+    context.setdefault("currency", settings.currency)
+    context["csrf_token"] = csrf_token(request) if "session" in request.scope else ""
+    return templates.TemplateResponse(request, template, context, status_code=status_code)

@@ -1,0 +1,106 @@
+// Shelfspace dashboard behaviour: interactive charts, live previews, progress for long work.
+// Plain browser JavaScript; charts are drawn by Plotly, loaded from /static/vendor only on
+// pages that have a chart.
+"use strict";
+
+function loadScript(src) {
+  return new Promise((resolve, reject) => {
+    const tag = document.createElement("script");
+    tag.src = src; tag.onload = resolve; tag.onerror = () => reject(new Error("could not load " + src));
+    document.head.appendChild(tag);
+  });
+}
+
+// A chart is <div class="chart" data-source="id of a JSON script">: {x: [...], series: [{name, values, format}]}.
+// Tabs above it switch the metric shown; hovering shows the exact value of each day.
+async function drawCharts() {
+  const charts = document.querySelectorAll(".chart[data-source]");
+  if (!charts.length) return;
+  await loadScript("/static/vendor/plotly.min.js");
+  charts.forEach((element) => {
+    const data = JSON.parse(document.getElementById(element.dataset.source).textContent);
+    const tabs = document.createElement("div");
+    tabs.className = "chart-tabs";
+    tabs.setAttribute("role", "toolbar");
+    element.before(tabs);
+    const show = (index) => {
+      const series = data.series[index];
+      tabs.querySelectorAll("button").forEach((b, i) => b.setAttribute("aria-pressed", String(i === index)));
+      const percent = series.format === "percent";
+      window.Plotly.react(element, [{
+        x: data.x, y: series.values.map((v) => (v === null ? null : percent ? v * 100 : v)),
+        type: data.kind === "bar" ? "bar" : "scatter", mode: "lines+markers", name: series.name,
+        line: { color: "#0b6e4f", width: 2 }, marker: { color: "#0b6e4f" }, connectgaps: false,
+        hovertemplate: "%{x}<br>" + series.name + ": %{y:" + (percent ? ".2f}%" : ",.2f}") + "<extra></extra>",
+      }], {
+        margin: { l: 56, r: 16, t: 8, b: 40 }, height: 320, paper_bgcolor: "rgba(0,0,0,0)", plot_bgcolor: "rgba(0,0,0,0)",
+        xaxis: { gridcolor: "#eef1f5", type: data.xtype || "date" },
+        yaxis: { gridcolor: "#eef1f5", rangemode: "tozero", ticksuffix: percent ? "%" : "" },
+      }, { displaylogo: false, responsive: true, modeBarButtonsToRemove: ["lasso2d", "select2d"] });
+    };
+    data.series.forEach((series, index) => {
+      const button = document.createElement("button");
+      button.type = "button"; button.textContent = series.name;
+      button.addEventListener("click", () => show(index));
+      tabs.appendChild(button);
+    });
+    show(0);
+  });
+}
+
+// <form data-progress>: a long submit (a feed import) shows a progress bar while it runs,
+// and the upload's own progress while the file travels.
+function progressForms() {
+  document.querySelectorAll("form[data-progress]").forEach((form) => {
+    form.addEventListener("submit", (event) => {
+      const bar = form.querySelector("progress");
+      const status = form.querySelector("[data-progress-status]");
+      if (!bar || !window.XMLHttpRequest) return;
+      event.preventDefault();
+      const request = new XMLHttpRequest();
+      request.open("POST", form.action);
+      bar.hidden = false; bar.removeAttribute("value");
+      form.querySelectorAll("button").forEach((b) => (b.disabled = true));
+      request.upload.addEventListener("progress", (e) => {
+        if (e.lengthComputable) { bar.max = e.total; bar.value = e.loaded; }
+        if (status) status.textContent = e.lengthComputable && e.loaded < e.total
+          ? "Uploading… " + Math.round((100 * e.loaded) / e.total) + "%" : "Processing…";
+      });
+      request.addEventListener("load", () => { document.open(); document.write(request.responseText); document.close();
+        history.replaceState(null, "", request.responseURL); });
+      request.addEventListener("error", () => { if (status) status.textContent = "The upload failed; nothing was saved. Try again.";
+        form.querySelectorAll("button").forEach((b) => (b.disabled = false)); });
+      request.send(new FormData(form));
+    });
+  });
+}
+
+// <a data-download>: a report export shows that it is being prepared, then saves the file.
+function downloads() {
+  document.querySelectorAll("a[data-download]").forEach((link) => {
+    link.addEventListener("click", async (event) => {
+      event.preventDefault();
+      const label = link.textContent;
+      link.textContent = "Preparing…"; link.setAttribute("aria-busy", "true");
+      try {
+        const response = await fetch(link.href, { credentials: "same-origin" });
+        if (!response.ok) throw new Error(await response.text());
+        const blob = await response.blob();
+        const url = URL.createObjectURL(blob);
+        const a = document.createElement("a");
+        a.href = url; a.download = link.dataset.download; document.body.appendChild(a); a.click(); a.remove();
+        URL.revokeObjectURL(url);
+        link.textContent = label;
+      } catch (error) {
+        link.textContent = "Export failed; try again";
+      }
+      link.removeAttribute("aria-busy");
+    });
+  });
+}
+
+document.addEventListener("DOMContentLoaded", () => {
+  drawCharts().catch((error) => console.error(error));
+  progressForms();
+  downloads();
+});
