@@ -1,0 +1,43 @@
+"""Helpers for page tests: dashboard users, signing in, and the form token of a page."""
+
+from __future__ import annotations
+
+import re
+
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine
+
+from shelfspace.accounts.roles import SYSTEM, Role
+from shelfspace.accounts.schemas import UserCreate
+from shelfspace.accounts.service import create_user
+from shelfspace.db.session import make_sessionmaker, session_scope
+
+PASSWORD = "a long password 123"
+_TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+def make_user(engine: Engine, email: str, role: Role = Role.OPERATOR, advertiser_id: str | None = None) -> str:
+    with session_scope(make_sessionmaker(engine)) as db:
+        user = create_user(db, SYSTEM, UserCreate(email=email, password=PASSWORD, role=role, advertiser_id=advertiser_id))
+        return user.id
+
+
+def token_of(html: str) -> str:
+    """The form token a page carries: what a browser would send back."""
+    found = _TOKEN.search(html)
+    assert found, "the page has no form token"
+    return found.group(1)
+
+
+def sign_in(client: TestClient, email: str, password: str = PASSWORD) -> None:
+    """Sign the test client in as a person would: open the form, then post it."""
+    token = token_of(client.get("/login").text)
+    answer = client.post("/login", data={"email": email, "password": password, "csrf_token": token},
+                         follow_redirects=False)
+    assert answer.status_code == 303, answer.text
+
+
+def post_form(client: TestClient, page: str, action: str, data: dict[str, str | list[str]], **kwargs: object):  # type: ignore[no-untyped-def]
+    """Post a form the way the browser does: with the token from the page it is on."""
+    token = token_of(client.get(page).text)
+    return client.post(action, data={**data, "csrf_token": token}, follow_redirects=False, **kwargs)
