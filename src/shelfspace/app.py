@@ -24,6 +24,7 @@ from shelfspace.db.migrate import head_revision
 from shelfspace.db.session import make_sessionmaker, session_scope
 from shelfspace.decisioning.engine import Engine as DecisionEngine
 from shelfspace.delivery.api import router as decisions_router
+from shelfspace.delivery.opportunities import Opportunities
 from shelfspace.delivery.schemas import DecisionIn
 from shelfspace.delivery.snapshots import SnapshotHolder
 from shelfspace.http.docs import install_docs
@@ -73,6 +74,7 @@ def create_app(settings: Settings, engine: Engine | None = None, clock: Clock | 
     windows = Windows(settings.attribution_post_click_days, settings.attribution_post_view_days)
     rollups = RollupJob(sessions, event_log, ZoneInfo(settings.timezone), windows)
     rollup_runner = RollupRunner(rollups)
+    opportunities = Opportunities(sessions, ZoneInfo(settings.timezone))
     recorder = Recorder(event_log, counters, budgets=snapshots.campaign, on_stored=rollup_runner.nudge)
 
     @asynccontextmanager
@@ -85,9 +87,11 @@ def create_app(settings: Settings, engine: Engine | None = None, clock: Clock | 
         recorder.start()  # restores today's spend from the log before the first decision
         snapshots.start()
         rollup_runner.start()
+        opportunities.start()
         try:
             yield
         finally:
+            opportunities.stop()
             rollup_runner.stop()
             snapshots.stop()
             recorder.stop()
@@ -112,6 +116,7 @@ def create_app(settings: Settings, engine: Engine | None = None, clock: Clock | 
     app.state.clock = clock
     app.state.event_log = event_log
     app.state.recorder = recorder
+    app.state.opportunities = opportunities
     app.state.rollups = rollups
     app.state.attribution_windows = windows
     app.state.url_lifetimes = UrlLifetimes(settings.impression_url_ttl_seconds, settings.click_url_ttl_seconds)

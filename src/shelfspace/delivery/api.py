@@ -102,7 +102,9 @@ async def decide(request: Request) -> JsonBody:
         ]) from None
     state = request.app.state
     base_url: str = state.settings.base_url()
-    served_at = int(state.clock.now().timestamp())
+    now = state.clock.now()
+    served_at = int(now.timestamp())
+    state.opportunities.count(now, [(p.id, p.count, len(decision.ads.get(p.id, ()))) for p in body.placements])
 
     def urls(ad: ServedAd) -> dict[str, str]:
         facts = facts_of(ad, body.user.id, served_at)
