@@ -13,7 +13,7 @@ from typing import Any
 
 from fastapi import Request
 from fastapi.templating import Jinja2Templates
-from starlette.responses import HTMLResponse
+from starlette.responses import HTMLResponse, RedirectResponse
 
 from shelfspace.core.money import MICROS_PER_UNIT as MICROS
 from shelfspace.dashboard.csrf import CSRF_FIELD, csrf_token
@@ -64,10 +64,21 @@ templates.env.filters.update(money=money, decimal_money=decimal_money, count=cou
 templates.env.globals.update(CSRF_FIELD=CSRF_FIELD)
 
 
+FLASH_KEY = "flash"
+
+
+def redirect_with(request: Request, url: str, flash: str) -> RedirectResponse:
+    """After a successful post: the next page shows `flash` once (a reload posts nothing again)."""
+    request.session[FLASH_KEY] = flash
+    return RedirectResponse(url, status_code=303)
+
+
 def render(request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
     """A page, with the signed-in user, the form token and the network's currency."""
     settings = request.app.state.settings
     context.setdefault("user", signed_in_user(request))
     context.setdefault("currency", settings.currency)
     context["csrf_token"] = csrf_token(request) if "session" in request.scope else ""
+    if "session" in request.scope and not context.get("flash"):
+        context["flash"] = request.session.pop(FLASH_KEY, None)
     return templates.TemplateResponse(request, template, context, status_code=status_code)

@@ -1,0 +1,41 @@
+"""Report rows by day → the JSON a page's chart draws (static/shelfspace.js)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+
+from shelfspace.dashboard.periods import Window
+
+
+class Format(StrEnum):
+    NUMBER = "number"
+    PERCENT = "percent"
+    MONEY = "money"
+
+
+def _plain(value: Any) -> float | int | None:
+    if value is None:
+        return None
+    return float(value) if isinstance(value, Decimal) else value
+
+
+def daily_chart(window: Window, rows: list[dict[str, Any]], metrics: list[tuple[str, str, Format]]) -> dict[str, Any]:
+    """One point per day of the window; a day without data is 0 for counts and a gap for ratios."""
+    by_day = {row["day"]: row for row in rows}
+    x = [d.isoformat() for d in window.dates()]
+    series = []
+    for key, name, fmt in metrics:
+        values = []
+        for day in x:
+            row = by_day.get(day)
+            value = _plain(row.get(key)) if row else None
+            if value is None and fmt is not Format.PERCENT and key not in RATIOS:
+                value = 0
+            values.append(value)
+        series.append({"name": name, "values": values, "format": fmt.value})
+    return {"x": x, "series": series, "kind": "line", "xtype": "date"}
+
+
+RATIOS = {"ctr", "cpm", "cpc", "cpa", "roas", "frequency", "viewability", "fill_rate", "ecpm"}
