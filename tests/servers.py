@@ -36,18 +36,19 @@ def base_env(data_dir: Path, **extra: str) -> dict[str, str]:
     return env | {"SHELFSPACE_DATA_DIR": str(data_dir)} | extra
 
 
-def start_server(env: dict[str, str], command: str = "serve", log: Path | None = None) -> tuple[subprocess.Popen[str], str]:
+def start_server(env: dict[str, str], command: str = "serve", log: Path | None = None,
+                 args: tuple[str, ...] = (), startup_seconds: float = STARTUP_SECONDS) -> tuple[subprocess.Popen[str], str]:
     """Start `shelfspace <command> --port N` and wait until it is healthy; the caller stops it.
     Its output goes to `log` (a file, never a pipe that a chatty server could fill and block on)."""
     port = free_port()
     log = log or Path(tempfile.mkstemp(prefix="shelfspace-server-", suffix=".log")[1])
     with log.open("w") as out:
         process = subprocess.Popen(
-            [sys.executable, "-m", "shelfspace", command, "--port", str(port)],
+            [sys.executable, "-m", "shelfspace", command, "--port", str(port), *args],
             env=env, stdout=out, stderr=subprocess.STDOUT, text=True,
         )
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + STARTUP_SECONDS
+    deadline = time.monotonic() + startup_seconds
     while True:
         if process.poll() is not None:
             raise AssertionError(f"server exited {process.returncode}: {log.read_text()}")
@@ -58,14 +59,15 @@ def start_server(env: dict[str, str], command: str = "serve", log: Path | None =
             pass
         if time.monotonic() > deadline:
             process.kill()
-            raise AssertionError(f"server not healthy within {STARTUP_SECONDS}s: {log.read_text()}")
+            raise AssertionError(f"server not healthy within {startup_seconds}s: {log.read_text()}")
         time.sleep(0.1)
 
 
 @contextmanager
-def running_server(env: dict[str, str], command: str = "serve", log: Path | None = None) -> Iterator[str]:
+def running_server(env: dict[str, str], command: str = "serve", log: Path | None = None,
+                   args: tuple[str, ...] = (), startup_seconds: float = STARTUP_SECONDS) -> Iterator[str]:
     """A started server, stopped with SIGTERM (as Ctrl-C does) when the block ends."""
-    process, url = start_server(env, command, log)
+    process, url = start_server(env, command, log, args, startup_seconds)
     try:
         yield url
     finally:

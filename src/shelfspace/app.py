@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from zoneinfo import ZoneInfo
@@ -59,11 +60,12 @@ ISO 8601 with an offset. Errors are `{"error": {"code", "message", "fields"}}`.
 """
 
 
-def create_app(settings: Settings, engine: Engine | None = None, clock: Clock | None = None) -> FastAPI:
+def create_app(settings: Settings, engine: Engine | None = None, clock: Clock | None = None,
+               rng: random.Random | None = None) -> FastAPI:
     """Build the app. The database must already be migrated (`shelfspace serve` does it).
 
-    `clock` is the system clock unless given: the demo replays a week of history through
-    the real app on a clock it moves forward itself.
+    `clock` is the system clock and `rng` an unseeded source unless given: the demo replays
+    a week of history through the real app on a clock it moves itself, reproducibly.
     """
     engine = engine or make_engine(settings.sqlalchemy_url())
     sessions = make_sessionmaker(engine)
@@ -112,12 +114,13 @@ def create_app(settings: Settings, engine: Engine | None = None, clock: Clock | 
     app.state.schema_head = head_revision(engine)
     app.state.counters = counters
     app.state.snapshots = snapshots
-    app.state.decision_engine = DecisionEngine(counters, clock)
+    app.state.decision_engine = DecisionEngine(counters, clock, rng=rng)
     app.state.clock = clock
     app.state.event_log = event_log
     app.state.recorder = recorder
     app.state.opportunities = opportunities
     app.state.rollups = rollups
+    app.state.rollup_runner = rollup_runner
     app.state.attribution_windows = windows
     app.state.url_lifetimes = UrlLifetimes(settings.impression_url_ttl_seconds, settings.click_url_ttl_seconds)
     install_error_handlers(app)

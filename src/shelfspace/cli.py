@@ -147,9 +147,24 @@ def tracking_keys_rotate() -> None:
     console.print(f"signing key is now {key.id}" + (f"; dropped {', '.join(dropped)}" if dropped else ""))
 
 
+HISTORY_DAYS = 7
+DEMO_AUDIENCE_VISITS = 1000  # visits a day in the replayed week: enough for every report to read like a shop's
+
+
 @app.command()
-def demo(host: HostOption = None, port: PortOption = None) -> None:
-    """Seed a demo network (once per data dir), print keys to explore it, and serve it."""
+def demo(
+    host: HostOption = None,
+    port: PortOption = None,
+    history_days: Annotated[int, typer.Option(min=0, max=60, help="Days of simulated history on the first run.")] = HISTORY_DAYS,
+    visits_per_day: Annotated[int, typer.Option(min=10, max=100_000, help="Shopper visits a simulated day.")] = DEMO_AUDIENCE_VISITS,
+    live_visits_per_second: Annotated[float, typer.Option(min=0, max=100, help="Live traffic while serving; 0 for none.")] = 1.0,
+    seed: Annotated[int, typer.Option(help="Seed of the simulated shoppers.")] = 7,
+) -> None:
+    """Seed the Freshmart demo network, replay a week of shoppers through it, then serve the
+    dashboard and the API with live simulated traffic. A second run serves what is there."""
+    import os
+    import threading
+    import time
     from datetime import UTC, datetime
 
     import uvicorn
@@ -161,12 +176,18 @@ def demo(host: HostOption = None, port: PortOption = None) -> None:
     from shelfspace.catalog.models import Advertiser
     from shelfspace.db.session import make_sessionmaker, session_scope
     from shelfspace.logs import configure_logging
+    from shelfspace.sim.demo_logins import DEMO_PASSWORD, ensure_demo_logins
     from shelfspace.sim.demo_network import DemoAlreadySeeded, seed_demo_network
+    from shelfspace.sim.runs import Audience, LiveTraffic, replay_history
 
-    settings = settings_or_exit(host=host, port=port)
+    named = {} if os.environ.get("SHELFSPACE_NETWORK_NAME") else {"network_name": "Freshmart"}
+    settings = settings_or_exit(host=host, port=port, **named)
     configure_logging()
     engine = prepared_engine(settings)
     sessions = make_sessionmaker(engine)
+    audience = Audience(seed=seed, visits_per_day=visits_per_day)
+    with session_scope(sessions) as db:
+        _, operator_key = create_key(db, CLI, ApiKeyCreate(role=Role.OPERATOR, name="demo operator"))
     try:
         with session_scope(sessions) as db:
             network = seed_demo_network(db, datetime.now(UTC))
@@ -175,15 +196,77 @@ def demo(host: HostOption = None, port: PortOption = None) -> None:
             f"{len(network.advertiser_ids)} advertisers, {network.campaigns} campaigns, "
             f"{network.line_items} line items, {network.creatives} creatives"
         )
+        if history_days:
+            started = time.monotonic()
+            with console.status(f"replaying {history_days} days of shoppers…") as status:
+                def day_done(day: int, tally: object) -> None:
+                    status.update(f"replaying {history_days} days of shoppers… day {day + 1} of {history_days + 1} done")
+                tally = replay_history(settings, engine, operator_key, history_days, audience, on_day=day_done)
+            console.print(f"replayed {history_days} days and today in {time.monotonic() - started:.0f} s: "
+                          f"{tally.summary()}")
     except DemoAlreadySeeded:
         console.print(f"the demo network is already in {settings.data_dir}; serving it")
     with session_scope(sessions) as db:
-        _, operator_key = create_key(db, CLI, ApiKeyCreate(role=Role.OPERATOR, name="demo operator"))
+        logins = ensure_demo_logins(db)
         first_brand = db.scalars(select(Advertiser.id).order_by(Advertiser.id).limit(1)).first()
         _, brand_key = create_key(db, CLI, ApiKeyCreate(role=Role.ADVERTISER, advertiser_id=first_brand, name="demo brand"))
     base = settings.base_url()
-    console.print(f"\nShelfspace demo on [bold]{base}[/bold]   API docs: {base}/docs")
+    console.print(f"\nShelfspace demo: [bold]{settings.network_name}[/bold] on [bold]{base}[/bold]")
+    console.print(f"  dashboard:  {base}/login   (password for every demo login: {DEMO_PASSWORD})")
+    console.print(f"  operator:   {logins[0].email}")
+    for login in logins[1:3]:
+        console.print(f"  brand:      {login.email}  ({login.who})")
+    console.print(f"  media kit:  {base}/media-kit    API docs: {base}/docs\n")
     console.print(f"operator key:   {operator_key}")
     console.print(f"advertiser key: {brand_key}  (advertiser {first_brand})")
     console.print(f"try: curl -H 'Authorization: Bearer {operator_key}' {base}/v1/campaigns\n")
-    uvicorn.run(create_app(settings, engine), host=settings.host, port=settings.port, log_level="info")
+    if live_visits_per_second > 0:
+        live = LiveTraffic(base, operator_key, audience, live_visits_per_second)
+        threading.Thread(target=_start_when_healthy, args=(base, live), daemon=True).start()
+    uvicorn.run(create_app(settings, engine), host=settings.host, port=settings.port, log_level="warning")
+
+
+def _start_when_healthy(base: str, live: object) -> None:
+    """Live traffic starts once the server answers; it runs until the process ends."""
+    import time
+
+    import httpx
+
+    from shelfspace.sim.runs import LiveTraffic
+
+    assert isinstance(live, LiveTraffic)
+    for _ in range(600):
+        try:
+            if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                break
+        except httpx.TransportError:
+            pass
+        time.sleep(0.2)
+    live.start_in_background()
+
+
+@app.command()
+def simulate(
+    url: Annotated[str, typer.Option(help="The server, e.g. http://127.0.0.1:8000.")],
+    key: Annotated[str, typer.Option(help="An operator API key (orders and behaviour events need one).")],
+    seed: Annotated[int, typer.Option(help="The same seed gives the same shoppers and the same requests.")] = 7,
+    shoppers: Annotated[int, typer.Option(min=1, max=1_000_000)] = 1500,
+    rate: Annotated[float, typer.Option(min=0.01, max=1000, help="Shopper visits a second.")] = 2.0,
+    duration: Annotated[float | None, typer.Option(min=1, help="Seconds to run; default: until Ctrl-C.")] = None,
+) -> None:
+    """Send simulated shoppers to a running server through its public API, on the real clock."""
+    from shelfspace.sim.runs import Audience, LiveTraffic
+    from shelfspace.sim.shop_view import DiscoveryFailed
+
+    live = LiveTraffic(url.rstrip("/"), key, Audience(shoppers=shoppers, seed=seed), rate)
+    try:
+        tally = live.run(duration, on_window=lambda t: console.print(t.summary()))
+    except DiscoveryFailed as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from None
+    except KeyboardInterrupt:
+        live.stopped.set()
+        tally = live.tally
+    console.print(f"done: {tally.summary()}")
+    if tally.errors:
+        raise typer.Exit(1)

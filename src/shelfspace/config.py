@@ -41,6 +41,8 @@ class Settings(BaseSettings):
         default=None,
         description="Signs dashboard sessions; unset means a random one kept in data_dir (one server only).",
     )
+    network_name: str = Field(default="Shelfspace network", min_length=1, max_length=100,
+                              description="The network's name, as brands see it (media kit, sign-up).")
     timezone: str = Field(default="UTC", description="The network's reporting time zone.")
     currency: str = Field(default="USD", pattern=r"^[A-Z]{3}$")
     impression_url_ttl_seconds: int = Field(

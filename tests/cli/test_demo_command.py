@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import time
+from datetime import date, timedelta
 from pathlib import Path
 
 import httpx
@@ -34,10 +36,50 @@ def check_demo_decisions(public: httpx.Client, operator: httpx.Client) -> None:
     assert explained["decisions"]["ctv-preroll"], "the TV pre-roll sells to the bank or the streaming service"
 
 
+# A lighter week than the default, so the test runs in seconds; the same code path.
+DEMO_ARGS = ("--visits-per-day", "150", "--live-visits-per-second", "3")
+DEMO_STARTUP_SECONDS = 180
+
+
+def check_history_and_live_traffic(operator: httpx.Client) -> None:
+    """A week of history is in the reports, and live traffic keeps adding to today."""
+    today = date.today()
+    week = operator.get("/v1/reports", params={"from": (today - timedelta(days=7)).isoformat(),
+                                               "to": today.isoformat(), "group_by": "day"}).json()
+    days_with_ads = {row["day"] for row in week["rows"] if row["impressions"] > 0}
+    assert len(days_with_ads) == 8, week["rows"]  # seven whole days and today
+    assert week["totals"]["clicks"] > 0 and week["totals"]["conversions"] > 0
+    assert week["disclosure"]["invalid_traffic"]["impressions"]["invalid"] == 0  # the shoppers are browsers
+    ctr = week["totals"]["ctr"]
+    assert 0.0005 < float(ctr) < 0.05, ctr
+    def today_impressions() -> int:
+        rows = operator.get("/v1/reports", params={"from": today.isoformat(), "to": today.isoformat()}).json()
+        return int(rows["totals"]["impressions"])
+    before = today_impressions()
+    deadline = time.monotonic() + 30
+    while today_impressions() <= before:
+        assert time.monotonic() < deadline, "live traffic added no impressions in 30 s"
+        time.sleep(1)
+
+
+def check_demo_login(url: str, log: Path) -> None:
+    """The printed operator login opens the console."""
+    text = log.read_text()
+    email = re.search(r"operator:\s+(\S+@\S+)", text)
+    password = re.search(r"password for every demo login: (\S+)\)", text)
+    assert email and password, text
+    with httpx.Client(base_url=url, follow_redirects=True) as browser:
+        token = re.search(r'name="csrf_token" value="([^"]+)"', browser.get("/login").text)
+        assert token
+        answer = browser.post("/login", data={"email": email.group(1), "password": password.group(1),
+                                              "csrf_token": token.group(1)})
+        assert answer.status_code == 200 and "Network overview" in answer.text
+
+
 def test_demo_seeds_once_prints_working_keys_and_serves(tmp_path: Path) -> None:
     env = base_env(tmp_path / "data")
     log = tmp_path / "demo.log"
-    with running_server(env, command="demo", log=log) as url:
+    with running_server(env, command="demo", log=log, args=DEMO_ARGS, startup_seconds=DEMO_STARTUP_SECONDS) as url:
         operator = httpx.Client(base_url=url, headers={"Authorization": f"Bearer {printed_key(log, 'operator')}"})
         brand = httpx.Client(base_url=url, headers={"Authorization": f"Bearer {printed_key(log, 'advertiser')}"})
         assert "seeded the demo network" in log.read_text()
@@ -48,9 +90,11 @@ def test_demo_seeds_once_prints_working_keys_and_serves(tmp_path: Path) -> None:
         assert len(operator.get("/v1/creatives", params={"status": "pending"}).json()["data"]) == 2
         assert brand.get("/v1/audit-log").status_code == 403
         check_demo_decisions(httpx.Client(base_url=url), operator)
+        check_history_and_live_traffic(operator)
+        check_demo_login(url, log)
 
     # A second start serves the same network and does not seed it twice.
-    with running_server(env, command="demo", log=log) as url:
+    with running_server(env, command="demo", log=log, args=DEMO_ARGS) as url:
         operator = httpx.Client(base_url=url, headers={"Authorization": f"Bearer {printed_key(log, 'operator')}"})
         assert "already" in log.read_text()
         assert len(operator.get("/v1/campaigns", params={"limit": 200}).json()["data"]) == len(everyone)

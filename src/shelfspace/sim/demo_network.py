@@ -99,7 +99,7 @@ class CampaignPlan:
     pacing: Pacing = Pacing.EVEN
     holdout_percent: int = 0
     status: DeliveryStatus = DeliveryStatus.LIVE
-    started_days_ago: int = 7
+    started_days_ago: int = 8  # before the week of simulated history, so all of it delivers
     days_left: int | None = 30
 
 

@@ -1,0 +1,97 @@
+"""The network as the simulator sees it: read through the public API, so it works on any network."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+import httpx
+
+from shelfspace.catalog.enums import AdFormat, Channel
+
+
+HttpClient = httpx.Client
+"""A real client against a server, or Starlette's TestClient (an httpx.Client) in-process."""
+
+
+@dataclass(frozen=True, slots=True)
+class ShopProduct:
+    sku: str
+    title: str
+    brand: str
+    category: str
+    price: Decimal
+    keyword: str  # what a shopper types to find it, e.g. "milk"
+
+
+@dataclass(frozen=True, slots=True)
+class ShopPlacement:
+    id: str
+    channel: Channel
+    format: AdFormat
+    max_ads: int
+
+
+@dataclass(slots=True)
+class ShopView:
+    placements: list[ShopPlacement]
+    products: list[ShopProduct]
+    brands_of_advertiser: dict[str, set[str]]  # advertiser id -> brand names it sells under
+    category_of_advertiser: dict[str, str]
+    by_category: dict[str, list[ShopProduct]] = field(default_factory=dict)
+    by_brand: dict[str, list[ShopProduct]] = field(default_factory=dict)
+    by_sku: dict[str, ShopProduct] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        categories: defaultdict[str, list[ShopProduct]] = defaultdict(list)
+        brands: defaultdict[str, list[ShopProduct]] = defaultdict(list)
+        for product in self.products:
+            categories[product.category.split("/", 1)[0]].append(product)
+            brands[product.brand].append(product)
+            self.by_sku[product.sku] = product
+        self.by_category, self.by_brand = dict(categories), dict(brands)
+
+    def placements_where(self, channel: Channel, formats: set[AdFormat] | None = None) -> list[ShopPlacement]:
+        return [p for p in self.placements if p.channel is channel and (formats is None or p.format in formats)]
+
+
+class DiscoveryFailed(Exception):
+    """The server did not list what the simulator needs (wrong URL or key)."""
+
+
+def _all(client: HttpClient, path: str, headers: dict[str, str]) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = []
+    cursor: str | None = None
+    while True:
+        params: dict[str, Any] = {"limit": 200} | ({"cursor": cursor} if cursor else {})
+        answer = client.get(path, params=params, headers=headers)
+        if answer.status_code != 200:
+            raise DiscoveryFailed(f"GET {path} answered {answer.status_code}: {answer.text[:200]}")
+        page = answer.json()
+        rows += page["data"]
+        cursor = page.get("next_cursor")
+        if not page.get("has_more") or not cursor:
+            return rows
+
+
+def keyword_of(title: str, brand: str) -> str:
+    """`Dairyland Whole milk, 1 l` → `milk`: the word a shopper searches for."""
+    name = title.split(",", 1)[0].removeprefix(brand).strip()
+    words = [w for w in name.lower().split() if w.isalpha()]
+    return words[-1] if words else name.lower()
+
+
+def discover(client: HttpClient, operator_key: str) -> ShopView:
+    headers = {"Authorization": f"Bearer {operator_key}"}
+    placements = [ShopPlacement(p["id"], Channel(p["channel"]), AdFormat(p["format"]), int(p.get("max_ads") or 1))
+                  for p in _all(client, "/v1/placements", headers) if p.get("status", "active") == "active"]
+    products = [ShopProduct(p["sku"], p["title"], p.get("brand") or "", p.get("category") or "general",
+                            Decimal(str(p["price"])) if p.get("price") is not None else Decimal("1"),
+                            keyword_of(p["title"], p.get("brand") or ""))
+                for p in _all(client, "/v1/products", headers) if p.get("available", True)]
+    advertisers = _all(client, "/v1/advertisers", headers)
+    brands = {a["id"]: {a["name"], *(a.get("brands") or [])} for a in advertisers}
+    categories = {a["id"]: a.get("category") or "" for a in advertisers}
+    return ShopView(placements, products, brands, categories)

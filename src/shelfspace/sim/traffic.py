@@ -1,0 +1,334 @@
+"""Simulated shoppers browsing the shop, seeing ads and buying, through the public HTTP API only.
+
+A discrete-event simulation: every action (a page asking for ads, an impression, a view,
+a click, an order) has a time and waits in a heap, so the server always sees time move
+forward, whether that time is simulated (a week of history replayed in seconds on a
+`SteppedClock`) or real (live traffic, which waits for the wall clock). Every request
+goes through the same routes a real page, app or order system would call.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import random
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from typing import Any
+from urllib.parse import urlsplit
+
+from shelfspace.catalog.enums import AdFormat, Channel, Device
+from shelfspace.sim.shop_view import HttpClient, ShopPlacement, ShopProduct, ShopView
+from shelfspace.sim.shoppers import (
+    BUY_AFTER_CLICK,
+    BUY_AFTER_VIEW,
+    CLICK_RATE,
+    INTEREST_LIFT,
+    ORGANIC_BASKET,
+    VIEWABLE_RATE,
+    Shopper,
+    Surface,
+)
+
+# Visits by local hour: quiet at night, a lunch bump, busiest in the evening.
+HOURLY_WEIGHTS = (1, 0.6, 0.4, 0.3, 0.3, 0.5, 1.2, 2.2, 3, 3.2, 3.4, 3.8, 4.4, 4, 3.6, 3.4, 3.6, 4.2, 5.4, 6.2,
+                  6, 4.8, 3.2, 1.8)
+WEEKEND_FACTOR = 1.25
+EVENT_BATCH = 200  # first-party events are posted in batches, as an order system would
+INSTORE_PER_HOUR = 12  # checkout screen plays between 8:00 and 22:00, nobody identified
+EMAIL_OPEN_RATE = 0.06  # of shoppers, per day
+
+
+class Action(StrEnum):
+    PAGE = "page"
+    IMPRESSION = "impression"
+    VIEWABLE = "viewable"
+    CLICK = "click"
+    ORDER = "order"
+
+
+class Outcome(StrEnum):
+    DECISIONS = "decisions"
+    ADS = "ads_served"
+    IMPRESSIONS = "impressions"
+    VIEWABLE = "viewable"
+    CLICKS = "clicks"
+    ORDERS = "orders"
+    AD_ORDERS = "orders_after_ads"
+    BEHAVIOUR = "behaviour_events"
+    ERRORS = "errors"
+
+
+@dataclass(slots=True)
+class Tally:
+    counts: Counter[Outcome] = field(default_factory=Counter)
+    errors: Counter[str] = field(default_factory=Counter)  # "POST /v1/decisions 422" -> n
+
+    def summary(self) -> str:
+        parts = [f"{o.value.replace('_', ' ')} {self.counts[o]:,}" for o in Outcome if o is not Outcome.ERRORS]
+        line = ", ".join(parts)
+        if self.errors:
+            line += "; errors: " + ", ".join(f"{k} x{v}" for k, v in self.errors.most_common(5))
+        return line
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    placements: tuple[ShopPlacement, ...]
+    category: str | None = None
+    query: str | None = None
+    product: ShopProduct | None = None
+
+
+class Traffic:
+    """Runs shoppers against one server. `wait` is how time passes: the stepped clock's
+    `advance_to` for history, a sleep for live traffic."""
+
+    def __init__(self, client: HttpClient, operator_key: str, shop: ShopView, shoppers: list[Shopper],
+                 rng: random.Random, wait: Callable[[datetime], None], run_id: str = "sim") -> None:
+        self.client, self.shop, self.shoppers, self.rng, self.wait = client, shop, shoppers, rng, wait
+        self.auth = {"Authorization": f"Bearer {operator_key}"}
+        self.tally = Tally()
+        self._heap: list[tuple[datetime, int, Action, tuple[Any, ...]]] = []
+        self._seq = itertools.count()
+        self._ids = itertools.count()
+        self._run = run_id
+        self._orders: list[dict[str, Any]] = []
+        self._behaviour: list[dict[str, Any]] = []
+
+    # --- scheduling ------------------------------------------------------------------------
+
+    def _at(self, when: datetime, action: Action, *payload: Any) -> None:
+        heapq.heappush(self._heap, (when, next(self._seq), action, payload))
+
+    def plan_day(self, day_start: datetime, visits: int) -> None:
+        """Visits of one day (their times follow the daily curve), e-mail opens and in-store plays."""
+        weekend = day_start.weekday() >= 5
+        total = int(visits * (WEEKEND_FACTOR if weekend else 1))
+        hours = self.rng.choices(range(24), weights=HOURLY_WEIGHTS, k=total)
+        for hour in hours:
+            start = day_start + timedelta(hours=hour, seconds=self.rng.uniform(0, 3600))
+            self._plan_visit(self.rng.choice(self.shoppers), start)
+        for placement in self.shop.placements_where(Channel.EMAIL):
+            for shopper in self.shoppers:
+                if self.rng.random() < EMAIL_OPEN_RATE:
+                    when = day_start + timedelta(hours=self.rng.uniform(7, 22))
+                    self._at(when, Action.PAGE, shopper, Page((placement,)))
+        for placement in self.shop.placements_where(Channel.INSTORE):
+            for hour in range(8, 22):
+                for _ in range(INSTORE_PER_HOUR):
+                    self._at(day_start + timedelta(hours=hour, seconds=self.rng.uniform(0, 3600)), Action.PAGE,
+                             None, Page((placement,)))
+
+    def plan_window(self, start: datetime, end: datetime, visits: float) -> None:
+        """Live traffic: about `visits` visits (a Poisson count) at random times in [start, end)."""
+        seconds = (end - start).total_seconds()
+        count = 0
+        t = self.rng.expovariate(visits / seconds) if visits > 0 else seconds
+        while t < seconds:
+            count += 1
+            self._plan_visit(self.rng.choice(self.shoppers), start + timedelta(seconds=t))
+            t += self.rng.expovariate(visits / seconds)
+
+    def _plan_visit(self, shopper: Shopper, start: datetime) -> None:
+        when = start
+        for _ in range(self.rng.choice((1, 2, 2, 3, 3, 4, 5))):
+            page = self._page_for(shopper)
+            if page is not None:
+                self._at(when, Action.PAGE, shopper, page)
+            when += timedelta(seconds=self.rng.uniform(15, 90))
+        if self.rng.random() < ORGANIC_BASKET:
+            basket = self._basket(shopper)
+            if basket:
+                self._at(when + timedelta(minutes=self.rng.uniform(2, 15)), Action.ORDER, shopper, tuple(basket), False)
+
+    def _basket(self, shopper: Shopper) -> list[ShopProduct]:
+        pool = [p for c in shopper.interests for p in self.shop.by_category.get(c, [])] or self.shop.products
+        return self.rng.sample(pool, k=min(len(pool), self.rng.choice((1, 2, 3, 4)))) if pool else []
+
+    def _page_for(self, shopper: Shopper) -> Page | None:
+        """What the shopper opens next: a search, a category, a product, the home page, a video."""
+        shop, rng = self.shop, self.rng
+        category = rng.choice(shopper.interests)
+        liked = shop.by_category.get(category) or shop.products
+        if shopper.device is Device.CTV:
+            return self._one_of(shop.placements_where(Channel.CTV))
+        channel = Channel.APP if shopper.surface is Surface.APP else Channel.WEB
+        roll = rng.random()
+        if roll < 0.38 and liked:
+            product = rng.choice(liked)
+            searches = [p for p in shop.placements if p.format is AdFormat.SPONSORED_PRODUCT
+                        and (p.channel is Channel.APP) == (channel is Channel.APP)]
+            if searches:
+                return Page((rng.choice(searches),), category=product.category, query=product.keyword)
+        if roll < 0.08 + 0.38:
+            return self._one_of(shop.placements_where(Channel.VIDEO))
+        browse = [p for p in shop.placements_where(channel) if p.format is not AdFormat.SPONSORED_PRODUCT]
+        if not browse:
+            return None
+        shown = rng.choice(liked) if liked else None
+        picked = tuple(rng.sample(browse, k=min(len(browse), rng.choice((1, 1, 2)))))
+        return Page(picked, category=shown.category if shown else None, product=shown)
+
+    def _one_of(self, placements: list[ShopPlacement]) -> Page | None:
+        return Page((self.rng.choice(placements),)) if placements else None
+
+    # --- running -----------------------------------------------------------------------------
+
+    def run_until(self, end: datetime) -> None:
+        """Carry out every planned action before `end`, in time order."""
+        while self._heap and self._heap[0][0] < end:
+            when, _, action, payload = heapq.heappop(self._heap)
+            self.wait(when)
+            self._do(when, action, payload)
+        self.flush_events()
+
+    def _do(self, when: datetime, action: Action, payload: tuple[Any, ...]) -> None:
+        if action is Action.PAGE:
+            self._page(when, *payload)
+        elif action is Action.IMPRESSION:
+            self._impression(when, *payload)
+        elif action is Action.VIEWABLE:
+            self._track(payload[1]["tracking"]["viewable"], payload[0], Outcome.VIEWABLE, (200, 204))
+        elif action is Action.CLICK:
+            self._click(when, *payload)
+        elif action is Action.ORDER:
+            self._order(when, *payload)
+
+    def _error(self, what: str, status: int) -> None:
+        self.tally.counts[Outcome.ERRORS] += 1
+        self.tally.errors[f"{what} {status}"] += 1
+
+    def _page(self, when: datetime, shopper: Shopper | None, page: Page) -> None:
+        context: dict[str, Any] = {}
+        if page.query:
+            context |= {"query": page.query, "keywords": [page.query]}
+        if page.category:
+            context["category"] = page.category
+        if page.product:
+            context["skus"] = [page.product.sku]
+        body: dict[str, Any] = {"placements": [{"id": p.id, "count": p.max_ads} for p in page.placements],
+                                "context": context}
+        if shopper is not None:
+            context |= {"device": shopper.device.value, "country": shopper.country}
+            body |= {"user": {"id": shopper.user_id}, "consent": {"targeting": shopper.consent}}
+            self._behaviour_event(when, shopper, page)
+        answer = self.client.post("/v1/decisions", json=body)
+        if answer.status_code != 200:
+            self._error("POST /v1/decisions", answer.status_code)
+            return
+        self.tally.counts[Outcome.DECISIONS] += 1
+        for ads in answer.json()["decisions"].values():
+            for ad in ads:
+                self.tally.counts[Outcome.ADS] += 1
+                # Most rendered ads load; some pages are left before the ad does.
+                if self.rng.random() < 0.93:
+                    self._at(when + timedelta(milliseconds=self.rng.uniform(200, 900)), Action.IMPRESSION, shopper, ad)
+
+    def _behaviour_event(self, when: datetime, shopper: Shopper, page: Page) -> None:
+        event: dict[str, Any] = {"id": f"{self._run}-b{next(self._ids)}", "user_id": shopper.user_id,
+                                 "time": when.isoformat()}
+        if page.query:
+            self._behaviour.append(event | {"type": "search", "query": page.query})
+        elif page.product:
+            self._behaviour.append(event | {"type": "view", "sku": page.product.sku, "category": page.product.category})
+        else:
+            return
+        if len(self._behaviour) >= EVENT_BATCH:
+            self.flush_events()
+
+    def _ua(self, shopper: Shopper | None) -> str:
+        return shopper.user_agent if shopper else "Mozilla/5.0 (Linux; Android 11; InStoreScreen) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36"
+
+    def _track(self, url: str, shopper: Shopper | None, outcome: Outcome, ok: tuple[int, ...]) -> bool:
+        parts = urlsplit(url)
+        answer = self.client.get(f"{parts.path}?{parts.query}" if parts.query else parts.path,
+                                 headers={"User-Agent": self._ua(shopper)}, follow_redirects=False)
+        if answer.status_code not in ok:
+            self._error(f"GET /track/{outcome.value}", answer.status_code)
+            return False
+        self.tally.counts[outcome] += 1
+        return True
+
+    def _likes(self, shopper: Shopper, ad: dict[str, Any]) -> bool:
+        product = ad.get("product")
+        category = product.get("category") if product else self.shop.category_of_advertiser.get(ad["advertiser_id"])
+        return shopper.likes(category)
+
+    def _impression(self, when: datetime, shopper: Shopper | None, ad: dict[str, Any]) -> None:
+        if not self._track(ad["tracking"]["impression"], shopper, Outcome.IMPRESSIONS, (200, 204)):
+            return
+        ad_format = AdFormat(ad["format"])
+        if self.rng.random() < VIEWABLE_RATE[ad_format]:
+            self._at(when + timedelta(seconds=self.rng.uniform(1, 3)), Action.VIEWABLE, shopper, ad)
+        if shopper is None:
+            return
+        lift = INTEREST_LIFT if self._likes(shopper, ad) else 1.0
+        if self.rng.random() < CLICK_RATE[ad_format] * lift:
+            self._at(when + timedelta(seconds=self.rng.uniform(2, 25)), Action.CLICK, shopper, ad)
+        elif self.rng.random() < BUY_AFTER_VIEW * lift:
+            wanted = self._promoted(ad)
+            if wanted:
+                self._at(when + timedelta(hours=self.rng.uniform(0.5, 20)), Action.ORDER, shopper, tuple(wanted), True)
+
+    def _promoted(self, ad: dict[str, Any]) -> list[ShopProduct]:
+        """What an ad sells: its product, else something of the advertiser's brands."""
+        if ad.get("sku") and ad["sku"] in self.shop.by_sku:
+            return [self.shop.by_sku[ad["sku"]]]
+        pool = [p for brand in self.shop.brands_of_advertiser.get(ad["advertiser_id"], ())
+                for p in self.shop.by_brand.get(brand, [])]
+        return [self.rng.choice(pool)] if pool else []
+
+    def _click(self, when: datetime, shopper: Shopper, ad: dict[str, Any]) -> None:
+        if not self._track(ad["tracking"]["click"], shopper, Outcome.CLICKS, (302,)):
+            return
+        if self.rng.random() < BUY_AFTER_CLICK[AdFormat(ad["format"])]:
+            wanted = self._promoted(ad)
+            if wanted:
+                extra = self._basket(shopper) if self.rng.random() < 0.4 else []
+                self._at(when + timedelta(minutes=self.rng.uniform(2, 40)), Action.ORDER, shopper,
+                         tuple(wanted + extra), True)
+
+    def _order(self, when: datetime, shopper: Shopper, products: tuple[ShopProduct, ...], after_ad: bool) -> None:
+        order_id = f"{self._run}-o{next(self._ids)}"
+        items = [{"sku": p.sku, "quantity": self.rng.choice((1, 1, 1, 2, 3)), "price": str(p.price)} for p in products]
+        self._orders.append({"id": order_id, "user_id": shopper.user_id, "time": when.isoformat(), "items": items})
+        for p in products:
+            self._behaviour.append({"id": f"{order_id}-{p.sku}", "user_id": shopper.user_id, "time": when.isoformat(),
+                                    "type": "purchase", "sku": p.sku, "category": p.category})
+        self.tally.counts[Outcome.ORDERS] += 1
+        if after_ad:
+            self.tally.counts[Outcome.AD_ORDERS] += 1
+        if len(self._orders) >= EVENT_BATCH:
+            self.flush_events()
+
+    def flush_events(self) -> None:
+        for path, batch, outcome in (("/v1/events/conversions", self._orders, None),
+                                     ("/v1/events/behaviour", self._behaviour, Outcome.BEHAVIOUR)):
+            if not batch:
+                continue
+            answer = self.client.post(path, json={"events": batch}, headers=self.auth)
+            if answer.status_code != 202:
+                self._error(f"POST {path}", answer.status_code)
+            else:
+                rejected = answer.json().get("rejected", [])
+                for problem in rejected:
+                    self._error(f"POST {path} rejected: {problem.get('reason', '')[:60]}", 202)
+                if outcome is not None:
+                    self.tally.counts[outcome] += len(batch) - len(rejected)
+            batch.clear()
+
+
+def utc_day(moment: datetime) -> datetime:
+    return moment.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def sleep_until(when: datetime) -> None:
+    """Live traffic: wait for the wall clock."""
+    delay = (when - datetime.now(UTC)).total_seconds()
+    if delay > 0:
+        time.sleep(delay)
