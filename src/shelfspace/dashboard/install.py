@@ -10,7 +10,8 @@ from fastapi import FastAPI
 from starlette.staticfiles import StaticFiles
 
 from shelfspace.config import Settings
-from shelfspace.dashboard import auth_pages, brand_pages, media_kit_pages, signup_pages
+from shelfspace.dashboard import auth_pages, media_kit_pages
+from shelfspace.dashboard.brand import campaigns, signup
 from shelfspace.dashboard.console import overview, review
 from shelfspace.dashboard.errors import install_page_errors
 from shelfspace.dashboard.session import install_sessions
@@ -22,7 +23,7 @@ _PLOTLY = find_spec("plotly")
 assert _PLOTLY is not None and _PLOTLY.origin is not None, "the plotly package is a dependency"
 PLOTLY_DIR = Path(_PLOTLY.origin).parent / "package_data"
 
-PAGE_MODULES = (auth_pages, overview, review, brand_pages, signup_pages, media_kit_pages)
+PAGE_MODULES = (auth_pages, overview, review, campaigns, signup, media_kit_pages)
 
 
 def install_dashboard(app: FastAPI, settings: Settings) -> None:

@@ -36,7 +36,7 @@ class ReportOut(BaseModel):
     disclosure: dict[str, Any] = Field(description="Attribution, viewability, invalid traffic, time zone.")
 
 
-def _csv(columns: list[str], rows: list[dict[str, Any]], disclosure: dict[str, Any]) -> str:
+def report_csv(columns: list[str], rows: list[dict[str, Any]], disclosure: dict[str, Any]) -> str:
     out = io.StringIO()
     # The disclosure travels with the numbers, as comment lines a spreadsheet shows on top.
     for line in json.dumps(disclosure, indent=1, default=str).splitlines():
@@ -81,5 +81,5 @@ def reports(
     query = ReportQuery(start, end, groupings, advertiser_id, campaign_id)
     report = build_report(db, query, state.attribution_windows, state.settings.timezone)
     if format is ReportFormat.CSV:
-        return Response(_csv(query.columns(), report.rows, report.disclosure), media_type="text/csv")
+        return Response(report_csv(query.columns(), report.rows, report.disclosure), media_type="text/csv")
     return JsonBody({"rows": report.rows, "totals": report.totals, "disclosure": report.disclosure})

@@ -60,7 +60,7 @@ def overview(request: Request, user: OperatorUser, days: int = 7) -> Response:
     state = request.app.state
     with session_scope(state.sessions) as db:
         now, before = _kpis(db, request, window), _kpis(db, request, window.before())
-        chart_window = last_days(request, 30 if window.days < 30 else window.days)
+        chart_window = window
         daily = build_report(db, ReportQuery(chart_window.start, chart_window.end, (Grouping.DAY,)),
                              state.attribution_windows, state.settings.timezone).rows
         fill = _fill_by_day(db, chart_window)

@@ -1,0 +1,1 @@
+"""Advertiser self-serve: sign-up, campaigns, the campaign wizard and campaign reports."""
