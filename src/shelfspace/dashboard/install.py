@@ -10,8 +10,8 @@ from fastapi import FastAPI
 from starlette.staticfiles import StaticFiles
 
 from shelfspace.config import Settings
-from shelfspace.dashboard import auth_pages, media_kit_pages
-from shelfspace.dashboard.brand import campaigns, signup
+from shelfspace.dashboard import auth_pages, media_kit_pages, uploads
+from shelfspace.dashboard.brand import campaigns, signup, wizard
 from shelfspace.dashboard.console import overview, review
 from shelfspace.dashboard.errors import install_page_errors
 from shelfspace.dashboard.session import install_sessions
@@ -23,7 +23,8 @@ _PLOTLY = find_spec("plotly")
 assert _PLOTLY is not None and _PLOTLY.origin is not None, "the plotly package is a dependency"
 PLOTLY_DIR = Path(_PLOTLY.origin).parent / "package_data"
 
-PAGE_MODULES = (auth_pages, overview, review, campaigns, signup, media_kit_pages)
+# The wizard before the campaign pages: /brand/campaigns/new is not a campaign id.
+PAGE_MODULES = (auth_pages, overview, review, wizard, campaigns, signup, uploads, media_kit_pages)
 
 
 def install_dashboard(app: FastAPI, settings: Settings) -> None:
