@@ -1,7 +1,0 @@
-"""(being written)"""
-
-from __future__ import annotations
-
-from shelfspace.dashboard.routing import page_router
-
-router = page_router()
