@@ -64,6 +64,14 @@ templates.env.filters.update(money=money, decimal_money=decimal_money, count=cou
 templates.env.globals.update(CSRF_FIELD=CSRF_FIELD)
 
 
+def zip_pairs(values: Any) -> list[tuple[str, str]]:
+    """`["web", "app"]` → options whose value and label are the same."""
+    return [(str(v), str(v).replace("_", " ")) for v in values]
+
+
+templates.env.filters["zip_pairs"] = zip_pairs
+
+
 FLASH_KEY = "flash"
 
 

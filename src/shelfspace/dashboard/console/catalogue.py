@@ -1,0 +1,74 @@
+"""/console/products: the shop's product catalogue, searchable, and a feed upload with progress."""
+
+from __future__ import annotations
+
+from fastapi import Request
+from fastapi.concurrency import run_in_threadpool
+from sqlalchemy import func, or_, select
+from starlette.datastructures import UploadFile
+from starlette.responses import Response
+
+from shelfspace.catalog.models import Product
+from shelfspace.catalog.schemas import ImportResult
+from shelfspace.catalog.services.product_feed import OnError, import_feed
+from shelfspace.core.errors import ShelfspaceError
+from shelfspace.dashboard.csrf import checked_form
+from shelfspace.dashboard.rendering import render
+from shelfspace.dashboard.routing import page_router
+from shelfspace.dashboard.session import OperatorUser
+from shelfspace.db.session import session_scope
+
+router = page_router()
+
+PAGE_SIZE = 50
+MAX_FEED_BYTES = 64 * 1024 * 1024
+FEED_TYPES = {"csv": "text/csv", "json": "application/json"}
+
+
+def _page(request: Request, q: str, category: str, page: int, status_code: int = 200,
+          result: ImportResult | None = None, feed_error: str | None = None) -> Response:
+    with session_scope(request.app.state.sessions) as db:
+        stmt = select(Product).where(Product.archived_at.is_(None))
+        if q:
+            term = f"%{q.lower()}%"
+            stmt = stmt.where(or_(func.lower(Product.sku).like(term), func.lower(Product.title).like(term),
+                                  func.lower(Product.brand).like(term)))
+        if category:
+            stmt = stmt.where(or_(Product.category == category, Product.category.like(f"{category}/%")))
+        total = db.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+        rows = list(db.scalars(stmt.order_by(Product.sku).offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)))
+        categories = sorted({(c or "").split("/", 1)[0] for c in db.scalars(select(Product.category).distinct()) if c})
+    pages = max(1, -(-total // PAGE_SIZE))
+    return render(request, "operator/products.html", status_code=status_code, title="Products", products=rows,
+                  total=total, q=q, category=category, categories=categories, page=min(page, pages), pages=pages,
+                  result=result, feed_error=feed_error)
+
+
+@router.get("/console/products")
+def products(request: Request, user: OperatorUser, q: str = "", category: str = "", page: int = 1) -> Response:
+    return _page(request, q.strip(), category.strip(), max(1, page))
+
+
+@router.post("/console/products/feed")
+async def upload_feed(request: Request, user: OperatorUser) -> Response:
+    form = await checked_form(request)
+    upload = form.get("feed")
+    on_error = OnError.REJECT if form.get("on_error") == OnError.REJECT else OnError.SKIP
+    if not isinstance(upload, UploadFile) or not upload.filename:
+        return _page(request, "", "", 1, 400, feed_error="choose a CSV or JSON file")
+    kind = upload.filename.rsplit(".", 1)[-1].lower()
+    if kind not in FEED_TYPES:
+        return _page(request, "", "", 1, 400, feed_error="the file must end in .csv or .json")
+    raw = await upload.read(MAX_FEED_BYTES + 1)
+    if len(raw) > MAX_FEED_BYTES:
+        return _page(request, "", "", 1, 400, feed_error="a feed is at most 64 MiB; split it")
+
+    def run() -> ImportResult:
+        with session_scope(request.app.state.sessions) as db:
+            return import_feed(db, user.principal, raw, FEED_TYPES[kind], on_error)
+
+    try:
+        result = await run_in_threadpool(run)
+    except ShelfspaceError as exc:
+        return _page(request, "", "", 1, 400, feed_error=exc.message)
+    return _page(request, "", "", 1, 200 if result.written else 400, result=result)
