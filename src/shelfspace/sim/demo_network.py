@@ -200,6 +200,12 @@ BRANDS: tuple[BrandPlan, ...] = (
             LinePlan("Winter sun e-mail", ("newsletter-banner",), "2.20"),
         ), pacing=Pacing.ASAP, holdout_percent=10),
     ), sells_in_store=False),
+    BrandPlan("Shieldline Insurance", "shieldline.example", "finance/insurance", (
+        CampaignPlan("Home insurance switch", "5000", (
+            LinePlan("Home insurance, weekly e-mail", ("newsletter-banner",), "2.40"),
+            LinePlan("Home insurance, app feed", ("app-feed-native",), "0.70", Pricing.CPC, cap=(2, CapPeriod.WEEK)),
+        ), budget_daily="150"),
+    ), sells_in_store=False),
     BrandPlan("Streamly", "streamly.example", "media/streaming", (
         CampaignPlan("Streamly free month", "7000", (
             LinePlan("Free month on TV", ("ctv-preroll", "recipes-preroll"), "26.00", cap=(1, CapPeriod.DAY)),
