@@ -162,6 +162,7 @@ def demo(
 ) -> None:
     """Seed the Freshmart demo network, replay a week of shoppers through it, then serve the
     dashboard and the API with live simulated traffic. A second run serves what is there."""
+    import logging
     import os
     import threading
     import time
@@ -197,6 +198,7 @@ def demo(
             f"{network.line_items} line items, {network.creatives} creatives"
         )
         if history_days:
+            configure_logging(logging.WARNING)  # the replayed week's routine lines would bury the summary
             started = time.monotonic()
             with console.status(f"replaying {history_days} days of shoppers…") as status:
                 def day_done(day: int, tally: object) -> None:
@@ -204,6 +206,7 @@ def demo(
                 tally = replay_history(settings, engine, operator_key, history_days, audience, on_day=day_done)
             console.print(f"replayed {history_days} days and today in {time.monotonic() - started:.0f} s: "
                           f"{tally.summary()}")
+            configure_logging()
     except DemoAlreadySeeded:
         console.print(f"the demo network is already in {settings.data_dir}; serving it")
     with session_scope(sessions) as db:
