@@ -91,6 +91,9 @@ class Traffic:
     def __init__(self, client: HttpClient, operator_key: str, shop: ShopView, shoppers: list[Shopper],
                  rng: random.Random, wait: Callable[[datetime], None], run_id: str = "sim") -> None:
         self.client, self.shop, self.shoppers, self.rng, self.wait = client, shop, shoppers, rng, wait
+        # Reactions to ads (views, clicks, sales after them) draw from their own source, so
+        # what the server answers never changes which pages the planned visits open.
+        self.react = random.Random(rng.random())
         self.auth = {"Authorization": f"Bearer {operator_key}"}
         self.tally = Tally()
         self._heap: list[tuple[datetime, int, Action, tuple[Any, ...]]] = []
@@ -142,13 +145,13 @@ class Traffic:
                 self._at(when, Action.PAGE, shopper, page)
             when += timedelta(seconds=self.rng.uniform(15, 90))
         if self.rng.random() < ORGANIC_BASKET:
-            basket = self._basket(shopper)
+            basket = self._basket(shopper, self.rng)
             if basket:
                 self._at(when + timedelta(minutes=self.rng.uniform(2, 15)), Action.ORDER, shopper, tuple(basket), False)
 
-    def _basket(self, shopper: Shopper) -> list[ShopProduct]:
+    def _basket(self, shopper: Shopper, rng: random.Random) -> list[ShopProduct]:
         pool = [p for c in shopper.interests for p in self.shop.by_category.get(c, [])] or self.shop.products
-        return self.rng.sample(pool, k=min(len(pool), self.rng.choice((1, 2, 3, 4)))) if pool else []
+        return rng.sample(pool, k=min(len(pool), rng.choice((1, 2, 3, 4)))) if pool else []
 
     def _page_for(self, shopper: Shopper) -> Page | None:
         """What the shopper opens next: a search, a category, a product, the home page, a video."""
@@ -226,8 +229,8 @@ class Traffic:
             for ad in ads:
                 self.tally.counts[Outcome.ADS] += 1
                 # Most rendered ads load; some pages are left before the ad does.
-                if self.rng.random() < 0.93:
-                    self._at(when + timedelta(milliseconds=self.rng.uniform(200, 900)), Action.IMPRESSION, shopper, ad)
+                if self.react.random() < 0.93:
+                    self._at(when + timedelta(milliseconds=self.react.uniform(200, 900)), Action.IMPRESSION, shopper, ad)
 
     def _behaviour_event(self, when: datetime, shopper: Shopper, page: Page) -> None:
         event: dict[str, Any] = {"id": f"{self._run}-b{next(self._ids)}", "user_id": shopper.user_id,
@@ -263,17 +266,17 @@ class Traffic:
         if not self._track(ad["tracking"]["impression"], shopper, Outcome.IMPRESSIONS, (200, 204)):
             return
         ad_format = AdFormat(ad["format"])
-        if self.rng.random() < VIEWABLE_RATE[ad_format]:
-            self._at(when + timedelta(seconds=self.rng.uniform(1, 3)), Action.VIEWABLE, shopper, ad)
+        if self.react.random() < VIEWABLE_RATE[ad_format]:
+            self._at(when + timedelta(seconds=self.react.uniform(1, 3)), Action.VIEWABLE, shopper, ad)
         if shopper is None:
             return
         lift = INTEREST_LIFT if self._likes(shopper, ad) else 1.0
-        if self.rng.random() < CLICK_RATE[ad_format] * lift:
-            self._at(when + timedelta(seconds=self.rng.uniform(2, 25)), Action.CLICK, shopper, ad)
-        elif self.rng.random() < BUY_AFTER_VIEW * lift:
+        if self.react.random() < CLICK_RATE[ad_format] * lift:
+            self._at(when + timedelta(seconds=self.react.uniform(2, 25)), Action.CLICK, shopper, ad)
+        elif self.react.random() < BUY_AFTER_VIEW * lift:
             wanted = self._promoted(ad)
             if wanted:
-                self._at(when + timedelta(hours=self.rng.uniform(0.5, 20)), Action.ORDER, shopper, tuple(wanted), True)
+                self._at(when + timedelta(hours=self.react.uniform(0.5, 20)), Action.ORDER, shopper, tuple(wanted), True)
 
     def _promoted(self, ad: dict[str, Any]) -> list[ShopProduct]:
         """What an ad sells: its product, else something of the advertiser's brands."""
@@ -281,21 +284,21 @@ class Traffic:
             return [self.shop.by_sku[ad["sku"]]]
         pool = [p for brand in self.shop.brands_of_advertiser.get(ad["advertiser_id"], ())
                 for p in self.shop.by_brand.get(brand, [])]
-        return [self.rng.choice(pool)] if pool else []
+        return [self.react.choice(pool)] if pool else []
 
     def _click(self, when: datetime, shopper: Shopper, ad: dict[str, Any]) -> None:
         if not self._track(ad["tracking"]["click"], shopper, Outcome.CLICKS, (302,)):
             return
-        if self.rng.random() < BUY_AFTER_CLICK[AdFormat(ad["format"])]:
+        if self.react.random() < BUY_AFTER_CLICK[AdFormat(ad["format"])]:
             wanted = self._promoted(ad)
             if wanted:
-                extra = self._basket(shopper) if self.rng.random() < 0.4 else []
-                self._at(when + timedelta(minutes=self.rng.uniform(2, 40)), Action.ORDER, shopper,
+                extra = self._basket(shopper, self.react) if self.react.random() < 0.4 else []
+                self._at(when + timedelta(minutes=self.react.uniform(2, 40)), Action.ORDER, shopper,
                          tuple(wanted + extra), True)
 
     def _order(self, when: datetime, shopper: Shopper, products: tuple[ShopProduct, ...], after_ad: bool) -> None:
         order_id = f"{self._run}-o{next(self._ids)}"
-        items = [{"sku": p.sku, "quantity": self.rng.choice((1, 1, 1, 2, 3)), "price": str(p.price)} for p in products]
+        items = [{"sku": p.sku, "quantity": self.react.choice((1, 1, 1, 2, 3)), "price": str(p.price)} for p in products]
         self._orders.append({"id": order_id, "user_id": shopper.user_id, "time": when.isoformat(), "items": items})
         for p in products:
             self._behaviour.append({"id": f"{order_id}-{p.sku}", "user_id": shopper.user_id, "time": when.isoformat(),
