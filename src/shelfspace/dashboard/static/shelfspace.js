@@ -29,12 +29,15 @@ async function drawCharts() {
       const percent = series.format === "percent";
       window.Plotly.react(element, [{
         x: data.x, y: series.values.map((v) => (v === null ? null : percent ? v * 100 : v)),
-        type: data.kind === "bar" ? "bar" : "scatter", mode: "lines+markers", name: series.name,
+        type: data.kind === "bar" || data.x.length === 1 ? "bar" : "scatter", mode: "lines+markers", name: series.name,
         line: { color: "#0b6e4f", width: 2 }, marker: { color: "#0b6e4f" }, connectgaps: false,
         hovertemplate: "%{x}<br>" + series.name + ": %{y:" + (percent ? ".2f}%" : ",.2f}") + "<extra></extra>",
       }], {
         margin: { l: 56, r: 16, t: 8, b: 40 }, height: 320, paper_bgcolor: "rgba(0,0,0,0)", plot_bgcolor: "rgba(0,0,0,0)",
-        xaxis: { gridcolor: "#eef1f5", type: data.xtype || "date" },
+        // One tick a day (or fewer on long windows): never hours on a chart of days.
+        xaxis: { gridcolor: "#eef1f5", type: data.xtype || "date", tickformat: "%d %b",
+                 dtick: 86400000 * Math.max(1, Math.ceil(data.x.length / 10)),
+                 range: data.x.length === 1 ? [data.x[0] + " 00:00", data.x[0] + " 23:59"] : undefined },
         yaxis: { gridcolor: "#eef1f5", rangemode: "tozero", ticksuffix: percent ? "%" : "" },
       }, { displaylogo: false, responsive: true, modeBarButtonsToRemove: ["lasso2d", "select2d"] });
     };
