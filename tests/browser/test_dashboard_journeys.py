@@ -75,6 +75,9 @@ def test_a_brand_signs_up_builds_a_campaign_sees_it_deliver_and_exports_it(
         page.click("[data-next]")
         page.check("#pl-home-hero")
         shot(page, "wizard-3-placements")
+        page.set_viewport_size(PHONE)
+        shot(page, "wizard-3-placements-phone")
+        page.set_viewport_size({"width": 1280, "height": 900})
         page.click("[data-next]")
         page.click("[data-next]")
         page.fill("input[name=bid]", "6")
@@ -166,6 +169,16 @@ def test_the_operator_reviews_a_creative_with_its_preview(tmp_path: Path, page_a
         assert statuses == ["approved", "pending"]
         page.goto(f"{url}/console")
         shot(page, "console-overview")
+        # A feed import: the file travels with a progress bar, the result comes back in place.
+        feed = tmp_path / "feed.csv"
+        feed.write_text("sku,title,brand,category,price,available\nTEA-1,Green tea,Harbor,beverages/tea,2.49,true\n"
+                        "TEA-2,,Harbor,beverages/tea,2.49,true\n")
+        page.goto(f"{url}/console/products")
+        page.set_input_files("input[name=feed]", str(feed))
+        page.click("form[data-progress] button[type=submit]")
+        page.wait_for_selector("text=Imported 1 of 2 rows")
+        assert "title" in page.locator("table").first.inner_text()  # the bad row, by line and field
+        shot(page, "console-products")
         page.set_viewport_size(PHONE)
         page.goto(f"{url}/console/review")
         shot(page, "console-review-phone")
