@@ -26,6 +26,7 @@ from shelfspace.db.session import make_sessionmaker, session_scope
 from shelfspace.decisioning.engine import Engine as DecisionEngine
 from shelfspace.delivery.api import router as decisions_router
 from shelfspace.delivery.opportunities import Opportunities
+from shelfspace.delivery.publisher_tag import router as publisher_tag_router
 from shelfspace.delivery.schemas import DecisionIn
 from shelfspace.delivery.snapshots import SnapshotHolder
 from shelfspace.http.docs import install_docs
@@ -132,6 +133,7 @@ def create_app(settings: Settings, engine: Engine | None = None, clock: Clock | 
     # takes the traffic of every page view.
     app.include_router(decisions_router)
     app.include_router(tracking_router)
+    app.include_router(publisher_tag_router)
     app.include_router(health_router)
     app.include_router(catalog_router)
     app.include_router(accounts_router)

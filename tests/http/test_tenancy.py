@@ -31,7 +31,8 @@ from tests.support import Api, banner_creative, build_network, campaign_body, fi
 
 # Called by pages, apps and probes: no key (a key only unlocks the decision API's `debug`).
 PUBLIC = {("get", "/healthz"), ("get", "/metrics"), ("post", "/v1/decisions"), ("get", "/track/impression/{token}"),
-          ("get", "/track/viewable/{token}"), ("get", "/track/click/{token}")}
+          ("get", "/track/viewable/{token}"), ("get", "/track/click/{token}"), ("post", "/track/impression/{token}"),
+          ("post", "/track/viewable/{token}"), ("get", "/tag.js")}
 OWNED = {"advertisers", "campaigns", "line-items", "creatives"}
 SHARED_READ_ONLY = {"placements", "products"}
 OPERATOR_ONLY = {"api-keys", "users", "audit-log"}

@@ -35,6 +35,10 @@ from shelfspace.tracking.urls import facts_of, landing_of, tracking_urls
 # to solve on every page view).
 OPTIONAL_KEY: dict[str, Any] = {"security": [{"HTTPBearer": []}, {}]}
 
+# Pages on the shop's own domain ask for ads here (the publisher tag): the answer is for
+# anyone, and no cookie is ever read, so any origin may read it.
+ANY_ORIGIN = {"Access-Control-Allow-Origin": "*"}
+
 router = APIRouter(tags=["decisions"], responses={k: v for k, v in ERROR_RESPONSES.items() if k in (401, 403, 422)})
 
 
@@ -110,4 +114,4 @@ async def decide(request: Request) -> JsonBody:
         facts = facts_of(ad, body.user.id, served_at)
         return tracking_urls(state.keys.signer, base_url, facts, landing_of(ad), state.url_lifetimes)
 
-    return JsonBody(decision_out(decision, urls))
+    return JsonBody(decision_out(decision, urls), headers=ANY_ORIGIN)

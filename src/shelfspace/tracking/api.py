@@ -65,6 +65,8 @@ def _pixel(img: bool) -> Response:
 Img = Annotated[bool, Query(description="Answer a 1x1 GIF instead of 204, for an <img> tag.")]
 
 
+# GET for pixels and players; POST for `navigator.sendBeacon` (the publisher tag).
+@router.post("/track/impression/{token}", status_code=204, summary="Count an impression, sent as a beacon")
 @router.get("/track/impression/{token}", status_code=204, summary="Count an impression (the ad began to render)")
 async def impression(token: str, request: Request, img: Img = False) -> Response:
     event, _ = _event(EventType.IMPRESSION, token, request, request.app.state.clock.now().timestamp())
@@ -72,6 +74,7 @@ async def impression(token: str, request: Request, img: Img = False) -> Response
     return _pixel(img)
 
 
+@router.post("/track/viewable/{token}", status_code=204, summary="Count a viewable impression, sent as a beacon")
 @router.get("/track/viewable/{token}", status_code=204, summary="Count a viewable impression")
 async def viewable(token: str, request: Request, img: Img = False) -> Response:
     event, _ = _event(EventType.VIEWABLE, token, request, request.app.state.clock.now().timestamp())
