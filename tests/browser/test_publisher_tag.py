@@ -20,17 +20,33 @@ from tests.dashboard.images import png
 from tests.servers import BOOTSTRAP, base_env, running_server
 
 ROLLUP_WAIT = 2.5
+DOC = Path(__file__).resolve().parents[2] / "docs" / "publisher-tag.md"
+DOC_SERVER = "https://ads.freshmart.example"
+
+
+def documented_lines() -> list[str]:
+    """The copy-paste block of docs/publisher-tag.md, line by line."""
+    text = DOC.read_text()
+    block = text.split("```html\n", 1)[1].split("```", 1)[0]
+    return [line for line in block.splitlines() if line.strip()]
+
 PAGE = """<!doctype html><html><head><meta charset="utf-8"><title>Freshmart</title>
 <style>body{{margin:0;font-family:sans-serif}} .filler{{height:2600px;background:#f4f4f4}}
 [data-shelfspace-placement]{{width:300px;height:250px}}</style></head><body>
 <h1 id="shop">Freshmart weekly offers</h1>
-<div id="top" data-shelfspace-placement="home-hero"></div>
+<div id="top">{slot_top}</div>
 <div class="filler"></div>
-<div id="bottom" data-shelfspace-placement="category-sidebar" data-lazy></div>
+<div id="bottom">{slot_bottom}</div>
 <div class="filler"></div>
 <button id="own" onclick="this.textContent='still works'">shop button</button>
-<script src="{server}/tag.js" data-user-id="shopper-1" data-consent="1" data-country="GB" async></script>
+{script}
 </body></html>"""
+
+
+def shop_page(server: str) -> str:
+    """The documented lines, as they are, with a shop's page around them."""
+    slot_top, slot_bottom, script = documented_lines()
+    return PAGE.format(slot_top=slot_top, slot_bottom=slot_bottom, script=script.replace(DOC_SERVER, server))
 
 
 @contextmanager
@@ -99,7 +115,7 @@ def test_slots_render_and_count_impressions_and_viewability_by_the_mrc_rule(
         api = httpx.Client(base_url=url, headers={"Authorization": f"Bearer {BOOTSTRAP}"})
         _network(api, f"{shop}/ad.png")
         _until_live(url)
-        (site / "index.html").write_text(PAGE.format(server=url))
+        (site / "index.html").write_text(shop_page(url))
         as_shopper(page)
         page.goto(f"{shop}/index.html")
 
@@ -163,7 +179,7 @@ def test_a_slow_or_failing_server_never_breaks_the_page(tmp_path: Path, page_and
         api = httpx.Client(base_url=url, headers={"Authorization": f"Bearer {BOOTSTRAP}"})
         _network(api, f"{shop}/ad.png")
         _until_live(url)
-        (site / "index.html").write_text(PAGE.format(server=url))
+        (site / "index.html").write_text(shop_page(url))
 
         def slow(route: Any) -> None:
             time.sleep(4)  # longer than the tag waits (3 s)
@@ -171,11 +187,12 @@ def test_a_slow_or_failing_server_never_breaks_the_page(tmp_path: Path, page_and
 
         page.route("**/v1/decisions", slow)
         page.goto(f"{shop}/index.html")
-        page.wait_for_function("document.querySelector('#top').dataset.shelfspaceState === 'empty'", timeout=8000)
+        page.wait_for_function("document.querySelector('#top [data-shelfspace-placement]').dataset.shelfspaceState === 'empty'",
+                                timeout=8000)
         page.unroute("**/v1/decisions")
         page.route("**/v1/decisions", lambda route: route.fulfill(status=503, body="down"))
         page.evaluate("window.shelfspace.refresh()")
-        page.wait_for_function("document.querySelector('#top').dataset.shelfspaceState === 'empty'")
+        page.wait_for_function("document.querySelector('#top [data-shelfspace-placement]').dataset.shelfspaceState === 'empty'")
         page.click("#own")
         assert page.locator("#own").inner_text() == "still works"
         assert page.locator(".shelfspace-ad").count() == 0
