@@ -27,6 +27,7 @@ from shelfspace.decisioning.engine import Engine as DecisionEngine
 from shelfspace.delivery.api import router as decisions_router
 from shelfspace.delivery.opportunities import Opportunities
 from shelfspace.delivery.publisher_tag import router as publisher_tag_router
+from shelfspace.delivery.vast_api import router as vast_router
 from shelfspace.delivery.schemas import DecisionIn
 from shelfspace.delivery.snapshots import SnapshotHolder
 from shelfspace.http.docs import install_docs
@@ -134,6 +135,7 @@ def create_app(settings: Settings, engine: Engine | None = None, clock: Clock | 
     app.include_router(decisions_router)
     app.include_router(tracking_router)
     app.include_router(publisher_tag_router)
+    app.include_router(vast_router)
     app.include_router(health_router)
     app.include_router(catalog_router)
     app.include_router(accounts_router)

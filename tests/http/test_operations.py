@@ -12,6 +12,8 @@ ERROR_STATUSES = {"401", "403", "404", "409", "422"}
 OWN_ERROR_STATUSES = {(path, method): {"401", "403", "422"} for path, method in (
     ("/v1/decisions", "post"), ("/v1/events/conversions", "post"), ("/v1/events/behaviour", "post"),
     ("/v1/reports", "get"))}
+# A player asks for a video ad with no key: only a bad question is an error.
+OWN_ERROR_STATUSES[("/v1/vast", "get")] = {"422"}
 
 
 def test_healthz(client: TestClient) -> None:

@@ -32,7 +32,8 @@ from tests.support import Api, banner_creative, build_network, campaign_body, fi
 # Called by pages, apps and probes: no key (a key only unlocks the decision API's `debug`).
 PUBLIC = {("get", "/healthz"), ("get", "/metrics"), ("post", "/v1/decisions"), ("get", "/track/impression/{token}"),
           ("get", "/track/viewable/{token}"), ("get", "/track/click/{token}"), ("post", "/track/impression/{token}"),
-          ("post", "/track/viewable/{token}"), ("get", "/tag.js")}
+          ("post", "/track/viewable/{token}"), ("get", "/tag.js"), ("get", "/v1/vast"),
+          ("get", "/track/video/{event}/{token}"), ("post", "/track/video/{event}/{token}")}
 OWNED = {"advertisers", "campaigns", "line-items", "creatives"}
 SHARED_READ_ONLY = {"placements", "products"}
 OPERATOR_ONLY = {"api-keys", "users", "audit-log"}

@@ -18,6 +18,18 @@ class EventType(StrEnum):
     CLICK = "click"
     CONVERSION = "conversion"
     BEHAVIOUR = "behaviour"
+    VIDEO = "video"  # a video player's progress (start, quartiles, complete) or error, from VAST
+
+
+class VideoEvent(StrEnum):
+    """What a VAST player reports beyond the impression: the quartiles, and errors."""
+
+    START = "start"
+    FIRST_QUARTILE = "firstQuartile"
+    MIDPOINT = "midpoint"
+    THIRD_QUARTILE = "thirdQuartile"
+    COMPLETE = "complete"
+    ERROR = "error"
 
 
 class InvalidReason(StrEnum):

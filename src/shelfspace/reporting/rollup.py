@@ -107,6 +107,9 @@ class _Spender:
         return charged
 
 
+DELIVERY_EVENTS = frozenset({EventType.IMPRESSION, EventType.VIEWABLE, EventType.CLICK})
+
+
 def roll_day(events: Sequence[Event], tz: ZoneInfo, impression_times: Mapping[str, float],
              channel_of: Callable[[str], str], budgets: Mapping[str, Budget], spent_before: Mapping[str, int],
              flood: FloodRule = FloodRule()) -> DayRollup:
@@ -118,6 +121,8 @@ def roll_day(events: Sequence[Event], tz: ZoneInfo, impression_times: Mapping[st
     unmet: dict[str, tuple[int, AdDims, InvalidReason]] = {}  # ads whose click did not count (yet)
     recent: dict[str, deque[float]] = defaultdict(deque)
     for event in sorted(events, key=lambda e: (e.time, e.key)):
+        if event.type not in DELIVERY_EVENTS:
+            continue  # video progress is kept in the log; delivery counts do not include it
         hour = datetime.fromtimestamp(event.time, tz).hour
         dims = AdDims.of(event.ad, channel_of)
         row = day.hours.setdefault((hour, dims), Delivery())

@@ -9,13 +9,14 @@ nothing) but is recorded with its reason and counted nowhere.
 from __future__ import annotations
 
 import hashlib
+from dataclasses import replace
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 from starlette.responses import RedirectResponse, Response
 
 from shelfspace.core.errors import InvalidInput, Unavailable
-from shelfspace.events.model import Event, EventType, ad_event_key
+from shelfspace.events.model import Event, EventType, VideoEvent, ad_event_key
 from shelfspace.tracking import ivt
 from shelfspace.tracking.recorder import Recorder
 from shelfspace.tracking.keys import KeyRing
@@ -90,3 +91,16 @@ async def click(token: str, request: Request) -> Response:
     if opened is None or opened.landing is None:
         raise InvalidInput.on("token", "not a Shelfspace click link, or it was altered")
     return RedirectResponse(opened.landing, status_code=302, headers=NO_STORE)
+
+
+@router.post("/track/video/{event}/{token}", status_code=204, summary="Count a video player's event, as a beacon")
+@router.get("/track/video/{event}/{token}", status_code=204,
+            summary="Count a video player's event (VAST TrackingEvents and Error)")
+async def video(event: VideoEvent, token: str, request: Request, img: Img = False,
+                code: Annotated[str | None, Query(max_length=10, description="VAST [ERRORCODE], for `error`.")] = None) -> Response:
+    recorded, _ = _event(EventType.VIDEO, token, request, request.app.state.clock.now().timestamp())
+    # One record per ad and player event: a quartile reported twice counts once.
+    key = recorded.key.replace("video:", f"video:{event}:", 1)
+    data = {"event": str(event)} | ({"code": code} if code else {})
+    await _record(request, replace(recorded, key=key, data=data))
+    return _pixel(img)

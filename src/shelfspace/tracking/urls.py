@@ -37,3 +37,11 @@ def tracking_urls(signer: Signer, base_url: str, facts: AdFacts, landing: str | 
         token = signer.sign(kind, facts, facts.served_at + life, landing if kind is EventType.CLICK else None)
         urls[path] = f"{base_url}/track/{path}/{token}"
     return urls
+
+
+def video_url(signer: Signer, base_url: str, facts: AdFacts, lifetimes: UrlLifetimes, event: str) -> str:
+    """A player's progress URL for one of `VideoEvent`: the token seals the ad and the kind
+    (video); the event's name is in the path, so a player can only report progress of an ad
+    it was served."""
+    token = signer.sign(EventType.VIDEO, facts, facts.served_at + lifetimes.impression_seconds)
+    return f"{base_url}/track/video/{event}/{token}"

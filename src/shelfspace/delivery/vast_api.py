@@ -1,0 +1,83 @@
+"""`GET /v1/vast`: one video ad for a player (web video, CTV), as VAST 4.2.
+
+The same auction as `POST /v1/decisions`, for one video placement; the answer carries our
+signed tracking URLs for the impression, viewability, the quartiles, the click and errors.
+No fill is an empty VAST (200), as players expect.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from starlette.responses import Response
+
+from shelfspace.catalog.enums import AdFormat, Device
+from shelfspace.catalog.fields import Country
+from shelfspace.core.errors import InvalidInput
+from shelfspace.core.money import from_micros
+from shelfspace.decisioning.engine import Engine, ServedAd, UnknownPlacements
+from shelfspace.decisioning.request import Context, DecisionRequest, SlotRequest
+from shelfspace.delivery.snapshots import SnapshotHolder
+from shelfspace.delivery.vast_xml import QUARTILES, VideoAd, empty_vast, vast
+from shelfspace.events.model import VideoEvent
+from shelfspace.http.errors import ERROR_RESPONSES
+from shelfspace.tracking.urls import facts_of, landing_of, tracking_urls, video_url
+
+router = APIRouter(tags=["decisions"], responses={422: ERROR_RESPONSES[422]})
+
+VAST_MEDIA_TYPE = "application/xml"
+# Players fetch VAST from their own pages and apps: any origin may read it.
+HEADERS = {"Access-Control-Allow-Origin": "*", "Cache-Control": "no-store"}
+
+
+@router.get("/v1/vast", summary="A video ad as VAST 4.2", response_class=Response,
+            responses={200: {"content": {VAST_MEDIA_TYPE: {}}, "description": "VAST 4.2; empty VAST for no fill."}},
+            openapi_extra={"security": [{}]})  # no key: players ask for ads as pages do
+def vast_ad(
+    request: Request,
+    placement: Annotated[str, Query(min_length=1, max_length=64, description="A video placement's id.")],
+    user: Annotated[str | None, Query(max_length=200, description="The operator's own user id.")] = None,
+    consent: Annotated[bool, Query(description="May the user's own data be used?")] = False,
+    device: Device | None = None,
+    country: Annotated[Country | None, Query()] = None,
+) -> Response:
+    state = request.app.state
+    holder: SnapshotHolder = state.snapshots
+    index = holder.snapshot.placements.get(placement)
+    if index is not None and index.placement.format != AdFormat.VIDEO:
+        raise InvalidInput.on("placement", f"{placement!r} is a {index.placement.format} placement, not video")
+    engine: Engine = state.decision_engine
+    ask = DecisionRequest(slots=(SlotRequest(placement, 1),),
+                          context=Context(device=device, country=country),
+                          user_id=user, consent=consent, debug=False)
+    try:
+        decision = engine.decide(holder.snapshot, ask)
+    except UnknownPlacements:
+        raise InvalidInput.on("placement", f"no placement {placement!r}") from None
+    now = state.clock.now()
+    ads = decision.ads.get(placement, [])
+    state.opportunities.count(now, [(placement, 1, len(ads))])
+    if not ads:
+        return Response(empty_vast(), media_type=VAST_MEDIA_TYPE, headers=HEADERS)
+    return Response(vast(_video_ad(request, ads[0], user, int(now.timestamp()))), media_type=VAST_MEDIA_TYPE,
+                    headers=HEADERS)
+
+
+def _video_ad(request: Request, ad: ServedAd, user: str | None, served_at: int) -> VideoAd:
+    state = request.app.state
+    base_url: str = state.settings.base_url()
+    facts = facts_of(ad, user, served_at)
+    signer = state.keys.signer
+    urls = tracking_urls(signer, base_url, facts, landing_of(ad), state.url_lifetimes)
+    progress = {name: video_url(signer, base_url, facts, state.url_lifetimes, name) for name in QUARTILES}
+    # The IAB schema types <Error> as xs:anyURI, which has no room for the [ERRORCODE]
+    # macro's brackets; the URL counts the error, and a player may still append ?code=.
+    error = video_url(signer, base_url, facts, state.url_lifetimes, VideoEvent.ERROR)
+    creative = ad.creative
+    return VideoAd(ad_id=ad.ad_id, creative_id=creative.id, title=f"{ad.candidate.line_item.id} video",
+                   advertiser=ad.candidate.line_item.advertiser_id, media_url=creative.media_url or "",
+                   duration_seconds=creative.duration_seconds or 15, size=creative.size,
+                   price=from_micros(ad.price_micros), currency=state.settings.currency,
+                   impression_url=urls["impression"], viewable_url=urls["viewable"], click_url=urls["click"],
+                   progress_urls=progress, error_url=error)
