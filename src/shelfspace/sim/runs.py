@@ -11,10 +11,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-import httpx
 from fastapi import FastAPI
 from sqlalchemy import Engine
 
+from shelfspace.client import Shelfspace
 from shelfspace.config import Settings
 from shelfspace.sim.clock import SteppedClock
 from shelfspace.sim.shop_view import discover
@@ -43,13 +43,13 @@ def replay_history(settings: Settings, engine: Engine, operator_key: str, days: 
     clock = SteppedClock(first_day)
     rng = random.Random(audience.seed)
     app = create_app(settings, engine, clock=clock, rng=random.Random(audience.seed + 1))
-    with served(app) as base_url, httpx.Client(base_url=base_url, timeout=30) as client:
+    with served(app) as base_url, Shelfspace(base_url, operator_key, timeout=30) as client:
         # Rolled up once per replayed day, rather than every second by the background
         # runner, which would roll the growing day again and again.
         app.state.rollup_runner.stop()
-        shop = discover(client, operator_key)
+        shop = discover(client)
         shoppers = make_shoppers(rng, audience.shoppers, [p.category for p in shop.products])
-        traffic = Traffic(client, operator_key, shop, shoppers, rng, clock.advance_to, run_id=f"history-{audience.seed}")
+        traffic = Traffic(client, shop, shoppers, rng, clock.advance_to, run_id=f"history-{audience.seed}")
         for day in range(days + 1):
             start = first_day + timedelta(days=day)
             traffic.plan_day(start, audience.visits_per_day)
@@ -99,10 +99,10 @@ class LiveTraffic:
     def run(self, duration_seconds: float | None = None, on_window: Callable[[Tally], None] | None = None) -> Tally:
         rng = random.Random(self.audience.seed)
         ends = time.monotonic() + duration_seconds if duration_seconds else None
-        with httpx.Client(base_url=self.base_url, timeout=10) as client:
-            shop = discover(client, self.operator_key)
+        with Shelfspace(self.base_url, self.operator_key) as client:
+            shop = discover(client)
             shoppers = make_shoppers(rng, self.audience.shoppers, [p.category for p in shop.products])
-            traffic = Traffic(client, self.operator_key, shop, shoppers, rng, sleep_until,
+            traffic = Traffic(client, shop, shoppers, rng, sleep_until,
                               run_id=f"live-{self.audience.seed}-{int(time.time())}")
             self.tally = traffic.tally
             while not self.stopped.is_set() and (ends is None or time.monotonic() < ends):

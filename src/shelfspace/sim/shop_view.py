@@ -9,11 +9,9 @@ from typing import Any
 
 import httpx
 
+from shelfspace.client import ApiError, Shelfspace
+
 from shelfspace.catalog.enums import AdFormat, Channel
-
-
-HttpClient = httpx.Client
-"""A real client against a server, or Starlette's TestClient (an httpx.Client) in-process."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,19 +59,11 @@ class DiscoveryFailed(Exception):
     """The server did not list what the simulator needs (wrong URL or key)."""
 
 
-def _all(client: HttpClient, path: str, headers: dict[str, str]) -> list[dict[str, Any]]:
-    rows: list[dict[str, Any]] = []
-    cursor: str | None = None
-    while True:
-        params: dict[str, Any] = {"limit": 200} | ({"cursor": cursor} if cursor else {})
-        answer = client.get(path, params=params, headers=headers)
-        if answer.status_code != 200:
-            raise DiscoveryFailed(f"GET {path} answered {answer.status_code}: {answer.text[:200]}")
-        page = answer.json()
-        rows += page["data"]
-        cursor = page.get("next_cursor")
-        if not page.get("has_more") or not cursor:
-            return rows
+def _all(shelfspace: Shelfspace, resource: str) -> list[dict[str, Any]]:
+    try:
+        return list(shelfspace.all(resource, limit=200))
+    except (ApiError, httpx.HTTPError) as exc:
+        raise DiscoveryFailed(f"listing {resource} failed: {exc}") from None
 
 
 def keyword_of(title: str, brand: str) -> str:
@@ -83,15 +73,15 @@ def keyword_of(title: str, brand: str) -> str:
     return words[-1] if words else name.lower()
 
 
-def discover(client: HttpClient, operator_key: str) -> ShopView:
-    headers = {"Authorization": f"Bearer {operator_key}"}
+def discover(shelfspace: Shelfspace) -> ShopView:
+    """The network, read with an operator key through the public API."""
     placements = [ShopPlacement(p["id"], Channel(p["channel"]), AdFormat(p["format"]), int(p.get("max_ads") or 1))
-                  for p in _all(client, "/v1/placements", headers) if p.get("status", "active") == "active"]
+                  for p in _all(shelfspace, "placements") if p.get("status", "active") == "active"]
     products = [ShopProduct(p["sku"], p["title"], p.get("brand") or "", p.get("category") or "general",
                             Decimal(str(p["price"])) if p.get("price") is not None else Decimal("1"),
                             keyword_of(p["title"], p.get("brand") or ""))
-                for p in _all(client, "/v1/products", headers) if p.get("available", True)]
-    advertisers = _all(client, "/v1/advertisers", headers)
+                for p in _all(shelfspace, "products") if p.get("available", True)]
+    advertisers = _all(shelfspace, "advertisers")
     brands = {a["id"]: {a["name"], *(a.get("brands") or [])} for a in advertisers}
     categories = {a["id"]: a.get("category") or "" for a in advertisers}
     return ShopView(placements, products, brands, categories)

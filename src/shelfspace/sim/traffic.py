@@ -19,10 +19,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
-from urllib.parse import urlsplit
 
 from shelfspace.catalog.enums import AdFormat, Channel, Device
-from shelfspace.sim.shop_view import HttpClient, ShopPlacement, ShopProduct, ShopView
+from shelfspace.client import ApiError, Shelfspace, api
+from shelfspace.sim.shop_view import ShopPlacement, ShopProduct, ShopView
 from shelfspace.sim.shoppers import (
     BUY_AFTER_CLICK,
     BUY_AFTER_VIEW,
@@ -88,13 +88,12 @@ class Traffic:
     """Runs shoppers against one server. `wait` is how time passes: the stepped clock's
     `advance_to` for history, a sleep for live traffic."""
 
-    def __init__(self, client: HttpClient, operator_key: str, shop: ShopView, shoppers: list[Shopper],
+    def __init__(self, shelfspace: Shelfspace, shop: ShopView, shoppers: list[Shopper],
                  rng: random.Random, wait: Callable[[datetime], None], run_id: str = "sim") -> None:
-        self.client, self.shop, self.shoppers, self.rng, self.wait = client, shop, shoppers, rng, wait
+        self.shelfspace, self.shop, self.shoppers, self.rng, self.wait = shelfspace, shop, shoppers, rng, wait
         # Reactions to ads (views, clicks, sales after them) draw from their own source, so
         # what the server answers never changes which pages the planned visits open.
         self.react = random.Random(rng.random())
-        self.auth = {"Authorization": f"Bearer {operator_key}"}
         self.tally = Tally()
         self._heap: list[tuple[datetime, int, Action, tuple[Any, ...]]] = []
         self._seq = itertools.count()
@@ -214,18 +213,18 @@ class Traffic:
             context["category"] = page.category
         if page.product:
             context["skus"] = [page.product.sku]
-        body: dict[str, Any] = {"placements": [{"id": p.id, "count": p.max_ads} for p in page.placements],
-                                "context": context}
         if shopper is not None:
             context |= {"device": shopper.device.value, "country": shopper.country}
-            body |= {"user": {"id": shopper.user_id}, "consent": {"targeting": shopper.consent}}
             self._behaviour_event(when, shopper, page)
-        answer = self.client.post("/v1/decisions", json=body)
-        if answer.status_code != 200:
-            self._error("POST /v1/decisions", answer.status_code)
+        call = api.decide({p.id: p.max_ads for p in page.placements}, user_id=shopper.user_id if shopper else None,
+                          consent=shopper.consent if shopper else False, context=context)
+        try:
+            answer = self.shelfspace.send(call)
+        except ApiError as error:
+            self._error("POST /v1/decisions", error.status)
             return
         self.tally.counts[Outcome.DECISIONS] += 1
-        for ads in answer.json()["decisions"].values():
+        for ads in answer["decisions"].values():
             for ad in ads:
                 self.tally.counts[Outcome.ADS] += 1
                 # Most rendered ads load; some pages are left before the ad does.
@@ -248,11 +247,9 @@ class Traffic:
         return shopper.user_agent if shopper else "Mozilla/5.0 (Linux; Android 11; InStoreScreen) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36"
 
     def _track(self, url: str, shopper: Shopper | None, outcome: Outcome, ok: tuple[int, ...]) -> bool:
-        parts = urlsplit(url)
-        answer = self.client.get(f"{parts.path}?{parts.query}" if parts.query else parts.path,
-                                 headers={"User-Agent": self._ua(shopper)}, follow_redirects=False)
-        if answer.status_code not in ok:
-            self._error(f"GET /track/{outcome.value}", answer.status_code)
+        status = self.shelfspace.track(url, user_agent=self._ua(shopper))
+        if status not in ok:
+            self._error(f"GET /track/{outcome.value}", status)
             return False
         self.tally.counts[outcome] += 1
         return True
@@ -310,15 +307,16 @@ class Traffic:
             self.flush_events()
 
     def flush_events(self) -> None:
-        for path, batch, outcome in (("/v1/events/conversions", self._orders, None),
-                                     ("/v1/events/behaviour", self._behaviour, Outcome.BEHAVIOUR)):
+        for build, path, batch, outcome in ((api.conversions, "/v1/events/conversions", self._orders, None),
+                                            (api.behaviour, "/v1/events/behaviour", self._behaviour, Outcome.BEHAVIOUR)):
             if not batch:
                 continue
-            answer = self.client.post(path, json={"events": batch}, headers=self.auth)
-            if answer.status_code != 202:
-                self._error(f"POST {path}", answer.status_code)
+            try:
+                answer = self.shelfspace.send(build(batch))
+            except ApiError as error:
+                self._error(f"POST {path}", error.status)
             else:
-                rejected = answer.json().get("rejected", [])
+                rejected = answer.get("rejected", [])
                 for problem in rejected:
                     self._error(f"POST {path} rejected: {problem.get('reason', '')[:60]}", 202)
                 if outcome is not None:
