@@ -30,7 +30,8 @@ def _video_network(operator: Api, advertiser_id: str) -> None:
     line_item = operator.post("/v1/line-items", {"campaign_id": campaign["id"], "name": "TV spot", "bid": 30,
                                                  "placements": ["ctv-preroll"]})
     operator.post("/v1/creatives", {"advertiser_id": advertiser_id, "line_item_id": line_item["id"], "format": "video",
-                                    "size": "1920x1080", "media_url": "https://cdn.acme.example/spot.mp4",
+                                    "size": "1920x1080", "media_url": "https://cdn.acme.example/spot",
+                                    "media_type": "video/mp4", "bitrate_kbps": 2500,
                                     "duration_seconds": 30, "click_url": "https://acme.example/tv"})
 
 
@@ -60,7 +61,8 @@ def test_a_video_ad_is_valid_vast_4_2_with_our_tracking(client: TestClient, oper
     serving_id = ad.findtext("v:AdServingId", namespaces=NS)
     assert serving_id and serving_id == document.find("v:Ad", NS).get("id")
     media = ad.find(".//v:MediaFile", NS)
-    assert media.text == "https://cdn.acme.example/spot.mp4" and media.get("type") == "video/mp4"
+    assert media.text == "https://cdn.acme.example/spot" and media.get("type") == "video/mp4"  # as catalogued
+    assert media.get("bitrate") == "2500"
     assert (media.get("width"), media.get("height")) == ("1920", "1080")
     assert ad.findtext(".//v:Duration", namespaces=NS) == "00:00:30.000"
     assert ad.find(".//v:UniversalAdId", NS).get("idRegistry")
@@ -84,6 +86,14 @@ def test_a_video_ad_is_valid_vast_4_2_with_our_tracking(client: TestClient, oper
     keys = {f"video:{e}:{serving_id}" for e in (*events, "error")} | {f"impression:{serving_id}", f"click:{serving_id}"}
     assert log.contains(keys) == keys
     call(events["start"][:-4] + "AAAA", 204)  # forged: answered like any other, counted nowhere
+
+
+def test_a_video_file_type_is_checked(operator: Api, advertiser_api: Api) -> None:
+    body = {"format": "video", "media_url": "https://cdn.acme.example/spot.mp4", "duration_seconds": 15,
+            "media_type": "text/html", "bitrate_kbps": 10}
+    refused = advertiser_api.call("POST", "/v1/creatives", body)
+    assert refused.status_code == 422
+    assert {f["field"] for f in refused.json()["error"]["fields"]} == {"media_type", "bitrate_kbps"}
 
 
 def test_no_fill_is_an_empty_vast_and_a_display_placement_is_refused(client: TestClient, operator: Api) -> None:

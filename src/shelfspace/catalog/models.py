@@ -116,6 +116,8 @@ class Creative(Timestamps, Base):
     click_url: Mapped[str | None] = mapped_column(String(2048))
     media_url: Mapped[str | None] = mapped_column(String(2048))
     duration_seconds: Mapped[int | None] = mapped_column(Integer)
+    media_type: Mapped[str | None] = mapped_column(String(100))  # video: the file's MIME type
+    bitrate_kbps: Mapped[int | None] = mapped_column(Integer)  # video: for players picking a file
     title: Mapped[str | None] = mapped_column(String(200))
     body: Mapped[str | None] = mapped_column(Text)
     sku: Mapped[str | None] = mapped_column(String(100))

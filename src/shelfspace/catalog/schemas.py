@@ -277,6 +277,9 @@ class CreativeContent(InputModel):
     click_url: WebUrl | None = None
     media_url: WebUrl | None = Field(default=None, description="The video file (video format).")
     duration_seconds: int | None = Field(default=None, ge=1, le=600)
+    media_type: Annotated[str, Field(pattern=r"^(video|application)/[A-Za-z0-9.+-]+$", max_length=100)] | None = Field(
+        default=None, description="The video file's MIME type, e.g. video/mp4; by default read from the URL.")
+    bitrate_kbps: int | None = Field(default=None, ge=50, le=100_000, description="The video file's bitrate.")
     title: Annotated[str, Field(max_length=200)] | None = None
     body: Text | None = None
     sku: Sku | None = None
@@ -306,6 +309,8 @@ class CreativeOut(_Out):
     click_url: str | None
     media_url: str | None
     duration_seconds: int | None
+    media_type: str | None
+    bitrate_kbps: int | None
     title: str | None
     body: str | None
     sku: str | None

@@ -66,6 +66,8 @@ class LiveCreative:
     title: str | None = None
     body: str | None = None
     sku: str | None = None
+    media_type: str | None = None
+    bitrate_kbps: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

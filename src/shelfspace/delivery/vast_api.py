@@ -78,6 +78,7 @@ def _video_ad(request: Request, ad: ServedAd, user: str | None, served_at: int) 
     return VideoAd(ad_id=ad.ad_id, creative_id=creative.id, title=f"{ad.candidate.line_item.id} video",
                    advertiser=ad.candidate.line_item.advertiser_id, media_url=creative.media_url or "",
                    duration_seconds=creative.duration_seconds or 15, size=creative.size,
+                   media_type=creative.media_type, bitrate_kbps=creative.bitrate_kbps,
                    price=from_micros(ad.price_micros), currency=state.settings.currency,
                    impression_url=urls["impression"], viewable_url=urls["viewable"], click_url=urls["click"],
                    progress_urls=progress, error_url=error)

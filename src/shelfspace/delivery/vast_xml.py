@@ -25,6 +25,8 @@ class VideoAd:
     media_url: str
     duration_seconds: int
     size: str | None
+    media_type: str | None
+    bitrate_kbps: int | None
     price: Decimal  # CPM the winner pays
     currency: str
     impression_url: str
@@ -75,8 +77,9 @@ def vast(ad: VideoAd) -> bytes:
     _text(linear, "Duration", _duration(ad.duration_seconds))
     width, height = (int(n) for n in ad.size.split("x")) if ad.size else DEFAULT_SIZE
     media_files = ET.SubElement(linear, "MediaFiles")
-    _text(media_files, "MediaFile", ad.media_url, delivery="progressive", type=_media_type(ad.media_url),
-          width=str(width), height=str(height))
+    extra = {"bitrate": str(ad.bitrate_kbps)} if ad.bitrate_kbps else {}
+    _text(media_files, "MediaFile", ad.media_url, delivery="progressive",
+          type=ad.media_type or _media_type(ad.media_url), width=str(width), height=str(height), **extra)
     clicks = ET.SubElement(linear, "VideoClicks")
     _text(clicks, "ClickThrough", ad.click_url, id=f"{ad.ad_id}-click")
     _text(creative, "UniversalAdId", ad.creative_id, idRegistry="shelfspace")
