@@ -86,6 +86,12 @@ def test_a_video_ad_is_valid_vast_4_2_with_our_tracking(client: TestClient, oper
     keys = {f"video:{e}:{serving_id}" for e in (*events, "error")} | {f"impression:{serving_id}", f"click:{serving_id}"}
     assert log.contains(keys) == keys
     call(events["start"][:-4] + "AAAA", 204)  # forged: answered like any other, counted nowhere
+    time.sleep(2.5)  # the rollups take up the events
+    today = time.strftime("%Y-%m-%d", time.gmtime())
+    totals = client.get("/v1/reports", params={"from": today, "to": today},
+                        headers={"Authorization": f"Bearer {operator.key}"}).json()["totals"]
+    assert (totals["video_starts"], totals["video_midpoints"], totals["video_completes"]) == (1, 1, 1)
+    assert totals["video_completion_rate"] == 1
 
 
 def test_a_video_file_type_is_checked(operator: Api, advertiser_api: Api) -> None:

@@ -70,3 +70,5 @@ def test_a_real_vast_client_parses_our_vast_and_fires_our_tracking(tmp_path: Pat
         today = time.strftime("%Y-%m-%d", time.gmtime())
         totals = api.get("/v1/reports", params={"from": today, "to": today}).json()["totals"]
         assert (totals["impressions"], totals["clicks"]) == (1, 1)
+        assert (totals["video_starts"], totals["video_first_quartiles"], totals["video_midpoints"],
+                totals["video_third_quartiles"], totals["video_completes"]) == (1, 1, 1, 1, 1)

@@ -34,7 +34,7 @@ from shelfspace.measurement.attribution import (
     attribute,
 )
 from shelfspace.reporting.models import AttributedItem, RollupDay, RollupHour, RollupInteraction, RollupState
-from shelfspace.reporting.rollup import AdDims, Budget, DayRollup, Delivery, roll_day
+from shelfspace.reporting.rollup import DELIVERY_EVENTS, AdDims, Budget, DayRollup, Delivery, roll_day
 
 log = structlog.get_logger(__name__)
 
@@ -97,7 +97,7 @@ class RollupJob:
                     read += 1
                     if event.type is EventType.CONVERSION and event.user_id:
                         conversions[event.key] = event
-                    elif event.type in (EventType.IMPRESSION, EventType.VIEWABLE, EventType.CLICK):
+                    elif event.type in DELIVERY_EVENTS:
                         days.add(self._day(event.time))
                         if event.user_id:
                             touched_users[event.user_id] = min(event.time, touched_users.get(event.user_id, event.time))
@@ -152,7 +152,7 @@ class RollupJob:
         """Roll one day again; returns the campaigns whose spend on it changed."""
         start, end = self._bounds(day)
         events = [e for e in self.event_log.between(start, end)
-                  if e.type in (EventType.IMPRESSION, EventType.VIEWABLE, EventType.CLICK)]
+                  if e.type in DELIVERY_EVENTS]
         clicked = {e.ad.ad_id for e in events if e.type is EventType.CLICK and e.ad is not None}
         impressions = {e.ad.ad_id: e.time for e in self.event_log.get(
             ad_event_key(EventType.IMPRESSION, ad_id) for ad_id in clicked) if e.ad is not None}

@@ -65,6 +65,12 @@ class Sums(Delivery):
             "new_to_brand_conversions": self.new_to_brand_conversions,
             "click_conversions": self.click_conversions,
             "view_conversions": self.view_conversions,
+            "video_starts": self.video_starts,
+            "video_first_quartiles": self.video_first_quartiles,
+            "video_midpoints": self.video_midpoints,
+            "video_third_quartiles": self.video_third_quartiles,
+            "video_completes": self.video_completes,
+            "video_completion_rate": ratio(self.video_completes, self.video_starts),
         }
 
 

@@ -41,6 +41,11 @@ class _Delivery(_AdDims):
     invalid_impressions: Mapped[int] = mapped_column(BigInteger, default=0)
     invalid_viewable_impressions: Mapped[int] = mapped_column(BigInteger, default=0)
     invalid_clicks: Mapped[int] = mapped_column(BigInteger, default=0)
+    video_starts: Mapped[int] = mapped_column(BigInteger, default=0)
+    video_first_quartiles: Mapped[int] = mapped_column(BigInteger, default=0)
+    video_midpoints: Mapped[int] = mapped_column(BigInteger, default=0)
+    video_third_quartiles: Mapped[int] = mapped_column(BigInteger, default=0)
+    video_completes: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
 class RollupHour(_Delivery, Base):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import date
 from enum import StrEnum
 from typing import Any
@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from shelfspace.measurement.attribution import Windows
 from shelfspace.reporting.metrics import Sums
+from shelfspace.reporting.rollup import Delivery
 from shelfspace.reporting.models import AttributedItem, RollupDay, RollupHour, RollupInteraction, RollupState
 
 ATTRIBUTION_RULE = ("last touch: a conversion item goes to at most one ad interaction of the same user; a click "
@@ -25,6 +26,10 @@ INVALID_TRAFFIC_RULES = ("not counted, and reported as invalid: declared bots an
                          "list), prefetch and preview requests, forged or altered URLs, expired URLs, clicks "
                          "without a counted impression before them, more than 5 clicks from one user in 60 s; "
                          "an event sent again is counted once (their number is the metric shelfspace_events_duplicate_total)")
+
+
+# Every count a rollup row holds, summed by reports.
+DELIVERY_COUNTS = tuple(f.name for f in fields(Delivery))
 
 
 class Grouping(StrEnum):
@@ -79,13 +84,12 @@ def _sums(db: Session, query: ReportQuery, columns: Sequence[str]) -> dict[tuple
     rows: dict[tuple[Any, ...], Sums] = defaultdict(Sums)
     table: Any = RollupHour if "hour" in columns else RollupDay  # days: 24 times fewer rows
     keys = [getattr(table, c) for c in columns]
-    delivery = _filtered(select(*keys, *(func.sum(getattr(table, m)) for m in (
-        "impressions", "viewable_impressions", "clicks", "spend_micros", "invalid_impressions",
-        "invalid_viewable_impressions", "invalid_clicks"))), table, query).group_by(*keys)
+    delivery = _filtered(select(*keys, *(func.sum(getattr(table, m)) for m in DELIVERY_COUNTS)), table,
+                         query).group_by(*keys)
     for row in db.execute(delivery):
         sums = rows[tuple(row[: len(keys)])]
-        (sums.impressions, sums.viewable_impressions, sums.clicks, sums.spend_micros, sums.invalid_impressions,
-         sums.invalid_viewable_impressions, sums.invalid_clicks) = (int(v or 0) for v in row[len(keys):])
+        for name, value in zip(DELIVERY_COUNTS, row[len(keys):], strict=True):
+            setattr(sums, name, int(value or 0))
     keys = [getattr(RollupInteraction, c) for c in columns]
     reach = _filtered(select(*keys, func.count(func.distinct(RollupInteraction.user_id))), RollupInteraction, query)
     for row in db.execute(reach.where(RollupInteraction.kind == "view").group_by(*keys)):

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from shelfspace.events.model import AdFacts, Event, EventType, InvalidReason
+from shelfspace.events.model import AdFacts, Event, EventType, InvalidReason, VideoEvent
 from shelfspace.tracking.recorder import FloodRule, cost_of
 
 # Decided by the request alone, once and for all when it arrived.
@@ -57,6 +57,11 @@ class Delivery:
     invalid_impressions: int = 0
     invalid_viewable_impressions: int = 0
     invalid_clicks: int = 0
+    video_starts: int = 0
+    video_first_quartiles: int = 0
+    video_midpoints: int = 0
+    video_third_quartiles: int = 0
+    video_completes: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,7 +112,11 @@ class _Spender:
         return charged
 
 
-DELIVERY_EVENTS = frozenset({EventType.IMPRESSION, EventType.VIEWABLE, EventType.CLICK})
+DELIVERY_EVENTS = frozenset({EventType.IMPRESSION, EventType.VIEWABLE, EventType.CLICK, EventType.VIDEO})
+# A player's progress event -> the delivery count it adds to (errors are kept in the log only).
+VIDEO_COUNTS = {VideoEvent.START: "video_starts", VideoEvent.FIRST_QUARTILE: "video_first_quartiles",
+                VideoEvent.MIDPOINT: "video_midpoints", VideoEvent.THIRD_QUARTILE: "video_third_quartiles",
+                VideoEvent.COMPLETE: "video_completes"}
 
 
 def roll_day(events: Sequence[Event], tz: ZoneInfo, impression_times: Mapping[str, float],
@@ -135,6 +144,10 @@ def roll_day(events: Sequence[Event], tz: ZoneInfo, impression_times: Mapping[st
             row.spend_micros += spender.charge(dims.campaign_id, cost_of(event))
             if event.user_id:
                 day.counted.append(Counted(event.ad.ad_id, "view", hour, event.time, event.user_id, dims))
+        elif event.type is EventType.VIDEO:
+            progress = VIDEO_COUNTS.get(VideoEvent((event.data or {}).get("event", VideoEvent.ERROR)))
+            if event.invalid is None and progress is not None:
+                setattr(row, progress, getattr(row, progress) + 1)
         elif event.type is EventType.VIEWABLE:
             if event.invalid is not None:
                 row.invalid_viewable_impressions += 1
