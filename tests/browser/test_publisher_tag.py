@@ -198,3 +198,48 @@ def test_a_slow_or_failing_server_never_breaks_the_page(tmp_path: Path, page_and
         assert page.locator(".shelfspace-ad").count() == 0
         assert _counted(api) == (0, 0)
     assert errors == [], errors
+
+
+HTML_BANNER = """<!doctype html><body style="margin:0;background:#0b6e4f;color:#fff;font:16px sans-serif">
+<a id="cta" href="%%CLICK_URL%%" target="_blank" style="color:#fff">Tea, now 20% off</a>
+<script>
+  try { parent.document.title = "hacked"; } catch (e) { document.body.dataset.blocked = "page"; }
+  try { document.cookie = "x=1"; document.body.dataset.cookie = String(document.cookie); } catch (e) { document.body.dataset.cookie = "blocked"; }
+</script></body>"""
+
+
+def test_an_html_banner_runs_sandboxed_and_counts(tmp_path: Path, page_and_outside: tuple[Any, list[str]]) -> None:
+    page, outside = page_and_outside
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    site = tmp_path / "site"
+    site.mkdir()
+    with running_server(base_env(tmp_path / "data", SHELFSPACE_BOOTSTRAP_KEY=BOOTSTRAP)) as url, shop_site(site) as shop:
+        api = httpx.Client(base_url=url, headers={"Authorization": f"Bearer {BOOTSTRAP}"})
+        api.post("/v1/placements", json={"id": "home-hero", "name": "Hero", "channel": "web", "format": "banner",
+                                         "sizes": ["300x250"], "floor_cpm": 1})
+        brand = api.post("/v1/advertisers", json={"name": "Acme Tea", "domain": "acmetea.example"}).json()
+        campaign = api.post("/v1/campaigns", json={"advertiser_id": brand["id"], "name": "Tea", "budget_total": 100,
+                                                   "budget_daily": 10, "start": "2026-01-01T00:00:00Z"}).json()
+        line_item = api.post("/v1/line-items", json={"campaign_id": campaign["id"], "name": "Hero", "bid": 5,
+                                                     "placements": ["home-hero"]}).json()
+        assert api.post("/v1/creatives", json={"advertiser_id": brand["id"], "line_item_id": line_item["id"],
+                                               "format": "banner", "size": "300x250", "html": HTML_BANNER,
+                                               "click_url": "https://acmetea.example/"}).status_code == 201
+        _until_live(url)
+        slot, _, script = documented_lines()
+        (site / "index.html").write_text(PAGE.format(slot_top=slot, slot_bottom="", script=script.replace(DOC_SERVER, url)))
+        as_shopper(page)
+        page.goto(f"{shop}/index.html")
+        frame_element = page.wait_for_selector("#top iframe")
+        assert frame_element.get_attribute("sandbox") == "allow-scripts allow-popups allow-popups-to-escape-sandbox"
+        frame = frame_element.content_frame()
+        frame.wait_for_selector("#cta")
+        assert "/track/click/" in frame.locator("#cta").get_attribute("href")  # %%CLICK_URL%% filled in
+        assert frame.evaluate("document.body.dataset.blocked") == "page"  # the ad cannot reach the page
+        assert page.title() == "Freshmart"
+        page.wait_for_timeout(1500)
+        assert _counted(api) == (1, 1)
+        shot(page, "tag-html-banner")
+    assert errors == [], errors
+    assert outside == [], outside

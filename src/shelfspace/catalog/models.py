@@ -116,6 +116,7 @@ class Creative(Timestamps, Base):
     click_url: Mapped[str | None] = mapped_column(String(2048))
     media_url: Mapped[str | None] = mapped_column(String(2048))
     duration_seconds: Mapped[int | None] = mapped_column(Integer)
+    html: Mapped[str | None] = mapped_column(Text)  # banner: HTML5 markup, shown in a sandboxed frame
     media_type: Mapped[str | None] = mapped_column(String(100))  # video: the file's MIME type
     bitrate_kbps: Mapped[int | None] = mapped_column(Integer)  # video: for players picking a file
     title: Mapped[str | None] = mapped_column(String(200))

@@ -277,6 +277,9 @@ class CreativeContent(InputModel):
     click_url: WebUrl | None = None
     media_url: WebUrl | None = Field(default=None, description="The video file (video format).")
     duration_seconds: int | None = Field(default=None, ge=1, le=600)
+    html: Annotated[str, Field(min_length=1, max_length=100_000)] | None = Field(
+        default=None, description="A banner as HTML5 markup instead of an image; it runs in a sandboxed frame, "
+                                  "and `%%CLICK_URL%%` in it becomes the ad's click URL.")
     media_type: Annotated[str, Field(pattern=r"^(video|application)/[A-Za-z0-9.+-]+$", max_length=100)] | None = Field(
         default=None, description="The video file's MIME type, e.g. video/mp4; by default read from the URL.")
     bitrate_kbps: int | None = Field(default=None, ge=50, le=100_000, description="The video file's bitrate.")
@@ -309,6 +312,7 @@ class CreativeOut(_Out):
     click_url: str | None
     media_url: str | None
     duration_seconds: int | None
+    html: str | None
     media_type: str | None
     bitrate_kbps: int | None
     title: str | None

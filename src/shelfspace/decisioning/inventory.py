@@ -68,6 +68,7 @@ class LiveCreative:
     sku: str | None = None
     media_type: str | None = None
     bitrate_kbps: int | None = None
+    html: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

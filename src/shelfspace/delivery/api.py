@@ -60,6 +60,7 @@ def ad_out(ad: ServedAd, tracking: dict[str, str]) -> AdOut:
         ad_id=ad.ad_id, advertiser_id=li.advertiser_id, campaign_id=li.campaign_id, line_item_id=li.id,
         creative_id=c.id, format=c.format,
         creative=CreativeOut(size=c.size, image_url=c.image_url, title=c.title, body=c.body, media_url=c.media_url,
+                             html=c.html,
                              duration_seconds=c.duration_seconds, click_url=c.click_url),
         sku=p.sku if p else None,
         product=ProductOut(sku=p.sku, title=p.title, brand=p.brand, category=p.category,

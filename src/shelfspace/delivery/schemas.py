@@ -60,6 +60,8 @@ class CreativeOut(BaseModel):
     media_url: str | None = None
     duration_seconds: int | None = None
     click_url: str | None = None
+    html: str | None = Field(default=None, description="HTML5 banner markup: show it in a sandboxed iframe "
+                                                         "(the publisher tag does), `%%CLICK_URL%%` being the click URL.")
 
 
 class ProductOut(BaseModel):

@@ -52,7 +52,7 @@ def targeting_of(spec: dict[str, Any]) -> Targeting:
 
 def _creative(c: Creative) -> LiveCreative:
     return LiveCreative(c.id, str(c.format), c.size, c.image_url, c.click_url, c.media_url, c.duration_seconds,
-                        c.title, c.body, c.sku, c.media_type, c.bitrate_kbps)
+                        c.title, c.body, c.sku, c.media_type, c.bitrate_kbps, c.html)
 
 
 def load_inventory(db: Session, now: datetime) -> Inventory:

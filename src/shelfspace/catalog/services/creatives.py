@@ -28,7 +28,7 @@ CONTENT_FIELDS = frozenset(CreativeContent.model_fields)
 
 # What each format must carry to be rendered at all.
 REQUIRED_BY_FORMAT: dict[AdFormat, tuple[str, ...]] = {
-    AdFormat.BANNER: ("size", "image_url", "click_url"),
+    AdFormat.BANNER: ("size", "click_url"),  # and an image or HTML markup: see _check_content
     AdFormat.NATIVE: ("title", "click_url"),
     AdFormat.SPONSORED_PRODUCT: ("sku",),
     AdFormat.VIDEO: ("media_url", "duration_seconds"),
@@ -48,6 +48,8 @@ def _check_content(db: Session, ad_format: AdFormat, values: dict[str, Any], lin
         for field in REQUIRED_BY_FORMAT[ad_format]
         if values.get(field) in (None, "")
     ]
+    if ad_format is AdFormat.BANNER and not values.get("image_url") and not values.get("html"):
+        problems.append(FieldProblem("image_url", "a banner needs an image_url or its html"))
     if line_item is not None:
         formats = {p.format for p in line_item.placements}
         if ad_format not in formats:

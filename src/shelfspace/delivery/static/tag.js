@@ -56,6 +56,10 @@
       .catch(function () { clearTimeout(timer); slots.forEach(function (slot) { slot.dataset.shelfspaceState = "empty"; }); });
   }
 
+  function escapeAttribute(text) {
+    return String(text).replace(/&/g, "&amp;").replace(/"/g, "&quot;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+  }
+
   function el(tag, attrs, text) {
     var node = document.createElement(tag);
     Object.keys(attrs || {}).forEach(function (k) { node.setAttribute(k, attrs[k]); });
@@ -71,7 +75,16 @@
       var link = el("a", { href: ad.tracking.click, rel: "sponsored noopener", target: "_blank" });
       var c = ad.creative || {};
       var media = null;
-      if (ad.format === "banner") {
+      if (ad.format === "banner" && c.html) {
+        // HTML5 banners run in a sandboxed frame: scripts, but no access to the page, its
+        // cookies or its storage; %%CLICK_URL%% in the markup is the ad's click URL.
+        var dims = (c.size || "300x250").split("x");
+        media = el("iframe", { sandbox: "allow-scripts allow-popups allow-popups-to-escape-sandbox",
+                               width: dims[0], height: dims[1], title: "Advertisement", scrolling: "no",
+                               style: "border:0;overflow:hidden", referrerpolicy: "no-referrer" });
+        media.srcdoc = c.html.split("%%CLICK_URL%%").join(escapeAttribute(ad.tracking.click));
+        box.appendChild(media);
+      } else if (ad.format === "banner") {
         var size = (c.size || "300x250").split("x");
         media = el("img", { src: c.image_url || "", width: size[0], height: size[1], alt: "Advertisement" });
         link.appendChild(media);
@@ -89,7 +102,7 @@
         media = el("video", { src: c.media_url || "", muted: "", playsinline: "", controls: "", preload: "metadata" });
         box.appendChild(media);
       }
-      if (ad.format !== "video") box.appendChild(link);
+      if (ad.format !== "video" && !(ad.format === "banner" && c.html)) box.appendChild(link);
       slot.appendChild(box);
       rendered(box, ad, media);
     });
@@ -105,7 +118,9 @@
       beacon(ad.tracking.impression);
       watchViewability(box, ad);
     }
-    if (media && media.tagName === "IMG" && !media.complete) {
+    if (media && media.tagName === "IFRAME") {
+      media.addEventListener("load", count);
+    } else if (media && media.tagName === "IMG" && !media.complete) {
       media.addEventListener("load", count);
       media.addEventListener("error", count);
     } else {
