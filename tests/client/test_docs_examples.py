@@ -50,3 +50,9 @@ def test_the_documented_examples_work(tmp_path: Path) -> None:
         ads = httpx.post(f"{url}/v1/decisions", json=search).json()["decisions"]["search-sponsored"]
         assert ads and all(ad["product"]["title"] for ad in ads)
         assert not {ad["sku"] for ad in ads} & set(search["context"]["skus"])
+
+        # docs/video-vast.md: the player's request, run with curl as written.
+        played = subprocess.run(["bash", "-c", blocks("video-vast.md", "sh")[0]], capture_output=True, text=True,
+                                timeout=30, env=os.environ | {"S": url})
+        assert played.returncode == 0, played.stderr
+        assert '<VAST version="4.2"' in played.stdout and "<MediaFile" in played.stdout
