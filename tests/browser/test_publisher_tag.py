@@ -101,13 +101,10 @@ def _until_live(url: str) -> None:
         time.sleep(0.1)
 
 
-def test_slots_render_and_count_impressions_and_viewability_by_the_mrc_rule(
-        tmp_path: Path, page_and_outside: tuple[Any, list[str]]) -> None:
-    page, outside = page_and_outside
-    errors: list[str] = []
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    decisions: list[str] = []
-    page.on("request", lambda r: decisions.append(r.post_data or "") if r.url.endswith("/v1/decisions") else None)
+@contextmanager
+def shop_with_ads(tmp_path: Path) -> Iterator[tuple[str, str, httpx.Client]]:
+    """Shelfspace with a banner campaign live on both slots, and the shop's page on its own
+    origin: (Shelfspace's URL, the page's URL, an operator client)."""
     site = tmp_path / "site"
     site.mkdir()
     (site / "ad.png").write_bytes(png(300, 250))
@@ -116,8 +113,19 @@ def test_slots_render_and_count_impressions_and_viewability_by_the_mrc_rule(
         _network(api, f"{shop}/ad.png")
         _until_live(url)
         (site / "index.html").write_text(shop_page(url))
+        yield url, f"{shop}/index.html", api
+
+
+def test_slots_render_and_count_impressions_and_viewability_by_the_mrc_rule(
+        tmp_path: Path, page_and_outside: tuple[Any, list[str]]) -> None:
+    page, outside = page_and_outside
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    decisions: list[str] = []
+    page.on("request", lambda r: decisions.append(r.post_data or "") if r.url.endswith("/v1/decisions") else None)
+    with shop_with_ads(tmp_path) as (_, shop_page_url, api):
         as_shopper(page)
-        page.goto(f"{shop}/index.html")
+        page.goto(shop_page_url)
 
         # 1. At the top: the hero renders and stays in view for a second; the lazy slot is not asked for.
         page.wait_for_selector("#top .shelfspace-ad img")
@@ -172,21 +180,13 @@ def test_a_slow_or_failing_server_never_breaks_the_page(tmp_path: Path, page_and
     page, outside = page_and_outside
     errors: list[str] = []
     page.on("pageerror", lambda e: errors.append(str(e)))
-    site = tmp_path / "site"
-    site.mkdir()
-    (site / "ad.png").write_bytes(png(300, 250))
-    with running_server(base_env(tmp_path / "data", SHELFSPACE_BOOTSTRAP_KEY=BOOTSTRAP)) as url, shop_site(site) as shop:
-        api = httpx.Client(base_url=url, headers={"Authorization": f"Bearer {BOOTSTRAP}"})
-        _network(api, f"{shop}/ad.png")
-        _until_live(url)
-        (site / "index.html").write_text(shop_page(url))
-
+    with shop_with_ads(tmp_path) as (_, shop_page_url, api):
         def slow(route: Any) -> None:
             time.sleep(4)  # longer than the tag waits (3 s)
             route.continue_()
 
         page.route("**/v1/decisions", slow)
-        page.goto(f"{shop}/index.html")
+        page.goto(shop_page_url)
         page.wait_for_function("document.querySelector('#top [data-shelfspace-placement]').dataset.shelfspaceState === 'empty'",
                                 timeout=8000)
         page.unroute("**/v1/decisions")
