@@ -30,7 +30,7 @@ def _video_network(operator: Api, advertiser_id: str) -> None:
     line_item = operator.post("/v1/line-items", {"campaign_id": campaign["id"], "name": "TV spot", "bid": 30,
                                                  "placements": ["ctv-preroll"]})
     operator.post("/v1/creatives", {"advertiser_id": advertiser_id, "line_item_id": line_item["id"], "format": "video",
-                                    "size": "1920x1080", "media_url": "https://cdn.acme.example/spot",
+                                    "size": "1920x1080", "media_url": "https://media.acme.example/spot",
                                     "media_type": "video/mp4", "bitrate_kbps": 2500,
                                     "duration_seconds": 30, "click_url": "https://acme.example/tv"})
 
@@ -61,7 +61,7 @@ def test_a_video_ad_is_valid_vast_4_2_with_our_tracking(client: TestClient, oper
     serving_id = ad.findtext("v:AdServingId", namespaces=NS)
     assert serving_id and serving_id == document.find("v:Ad", NS).get("id")
     media = ad.find(".//v:MediaFile", NS)
-    assert media.text == "https://cdn.acme.example/spot" and media.get("type") == "video/mp4"  # as catalogued
+    assert media.text == "https://media.acme.example/spot" and media.get("type") == "video/mp4"  # as catalogued
     assert media.get("bitrate") == "2500"
     assert (media.get("width"), media.get("height")) == ("1920", "1080")
     assert ad.findtext(".//v:Duration", namespaces=NS) == "00:00:30.000"
@@ -95,7 +95,7 @@ def test_a_video_ad_is_valid_vast_4_2_with_our_tracking(client: TestClient, oper
 
 
 def test_a_video_file_type_is_checked(operator: Api, advertiser_api: Api) -> None:
-    body = {"format": "video", "media_url": "https://cdn.acme.example/spot.mp4", "duration_seconds": 15,
+    body = {"format": "video", "media_url": "https://media.acme.example/spot.mp4", "duration_seconds": 15,
             "media_type": "text/html", "bitrate_kbps": 10}
     refused = advertiser_api.call("POST", "/v1/creatives", body)
     assert refused.status_code == 422

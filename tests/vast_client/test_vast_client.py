@@ -40,7 +40,7 @@ def _video_network(api: httpx.Client) -> None:
                                                  "placements": ["ctv-preroll"]}).json()
     assert api.post("/v1/creatives", json={"advertiser_id": brand["id"], "line_item_id": line_item["id"],
                                            "format": "video", "size": "1920x1080", "duration_seconds": 30,
-                                           "media_url": "https://cdn.northwind.example/card.mp4",
+                                           "media_url": "https://media.northwind.example/card.mp4",
                                            "click_url": "https://northwind.example/card"}).status_code == 201
 
 
@@ -58,7 +58,7 @@ def test_a_real_vast_client_parses_our_vast_and_fires_our_tracking(tmp_path: Pat
         assert ran.returncode == 0, ran.stderr
         report = json.loads(ran.stdout.strip().splitlines()[-1])
         assert report["warnings"] == [] and report["ads"] == 1 and report["version"] == "4.2"
-        assert report["media"] == [{"url": "https://cdn.northwind.example/card.mp4", "type": "video/mp4",
+        assert report["media"] == [{"url": "https://media.northwind.example/card.mp4", "type": "video/mp4",
                                     "width": 1920, "height": 1080}]
         assert report["duration"] == 30
         assert {"start", "firstQuartile", "midpoint", "thirdQuartile", "complete", "clickthrough"} <= set(report["emitted"])
