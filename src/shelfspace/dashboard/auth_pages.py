@@ -7,13 +7,12 @@ from urllib.parse import urlsplit
 from fastapi import Request
 from starlette.responses import RedirectResponse, Response
 
-from shelfspace.accounts.roles import Role
 from shelfspace.accounts.service import authenticate_user
 from shelfspace.dashboard.csrf import checked_form
 from shelfspace.dashboard.forms import GENERAL, text
 from shelfspace.dashboard.rendering import render
 from shelfspace.dashboard.routing import page_router
-from shelfspace.dashboard.session import AnyUser, sign_in, sign_out, signed_in_user
+from shelfspace.dashboard.session import AnyUser, home_of, sign_in, sign_out, signed_in_user
 from shelfspace.db.session import session_scope
 
 router = page_router()
@@ -49,7 +48,7 @@ async def login(request: Request) -> Response:
         user = authenticate_user(db, email, password) if email and isinstance(password, str) else None
         if user is not None:
             sign_in(request, user)
-            home = "/console" if user.role is Role.OPERATOR else "/brand"
+            home = home_of(user.role)
     if user is None:
         errors = {GENERAL: "That email and password do not match an account."}
         return render(request, "login.html", status_code=400, next=next_path, errors=errors, values={"email": email})

@@ -52,9 +52,14 @@ def texts(form: FormData, name: str) -> list[str]:
     return [v.strip() for v in form.getlist(name) if isinstance(v, str) and v.strip()]
 
 
+def split_commas(raw: str) -> list[str]:
+    """`"tea, coffee,"` → `["tea", "coffee"]`: what people type for several values."""
+    return [part.strip() for part in raw.split(",") if part.strip()]
+
+
 def comma_list(form: FormData, name: str) -> list[str]:
     """A field where people type several values separated by commas."""
-    return [part.strip() for part in text(form, name).split(",") if part.strip()]
+    return split_commas(text(form, name))
 
 
 def decimal_or_text(form: FormData, name: str) -> Decimal | str | None:

@@ -70,6 +70,11 @@ def install_sessions(app: FastAPI, settings: Settings) -> None:
     app.add_middleware(DashboardSessions, settings=settings)
 
 
+def home_of(role: Role) -> str:
+    """Where a person lands after signing in."""
+    return "/console" if role is Role.OPERATOR else "/brand"
+
+
 @dataclass(frozen=True, slots=True)
 class DashboardUser:
     """The signed-in person, with the principal every service call is made as."""
@@ -91,7 +96,7 @@ class DashboardUser:
 
     @property
     def home(self) -> str:
-        return "/console" if self.is_operator else "/brand"
+        return home_of(self.role)
 
 
 def load_user(db: Session, user_id: str) -> DashboardUser | None:

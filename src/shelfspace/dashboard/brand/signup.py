@@ -22,7 +22,7 @@ from shelfspace.dashboard.csrf import checked_form
 from shelfspace.dashboard.forms import FieldErrors, errors_of, text
 from shelfspace.dashboard.rendering import redirect_with, render
 from shelfspace.dashboard.routing import page_router
-from shelfspace.dashboard.session import sign_in, signed_in_user
+from shelfspace.dashboard.session import sign_in
 from shelfspace.db.session import session_scope
 
 router = page_router()
@@ -80,7 +80,3 @@ async def signup(request: Request) -> Response:
         return _form(request, values, errors_of(exc), 400)
     return redirect_with(request, "/brand", f"Welcome, {advertiser_spec.name}. Your account is waiting for approval.")
 
-
-def current_brand_name(request: Request) -> str | None:
-    user = signed_in_user(request)
-    return user.advertiser_name if user else None

@@ -23,12 +23,12 @@ from shelfspace.catalog.enums import AdFormat, CapPeriod, Device, Pacing, Pricin
 from shelfspace.catalog.models import Advertiser, Product
 from shelfspace.catalog.schemas import CampaignCreate, CreativeCreate, FrequencyCap, LineItemCreate, Targeting
 from shelfspace.catalog.services import campaigns, creatives, line_items
-from shelfspace.core.errors import InvalidInput, ShelfspaceError
+from shelfspace.core.errors import FieldProblem, InvalidInput, ShelfspaceError
 from shelfspace.core.money import to_micros
 from shelfspace.dashboard.brand.campaigns import awaiting_approval
 from shelfspace.dashboard.brand.forecast import ASSUMPTION, forecast
 from shelfspace.dashboard.csrf import checked_form
-from shelfspace.dashboard.forms import GENERAL, FieldErrors, errors_of, text, texts
+from shelfspace.dashboard.forms import GENERAL, FieldErrors, errors_of, split_commas, text, texts
 from shelfspace.dashboard.periods import today
 from shelfspace.dashboard.rendering import redirect_with, render
 from shelfspace.dashboard.routing import page_router
@@ -144,8 +144,8 @@ def _specs(request: Request, values: dict[str, Any], image_url: str | None, size
         cap = None
         if values["cap_count"]:
             cap = FrequencyCap(count=values["cap_count"], period=values["cap_period"] or CapPeriod.DAY)
-        targeting = Targeting(keywords=comma_list_of(values["keywords"]), categories=comma_list_of(values["categories"]),
-                              countries=[c.upper() for c in comma_list_of(values["countries"])], devices=values["devices"])
+        targeting = Targeting(keywords=split_commas(values["keywords"]), categories=split_commas(values["categories"]),
+                              countries=[c.upper() for c in split_commas(values["countries"])], devices=values["devices"])
         line_item = LineItemCreate(campaign_id="pending", name=values["name"] or "line item",
                                    pricing=values["pricing"] or Pricing.CPM, bid=bid or 0, placements=values["placements"] or ["x"],
                                    targeting=targeting, frequency_cap=cap, products=values["products"])
@@ -169,10 +169,6 @@ def _specs(request: Request, values: dict[str, Any], image_url: str | None, size
         creative_specs = [common | {"media_url": values["media_url"] or None,
                                     "duration_seconds": values["duration_seconds"] or None}]
     return campaign, line_item, creative_specs
-
-
-def comma_list_of(raw: str) -> list[str]:
-    return [part.strip() for part in raw.split(",") if part.strip()]
 
 
 async def _image(request: Request, form: FormData, errors: FieldErrors) -> tuple[str | None, str | None]:
@@ -226,8 +222,6 @@ async def create_campaign(request: Request, user: AdvertiserUser) -> Response:
 
 
 def _creative_problem(exc: ValidationError) -> InvalidInput:
-    from shelfspace.core.errors import FieldProblem
-
     return InvalidInput.collect([FieldProblem(k, v) for k, v in errors_of(exc).items()])
 
 
