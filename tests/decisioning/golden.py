@@ -19,7 +19,7 @@ import yaml
 
 from shelfspace.catalog.schemas import Targeting as TargetingIn
 from shelfspace.counters.memory import MemoryCounters
-from shelfspace.counters.protocol import BudgetLimits, PacingState
+from shelfspace.counters.protocol import BudgetLimits, Counters, PacingState
 from shelfspace.decisioning.engine import Engine
 from shelfspace.decisioning.index import Snapshot, compile_snapshot
 from shelfspace.decisioning.inventory import (
@@ -85,7 +85,7 @@ class Case:
     spec: dict[str, Any]
     snapshot: Snapshot
     engine: Engine
-    counters: MemoryCounters
+    counters: Counters
     request: DecisionRequest
 
 
@@ -97,7 +97,7 @@ class SegmentsFromCase:
         return frozenset(self.segments.get(user_id, []))
 
 
-def load(path: Path) -> Case:
+def load(path: Path, counters: Counters | None = None) -> Case:
     spec = yaml.safe_load(path.read_text())
     now = when(spec["now"])
     tz = ZoneInfo(spec.get("timezone", "UTC"))
@@ -142,7 +142,7 @@ def load(path: Path) -> Case:
     }
     inventory = Inventory(placements, advertisers, campaigns, line_items, products)
     snapshot = compile_snapshot(inventory, 1, now, tz)
-    counters = MemoryCounters()
+    counters = counters if counters is not None else MemoryCounters()
     _seed_state(counters, spec.get("state", {}), snapshot, campaigns, now, tz)
     engine = Engine(counters, FixedClock(now), audiences=SegmentsFromCase(spec.get("segments", {})),
                     rng=random.Random(spec.get("seed", 7)))
@@ -155,7 +155,7 @@ def load(path: Path) -> Case:
     return Case(path.stem, spec, snapshot, engine, counters, request)
 
 
-def _seed_state(counters: MemoryCounters, state: dict[str, Any], snapshot: Snapshot,
+def _seed_state(counters: Counters, state: dict[str, Any], snapshot: Snapshot,
                 campaigns: dict[str, LiveCampaign], now: datetime, tz: ZoneInfo) -> None:
     day = now.astimezone(tz).date().isoformat()
     for cid, spent in state.get("spent", {}).items():

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from shelfspace.decisioning.engine import UnknownPlacements
+from tests.counters.conftest import CountersFactory
 from tests.decisioning.golden import CASES, load
 
 PATHS = sorted(CASES.glob("*.yaml"))
@@ -18,8 +19,9 @@ def money(micros: int) -> Decimal:
 
 
 @pytest.mark.parametrize("path", PATHS, ids=[p.stem for p in PATHS])
-def test_golden_case(path: Path) -> None:
-    case = load(path)
+def test_golden_case(path: Path, new_counters: CountersFactory) -> None:
+    """On the in-process counters and on Redis: the engine must decide the same."""
+    case = load(path, new_counters())
     expect = case.spec["expect"]
     if "error" in expect:
         with pytest.raises(UnknownPlacements) as raised:

@@ -1,18 +1,22 @@
-"""The in-process counters under concurrency: a campaign never spends more than its budget,
-whatever the number of threads serving it, and forgotten reservations come back."""
+"""The counters, in-process and on Redis, under concurrency: a campaign never spends more
+than its budget, whatever the number of threads serving it; forgotten reservations come
+back; and both backends answer every sequence of steps alike."""
 
 from __future__ import annotations
 
 import random
 import threading
+import uuid
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from hypothesis import given, settings
+import pytest
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from shelfspace.counters.memory import MemoryCounters
-from shelfspace.counters.protocol import BudgetLimits
+from tests.counters.conftest import CountersFactory
+from shelfspace.counters.protocol import BudgetLimits, Counters
 from shelfspace.decisioning.engine import Engine
 from shelfspace.decisioning.index import compile_snapshot
 from shelfspace.decisioning.inventory import (
@@ -33,7 +37,7 @@ DAY = NOW.date().isoformat()
 THREADS = 8
 
 
-def test_threads_serving_one_campaign_never_overspend_it() -> None:
+def test_threads_serving_one_campaign_never_overspend_it(new_counters: CountersFactory) -> None:
     """8 threads ask for ads from one campaign with room for 200; every served ad is settled."""
     budget = 1_000_000  # 1.00
     placement = LivePlacement("hero", "web", "native", (), 5_000_000, 1)  # alone, it pays the floor
@@ -43,7 +47,7 @@ def test_threads_serving_one_campaign_never_overspend_it() -> None:
                              creatives=(LiveCreative("cr1", "native", title="Ad"),))
     snapshot = compile_snapshot(Inventory({"hero": placement}, {"a1": LiveAdvertiser("a1")}, {"c1": campaign},
                                           (line_item,), {}), 1, NOW, ZoneInfo("UTC"))
-    counters = MemoryCounters()
+    counters = new_counters()
     engine = Engine(counters, FixedClock(NOW))
     limits = BudgetLimits("c1", DAY, budget, None)
     served: list[int] = []
@@ -66,19 +70,19 @@ def test_threads_serving_one_campaign_never_overspend_it() -> None:
     assert use.reserved_total == 0
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     budget=st.integers(1, 10_000_000),
     daily=st.one_of(st.none(), st.integers(1, 10_000_000)),
     steps=st.lists(st.tuples(st.sampled_from(["reserve", "settle", "release", "expire"]),
                              st.integers(1, 3_000_000), st.booleans()), max_size=60),
 )
-def test_spend_and_reservations_never_pass_the_budget(budget: int, daily: int | None,
+def test_spend_and_reservations_never_pass_the_budget(new_counters: CountersFactory, budget: int, daily: int | None,
                                                       steps: list[tuple[str, int, bool]]) -> None:
     """Any mix of reservations, settlements (even for more than reserved, as a CPC click
     costs more than its expected cost), releases and expiries: a reservation is granted only
     within what is left, and what is spent never exceeds either budget."""
-    counters = MemoryCounters()
+    counters = new_counters()
     limits = BudgetLimits("c1", DAY, budget, daily)
     held: list[str] = []
     clock = 0.0
@@ -103,8 +107,8 @@ def test_spend_and_reservations_never_pass_the_budget(budget: int, daily: int | 
         assert use.reserved_total >= 0
 
 
-def test_expired_reservations_are_released_once() -> None:
-    counters = MemoryCounters()
+def test_expired_reservations_are_released_once(new_counters: CountersFactory) -> None:
+    counters = new_counters()
     limits = BudgetLimits("c1", DAY, 100, None)
     assert counters.reserve("early", limits, 40, expires_at=10)
     assert counters.reserve("late", limits, 40, expires_at=20)
@@ -114,3 +118,68 @@ def test_expired_reservations_are_released_once() -> None:
     assert counters.release_expired(25) == 1
     assert counters.budget_use("c1", DAY).reserved_total == 0
     assert counters.reserve("again", limits, 60, expires_at=40)
+
+
+STEP = st.tuples(st.sampled_from(["reserve", "settle", "release", "expire", "frequency", "forget", "ctr"]),
+                 st.integers(1, 3_000_000), st.integers(0, 5))
+
+
+@pytest.mark.redis
+@given(budget=st.integers(1, 10_000_000), daily=st.one_of(st.none(), st.integers(1, 10_000_000)),
+       steps=st.lists(STEP, max_size=40))
+@settings(suppress_health_check=[HealthCheck.function_scoped_fixture], deadline=None, max_examples=60)
+def test_redis_answers_every_sequence_of_steps_as_memory_does(budget: int, daily: int | None,
+                                                              steps: list[tuple[str, int, int]]) -> None:
+    """The same steps on both backends: the same grants, charges and counts after each."""
+    from shelfspace.counters.redis import RedisCounters
+    from tests.counters.conftest import redis_or_skip
+
+    client = redis_or_skip()
+    prefix = f"test:{uuid.uuid4().hex}:"
+    backends: list[Counters] = [MemoryCounters(), RedisCounters(client, prefix)]
+    limits = BudgetLimits("c1", DAY, budget, daily)
+    held: list[str] = []
+    try:
+        for n, (action, amount, pick) in enumerate(steps):
+            clock = float(n)
+            if action == "reserve":
+                answers = [b.reserve(f"r{n}", limits, amount, clock + pick) for b in backends]
+                if answers[0]:
+                    held.append(f"r{n}")
+            elif action == "settle":
+                reservation = held.pop(pick % len(held)) if held else None
+                answers = [b.settle(reservation, limits, amount) for b in backends]
+            elif action == "release":
+                reservation = held.pop(pick % len(held)) if held else "none"
+                answers = [b.release(reservation) for b in backends]
+            elif action == "expire":
+                answers = [b.release_expired(clock) for b in backends]
+            elif action == "frequency":
+                answers = [b.count_frequency(f"u{pick}", clock + pick) for b in backends]
+            elif action == "forget":
+                for b in backends:
+                    b.forget_expired_frequency(clock)
+                answers = [[b.frequency(f"u{k}") for k in range(6)] for b in backends]
+            else:
+                for b in backends:
+                    b.count_ctr("cr1", "hero", amount % 7, pick)
+                answers = [b.ctr_stats("cr1", "hero") for b in backends]
+            assert answers[0] == answers[1], (action, answers)
+            assert backends[0].budget_use("c1", DAY) == backends[1].budget_use("c1", DAY)
+    finally:
+        keys = list(client.scan_iter(f"{prefix}*", count=1000))
+        if keys:
+            client.delete(*keys)
+
+
+def test_pacing_and_ghosts_round_trip(new_counters: CountersFactory) -> None:
+    from shelfspace.counters.protocol import Ghost, PacingState
+
+    counters = new_counters()
+    assert counters.pacing("c1") is None
+    state = PacingState(0.25, 12.5, DAY, 1_500_000)
+    counters.set_pacing("c1", state)
+    assert counters.pacing("c1") == state
+    ghost = Ghost("req1", 12.5, "u1", "c1", "li1", "hero")
+    counters.record_ghost(ghost)
+    assert counters.ghosts("c1") == [ghost] and counters.ghosts("c2") == []

@@ -1,0 +1,130 @@
+"""The Redis `Counters` backend: the same state as `memory.py`, shared by every process.
+
+Each budget step is one Lua script (counters/redis_scripts.py), so processes never race
+on a budget. Day counts expire a few days after their day, reservations soon after they
+lapse, frequency counts when the engine's sweep finds their period over: nothing grows
+without end. Spend is
+also in the event log: if Redis loses it, the recorder charges it back at start.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+
+from redis import Redis
+
+from shelfspace.counters.protocol import BudgetLimits, BudgetUse, Ghost, PacingState
+from shelfspace.counters.redis_scripts import (
+    COUNT_FREQUENCY,
+    FORGET_FREQUENCY,
+    RELEASE,
+    RELEASE_EXPIRED,
+    RESERVE,
+    SETTLE,
+)
+
+DAY_KEY_SECONDS = 4 * 86400  # a day's counts outlive it: late events still charge that day
+# A reservation is released by `release_expired` on the engine's clock; its key's own
+# lifetime only keeps a forgotten one from staying for ever.
+RESERVATION_KEY_SECONDS = 86400
+RELEASE_BATCH = 1000
+GHOSTS_KEPT = 100_000  # per campaign: a holdout study reads a sample, not a history
+
+
+class RedisCounters:
+    def __init__(self, redis: Redis, prefix: str = "shelfspace:") -> None:
+        self.redis = redis
+        self.prefix = prefix
+        self._reserve = redis.register_script(RESERVE)
+        self._settle = redis.register_script(SETTLE)
+        self._release = redis.register_script(RELEASE)
+        self._release_expired = redis.register_script(RELEASE_EXPIRED)
+        self._count_frequency = redis.register_script(COUNT_FREQUENCY)
+        self._forget_frequency = redis.register_script(FORGET_FREQUENCY)
+
+    @classmethod
+    def from_url(cls, url: str, prefix: str = "shelfspace:") -> RedisCounters:
+        return cls(Redis.from_url(url, decode_responses=True), prefix)
+
+    # --- budgets ---------------------------------------------------------------------
+
+    def _budget_keys(self, campaign_id: str, day: str) -> tuple[str, str]:
+        return f"{self.prefix}b:{campaign_id}", f"{self.prefix}b:{campaign_id}:{day}"
+
+    def budget_use(self, campaign_id: str, day: str) -> BudgetUse:
+        total_key, day_key = self._budget_keys(campaign_id, day)
+        pipe = self.redis.pipeline(transaction=True)
+        pipe.hmget(total_key, "spent", "reserved")
+        pipe.hmget(day_key, "spent", "reserved")
+        (spent_total, reserved_total), (spent_day, reserved_day) = pipe.execute()
+        return BudgetUse(int(spent_total or 0), int(spent_day or 0), int(reserved_total or 0), int(reserved_day or 0))
+
+    @staticmethod
+    def _daily(limits: BudgetLimits) -> str:
+        return "" if limits.daily_micros is None else str(limits.daily_micros)
+
+    def reserve(self, reservation_id: str, limits: BudgetLimits, amount_micros: int, expires_at: float) -> bool:
+        done = self._reserve(args=[self.prefix, reservation_id, limits.campaign_id, limits.day, limits.total_micros,
+                                   self._daily(limits), amount_micros, expires_at, DAY_KEY_SECONDS,
+                                   RESERVATION_KEY_SECONDS])
+        return bool(int(done))
+
+    def settle(self, reservation_id: str | None, limits: BudgetLimits, amount_micros: int) -> int:
+        charged = self._settle(args=[self.prefix, reservation_id or "", limits.campaign_id, limits.day,
+                                     limits.total_micros, self._daily(limits), amount_micros, DAY_KEY_SECONDS])
+        return int(charged)
+
+    def release(self, reservation_id: str) -> None:
+        self._release(args=[self.prefix, reservation_id])
+
+    def release_expired(self, now: float) -> int:
+        released = 0
+        while True:
+            batch = int(self._release_expired(args=[self.prefix, now, RELEASE_BATCH]))
+            released += batch
+            if batch < RELEASE_BATCH:
+                return released
+
+    # --- frequency -------------------------------------------------------------------
+
+    def frequency(self, key: str) -> int:
+        return int(self.redis.get(f"{self.prefix}f:{key}") or 0)
+
+    def count_frequency(self, key: str, expires_at: float) -> int:
+        return int(self._count_frequency(args=[self.prefix, key, expires_at]))
+
+    def forget_expired_frequency(self, now: float) -> None:
+        while int(self._forget_frequency(args=[self.prefix, now, RELEASE_BATCH])) == RELEASE_BATCH:
+            pass
+
+    # --- pacing, CTR, ghosts -----------------------------------------------------------
+
+    def pacing(self, campaign_id: str) -> PacingState | None:
+        raw = self.redis.get(f"{self.prefix}pace:{campaign_id}")
+        return PacingState(**json.loads(raw)) if raw else None
+
+    def set_pacing(self, campaign_id: str, state: PacingState) -> None:
+        self.redis.set(f"{self.prefix}pace:{campaign_id}", json.dumps(asdict(state)), ex=DAY_KEY_SECONDS)
+
+    def ctr_stats(self, creative_id: str, placement_id: str) -> tuple[int, int]:
+        seen, clicked = self.redis.hmget(f"{self.prefix}ctr:{creative_id}:{placement_id}", "impressions", "clicks")
+        return int(seen or 0), int(clicked or 0)
+
+    def count_ctr(self, creative_id: str, placement_id: str, impressions: int, clicks: int) -> None:
+        name = f"{self.prefix}ctr:{creative_id}:{placement_id}"
+        pipe = self.redis.pipeline(transaction=True)
+        pipe.hincrby(name, "impressions", impressions)
+        pipe.hincrby(name, "clicks", clicks)
+        pipe.execute()
+
+    def record_ghost(self, ghost: Ghost) -> None:
+        name = f"{self.prefix}ghosts:{ghost.campaign_id}"
+        pipe = self.redis.pipeline(transaction=True)
+        pipe.rpush(name, json.dumps(asdict(ghost)))
+        pipe.ltrim(name, -GHOSTS_KEPT, -1)
+        pipe.execute()
+
+    def ghosts(self, campaign_id: str) -> list[Ghost]:
+        return [Ghost(**json.loads(raw)) for raw in self.redis.lrange(f"{self.prefix}ghosts:{campaign_id}", 0, -1)]
+

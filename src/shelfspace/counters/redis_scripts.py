@@ -1,0 +1,104 @@
+"""The Lua scripts that make each budget step atomic in Redis.
+
+A reservation and a charge each read the campaign's spend and reservations and change
+them in one script, so two processes can never both take the last of a budget. Amounts
+pass as the integer strings they are (HINCRBY takes them as they come), and a charge is
+formatted with %d, never as a Lua float. Keys are built inside the scripts from a prefix:
+this targets one Redis server (or a primary with replicas), not Redis Cluster.
+"""
+
+from __future__ import annotations
+
+# Shared by the scripts: drop a reservation (its amounts leave the reserved sums).
+_DROP = """
+local function drop(prefix, id)
+  local held = prefix .. 'r:' .. id
+  local campaign = redis.call('HGET', held, 'campaign')
+  if not campaign then return 0 end
+  local day = redis.call('HGET', held, 'day')
+  local amount = redis.call('HGET', held, 'amount')
+  redis.call('HINCRBY', prefix .. 'b:' .. campaign, 'reserved', '-' .. amount)
+  redis.call('HINCRBY', prefix .. 'b:' .. campaign .. ':' .. day, 'reserved', '-' .. amount)
+  redis.call('DEL', held)
+  redis.call('ZREM', prefix .. 'expiry', id)
+  return 1
+end
+local function num(value) return tonumber(value or '0') or 0 end
+"""
+
+# ARGV: prefix, reservation id, campaign, day, total limit, daily limit ('' for none),
+# amount, expires at (epoch seconds), day key lifetime (s), reservation lifetime (s).
+RESERVE = _DROP + """
+local p, id, campaign, day = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
+local total_key, day_key = p .. 'b:' .. campaign, p .. 'b:' .. campaign .. ':' .. day
+local left = num(ARGV[5]) - num(redis.call('HGET', total_key, 'spent')) - num(redis.call('HGET', total_key, 'reserved'))
+if ARGV[6] ~= '' then
+  local day_left = num(ARGV[6]) - num(redis.call('HGET', day_key, 'spent')) - num(redis.call('HGET', day_key, 'reserved'))
+  if day_left < left then left = day_left end
+end
+if num(ARGV[7]) > left then return 0 end
+redis.call('HINCRBY', total_key, 'reserved', ARGV[7])
+redis.call('HINCRBY', day_key, 'reserved', ARGV[7])
+redis.call('EXPIRE', day_key, ARGV[9])
+redis.call('HSET', p .. 'r:' .. id, 'campaign', campaign, 'day', day, 'amount', ARGV[7])
+redis.call('EXPIRE', p .. 'r:' .. id, ARGV[10])
+redis.call('ZADD', p .. 'expiry', ARGV[8], id)
+return 1
+"""
+
+# ARGV: prefix, reservation id ('' for none), campaign, day, total limit, daily limit
+# ('' for none), amount, day key lifetime (s). Returns what was charged.
+SETTLE = _DROP + """
+local p, id, campaign, day = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
+if id ~= '' then drop(p, id) end
+local total_key, day_key = p .. 'b:' .. campaign, p .. 'b:' .. campaign .. ':' .. day
+local room = num(ARGV[5]) - num(redis.call('HGET', total_key, 'spent'))
+if ARGV[6] ~= '' then
+  local day_room = num(ARGV[6]) - num(redis.call('HGET', day_key, 'spent'))
+  if day_room < room then room = day_room end
+end
+local charged = num(ARGV[7])
+if room < charged then charged = room end
+if charged < 0 then charged = 0 end
+local text = string.format('%d', charged)
+redis.call('HINCRBY', total_key, 'spent', text)
+redis.call('HINCRBY', day_key, 'spent', text)
+redis.call('EXPIRE', day_key, ARGV[8])
+return text
+"""
+
+# ARGV: prefix, reservation id.
+RELEASE = _DROP + """
+return drop(ARGV[1], ARGV[2])
+"""
+
+# ARGV: prefix, now (epoch seconds), most to release in one call.
+RELEASE_EXPIRED = _DROP + """
+local due = redis.call('ZRANGEBYSCORE', ARGV[1] .. 'expiry', '-inf', ARGV[2], 'LIMIT', 0, tonumber(ARGV[3]))
+local released = 0
+for _, id in ipairs(due) do
+  released = released + drop(ARGV[1], id)
+  redis.call('ZREM', ARGV[1] .. 'expiry', id)
+end
+return released
+"""
+
+# Frequency counts end on the engine's clock (which may be simulated), not Redis's: each
+# count's end is a score in a sorted set, swept by `forget_expired_frequency`.
+# ARGV: prefix, key, ends at (epoch seconds).
+COUNT_FREQUENCY = """
+local name = ARGV[1] .. 'f:' .. ARGV[2]
+local count = redis.call('INCR', name)
+redis.call('ZADD', ARGV[1] .. 'f-ends', ARGV[3], ARGV[2])
+return count
+"""
+
+# ARGV: prefix, now (epoch seconds), most to forget in one call.
+FORGET_FREQUENCY = """
+local ended = redis.call('ZRANGEBYSCORE', ARGV[1] .. 'f-ends', '-inf', ARGV[2], 'LIMIT', 0, tonumber(ARGV[3]))
+for _, key in ipairs(ended) do
+  redis.call('DEL', ARGV[1] .. 'f:' .. key)
+  redis.call('ZREM', ARGV[1] .. 'f-ends', key)
+end
+return #ended
+"""

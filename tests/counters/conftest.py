@@ -1,0 +1,54 @@
+"""Every counters test runs on the in-process backend and on the real Redis."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Callable, Iterator
+
+import pytest
+
+from shelfspace.counters.memory import MemoryCounters
+from shelfspace.counters.protocol import Counters
+from tests.databases import IN_CI
+
+REDIS_URL = os.environ.get("SHELFSPACE_TEST_REDIS", "redis://127.0.0.1:6379/0")
+
+CountersFactory = Callable[[], Counters]
+
+
+def redis_or_skip():  # type: ignore[no-untyped-def]
+    from redis import Redis
+    from redis.exceptions import ConnectionError as RedisDown
+
+    client = Redis.from_url(REDIS_URL, decode_responses=True)
+    try:
+        client.ping()
+    except RedisDown:
+        message = f"Redis is not reachable at {REDIS_URL} (set SHELFSPACE_TEST_REDIS)"
+        if IN_CI:
+            pytest.fail(f"{message}; CI=true requires it", pytrace=False)
+        pytest.skip(message)
+    return client
+
+
+@pytest.fixture(params=["memory", pytest.param("redis", marks=pytest.mark.redis)])
+def new_counters(request: pytest.FixtureRequest) -> Iterator[CountersFactory]:
+    """Makes empty counters of the backend under test (each under its own Redis prefix)."""
+    if request.param == "memory":
+        yield MemoryCounters
+        return
+    from shelfspace.counters.redis import RedisCounters
+
+    client = redis_or_skip()
+    prefixes: list[str] = []
+
+    def make() -> Counters:
+        prefixes.append(f"test:{uuid.uuid4().hex}:")
+        return RedisCounters(client, prefixes[-1])
+
+    yield make
+    for prefix in prefixes:
+        keys = list(client.scan_iter(f"{prefix}*", count=1000))
+        if keys:
+            client.delete(*keys)

@@ -1,0 +1,1 @@
+from tests.counters.conftest import new_counters  # noqa: F401  (golden cases run on both backends)
