@@ -7,6 +7,8 @@
    under wrk beside the bare endpoint, for networks of 100, 1,000 and 10,000 line items.
 4. Tracking and reports (benchmarks/tracking.py): durable tracking events per second over
    HTTP and in-process, and report queries over a month of 10 million impressions.
+5. Production mode (benchmarks/production.py): decisions and tracking events per second
+   with PostgreSQL and Redis, on 1 and 2 server processes, beside the bare endpoint.
 
 Numbers are measured, never asserted: compare runs on the same machine.
 """
@@ -46,16 +48,23 @@ def start_server(data_dir: Path, key: str = KEY) -> tuple[subprocess.Popen[bytes
     server = subprocess.Popen([sys.executable, str(HERE / "http_server.py"), "--port", str(port), "--data-dir",
                                str(data_dir), "--bootstrap-key", key])
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
+    wait_healthy(base, [server])
+    return server, base
+
+
+def wait_healthy(base: str, processes: list[subprocess.Popen[bytes]], seconds: float = 60) -> None:
+    """Until `base`/healthz answers 200; the processes are killed if it never does or one exits."""
+    deadline = time.monotonic() + seconds
     while True:
         try:
             if httpx.get(f"{base}/healthz").status_code == 200:
-                return server, base
+                return
         except httpx.TransportError:
             pass
-        if time.monotonic() > deadline or server.poll() is not None:
-            server.kill()
-            raise RuntimeError("benchmark server did not start")
+        if time.monotonic() > deadline or any(p.poll() is not None for p in processes):
+            for process in processes:
+                process.kill()
+            raise RuntimeError(f"the benchmark server at {base} did not start")
         time.sleep(0.1)
 
 
@@ -155,7 +164,8 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=1000, help="requests per HTTP case")
     parser.add_argument("--rows", type=int, default=10_000, help="rows in the import feed")
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--only", choices=["http", "import", "decisions", "tracking"], help="run one benchmark")
+    parser.add_argument("--only", choices=["http", "import", "decisions", "tracking", "production"],
+                        help="run one benchmark")
     parser.add_argument("--events", type=int, default=10_000_000, help="impressions behind the report benchmark")
     parser.add_argument("--line-items", default="100,1000,10000", help="network sizes for the decision benchmark")
     parser.add_argument("--decisions", type=int, default=5000, help="in-process decisions per size")
@@ -176,6 +186,11 @@ def main() -> None:
         from benchmarks.tracking import tracking_benchmark
 
         for table in tracking_benchmark(args.seconds, args.connections, args.events):
+            console.print(table)
+    if args.only in (None, "production"):
+        from benchmarks.production import production_benchmark
+
+        for table in production_benchmark(1000, args.seconds, args.connections):
             console.print(table)
 
 

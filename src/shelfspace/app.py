@@ -10,21 +10,23 @@ from zoneinfo import ZoneInfo
 import structlog
 from fastapi import FastAPI
 from sqlalchemy import Engine
+from sqlalchemy.exc import IntegrityError
 
 from shelfspace import __version__
 from shelfspace.accounts.api import router as accounts_router
 from shelfspace.accounts.service import ensure_bootstrap_key
+from shelfspace.backends import open_backends
 from shelfspace.catalog.api import router as catalog_router
 from shelfspace.config import Settings
 from shelfspace.core.clock import Clock, SystemClock
 from shelfspace.core.jsonbody import JsonBody
 from shelfspace.dashboard.install import install_dashboard
-from shelfspace.counters.memory import MemoryCounters
 from shelfspace.db.engine import make_engine
 from shelfspace.db.migrate import head_revision
 from shelfspace.db.session import make_sessionmaker, session_scope
 from shelfspace.decisioning.engine import Engine as DecisionEngine
 from shelfspace.delivery.api import router as decisions_router
+from shelfspace.delivery.catalogue_listener import CatalogueListener
 from shelfspace.delivery.opportunities import Opportunities
 from shelfspace.delivery.publisher_tag import router as publisher_tag_router
 from shelfspace.delivery.vast_api import router as vast_router
@@ -35,7 +37,6 @@ from shelfspace.http.errors import install_error_handlers
 from shelfspace.http.health import router as health_router
 from shelfspace.http.metrics import install_metrics
 from shelfspace.http.raw_body import install_body_schemas
-from shelfspace.events.sqlite_log import SqliteEventLog
 from shelfspace.measurement.attribution import Windows
 from shelfspace.reporting.api import router as reports_router
 from shelfspace.reporting.job import RollupJob
@@ -48,8 +49,6 @@ from shelfspace.tracking.recorder import Recorder, RecorderMetrics
 from shelfspace.tracking.urls import UrlLifetimes
 
 log = structlog.get_logger(__name__)
-
-EVENT_LOG_FILE = "events.db"  # the embedded event log, beside the SQLite catalogue
 
 DESCRIPTION = """
 Shelfspace runs a media network: placements on the operator's own channels, advertisers
@@ -72,31 +71,46 @@ def create_app(settings: Settings, engine: Engine | None = None, clock: Clock | 
     engine = engine or make_engine(settings.sqlalchemy_url())
     sessions = make_sessionmaker(engine)
     clock = clock or SystemClock()
-    counters = MemoryCounters()
+    backends = open_backends(settings)
+    counters, event_log = backends.counters, backends.event_log
     snapshots = SnapshotHolder(sessions, ZoneInfo(settings.timezone), clock, counters)
-    event_log = SqliteEventLog(settings.data_dir / EVENT_LOG_FILE)
     windows = Windows(settings.attribution_post_click_days, settings.attribution_post_view_days)
     rollups = RollupJob(sessions, event_log, ZoneInfo(settings.timezone), windows)
-    rollup_runner = RollupRunner(rollups)
+    # Embedded, this process rolls up its own log; in production the workers do.
+    rollup_runner = None if backends.shared else RollupRunner(rollups)
     opportunities = Opportunities(sessions, ZoneInfo(settings.timezone))
-    recorder = Recorder(event_log, counters, budgets=snapshots.campaign, on_stored=rollup_runner.nudge)
+    on_stored = backends.publish if rollup_runner is None else rollup_runner.nudge
+    recorder = Recorder(event_log, counters, budgets=snapshots.campaign, on_stored=on_stored)
+    listener = None
+    if backends.shared:  # Redis may lose its data while we serve: rebuild spend from the log
+        snapshots.chores.append(recorder.ensure_restored)
+        listener = CatalogueListener(settings.postgres_conninfo(), snapshots.wake)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if settings.bootstrap_key is not None:
-            with session_scope(sessions) as db:
-                if ensure_bootstrap_key(db, settings.bootstrap_key.get_secret_value()):
-                    log.info("bootstrap_key_created")
+            try:
+                with session_scope(sessions) as db:
+                    if ensure_bootstrap_key(db, settings.bootstrap_key.get_secret_value()):
+                        log.info("bootstrap_key_created")
+            except IntegrityError:  # processes starting together: another one created it
+                log.info("bootstrap_key_created_elsewhere")
         app.state.keys = KeyRing(sessions, clock)
-        recorder.start()  # restores today's spend from the log before the first decision
+        recorder.start()  # restores spend from the log before the first decision
         snapshots.start()
-        rollup_runner.start()
+        if listener is not None:
+            listener.start()
+        if rollup_runner is not None:
+            rollup_runner.start()
         opportunities.start()
         try:
             yield
-        finally:
+        finally:  # uvicorn has finished the requests in flight: drain what they queued
             opportunities.stop()
-            rollup_runner.stop()
+            if rollup_runner is not None:
+                rollup_runner.stop()
+            if listener is not None:
+                listener.stop()
             snapshots.stop()
             recorder.stop()
             event_log.close()
@@ -115,6 +129,7 @@ def create_app(settings: Settings, engine: Engine | None = None, clock: Clock | 
     app.state.sessions = sessions
     app.state.schema_head = head_revision(engine)
     app.state.counters = counters
+    app.state.backends = backends
     app.state.snapshots = snapshots
     app.state.decision_engine = DecisionEngine(counters, clock, rng=rng)
     app.state.clock = clock

@@ -1,15 +1,18 @@
-"""The `shelfspace` command: serve, migrate, keys, users, demo."""
+"""The `shelfspace` command: serve, worker, migrate, keys, users, demo, simulate."""
 
 from __future__ import annotations
 
 import sys
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 
 from shelfspace.accounts.roles import Principal, Role
 from shelfspace.config import Settings, SettingsError, load_settings
+
+if TYPE_CHECKING:
+    from shelfspace.events.log import EventLog
 
 app = typer.Typer(help="Shelfspace: an open-source media network in a box.", no_args_is_help=True)
 keys_app = typer.Typer(help="API keys.", no_args_is_help=True)
@@ -53,19 +56,114 @@ HostOption = Annotated[str | None, typer.Option("--host", help="Default: SHELFSP
 PortOption = Annotated[int | None, typer.Option("--port", help="Default: SHELFSPACE_PORT or 8000.")]
 
 
+GRACEFUL_SHUTDOWN_SECONDS = 20  # on SIGTERM: requests in flight finish, queued events are stored
+
+
 @app.command()
-def serve(host: HostOption = None, port: PortOption = None) -> None:
+def serve(
+    host: HostOption = None,
+    port: PortOption = None,
+    workers: Annotated[int, typer.Option(min=1, max=64, help=(
+        "Server processes on this machine. More than one needs production mode "
+        "(SHELFSPACE_REDIS_URL and a PostgreSQL SHELFSPACE_DATABASE_URL): they share budgets through Redis."
+    ))] = 1,
+) -> None:
     """Migrate the database if needed, then serve the API."""
+    import os
+
     import uvicorn
 
     from shelfspace.app import create_app
     from shelfspace.logs import configure_logging
 
     settings = settings_or_exit(host=host, port=port)
+    if workers > 1 and settings.redis_url is None:
+        console.print("[red]--workers above 1 needs SHELFSPACE_REDIS_URL (and a PostgreSQL "
+                      "SHELFSPACE_DATABASE_URL): each process alone would keep budgets of its own "
+                      "and could overspend them.[/red]")
+        raise typer.Exit(2)
     configure_logging()
     engine = prepared_engine(settings)
-    console.print(f"Shelfspace on {settings.base_url()}  (API docs: {settings.base_url()}/docs)")
-    uvicorn.run(create_app(settings, engine), host=settings.host, port=settings.port, log_level="info")
+    mode = "production: Redis counters, PostgreSQL event log" if settings.redis_url else "embedded"
+    console.print(f"Shelfspace on {settings.base_url()}  (API docs: {settings.base_url()}/docs; "
+                  f"{workers} process{'es' if workers > 1 else ''}, {mode})")
+    if workers == 1:
+        uvicorn.run(create_app(settings, engine), host=settings.host, port=settings.port, log_level="info",
+                    timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS)
+        return
+    engine.dispose()
+    # The worker processes read the same settings from the environment.
+    os.environ["SHELFSPACE_HOST"], os.environ["SHELFSPACE_PORT"] = settings.host, str(settings.port)
+    uvicorn.run("shelfspace.asgi:app_from_environment", factory=True, workers=workers, host=settings.host,
+                port=settings.port, log_level="info", timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS)
+
+
+@app.command()
+def worker() -> None:
+    """Production mode: roll up events from the Redis stream into PostgreSQL until stopped."""
+    import signal
+    from zoneinfo import ZoneInfo
+
+    from shelfspace.db.session import make_sessionmaker
+    from shelfspace.events.postgres_log import PostgresEventLog
+    from shelfspace.events.stream import EventStream
+    from shelfspace.logs import configure_logging
+    from shelfspace.measurement.attribution import Windows
+    from shelfspace.reporting.job import RollupJob
+    from shelfspace.reporting.worker import RollupWorker
+
+    settings = settings_or_exit()
+    if settings.redis_url is None:
+        console.print("[red]the worker runs in production mode: set SHELFSPACE_REDIS_URL and a PostgreSQL "
+                      "SHELFSPACE_DATABASE_URL (the embedded server rolls up by itself)[/red]")
+        raise typer.Exit(2)
+    configure_logging()
+    engine = prepared_engine(settings)
+    event_log = PostgresEventLog(settings.postgres_conninfo())
+    windows = Windows(settings.attribution_post_click_days, settings.attribution_post_view_days)
+    job = RollupJob(make_sessionmaker(engine), event_log, ZoneInfo(settings.timezone), windows)
+    rollups = RollupWorker(job, event_log, EventStream.from_url(settings.redis_url), settings.archive_directory())
+    for signum in (signal.SIGTERM, signal.SIGINT):  # finish the step in progress, then stop
+        signal.signal(signum, lambda *_: rollups.stopping.set())
+    console.print(f"rollup worker {rollups.name}: reading the event stream (Ctrl-C stops it)")
+    try:
+        rollups.run()
+    finally:
+        event_log.close()
+        engine.dispose()
+
+
+@app.command()
+def archive(
+    day: Annotated[str, typer.Option(help="The day to archive, YYYY-MM-DD in the network's time zone.")],
+) -> None:
+    """Write a day's raw events to a Parquet file (the workers do it for every day that ends)."""
+    from datetime import date
+    from zoneinfo import ZoneInfo
+
+    from shelfspace.backends import EVENT_LOG_FILE
+    from shelfspace.events.archive import archive_day
+
+    try:
+        date.fromisoformat(day)
+    except ValueError:
+        console.print(f"[red]--day: {day!r} is not a date like 2026-11-24[/red]")
+        raise typer.Exit(2) from None
+    settings = settings_or_exit()
+    prepared_engine(settings)
+    if settings.redis_url is None:
+        from shelfspace.events.sqlite_log import SqliteEventLog
+
+        event_log: EventLog = SqliteEventLog(settings.data_dir / EVENT_LOG_FILE)
+    else:
+        from shelfspace.events.postgres_log import PostgresEventLog
+
+        event_log = PostgresEventLog(settings.postgres_conninfo())
+    try:
+        path, count = archive_day(event_log, day, ZoneInfo(settings.timezone), settings.archive_directory())
+    finally:
+        event_log.close()
+    console.print(f"{count} events of {day} archived in {path}")
 
 
 @app.command()
@@ -179,6 +277,7 @@ def demo(
     from shelfspace.logs import configure_logging
     from shelfspace.sim.demo_logins import DEMO_PASSWORD, ensure_demo_logins
     from shelfspace.sim.demo_network import DemoAlreadySeeded, seed_demo_network
+    from shelfspace.sim.progress import replay_progress
     from shelfspace.sim.runs import Audience, LiveTraffic, replay_history
 
     named = {} if os.environ.get("SHELFSPACE_NETWORK_NAME") else {"network_name": "Freshmart"}
@@ -200,10 +299,8 @@ def demo(
         if history_days:
             configure_logging(logging.WARNING)  # the replayed week's routine lines would bury the summary
             started = time.monotonic()
-            with console.status(f"replaying {history_days} days of shoppers…") as status:
-                def day_done(day: int, tally: object) -> None:
-                    status.update(f"replaying {history_days} days of shoppers… day {day + 1} of {history_days + 1} done")
-                tally = replay_history(settings, engine, operator_key, history_days, audience, on_day=day_done)
+            with replay_progress(console, f"replaying {history_days} days") as on_progress:
+                tally = replay_history(settings, engine, operator_key, history_days, audience, on_progress=on_progress)
             console.print(f"replayed {history_days} days and today in {time.monotonic() - started:.0f} s: "
                           f"{tally.summary()}")
             configure_logging()
@@ -254,14 +351,15 @@ def simulate(
     key: Annotated[str, typer.Option(help="An operator API key (orders and behaviour events need one).")],
     seed: Annotated[int, typer.Option(help="The same seed gives the same shoppers and the same requests.")] = 7,
     shoppers: Annotated[int, typer.Option(min=1, max=1_000_000)] = 1500,
-    rate: Annotated[float, typer.Option(min=0.01, max=1000, help="Shopper visits a second.")] = 2.0,
+    rate: Annotated[float, typer.Option(min=0.01, max=1000, help="Page views a second (a visit is about three).")] = 3.0,
     duration: Annotated[float | None, typer.Option(min=1, help="Seconds to run; default: until Ctrl-C.")] = None,
 ) -> None:
     """Send simulated shoppers to a running server through its public API, on the real clock."""
     from shelfspace.sim.runs import Audience, LiveTraffic
     from shelfspace.sim.shop_view import DiscoveryFailed
+    from shelfspace.sim.shoppers import MEAN_PAGES_PER_VISIT
 
-    live = LiveTraffic(url.rstrip("/"), key, Audience(shoppers=shoppers, seed=seed), rate)
+    live = LiveTraffic(url.rstrip("/"), key, Audience(shoppers=shoppers, seed=seed), rate / MEAN_PAGES_PER_VISIT)
     try:
         tally = live.run(duration, on_window=lambda t: console.print(t.summary()))
     except DiscoveryFailed as exc:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import zoneinfo
 from pathlib import Path
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
@@ -30,7 +30,11 @@ class Settings(BaseSettings):
         default=None,
         description="SQLAlchemy URL; unset means the embedded SQLite file under data_dir.",
     )
-    redis_url: str | None = None
+    redis_url: str | None = Field(
+        default=None, description="Production mode: counters in this Redis, events published on its stream.")
+    archive_dir: Path | None = Field(
+        default=None, description="Where the rollup workers archive raw events as Parquet, a file per day; "
+                                  "default: data_dir/archive. Shared storage when workers run on several machines.")
     public_url: str | None = Field(
         default=None, description="Base of tracking and asset URLs; default: the bound host and port."
     )
@@ -101,6 +105,13 @@ class Settings(BaseSettings):
             raise ValueError(f"unknown time zone {value!r} (use an IANA name such as Europe/Paris)") from None
         return value
 
+    @model_validator(mode="after")
+    def _production_needs_postgres(self) -> Settings:
+        if self.redis_url is not None and (self.database_url is None or not self.database_url.startswith("postgres")):
+            raise ValueError("SHELFSPACE_REDIS_URL (production mode: several processes share Redis) needs "
+                             "SHELFSPACE_DATABASE_URL to be a postgresql:// URL they all share")
+        return self
+
     def sqlalchemy_url(self) -> URL:
         """The catalogue database: the configured URL, or SQLite under the data dir.
 
@@ -112,6 +123,13 @@ class Settings(BaseSettings):
         if url.drivername == "postgresql":
             url = url.set(drivername="postgresql+psycopg")
         return url
+
+    def postgres_conninfo(self) -> str:
+        """The database URL as libpq reads it (psycopg's own connections: the event log)."""
+        return self.sqlalchemy_url().set(drivername="postgresql").render_as_string(hide_password=False)
+
+    def archive_directory(self) -> Path:
+        return self.archive_dir or self.data_dir / "archive"
 
     def base_url(self) -> str:
         return self.public_url or f"http://{self.host}:{self.port}"
@@ -128,6 +146,8 @@ def load_settings(**overrides: object) -> Settings:
     except ValidationError as exc:
         problems = []
         for error in exc.errors():
-            field = str(error["loc"][0]) if error["loc"] else "?"
-            problems.append(f"{ENV_PREFIX}{field.upper()}: {error['msg']}")
+            if error["loc"]:
+                problems.append(f"{ENV_PREFIX}{str(error['loc'][0]).upper()}: {error['msg']}")
+            else:  # a rule across settings: its message names them
+                problems.append(str(error["msg"]).removeprefix("Value error, "))
         raise SettingsError("invalid settings:\n  " + "\n  ".join(problems)) from None

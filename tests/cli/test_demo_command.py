@@ -9,7 +9,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.servers import base_env, running_server
+from tests.servers import base_env, running_server, shelfspace
 
 
 def printed_key(log: Path, who: str) -> str:
@@ -62,6 +62,15 @@ def check_history_and_live_traffic(operator: httpx.Client) -> None:
         time.sleep(1)
 
 
+def check_simulate(url: str, key: str, env: dict[str, str]) -> None:
+    """`shelfspace simulate` sends shoppers to a running server through its API, and says so."""
+    done = shelfspace("simulate", "--url", url, "--key", key, "--duration", "4", "--rate", "8", "--shoppers", "50",
+                      env=env)
+    summary = re.search(r"^done: decisions ([\d,]+),.* errors (\d+)", done.stderr, re.MULTILINE)
+    assert done.returncode == 0 and summary, done.stderr
+    assert int(summary.group(1).replace(",", "")) > 0 and summary.group(2) == "0", done.stderr
+
+
 def check_demo_login(url: str, log: Path) -> None:
     """The printed operator login opens the console."""
     text = log.read_text()
@@ -91,6 +100,7 @@ def test_demo_seeds_once_prints_working_keys_and_serves(tmp_path: Path) -> None:
         assert brand.get("/v1/audit-log").status_code == 403
         check_demo_decisions(httpx.Client(base_url=url), operator)
         check_history_and_live_traffic(operator)
+        check_simulate(url, printed_key(log, "operator"), env)
         check_demo_login(url, log)
 
     # A second start serves the same network and does not seed it twice.

@@ -45,7 +45,9 @@ def new_counters(request: pytest.FixtureRequest) -> Iterator[CountersFactory]:
 
     def make() -> Counters:
         prefixes.append(f"test:{uuid.uuid4().hex}:")
-        return RedisCounters(client, prefixes[-1])
+        counters = RedisCounters(client, prefixes[-1])
+        counters.restore([])  # a new network: nothing charged yet
+        return counters
 
     yield make
     for prefix in prefixes:

@@ -137,6 +137,8 @@ def test_redis_answers_every_sequence_of_steps_as_memory_does(budget: int, daily
     client = redis_or_skip()
     prefix = f"test:{uuid.uuid4().hex}:"
     backends: list[Counters] = [MemoryCounters(), RedisCounters(client, prefix)]
+    for backend in backends:
+        backend.restore([])
     limits = BudgetLimits("c1", DAY, budget, daily)
     held: list[str] = []
     try:
@@ -183,3 +185,48 @@ def test_pacing_and_ghosts_round_trip(new_counters: CountersFactory) -> None:
     ghost = Ghost("req1", 12.5, "u1", "c1", "li1", "hero")
     counters.record_ghost(ghost)
     assert counters.ghosts("c1") == [ghost] and counters.ghosts("c2") == []
+
+
+def test_restore_sets_spend_to_what_the_log_says(new_counters: CountersFactory) -> None:
+    counters = new_counters()
+    limits = BudgetLimits("c1", DAY, 1_000_000, 300_000)
+    counters.settle(None, limits, 50_000)  # charged since the state began: the log has it too
+    counters.restore([("c1", DAY, 200_000), ("c1", "2026-03-09", 100_000), ("c2", DAY, 7)])
+    assert counters.restored()
+    use = counters.budget_use("c1", DAY)
+    assert (use.spent_total, use.spent_day) == (300_000, 200_000)
+    assert counters.budget_use("c2", DAY).spent_total == 7
+    assert counters.reserve("r1", limits, 100_000, 10.0)
+    assert not counters.reserve("r2", limits, 1, 10.0)  # the day's 300,000 is all spent or held
+
+
+@pytest.mark.redis
+def test_redis_grants_nothing_until_spend_is_restored() -> None:
+    """After Redis lost its data, spend is unknown: a reservation then could overspend."""
+    from shelfspace.counters.redis import RedisCounters
+    from tests.counters.conftest import redis_or_skip
+
+    client = redis_or_skip()
+    prefix = f"test:{uuid.uuid4().hex}:"
+    counters = RedisCounters(client, prefix)
+    limits = BudgetLimits("c1", DAY, 1_000_000, None)
+    try:
+        assert not counters.restored()
+        assert not counters.reserve("r1", limits, 1, 10.0)
+        counters.restore([("c1", DAY, 999_999)])
+        assert counters.restored()
+        assert counters.reserve("r2", limits, 1, 10.0)
+        assert not counters.reserve("r3", limits, 1, 10.0)
+    finally:
+        keys = list(client.scan_iter(f"{prefix}*"))
+        if keys:
+            client.delete(*keys)
+
+
+def test_a_refund_takes_back_a_charge(new_counters: CountersFactory) -> None:
+    counters = new_counters()
+    limits = BudgetLimits("c1", DAY, 1_000_000, 500_000)
+    assert counters.settle(None, limits, 300_000) == 300_000
+    counters.refund("c1", DAY, 300_000)
+    use = counters.budget_use("c1", DAY)
+    assert (use.spent_total, use.spent_day) == (0, 0)

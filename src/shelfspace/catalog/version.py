@@ -1,7 +1,8 @@
 """The catalogue's version: a counter bumped in the same transaction as any catalogue change.
 
 The decision snapshot polls this one row and rebuilds only when it moved, so a change is
-live within a poll interval without the decision path ever querying the catalogue. The
+live within a poll interval without the decision path ever querying the catalogue; on
+PostgreSQL the bump also sends a NOTIFY, which wakes every process at once on commit. The
 bump rides in the writer's own transaction: a rolled-back change bumps nothing, and a
 committed one is never missed.
 """
@@ -10,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any, cast
 
-from sqlalchemy import Table, event, insert, select, update
+from sqlalchemy import Table, event, insert, select, text, update
 from sqlalchemy.orm import Session, UOWTransaction
 
 from shelfspace.catalog.models import (
@@ -25,6 +26,7 @@ from shelfspace.catalog.models import (
 from shelfspace.core.clock import utcnow
 
 STATE_ROW = 1
+CATALOGUE_CHANNEL = "shelfspace_catalogue"  # PostgreSQL NOTIFY channel: delivered on commit only
 WATCHED = (Placement, Advertiser, Campaign, LineItem, Creative, Product)
 _PENDING = "catalogue_changed"
 
@@ -46,6 +48,8 @@ def bump_catalogue_version(db: Session) -> None:
     )
     if moved.rowcount == 0:
         connection.execute(insert(table).values(id=STATE_ROW, version=1, changed_at=now))
+    if connection.dialect.name == "postgresql":  # every process's snapshot wakes on commit
+        connection.execute(text(f"NOTIFY {CATALOGUE_CHANNEL}"))
 
 
 @event.listens_for(Session, "before_flush")

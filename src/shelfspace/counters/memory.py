@@ -9,6 +9,7 @@ from __future__ import annotations
 import heapq
 import threading
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from shelfspace.counters.protocol import BudgetLimits, BudgetUse, Ghost, PacingState
@@ -35,6 +36,21 @@ class MemoryCounters:
         self._pacing: dict[str, PacingState] = {}
         self._ctr: dict[tuple[str, str], tuple[int, int]] = {}
         self._ghosts: dict[str, list[Ghost]] = defaultdict(list)
+        self._restored = False
+
+    # --- spend from the log --------------------------------------------------------------
+
+    def restored(self) -> bool:
+        return self._restored
+
+    def restore(self, charged: Iterable[tuple[str, str, int]]) -> None:
+        with self._lock:
+            totals: dict[str, int] = defaultdict(int)
+            for campaign, day, micros in charged:
+                self._spent_day[(campaign, day)] = micros
+                totals[campaign] += micros
+            self._spent_total.update(totals)
+            self._restored = True
 
     # --- budgets ---------------------------------------------------------------------
 
@@ -78,6 +94,11 @@ class MemoryCounters:
             self._spent_total[campaign] += charged
             self._spent_day[(campaign, day)] += charged
             return charged
+
+    def refund(self, campaign_id: str, day: str, amount_micros: int) -> None:
+        with self._lock:
+            self._spent_total[campaign_id] -= amount_micros
+            self._spent_day[(campaign_id, day)] -= amount_micros
 
     def release(self, reservation_id: str) -> None:
         with self._lock:

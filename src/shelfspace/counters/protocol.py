@@ -7,6 +7,7 @@ overspend. Money is integer micros; times are epoch seconds (the engine's clock)
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -59,6 +60,16 @@ class Ghost:
 
 
 class Counters(Protocol):
+    # Spend is also in the event log, which outlives the counters (a restart, Redis losing
+    # its data): until `restore` has loaded it, spend is unknown and nothing is reserved.
+    def restored(self) -> bool:
+        """Whether spend has been loaded from the log since this state began."""
+        ...
+
+    def restore(self, charged: Iterable[tuple[str, str, int]]) -> None:
+        """Set spend to (campaign id, budget day, micros) as summed from the log."""
+        ...
+
     # Budgets: reserve when serving, settle when the billable event arrives.
     def budget_use(self, campaign_id: str, day: str) -> BudgetUse: ...
 
@@ -69,6 +80,11 @@ class Counters(Protocol):
     def settle(self, reservation_id: str | None, limits: BudgetLimits, amount_micros: int) -> int:
         """Charge a billable event, releasing its reservation if any. The charge is capped
         so spend never passes the total or the day's budget; returns what was charged."""
+        ...
+
+    def refund(self, campaign_id: str, day: str, amount_micros: int) -> None:
+        """Take back a charge whose event turned out to be stored already (sent to two
+        processes at once: both charged it before one insert lost to the unique key)."""
         ...
 
     def release(self, reservation_id: str) -> None: ...

@@ -4,12 +4,15 @@ Each budget step is one Lua script (counters/redis_scripts.py), so processes nev
 on a budget. Day counts expire a few days after their day, reservations soon after they
 lapse, frequency counts when the engine's sweep finds their period over: nothing grows
 without end. Spend is
-also in the event log: if Redis loses it, the recorder charges it back at start.
+also in the event log: when Redis has lost it (the `restored` marker is gone with the rest),
+no reservation is granted until a process has rebuilt it from the log (`restore`).
 """
 
 from __future__ import annotations
 
 import json
+import time
+from collections.abc import Iterable
 from dataclasses import asdict
 
 from redis import Redis
@@ -21,6 +24,7 @@ from shelfspace.counters.redis_scripts import (
     RELEASE,
     RELEASE_EXPIRED,
     RESERVE,
+    RESTORE,
     SETTLE,
 )
 
@@ -29,6 +33,7 @@ DAY_KEY_SECONDS = 4 * 86400  # a day's counts outlive it: late events still char
 # lifetime only keeps a forgotten one from staying for ever.
 RESERVATION_KEY_SECONDS = 86400
 RELEASE_BATCH = 1000
+CTR_CACHE_SECONDS = 1.0
 GHOSTS_KEPT = 100_000  # per campaign: a holdout study reads a sample, not a history
 
 
@@ -37,15 +42,31 @@ class RedisCounters:
         self.redis = redis
         self.prefix = prefix
         self._reserve = redis.register_script(RESERVE)
+        self._restore = redis.register_script(RESTORE)
         self._settle = redis.register_script(SETTLE)
         self._release = redis.register_script(RELEASE)
         self._release_expired = redis.register_script(RELEASE_EXPIRED)
         self._count_frequency = redis.register_script(COUNT_FREQUENCY)
         self._forget_frequency = redis.register_script(FORGET_FREQUENCY)
+        self._ctr_cache: dict[tuple[str, str], tuple[float, tuple[int, int]]] = {}
 
     @classmethod
     def from_url(cls, url: str, prefix: str = "shelfspace:") -> RedisCounters:
-        return cls(Redis.from_url(url, decode_responses=True), prefix)
+        return cls(Redis.from_url(url, decode_responses=True, socket_timeout=5, health_check_interval=30), prefix)
+
+    # --- spend from the log --------------------------------------------------------------
+
+    def restored(self) -> bool:
+        return bool(self.redis.exists(f"{self.prefix}restored"))
+
+    def restore(self, charged: Iterable[tuple[str, str, int]]) -> None:
+        args: list[str | int] = [self.prefix, DAY_KEY_SECONDS]
+        for campaign, day, micros in charged:
+            args += [campaign, day, micros]
+        self._restore(args=args)
+
+    def ping(self) -> None:
+        self.redis.ping()
 
     # --- budgets ---------------------------------------------------------------------
 
@@ -53,8 +74,10 @@ class RedisCounters:
         return f"{self.prefix}b:{campaign_id}", f"{self.prefix}b:{campaign_id}:{day}"
 
     def budget_use(self, campaign_id: str, day: str) -> BudgetUse:
+        """Read to steer (budget left, pacing): one round trip, no MULTI. The two hashes may
+        be a step apart; what must not overspend, `reserve` and `settle`, reads them in Lua."""
         total_key, day_key = self._budget_keys(campaign_id, day)
-        pipe = self.redis.pipeline(transaction=True)
+        pipe = self.redis.pipeline(transaction=False)
         pipe.hmget(total_key, "spent", "reserved")
         pipe.hmget(day_key, "spent", "reserved")
         (spent_total, reserved_total), (spent_day, reserved_day) = pipe.execute()
@@ -74,6 +97,13 @@ class RedisCounters:
         charged = self._settle(args=[self.prefix, reservation_id or "", limits.campaign_id, limits.day,
                                      limits.total_micros, self._daily(limits), amount_micros, DAY_KEY_SECONDS])
         return int(charged)
+
+    def refund(self, campaign_id: str, day: str, amount_micros: int) -> None:
+        total_key, day_key = self._budget_keys(campaign_id, day)
+        pipe = self.redis.pipeline(transaction=True)
+        pipe.hincrby(total_key, "spent", -amount_micros)
+        pipe.hincrby(day_key, "spent", -amount_micros)
+        pipe.execute()
 
     def release(self, reservation_id: str) -> None:
         self._release(args=[self.prefix, reservation_id])
@@ -108,10 +138,20 @@ class RedisCounters:
         self.redis.set(f"{self.prefix}pace:{campaign_id}", json.dumps(asdict(state)), ex=DAY_KEY_SECONDS)
 
     def ctr_stats(self, creative_id: str, placement_id: str) -> tuple[int, int]:
+        """Read through a cache of `CTR_CACHE_SECONDS`: an auction prices every CPC candidate,
+        and a click rate a second old ranks as well as a fresh one."""
+        place = (creative_id, placement_id)
+        cached = self._ctr_cache.get(place)
+        now = time.monotonic()
+        if cached is not None and cached[0] > now:
+            return cached[1]
         seen, clicked = self.redis.hmget(f"{self.prefix}ctr:{creative_id}:{placement_id}", "impressions", "clicks")
-        return int(seen or 0), int(clicked or 0)
+        stats = int(seen or 0), int(clicked or 0)
+        self._ctr_cache[place] = (now + CTR_CACHE_SECONDS, stats)
+        return stats
 
     def count_ctr(self, creative_id: str, placement_id: str, impressions: int, clicks: int) -> None:
+        self._ctr_cache.pop((creative_id, placement_id), None)  # this process sees its own counts at once
         name = f"{self.prefix}ctr:{creative_id}:{placement_id}"
         pipe = self.redis.pipeline(transaction=True)
         pipe.hincrby(name, "impressions", impressions)

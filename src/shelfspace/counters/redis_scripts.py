@@ -30,6 +30,7 @@ local function num(value) return tonumber(value or '0') or 0 end
 # amount, expires at (epoch seconds), day key lifetime (s), reservation lifetime (s).
 RESERVE = _DROP + """
 local p, id, campaign, day = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
+if redis.call('EXISTS', p .. 'restored') == 0 then return 0 end -- spend unknown until rebuilt from the log
 local total_key, day_key = p .. 'b:' .. campaign, p .. 'b:' .. campaign .. ':' .. day
 local left = num(ARGV[5]) - num(redis.call('HGET', total_key, 'spent')) - num(redis.call('HGET', total_key, 'reserved'))
 if ARGV[6] ~= '' then
@@ -43,6 +44,26 @@ redis.call('EXPIRE', day_key, ARGV[9])
 redis.call('HSET', p .. 'r:' .. id, 'campaign', campaign, 'day', day, 'amount', ARGV[7])
 redis.call('EXPIRE', p .. 'r:' .. id, ARGV[10])
 redis.call('ZADD', p .. 'expiry', ARGV[8], id)
+return 1
+"""
+
+# Spend as the event log records it, after Redis lost its data (or on a first start):
+# absolute values, then the marker that lets reservations through again.
+# ARGV: prefix, day key lifetime (s), then campaign, day, micros for each campaign-day.
+RESTORE = """
+local p = ARGV[1]
+local totals = {}
+for i = 3, #ARGV, 3 do
+  local campaign, day, micros = ARGV[i], ARGV[i + 1], ARGV[i + 2]
+  local day_key = p .. 'b:' .. campaign .. ':' .. day
+  redis.call('HSET', day_key, 'spent', micros)
+  redis.call('EXPIRE', day_key, ARGV[2])
+  totals[campaign] = (totals[campaign] or 0) + tonumber(micros)
+end
+for campaign, micros in pairs(totals) do
+  redis.call('HSET', p .. 'b:' .. campaign, 'spent', string.format('%d', micros))
+end
+redis.call('SET', p .. 'restored', '1')
 return 1
 """
 

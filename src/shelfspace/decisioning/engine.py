@@ -25,7 +25,7 @@ from typing import Protocol
 
 from shelfspace.core.clock import Clock
 from shelfspace.core.ids import new_id
-from shelfspace.counters.protocol import BudgetLimits, Counters, Ghost
+from shelfspace.counters.protocol import BudgetLimits, BudgetUse, Counters, Ghost
 from shelfspace.decisioning import auction
 from shelfspace.decisioning.ctr import CtrModel, SmoothedCtr
 from shelfspace.decisioning.holdout import held_out
@@ -358,7 +358,7 @@ class Engine:
             ranking.keep(bid)
 
     def _budget_or_pacing(self, campaign: LiveCampaign, now: datetime, snapshot: Snapshot) -> Reason | None:
-        limits, window = self._limits(campaign, now, snapshot)
+        limits = self._limits(campaign, now, snapshot)
         use = self.counters.budget_use(campaign.id, limits.day)
         if use.spent_total + use.reserved_total >= campaign.budget_total_micros:
             return Reason.TOTAL_BUDGET_SPENT
@@ -367,6 +367,7 @@ class Engine:
         if campaign.pacing is Pacing.EVEN:
             stamp = now.timestamp()
             state = self.counters.pacing(campaign.id)
+            window = self._window(campaign, now, snapshot, use)
             updated = next_state(state, stamp, use.spent_day + use.reserved_day, window,
                                  self.settings.pacing_interval_seconds)
             if updated is not state:
@@ -427,7 +428,7 @@ class Engine:
         clearing = auction.clearing_ecpm(bid.ecpm, below, index.placement.floor_micros)
         price = auction.price_micros(line_item.pricing, line_item.bid_micros, clearing, ctr)
         cost = auction.cost_of_one(line_item.pricing, price, ctr)
-        limits, _ = self._limits(bid.candidate.campaign, now, snapshot)
+        limits = self._limits(bid.candidate.campaign, now, snapshot)
         ad_id = new_id("ad")
         expires = now.timestamp() + self.settings.reservation_ttl_seconds
         if not self.counters.reserve(ad_id, limits, cost, expires):
@@ -450,23 +451,27 @@ class Engine:
 
     # --- helpers -------------------------------------------------------------------------
 
-    def _limits(self, campaign: LiveCampaign, now: datetime, snapshot: Snapshot) -> tuple[BudgetLimits, DayWindow]:
+    @staticmethod
+    def _limits(campaign: LiveCampaign, now: datetime, snapshot: Snapshot) -> BudgetLimits:
+        day = now.astimezone(snapshot.timezone).date().isoformat()
+        return BudgetLimits(campaign.id, day, campaign.budget_total_micros, campaign.budget_daily_micros)
+
+    @staticmethod
+    def _window(campaign: LiveCampaign, now: datetime, snapshot: Snapshot, use: BudgetUse) -> DayWindow:
+        """The part of today the campaign runs, and what even pacing should spend in it."""
         local = now.astimezone(snapshot.timezone)
         day_start = local.replace(hour=0, minute=0, second=0, microsecond=0)
         day_end = day_start + timedelta(days=1)
-        day = day_start.date().isoformat()
         start = max(day_start, campaign.start)
         end = min(day_end, campaign.end) if campaign.end is not None else day_end
         daily = campaign.budget_daily_micros
         if daily is None and campaign.end is not None:
             # Even pacing without a daily budget spreads what is left over the days left.
             days_left = max(1, (campaign.end.astimezone(snapshot.timezone).date() - local.date()).days + 1)
-            use = self.counters.budget_use(campaign.id, day)
             daily_target = (campaign.budget_total_micros - use.spent_total + use.spent_day) // days_left
         else:
             daily_target = daily if daily is not None else campaign.budget_total_micros
-        limits = BudgetLimits(campaign.id, day, campaign.budget_total_micros, daily)
-        return limits, DayWindow(day, start.timestamp(), end.timestamp(), daily_target)
+        return DayWindow(day_start.date().isoformat(), start.timestamp(), end.timestamp(), daily_target)
 
     @staticmethod
     def _cap_key(candidate: Candidate, user_id: str, local: datetime) -> str:

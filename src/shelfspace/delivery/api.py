@@ -9,6 +9,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.security import HTTPAuthorizationCredentials
+from starlette.concurrency import run_in_threadpool
 
 from shelfspace.accounts.roles import Principal
 from shelfspace.core.errors import FieldProblem, Forbidden, InvalidInput, Unauthorized
@@ -100,7 +101,12 @@ async def decide(request: Request) -> JsonBody:
     engine: Engine = request.app.state.decision_engine
     holder: SnapshotHolder = request.app.state.snapshots
     try:
-        decision = engine.decide(holder.snapshot, to_request(body))
+        if request.app.state.backends.shared:
+            # Counters in Redis: each step is a network round trip. In the thread pool they
+            # wait without holding the event loop, so other requests go on meanwhile.
+            decision = await run_in_threadpool(engine.decide, holder.snapshot, to_request(body))
+        else:  # counters in memory: microseconds, cheaper than a thread hop
+            decision = engine.decide(holder.snapshot, to_request(body))
     except UnknownPlacements as unknown:
         raise InvalidInput.collect([
             FieldProblem(f"placements.{i}.id", f"no placement {pid!r}") for i, pid in zip(unknown.positions, unknown.ids)

@@ -9,6 +9,7 @@ releases budget reservations whose billable event never came.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from zoneinfo import ZoneInfo
 
 import structlog
@@ -40,8 +41,13 @@ class SnapshotHolder:
         self.counters = counters
         self.poll_seconds = poll_seconds
         self._snapshot: Snapshot | None = None
+        self._swept = 0.0  # when expired frequency counts were last forgotten (clock seconds)
         self._stop = threading.Event()
+        self._wake = threading.Event()
         self._thread: threading.Thread | None = None
+        # Other checks that must run often and must not stop the refresh when they fail
+        # (in production: spend rebuilt from the log if Redis lost it).
+        self.chores: list[Callable[[], object]] = []
 
     @property
     def snapshot(self) -> Snapshot:
@@ -78,20 +84,40 @@ class SnapshotHolder:
         self._thread = threading.Thread(target=self._run, name="snapshot-refresher", daemon=True)
         self._thread.start()
 
+    def wake(self) -> None:
+        """Look at the catalogue version now instead of at the next poll (a change was committed)."""
+        self._wake.set()
+
     def stop(self) -> None:
         self._stop.set()
+        self._wake.set()
         if self._thread is not None:
             self._thread.join(timeout=5)
 
+    def sweep(self) -> None:
+        """Release budget reservations whose billable event never came, and forget expired
+        frequency counts. The refresher thread does it every poll; a replay that moves the
+        clock itself stops the thread and calls this at fixed simulated times, because a
+        release at a wall-clock moment would change budgets, pacing and so who wins."""
+        stamp = self.clock.now().timestamp()
+        self.counters.release_expired(stamp)
+        if stamp - self._swept >= FREQUENCY_SWEEP_SECONDS:
+            self.counters.forget_expired_frequency(stamp)
+            self._swept = stamp
+
     def _run(self) -> None:
-        swept = 0.0
-        while not self._stop.wait(self.poll_seconds):
+        while not self._stop.is_set():
+            self._wake.wait(self.poll_seconds)
+            self._wake.clear()
+            if self._stop.is_set():
+                return
             try:
                 self.refresh()
-                stamp = self.clock.now().timestamp()
-                self.counters.release_expired(stamp)
-                if stamp - swept >= FREQUENCY_SWEEP_SECONDS:
-                    self.counters.forget_expired_frequency(stamp)
-                    swept = stamp
+                self.sweep()
             except Exception:  # keep serving the last good snapshot; say why loudly
                 log.exception("snapshot_refresh_failed")
+            for chore in self.chores:
+                try:
+                    chore()
+                except Exception:
+                    log.exception("snapshot_chore_failed", chore=getattr(chore, "__qualname__", repr(chore)))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from contextlib import AbstractContextManager
 from typing import Protocol
 
 from shelfspace.events.model import Event, EventType
@@ -33,6 +34,20 @@ class EventLog(Protocol):
 
     def get(self, keys: Iterable[str]) -> list[Event]:
         """The stored events with these keys."""
+        ...
+
+    def charged(self) -> list[tuple[str, str, int]]:
+        """(campaign id, budget day, micros charged), summed over the log: spend as recorded."""
+        ...
+
+    def charging(self) -> AbstractContextManager[None]:
+        """Held by the recorder while it charges a batch and appends it."""
+        ...
+
+    def restoring(self) -> AbstractContextManager[None]:
+        """Held while counters are rebuilt from `charged()`: no batch charges meanwhile, so
+        no charge is both missing from the sums and overwritten by them. A log that one
+        process owns needs no lock; a shared one takes it for every process."""
         ...
 
     def close(self) -> None: ...

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterable, Sequence
+from contextlib import AbstractContextManager, nullcontext
 
 from shelfspace.events.model import Event, EventType
 
@@ -43,6 +44,20 @@ class MemoryEventLog:
 
     def get(self, keys: Iterable[str]) -> list[Event]:
         return [self._by_key[k] for k in keys if k in self._by_key]
+
+    def charged(self) -> list[tuple[str, str, int]]:
+        sums: dict[tuple[str, str], int] = {}
+        for event in self._events:
+            if event.charged_micros and event.ad is not None:
+                place = (event.ad.campaign_id, event.ad.budget_day)
+                sums[place] = sums.get(place, 0) + event.charged_micros
+        return [(campaign, day, micros) for (campaign, day), micros in sums.items()]
+
+    def charging(self) -> AbstractContextManager[None]:
+        return nullcontext()  # one process owns this log: nothing to order against
+
+    def restoring(self) -> AbstractContextManager[None]:
+        return nullcontext()
 
     def close(self) -> None:
         pass

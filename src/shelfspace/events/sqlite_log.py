@@ -8,14 +8,14 @@ event counts once. One writer connection (the recorder's thread); readers get th
 
 from __future__ import annotations
 
-import json
 import sqlite3
 import threading
 from collections.abc import Iterable, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
-from typing import Any
 
-from shelfspace.events.model import AdFacts, Event, EventType, InvalidReason
+from shelfspace.events.model import Event, EventType
+from shelfspace.events.rows import COLUMNS, from_row, to_row
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS events (
@@ -42,35 +42,8 @@ CREATE TABLE IF NOT EXISTS events (
 CREATE INDEX IF NOT EXISTS events_time ON events (time);
 CREATE INDEX IF NOT EXISTS events_user ON events (user_id, type, time);
 """
-COLUMNS = ("key", "type", "time", "user_id", "invalid", "charged_micros", "ad_id", "placement_id", "advertiser_id",
-           "campaign_id", "line_item_id", "creative_id", "sku", "pricing", "price_micros", "served_at", "budget_day",
-           "data")
 INSERT = f"INSERT OR IGNORE INTO events ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})"
 CHUNK = 500  # keys per IN (...) lookup
-
-
-def _row(event: Event) -> tuple[Any, ...]:
-    ad = event.ad
-    facts: tuple[Any, ...] = (
-        (ad.ad_id, ad.placement_id, ad.advertiser_id, ad.campaign_id, ad.line_item_id, ad.creative_id, ad.sku,
-         ad.pricing, ad.price_micros, ad.served_at, ad.budget_day) if ad else (None,) * 11
-    )
-    data = json.dumps(event.data, separators=(",", ":"), sort_keys=True) if event.data is not None else None
-    return (event.key, str(event.type), event.time, event.user_id, event.invalid and str(event.invalid),
-            event.charged_micros, *facts, data)
-
-
-def _event(row: sqlite3.Row) -> Event:
-    ad = None
-    if row["ad_id"] is not None:
-        ad = AdFacts(row["ad_id"], row["placement_id"], row["advertiser_id"], row["campaign_id"], row["line_item_id"],
-                     row["creative_id"], row["sku"], row["pricing"], row["price_micros"], row["user_id"],
-                     row["served_at"], row["budget_day"])
-    return Event(
-        key=row["key"], type=EventType(row["type"]), time=row["time"], ad=ad, user_id=row["user_id"],
-        invalid=InvalidReason(row["invalid"]) if row["invalid"] else None, charged_micros=row["charged_micros"],
-        data=json.loads(row["data"]) if row["data"] is not None else None,
-    )
 
 
 class SqliteEventLog:
@@ -104,7 +77,7 @@ class SqliteEventLog:
         connection.execute("BEGIN IMMEDIATE")
         try:
             for event in events:
-                stored.append(connection.execute(INSERT, _row(event)).rowcount == 1)
+                stored.append(connection.execute(INSERT, to_row(event)).rowcount == 1)
             connection.execute("COMMIT")
         except BaseException:
             connection.execute("ROLLBACK")
@@ -123,20 +96,20 @@ class SqliteEventLog:
 
     def read(self, after: int = 0, limit: int = 10_000) -> list[tuple[int, Event]]:
         rows = self._connection().execute("SELECT * FROM events WHERE seq > ? ORDER BY seq LIMIT ?", (after, limit))
-        return [(row["seq"], _event(row)) for row in rows]
+        return [(row["seq"], from_row(row)) for row in rows]
 
     def between(self, start: float, end: float) -> list[Event]:
         """Events whose time is in [start, end), in time order (then by key)."""
         rows = self._connection().execute(
             "SELECT * FROM events WHERE time >= ? AND time < ? ORDER BY time, key", (start, end))
-        return [_event(row) for row in rows]
+        return [from_row(row) for row in rows]
 
     def of_user(self, user_id: str, kind: EventType, start: float, end: float) -> list[Event]:
         """A user's events of one kind with time in [start, end], in time order."""
         rows = self._connection().execute(
             "SELECT * FROM events WHERE user_id = ? AND type = ? AND time >= ? AND time <= ? ORDER BY time, key",
             (user_id, str(kind), start, end))
-        return [_event(row) for row in rows]
+        return [from_row(row) for row in rows]
 
     def get(self, keys: Iterable[str]) -> list[Event]:
         wanted = list(keys)
@@ -145,7 +118,7 @@ class SqliteEventLog:
         for start in range(0, len(wanted), CHUNK):
             chunk = wanted[start : start + CHUNK]
             marks = ", ".join("?" * len(chunk))
-            found.extend(_event(r) for r in connection.execute(f"SELECT * FROM events WHERE key IN ({marks})", chunk))
+            found.extend(from_row(r) for r in connection.execute(f"SELECT * FROM events WHERE key IN ({marks})", chunk))
         return found
 
     def charged(self) -> list[tuple[str, str, int]]:
@@ -155,6 +128,12 @@ class SqliteEventLog:
             "WHERE charged_micros > 0 GROUP BY campaign_id, budget_day"
         )
         return [(r[0], r[1], r[2]) for r in rows]
+
+    def charging(self) -> AbstractContextManager[None]:
+        return nullcontext()  # one process owns this log: nothing to order against
+
+    def restoring(self) -> AbstractContextManager[None]:
+        return nullcontext()
 
     def close(self) -> None:
         with self._lock:

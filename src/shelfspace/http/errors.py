@@ -13,6 +13,8 @@ import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, Field
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 from sqlalchemy.exc import IntegrityError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
@@ -132,6 +134,14 @@ async def _database_unavailable(request: Request, exc: Exception) -> Response:
     return _answer(request, 503, ErrorCode.UNAVAILABLE, "the database is unavailable; nothing was changed")
 
 
+async def _counters_unavailable(request: Request, exc: Exception) -> Response:
+    """Production mode: Redis (budgets, caps, pacing) cannot be reached. Nothing was served
+    or charged; the caller may try again."""
+    log.error("counters_unavailable", path=request.url.path, error=str(exc))
+    return _answer(request, 503, ErrorCode.UNAVAILABLE, "budgets and caps (Redis) are unreachable; nothing was "
+                   "served or charged, try again")
+
+
 async def _unexpected(request: Request, exc: Exception) -> Response:
     log.exception("unhandled_error", path=request.url.path, exc_info=exc)
     return _answer(request, 500, ErrorCode.INTERNAL, "internal error; nothing was changed")
@@ -143,4 +153,6 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(IntegrityError, _integrity_error)
     app.add_exception_handler(OperationalError, _database_unavailable)
+    app.add_exception_handler(RedisConnectionError, _counters_unavailable)
+    app.add_exception_handler(RedisTimeoutError, _counters_unavailable)
     app.add_exception_handler(Exception, _unexpected)

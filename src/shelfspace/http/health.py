@@ -18,6 +18,8 @@ class Unhealthy(StrEnum):
     DATABASE_UNREACHABLE = "database_unreachable"
     MIGRATIONS_PENDING = "migrations_pending"
     NO_SNAPSHOT = "no_snapshot"  # the decision engine has not loaded the catalogue yet
+    REDIS_UNREACHABLE = "redis_unreachable"  # production: the shared counters
+    SPEND_NOT_RESTORED = "spend_not_restored"  # Redis lost its data and spend is being rebuilt
 
 
 class Health(BaseModel):
@@ -38,4 +40,12 @@ def healthz(request: Request) -> JsonBody:
         return JsonBody(Health(status="unavailable", reason=Unhealthy.MIGRATIONS_PENDING), status_code=503)
     if not request.app.state.snapshots.ready:
         return JsonBody(Health(status="unavailable", reason=Unhealthy.NO_SNAPSHOT), status_code=503)
+    backends = request.app.state.backends
+    try:  # the event log is in the database checked above
+        if backends.redis is not None:
+            backends.redis.ping()
+    except Exception:  # any driver's error: not ready, and the reason says which
+        return JsonBody(Health(status="unavailable", reason=Unhealthy.REDIS_UNREACHABLE), status_code=503)
+    if not backends.counters.restored():
+        return JsonBody(Health(status="unavailable", reason=Unhealthy.SPEND_NOT_RESTORED), status_code=503)
     return JsonBody(Health(status="ok"))

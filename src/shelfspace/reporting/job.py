@@ -12,18 +12,20 @@ from __future__ import annotations
 
 import threading
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 import structlog
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import delete, func, insert, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from shelfspace.catalog.models import Advertiser, Campaign, LineItem, Placement, Product
+from shelfspace.core.days import day_bounds, day_of
 from shelfspace.db.session import session_scope
 from shelfspace.events.log import EventLog
+from shelfspace.events.models import EventRow
 from shelfspace.events.model import Event, EventType, ad_event_key
 from shelfspace.measurement.attribution import (
     Conversion,
@@ -39,6 +41,8 @@ from shelfspace.reporting.rollup import DELIVERY_EVENTS, AdDims, Budget, DayRoll
 log = structlog.get_logger(__name__)
 
 STATE_ROW = 1
+ROLLUP_LOCK = 0x5E1F_2011  # the PostgreSQL advisory lock that serialises rollup transactions
+ROLLUP_LOCK_WAIT_SECONDS = 30
 READ_BATCH = 50_000
 SECONDS_PER_DAY = 86_400
 
@@ -84,38 +88,81 @@ class RollupJob:
     # --- a run -----------------------------------------------------------------------------
 
     def run(self) -> int:
-        """Read what is new in the log and rebuild what it changed; returns events read."""
+        """Read what is new in the log and rebuild what it changed; returns events read.
+
+        For a log one process appends to (embedded): its positions follow commit order."""
         with self._lock, session_scope(self.sessions) as db:
+            self._serialise(db)
             state = db.get(RollupState, STATE_ROW)
             position = state.log_position if state else 0
-            days: set[str] = set()
-            conversions: dict[str, Event] = {}
-            touched_users: dict[str, float] = {}  # user → earliest new interaction
             read = 0
-            while batch := self.event_log.read(after=position, limit=READ_BATCH):
-                for position, event in batch:
-                    read += 1
-                    if event.type is EventType.CONVERSION and event.user_id:
-                        conversions[event.key] = event
-                    elif event.type in DELIVERY_EVENTS:
-                        days.add(self._day(event.time))
-                        if event.user_id:
-                            touched_users[event.user_id] = min(event.time, touched_users.get(event.user_id, event.time))
+
+            def new_events() -> Iterator[Event]:  # page by page: a full rebuild holds no list
+                nonlocal position, read
+                while batch := self.event_log.read(after=position, limit=READ_BATCH):
+                    position = batch[-1][0]
+                    read += len(batch)
+                    yield from (event for _, event in batch)
+
+            self._roll(db, new_events())
             if not read:
+                db.rollback()
                 return 0
-            catalogue = Catalogue.load(db)
-            self._rebuild_days(db, days, catalogue)
-            for user_id, since in touched_users.items():
-                later = self.event_log.of_user(user_id, EventType.CONVERSION, since,
-                                               since + self.windows.post_click_days * SECONDS_PER_DAY)
-                conversions.update((c.key, c) for c in later)
-            self._attribute(db, conversions.values(), catalogue)
             now = datetime.now(UTC)
             if state is None:
                 db.add(RollupState(id=STATE_ROW, log_position=position, built_at=now))
             else:
                 state.log_position, state.built_at = position, now
             return read
+
+    def apply(self, events: list[Event], mark_rolled_up: bool = False) -> None:
+        """Rebuild what these newly stored events changed, and commit: the rollup workers'
+        step, driven by the stream. Applying the same events again writes the same rows.
+        `mark_rolled_up` flags them in PostgreSQL's `event_log`, in the same transaction."""
+        if not events:
+            return
+        with self._lock, session_scope(self.sessions) as db:
+            self._serialise(db)
+            self._roll(db, events)
+            if mark_rolled_up:
+                db.execute(update(EventRow).where(EventRow.key.in_([e.key for e in events])).values(rolled_up=True))
+            now = datetime.now(UTC)
+            state = db.get(RollupState, STATE_ROW)
+            if state is None:
+                db.add(RollupState(id=STATE_ROW, log_position=0, built_at=now))
+            else:
+                state.built_at = now
+
+    @staticmethod
+    def _serialise(db: Session) -> None:
+        """One rollup transaction at a time across processes: two rebuilding the same day at
+        once would each delete, then both insert. Released when the transaction ends."""
+        if db.get_bind().dialect.name == "postgresql":
+            # Never wait for ever: a holder cut off by the network fails this step instead,
+            # and the step is tried again (nothing acknowledged).
+            db.execute(text(f"SET LOCAL lock_timeout = '{ROLLUP_LOCK_WAIT_SECONDS}s'"))
+            db.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": ROLLUP_LOCK})
+
+    def _roll(self, db: Session, new: Iterable[Event]) -> None:
+        days: set[str] = set()
+        conversions: dict[str, Event] = {}
+        touched_users: dict[str, float] = {}  # user → earliest new interaction
+        for event in new:
+            if event.type is EventType.CONVERSION and event.user_id:
+                conversions[event.key] = event
+            elif event.type in DELIVERY_EVENTS:
+                days.add(day_of(event.time, self.tz))
+                if event.user_id:
+                    touched_users[event.user_id] = min(event.time, touched_users.get(event.user_id, event.time))
+        if not days and not conversions:
+            return
+        catalogue = Catalogue.load(db)
+        self._rebuild_days(db, days, catalogue)
+        for user_id, since in touched_users.items():
+            later = self.event_log.of_user(user_id, EventType.CONVERSION, since,
+                                           since + self.windows.post_click_days * SECONDS_PER_DAY)
+            conversions.update((c.key, c) for c in later)
+        self._attribute(db, conversions.values(), catalogue)
 
     def rebuild_all(self) -> None:
         """Forget every rollup and read the whole log again (after a rule or a time zone change)."""
@@ -125,14 +172,6 @@ class RollupJob:
         self.run()
 
     # --- days ----------------------------------------------------------------------------
-
-    def _day(self, moment: float) -> str:
-        return datetime.fromtimestamp(moment, self.tz).date().isoformat()
-
-    def _bounds(self, day: str) -> tuple[float, float]:
-        start = datetime.combine(date.fromisoformat(day), time(), self.tz)
-        end = datetime.combine(date.fromisoformat(day) + timedelta(days=1), time(), self.tz)
-        return start.timestamp(), end.timestamp()
 
     def _rebuild_days(self, db: Session, days: set[str], catalogue: Catalogue) -> None:
         pending = sorted(days)
@@ -150,7 +189,7 @@ class RollupJob:
 
     def _rebuild_day(self, db: Session, day: str, catalogue: Catalogue) -> set[str]:
         """Roll one day again; returns the campaigns whose spend on it changed."""
-        start, end = self._bounds(day)
+        start, end = day_bounds(day, self.tz)
         events = [e for e in self.event_log.between(start, end)
                   if e.type in DELIVERY_EVENTS]
         clicked = {e.ad.ad_id for e in events if e.type is EventType.CLICK and e.ad is not None}

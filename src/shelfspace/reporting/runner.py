@@ -25,8 +25,8 @@ class RollupRunner:
         self._nudged = threading.Event()
         self._thread: threading.Thread | None = None
 
-    def nudge(self) -> None:
-        """New events are in the log."""
+    def nudge(self, _keys: list[str] | None = None) -> None:
+        """New events are in the log (the recorder says which; a run reads them all)."""
         self._nudged.set()
 
     def start(self) -> None:

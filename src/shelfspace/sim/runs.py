@@ -16,6 +16,7 @@ from sqlalchemy import Engine
 
 from shelfspace.client import Shelfspace
 from shelfspace.config import Settings
+from shelfspace.delivery.snapshots import SnapshotHolder
 from shelfspace.sim.clock import SteppedClock
 from shelfspace.sim.shop_view import discover
 from shelfspace.sim.shoppers import make_shoppers
@@ -32,10 +33,16 @@ class Audience:
 
 
 def replay_history(settings: Settings, engine: Engine, operator_key: str, days: int, audience: Audience,
-                   until: datetime | None = None, on_day: Callable[[int, Tally], None] | None = None) -> Tally:
+                   until: datetime | None = None, on_progress: Callable[[float, Tally], None] | None = None) -> Tally:
     """Replay `days` whole days before today, and today up to `until` (default: now),
     through the real app served over HTTP on a loopback port, on a stepped clock; returns
-    once the rollups hold it all."""
+    once the rollups hold it all. `on_progress` hears the share of simulated time done
+    after every simulated hour.
+
+    The same seed, network and `until` give the same requests and the same answers: the
+    app's timed chores run at fixed simulated times (`ServerChores`), not on its threads.
+    The same network means the same database, ids included: two seedings of the demo make
+    other ids, and holdout groups are a hash of the campaign id, so their weeks differ a little."""
     from shelfspace.app import create_app
 
     until = until or datetime.now(UTC)
@@ -47,20 +54,55 @@ def replay_history(settings: Settings, engine: Engine, operator_key: str, days: 
         # Rolled up once per replayed day, rather than every second by the background
         # runner, which would roll the growing day again and again.
         app.state.rollup_runner.stop()
+        app.state.snapshots.stop()
+        chores = ServerChores(clock, app.state.snapshots, first_day)
         shop = discover(client)
         shoppers = make_shoppers(rng, audience.shoppers, [p.category for p in shop.products])
-        traffic = Traffic(client, shop, shoppers, rng, clock.advance_to, run_id=f"history-{audience.seed}")
+        traffic = Traffic(client, shop, shoppers, rng, chores.advance_to, run_id=f"history-{audience.seed}")
+        span = max(1.0, (until - first_day).total_seconds())
         for day in range(days + 1):
             start = first_day + timedelta(days=day)
             traffic.plan_day(start, audience.visits_per_day)
-            traffic.run_until(min(start + timedelta(days=1), until))
+            for hour in range(1, 25):
+                step_end = min(start + timedelta(hours=hour), until)
+                traffic.run_until(step_end)
+                chores.advance_to(step_end)
+                if on_progress is not None:
+                    on_progress(min(1.0, (step_end - first_day).total_seconds() / span), traffic.tally)
+                if step_end >= until:
+                    break
             app.state.rollups.run()
-            if on_day is not None:
-                on_day(day, traffic.tally)
-        clock.advance_to(until)
+        chores.advance_to(until)
         app.state.opportunities.flush()
         app.state.rollups.run()
     return traffic.tally
+
+
+class ServerChores:
+    """The app's timed chores, on simulated time: while a replay moves the clock, the
+    snapshot holder's thread is stopped and its work is done here at fixed simulated
+    times. On its thread, a reservation would be released, or the snapshot rebuilt, at
+    whatever simulated moment the wall clock happened to allow, so budgets, pacing and
+    the auction would differ from one replay of the same seed to the next."""
+
+    SWEEP_EVERY = timedelta(minutes=5)  # reservations live 15 minutes: released within 5 of expiring
+    REBUILD_EVERY = timedelta(hours=1)  # a rebuild takes ~10 ms; the catalogue does not change in a replay
+
+    def __init__(self, clock: SteppedClock, snapshots: SnapshotHolder, start: datetime) -> None:
+        self.clock, self.snapshots = clock, snapshots
+        self._next_sweep, self._next_rebuild = start + self.SWEEP_EVERY, start + self.REBUILD_EVERY
+
+    def advance_to(self, when: datetime) -> None:
+        """Move the clock to `when`, doing every chore that falls due on the way, in time order."""
+        while (due := min(self._next_sweep, self._next_rebuild)) <= when:
+            self.clock.advance_to(due)
+            if due == self._next_rebuild:
+                self.snapshots.refresh()
+                self._next_rebuild += self.REBUILD_EVERY
+            if due == self._next_sweep:
+                self.snapshots.sweep()
+                self._next_sweep += self.SWEEP_EVERY
+        self.clock.advance_to(when)
 
 
 @contextmanager
@@ -97,21 +139,27 @@ class LiveTraffic:
         self.tally = Tally()
 
     def run(self, duration_seconds: float | None = None, on_window: Callable[[Tally], None] | None = None) -> Tally:
+        """Until `stopped` is set or `duration_seconds` have passed; pages of visits still
+        open at the end are not sent, orders already made are."""
         rng = random.Random(self.audience.seed)
-        ends = time.monotonic() + duration_seconds if duration_seconds else None
+        ends = datetime.now(UTC) + timedelta(seconds=duration_seconds) if duration_seconds else None
         with Shelfspace(self.base_url, self.operator_key) as client:
             shop = discover(client)
             shoppers = make_shoppers(rng, self.audience.shoppers, [p.category for p in shop.products])
             traffic = Traffic(client, shop, shoppers, rng, sleep_until,
                               run_id=f"live-{self.audience.seed}-{int(time.time())}")
             self.tally = traffic.tally
-            while not self.stopped.is_set() and (ends is None or time.monotonic() < ends):
-                start = datetime.now(UTC)
-                window_end = start + timedelta(seconds=self.WINDOW_SECONDS)
-                traffic.plan_window(start, window_end, self.visits_per_second * self.WINDOW_SECONDS)
-                traffic.run_until(window_end)
-                if on_window is not None:
-                    on_window(traffic.tally)
+            try:
+                while not self.stopped.is_set() and (ends is None or datetime.now(UTC) < ends):
+                    start = datetime.now(UTC)
+                    window_end = start + timedelta(seconds=self.WINDOW_SECONDS)
+                    window_end = min(window_end, ends) if ends is not None else window_end
+                    traffic.plan_window(start, window_end, self.visits_per_second * (window_end - start).total_seconds())
+                    traffic.run_until(window_end)
+                    if on_window is not None:
+                        on_window(traffic.tally)
+            finally:  # Ctrl-C too: the orders and behaviour events made so far are sent
+                traffic.flush_events()
         return self.tally
 
     def start_in_background(self) -> threading.Thread:

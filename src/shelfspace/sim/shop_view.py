@@ -36,7 +36,7 @@ class ShopPlacement:
 class ShopView:
     placements: list[ShopPlacement]
     products: list[ShopProduct]
-    brands_of_advertiser: dict[str, set[str]]  # advertiser id -> brand names it sells under
+    brands_of_advertiser: dict[str, tuple[str, ...]]  # advertiser id -> brand names it sells under, sorted
     category_of_advertiser: dict[str, str]
     by_category: dict[str, list[ShopProduct]] = field(default_factory=dict)
     by_brand: dict[str, list[ShopProduct]] = field(default_factory=dict)
@@ -74,14 +74,23 @@ def keyword_of(title: str, brand: str) -> str:
 
 
 def discover(shelfspace: Shelfspace) -> ShopView:
-    """The network, read with an operator key through the public API."""
-    placements = [ShopPlacement(p["id"], Channel(p["channel"]), AdFormat(p["format"]), int(p.get("max_ads") or 1))
-                  for p in _all(shelfspace, "placements") if p.get("status", "active") == "active"]
-    products = [ShopProduct(p["sku"], p["title"], p.get("brand") or "", p.get("category") or "general",
-                            Decimal(str(p["price"])) if p.get("price") is not None else Decimal("1"),
-                            keyword_of(p["title"], p.get("brand") or ""))
-                for p in _all(shelfspace, "products") if p.get("available", True)]
+    """The network, read with an operator key through the public API.
+
+    Placements and products are sorted by their own keys, not listed in id order: ids
+    carry random bits after the millisecond, so two seedings of the same network list
+    objects made in the same millisecond in different orders, and the same seed would
+    then send different shoppers."""
+    placements = sorted((ShopPlacement(p["id"], Channel(p["channel"]), AdFormat(p["format"]),
+                                       int(p.get("max_ads") or 1))
+                         for p in _all(shelfspace, "placements") if p.get("status", "active") == "active"),
+                        key=lambda p: p.id)
+    products = sorted((ShopProduct(p["sku"], p["title"], p.get("brand") or "", p.get("category") or "general",
+                                   Decimal(str(p["price"])) if p.get("price") is not None else Decimal("1"),
+                                   keyword_of(p["title"], p.get("brand") or ""))
+                       for p in _all(shelfspace, "products") if p.get("available", True)),
+                      key=lambda p: p.sku)
     advertisers = _all(shelfspace, "advertisers")
-    brands = {a["id"]: {a["name"], *(a.get("brands") or [])} for a in advertisers}
+    # Sorted, not a set: a set of strings iterates in an order that changes with each process.
+    brands = {a["id"]: tuple(sorted({a["name"], *(a.get("brands") or [])})) for a in advertisers}
     categories = {a["id"]: a.get("category") or "" for a in advertisers}
     return ShopView(placements, products, brands, categories)

@@ -1,9 +1,10 @@
 """The simulated shoppers: who they are, what they like, and how they behave around ads.
 
 Rates are the industry's typical figures, so a demo report reads like a real one:
-display banners are clicked about 0.1-0.3% of the time, native ads about 0.5%, video about
-0.8%, and sponsored products (an ad that is itself the product searched for) 1.5-3%.
-A shopper's own interests roughly double those. After a click on a sponsored product
+display banners are clicked about 0.2% of the time, native ads about 0.6%, video about
+0.8%, and sponsored products about 1.2%. A shopper's own interests roughly double those,
+and a sponsored product in search is nearly always one (the query comes from what the
+shopper likes), so search lands at the usual 2-3%. After a click on a sponsored product
 about one in ten buys it; display clicks sell far less, and views sell a little.
 """
 
@@ -16,9 +17,9 @@ from enum import StrEnum
 from shelfspace.catalog.enums import AdFormat, Device
 
 CLICK_RATE: dict[AdFormat, float] = {
-    AdFormat.BANNER: 0.0025, AdFormat.NATIVE: 0.006, AdFormat.VIDEO: 0.008, AdFormat.SPONSORED_PRODUCT: 0.022,
+    AdFormat.BANNER: 0.002, AdFormat.NATIVE: 0.006, AdFormat.VIDEO: 0.008, AdFormat.SPONSORED_PRODUCT: 0.012,
 }
-INTEREST_LIFT = 2.2  # an ad for something the shopper likes is clicked this many times more
+INTEREST_LIFT = 2.1  # an ad for something the shopper likes is clicked this many times more
 VIEWABLE_RATE: dict[AdFormat, float] = {
     AdFormat.BANNER: 0.62, AdFormat.NATIVE: 0.7, AdFormat.VIDEO: 0.78, AdFormat.SPONSORED_PRODUCT: 0.8,
 }
@@ -27,6 +28,8 @@ BUY_AFTER_CLICK: dict[AdFormat, float] = {
 }
 BUY_AFTER_VIEW = 0.004  # a sale some time after only seeing the ad
 ORGANIC_BASKET = 0.22  # a visit that ends with a basket, ads or not
+PAGES_PER_VISIT = (1, 2, 2, 3, 3, 4, 5)  # drawn evenly: about 2.9 pages a visit
+MEAN_PAGES_PER_VISIT = sum(PAGES_PER_VISIT) / len(PAGES_PER_VISIT)
 
 DEVICES = ((Device.MOBILE, 0.55), (Device.DESKTOP, 0.3), (Device.TABLET, 0.08), (Device.CTV, 0.07))
 COUNTRIES = (("GB", 0.7), ("IE", 0.12), ("NL", 0.1), ("DE", 0.08))

@@ -20,6 +20,8 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
+import httpx
+
 from shelfspace.catalog.enums import AdFormat, Channel, Device
 from shelfspace.client import ApiError, Shelfspace, api
 from shelfspace.sim.shop_view import ShopPlacement, ShopProduct, ShopView
@@ -29,6 +31,7 @@ from shelfspace.sim.shoppers import (
     CLICK_RATE,
     INTEREST_LIFT,
     ORGANIC_BASKET,
+    PAGES_PER_VISIT,
     VIEWABLE_RATE,
     Shopper,
     Surface,
@@ -68,11 +71,18 @@ class Tally:
     counts: Counter[Outcome] = field(default_factory=Counter)
     errors: Counter[str] = field(default_factory=Counter)  # "POST /v1/decisions 422" -> n
 
+    @property
+    def ctr(self) -> float:
+        impressions = self.counts[Outcome.IMPRESSIONS]
+        return self.counts[Outcome.CLICKS] / impressions if impressions else 0.0
+
     def summary(self) -> str:
-        parts = [f"{o.value.replace('_', ' ')} {self.counts[o]:,}" for o in Outcome if o is not Outcome.ERRORS]
+        """One line; errors are always shown, with the commonest kinds when there are any."""
+        parts = [f"{o.value.replace('_', ' ')} {self.counts[o]:,}" for o in Outcome]
+        parts.insert(list(Outcome).index(Outcome.CLICKS) + 1, f"CTR {self.ctr:.2%}")
         line = ", ".join(parts)
         if self.errors:
-            line += "; errors: " + ", ".join(f"{k} x{v}" for k, v in self.errors.most_common(5))
+            line += " (" + ", ".join(f"{k} x{v}" for k, v in self.errors.most_common(5)) + ")"
         return line
 
 
@@ -138,7 +148,7 @@ class Traffic:
 
     def _plan_visit(self, shopper: Shopper, start: datetime) -> None:
         when = start
-        for _ in range(self.rng.choice((1, 2, 2, 3, 3, 4, 5))):
+        for _ in range(self.rng.choice(PAGES_PER_VISIT)):
             page = self._page_for(shopper)
             if page is not None:
                 self._at(when, Action.PAGE, shopper, page)
@@ -201,7 +211,8 @@ class Traffic:
         elif action is Action.ORDER:
             self._order(when, *payload)
 
-    def _error(self, what: str, status: int) -> None:
+    def _error(self, what: str, status: int | str) -> None:
+        """Every answer the simulator did not expect is counted by route and status, never hidden."""
         self.tally.counts[Outcome.ERRORS] += 1
         self.tally.errors[f"{what} {status}"] += 1
 
@@ -222,6 +233,9 @@ class Traffic:
             answer = self.shelfspace.send(call)
         except ApiError as error:
             self._error("POST /v1/decisions", error.status)
+            return
+        except httpx.TransportError as error:
+            self._error("POST /v1/decisions", unanswered(error))
             return
         self.tally.counts[Outcome.DECISIONS] += 1
         for ads in answer["decisions"].values():
@@ -247,7 +261,10 @@ class Traffic:
         return shopper.user_agent if shopper else "Mozilla/5.0 (Linux; Android 11; InStoreScreen) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36"
 
     def _track(self, url: str, shopper: Shopper | None, outcome: Outcome, ok: tuple[int, ...]) -> bool:
-        status = self.shelfspace.track(url, user_agent=self._ua(shopper))
+        try:
+            status: int | str = self.shelfspace.track(url, user_agent=self._ua(shopper))
+        except httpx.TransportError as error:
+            status = unanswered(error)
         if status not in ok:
             self._error(f"GET /track/{outcome.value}", status)
             return False
@@ -315,6 +332,8 @@ class Traffic:
                 answer = self.shelfspace.send(build(batch))
             except ApiError as error:
                 self._error(f"POST {path}", error.status)
+            except httpx.TransportError as error:
+                self._error(f"POST {path}", unanswered(error))
             else:
                 rejected = answer.get("rejected", [])
                 for problem in rejected:
@@ -322,6 +341,11 @@ class Traffic:
                 if outcome is not None:
                     self.tally.counts[outcome] += len(batch) - len(rejected)
             batch.clear()
+
+
+def unanswered(error: httpx.TransportError) -> str:
+    """No status to count: the server did not answer (down, restarting, too slow)."""
+    return f"unanswered ({type(error).__name__})"
 
 
 def utc_day(moment: datetime) -> datetime:

@@ -1,12 +1,15 @@
-"""The recorder: the one writer of the event log, and the one place spend is charged.
+"""The recorder: the one writer of the event log in its process, and the one place spend is charged.
 
 Tracking requests hand their events to a queue and wait. One thread takes everything
 queued, applies the rules that need other events (a key seen before is a duplicate and
 stores nothing; a click needs a counted impression of its ad; too many clicks from one
-user are a flood), appends the batch to the log in one durable commit (group commit: one
-disk sync for many requests) and only then answers. A counted billable event, a CPM
-impression or a CPC click, is charged to its campaign through the counters after it is
-on disk, capped so the budget is never passed; the charge is written in the log row.
+user are a flood), charges each counted billable event (a CPM impression, a CPC click)
+to its campaign through the counters, capped atomically so the budget is never passed
+even when several processes charge it at once, appends the batch with its charges to the
+log in one durable commit (group commit: one disk sync for many requests) and only then
+answers. A charge whose append then fails stays in the counters: spend is over-counted,
+never under, until the next rebuild from the log. An event another process stored in
+the meantime (the same beacon sent to two) is refunded.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ log = structlog.get_logger(__name__)
 
 MAX_BATCH = 2_000
 Budgets = Callable[[str], LiveCampaign | None]
+Stored = Callable[[list[str]], None]  # told the keys of newly stored events, before the answer
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,9 +61,9 @@ def cost_of(event: Event) -> int:
 
 class Recorder:
     def __init__(self, event_log: EventLog, counters: Counters, budgets: Budgets,
-                 flood: FloodRule = FloodRule(), on_stored: Callable[[], None] | None = None) -> None:
+                 flood: FloodRule = FloodRule(), on_stored: Stored | None = None) -> None:
         self.event_log = event_log
-        self.on_stored = on_stored  # told after each append (the rollup runner wakes up)
+        self.on_stored = on_stored  # the rollup runner wakes up, or the workers hear of the keys
         self.counters = counters
         self.budgets = budgets
         self.flood = flood
@@ -73,7 +77,7 @@ class Recorder:
     # --- life ----------------------------------------------------------------------------
 
     def start(self) -> None:
-        self.restore_spend()
+        self.ensure_restored()
         self._thread = threading.Thread(target=self._run, name="event-recorder", daemon=True)
         self._thread.start()
 
@@ -83,13 +87,18 @@ class Recorder:
             self._thread.join(timeout=10)
             self._thread = None
 
-    def restore_spend(self) -> None:
-        """Counters in memory start empty: charge them what the log says was charged."""
-        charged = getattr(self.event_log, "charged", None)
-        if charged is None:
-            return
-        for campaign_id, day, micros in charged():
-            self.counters.settle(None, BudgetLimits(campaign_id, day, 2**62, None), micros)
+    def ensure_restored(self) -> bool:
+        """Load spend from the log into counters that lost it (a start, a Redis restart);
+        True if this call did. Several processes may call at once: the log's lock and the
+        second look make one of them do it."""
+        if self.counters.restored():
+            return False
+        with self.event_log.restoring():
+            if self.counters.restored():
+                return False
+            self.counters.restore(self.event_log.charged())
+        log.info("spend_restored_from_log")
+        return True
 
     # --- recording -----------------------------------------------------------------------
 
@@ -136,39 +145,41 @@ class Recorder:
                 position += len(group)
 
     def _process(self, events: Sequence[Event]) -> list[bool]:
-        ruled = self._apply_rules(events)
-        stored = self.event_log.append([e for e, _ in ruled])
-        if self.on_stored is not None and any(stored):
-            self.on_stored()
-        for (event, charge), new in zip(ruled, stored, strict=True):
+        with self.event_log.charging():
+            ruled = self._apply_rules(events)
+            stored = self.event_log.append(ruled)
+        new_keys = [event.key for event, new in zip(ruled, stored, strict=True) if new]
+        if self.on_stored is not None and new_keys:
+            self.on_stored(new_keys)
+        for event, new in zip(ruled, stored, strict=True):
             if new:
-                self._count(event, charge)
-            else:
-                self.duplicates[event.type] += 1
-        return [new and event.counted for (event, _), new in zip(ruled, stored, strict=True)]
+                self._count(event)
+                continue
+            self.duplicates[event.type] += 1
+            if event.charged_micros and event.ad is not None:  # another process stored it first
+                self.counters.refund(event.ad.campaign_id, event.ad.budget_day, event.charged_micros)
+        return [new and event.counted for event, new in zip(ruled, stored, strict=True)]
 
-    def _apply_rules(self, events: Sequence[Event]) -> list[tuple[Event, BudgetLimits | None]]:
-        """Each event with the rules that need other events applied, and the budget to
-        charge; the charge is settled only once the batch is on disk."""
+    def _apply_rules(self, events: Sequence[Event]) -> list[Event]:
+        """Each event with the rules that need other events applied, and its charge."""
         clicks = [e.ad.ad_id for e in events if e.type is EventType.CLICK and e.ad is not None]
         lookups = {e.key for e in events}
         lookups |= {ad_event_key(EventType.IMPRESSION, ad_id) for ad_id in clicks}
         lookups |= {ad_event_key(EventType.CLICK, ad_id, reason) for ad_id in clicks
                     for reason in (InvalidReason.CLICK_WITHOUT_IMPRESSION, InvalidReason.CLICK_FLOOD)}
         known = self.event_log.contains(lookups)
-        ruled: list[tuple[Event, BudgetLimits | None]] = []
-        spent: dict[tuple[str, str], int] = defaultdict(int)  # charged earlier in this batch
+        ruled: list[Event] = []
         for event in events:
             if event.key not in known and event.type is EventType.CLICK and event.counted and event.ad is not None:
                 reason = self._click_rule(event, known)
                 if reason is not None:
                     event = replace(event, key=ad_event_key(event.type, event.ad.ad_id, reason), invalid=reason)
             if event.key in known:  # sent before: the log keeps the first, nothing is charged
-                ruled.append((event, None))
+                ruled.append(event)
                 continue
             known.add(event.key)
-            charge, limits = self._charge(event, spent)
-            ruled.append((replace(event, charged_micros=charge) if charge else event, limits))
+            charge = self._charge(event)
+            ruled.append(replace(event, charged_micros=charge) if charge else event)
         return ruled
 
     def _click_rule(self, click: Event, impressions: set[str]) -> InvalidReason | None:
@@ -183,32 +194,24 @@ class Recorder:
         recent.append(click.time)
         return None
 
-    def _charge(self, event: Event, spent: dict[tuple[str, str], int]) -> tuple[int, BudgetLimits | None]:
+    def _charge(self, event: Event) -> int:
+        """Charge a counted billable event (dropping its reservation); returns what was charged."""
         cost = cost_of(event)
         if not cost or event.ad is None:
-            return 0, None
+            return 0
         campaign = self.budgets(event.ad.campaign_id)
         if campaign is None:  # stopped since it served: counted, not charged
-            return 0, None
+            return 0
         limits = BudgetLimits(campaign.id, event.ad.budget_day, campaign.budget_total_micros,
                               campaign.budget_daily_micros)
-        use = self.counters.budget_use(campaign.id, limits.day)
-        room = limits.total_micros - use.spent_total - spent[(campaign.id, "")]
-        if limits.daily_micros is not None:
-            room = min(room, limits.daily_micros - use.spent_day - spent[(campaign.id, limits.day)])
-        charge = max(0, min(cost, room))
-        spent[(campaign.id, "")] += charge
-        spent[(campaign.id, limits.day)] += charge
-        return charge, limits
+        return self.counters.settle(event.ad.ad_id, limits, cost)
 
-    def _count(self, event: Event, limits: BudgetLimits | None) -> None:
+    def _count(self, event: Event) -> None:
         ad = event.ad
         if ad is None or not event.counted:
             return
-        if limits is not None:  # a billable event: charge it, and drop its reservation
-            self.counters.settle(ad.ad_id, limits, event.charged_micros)
-        elif event.type is EventType.IMPRESSION and ad.pricing == "cpm":
-            self.counters.release(ad.ad_id)  # its campaign stopped since: nothing to charge
+        if event.type is EventType.IMPRESSION and ad.pricing == "cpm" and not event.charged_micros:
+            self.counters.release(ad.ad_id)  # nothing charged (campaign stopped): drop what it held
         if event.type is EventType.IMPRESSION:
             self.counters.count_ctr(ad.creative_id, ad.placement_id, 1, 0)
         elif event.type is EventType.CLICK:
