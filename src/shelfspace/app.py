@@ -28,6 +28,8 @@ from shelfspace.decisioning.engine import Engine as DecisionEngine
 from shelfspace.delivery.api import router as decisions_router
 from shelfspace.delivery.catalogue_listener import CatalogueListener
 from shelfspace.delivery.opportunities import Opportunities
+from shelfspace.measurement.api import router as measurement_router
+from shelfspace.measurement.study_log import StudyLog
 from shelfspace.delivery.publisher_tag import router as publisher_tag_router
 from shelfspace.delivery.vast_api import router as vast_router
 from shelfspace.delivery.schemas import DecisionIn
@@ -79,6 +81,7 @@ def create_app(settings: Settings, engine: Engine | None = None, clock: Clock | 
     # Embedded, this process rolls up its own log; in production the workers do.
     rollup_runner = None if backends.shared else RollupRunner(rollups)
     opportunities = Opportunities(sessions, ZoneInfo(settings.timezone))
+    study_log = StudyLog(sessions)
     on_stored = backends.publish if rollup_runner is None else rollup_runner.nudge
     recorder = Recorder(event_log, counters, budgets=snapshots.campaign, on_stored=on_stored)
     listener = None
@@ -103,10 +106,12 @@ def create_app(settings: Settings, engine: Engine | None = None, clock: Clock | 
         if rollup_runner is not None:
             rollup_runner.start()
         opportunities.start()
+        study_log.start()
         try:
             yield
         finally:  # uvicorn has finished the requests in flight: drain what they queued
             opportunities.stop()
+            study_log.stop()
             if rollup_runner is not None:
                 rollup_runner.stop()
             if listener is not None:
@@ -136,6 +141,7 @@ def create_app(settings: Settings, engine: Engine | None = None, clock: Clock | 
     app.state.event_log = event_log
     app.state.recorder = recorder
     app.state.opportunities = opportunities
+    app.state.study_log = study_log
     app.state.rollups = rollups
     app.state.rollup_runner = rollup_runner
     app.state.attribution_windows = windows
@@ -156,5 +162,6 @@ def create_app(settings: Settings, engine: Engine | None = None, clock: Clock | 
     app.include_router(accounts_router)
     app.include_router(first_party_router)
     app.include_router(reports_router)
+    app.include_router(measurement_router)
     install_dashboard(app, settings)
     return app

@@ -71,3 +71,18 @@ def test_patch_is_checked_against_the_whole_campaign(operator: Api, advertiser_a
 def test_times_come_back_in_utc_with_offset(operator: Api, advertiser_api: Api) -> None:
     body = campaign_body(advertiser_api.advertiser_id, start="2026-12-01T09:00:00+07:00")
     assert operator.post("/v1/campaigns", body)["start"] == "2026-12-01T02:00:00+00:00"
+
+
+def test_a_test_campaign_always_holds_users_out(operator: Api, advertiser_api: Api) -> None:
+    adv = advertiser_api.advertiser_id
+    test = operator.post("/v1/campaigns", campaign_body(adv, is_test=True))
+    assert test["is_test"] is True and test["holdout_percent"] == 20  # the default for tests
+    assert operator.post("/v1/campaigns", campaign_body(adv, is_test=True, holdout_percent=35))["holdout_percent"] == 35
+    refused = operator.post("/v1/campaigns", campaign_body(adv, is_test=True, holdout_percent=0), status=422)
+    assert "at least 1%" in field_errors(refused)["holdout_percent"]
+    path = f"/v1/campaigns/{test['id']}"
+    assert "holdout_percent" in field_errors(operator.patch(path, {"holdout_percent": 0}, status=422))
+    plain = operator.post("/v1/campaigns", campaign_body(adv))
+    assert plain["is_test"] is False and plain["holdout_percent"] == 0
+    made_a_test = operator.patch(f"/v1/campaigns/{plain['id']}", {"is_test": True})
+    assert made_a_test["is_test"] is True and made_a_test["holdout_percent"] == 20

@@ -174,17 +174,14 @@ def test_redis_answers_every_sequence_of_steps_as_memory_does(budget: int, daily
             client.delete(*keys)
 
 
-def test_pacing_and_ghosts_round_trip(new_counters: CountersFactory) -> None:
-    from shelfspace.counters.protocol import Ghost, PacingState
+def test_pacing_round_trips(new_counters: CountersFactory) -> None:
+    from shelfspace.counters.protocol import PacingState
 
     counters = new_counters()
     assert counters.pacing("c1") is None
     state = PacingState(0.25, 12.5, DAY, 1_500_000)
     counters.set_pacing("c1", state)
     assert counters.pacing("c1") == state
-    ghost = Ghost("req1", 12.5, "u1", "c1", "li1", "hero")
-    counters.record_ghost(ghost)
-    assert counters.ghosts("c1") == [ghost] and counters.ghosts("c2") == []
 
 
 def test_restore_sets_spend_to_what_the_log_says(new_counters: CountersFactory) -> None:

@@ -60,6 +60,8 @@ def test_reads_by_time_by_user_and_in_append_order(event_log: EventLog) -> None:
                   data={"id": "o1", "items": [{"sku": "S", "quantity": 1, "price_micros": 5}]})
     event_log.append([impression("ad_2", 104.0), bot, impression("ad_1", 100.0), order])
     assert [e.key for e in event_log.between(100.0, 105.0)] == ["impression:ad_1", "impression:ad_2"]
+    assert [e.key for e in event_log.between(100.0, 111.0, EventType.CONVERSION)] == ["conversion:o1"]
+    assert [e.key for e in event_log.between(100.0, 111.0, EventType.CLICK)] == ["click:ad_2:bot"]
     assert [e.key for e in event_log.of_user("u1", EventType.CONVERSION, 100.0, 110.0)] == ["conversion:o1"]
     assert event_log.get(["conversion:o1"])[0].data == order.data
     assert event_log.get(["click:ad_2:bot"])[0].invalid is InvalidReason.BOT

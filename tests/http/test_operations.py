@@ -12,6 +12,9 @@ ERROR_STATUSES = {"401", "403", "404", "409", "422"}
 OWN_ERROR_STATUSES = {(path, method): {"401", "403", "422"} for path, method in (
     ("/v1/decisions", "post"), ("/v1/events/conversions", "post"), ("/v1/events/behaviour", "post"),
     ("/v1/reports", "get"))}
+# Measurement reads; a lift plan looks nothing up at all.
+OWN_ERROR_STATUSES[("/v1/campaigns/{campaign_id}/lift", "get")] = {"401", "403", "404", "422"}
+OWN_ERROR_STATUSES[("/v1/lift/plan", "post")] = {"401", "403", "422"}
 # A player asks for a video ad with no key: only a bad question is an error.
 OWN_ERROR_STATUSES[("/v1/vast", "get")] = {"422"}
 

@@ -188,6 +188,20 @@ def own_report(t: Tenants, method: str, path: str, collection: str) -> None:
     assert answer["totals"]["impressions"] == 7
 
 
+def owned_measurement(t: Tenants, method: str, path: str, collection: str) -> None:
+    """A measurement of an owned object (`/v1/campaigns/{campaign_id}/lift`): A's own reads,
+    B's is not found."""
+    own, theirs = (path.replace("{campaign_id}", t_objects["campaigns"]) for t_objects in (t.a_objects, t.b_objects))
+    t.a.get(own)
+    answer = t.a.call(method.upper(), theirs)
+    assert answer.status_code == 404, f"{method} {theirs} as A: {answer.status_code} {answer.text}"
+
+
+def owns_nothing(t: Tenants, method: str, path: str, collection: str) -> None:
+    """Arithmetic on the caller's own numbers (`/v1/lift/plan`): any valid key may ask."""
+    t.a.post(path, {"baseline_rate": 0.02, "expected_rate": 0.03}, status=200)
+
+
 Rule = Callable[[Tenants, str, str, str], None]
 
 
@@ -205,6 +219,10 @@ def rule_for(method: str, path: str) -> Rule | None:
         return operator_only
     if collection == "reports" and shape == "collection":
         return own_report
+    if collection == "campaigns" and shape == "{campaign_id}/lift":
+        return owned_measurement
+    if (collection, shape) == ("lift", "plan"):
+        return owns_nothing
     return None
 
 

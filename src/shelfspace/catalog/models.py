@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Column, ForeignKey, Integer, String, Table, Text
+from sqlalchemy import BigInteger, Boolean, Column, ForeignKey, Integer, String, Table, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from shelfspace.catalog.enums import (
@@ -66,6 +66,8 @@ class Campaign(Timestamps, Base):
     pacing: Mapped[Pacing] = mapped_column(default=Pacing.EVEN)
     status: Mapped[DeliveryStatus] = mapped_column(default=DeliveryStatus.LIVE)
     holdout_percent: Mapped[int] = mapped_column(Integer, default=0)
+    # A test campaign: run with a holdout, and turned into a case study when it ends.
+    is_test: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 line_item_placements = Table(

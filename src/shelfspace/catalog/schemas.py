@@ -150,7 +150,10 @@ class CampaignCreate(InputModel):
     budget_daily: PositiveMoney | None = None
     pacing: Pacing = Pacing.EVEN
     status: DeliveryStatus = DeliveryStatus.LIVE
-    holdout_percent: int = Field(default=0, ge=0, le=50, description="Users held out to measure lift.")
+    holdout_percent: int = Field(default=0, ge=0, le=50, description=(
+        "Users held out to measure lift. A test campaign holds out 20% unless told otherwise, and at least 1%."))
+    is_test: bool = Field(default=False, description="A test campaign: measured against a holdout, written up as a "
+                          "case study when it ends.")
 
 
 class CampaignUpdate(InputModel):
@@ -162,6 +165,7 @@ class CampaignUpdate(InputModel):
     pacing: Pacing | None = None
     status: DeliveryStatus | None = None
     holdout_percent: int | None = Field(default=None, ge=0, le=50)
+    is_test: bool | None = None
 
 
 class CampaignOut(_Out):
@@ -175,6 +179,7 @@ class CampaignOut(_Out):
     pacing: Pacing
     status: DeliveryStatus
     holdout_percent: int
+    is_test: bool
     created_at: datetime
     updated_at: datetime
 

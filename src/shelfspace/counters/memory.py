@@ -12,7 +12,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from shelfspace.counters.protocol import BudgetLimits, BudgetUse, Ghost, PacingState
+from shelfspace.counters.protocol import BudgetLimits, BudgetUse, PacingState
 
 
 @dataclass(slots=True)
@@ -35,7 +35,6 @@ class MemoryCounters:
         self._frequency: dict[str, tuple[int, float]] = {}
         self._pacing: dict[str, PacingState] = {}
         self._ctr: dict[tuple[str, str], tuple[int, int]] = {}
-        self._ghosts: dict[str, list[Ghost]] = defaultdict(list)
         self._restored = False
 
     # --- spend from the log --------------------------------------------------------------
@@ -132,7 +131,7 @@ class MemoryCounters:
             for key in [k for k, (_, expires) in self._frequency.items() if expires <= now]:
                 del self._frequency[key]
 
-    # --- pacing, CTR, ghosts -----------------------------------------------------------
+    # --- pacing, CTR -----------------------------------------------------------
 
     def pacing(self, campaign_id: str) -> PacingState | None:
         return self._pacing.get(campaign_id)
@@ -147,11 +146,3 @@ class MemoryCounters:
         with self._lock:
             seen, clicked = self._ctr.get((creative_id, placement_id), (0, 0))
             self._ctr[(creative_id, placement_id)] = (seen + impressions, clicked + clicks)
-
-    def record_ghost(self, ghost: Ghost) -> None:
-        with self._lock:
-            self._ghosts[ghost.campaign_id].append(ghost)
-
-    def ghosts(self, campaign_id: str) -> list[Ghost]:
-        with self._lock:
-            return list(self._ghosts.get(campaign_id, []))

@@ -47,18 +47,6 @@ class PacingState:
     used_at_update: int  # the day's spend plus reservations when the rate was last set
 
 
-@dataclass(frozen=True, slots=True)
-class Ghost:
-    """An ad a held-out user would have seen: the control group's side of a lift study."""
-
-    request_id: str
-    time: float
-    user_id: str
-    campaign_id: str
-    line_item_id: str
-    placement_id: str
-
-
 class Counters(Protocol):
     # Spend is also in the event log, which outlives the counters (a restart, Redis losing
     # its data): until `restore` has loaded it, spend is unknown and nothing is reserved.
@@ -111,8 +99,3 @@ class Counters(Protocol):
     def ctr_stats(self, creative_id: str, placement_id: str) -> tuple[int, int]: ...
 
     def count_ctr(self, creative_id: str, placement_id: str, impressions: int, clicks: int) -> None: ...
-
-    # Holdout ghosts, for the measurement of lift.
-    def record_ghost(self, ghost: Ghost) -> None: ...
-
-    def ghosts(self, campaign_id: str) -> list[Ghost]: ...

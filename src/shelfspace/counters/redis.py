@@ -17,7 +17,7 @@ from dataclasses import asdict
 
 from redis import Redis
 
-from shelfspace.counters.protocol import BudgetLimits, BudgetUse, Ghost, PacingState
+from shelfspace.counters.protocol import BudgetLimits, BudgetUse, PacingState
 from shelfspace.counters.redis_scripts import (
     COUNT_FREQUENCY,
     FORGET_FREQUENCY,
@@ -34,7 +34,6 @@ DAY_KEY_SECONDS = 4 * 86400  # a day's counts outlive it: late events still char
 RESERVATION_KEY_SECONDS = 86400
 RELEASE_BATCH = 1000
 CTR_CACHE_SECONDS = 1.0
-GHOSTS_KEPT = 100_000  # per campaign: a holdout study reads a sample, not a history
 
 
 class RedisCounters:
@@ -128,7 +127,7 @@ class RedisCounters:
         while int(self._forget_frequency(args=[self.prefix, now, RELEASE_BATCH])) == RELEASE_BATCH:
             pass
 
-    # --- pacing, CTR, ghosts -----------------------------------------------------------
+    # --- pacing, CTR -----------------------------------------------------------
 
     def pacing(self, campaign_id: str) -> PacingState | None:
         raw = self.redis.get(f"{self.prefix}pace:{campaign_id}")
@@ -157,14 +156,4 @@ class RedisCounters:
         pipe.hincrby(name, "impressions", impressions)
         pipe.hincrby(name, "clicks", clicks)
         pipe.execute()
-
-    def record_ghost(self, ghost: Ghost) -> None:
-        name = f"{self.prefix}ghosts:{ghost.campaign_id}"
-        pipe = self.redis.pipeline(transaction=True)
-        pipe.rpush(name, json.dumps(asdict(ghost)))
-        pipe.ltrim(name, -GHOSTS_KEPT, -1)
-        pipe.execute()
-
-    def ghosts(self, campaign_id: str) -> list[Ghost]:
-        return [Ghost(**json.loads(raw)) for raw in self.redis.lrange(f"{self.prefix}ghosts:{campaign_id}", 0, -1)]
 

@@ -25,10 +25,10 @@ from typing import Protocol
 
 from shelfspace.core.clock import Clock
 from shelfspace.core.ids import new_id
-from shelfspace.counters.protocol import BudgetLimits, BudgetUse, Counters, Ghost
+from shelfspace.counters.protocol import BudgetLimits, BudgetUse, Counters
 from shelfspace.decisioning import auction
 from shelfspace.decisioning.ctr import CtrModel, SmoothedCtr
-from shelfspace.decisioning.holdout import held_out
+from shelfspace.decisioning.holdout import Ghost, StudyMark, group_of, held_out
 from shelfspace.decisioning.index import SPONSORED_PRODUCT, Candidate, PlacementIndex, Snapshot, bits
 from shelfspace.decisioning.inventory import LiveCampaign, LiveCreative, LiveProduct, Pacing, Pricing
 from shelfspace.decisioning.pacing import DayWindow, next_state
@@ -93,6 +93,7 @@ class Decision:
     ads: dict[str, list[ServedAd]]
     explain: list[Considered] | None
     ghosts: list[Ghost] = field(default_factory=list)
+    study: dict[str, StudyMark] = field(default_factory=dict)  # campaign id -> this request's mark
 
 
 @dataclass(slots=True)
@@ -228,6 +229,8 @@ class Engine:
         survivors = index.matching(matchable)
         if explain is not None:
             self._explain_targeting(index, matchable, survivors, explain)
+        if request.user_id and survivors & index.studied:
+            self._mark_eligible(index, survivors & index.studied, request.user_id, now, decision)
         # CPC bids are priced now (their eCPM needs the predicted CTR); CPM bids, in bid
         # order already, only as far as the walk down the ranking goes.
         per_click = survivors & index.per_click
@@ -403,6 +406,7 @@ class Engine:
         winners_ids = {s.candidate.id for s in served}
         request, page = auction_.request, auction_.page
         self._record_ghosts(ranking.ranked, count, request, now, placement.id, decision)
+        self._mark_exposed(served, request, now, decision)
         for bid in ranking.ranked:
             if bid.candidate.id in winners_ids:
                 self._note(explain, placement.id, bid.candidate, bid.ecpm, None, won=True)
@@ -444,10 +448,28 @@ class Engine:
             if not bid.held_out:
                 real_ahead += 1
             elif real_ahead < count and request.user_id:
-                ghost = Ghost(decision.request_id, now.timestamp(), request.user_id, bid.candidate.campaign.id,
-                              bid.candidate.id, placement_id)
-                self.counters.record_ghost(ghost)
-                decision.ghosts.append(ghost)
+                campaign = bid.candidate.campaign
+                decision.ghosts.append(Ghost(decision.request_id, now.timestamp(), request.user_id, campaign.id,
+                                             bid.candidate.id, placement_id))
+                decision.study[campaign.id] = StudyMark(campaign.id, request.user_id, group_of(
+                    campaign.id, request.user_id, campaign.holdout_percent), now.timestamp(), exposed=True)
+
+    @staticmethod
+    def _mark_eligible(index: PlacementIndex, studied: int, user_id: str, now: datetime, decision: Decision) -> None:
+        """Every studied campaign whose targeting matched: the user is in its population."""
+        for position in bits(studied):
+            campaign = index.candidates[position].campaign
+            if campaign.id not in decision.study:
+                decision.study[campaign.id] = StudyMark(campaign.id, user_id, group_of(
+                    campaign.id, user_id, campaign.holdout_percent), now.timestamp(), exposed=False)
+
+    @staticmethod
+    def _mark_exposed(served: list[ServedAd], request: DecisionRequest, now: datetime, decision: Decision) -> None:
+        for ad in served:
+            campaign = ad.candidate.campaign
+            if request.user_id and campaign.holdout_percent > 0:
+                decision.study[campaign.id] = StudyMark(campaign.id, request.user_id, group_of(
+                    campaign.id, request.user_id, campaign.holdout_percent), now.timestamp(), exposed=True)
 
     # --- helpers -------------------------------------------------------------------------
 

@@ -133,6 +133,7 @@ class PlacementIndex:
     excluded: dict[str, tuple[str, Reason]] = field(default_factory=dict)
     relevance: ProductRelevance | None = None  # sponsored-product placements only
     per_click: int = 0  # the CPC candidates' bits
+    studied: int = 0  # the bits of candidates whose campaign holds users out to measure lift
 
     def targeting_masks(self, request: Matchable) -> list[tuple[Reason, int]]:
         """Per dimension, the candidates the request satisfies, in the order reasons are told."""
@@ -241,6 +242,7 @@ def compile_snapshot(inventory: Inventory, version: int, built_at: datetime, tim
             excluded=excluded[pid],
             relevance=ProductRelevance.of(ordered, inventory.products) if placement.format == SPONSORED_PRODUCT else None,
             per_click=sum(1 << n for n, c in enumerate(ordered) if c.line_item.pricing is Pricing.CPC),
+            studied=sum(1 << n for n, c in enumerate(ordered) if c.campaign.holdout_percent > 0),
         )
     return Snapshot(version=version, built_at=built_at, timezone=timezone, placements=indexes,
                     campaigns=dict(inventory.campaigns),

@@ -116,6 +116,8 @@ async def decide(request: Request) -> JsonBody:
     now = state.clock.now()
     served_at = int(now.timestamp())
     state.opportunities.count(now, [(p.id, p.count, len(decision.ads.get(p.id, ()))) for p in body.placements])
+    if decision.study:
+        state.study_log.note(decision.study.values())
 
     def urls(ad: ServedAd) -> dict[str, str]:
         facts = facts_of(ad, body.user.id, served_at)

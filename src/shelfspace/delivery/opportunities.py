@@ -1,9 +1,9 @@
 """How many ad slots were asked for and filled, per placement and local hour.
 
 The decision route counts in memory (a dict update on the event loop); a background
-thread adds the counts to `placement_requests_hourly` every few seconds and at shutdown.
-A crash loses at most the last few seconds of counts: this feeds fill rates, not money,
-so it is not worth a durable write per page view.
+thread (`core/periodic.py`) adds the counts to `placement_requests_hourly` every few
+seconds and at shutdown. A crash loses at most the last few seconds of counts: this feeds
+fill rates, not money, so it is not worth a durable write per page view.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from sqlalchemy import Engine
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
+from shelfspace.core.periodic import PeriodicFlush
 from shelfspace.db.session import session_scope
 from shelfspace.reporting.models import PlacementRequests
 
@@ -28,15 +29,13 @@ FLUSH_SECONDS = 5.0
 Key = tuple[str, int, str]  # local day, local hour, placement id
 
 
-class Opportunities:
+class Opportunities(PeriodicFlush):
     def __init__(self, sessions: sessionmaker[Session], tz: ZoneInfo, flush_seconds: float = FLUSH_SECONDS) -> None:
+        super().__init__("opportunities", flush_seconds)
         self._sessions = sessions
         self._tz = tz
-        self._flush_seconds = flush_seconds
         self._counts: defaultdict[Key, list[int]] = defaultdict(lambda: [0, 0])
         self._lock = threading.Lock()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
         self._hour_start = 0.0
         self._hour_key: tuple[str, int] = ("", 0)
 
@@ -72,21 +71,6 @@ class Opportunities:
                     counts[1] += served
             return 0
         return len(rows)
-
-    def start(self) -> None:
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._run, name="opportunities", daemon=True)
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=10)
-        self.flush()
-
-    def _run(self) -> None:
-        while not self._stop.wait(self._flush_seconds):
-            self.flush()
 
 
 def _adding_upsert(bind: Engine | object):  # type: ignore[no-untyped-def]

@@ -58,6 +58,8 @@ def vast_ad(
     now = state.clock.now()
     ads = decision.ads.get(placement, [])
     state.opportunities.count(now, [(placement, 1, len(ads))])
+    if decision.study:
+        state.study_log.note(decision.study.values())
     if not ads:
         return Response(empty_vast(), media_type=VAST_MEDIA_TYPE, headers=HEADERS)
     return Response(vast(_video_ad(request, ads[0], user, int(now.timestamp()))), media_type=VAST_MEDIA_TYPE,

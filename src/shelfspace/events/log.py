@@ -24,8 +24,8 @@ class EventLog(Protocol):
         """Events in append order, with their position, after position `after`."""
         ...
 
-    def between(self, start: float, end: float) -> list[Event]:
-        """Events whose time is in [start, end), in time order (then by key)."""
+    def between(self, start: float, end: float, kind: EventType | None = None) -> list[Event]:
+        """Events (of one kind, if given) whose time is in [start, end), in time order (then by key)."""
         ...
 
     def of_user(self, user_id: str, kind: EventType, start: float, end: float) -> list[Event]:

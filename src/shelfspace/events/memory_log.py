@@ -35,8 +35,9 @@ class MemoryEventLog:
     def read(self, after: int = 0, limit: int = 10_000) -> list[tuple[int, Event]]:
         return [(n, e) for n, e in enumerate(self._events[after : after + limit], start=after + 1)]
 
-    def between(self, start: float, end: float) -> list[Event]:
-        return sorted((e for e in self._events if start <= e.time < end), key=lambda e: (e.time, e.key))
+    def between(self, start: float, end: float, kind: EventType | None = None) -> list[Event]:
+        return sorted((e for e in self._events if start <= e.time < end and (kind is None or e.type is kind)),
+                      key=lambda e: (e.time, e.key))
 
     def of_user(self, user_id: str, kind: EventType, start: float, end: float) -> list[Event]:
         return sorted((e for e in self._events if e.user_id == user_id and e.type is kind and start <= e.time <= end),

@@ -118,9 +118,10 @@ class PostgresEventLog:
         rows = self._connection().execute(f"{SELECT} WHERE seq > %s ORDER BY seq LIMIT %s", (after, limit))
         return [(row["seq"], from_row(row)) for row in rows]
 
-    def between(self, start: float, end: float) -> list[Event]:
-        rows = self._connection().execute(f"{SELECT} WHERE time >= %s AND time < %s ORDER BY time, key",
-                                          (start, end))
+    def between(self, start: float, end: float, kind: EventType | None = None) -> list[Event]:
+        rows = self._connection().execute(
+            f"{SELECT} WHERE time >= %s AND time < %s AND (%s::text IS NULL OR type = %s) ORDER BY time, key",
+            (start, end, kind and str(kind), kind and str(kind)))
         return [from_row(row) for row in rows]
 
     def of_user(self, user_id: str, kind: EventType, start: float, end: float) -> list[Event]:

@@ -98,10 +98,11 @@ class SqliteEventLog:
         rows = self._connection().execute("SELECT * FROM events WHERE seq > ? ORDER BY seq LIMIT ?", (after, limit))
         return [(row["seq"], from_row(row)) for row in rows]
 
-    def between(self, start: float, end: float) -> list[Event]:
-        """Events whose time is in [start, end), in time order (then by key)."""
+    def between(self, start: float, end: float, kind: EventType | None = None) -> list[Event]:
+        """Events (of one kind, if given) whose time is in [start, end), in time order (then by key)."""
         rows = self._connection().execute(
-            "SELECT * FROM events WHERE time >= ? AND time < ? ORDER BY time, key", (start, end))
+            "SELECT * FROM events WHERE time >= ? AND time < ? AND (? IS NULL OR type = ?) ORDER BY time, key",
+            (start, end, kind and str(kind), kind and str(kind)))
         return [from_row(row) for row in rows]
 
     def of_user(self, user_id: str, kind: EventType, start: float, end: float) -> list[Event]:

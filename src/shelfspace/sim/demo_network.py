@@ -98,6 +98,7 @@ class CampaignPlan:
     budget_daily: str | None = None
     pacing: Pacing = Pacing.EVEN
     holdout_percent: int = 0
+    is_test: bool = False  # a test campaign: measured against its holdout, written up as a case study
     status: DeliveryStatus = DeliveryStatus.LIVE
     started_days_ago: int = 8  # before the week of simulated history, so all of it delivers
     days_left: int | None = 30
@@ -143,7 +144,7 @@ BRANDS: tuple[BrandPlan, ...] = (
                      targeting={"categories": ["beverages/coffee", "bakery"]}),
             LinePlan("Coffee in search", SEARCH, "0.55", Pricing.CPC, targeting={"keywords": ["coffee", "espresso", "café"]},
                      promote_brand=True),
-        ), budget_daily="500", holdout_percent=10),
+        ), budget_daily="500", holdout_percent=50, is_test=True),  # a test: half held out, a case study on demand
     )),
     BrandPlan("Fizzwell", "fizzwell.example", "beverages/soft-drinks", (
         CampaignPlan("Summer fizz", "8000", (
@@ -286,7 +287,7 @@ def seed_demo_network(db: Session, now: datetime) -> DemoNetwork:
                 end=now + timedelta(days=plan.days_left) if plan.days_left is not None else None,
                 budget_total=Decimal(plan.budget_total),
                 budget_daily=Decimal(plan.budget_daily) if plan.budget_daily else None,
-                pacing=plan.pacing, status=plan.status, holdout_percent=plan.holdout_percent,
+                pacing=plan.pacing, status=plan.status, holdout_percent=plan.holdout_percent, is_test=plan.is_test,
             ))
             counts["campaigns"] += 1
             for line in plan.lines:

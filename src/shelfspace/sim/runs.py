@@ -74,6 +74,7 @@ def replay_history(settings: Settings, engine: Engine, operator_key: str, days: 
             app.state.rollups.run()
         chores.advance_to(until)
         app.state.opportunities.flush()
+        app.state.study_log.flush()
         app.state.rollups.run()
     return traffic.tally
 

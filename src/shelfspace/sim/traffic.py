@@ -70,6 +70,9 @@ class Outcome(StrEnum):
 class Tally:
     counts: Counter[Outcome] = field(default_factory=Counter)
     errors: Counter[str] = field(default_factory=Counter)  # "POST /v1/decisions 422" -> n
+    # The simulator's own truth for lift studies: orders it placed because of a campaign's
+    # ad (after a view or a click), by campaign id. Without the ad they would not exist.
+    caused: Counter[str] = field(default_factory=Counter)
 
     @property
     def ctr(self) -> float:
@@ -156,7 +159,7 @@ class Traffic:
         if self.rng.random() < ORGANIC_BASKET:
             basket = self._basket(shopper, self.rng)
             if basket:
-                self._at(when + timedelta(minutes=self.rng.uniform(2, 15)), Action.ORDER, shopper, tuple(basket), False)
+                self._at(when + timedelta(minutes=self.rng.uniform(2, 15)), Action.ORDER, shopper, tuple(basket), None)
 
     def _basket(self, shopper: Shopper, rng: random.Random) -> list[ShopProduct]:
         pool = [p for c in shopper.interests for p in self.shop.by_category.get(c, [])] or self.shop.products
@@ -290,7 +293,8 @@ class Traffic:
         elif self.react.random() < BUY_AFTER_VIEW * lift:
             wanted = self._promoted(ad)
             if wanted:
-                self._at(when + timedelta(hours=self.react.uniform(0.5, 20)), Action.ORDER, shopper, tuple(wanted), True)
+                self._at(when + timedelta(hours=self.react.uniform(0.5, 20)), Action.ORDER, shopper, tuple(wanted),
+                         ad["campaign_id"])
 
     def _promoted(self, ad: dict[str, Any]) -> list[ShopProduct]:
         """What an ad sells: its product, else something of the advertiser's brands."""
@@ -308,9 +312,11 @@ class Traffic:
             if wanted:
                 extra = self._basket(shopper, self.react) if self.react.random() < 0.4 else []
                 self._at(when + timedelta(minutes=self.react.uniform(2, 40)), Action.ORDER, shopper,
-                         tuple(wanted + extra), True)
+                         tuple(wanted + extra), ad["campaign_id"])
 
-    def _order(self, when: datetime, shopper: Shopper, products: tuple[ShopProduct, ...], after_ad: bool) -> None:
+    def _order(self, when: datetime, shopper: Shopper, products: tuple[ShopProduct, ...],
+               caused_by: str | None) -> None:
+        """`caused_by`: the campaign whose ad made the shopper buy; None for an organic basket."""
         order_id = f"{self._run}-o{next(self._ids)}"
         items = [{"sku": p.sku, "quantity": self.react.choice((1, 1, 1, 2, 3)), "price": str(p.price)} for p in products]
         self._orders.append({"id": order_id, "user_id": shopper.user_id, "time": when.isoformat(), "items": items})
@@ -318,8 +324,9 @@ class Traffic:
             self._behaviour.append({"id": f"{order_id}-{p.sku}", "user_id": shopper.user_id, "time": when.isoformat(),
                                     "type": "purchase", "sku": p.sku, "category": p.category})
         self.tally.counts[Outcome.ORDERS] += 1
-        if after_ad:
+        if caused_by is not None:
             self.tally.counts[Outcome.AD_ORDERS] += 1
+            self.tally.caused[caused_by] += 1
         if len(self._orders) >= EVENT_BATCH:
             self.flush_events()
 

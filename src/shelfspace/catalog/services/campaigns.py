@@ -2,7 +2,8 @@
 
 Rules checked on create and on every change (on the merged result, so a PATCH of one
 field cannot break another): the end comes after the start, budgets are positive, the
-daily budget fits in the total, and even pacing has something to pace against.
+daily budget fits in the total, and even pacing has something to pace against. A test
+campaign exists to prove its lift, so it always holds some users out: 20% unless told.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from shelfspace.core.ids import new_id
 from shelfspace.core.money import to_micros
 
 KIND = "campaign"
+TEST_HOLDOUT_PERCENT = 20  # a test campaign's default: enough control users to measure lift
 
 
 def _check_plan(
@@ -50,11 +52,20 @@ def _check_plan(
         raise InvalidInput.collect(problems)
 
 
+def _check_test(is_test: bool, holdout_percent: int) -> None:
+    if is_test and holdout_percent < 1:
+        raise InvalidInput.on("holdout_percent", "a test campaign measures its lift: hold out at least 1% of users")
+
+
 def create(db: Session, by: Principal, spec: CampaignCreate) -> Campaign:
     advertiser_id = owner_for_new(db, by, spec.advertiser_id)
     total = to_micros(spec.budget_total)
     daily = to_micros(spec.budget_daily) if spec.budget_daily is not None else None
     _check_plan(spec.start, spec.end, total, daily, spec.pacing)
+    holdout = spec.holdout_percent
+    if spec.is_test and "holdout_percent" not in spec.model_fields_set:
+        holdout = TEST_HOLDOUT_PERCENT
+    _check_test(spec.is_test, holdout)
     campaign = Campaign(
         id=new_id("cmp"),
         advertiser_id=advertiser_id,
@@ -65,10 +76,12 @@ def create(db: Session, by: Principal, spec: CampaignCreate) -> Campaign:
         budget_daily_micros=daily,
         pacing=spec.pacing,
         status=spec.status,
-        holdout_percent=spec.holdout_percent,
+        holdout_percent=holdout,
+        is_test=spec.is_test,
     )
     db.add(campaign)
-    record(db, by, AuditAction.CREATE, KIND, campaign.id, spec.model_dump() | {"advertiser_id": advertiser_id})
+    record(db, by, AuditAction.CREATE, KIND, campaign.id,
+           spec.model_dump() | {"advertiser_id": advertiser_id, "holdout_percent": holdout})
     db.flush()
     return campaign
 
@@ -81,7 +94,11 @@ def update(db: Session, by: Principal, campaign_id: str, spec: CampaignUpdate) -
     campaign = get(db, by, campaign_id)
     refuse_if_archived(campaign.status is DeliveryStatus.ARCHIVED, KIND, campaign_id)
     changes = changed_fields(spec)
-    require_present(changes, "name", "start", "budget_total", "pacing", "status", "holdout_percent")
+    require_present(changes, "name", "start", "budget_total", "pacing", "status", "holdout_percent", "is_test")
+    if changes.get("is_test") and not campaign.is_test and "holdout_percent" not in changes \
+            and campaign.holdout_percent == 0:
+        changes["holdout_percent"] = TEST_HOLDOUT_PERCENT
+    _check_test(changes.get("is_test", campaign.is_test), changes.get("holdout_percent", campaign.holdout_percent))
     if "budget_total" in changes:
         changes["budget_total_micros"] = to_micros(changes.pop("budget_total"))
     if "budget_daily" in changes:

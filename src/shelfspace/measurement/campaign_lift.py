@@ -1,0 +1,160 @@
+"""A campaign's lift, read from the study table, the event log and the rollups.
+
+Reads only: the study's users (`lift_study_users`), the conversions in the event log, the
+catalogue (what the advertiser sells) and the spend rolled up. `measurement/lift.py` does
+the arithmetic; this module gathers its inputs and renders the answer of
+`GET /v1/campaigns/{id}/lift`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from shelfspace.catalog.models import Campaign, LineItem
+from shelfspace.decisioning.holdout import StudyGroup
+from shelfspace.events.log import EventLog
+from shelfspace.events.model import EventType
+from shelfspace.measurement.attribution import Windows
+from shelfspace.measurement.lift import (
+    METHOD,
+    MINIMUM_SAMPLE_RULE,
+    GroupOutcome,
+    Lift,
+    LiftEstimate,
+    Purchase,
+    StudyUser,
+    measure,
+)
+from shelfspace.measurement.models import LiftStudyUser
+from shelfspace.measurement.stats import Interval
+from shelfspace.reporting.job import Catalogue
+from shelfspace.reporting.metrics import money
+from shelfspace.reporting.models import RollupDay
+
+PLACES = 6
+
+
+@dataclass(frozen=True, slots=True)
+class StudyInputs:
+    users: list[StudyUser]
+    purchases: list[Purchase]
+    start: datetime
+    until: datetime
+    spend_micros: int
+
+
+def gather(db: Session, event_log: EventLog, campaign: Campaign, now: datetime, windows: Windows) -> StudyInputs:
+    """Everything `measure` needs for one campaign, up to `now`."""
+    until = now if campaign.end is None else min(now, campaign.end + timedelta(days=windows.post_view_days))
+    users = [StudyUser(row.user_id, StudyGroup(row.study_group), row.eligible_at, row.exposed_at)
+             for row in db.scalars(select(LiftStudyUser).where(LiftStudyUser.campaign_id == campaign.id))]
+    sold = _what_the_advertiser_sells(db, campaign)
+    purchases = []
+    for event in event_log.between(campaign.start.timestamp(), until.timestamp() + 1e-6, EventType.CONVERSION):
+        assert event.data is not None and event.user_id is not None
+        theirs = [item for item in event.data["items"] if sold(item["sku"])]
+        if theirs:
+            purchases.append(Purchase(event.user_id, event.time,
+                                      sum(item["quantity"] * item["price_micros"] for item in theirs)))
+    spend = db.scalar(select(func.coalesce(func.sum(RollupDay.spend_micros), 0))
+                      .where(RollupDay.campaign_id == campaign.id)) or 0
+    return StudyInputs(users, purchases, campaign.start, until, int(spend))
+
+
+def _what_the_advertiser_sells(db: Session, campaign: Campaign):  # type: ignore[no-untyped-def]
+    """SKU -> is it one of the advertiser's: a promoted product of the campaign, or a product
+    of one of the advertiser's brands (as attribution counts halo sales)."""
+    catalogue = Catalogue.load(db)
+    brands = catalogue.brands_of_advertiser.get(campaign.advertiser_id, frozenset())
+    promoted: set[str] = set()
+    for line_item_id in db.scalars(select(LineItem.id).where(LineItem.campaign_id == campaign.id)):
+        promoted |= catalogue.promoted.get(line_item_id, frozenset())
+
+    def sold(sku: str) -> bool:
+        return sku in promoted or catalogue.product_brands.get(sku) in brands
+
+    return sold
+
+
+def campaign_lift(db: Session, event_log: EventLog, campaign: Campaign, now: datetime,
+                  windows: Windows) -> dict[str, Any]:
+    inputs = gather(db, event_log, campaign, now, windows)
+    lift = measure(inputs.users, inputs.purchases, inputs.until.timestamp())
+    return render(campaign, inputs, lift)
+
+
+def render(campaign: Campaign, inputs: StudyInputs, lift: Lift) -> dict[str, Any]:
+    """The API's shape (../shared/api.md): the intent-to-treat figures at the top level, the
+    exposed comparison beside them."""
+    main = _estimate(lift.intent_to_treat, inputs.spend_micros)
+    return {
+        "campaign_id": campaign.id,
+        "method": METHOD,
+        "minimum_sample": MINIMUM_SAMPLE_RULE,
+        "population": "intent_to_treat",
+        "holdout_percent": campaign.holdout_percent,
+        "window": {"from": inputs.start.astimezone(UTC).isoformat(), "to": inputs.until.astimezone(UTC).isoformat()},
+        "spend": money(inputs.spend_micros),
+        **main,
+        "exposed": _estimate(lift.exposed, inputs.spend_micros),
+    }
+
+
+def _estimate(estimate: LiftEstimate, spend_micros: int) -> dict[str, Any]:
+    spend = spend_micros / 1_000_000
+    incremental_conversions = estimate.incremental_conversions
+    incremental_revenue = estimate.incremental_revenue
+    n_t = estimate.treatment.users
+    return {
+        "treatment": _group(estimate.treatment),
+        "control": _group(estimate.control),
+        "absolute_lift": _round(estimate.rate.difference),
+        "relative_lift": _round(estimate.rate.relative),
+        "ci95": {
+            "absolute": _interval(estimate.rate.difference_ci),
+            "relative": _interval(estimate.rate.relative_ci),
+            "incremental_conversions": _interval(estimate.conversions.difference_ci, n_t),
+            "incremental_revenue": _interval(estimate.revenue.difference_ci, n_t),
+        },
+        "p_value": _round(estimate.rate.p_value),
+        "readable": estimate.readable,  # the minimum sample is reached
+        "significant": estimate.readable and estimate.rate.significant,
+        "incremental_conversions": _round(incremental_conversions),
+        "incremental_revenue": _money(incremental_revenue),
+        "iroas": _round(incremental_revenue / spend) if spend else None,
+        "icpa": _money(spend / incremental_conversions) if incremental_conversions > 0 else None,
+    }
+
+
+def _group(group: GroupOutcome) -> dict[str, Any]:
+    conversions, revenue = group.per_user()
+    return {
+        "users": group.users,
+        "converters": group.converters,
+        "conversions": group.conversions,
+        "revenue": money(group.revenue_micros),
+        "conversion_rate": _round(group.conversion_rate),
+        "conversions_per_user": _round(conversions.mean),
+        "revenue_per_user": _round(revenue.mean),
+    }
+
+
+def _round(value: float | None) -> float | None:
+    return None if value is None else round(value, PLACES)
+
+
+def _money(units: float) -> Decimal:
+    return Decimal(repr(round(units, PLACES)))
+
+
+def _interval(interval: Interval | None, scale: float = 1.0) -> list[float] | None:
+    if interval is None:
+        return None
+    return [round(interval.low * scale, PLACES), round(interval.high * scale, PLACES)]
+

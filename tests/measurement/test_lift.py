@@ -1,0 +1,94 @@
+"""Incrementality from a study's users and purchases: by hand, and against simulated
+campaigns whose true lift is known."""
+
+from __future__ import annotations
+
+import random
+from functools import cache
+
+import pytest
+
+from shelfspace.decisioning.holdout import StudyGroup, group_of
+from shelfspace.measurement.lift import Purchase, StudyUser, measure
+
+T, C = StudyGroup.TREATMENT, StudyGroup.CONTROL
+
+
+def test_a_small_study_by_hand() -> None:
+    users = [StudyUser("t1", T, 100.0, 110.0), StudyUser("t2", T, 100.0, None), StudyUser("t3", T, 200.0, 200.0),
+             StudyUser("c1", C, 100.0, 120.0), StudyUser("c2", C, 100.0, None)]
+    purchases = [
+        Purchase("t1", 150.0, 5_000_000), Purchase("t1", 160.0, 3_000_000),  # one converter, two conversions
+        Purchase("t3", 150.0, 9_000_000),  # before t3 entered the study: not counted
+        Purchase("c1", 115.0, 4_000_000),  # after eligibility, before its ghost exposure
+        Purchase("c2", 999.0, 1_000_000),  # after `until`
+    ]
+    lift = measure(users, purchases, until=500.0)
+    itt = lift.intent_to_treat
+    assert (itt.treatment.users, itt.treatment.converters, itt.treatment.conversions) == (3, 1, 2)
+    assert itt.treatment.revenue_micros == 8_000_000
+    assert (itt.control.users, itt.control.converters, itt.control.conversions) == (2, 1, 1)
+    assert itt.rate.difference == pytest.approx(1 / 3 - 1 / 2)
+    assert itt.incremental_conversions == pytest.approx((2 / 3 - 1 / 2) * 3)
+    assert itt.incremental_revenue == pytest.approx((8 / 3 - 4 / 2) * 3)
+    exposed = lift.exposed  # t1 and t3 exposed; c1's ghost came after its purchase
+    assert (exposed.treatment.users, exposed.treatment.conversions, exposed.control.users) == (2, 2, 1)
+    assert exposed.control.conversions == 0
+    assert not itt.readable  # far below ten converters a group
+
+
+@cache
+def _group(n: int) -> StudyGroup:
+    return group_of("cmp_lift", f"u{n}", 20)
+
+
+def simulated_campaign(rng: random.Random, users: int, base_rate: float, ad_rate: float,
+                       exposed_share: float) -> tuple[list[StudyUser], list[Purchase], int]:
+    """Users split by the real hash (20% held out); everyone may buy on their own at
+    `base_rate`; exposed treatment users also buy because of the ad at `ad_rate`. Returns
+    the users, the purchases and the true number of purchases the ad caused."""
+    study, purchases, caused = [], [], 0
+    for n in range(users):
+        user_id = f"u{n}"
+        group = _group(n)
+        exposed = rng.random() < exposed_share
+        study.append(StudyUser(user_id, group, 0.0, 10.0 if exposed else None))
+        if rng.random() < base_rate:
+            purchases.append(Purchase(user_id, 50.0, 2_000_000))
+        if group is T and exposed and rng.random() < ad_rate:
+            purchases.append(Purchase(user_id, 60.0, 2_000_000))
+            caused += 1
+    return study, purchases, caused
+
+
+def test_the_intervals_cover_the_known_true_lift_in_about_95_percent_of_seeded_campaigns() -> None:
+    """200 seeded campaigns, 4,000 users each: 5% buy anyway, 60% are exposed (or would
+    be), and an exposed treatment user buys once more with probability 2%. The true
+    incremental conversions are then 0.02 x 0.6 per treatment user, in expectation."""
+    rng = random.Random(8)
+    runs = 200
+    covered = {"itt": 0, "exposed": 0, "itt_relative": 0}
+    for _ in range(runs):
+        users, purchases, _ = simulated_campaign(rng, 4000, 0.05, 0.02, 0.6)
+        lift = measure(users, purchases, until=100.0)
+        itt, exposed = lift.intent_to_treat, lift.exposed
+        n_t = itt.treatment.users
+        low, high = itt.conversions.difference_ci.low * n_t, itt.conversions.difference_ci.high * n_t
+        covered["itt"] += low <= 0.02 * 0.6 * n_t <= high
+        covered["exposed"] += exposed.conversions.difference_ci.covers(0.02)  # per exposed user
+        # Converters: P(buy) = 1 - 0.95 (1 - 0.02 x 0.6) against 0.05.
+        truth = (1 - 0.95 * (1 - 0.012)) / 0.05 - 1
+        assert itt.rate.relative_ci is not None
+        covered["itt_relative"] += itt.rate.relative_ci.covers(truth)
+    # 95% of 200 is 190; the binomial standard deviation of the count is about 3.1.
+    for name, count in covered.items():
+        assert 180 <= count <= 198, (name, count)
+
+
+def test_with_no_true_lift_a_significant_result_is_rare() -> None:
+    rng = random.Random(9)
+    significant = 0
+    for _ in range(200):
+        users, purchases, _ = simulated_campaign(rng, 3000, 0.06, 0.0, 0.6)
+        significant += measure(users, purchases, until=100.0).intent_to_treat.rate.significant
+    assert significant <= 20  # about 5% (10 of 200) at alpha 0.05

@@ -1,0 +1,134 @@
+"""`GET /v1/campaigns/{id}/lift` and `POST /v1/lift/plan` end to end: decisions and orders
+in through the API, and every figure out recomputed here from the raw events."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+
+from shelfspace.decisioning.holdout import StudyGroup, group_of
+from shelfspace.events.model import EventType
+from tests.reporting.test_reports_api import BROWSER
+from tests.support import HERO_ASK, Api, build_network, decide, decide_until, field_errors
+
+USERS = [f"shopper-{n}" for n in range(60)]
+
+
+def _flush(api: Api) -> None:
+    state = api.client.app.state  # type: ignore[attr-defined]
+    state.study_log.flush()
+    state.rollups.run()
+
+
+@pytest.fixture
+def study(operator: Api, advertiser_api: Api) -> dict[str, Any]:
+    """A campaign holding half its users out; sixty shoppers ask for the hero banner, and
+    every third one buys the advertiser's tent (some twice), every fifth something else."""
+    network = build_network(operator, advertiser_api.advertiser_id or "")
+    campaign = network["campaign"]
+    operator.patch(f"/v1/advertisers/{advertiser_api.advertiser_id}", {"brands": ["Acme"]})
+    operator.patch(f"/v1/campaigns/{campaign['id']}", {"holdout_percent": 50})
+    warm_up = next(u for n in range(100) if group_of(campaign["id"], u := f"warm-up-{n}", 50) is StudyGroup.TREATMENT)
+    decide_until(operator, HERO_ASK | {"user": {"id": warm_up}}, "home-hero", 1)  # the holdout is live
+    served = {}
+    for user in USERS:
+        served[user] = decide(operator, HERO_ASK | {"user": {"id": user}})["decisions"]["home-hero"]
+        for ad in served[user]:  # the impressions are what the campaign pays for
+            impression = urlsplit(ad["tracking"]["impression"])
+            assert operator.client.get(impression.path, headers=BROWSER).status_code == 204
+    later = datetime.now(UTC)  # after every decision above
+    orders = []
+    for n, user in enumerate(USERS):
+        if n % 3 == 0:
+            orders.append({"id": f"o-{n}", "user_id": user, "time": later.isoformat(),
+                           "items": [{"sku": "TENT-2P", "quantity": 1, "price": 199.0}]})
+        if n % 9 == 0:
+            orders.append({"id": f"o-{n}-again", "user_id": user, "time": later.isoformat(),
+                           "items": [{"sku": "STOVE-1", "quantity": 2, "price": 49.9}]})
+        if n % 5 == 0:
+            orders.append({"id": f"o-{n}-other", "user_id": user, "time": later.isoformat(),
+                           "items": [{"sku": "SOMEONE-ELSES", "quantity": 1, "price": 3.0}]})
+    operator.post("/v1/events/conversions", {"events": orders}, status=202)
+    _flush(operator)
+    return {"campaign": campaign, "served": served, "warm_up": warm_up}
+
+
+def test_the_groups_follow_the_hash_and_every_figure_adds_up_from_the_raw_events(
+        operator: Api, study: dict[str, Any]) -> None:
+    campaign_id = study["campaign"]["id"]
+    body = operator.get(f"/v1/campaigns/{campaign_id}/lift")
+    assert body["population"] == "intent_to_treat" and "hash" in body["method"] and body["holdout_percent"] == 50
+
+    groups = {user: group_of(campaign_id, user, 50) for user in USERS + [study["warm_up"]]}
+    # Held-out users were never shown the ad; everyone else was.
+    for user in USERS:
+        assert bool(study["served"][user]) == (groups[user] is StudyGroup.TREATMENT), user
+
+    # Recomputed from the event log: the advertiser's items only (the tent and the stove).
+    log = operator.client.app.state.event_log  # type: ignore[attr-defined]
+    bought: dict[str, list[int]] = {}
+    for event in log.between(0, 2e9, EventType.CONVERSION):
+        value = sum(i["quantity"] * i["price_micros"] for i in event.data["items"] if i["sku"] in ("TENT-2P", "STOVE-1"))
+        if value:
+            bought.setdefault(event.user_id, []).append(value)
+    for name, group in (("treatment", StudyGroup.TREATMENT), ("control", StudyGroup.CONTROL)):
+        members = [u for u, g in groups.items() if g is group]
+        expected = {"users": len(members), "converters": sum(1 for u in members if u in bought),
+                    "conversions": sum(len(bought.get(u, [])) for u in members),
+                    "revenue": sum(sum(bought.get(u, [])) for u in members) / 1_000_000}
+        assert {k: body[name][k] for k in expected} == expected, name
+    t, c = body["treatment"], body["control"]
+    assert body["absolute_lift"] == pytest.approx(t["converters"] / t["users"] - c["converters"] / c["users"], abs=1e-6)
+    per_user = t["conversions"] / t["users"] - c["conversions"] / c["users"]
+    assert body["incremental_conversions"] == pytest.approx(per_user * t["users"], abs=1e-5)
+    low, high = body["ci95"]["absolute"]
+    assert low < body["absolute_lift"] < high
+    spend = body["spend"]
+    assert spend > 0 and body["iroas"] == pytest.approx(body["incremental_revenue"] / spend, rel=1e-5)
+    assert body["readable"] is False and body["significant"] is False  # 10 converters a group are needed
+    assert "at least 10" in body["minimum_sample"]
+    # Exposed: treatment users served the ad against control users who got a ghost.
+    assert body["exposed"]["treatment"]["users"] == sum(1 for u in USERS if study["served"][u]) + 1
+    assert body["exposed"]["control"]["users"] == c["users"]
+
+
+def test_an_advertiser_reads_only_its_own_campaigns_lift(operator: Api, advertiser_api: Api,
+                                                         study: dict[str, Any], engine: Any) -> None:
+    from shelfspace.accounts.roles import Role
+    from tests.conftest import new_key
+
+    campaign_id = study["campaign"]["id"]
+    assert advertiser_api.get(f"/v1/campaigns/{campaign_id}/lift")["campaign_id"] == campaign_id
+    other = operator.post("/v1/advertisers", {"name": "Other brand", "domain": "other.example"})
+    stranger = Api(operator.client, new_key(engine, Role.ADVERTISER, other["id"]))
+    assert stranger.get(f"/v1/campaigns/{campaign_id}/lift", status=404)["error"]["code"] == "not_found"
+    assert Api(operator.client, None).get(f"/v1/campaigns/{campaign_id}/lift", status=401)
+
+
+def test_the_planner_gives_the_textbook_sample_size(operator: Api) -> None:
+    body = operator.post("/v1/lift/plan", {"baseline_rate": 0.10, "expected_rate": 0.15, "holdout_percent": 50,
+                                           "users_per_day": 100}, status=200)
+    assert body["users_per_group"] == {"treatment": 686, "control": 686} and body["users_total"] == 1372
+    assert body["days"] == 14 and body["mde"] == pytest.approx(0.0497, abs=5e-4)  # 1,400 users reached in 14 days
+    ten = operator.post("/v1/lift/plan", {"baseline_rate": 0.02, "expected_rate": 0.022, "holdout_percent": 10,
+                                          "users_per_day": 10000}, status=200)
+    assert ten["users_per_group"]["control"] * 9 <= ten["users_per_group"]["treatment"] + 9
+    assert ten["days"] == -(-ten["users_total"] // 10000)
+    mde_only = operator.post("/v1/lift/plan", {"baseline_rate": 0.02, "users_per_day": 5000, "days": 28},
+                             status=200)
+    assert "users_per_group" not in mde_only and "days" not in mde_only
+    assert 0 < mde_only["mde"] < 0.01 and mde_only["days_for_mde"] == 28
+
+
+def test_the_planner_names_what_is_wrong(operator: Api) -> None:
+    bad = operator.post("/v1/lift/plan", {"baseline_rate": 1.5, "expected_rate": 0.2}, status=422)
+    assert "baseline_rate" in field_errors(bad)
+    same = operator.post("/v1/lift/plan", {"baseline_rate": 0.02, "expected_rate": 0.02}, status=422)
+    assert "no effect" in same["error"]["message"] or any("no effect" in m for m in field_errors(same).values())
+    nothing = operator.post("/v1/lift/plan", {"baseline_rate": 0.02}, status=422)
+    assert "users_per_day" in str(nothing)
+    assert operator.post("/v1/lift/plan", {"baseline_rate": 0.02, "expected_rate": 0.03, "holdout_percent": 0},
+                         status=422)
