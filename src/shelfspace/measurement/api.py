@@ -22,7 +22,7 @@ from shelfspace.measurement.stats import ALPHA, POWER, minimum_detectable_effect
 
 router = APIRouter(tags=["measurement"],
                    responses={k: v for k, v in ERROR_RESPONSES.items() if k in (401, 403, 422)})
-NOT_FOUND = {k: v for k, v in ERROR_RESPONSES.items() if k == 404}
+NOT_FOUND: dict[int | str, dict[str, Any]] = {k: v for k, v in ERROR_RESPONSES.items() if k == 404}
 
 Rate = Annotated[float, Field(gt=0, lt=1)]
 
