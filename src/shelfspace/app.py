@@ -30,6 +30,7 @@ from shelfspace.delivery.catalogue_listener import CatalogueListener
 from shelfspace.delivery.opportunities import Opportunities
 from shelfspace.measurement.api import router as measurement_router
 from shelfspace.measurement.study_log import StudyLog
+from shelfspace.measurement.survey_api import router as survey_router
 from shelfspace.delivery.publisher_tag import router as publisher_tag_router
 from shelfspace.delivery.vast_api import router as vast_router
 from shelfspace.delivery.schemas import DecisionIn
@@ -163,5 +164,6 @@ def create_app(settings: Settings, engine: Engine | None = None, clock: Clock | 
     app.include_router(first_party_router)
     app.include_router(reports_router)
     app.include_router(measurement_router)
+    app.include_router(survey_router)
     install_dashboard(app, settings)
     return app

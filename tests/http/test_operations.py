@@ -15,6 +15,11 @@ OWN_ERROR_STATUSES = {(path, method): {"401", "403", "422"} for path, method in 
 # Measurement reads; a lift plan looks nothing up at all.
 OWN_ERROR_STATUSES[("/v1/campaigns/{campaign_id}/lift", "get")] = {"401", "403", "404", "422"}
 OWN_ERROR_STATUSES[("/v1/lift/plan", "post")] = {"401", "403", "422"}
+for method in ("get", "patch"):
+    OWN_ERROR_STATUSES[("/v1/brand-lift-studies/{study_id}", method)] = {"401", "403", "404", "422"}
+OWN_ERROR_STATUSES[("/v1/brand-lift-studies", "get")] = {"401", "403", "422"}
+OWN_ERROR_STATUSES[("/v1/brand-lift-studies", "post")] = {"401", "403", "404", "422"}
+OWN_ERROR_STATUSES[("/v1/surveys", "get")] = {"422"}  # asked by pages, with no key
 # A player asks for a video ad with no key: only a bad question is an error.
 OWN_ERROR_STATUSES[("/v1/vast", "get")] = {"422"}
 

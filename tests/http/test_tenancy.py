@@ -33,7 +33,8 @@ from tests.support import Api, banner_creative, build_network, campaign_body, fi
 PUBLIC = {("get", "/healthz"), ("get", "/metrics"), ("post", "/v1/decisions"), ("get", "/track/impression/{token}"),
           ("get", "/track/viewable/{token}"), ("get", "/track/click/{token}"), ("post", "/track/impression/{token}"),
           ("post", "/track/viewable/{token}"), ("get", "/tag.js"), ("get", "/v1/vast"),
-          ("get", "/track/video/{event}/{token}"), ("post", "/track/video/{event}/{token}")}
+          ("get", "/track/video/{event}/{token}"), ("post", "/track/video/{event}/{token}"),
+          ("get", "/v1/surveys"), ("get", "/track/survey/{token}")}
 OWNED = {"advertisers", "campaigns", "line-items", "creatives"}
 SHARED_READ_ONLY = {"placements", "products"}
 OPERATOR_ONLY = {"api-keys", "users", "audit-log"}
@@ -197,6 +198,25 @@ def owned_measurement(t: Tenants, method: str, path: str, collection: str) -> No
     assert answer.status_code == 404, f"{method} {theirs} as A: {answer.status_code} {answer.text}"
 
 
+def owned_study(t: Tenants, method: str, path: str, collection: str) -> None:
+    """Brand lift studies belong to the campaign's advertiser: A lists and reads only its own,
+    cannot start one on B's campaign, and B's reads as not found."""
+    body = {"question": "Which of these have you heard of?", "answers": ["Acme", "Bolt"], "correct_answer": "Bolt"}
+    if method == "post":
+        refused = t.a.post(path, body | {"campaign_id": t.b_objects["campaigns"]}, status=422)
+        assert "campaign_id" in field_errors(refused)
+        return
+    t.operator.patch(f"/v1/campaigns/{t.b_objects['campaigns']}", {"holdout_percent": 10})
+    theirs = t.operator.post("/v1/brand-lift-studies", body | {"campaign_id": t.b_objects["campaigns"]})
+    if "{study_id}" in path:
+        url = path.replace("{study_id}", theirs["id"])
+        answer = t.a.call(method.upper(), url, {"status": "closed"} if method == "patch" else None)
+        assert answer.status_code == 404, f"{method} {url} as A: {answer.status_code} {answer.text}"
+        assert t.operator.get(url)["status"] == "live"
+    else:
+        assert all(s["advertiser_id"] == t.a_objects["advertisers"] for s in t.a.get(path)["data"])
+
+
 def owns_nothing(t: Tenants, method: str, path: str, collection: str) -> None:
     """Arithmetic on the caller's own numbers (`/v1/lift/plan`): any valid key may ask."""
     t.a.post(path, {"baseline_rate": 0.02, "expected_rate": 0.03}, status=200)
@@ -223,6 +243,8 @@ def rule_for(method: str, path: str) -> Rule | None:
         return owned_measurement
     if (collection, shape) == ("lift", "plan"):
         return owns_nothing
+    if collection == "brand-lift-studies" and shape in {"collection", "item"}:
+        return owned_study
     return None
 
 

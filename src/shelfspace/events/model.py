@@ -19,6 +19,7 @@ class EventType(StrEnum):
     CONVERSION = "conversion"
     BEHAVIOUR = "behaviour"
     VIDEO = "video"  # a video player's progress (start, quartiles, complete) or error, from VAST
+    SURVEY = "survey"  # a brand lift survey's answer: one per study and user
 
 
 class VideoEvent(StrEnum):

@@ -9,10 +9,12 @@ from __future__ import annotations
 import math
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Request
+from fastapi import APIRouter, Path, Query, Request
 from pydantic import Field, model_validator
 
 from shelfspace.catalog.services import campaigns
+from shelfspace.measurement import brand_lift
+from shelfspace.measurement.brand_lift import StudyCreate, StudyUpdate
 from shelfspace.core.inputs import InputModel
 from shelfspace.core.jsonbody import JsonBody
 from shelfspace.http.deps import Caller, Db
@@ -37,6 +39,41 @@ def lift(request: Request, db: Db, caller: Caller, campaign_id: Annotated[str, P
     campaign = campaigns.get(db, caller, campaign_id)
     state = request.app.state
     return JsonBody(campaign_lift(db, state.event_log, campaign, state.clock.now(), state.attribution_windows))
+
+
+@router.post("/v1/brand-lift-studies", status_code=201, summary="Start a brand lift study for a campaign",
+             responses=NOT_FOUND)
+def create_study(request: Request, db: Db, caller: Caller, body: StudyCreate) -> JsonBody:
+    """A question put to the campaign's exposed users and to its control users who would
+    have been exposed. The campaign must hold users out (`holdout_percent`)."""
+    study = brand_lift.create(db, caller, body)
+    return JsonBody(brand_lift.results(db, request.app.state.event_log, study, request.app.state.clock.now()),
+                    status_code=201)
+
+
+@router.get("/v1/brand-lift-studies", summary="List brand lift studies")
+def list_studies(request: Request, db: Db, caller: Caller,
+                 campaign_id: Annotated[str | None, Query(max_length=40)] = None) -> JsonBody:
+    state = request.app.state
+    now = state.clock.now()
+    return JsonBody({"data": [brand_lift.results(db, state.event_log, s, now)
+                              for s in brand_lift.listed(db, caller, campaign_id)]})
+
+
+@router.get("/v1/brand-lift-studies/{study_id}", summary="A brand lift study and its results", responses=NOT_FOUND)
+def get_study(request: Request, db: Db, caller: Caller, study_id: Annotated[str, Path(max_length=40)]) -> JsonBody:
+    """Answers per group, the share choosing the brand, absolute and relative lift with 95%
+    intervals, cost per lifted user, and whether the minimum sample is reached."""
+    state = request.app.state
+    return JsonBody(brand_lift.results(db, state.event_log, brand_lift.get(db, caller, study_id), state.clock.now()))
+
+
+@router.patch("/v1/brand-lift-studies/{study_id}", summary="Close or reopen a brand lift study", responses=NOT_FOUND)
+def update_study(request: Request, db: Db, caller: Caller, study_id: Annotated[str, Path(max_length=40)],
+                 body: StudyUpdate) -> JsonBody:
+    state = request.app.state
+    study = brand_lift.set_status(db, caller, study_id, body)
+    return JsonBody(brand_lift.results(db, state.event_log, study, state.clock.now()))
 
 
 class PlanIn(InputModel):

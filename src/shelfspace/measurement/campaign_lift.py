@@ -62,9 +62,14 @@ def gather(db: Session, event_log: EventLog, campaign: Campaign, now: datetime, 
         if theirs:
             purchases.append(Purchase(event.user_id, event.time,
                                       sum(item["quantity"] * item["price_micros"] for item in theirs)))
+    return StudyInputs(users, purchases, campaign.start, until, campaign_spend_micros(db, campaign.id))
+
+
+def campaign_spend_micros(db: Session, campaign_id: str) -> int:
+    """What the campaign has spent, as rolled up."""
     spend = db.scalar(select(func.coalesce(func.sum(RollupDay.spend_micros), 0))
-                      .where(RollupDay.campaign_id == campaign.id)) or 0
-    return StudyInputs(users, purchases, campaign.start, until, int(spend))
+                      .where(RollupDay.campaign_id == campaign_id))
+    return int(spend or 0)
 
 
 def _what_the_advertiser_sells(db: Session, campaign: Campaign):  # type: ignore[no-untyped-def]

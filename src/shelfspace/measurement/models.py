@@ -1,4 +1,4 @@
-"""Measurement tables: who is in each campaign's lift study.
+"""Measurement tables: who is in each campaign's lift study; brand lift studies.
 
 `lift_study_users` has one row per campaign that holds users out and user it met: the
 group the stable hash gives the user, when the user first became eligible (the campaign's
@@ -10,10 +10,10 @@ row, so writes keep the earliest times and add the exposures.
 
 from __future__ import annotations
 
-from sqlalchemy import Float, Integer, String
+from sqlalchemy import Float, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from shelfspace.db.base import Base
+from shelfspace.db.base import Base, Timestamps
 
 
 class LiftStudyUser(Base):
@@ -25,3 +25,21 @@ class LiftStudyUser(Base):
     eligible_at: Mapped[float] = mapped_column(Float)  # epoch seconds
     exposed_at: Mapped[float | None] = mapped_column(Float)  # epoch seconds; None: never exposed
     exposures: Mapped[int] = mapped_column(Integer, default=0)  # requests that exposed the user
+
+
+class BrandLiftStudy(Timestamps, Base):
+    """A survey question about a campaign's brand, put to exposed and control users.
+
+    The answers themselves are events (`EventType.SURVEY` in the event log): durable before
+    they are acknowledged, one per study and user."""
+
+    __tablename__ = "brand_lift_studies"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    campaign_id: Mapped[str] = mapped_column(ForeignKey("campaigns.id"), index=True)
+    advertiser_id: Mapped[str] = mapped_column(ForeignKey("advertisers.id"), index=True)  # the campaign's
+    metric: Mapped[str] = mapped_column(String(16))  # measurement.brand_lift.LiftMetric
+    question: Mapped[str] = mapped_column(String(300))
+    answers: Mapped[list[str]] = mapped_column(default=list)
+    correct_answer: Mapped[str] = mapped_column(String(120))
+    status: Mapped[str] = mapped_column(String(16))  # measurement.brand_lift.StudyStatus

@@ -15,6 +15,7 @@ import hashlib
 import hmac
 import json
 from dataclasses import dataclass
+from typing import Any
 
 from shelfspace.events.model import AdFacts, EventType, InvalidReason
 
@@ -55,16 +56,24 @@ class Signer:
         digest = hmac.new(self.keys[key_id], f"{key_id}.{payload}".encode("ascii"), hashlib.sha256).digest()
         return _b64(digest[:MAC_BYTES])
 
-    def sign(self, kind: EventType, facts: AdFacts, expires_at: int, landing: str | None = None) -> str:
-        fields = [VERSION, str(kind), expires_at, facts.ad_id, facts.placement_id, facts.advertiser_id,
-                  facts.campaign_id, facts.line_item_id, facts.creative_id, facts.sku, facts.pricing,
-                  facts.price_micros, facts.user_id, facts.served_at, facts.budget_day, landing]
+    def seal(self, kind: str, expires_at: int, body: list[Any]) -> str:
+        """Any JSON list sealed for one kind of use until `expires_at` (epoch seconds)."""
+        return self._token([VERSION, kind, expires_at, *body])
+
+    def unseal(self, kind: str, token: str, now: float) -> list[Any]:
+        """What `seal` sealed, if the token is ours, for this kind, and not expired."""
+        version, sealed_kind, expires_at, *body = self._fields(token)
+        if version != VERSION or sealed_kind != kind:
+            raise TokenRefused(InvalidReason.BAD_SIGNATURE)
+        if now > expires_at:
+            raise TokenRefused(InvalidReason.EXPIRED)
+        return body
+
+    def _token(self, fields: list[Any]) -> str:
         payload = _b64(json.dumps(fields, separators=(",", ":"), ensure_ascii=False).encode("utf-8"))
         return f"{self.signing_key}.{payload}.{self._mac(self.signing_key, payload)}"
 
-    def open(self, kind: EventType, token: str, now: float) -> Opened:
-        """The facts a token carries, if it is sealed by one of our keys, for this kind of
-        event, and not expired; otherwise `TokenRefused` with the reason."""
+    def _fields(self, token: str) -> list[Any]:
         parts = token.split(".")
         if len(parts) != 3 or parts[0] not in self.keys:
             raise TokenRefused(InvalidReason.BAD_SIGNATURE)
@@ -73,9 +82,26 @@ class Signer:
             raise TokenRefused(InvalidReason.BAD_SIGNATURE)
         try:
             fields = json.loads(_unb64(payload))
+        except (ValueError, binascii.Error):
+            raise TokenRefused(InvalidReason.BAD_SIGNATURE) from None  # sealed by us, yet unreadable
+        if not isinstance(fields, list) or len(fields) < 3:
+            raise TokenRefused(InvalidReason.BAD_SIGNATURE)
+        return fields
+
+    def sign(self, kind: EventType, facts: AdFacts, expires_at: int, landing: str | None = None) -> str:
+        fields = [VERSION, str(kind), expires_at, facts.ad_id, facts.placement_id, facts.advertiser_id,
+                  facts.campaign_id, facts.line_item_id, facts.creative_id, facts.sku, facts.pricing,
+                  facts.price_micros, facts.user_id, facts.served_at, facts.budget_day, landing]
+        return self._token(fields)
+
+    def open(self, kind: EventType, token: str, now: float) -> Opened:
+        """The facts a token carries, if it is sealed by one of our keys, for this kind of
+        event, and not expired; otherwise `TokenRefused` with the reason."""
+        fields = self._fields(token)
+        try:
             version, sealed_kind, expires_at, *facts_fields, landing = fields
             facts = AdFacts(*facts_fields)
-        except (ValueError, TypeError, binascii.Error):
+        except (ValueError, TypeError):
             raise TokenRefused(InvalidReason.BAD_SIGNATURE) from None  # sealed by us, yet unreadable
         if version != VERSION or sealed_kind != str(kind):
             raise TokenRefused(InvalidReason.BAD_SIGNATURE)

@@ -1,0 +1,82 @@
+"""The brand lift survey as pages and apps see it: no key, like the decision API.
+
+`GET /v1/surveys?user=…` answers the question a user should be asked now (or 204), with a
+signed answer URL per answer; `GET /track/survey/{token}?answer=N` records the answer,
+durably before it answers 204. The token seals the study, the user and the group, so an
+answer cannot be moved to another study, user or group.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+from starlette.concurrency import run_in_threadpool
+from starlette.responses import Response
+
+from shelfspace.core.errors import InvalidInput, Unavailable
+from shelfspace.core.jsonbody import JsonBody
+from shelfspace.db.session import session_scope
+from shelfspace.decisioning.holdout import StudyGroup
+from shelfspace.delivery.api import ANY_ORIGIN
+from shelfspace.events.model import InvalidReason
+from shelfspace.http.errors import ERROR_RESPONSES
+from shelfspace.measurement.brand_lift import answer_event, next_question
+from shelfspace.tracking.signing import TokenRefused
+
+router = APIRouter(tags=["measurement"], responses={k: v for k, v in ERROR_RESPONSES.items() if k == 422})
+
+TOKEN_KIND = "survey"
+ANSWER_URL_SECONDS = 86_400  # an answer link works for a day
+NO_STORE = {"Cache-Control": "no-store, max-age=0"}
+
+
+@router.get("/v1/surveys", summary="The brand lift question to ask this user now, if any",
+            responses={204: {"description": "Nothing to ask this user."}},
+            openapi_extra={"security": [{}]})  # no key: pages ask as they ask for ads
+async def survey(request: Request,
+                 user: Annotated[str, Query(min_length=1, max_length=200, description="The operator's user id.")]
+                 ) -> Response:
+    """Asked by a page with room for one question. The answer lists each choice with the URL
+    to call when the user picks it."""
+    state = request.app.state
+
+    def find() -> Any:
+        with session_scope(state.sessions) as db:
+            question = next_question(db, state.event_log, user)
+            if question is None:
+                return None
+            study = question.study
+            return study.id, study.question, list(study.answers), question.group
+
+    found = await run_in_threadpool(find)
+    if found is None:
+        return Response(status_code=204, headers=ANY_ORIGIN | NO_STORE)
+    study_id, question, answers, group = found
+    now = state.clock.now()
+    token = state.keys.signer.seal(TOKEN_KIND, int(now.timestamp()) + ANSWER_URL_SECONDS, [study_id, user, group.value, len(answers)])
+    base = state.settings.base_url()
+    return JsonBody({"study_id": study_id, "question": question,
+                     "answers": [{"text": text, "url": f"{base}/track/survey/{token}?answer={n}"}
+                                 for n, text in enumerate(answers)]}, headers=ANY_ORIGIN | NO_STORE)
+
+
+@router.get("/track/survey/{token}", status_code=204, summary="Record a brand lift survey answer")
+async def answer(request: Request, token: str,
+                 answer: Annotated[int, Query(ge=0, description="The chosen answer's position, from 0.")]) -> Response:
+    state = request.app.state
+    now = state.clock.now()
+    try:
+        study_id, user_id, group, choices = state.keys.signer.unseal(TOKEN_KIND, token, now.timestamp())
+    except TokenRefused as refused:
+        reason = "the link expired" if refused.reason is InvalidReason.EXPIRED else "not a Shelfspace survey link"
+        raise InvalidInput.on("token", reason) from None
+    except ValueError:  # sealed by us for another shape of survey link
+        raise InvalidInput.on("token", "not a Shelfspace survey link") from None
+    if answer >= choices:
+        raise InvalidInput.on("answer", f"the question has {choices} answers: 0 to {choices - 1}")
+    try:
+        await state.recorder.record([answer_event(study_id, user_id, StudyGroup(group), answer, now)])
+    except Exception as error:  # not on disk: not acknowledged
+        raise Unavailable("the answer could not be stored; send it again") from error
+    return Response(status_code=204, headers=ANY_ORIGIN | NO_STORE)

@@ -1,0 +1,130 @@
+"""Brand lift studies end to end: a question asked of exposed and control users, answers
+recorded through tracking, results recomputed here from the answers."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+
+from shelfspace.decisioning.holdout import StudyGroup, group_of
+from shelfspace.measurement.brand_lift import answer_event
+from tests.measurement.test_lift_api import USERS, study  # noqa: F401  (the fixture)
+from tests.support import Api, field_errors
+
+QUESTION = {"question": "Which of these brands have you heard of?", "answers": ["Bolt", "Acme", "Camp Co"],
+            "correct_answer": "Acme", "metric": "awareness"}
+
+
+def ask(api: Api, user: str) -> Any:
+    answer = api.client.get("/v1/surveys", params={"user": user})
+    assert answer.status_code in (200, 204), answer.text
+    return answer.json() if answer.status_code == 200 else None
+
+
+def choose(api: Api, question: Any, position: int, status: int = 204) -> Any:
+    url = urlsplit(question["answers"][position]["url"])
+    answer = api.client.get(f"{url.path}?{url.query}")
+    assert answer.status_code == status, answer.text
+    return answer.json() if answer.content else None
+
+
+def test_exposed_and_control_users_are_asked_once_and_the_lift_adds_up(
+        operator: Api, study: dict[str, Any]) -> None:  # noqa: F811
+    campaign_id = study["campaign"]["id"]
+    created = operator.post("/v1/brand-lift-studies", QUESTION | {"campaign_id": campaign_id})
+    assert created["status"] == "live" and created["results"]["exposed"]["responses"] == 0
+    groups = {u: group_of(campaign_id, u, 50) for u in USERS}
+    chose = {StudyGroup.TREATMENT: [0, 0], StudyGroup.CONTROL: [0, 0]}  # [answers, chose Acme]
+    for n, user in enumerate(USERS):
+        question = ask(operator, user)
+        assert question is not None, user  # every one of them was exposed, or had a ghost
+        assert question["question"] == QUESTION["question"] and [a["text"] for a in question["answers"]] == \
+            QUESTION["answers"]
+        # Treatment users pick Acme two times in three, control users one in three.
+        picks_acme = n % 3 != 0 if groups[user] is StudyGroup.TREATMENT else n % 3 == 0
+        choose(operator, question, 1 if picks_acme else 0)
+        choose(operator, question, 2)  # a second answer from the same link counts once
+        chose[groups[user]][0] += 1
+        chose[groups[user]][1] += picks_acme
+        assert ask(operator, user) is None  # answered: not asked again
+    assert ask(operator, "never-seen") is None
+
+    body = operator.get(f"/v1/brand-lift-studies/{created['id']}")
+    results = body["results"]
+    exposed, control = results["exposed"], results["control"]
+    assert (exposed["responses"], exposed["chose_brand"]) == tuple(chose[StudyGroup.TREATMENT])
+    assert (control["responses"], control["chose_brand"]) == tuple(chose[StudyGroup.CONTROL])
+    assert sum(exposed["by_answer"]) == exposed["responses"] and exposed["by_answer"][2] == 0
+    lift = exposed["chose_brand"] / exposed["responses"] - control["chose_brand"] / control["responses"]
+    assert results["absolute_lift"] == pytest.approx(lift, abs=1e-6)
+    low, high = results["ci95"]["absolute"]
+    assert low < lift < high
+    assert results["minimum_sample_reached"] is False and results["significant"] is False
+    assert results["cost_per_lifted_user"] is None and "at least 100" in body["minimum_sample"]
+    listed = operator.get(f"/v1/brand-lift-studies?campaign_id={campaign_id}")["data"]
+    assert [s["id"] for s in listed] == [created["id"]]
+    closed = operator.patch(f"/v1/brand-lift-studies/{created['id']}", {"status": "closed"})
+    assert closed["status"] == "closed" and ask(operator, "any-user") is None
+
+
+def test_past_the_minimum_sample_the_lift_is_declared_with_its_cost(
+        operator: Api, study: dict[str, Any]) -> None:  # noqa: F811
+    created = operator.post("/v1/brand-lift-studies", QUESTION | {"campaign_id": study["campaign"]["id"]})
+    recorder = operator.client.app.state.recorder  # type: ignore[attr-defined]
+    now = datetime.now(UTC)
+    # 150 answers a group: 60% of the exposed chose the brand, 40% of the control group.
+    answers = [answer_event(created["id"], f"{group.value}-{n}", group, 1 if n < share else 0, now)
+               for group, share in ((StudyGroup.TREATMENT, 90), (StudyGroup.CONTROL, 60)) for n in range(150)]
+    recorder.record_now(answers)
+    results = operator.get(f"/v1/brand-lift-studies/{created['id']}")["results"]
+    assert results["minimum_sample_reached"] is True and results["significant"] is True
+    assert results["absolute_lift"] == pytest.approx(0.2)
+    assert results["relative_lift"] == pytest.approx(0.5)
+    reached = results["exposed_users"]
+    assert reached == sum(1 for ads in study["served"].values() if ads) + 1  # and the warm-up shopper
+    assert results["lifted_users"] == pytest.approx(0.2 * reached, abs=0.01)
+    assert results["cost_per_lifted_user"] == pytest.approx(results["spend"] / (0.2 * reached), abs=1e-6)
+
+
+def test_bad_studies_and_bad_answers_are_named(operator: Api, advertiser_api: Api,
+                                               study: dict[str, Any]) -> None:  # noqa: F811
+    campaign_id = study["campaign"]["id"]
+    wrong = operator.post("/v1/brand-lift-studies", QUESTION | {"campaign_id": campaign_id, "correct_answer": "Zed"},
+                          status=422)
+    assert "one of the answers" in str(wrong)
+    twice = operator.post("/v1/brand-lift-studies", QUESTION | {"campaign_id": campaign_id,
+                                                                 "answers": ["Acme", "Acme"]}, status=422)
+    assert "different" in str(twice)
+    assert "campaign_id" in field_errors(operator.post("/v1/brand-lift-studies", QUESTION | {"campaign_id": "cmp_x"},
+                                                       status=422))
+    no_holdout = operator.post("/v1/campaigns", {"advertiser_id": advertiser_api.advertiser_id, "name": "Plain",
+                                                 "start": "2026-12-01T00:00:00+00:00", "budget_total": 10,
+                                                 "budget_daily": 5, "pacing": "asap"})
+    refused = operator.post("/v1/brand-lift-studies", QUESTION | {"campaign_id": no_holdout["id"]}, status=422)
+    assert "holdout_percent" in field_errors(refused)["campaign_id"]
+
+    operator.post("/v1/brand-lift-studies", QUESTION | {"campaign_id": campaign_id})
+    question = ask(operator, USERS[0])
+    token_path = urlsplit(question["answers"][0]["url"]).path
+    out_of_range = operator.client.get(f"{token_path}?answer=3")
+    assert out_of_range.status_code == 422 and "0 to 2" in out_of_range.text
+    forged = operator.client.get(token_path[:-3] + "xyz?answer=0")
+    assert forged.status_code == 422 and "not a Shelfspace survey link" in forged.text
+    assert operator.client.get("/v1/surveys").status_code == 422  # no user named
+
+
+def test_an_advertiser_sees_only_its_own_studies(operator: Api, advertiser_api: Api, engine: Any,
+                                                 study: dict[str, Any]) -> None:  # noqa: F811
+    from shelfspace.accounts.roles import Role
+    from tests.conftest import new_key
+
+    mine = advertiser_api.post("/v1/brand-lift-studies", QUESTION | {"campaign_id": study["campaign"]["id"]})
+    other = operator.post("/v1/advertisers", {"name": "Other", "domain": "other.example"})
+    stranger = Api(operator.client, new_key(engine, Role.ADVERTISER, other["id"]))
+    assert stranger.get(f"/v1/brand-lift-studies/{mine['id']}", status=404)["error"]["code"] == "not_found"
+    assert stranger.get("/v1/brand-lift-studies")["data"] == []
+    refused = stranger.post("/v1/brand-lift-studies", QUESTION | {"campaign_id": study["campaign"]["id"]}, status=422)
+    assert "campaign_id" in field_errors(refused)
