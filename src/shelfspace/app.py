@@ -29,6 +29,8 @@ from shelfspace.delivery.api import router as decisions_router
 from shelfspace.delivery.catalogue_listener import CatalogueListener
 from shelfspace.delivery.opportunities import Opportunities
 from shelfspace.measurement.api import router as measurement_router
+from shelfspace.measurement.case_study_api import public as shared_case_study_router
+from shelfspace.measurement.case_study_api import router as case_study_router
 from shelfspace.measurement.study_log import StudyLog
 from shelfspace.measurement.survey_api import router as survey_router
 from shelfspace.delivery.publisher_tag import router as publisher_tag_router
@@ -165,5 +167,7 @@ def create_app(settings: Settings, engine: Engine | None = None, clock: Clock | 
     app.include_router(reports_router)
     app.include_router(measurement_router)
     app.include_router(survey_router)
+    app.include_router(case_study_router)
+    app.include_router(shared_case_study_router)
     install_dashboard(app, settings)
     return app

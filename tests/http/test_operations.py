@@ -20,6 +20,8 @@ for method in ("get", "patch"):
 OWN_ERROR_STATUSES[("/v1/brand-lift-studies", "get")] = {"401", "403", "422"}
 OWN_ERROR_STATUSES[("/v1/brand-lift-studies", "post")] = {"401", "403", "404", "422"}
 OWN_ERROR_STATUSES[("/v1/surveys", "get")] = {"422"}  # asked by pages, with no key
+for method in ("get", "patch"):
+    OWN_ERROR_STATUSES[("/v1/campaigns/{campaign_id}/case-study", method)] = {"401", "403", "404", "422"}
 # A player asks for a video ad with no key: only a bad question is an error.
 OWN_ERROR_STATUSES[("/v1/vast", "get")] = {"422"}
 

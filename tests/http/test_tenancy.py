@@ -34,7 +34,7 @@ PUBLIC = {("get", "/healthz"), ("get", "/metrics"), ("post", "/v1/decisions"), (
           ("get", "/track/viewable/{token}"), ("get", "/track/click/{token}"), ("post", "/track/impression/{token}"),
           ("post", "/track/viewable/{token}"), ("get", "/tag.js"), ("get", "/v1/vast"),
           ("get", "/track/video/{event}/{token}"), ("post", "/track/video/{event}/{token}"),
-          ("get", "/v1/surveys"), ("get", "/track/survey/{token}")}
+          ("get", "/v1/surveys"), ("get", "/track/survey/{token}"), ("get", "/case-studies/{token}")}
 OWNED = {"advertisers", "campaigns", "line-items", "creatives"}
 SHARED_READ_ONLY = {"placements", "products"}
 OPERATOR_ONLY = {"api-keys", "users", "audit-log"}
@@ -193,8 +193,11 @@ def owned_measurement(t: Tenants, method: str, path: str, collection: str) -> No
     """A measurement of an owned object (`/v1/campaigns/{campaign_id}/lift`): A's own reads,
     B's is not found."""
     own, theirs = (path.replace("{campaign_id}", t_objects["campaigns"]) for t_objects in (t.a_objects, t.b_objects))
-    t.a.get(own)
-    answer = t.a.call(method.upper(), theirs)
+    if method == "get":
+        assert t.a.call("GET", own).status_code == 200
+    else:  # the operator's words: an advertiser may not edit them, even on its own campaign
+        assert t.a.call(method.upper(), own, {"headline": "Mine"}).status_code == 403
+    answer = t.a.call(method.upper(), theirs, {"headline": "Mine"} if method == "patch" else None)
     assert answer.status_code == 404, f"{method} {theirs} as A: {answer.status_code} {answer.text}"
 
 
@@ -239,7 +242,7 @@ def rule_for(method: str, path: str) -> Rule | None:
         return operator_only
     if collection == "reports" and shape == "collection":
         return own_report
-    if collection == "campaigns" and shape == "{campaign_id}/lift":
+    if collection == "campaigns" and shape in {"{campaign_id}/lift", "{campaign_id}/case-study"}:
         return owned_measurement
     if (collection, shape) == ("lift", "plan"):
         return owns_nothing

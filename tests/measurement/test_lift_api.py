@@ -26,7 +26,8 @@ def _flush(api: Api) -> None:
 @pytest.fixture
 def study(operator: Api, advertiser_api: Api) -> dict[str, Any]:
     """A campaign holding half its users out; sixty shoppers ask for the hero banner, and
-    every third one buys the advertiser's tent (some twice), every fifth something else."""
+    every fifth one buys the advertiser's tent, every ninth its stove too, every fifth something
+    else as well: too few buyers (under twenty) for both groups to reach ten."""
     network = build_network(operator, advertiser_api.advertiser_id or "")
     campaign = network["campaign"]
     operator.patch(f"/v1/advertisers/{advertiser_api.advertiser_id}", {"brands": ["Acme"]})
@@ -42,7 +43,7 @@ def study(operator: Api, advertiser_api: Api) -> dict[str, Any]:
     later = datetime.now(UTC)  # after every decision above
     orders = []
     for n, user in enumerate(USERS):
-        if n % 3 == 0:
+        if n % 5 == 0:
             orders.append({"id": f"o-{n}", "user_id": user, "time": later.isoformat(),
                            "items": [{"sku": "TENT-2P", "quantity": 1, "price": 199.0}]})
         if n % 9 == 0:

@@ -1,4 +1,4 @@
-"""Measurement tables: who is in each campaign's lift study; brand lift studies.
+"""Measurement tables: who is in each campaign's lift study; brand lift studies; case studies.
 
 `lift_study_users` has one row per campaign that holds users out and user it met: the
 group the stable hash gives the user, when the user first became eligible (the campaign's
@@ -10,7 +10,7 @@ row, so writes keep the earliest times and add the exposures.
 
 from __future__ import annotations
 
-from sqlalchemy import Float, ForeignKey, Integer, String
+from sqlalchemy import Float, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from shelfspace.db.base import Base, Timestamps
@@ -43,3 +43,17 @@ class BrandLiftStudy(Timestamps, Base):
     answers: Mapped[list[str]] = mapped_column(default=list)
     correct_answer: Mapped[str] = mapped_column(String(120))
     status: Mapped[str] = mapped_column(String(16))  # measurement.brand_lift.StudyStatus
+
+
+class CaseStudy(Timestamps, Base):
+    """What the operator wrote about a campaign's results, and whether it is shared.
+
+    The figures are never stored: every view recomputes them from the rollups, the study
+    table and the event log, so a case study cannot drift from the data it quotes."""
+
+    __tablename__ = "case_studies"
+
+    campaign_id: Mapped[str] = mapped_column(ForeignKey("campaigns.id"), primary_key=True)
+    headline: Mapped[str | None] = mapped_column(String(200))
+    narrative: Mapped[str | None] = mapped_column(Text)
+    share_token: Mapped[str | None] = mapped_column(String(64), unique=True)  # set while published

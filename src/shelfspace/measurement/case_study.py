@@ -1,0 +1,223 @@
+"""A campaign's case study: its results written up for the next deal, as a page and a PDF.
+
+Everything quoted is recomputed on each view: delivery and sales from the rollups (as
+`GET /v1/reports` reports them), incrementality from the lift study, brand lift from the
+survey answers. Only the operator's words (headline, narrative) and the share link are
+stored. Until the operator writes a narrative, one is drafted from the numbers, saying no
+more than they support: a lift is called proven only when its interval excludes zero and
+the minimum sample is reached.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from shelfspace.catalog.models import Advertiser, Campaign, LineItem
+from shelfspace.core.errors import InvalidInput
+from shelfspace.core.inputs import InputModel
+from shelfspace.events.log import EventLog
+from shelfspace.measurement import brand_lift
+from shelfspace.measurement.attribution import Windows
+from shelfspace.measurement.campaign_lift import campaign_lift
+from shelfspace.measurement.case_study_charts import bars_chart, daily_chart, lift_chart
+from shelfspace.measurement.models import BrandLiftStudy, CaseStudy
+from shelfspace.reporting.report import Grouping, ReportQuery, build_report
+
+TEMPLATE_DIR = Path(__file__).parent / "templates"
+_templates = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATE_DIR), autoescape=True,
+                                undefined=jinja2.StrictUndefined)
+
+
+class CaseStudyEdit(InputModel):
+    headline: str | None = None
+    narrative: str | None = None
+    published: bool | None = None
+
+    def problems(self) -> None:
+        if self.headline is not None and len(self.headline) > 200:
+            raise InvalidInput.on("headline", "at most 200 characters")
+        if self.narrative is not None and len(self.narrative) > 5000:
+            raise InvalidInput.on("narrative", "at most 5,000 characters")
+
+
+@dataclass(frozen=True, slots=True)
+class Network:
+    name: str
+    currency: str
+    timezone: str
+    windows: Windows
+
+
+@dataclass(slots=True)
+class CaseStudyView:
+    network: Network
+    campaign: Campaign
+    brand: str
+    period: tuple[date, date]
+    audience: list[str]
+    placements: list[str]
+    totals: dict[str, Any]
+    days: list[dict[str, Any]]
+    lift: dict[str, Any]
+    brand_lifts: list[dict[str, Any]]
+    headline: str
+    narrative: str
+    drafted: bool  # the narrative is the draft, not the operator's words
+    share_token: str | None
+    charts: dict[str, str] = field(default_factory=dict)
+
+
+def stored(db: Session, campaign_id: str) -> CaseStudy | None:
+    return db.get(CaseStudy, campaign_id)
+
+
+def edit(db: Session, campaign: Campaign, spec: CaseStudyEdit) -> CaseStudy:
+    """The operator's words, and publishing (a new unguessable link) or unpublishing."""
+    spec.problems()
+    study = stored(db, campaign.id) or CaseStudy(campaign_id=campaign.id)
+    if spec.headline is not None:
+        study.headline = spec.headline.strip() or None
+    if spec.narrative is not None:
+        study.narrative = spec.narrative.strip() or None
+    if spec.published is True and study.share_token is None:
+        study.share_token = secrets.token_urlsafe(24)
+    elif spec.published is False:
+        study.share_token = None
+    db.add(study)
+    db.flush()
+    return study
+
+
+def by_share_token(db: Session, token: str) -> CaseStudy | None:
+    return db.scalars(select(CaseStudy).where(CaseStudy.share_token == token)).first()
+
+
+def build(db: Session, event_log: EventLog, campaign: Campaign, now: datetime, network: Network) -> CaseStudyView:
+    advertiser = db.get(Advertiser, campaign.advertiser_id)
+    assert advertiser is not None
+    start = campaign.start.date()
+    end = min(now, campaign.end).date() if campaign.end else now.date()
+    end = max(start, end)
+    report = build_report(db, ReportQuery(start, end, (Grouping.DAY,), campaign_id=campaign.id), network.windows,
+                          network.timezone)
+    line_items = list(db.scalars(select(LineItem).where(LineItem.campaign_id == campaign.id)
+                                 .options(selectinload(LineItem.placements)).order_by(LineItem.id)))
+    lift = campaign_lift(db, event_log, campaign, now, network.windows)
+    studies = db.scalars(select(BrandLiftStudy).where(BrandLiftStudy.campaign_id == campaign.id)
+                         .order_by(BrandLiftStudy.id))
+    brand_lifts = [brand_lift.results(db, event_log, s, now) for s in studies]
+    mine = stored(db, campaign.id)
+    view = CaseStudyView(
+        network=network, campaign=campaign, brand=advertiser.name, period=(start, end),
+        audience=_audience(line_items), placements=_placements(line_items), totals=report.totals,
+        days=report.rows, lift=lift, brand_lifts=brand_lifts,
+        headline=(mine.headline if mine and mine.headline else draft_headline(advertiser.name, network.name, lift)),
+        narrative=(mine.narrative if mine and mine.narrative else ""), drafted=not (mine and mine.narrative),
+        share_token=mine.share_token if mine else None,
+    )
+    if view.drafted:
+        view.narrative = draft_narrative(view)
+    view.charts = {
+        "daily": daily_chart(view.days),
+        "lift": lift_chart(lift),
+        **{f"brand_lift_{n}": bars_chart(b["results"]) for n, b in enumerate(brand_lifts)},
+    }
+    return view
+
+
+def _audience(line_items: list[LineItem]) -> list[str]:
+    described = []
+    for li in line_items:
+        t = li.targeting or {}
+        parts = [f"{label} {', '.join(map(str, t[key]))}" for key, label in (
+            ("keywords", "searching for"), ("categories", "browsing"), ("audiences", "in the audiences"),
+            ("countries", "in"), ("devices", "on")) if t.get(key)]
+        if t.get("dayparts"):
+            parts.append("at chosen times of the week")
+        described.append(f"{li.name}: " + ("; ".join(parts) if parts else "every shopper"))
+    return described
+
+
+def _placements(line_items: list[LineItem]) -> list[str]:
+    seen: dict[str, str] = {}
+    for li in line_items:
+        for p in li.placements:
+            seen[p.id] = f"{p.name} ({p.channel.value.replace('instore', 'in-store')}, {p.format.value.replace('_', ' ')})"
+    return [seen[k] for k in sorted(seen)]
+
+
+def proven(lift: dict[str, Any]) -> bool:
+    low = lift["ci95"]["incremental_conversions"][0] if lift["ci95"]["incremental_conversions"] else None
+    return bool(lift["readable"]) and low is not None and low > 0
+
+
+def draft_headline(brand: str, network: str, lift: dict[str, Any]) -> str:
+    if proven(lift) and lift["relative_lift"] is not None:
+        return f"{brand} on {network}: {lift['relative_lift']:+.0%} more buyers than the holdout"
+    return f"{brand} on {network}: a measured test campaign"
+
+
+def draft_narrative(view: CaseStudyView) -> str:
+    t, lift = view.totals, view.lift
+    first = (f"{view.brand} ran “{view.campaign.name}” on {view.network.name} from {view.period[0]:%d %B} to "
+             f"{view.period[1]:%d %B %Y}, reaching {t['reach'] or 0:,} shoppers with {t['impressions']:,} "
+             f"impressions across {len(view.placements)} placement{'s' if len(view.placements) != 1 else ''}.")
+    if t["conversions"]:
+        first += (f" Shoppers who saw or clicked the ads bought {t['conversions']:,} times, for "
+                  f"{float(t['revenue']):,.2f} {view.network.currency} in sales: a ROAS of {t['roas'] or 0:.2f}.")
+    held = f"{lift['holdout_percent']}% of eligible shoppers were held out at random"
+    if proven(lift):
+        second = (f"{held}, and compared with them the campaign added an estimated "
+                  f"{lift['incremental_conversions']:,.0f} purchases (95% interval "
+                  f"{lift['ci95']['incremental_conversions'][0]:,.0f} to {lift['ci95']['incremental_conversions'][1]:,.0f}): "
+                  f"sales that would not have happened without it.")
+    elif lift["readable"]:
+        second = (f"{held}. Against them the campaign's estimated effect was {lift['incremental_conversions']:,.0f} "
+                  f"purchases, but the 95% interval includes zero, so the test does not prove a lift yet; a longer "
+                  f"or larger test would settle it.")
+    else:
+        second = f"{held}; the groups are still too small to declare a lift (the minimum sample is not reached)."
+    return f"{first}\n\n{second}"
+
+
+def render_html(view: CaseStudyView, share_url: str | None = None) -> str:
+    return _templates.get_template("case_study.html").render(v=view, share_url=share_url, fmt=_Formats)
+
+
+def render_pdf(html: str, base_url: str) -> bytes:
+    """The same page, printed by WeasyPrint (its own CSS `@page` rules set A4)."""
+    import weasyprint
+
+    return bytes(weasyprint.HTML(string=html, base_url=base_url).write_pdf())
+
+
+class _Formats:
+    """Number formats the template uses."""
+
+    @staticmethod
+    def count(value: Any) -> str:
+        return "–" if value is None else f"{value:,.0f}"
+
+    @staticmethod
+    def money(value: Any, currency: str) -> str:
+        return "–" if value is None else f"{float(value):,.2f} {currency}"
+
+    @staticmethod
+    def percent(value: Any, places: int = 2) -> str:
+        return "–" if value is None else f"{float(value) * 100:.{places}f}%"
+
+    @staticmethod
+    def signed_percent(value: Any) -> str:
+        return "–" if value is None else f"{float(value) * 100:+.1f}%"
+
+    @staticmethod
+    def ratio(value: Any) -> str:
+        return "–" if value is None else f"{float(value):,.2f}"

@@ -1,0 +1,102 @@
+"""Case studies over HTTP: for the campaign's owner and the operator with a key, and for
+anyone with the link once the operator publishes it."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Query, Request
+from starlette.concurrency import run_in_threadpool
+from starlette.responses import HTMLResponse, Response
+
+from shelfspace.catalog.models import Campaign
+from shelfspace.catalog.services import campaigns
+from shelfspace.core.errors import NotFound, Unavailable
+from shelfspace.core.jsonbody import JsonBody
+from shelfspace.db.session import session_scope
+from shelfspace.http.deps import Caller, Db
+from shelfspace.http.errors import ERROR_RESPONSES
+from shelfspace.measurement import case_study
+from shelfspace.measurement.case_study import CaseStudyEdit, Network
+
+router = APIRouter(tags=["measurement"], responses={k: v for k, v in ERROR_RESPONSES.items() if k in (401, 403, 404, 422)})
+public = APIRouter(tags=["measurement"])
+
+HTML_OR_PDF: dict[int | str, dict[str, Any]] = {200: {"content": {"text/html": {}, "application/pdf": {}}}}
+
+
+class Format(StrEnum):
+    HTML = "html"
+    PDF = "pdf"
+
+
+def network_of(request: Request) -> Network:
+    state = request.app.state
+    return Network(state.settings.network_name, state.settings.currency, state.settings.timezone,
+                   state.attribution_windows)
+
+
+def share_url(request: Request, token: str | None) -> str | None:
+    return f"{request.app.state.settings.base_url()}/case-studies/{token}" if token else None
+
+
+async def _answer(request: Request, html: str, form: Format, name: str) -> Response:
+    if form is Format.HTML:
+        return HTMLResponse(html)
+    try:
+        pdf = await run_in_threadpool(case_study.render_pdf, html, request.app.state.settings.base_url())
+    except OSError as missing:  # WeasyPrint loads Pango when first used
+        raise Unavailable(f"PDF rendering needs the Pango library on this server ({missing}); "
+                          "the HTML case study works without it") from None
+    return Response(pdf, media_type="application/pdf",
+                    headers={"Content-Disposition": f'inline; filename="{name}.pdf"'})
+
+
+def _page(request: Request, db: Any, campaign: Campaign) -> tuple[str, str]:
+    state = request.app.state
+    view = case_study.build(db, state.event_log, campaign, state.clock.now(), network_of(request))
+    return case_study.render_html(view, share_url(request, view.share_token)), f"case-study-{campaign.id}"
+
+
+@router.get("/v1/campaigns/{campaign_id}/case-study", summary="The campaign's case study, as HTML or PDF",
+            responses=HTML_OR_PDF)
+async def get_case_study(request: Request, caller: Caller, campaign_id: Annotated[str, Path(max_length=40)],
+                         format: Format = Format.HTML) -> Response:
+    """Brand, audience, placements, the key metrics, the incremental lift with its
+    interval, brand lift if measured, charts and the methodology, computed now."""
+    def page() -> tuple[str, str]:
+        with session_scope(request.app.state.sessions) as db:
+            return _page(request, db, campaigns.get(db, caller, campaign_id))
+
+    html, name = await run_in_threadpool(page)
+    return await _answer(request, html, format, name)
+
+
+@router.patch("/v1/campaigns/{campaign_id}/case-study", summary="Edit the case study's words; publish a share link")
+def edit_case_study(request: Request, db: Db, caller: Caller, campaign_id: Annotated[str, Path(max_length=40)],
+                    body: CaseStudyEdit) -> JsonBody:
+    """Operator only. `published: true` makes a link anyone can open; `false` withdraws it
+    (the old link stops working)."""
+    campaign = campaigns.get(db, caller, campaign_id)  # another advertiser's campaign: not found
+    caller.require_operator("edit a case study")
+    stored = case_study.edit(db, campaign, body)
+    return JsonBody({"campaign_id": campaign.id, "headline": stored.headline, "narrative": stored.narrative,
+                     "published": stored.share_token is not None,
+                     "share_url": share_url(request, stored.share_token)})
+
+
+@public.get("/case-studies/{token}", summary="A published case study", response_class=HTMLResponse,
+            responses={404: ERROR_RESPONSES[404]})
+async def shared_case_study(request: Request, token: Annotated[str, Path(max_length=64)],
+                            format: Annotated[Format, Query()] = Format.HTML) -> Response:
+    def page() -> tuple[str, str]:
+        with session_scope(request.app.state.sessions) as db:
+            stored = case_study.by_share_token(db, token)
+            campaign = db.get(Campaign, stored.campaign_id) if stored else None
+            if campaign is None:
+                raise NotFound("no published case study at this link")
+            return _page(request, db, campaign)
+
+    html, name = await run_in_threadpool(page)
+    return await _answer(request, html, format, name)
