@@ -279,6 +279,7 @@ def demo(
     from shelfspace.sim.demo_network import DemoAlreadySeeded, seed_demo_network
     from shelfspace.sim.progress import replay_progress
     from shelfspace.sim.runs import Audience, LiveTraffic, replay_history
+    from shelfspace.sim.truth import check_test_campaigns
 
     named = {} if os.environ.get("SHELFSPACE_NETWORK_NAME") else {"network_name": "Freshmart"}
     settings = settings_or_exit(host=host, port=port, **named)
@@ -303,6 +304,8 @@ def demo(
                 tally = replay_history(settings, engine, operator_key, history_days, audience, on_progress=on_progress)
             console.print(f"replayed {history_days} days and today in {time.monotonic() - started:.0f} s: "
                           f"{tally.summary()}")
+            for check in check_test_campaigns(settings, engine, tally, datetime.now(UTC)):
+                console.print(f"test campaign {check.line()}")
             configure_logging()
     except DemoAlreadySeeded:
         console.print(f"the demo network is already in {settings.data_dir}; serving it")

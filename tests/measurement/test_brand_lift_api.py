@@ -12,7 +12,7 @@ import pytest
 from shelfspace.decisioning.holdout import StudyGroup, group_of
 from shelfspace.measurement.brand_lift import answer_event
 from tests.measurement.test_lift_api import USERS, study  # noqa: F401  (the fixture)
-from tests.support import Api, field_errors
+from tests.support import HERO_ASK, Api, decide, field_errors
 
 QUESTION = {"question": "Which of these brands have you heard of?", "answers": ["Bolt", "Acme", "Camp Co"],
             "correct_answer": "Acme", "metric": "awareness"}
@@ -68,6 +68,19 @@ def test_exposed_and_control_users_are_asked_once_and_the_lift_adds_up(
     assert [s["id"] for s in listed] == [created["id"]]
     closed = operator.patch(f"/v1/brand-lift-studies/{created['id']}", {"status": "closed"})
     assert closed["status"] == "closed" and ask(operator, "any-user") is None
+
+
+def test_a_user_exposed_a_moment_ago_is_asked_before_the_marks_are_written(
+        operator: Api, study: dict[str, Any]) -> None:  # noqa: F811
+    campaign_id = study["campaign"]["id"]
+    operator.post("/v1/brand-lift-studies", QUESTION | {"campaign_id": campaign_id})
+    newcomer = next(u for n in range(100) if group_of(campaign_id, u := f"newcomer-{n}", 50) is StudyGroup.TREATMENT)
+    assert ask(operator, newcomer) is None  # never met the campaign
+    assert decide(operator, HERO_ASK | {"user": {"id": newcomer}})["decisions"]["home-hero"]
+    question = ask(operator, newcomer)  # no flush in between: the mark is still in memory
+    assert question is not None and question["study_id"]
+    choose(operator, question, 1)
+    assert ask(operator, newcomer) is None
 
 
 def test_past_the_minimum_sample_the_lift_is_declared_with_its_cost(

@@ -50,6 +50,12 @@ def vast(placement: str, *, user_id: str | None = None, consent: bool = False, d
     return Call("GET", "/v1/vast", params=params, expect_json=False)
 
 
+def survey(user_id: str) -> Call:
+    """The brand lift question to ask this user now: `{"study_id", "question", "answers":
+    [{"text", "url"}]}`, or "" when there is none (204). Call the chosen answer's `url`."""
+    return Call("GET", "/v1/surveys", params={"user": user_id})
+
+
 # --- first-party events ----------------------------------------------------------------------
 
 def conversions(events: Sequence[Mapping[str, Any]]) -> Call:

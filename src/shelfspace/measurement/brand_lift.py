@@ -19,6 +19,7 @@ absolute lift times the treatment users it exposed.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -135,19 +136,23 @@ def answer_key(study_id: str, user_id: str) -> str:
     return f"survey:{study_id}:{user_id}"
 
 
-def next_question(db: Session, event_log: EventLog, user_id: str) -> Question | None:
-    """The oldest live study whose campaign exposed this user (or would have), not yet answered."""
-    rows = db.execute(
-        select(BrandLiftStudy, LiftStudyUser.study_group)
-        .join(LiftStudyUser, LiftStudyUser.campaign_id == BrandLiftStudy.campaign_id)
-        .where(LiftStudyUser.user_id == user_id, LiftStudyUser.exposed_at.is_not(None),
-               BrandLiftStudy.status == StudyStatus.LIVE.value)
-        .order_by(BrandLiftStudy.id)
-    ).all()
-    answered = event_log.contains([answer_key(study.id, user_id) for study, _ in rows])
-    for study, group in rows:
+def next_question(db: Session, event_log: EventLog, user_id: str,
+                  unwritten: Mapping[str, StudyGroup]) -> Question | None:
+    """The oldest live study whose campaign exposed this user (or would have), not yet
+    answered. `unwritten`: the user's exposures this process has not written yet."""
+    met = {campaign: StudyGroup(group) for campaign, group in db.execute(
+        select(LiftStudyUser.campaign_id, LiftStudyUser.study_group)
+        .where(LiftStudyUser.user_id == user_id, LiftStudyUser.exposed_at.is_not(None)))}
+    met |= unwritten
+    if not met:
+        return None
+    studies = list(db.scalars(select(BrandLiftStudy).where(
+        BrandLiftStudy.campaign_id.in_(met), BrandLiftStudy.status == StudyStatus.LIVE.value
+    ).order_by(BrandLiftStudy.id)))
+    answered = event_log.contains([answer_key(study.id, user_id) for study in studies])
+    for study in studies:
         if answer_key(study.id, user_id) not in answered:
-            return Question(study, StudyGroup(group))
+            return Question(study, met[study.campaign_id])
     return None
 
 
@@ -184,7 +189,10 @@ def tally(study: BrandLiftStudy, events: list[Event]) -> dict[StudyGroup, GroupA
 def results(db: Session, event_log: EventLog, study: BrandLiftStudy, now: datetime) -> dict[str, Any]:
     campaign = db.get(Campaign, study.campaign_id)
     assert campaign is not None
-    events = event_log.between(study.created_at.timestamp(), now.timestamp() + 1e-6, EventType.SURVEY)
+    # From the campaign's start: answers come after the study is created, but a replayed
+    # (simulated) clock may date them before the row's wall-clock created_at.
+    since = min(campaign.start.timestamp(), study.created_at.timestamp())
+    events = event_log.between(since, now.timestamp() + 1e-6, EventType.SURVEY)
     groups = tally(study, events)
     exposed, control = groups[StudyGroup.TREATMENT], groups[StudyGroup.CONTROL]
     comparison = compare_proportions(exposed.responses, exposed.chose_brand, control.responses, control.chose_brand)

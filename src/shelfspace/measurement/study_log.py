@@ -5,6 +5,9 @@ flush upserts one row per (campaign, user): the earliest eligibility and exposur
 exposures added. The upsert is commutative, so the order of flushes, and which process
 flushes, change nothing. Like fill rates, a crash may lose the last few seconds of marks:
 a user who comes back is marked again.
+
+Marks not yet written stay readable (`unwritten_exposures`) until their write commits, so a
+survey asked a second after an exposure in this process finds it, whenever the flush runs.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from shelfspace.core.periodic import PeriodicFlush
 from shelfspace.db.session import session_scope
-from shelfspace.decisioning.holdout import StudyMark
+from shelfspace.decisioning.holdout import StudyGroup, StudyMark
 from shelfspace.measurement.models import LiftStudyUser
 
 log = structlog.get_logger(__name__)
@@ -36,55 +39,68 @@ class _Row:
     exposed_at: float | None
     exposures: int
 
+    def merge(self, other: _Row) -> None:
+        self.eligible_at = min(self.eligible_at, other.eligible_at)
+        times = [t for t in (self.exposed_at, other.exposed_at) if t is not None]
+        self.exposed_at = min(times) if times else None
+        self.exposures += other.exposures
+
+
+Pending = dict[str, dict[str, _Row]]  # user id -> campaign id -> row
+
 
 class StudyLog(PeriodicFlush):
     def __init__(self, sessions: sessionmaker[Session], flush_seconds: float = FLUSH_SECONDS) -> None:
         super().__init__("lift-study-log", flush_seconds)
         self._sessions = sessions
-        self._rows: dict[tuple[str, str], _Row] = {}
+        self._pending: Pending = {}
+        self._writing: Pending = {}  # taken by the flush under way, not yet committed
         self._lock = threading.Lock()
 
     def note(self, marks: Iterable[StudyMark]) -> None:
         with self._lock:
             for mark in marks:
-                key = (mark.campaign_id, mark.user_id)
-                row = self._rows.get(key)
-                if row is None:
-                    self._rows[key] = _Row(mark.group.value, mark.time, mark.time if mark.exposed else None,
-                                           int(mark.exposed))
-                    continue
-                row.eligible_at = min(row.eligible_at, mark.time)
-                if mark.exposed:
-                    row.exposed_at = mark.time if row.exposed_at is None else min(row.exposed_at, mark.time)
-                    row.exposures += 1
+                _add(self._pending, mark.user_id, mark.campaign_id, _Row(
+                    mark.group.value, mark.time, mark.time if mark.exposed else None, int(mark.exposed)))
+
+    def unwritten_exposures(self, user_id: str) -> dict[str, StudyGroup]:
+        """Campaigns that exposed this user (or would have, in control) in marks not yet in
+        the table."""
+        with self._lock:
+            return {campaign: StudyGroup(row.group)
+                    for pending in (self._writing, self._pending)
+                    for campaign, row in pending.get(user_id, {}).items() if row.exposed_at is not None}
 
     def flush(self) -> int:
         with self._lock:
-            taken, self._rows = self._rows, {}
-        if not taken:
-            return 0
+            taken, self._pending = self._pending, {}
+            self._writing = taken
         rows = [{"campaign_id": c, "user_id": u, "study_group": r.group, "eligible_at": r.eligible_at,
-                 "exposed_at": r.exposed_at, "exposures": r.exposures} for (c, u), r in taken.items()]
+                 "exposed_at": r.exposed_at, "exposures": r.exposures}
+                for u, campaigns in taken.items() for c, r in campaigns.items()]
         try:
-            with session_scope(self._sessions) as db:
-                db.execute(_merging_upsert(db.get_bind().dialect.name), rows)
+            if rows:
+                with session_scope(self._sessions) as db:
+                    db.execute(_merging_upsert(db.get_bind().dialect.name), rows)
         except Exception:
             log.exception("lift_study_flush_failed", rows=len(rows))
             with self._lock:  # keep them for the next try, merged with what came since
-                for (campaign_id, user_id), row in taken.items():
-                    self._merge((campaign_id, user_id), row)
+                for user_id, campaigns in taken.items():
+                    for campaign_id, row in campaigns.items():
+                        _add(self._pending, user_id, campaign_id, row)
             return 0
+        finally:
+            with self._lock:
+                self._writing = {}
         return len(rows)
 
-    def _merge(self, key: tuple[str, str], row: _Row) -> None:
-        mine = self._rows.get(key)
-        if mine is None:
-            self._rows[key] = row
-            return
-        mine.eligible_at = min(mine.eligible_at, row.eligible_at)
-        times = [t for t in (mine.exposed_at, row.exposed_at) if t is not None]
-        mine.exposed_at = min(times) if times else None
-        mine.exposures += row.exposures
+
+def _add(pending: Pending, user_id: str, campaign_id: str, row: _Row) -> None:
+    mine = pending.setdefault(user_id, {}).get(campaign_id)
+    if mine is None:
+        pending[user_id][campaign_id] = row
+    else:
+        mine.merge(row)
 
 
 def _merging_upsert(dialect: str):  # type: ignore[no-untyped-def]

@@ -40,10 +40,11 @@ async def survey(request: Request,
     """Asked by a page with room for one question. The answer lists each choice with the URL
     to call when the user picks it."""
     state = request.app.state
+    unwritten = state.study_log.unwritten_exposures(user)
 
     def find() -> Any:
         with session_scope(state.sessions) as db:
-            question = next_question(db, state.event_log, user)
+            question = next_question(db, state.event_log, user, unwritten)
             if question is None:
                 return None
             study = question.study

@@ -33,6 +33,8 @@ from shelfspace.catalog.schemas import (
 from shelfspace.catalog.services import advertisers, campaigns, creatives, line_items, placements
 from shelfspace.catalog.services.product_feed import OnError, import_feed
 from shelfspace.core.errors import Conflict
+from shelfspace.measurement import brand_lift
+from shelfspace.measurement.brand_lift import LiftMetric, StudyCreate
 from shelfspace.sim.demo_catalogue import products, skus_of
 
 
@@ -99,6 +101,8 @@ class CampaignPlan:
     pacing: Pacing = Pacing.EVEN
     holdout_percent: int = 0
     is_test: bool = False  # a test campaign: measured against its holdout, written up as a case study
+    # A brand lift question for the campaign: the brand among these made-up names.
+    survey_decoys: tuple[str, ...] = ()
     status: DeliveryStatus = DeliveryStatus.LIVE
     started_days_ago: int = 8  # before the week of simulated history, so all of it delivers
     days_left: int | None = 30
@@ -144,7 +148,8 @@ BRANDS: tuple[BrandPlan, ...] = (
                      targeting={"categories": ["beverages/coffee", "bakery"]}),
             LinePlan("Coffee in search", SEARCH, "0.55", Pricing.CPC, targeting={"keywords": ["coffee", "espresso", "café"]},
                      promote_brand=True),
-        ), budget_daily="500", holdout_percent=50, is_test=True),  # a test: half held out, a case study on demand
+        ), budget_daily="500", holdout_percent=50, is_test=True,  # a test: half held out, a case study on demand
+            survey_decoys=("Morning Mill", "Roast & Co")),
     )),
     BrandPlan("Fizzwell", "fizzwell.example", "beverages/soft-drinks", (
         CampaignPlan("Summer fizz", "8000", (
@@ -290,6 +295,11 @@ def seed_demo_network(db: Session, now: datetime) -> DemoNetwork:
                 pacing=plan.pacing, status=plan.status, holdout_percent=plan.holdout_percent, is_test=plan.is_test,
             ))
             counts["campaigns"] += 1
+            if plan.survey_decoys:
+                brand_lift.create(db, SYSTEM, StudyCreate(
+                    campaign_id=campaign.id, metric=LiftMetric.AWARENESS,
+                    question=f"Which of these {brand.category.split('/')[-1]} brands have you heard of?",
+                    answers=[plan.survey_decoys[0], brand.name, *plan.survey_decoys[1:]], correct_answer=brand.name))
             for line in plan.lines:
                 line_item = line_items.create(db, SYSTEM, LineItemCreate(
                     campaign_id=campaign.id, name=line.name, pricing=line.pricing, bid=Decimal(line.bid),

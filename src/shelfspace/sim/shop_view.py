@@ -41,6 +41,7 @@ class ShopView:
     by_category: dict[str, list[ShopProduct]] = field(default_factory=dict)
     by_brand: dict[str, list[ShopProduct]] = field(default_factory=dict)
     by_sku: dict[str, ShopProduct] = field(default_factory=dict)
+    all_brand_names: frozenset[str] = field(default_factory=frozenset)  # every advertiser's, for surveys
 
     def __post_init__(self) -> None:
         categories: defaultdict[str, list[ShopProduct]] = defaultdict(list)
@@ -50,6 +51,7 @@ class ShopView:
             brands[product.brand].append(product)
             self.by_sku[product.sku] = product
         self.by_category, self.by_brand = dict(categories), dict(brands)
+        self.all_brand_names = frozenset(n for names in self.brands_of_advertiser.values() for n in names)
 
     def placements_where(self, channel: Channel, formats: set[AdFormat] | None = None) -> list[ShopPlacement]:
         return [p for p in self.placements if p.channel is channel and (formats is None or p.format in formats)]

@@ -27,6 +27,11 @@ BUY_AFTER_CLICK: dict[AdFormat, float] = {
     AdFormat.SPONSORED_PRODUCT: 0.11, AdFormat.NATIVE: 0.05, AdFormat.BANNER: 0.04, AdFormat.VIDEO: 0.03,
 }
 BUY_AFTER_VIEW = 0.004  # a sale some time after only seeing the ad
+# Brand lift surveys: a page view with room for a question asks one this often; a shopper
+# picks the brand with this probability, more if they saw one of its ads (the true lift).
+SURVEY_ASK_RATE = 0.15
+PICKS_BRAND = 0.25
+PICKS_BRAND_AFTER_AD = 0.25 + 0.15
 ORGANIC_BASKET = 0.22  # a visit that ends with a basket, ads or not
 PAGES_PER_VISIT = (1, 2, 2, 3, 3, 4, 5)  # drawn evenly: about 2.9 pages a visit
 MEAN_PAGES_PER_VISIT = sum(PAGES_PER_VISIT) / len(PAGES_PER_VISIT)

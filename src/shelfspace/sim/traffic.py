@@ -32,6 +32,9 @@ from shelfspace.sim.shoppers import (
     INTEREST_LIFT,
     ORGANIC_BASKET,
     PAGES_PER_VISIT,
+    PICKS_BRAND,
+    PICKS_BRAND_AFTER_AD,
+    SURVEY_ASK_RATE,
     VIEWABLE_RATE,
     Shopper,
     Surface,
@@ -63,6 +66,7 @@ class Outcome(StrEnum):
     ORDERS = "orders"
     AD_ORDERS = "orders_after_ads"
     BEHAVIOUR = "behaviour_events"
+    SURVEY_ANSWERS = "survey_answers"
     ERRORS = "errors"
 
 
@@ -73,6 +77,7 @@ class Tally:
     # The simulator's own truth for lift studies: orders it placed because of a campaign's
     # ad (after a view or a click), by campaign id. Without the ad they would not exist.
     caused: Counter[str] = field(default_factory=Counter)
+    brand_answers: Counter[tuple[str, bool]] = field(default_factory=Counter)  # (study, saw the ad) -> answers
 
     @property
     def ctr(self) -> float:
@@ -113,6 +118,7 @@ class Traffic:
         self._ids = itertools.count()
         self._run = run_id
         self._orders: list[dict[str, Any]] = []
+        self._seen_brands: dict[str, set[str]] = {}  # user id -> brand names of ads they saw
         self._behaviour: list[dict[str, Any]] = []
 
     # --- scheduling ------------------------------------------------------------------------
@@ -241,12 +247,36 @@ class Traffic:
             self._error("POST /v1/decisions", unanswered(error))
             return
         self.tally.counts[Outcome.DECISIONS] += 1
+        if shopper is not None and self.react.random() < SURVEY_ASK_RATE:
+            self._survey(shopper)
         for ads in answer["decisions"].values():
             for ad in ads:
                 self.tally.counts[Outcome.ADS] += 1
                 # Most rendered ads load; some pages are left before the ad does.
                 if self.react.random() < 0.93:
                     self._at(when + timedelta(milliseconds=self.react.uniform(200, 900)), Action.IMPRESSION, shopper, ad)
+
+    def _survey(self, shopper: Shopper) -> None:
+        """A brand lift question, if the server has one for this shopper: the shopper picks
+        the brand more often after seeing its ad (`PICKS_BRAND_AFTER_AD`), else another answer."""
+        try:
+            question = self.shelfspace.send(api.survey(shopper.user_id))
+        except (ApiError, httpx.TransportError) as error:
+            self._error("GET /v1/surveys", error.status if isinstance(error, ApiError) else unanswered(error))
+            return
+        if not question:
+            return
+        seen = self._seen_brands.get(shopper.user_id, set())
+        answers = question["answers"]
+        brands = [n for n, a in enumerate(answers) if a["text"] in self.shop.all_brand_names]
+        if not brands:
+            return
+        brand = brands[0]
+        likely = PICKS_BRAND_AFTER_AD if answers[brand]["text"] in seen else PICKS_BRAND
+        others = [n for n in range(len(answers)) if n != brand]
+        picked = brand if self.react.random() < likely or not others else self.react.choice(others)
+        if self._track(answers[picked]["url"], shopper, Outcome.SURVEY_ANSWERS, (204,)):
+            self.tally.brand_answers[(question["study_id"], answers[brand]["text"] in seen)] += 1
 
     def _behaviour_event(self, when: datetime, shopper: Shopper, page: Page) -> None:
         event: dict[str, Any] = {"id": f"{self._run}-b{next(self._ids)}", "user_id": shopper.user_id,
@@ -283,6 +313,9 @@ class Traffic:
         if not self._track(ad["tracking"]["impression"], shopper, Outcome.IMPRESSIONS, (200, 204)):
             return
         ad_format = AdFormat(ad["format"])
+        if shopper is not None:
+            self._seen_brands.setdefault(shopper.user_id, set()).update(
+                self.shop.brands_of_advertiser.get(ad["advertiser_id"], ()))
         if self.react.random() < VIEWABLE_RATE[ad_format]:
             self._at(when + timedelta(seconds=self.react.uniform(1, 3)), Action.VIEWABLE, shopper, ad)
         if shopper is None:
