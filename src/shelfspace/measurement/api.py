@@ -6,27 +6,22 @@ as everywhere in the API).
 
 from __future__ import annotations
 
-import math
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request
-from pydantic import Field, model_validator
 
 from shelfspace.catalog.services import campaigns
-from shelfspace.measurement import brand_lift
-from shelfspace.measurement.brand_lift import StudyCreate, StudyUpdate
-from shelfspace.core.inputs import InputModel
 from shelfspace.core.jsonbody import JsonBody
 from shelfspace.http.deps import Caller, Db
 from shelfspace.http.errors import ERROR_RESPONSES
+from shelfspace.measurement import brand_lift, planner
+from shelfspace.measurement.brand_lift import StudyCreate, StudyUpdate
 from shelfspace.measurement.campaign_lift import campaign_lift
-from shelfspace.measurement.stats import ALPHA, POWER, minimum_detectable_effect, users_needed
+from shelfspace.measurement.planner import PlanIn
 
 router = APIRouter(tags=["measurement"],
                    responses={k: v for k, v in ERROR_RESPONSES.items() if k in (401, 403, 422)})
 NOT_FOUND: dict[int | str, dict[str, Any]] = {k: v for k, v in ERROR_RESPONSES.items() if k == 404}
-
-Rate = Annotated[float, Field(gt=0, lt=1)]
 
 
 @router.get("/v1/campaigns/{campaign_id}/lift", summary="Incrementality against the campaign's holdout",
@@ -76,48 +71,10 @@ def update_study(request: Request, db: Db, caller: Caller, study_id: Annotated[s
     return JsonBody(brand_lift.results(db, state.event_log, study, state.clock.now()))
 
 
-class PlanIn(InputModel):
-    baseline_rate: Rate = Field(description="The control group's expected conversion rate, e.g. 0.02.")
-    expected_rate: Rate | None = Field(default=None, description="The rate hoped for in treatment, e.g. 0.022.")
-    holdout_percent: int = Field(default=50, ge=1, le=50, description="Users held out as control.")
-    users_per_day: int | None = Field(default=None, ge=1, description="New users the campaign can reach per day.")
-    days: int | None = Field(default=None, ge=1, le=366, description="The flight length, for `mde`.")
-    alpha: float = Field(default=ALPHA, gt=0, lt=0.5, description="Two-sided significance level.")
-    power: float = Field(default=POWER, gt=0.5, lt=1)
-
-    @model_validator(mode="after")
-    def _something_to_plan(self) -> PlanIn:
-        if self.expected_rate is None and (self.users_per_day is None or self.days is None):
-            raise ValueError("give expected_rate, or users_per_day and days for the minimum detectable effect")
-        if self.expected_rate is not None and self.expected_rate == self.baseline_rate:
-            raise ValueError("expected_rate equals baseline_rate: there is no effect to detect")
-        return self
-
-
 @router.post("/v1/lift/plan", summary="Plan a lift study: users and days needed, minimum detectable effect")
 def plan(body: PlanIn, _: Caller) -> dict[str, Any]:
     """The standard two-proportion sample size (two-sided `alpha`, `power`): users per group
     to tell `expected_rate` from `baseline_rate`, and the days of traffic that takes. With
     `days`, `mde` is the smallest absolute lift that traffic can detect; without it, the mde
     of the days needed (the effect asked about, by construction)."""
-    control_share = body.holdout_percent / 100
-    answer: dict[str, Any] = {"alpha": body.alpha, "power": body.power, "holdout_percent": body.holdout_percent}
-    if body.expected_rate is not None:
-        treatment, control = users_needed(body.baseline_rate, body.expected_rate, control_share, body.alpha,
-                                          body.power)
-        # The smaller group decides: the total needed is whichever share runs out last.
-        total = max(math.ceil(treatment / (1 - control_share)), math.ceil(control / control_share))
-        answer |= {"users_per_group": {"treatment": treatment, "control": control}, "users_total": total,
-                   "days": math.ceil(total / body.users_per_day) if body.users_per_day else None}
-    days = body.days or answer.get("days")
-    mde = None
-    if days and body.users_per_day:
-        reached = body.users_per_day * days
-        mde = minimum_detectable_effect(body.baseline_rate, round(reached * (1 - control_share)),
-                                        round(reached * control_share), body.alpha, body.power)
-    answer |= {"mde": round(mde, 6) if mde is not None else None,
-               "mde_relative": round(mde / body.baseline_rate, 6) if mde is not None else None,
-               "days_for_mde": days,
-               "method": "Two-proportion z-test sample size: pooled variance under the null, unpooled under "
-                         "the alternative, two-sided; users assumed new each day."}
-    return answer
+    return planner.plan(body)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import func, select
@@ -85,6 +86,25 @@ def _what_the_advertiser_sells(db: Session, campaign: Campaign):  # type: ignore
         return sku in promoted or catalogue.product_brands.get(sku) in brands
 
     return sold
+
+
+class Verdict(StrEnum):
+    """What a lift estimate (intent to treat, or exposed) lets one say."""
+
+    TOO_FEW = "too_few"  # the minimum sample is not reached: say nothing yet
+    PROVEN = "proven"  # the 95% interval of incremental conversions lies above zero
+    NEGATIVE = "negative"  # it lies below zero: fewer buyers than the holdout
+    NOT_PROVEN = "not_proven"  # it holds zero
+
+
+def verdict(estimate: dict[str, Any]) -> Verdict:
+    """`estimate`: the API's lift answer, or its `exposed` part."""
+    interval = estimate["ci95"]["incremental_conversions"]
+    if not estimate["readable"] or interval is None:
+        return Verdict.TOO_FEW
+    if interval[0] > 0:
+        return Verdict.PROVEN
+    return Verdict.NEGATIVE if interval[1] < 0 else Verdict.NOT_PROVEN
 
 
 def campaign_lift(db: Session, event_log: EventLog, campaign: Campaign, now: datetime,

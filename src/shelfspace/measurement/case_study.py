@@ -26,7 +26,7 @@ from shelfspace.core.inputs import InputModel
 from shelfspace.events.log import EventLog
 from shelfspace.measurement import brand_lift
 from shelfspace.measurement.attribution import Windows
-from shelfspace.measurement.campaign_lift import campaign_lift
+from shelfspace.measurement.campaign_lift import Verdict, campaign_lift, verdict
 from shelfspace.measurement.case_study_charts import bars_chart, daily_chart, lift_chart
 from shelfspace.measurement.models import BrandLiftStudy, CaseStudy
 from shelfspace.reporting.report import Grouping, ReportQuery, build_report
@@ -155,8 +155,7 @@ def _placements(line_items: list[LineItem]) -> list[str]:
 
 
 def proven(lift: dict[str, Any]) -> bool:
-    low = lift["ci95"]["incremental_conversions"][0] if lift["ci95"]["incremental_conversions"] else None
-    return bool(lift["readable"]) and low is not None and low > 0
+    return verdict(lift) is Verdict.PROVEN
 
 
 def draft_headline(brand: str, network: str, lift: dict[str, Any]) -> str:
@@ -180,7 +179,7 @@ def draft_narrative(view: CaseStudyView) -> str:
                   f"{lift['ci95']['incremental_conversions'][0]:,.0f} to {lift['ci95']['incremental_conversions'][1]:,.0f}): "
                   f"sales that would not have happened without it.")
     elif lift["readable"]:
-        second = (f"{held}. Against them the campaign's estimated effect was {lift['incremental_conversions']:,.0f} "
+        second = (f"{held}. Against them the campaign's estimated effect was {lift['incremental_conversions']:+,.1f} "
                   f"purchases, but the 95% interval includes zero, so the test does not prove a lift yet; a longer "
                   f"or larger test would settle it.")
     else:

@@ -41,7 +41,8 @@ def share_url(request: Request, token: str | None) -> str | None:
     return f"{request.app.state.settings.base_url()}/case-studies/{token}" if token else None
 
 
-async def _answer(request: Request, html: str, form: Format, name: str) -> Response:
+async def respond(request: Request, html: str, form: Format, name: str) -> Response:
+    """The case study as HTML, or printed to PDF."""
     if form is Format.HTML:
         return HTMLResponse(html)
     try:
@@ -53,7 +54,8 @@ async def _answer(request: Request, html: str, form: Format, name: str) -> Respo
                     headers={"Content-Disposition": f'inline; filename="{name}.pdf"'})
 
 
-def _page(request: Request, db: Any, campaign: Campaign) -> tuple[str, str]:
+def document(request: Request, db: Any, campaign: Campaign) -> tuple[str, str]:
+    """The case study's HTML, computed now, and a file name for it."""
     state = request.app.state
     view = case_study.build(db, state.event_log, campaign, state.clock.now(), network_of(request))
     return case_study.render_html(view, share_url(request, view.share_token)), f"case-study-{campaign.id}"
@@ -67,10 +69,10 @@ async def get_case_study(request: Request, caller: Caller, campaign_id: Annotate
     interval, brand lift if measured, charts and the methodology, computed now."""
     def page() -> tuple[str, str]:
         with session_scope(request.app.state.sessions) as db:
-            return _page(request, db, campaigns.get(db, caller, campaign_id))
+            return document(request, db, campaigns.get(db, caller, campaign_id))
 
     html, name = await run_in_threadpool(page)
-    return await _answer(request, html, format, name)
+    return await respond(request, html, format, name)
 
 
 @router.patch("/v1/campaigns/{campaign_id}/case-study", summary="Edit the case study's words; publish a share link")
@@ -96,7 +98,7 @@ async def shared_case_study(request: Request, token: Annotated[str, Path(max_len
             campaign = db.get(Campaign, stored.campaign_id) if stored else None
             if campaign is None:
                 raise NotFound("no published case study at this link")
-            return _page(request, db, campaign)
+            return document(request, db, campaign)
 
     html, name = await run_in_threadpool(page)
-    return await _answer(request, html, format, name)
+    return await respond(request, html, format, name)

@@ -1,0 +1,320 @@
+"""Measurement pages, the same for the brand that owns a campaign and for the operator:
+incrementality against the holdout, brand lift studies, the study planner, and the case
+study (which only the operator edits and publishes).
+
+Each page lives twice, under `/brand/campaigns/{id}/…` and `/console/campaigns/{id}/…`,
+and goes through the same services with the signed-in user's principal, so a brand asking
+for another brand's campaign gets "not found" exactly as in the API.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any
+
+from fastapi import Request
+from pydantic import ValidationError
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData
+from starlette.responses import Response
+
+from shelfspace.catalog.enums import DeliveryStatus
+from shelfspace.catalog.models import Advertiser, Campaign
+from shelfspace.catalog.schemas import CampaignUpdate
+from shelfspace.catalog.services import campaigns
+from shelfspace.core.errors import ShelfspaceError
+from shelfspace.dashboard.csrf import checked_form
+from shelfspace.dashboard.forms import FieldErrors, errors_of, text
+from shelfspace.dashboard.rendering import redirect_with, render
+from shelfspace.dashboard.routing import page_router
+from shelfspace.dashboard.session import AdvertiserUser, DashboardUser, OperatorUser
+from shelfspace.db.session import session_scope
+from shelfspace.decisioning.holdout import StudyGroup
+from shelfspace.measurement import brand_lift, case_study, planner
+from shelfspace.measurement.brand_lift import LiftMetric, StudyCreate, StudyStatus, StudyUpdate
+from shelfspace.measurement.campaign_lift import Verdict, campaign_lift, verdict
+from shelfspace.measurement.case_study import CaseStudyEdit
+from shelfspace.measurement.case_study_api import Format, document, network_of, respond, share_url
+from shelfspace.measurement.case_study_charts import bars_chart, lift_chart
+from shelfspace.measurement.models import LiftStudyUser
+from shelfspace.measurement.planner import PlanIn
+from shelfspace.reporting.report import Grouping, ReportQuery, build_report
+
+router = page_router()
+
+# How each verdict reads on the page, and the badge it wears.
+VERDICTS: dict[Verdict, tuple[str, str]] = {
+    Verdict.PROVEN: ("Proven lift", "good"),
+    Verdict.NOT_PROVEN: ("No proven lift yet", "warn"),
+    Verdict.NEGATIVE: ("Fewer buyers than the holdout", "bad"),
+    Verdict.TOO_FEW: ("Too few buyers to read yet", "warn"),
+}
+PLAN_FIELDS = ("baseline_rate", "expected_rate", "users_per_day", "days", "holdout_percent")
+
+
+def base_path(user: DashboardUser, campaign_id: str) -> str:
+    return f"/console/campaigns/{campaign_id}" if user.is_operator else f"/brand/campaigns/{campaign_id}"
+
+
+# --- the measurement page ------------------------------------------------------------------
+
+
+def _users_per_day(db: Session, campaign: Campaign, now_ts: float) -> int | None:
+    """Eligible users a day so far: what the planner starts from for this campaign."""
+    first, users = db.execute(select(func.min(LiftStudyUser.eligible_at), func.count())
+                              .where(LiftStudyUser.campaign_id == campaign.id)).one()
+    if not users or first is None:
+        return None
+    return max(1, round(users / max(1.0, (now_ts - first) / 86_400)))
+
+
+def _plan(query: dict[str, str], lift: dict[str, Any] | None, users_per_day: int | None,
+          holdout: int) -> tuple[dict[str, str], dict[str, Any] | None, FieldErrors]:
+    """The planner's form values (typed ones, else the campaign's own figures) and its answer."""
+    control_rate = (lift or {}).get("control", {}).get("conversion_rate")
+    values = {"baseline_rate": f"{control_rate * 100:.2f}" if control_rate else "2.00",
+              "users_per_day": str(users_per_day or 1000), "days": "14",
+              "holdout_percent": str(min(max(holdout, 1), 50) if holdout else 10), "expected_rate": ""}
+    if not any(query.get(f"plan_{name}") for name in PLAN_FIELDS):
+        return values, None, {}
+    values |= {name: query.get(f"plan_{name}", "").strip() for name in PLAN_FIELDS}
+    try:
+        spec = PlanIn.model_validate({
+            "baseline_rate": _percent(values["baseline_rate"]), "expected_rate": _percent(values["expected_rate"]),
+            "users_per_day": values["users_per_day"] or None, "days": values["days"] or None,
+            "holdout_percent": values["holdout_percent"] or 50})
+    except ValidationError as exc:
+        return values, None, errors_of(exc)
+    return values, planner.plan(spec), {}
+
+
+def _percent(typed: str) -> float | str | None:
+    """What people type in a percent field ("2.5" or "2.5%") as a rate; text stays text so
+    validation names the field."""
+    if not typed:
+        return None
+    try:
+        return float(typed.rstrip("% ")) / 100
+    except ValueError:
+        return typed
+
+
+def _measurement(request: Request, user: DashboardUser, campaign_id: str, status_code: int = 200,
+                 study_form: dict[str, str] | None = None, errors: FieldErrors | None = None) -> Response:
+    state = request.app.state
+    now = state.clock.now()
+    with session_scope(state.sessions) as db:
+        campaign = campaigns.get(db, user.principal, campaign_id)
+        advertiser = db.get(Advertiser, campaign.advertiser_id)
+        lift = campaign_lift(db, state.event_log, campaign, now, state.attribution_windows) \
+            if campaign.holdout_percent else None
+        studies = [brand_lift.results(db, state.event_log, s, now)
+                   for s in brand_lift.listed(db, user.principal, campaign.id)]
+        users_per_day = _users_per_day(db, campaign, now.timestamp())
+        totals = build_report(db, ReportQuery(campaign.start.date(), now.date(), (), campaign_id=campaign.id),
+                              state.attribution_windows, state.settings.timezone).totals
+        stored = case_study.stored(db, campaign.id)
+        published = share_url(request, stored.share_token) if stored else None
+    values, plan, plan_errors = _plan(dict(request.query_params), lift, users_per_day, campaign.holdout_percent)
+    verdicts = {name: VERDICTS[verdict(part)] for name, part in
+                (("intent_to_treat", lift), ("exposed", lift["exposed"] if lift else None)) if part}
+    return render(
+        request, "measurement/campaign.html", status_code=status_code, title=f"{campaign.name}: measurement",
+        campaign=campaign, brand=advertiser.name if advertiser else "", base=base_path(user, campaign.id),
+        back="/console/campaigns" if user.is_operator else f"/brand/campaigns/{campaign.id}",
+        lift=lift, verdicts=verdicts, lift_chart=lift_chart(lift) if lift else "", totals=totals,
+        studies=[(s, bars_chart(s["results"])) for s in studies], metrics=[(m.value, m.value) for m in LiftMetric],
+        study_form=study_form or {"metric": LiftMetric.AWARENESS.value,
+                                  "question": "Which of these brands have you heard of?",
+                                  "answers": "", "correct_answer": advertiser.name if advertiser else ""},
+        errors=errors or {}, plan=plan, plan_values=values, plan_errors=plan_errors, users_per_day=users_per_day,
+        published=published, StudyGroup=StudyGroup, StudyStatus=StudyStatus,
+    )
+
+
+@router.get("/brand/campaigns/{campaign_id}/measurement")
+def brand_measurement(request: Request, campaign_id: str, user: AdvertiserUser) -> Response:
+    return _measurement(request, user, campaign_id)
+
+
+@router.get("/console/campaigns/{campaign_id}/measurement")
+def console_measurement(request: Request, campaign_id: str, user: OperatorUser) -> Response:
+    return _measurement(request, user, campaign_id)
+
+
+# --- holdout and brand lift studies --------------------------------------------------------
+
+
+async def _set_holdout(request: Request, user: DashboardUser, campaign_id: str) -> Response:
+    form = await checked_form(request)
+    typed = text(form, "holdout_percent")
+    try:
+        with session_scope(request.app.state.sessions) as db:
+            campaigns.update(db, user.principal, campaign_id, CampaignUpdate.model_validate({"holdout_percent": typed}))
+    except (ValidationError, ShelfspaceError) as exc:
+        return _measurement(request, user, campaign_id, 400,
+                            errors={"holdout_percent": next(iter(errors_of(exc).values()))})
+    return redirect_with(request, f"{base_path(user, campaign_id)}/measurement",
+                         f"{typed}% of eligible shoppers are held out from now on; the ads reach the rest.")
+
+
+@router.post("/brand/campaigns/{campaign_id}/holdout")
+async def brand_holdout(request: Request, campaign_id: str, user: AdvertiserUser) -> Response:
+    return await _set_holdout(request, user, campaign_id)
+
+
+@router.post("/console/campaigns/{campaign_id}/holdout")
+async def console_holdout(request: Request, campaign_id: str, user: OperatorUser) -> Response:
+    return await _set_holdout(request, user, campaign_id)
+
+
+def _study_form(form: FormData) -> dict[str, str]:
+    return {name: text(form, name) for name in ("metric", "question", "answers", "correct_answer")}
+
+
+async def _create_study(request: Request, user: DashboardUser, campaign_id: str) -> Response:
+    typed = _study_form(await checked_form(request))
+    answers = [line.strip() for line in typed["answers"].splitlines() if line.strip()]
+    try:
+        spec = StudyCreate.model_validate({"campaign_id": campaign_id, "metric": typed["metric"],
+                                           "question": typed["question"], "answers": answers,
+                                           "correct_answer": typed["correct_answer"]})
+        with session_scope(request.app.state.sessions) as db:
+            brand_lift.create(db, user.principal, spec)
+    except (ValidationError, ShelfspaceError) as exc:
+        errors = {name.split(".")[0]: message for name, message in errors_of(exc).items()}  # answers.2 -> answers
+        return _measurement(request, user, campaign_id, 400, study_form=typed, errors=errors)
+    return redirect_with(request, f"{base_path(user, campaign_id)}/measurement#brand-lift",
+                         "The study is live: shoppers the campaign reached, and control shoppers it would have "
+                         "reached, are asked where your pages make room for a question.")
+
+
+@router.post("/brand/campaigns/{campaign_id}/brand-lift")
+async def brand_create_study(request: Request, campaign_id: str, user: AdvertiserUser) -> Response:
+    return await _create_study(request, user, campaign_id)
+
+
+@router.post("/console/campaigns/{campaign_id}/brand-lift")
+async def console_create_study(request: Request, campaign_id: str, user: OperatorUser) -> Response:
+    return await _create_study(request, user, campaign_id)
+
+
+async def _study_status(request: Request, user: DashboardUser, campaign_id: str, study_id: str) -> Response:
+    form = await checked_form(request)
+    wanted = StudyStatus.CLOSED if form.get("status") == StudyStatus.CLOSED else StudyStatus.LIVE
+    with session_scope(request.app.state.sessions) as db:
+        study = brand_lift.get(db, user.principal, study_id)
+        if study.campaign_id != campaign_id:
+            campaigns.get(db, user.principal, campaign_id)  # not found for others; else a mismatched link
+        brand_lift.set_status(db, user.principal, study_id, StudyUpdate(status=wanted))
+    done = "The study is closed: nobody else is asked, and its results stay." if wanted is StudyStatus.CLOSED \
+        else "The study is asking again."
+    return redirect_with(request, f"{base_path(user, campaign_id)}/measurement#brand-lift", done)
+
+
+@router.post("/brand/campaigns/{campaign_id}/brand-lift/{study_id}/status")
+async def brand_study_status(request: Request, campaign_id: str, study_id: str, user: AdvertiserUser) -> Response:
+    return await _study_status(request, user, campaign_id, study_id)
+
+
+@router.post("/console/campaigns/{campaign_id}/brand-lift/{study_id}/status")
+async def console_study_status(request: Request, campaign_id: str, study_id: str, user: OperatorUser) -> Response:
+    return await _study_status(request, user, campaign_id, study_id)
+
+
+# --- the case study ------------------------------------------------------------------------
+
+
+async def _case_study(request: Request, user: DashboardUser, campaign_id: str, form: Format) -> Response:
+    def page() -> tuple[str, str]:
+        with session_scope(request.app.state.sessions) as db:
+            return document(request, db, campaigns.get(db, user.principal, campaign_id))
+
+    html, name = await run_in_threadpool(page)
+    return await respond(request, html, form, name)
+
+
+@router.get("/brand/campaigns/{campaign_id}/case-study")
+async def brand_case_study(request: Request, campaign_id: str, user: AdvertiserUser,
+                           format: Format = Format.HTML) -> Response:
+    return await _case_study(request, user, campaign_id, format)
+
+
+@router.get("/console/campaigns/{campaign_id}/case-study")
+async def console_case_study(request: Request, campaign_id: str, user: OperatorUser,
+                             format: Format = Format.HTML) -> Response:
+    return await _case_study(request, user, campaign_id, format)
+
+
+def _editor(request: Request, user: DashboardUser, campaign_id: str, status_code: int = 200,
+            typed: dict[str, str] | None = None, errors: FieldErrors | None = None) -> Response:
+    state = request.app.state
+    with session_scope(state.sessions) as db:
+        campaign = campaigns.get(db, user.principal, campaign_id)
+        view = case_study.build(db, state.event_log, campaign, state.clock.now(), network_of(request))
+    values = typed or {"headline": view.headline, "narrative": view.narrative}
+    return render(request, "measurement/case_study_editor.html", status_code=status_code,
+                  title=f"{campaign.name}: case study", campaign=campaign, view=view, values=values,
+                  errors=errors or {}, share=share_url(request, view.share_token),
+                  base=base_path(user, campaign.id))
+
+
+@router.get("/console/campaigns/{campaign_id}/case-study/edit")
+def case_study_editor(request: Request, campaign_id: str, user: OperatorUser) -> Response:
+    return _editor(request, user, campaign_id)
+
+
+class EditAction(StrEnum):
+    """The buttons of the editor form."""
+
+    SAVE = "save"
+    PUBLISH = "publish"
+    UNPUBLISH = "unpublish"
+    REDRAFT = "redraft"  # back to the drafted words, computed from the figures
+
+
+@router.post("/console/campaigns/{campaign_id}/case-study/edit")
+async def save_case_study(request: Request, campaign_id: str, user: OperatorUser) -> Response:
+    form = await checked_form(request)
+    try:
+        action = EditAction(text(form, "action") or EditAction.SAVE)
+    except ValueError:
+        action = EditAction.SAVE
+    typed = {"headline": text(form, "headline"), "narrative": text(form, "narrative")}
+    if action == EditAction.REDRAFT:
+        spec = CaseStudyEdit(headline="", narrative="")
+    else:
+        spec = CaseStudyEdit(headline=typed["headline"], narrative=typed["narrative"],
+                             published={EditAction.PUBLISH: True, EditAction.UNPUBLISH: False}.get(action))
+    try:
+        with session_scope(request.app.state.sessions) as db:
+            campaign = campaigns.get(db, user.principal, campaign_id)
+            stored = case_study.edit(db, campaign, spec)
+            link = share_url(request, stored.share_token)
+    except ShelfspaceError as exc:
+        return _editor(request, user, campaign_id, 400, typed, errors_of(exc))
+    done = {EditAction.PUBLISH: f"Published: anyone with the link can read it, {link}",
+            EditAction.UNPUBLISH: "Unpublished: the old link no longer opens the case study.",
+            EditAction.REDRAFT: "Back to the drafted words, written from the figures."}.get(action, "Saved.")
+    return redirect_with(request, f"/console/campaigns/{campaign_id}/case-study/edit", done)
+
+
+# --- the operator's list of campaigns ------------------------------------------------------
+
+
+@router.get("/console/campaigns")
+def console_campaigns(request: Request, user: OperatorUser) -> Response:
+    """Every campaign on the network, tests and holdouts first: where measurement starts."""
+    state = request.app.state
+    now = state.clock.now()
+    with session_scope(state.sessions) as db:
+        rows = list(db.execute(select(Campaign, Advertiser.name).join(Advertiser)
+                               .where(Campaign.status != DeliveryStatus.ARCHIVED)
+                               .order_by(Campaign.is_test.desc(), Campaign.holdout_percent.desc(), Campaign.name)))
+        earliest = min((c.start.date() for c, _ in rows), default=now.date())
+        results = {r["campaign_id"]: r for r in build_report(
+            db, ReportQuery(earliest, now.date(), (Grouping.CAMPAIGN,)), state.attribution_windows,
+            state.settings.timezone).rows}
+    return render(request, "measurement/console_campaigns.html", title="Campaigns", rows=rows, results=results)

@@ -1,0 +1,59 @@
+"""Planning a lift study before it runs: how many users, how many days, and the smallest
+lift the traffic can see. One function for the API (`POST /v1/lift/plan`) and the pages."""
+
+from __future__ import annotations
+
+import math
+from typing import Annotated, Any
+
+from pydantic import Field, model_validator
+
+from shelfspace.core.inputs import InputModel
+from shelfspace.measurement.stats import ALPHA, POWER, minimum_detectable_effect, users_needed
+
+Rate = Annotated[float, Field(gt=0, lt=1)]
+
+METHOD = ("Two-proportion z-test sample size: pooled variance under the null, unpooled under the alternative, "
+          "two-sided; users assumed new each day.")
+
+
+class PlanIn(InputModel):
+    baseline_rate: Rate = Field(description="The control group's expected conversion rate, e.g. 0.02.")
+    expected_rate: Rate | None = Field(default=None, description="The rate hoped for in treatment, e.g. 0.022.")
+    holdout_percent: int = Field(default=50, ge=1, le=50, description="Users held out as control.")
+    users_per_day: int | None = Field(default=None, ge=1, description="New users the campaign can reach per day.")
+    days: int | None = Field(default=None, ge=1, le=366, description="The flight length, for `mde`.")
+    alpha: float = Field(default=ALPHA, gt=0, lt=0.5, description="Two-sided significance level.")
+    power: float = Field(default=POWER, gt=0.5, lt=1)
+
+    @model_validator(mode="after")
+    def _something_to_plan(self) -> PlanIn:
+        if self.expected_rate is None and (self.users_per_day is None or self.days is None):
+            raise ValueError("give expected_rate, or users_per_day and days for the minimum detectable effect")
+        if self.expected_rate is not None and self.expected_rate == self.baseline_rate:
+            raise ValueError("expected_rate equals baseline_rate: there is no effect to detect")
+        return self
+
+
+def plan(spec: PlanIn) -> dict[str, Any]:
+    """Users per group to tell `expected_rate` from `baseline_rate` and the days of traffic
+    that takes; with `days` (or the days needed), `mde`: the smallest absolute lift that
+    traffic detects at `alpha` and `power`."""
+    control_share = spec.holdout_percent / 100
+    answer: dict[str, Any] = {"alpha": spec.alpha, "power": spec.power, "holdout_percent": spec.holdout_percent}
+    if spec.expected_rate is not None:
+        treatment, control = users_needed(spec.baseline_rate, spec.expected_rate, control_share, spec.alpha,
+                                          spec.power)
+        # The smaller group decides: the total needed is whichever share runs out last.
+        total = max(math.ceil(treatment / (1 - control_share)), math.ceil(control / control_share))
+        answer |= {"users_per_group": {"treatment": treatment, "control": control}, "users_total": total,
+                   "days": math.ceil(total / spec.users_per_day) if spec.users_per_day else None}
+    days = spec.days or answer.get("days")
+    mde = None
+    if days and spec.users_per_day:
+        reached = spec.users_per_day * days
+        mde = minimum_detectable_effect(spec.baseline_rate, round(reached * (1 - control_share)),
+                                        round(reached * control_share), spec.alpha, spec.power)
+    return answer | {"mde": round(mde, 6) if mde is not None else None,
+                     "mde_relative": round(mde / spec.baseline_rate, 6) if mde is not None else None,
+                     "days_for_mde": days, "method": METHOD}
