@@ -17,11 +17,19 @@ class PeriodicFlush(ABC):
         self._flush_seconds = flush_seconds
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._flushing = threading.Lock()
+
+    def flush(self) -> int:
+        """Write what was gathered; returns the rows written. One flush at a time: when it
+        returns, everything gathered before the call is written (or kept, if the write
+        failed), even what the background flush had taken a moment earlier."""
+        with self._flushing:
+            return self.write_batch()
 
     @abstractmethod
-    def flush(self) -> int:
-        """Write what was gathered; returns the rows written. Must not raise: keep what
-        failed for the next call."""
+    def write_batch(self) -> int:
+        """Take what was gathered and write it; returns the rows written. Must not raise:
+        keep what failed for the next call."""
 
     def start(self) -> None:
         self._stop.clear()

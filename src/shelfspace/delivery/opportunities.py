@@ -52,7 +52,7 @@ class Opportunities(PeriodicFlush):
                 counts[0] += asked
                 counts[1] += served
 
-    def flush(self) -> int:
+    def write_batch(self) -> int:
         """Add what was counted to the table; returns the rows written."""
         with self._lock:
             taken, self._counts = self._counts, defaultdict(lambda: [0, 0])

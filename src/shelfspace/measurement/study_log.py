@@ -71,7 +71,7 @@ class StudyLog(PeriodicFlush):
                     for pending in (self._writing, self._pending)
                     for campaign, row in pending.get(user_id, {}).items() if row.exposed_at is not None}
 
-    def flush(self) -> int:
+    def write_batch(self) -> int:
         with self._lock:
             taken, self._pending = self._pending, {}
             self._writing = taken
