@@ -60,6 +60,14 @@ def test_the_documented_examples_work(tmp_path: Path) -> None:
         assert ads and all(ad["product"]["title"] for ad in ads)
         assert not {ad["sku"] for ad in ads} & set(search["context"]["skus"])
 
+        # docs/measurement.md: plan, read the demo's test campaign, start a study, print the PDF.
+        script.write_text(blocks("measurement.md", "python")[0])
+        ran = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120,
+                             env=os.environ | {"SHELFSPACE_URL": url, "SHELFSPACE_KEY": key})
+        assert ran.returncode == 0, ran.stderr
+        assert "needs " in ran.stdout and "Brightbean launch held out: 50 %" in ran.stdout, ran.stdout
+        assert "study live answers so far: 0" in ran.stdout and "case study PDF: True" in ran.stdout
+
         # docs/video-vast.md: the player's request, run with curl as written.
         played = subprocess.run(["bash", "-c", blocks("video-vast.md", "sh")[0]], capture_output=True, text=True,
                                 timeout=30, env=os.environ | {"S": url})

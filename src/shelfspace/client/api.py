@@ -21,6 +21,7 @@ class Call:
     content: bytes | None = None
     headers: Mapping[str, str] = field(default_factory=dict)
     expect_json: bool = True
+    binary: bool = False  # the answer is bytes (a PDF), not text
 
 
 def _clean(values: Mapping[str, Any]) -> dict[str, Any]:
@@ -77,9 +78,31 @@ def report(start: date, end: date, group_by: Sequence[str] = ("day",), *, advert
     return Call("GET", "/v1/reports", params=params, expect_json=not csv)
 
 
+# --- measurement ---------------------------------------------------------------------------
+
+def lift(campaign_id: str) -> Call:
+    """The campaign's incrementality against its holdout (intent to treat and exposed)."""
+    return Call("GET", f"/v1/campaigns/{campaign_id}/lift")
+
+
+def plan_lift(baseline_rate: float, *, expected_rate: float | None = None, users_per_day: int | None = None,
+              days: int | None = None, holdout_percent: int = 50) -> Call:
+    """Users and days a lift study needs, and the smallest lift it can detect."""
+    return Call("POST", "/v1/lift/plan", json=_clean({
+        "baseline_rate": baseline_rate, "expected_rate": expected_rate, "users_per_day": users_per_day,
+        "days": days, "holdout_percent": holdout_percent}))
+
+
+def case_study(campaign_id: str, *, pdf: bool = False) -> Call:
+    """The campaign's case study: HTML text, or PDF bytes."""
+    return Call("GET", f"/v1/campaigns/{campaign_id}/case-study", params={"format": "pdf" if pdf else "html"},
+                expect_json=False, binary=pdf)
+
+
 # --- the catalogue (management API) ------------------------------------------------------------
 
-RESOURCES = ("placements", "advertisers", "campaigns", "line-items", "creatives", "products", "api-keys", "users")
+RESOURCES = ("placements", "advertisers", "campaigns", "line-items", "creatives", "products", "api-keys", "users",
+             "brand-lift-studies")
 
 
 def _resource(name: str) -> str:

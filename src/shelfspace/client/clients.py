@@ -33,6 +33,8 @@ def _result(call: Call, response: httpx.Response) -> Any:
             raise ApiError(response.status_code, error["code"], error["message"], fields)
         except (ValueError, KeyError, TypeError):
             raise ApiError(response.status_code, "http_error", response.text[:200], {}) from None
+    if call.binary and response.status_code != 204:
+        return response.content
     if not call.expect_json or response.status_code == 204:
         return response.text
     return response.json()
