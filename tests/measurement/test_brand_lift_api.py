@@ -100,6 +100,12 @@ def test_past_the_minimum_sample_the_lift_is_declared_with_its_cost(
     assert reached == sum(1 for ads in study["served"].values() if ads) + 1  # and the warm-up shopper
     assert results["lifted_users"] == pytest.approx(0.2 * reached, abs=0.01)
     assert results["cost_per_lifted_user"] == pytest.approx(results["spend"] / (0.2 * reached), abs=1e-6)
+    # The case study's draft leads with the lift the study proved, and quotes it.
+    page = operator.client.get(f"/v1/campaigns/{study['campaign']['id']}/case-study", headers=operator.headers).text
+    assert "Acme Outdoor on " in page and ": +20.0 points in awareness" in page
+    low, high = results["ci95"]["absolute"]
+    assert (f"60.0% of shoppers who saw the ads chose Acme, against 40.0% of shoppers held out: +20.0 points "
+            f"(95% interval {low * 100:+.1f} to {high * 100:+.1f}), from 150 and 150 answers.") in page
 
 
 def test_bad_studies_and_bad_answers_are_named(operator: Api, advertiser_api: Api,

@@ -119,7 +119,8 @@ def build(db: Session, event_log: EventLog, campaign: Campaign, now: datetime, n
         network=network, campaign=campaign, brand=advertiser.name, period=(start, end),
         audience=_audience(line_items), placements=_placements(line_items), totals=report.totals,
         days=report.rows, lift=lift, brand_lifts=brand_lifts,
-        headline=(mine.headline if mine and mine.headline else draft_headline(advertiser.name, network.name, lift)),
+        headline=(mine.headline if mine and mine.headline
+                  else draft_headline(advertiser.name, network.name, lift, brand_lifts)),
         narrative=(mine.narrative if mine and mine.narrative else ""), drafted=not (mine and mine.narrative),
         share_token=mine.share_token if mine else None,
     )
@@ -158,9 +159,18 @@ def proven(lift: dict[str, Any]) -> bool:
     return verdict(lift) is Verdict.PROVEN
 
 
-def draft_headline(brand: str, network: str, lift: dict[str, Any]) -> str:
+def _significant(brand_lifts: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Brand lift studies that found a lift, largest first."""
+    found = [b for b in brand_lifts if b["results"]["significant"] and b["results"]["absolute_lift"] > 0]
+    return sorted(found, key=lambda b: -b["results"]["absolute_lift"])
+
+
+def draft_headline(brand: str, network: str, lift: dict[str, Any], brand_lifts: list[dict[str, Any]]) -> str:
     if proven(lift) and lift["relative_lift"] is not None:
         return f"{brand} on {network}: {lift['relative_lift']:+.0%} more buyers than the holdout"
+    if studies := _significant(brand_lifts):
+        best = studies[0]
+        return f"{brand} on {network}: {best['results']['absolute_lift'] * 100:+.1f} points in {best['metric']}"
     return f"{brand} on {network}: a measured test campaign"
 
 
@@ -184,7 +194,16 @@ def draft_narrative(view: CaseStudyView) -> str:
                   f"or larger test would settle it.")
     else:
         second = f"{held}; the groups are still too small to declare a lift (the minimum sample is not reached)."
-    return f"{first}\n\n{second}"
+    paragraphs = [first, second]
+    for study in _significant(view.brand_lifts):
+        r = study["results"]
+        low, high = r["ci95"]["absolute"]
+        paragraphs.append(
+            f"Asked “{study['question']}”, {r['exposed']['share']:.1%} of shoppers who saw the ads chose "
+            f"{study['correct_answer']}, against {r['control']['share']:.1%} of shoppers held out: "
+            f"{r['absolute_lift'] * 100:+.1f} points (95% interval {low * 100:+.1f} to {high * 100:+.1f}), from "
+            f"{r['exposed']['responses']:,} and {r['control']['responses']:,} answers.")
+    return "\n\n".join(paragraphs)
 
 
 def render_html(view: CaseStudyView, share_url: str | None = None) -> str:
