@@ -123,6 +123,7 @@ def test_the_operator_edits_publishes_and_withdraws_the_case_study(
     listing = client.get("/console/campaigns").text
     assert f'data-campaign="{campaign_id}"' in listing and "50% held out" in listing
     assert client.get(f"/console/campaigns/{campaign_id}/measurement").status_code == 200
+    assert client.get(f"/brand/campaigns/{campaign_id}/measurement").status_code == 404  # the brand's side
     editor = f"/console/campaigns/{campaign_id}/case-study/edit"
     page = client.get(editor)
     assert page.status_code == 200 and "The narrative is the draft" in page.text

@@ -10,9 +10,9 @@ for another brand's campaign gets "not found" exactly as in the API.
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import Request
+from fastapi import Depends, Request
 from pydantic import ValidationError
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -29,7 +29,7 @@ from shelfspace.dashboard.csrf import checked_form
 from shelfspace.dashboard.forms import FieldErrors, errors_of, text
 from shelfspace.dashboard.rendering import redirect_with, render
 from shelfspace.dashboard.routing import page_router
-from shelfspace.dashboard.session import AdvertiserUser, DashboardUser, OperatorUser
+from shelfspace.dashboard.session import AnyUser, DashboardUser, OperatorUser, WrongRole
 from shelfspace.db.session import session_scope
 from shelfspace.decisioning.holdout import StudyGroup
 from shelfspace.measurement import brand_lift, case_study, planner
@@ -52,6 +52,18 @@ VERDICTS: dict[Verdict, tuple[str, str]] = {
     Verdict.TOO_FEW: ("Too few buyers to read yet", "warn"),
 }
 PLAN_FIELDS = ("baseline_rate", "expected_rate", "users_per_day", "days", "holdout_percent")
+
+
+def _user_of_this_side(request: Request, user: AnyUser) -> DashboardUser:
+    """The operator on /console/… pages, a brand's person on /brand/… ones; anyone else
+    finds no such page (as with OperatorUser and AdvertiserUser)."""
+    operator_page = request.url.path.startswith("/console/")
+    if operator_page != user.is_operator or (not user.is_operator and user.advertiser_id is None):
+        raise WrongRole()
+    return user
+
+
+SideUser = Annotated[DashboardUser, Depends(_user_of_this_side)]
 
 
 def base_path(user: DashboardUser, campaign_id: str) -> str:
@@ -135,19 +147,17 @@ def _measurement(request: Request, user: DashboardUser, campaign_id: str, status
 
 
 @router.get("/brand/campaigns/{campaign_id}/measurement")
-def brand_measurement(request: Request, campaign_id: str, user: AdvertiserUser) -> Response:
-    return _measurement(request, user, campaign_id)
-
-
 @router.get("/console/campaigns/{campaign_id}/measurement")
-def console_measurement(request: Request, campaign_id: str, user: OperatorUser) -> Response:
+def measurement_page(request: Request, campaign_id: str, user: SideUser) -> Response:
     return _measurement(request, user, campaign_id)
 
 
 # --- holdout and brand lift studies --------------------------------------------------------
 
 
-async def _set_holdout(request: Request, user: DashboardUser, campaign_id: str) -> Response:
+@router.post("/brand/campaigns/{campaign_id}/holdout")
+@router.post("/console/campaigns/{campaign_id}/holdout")
+async def set_holdout(request: Request, campaign_id: str, user: SideUser) -> Response:
     form = await checked_form(request)
     typed = text(form, "holdout_percent")
     try:
@@ -160,21 +170,13 @@ async def _set_holdout(request: Request, user: DashboardUser, campaign_id: str) 
                          f"{typed}% of eligible shoppers are held out from now on; the ads reach the rest.")
 
 
-@router.post("/brand/campaigns/{campaign_id}/holdout")
-async def brand_holdout(request: Request, campaign_id: str, user: AdvertiserUser) -> Response:
-    return await _set_holdout(request, user, campaign_id)
-
-
-@router.post("/console/campaigns/{campaign_id}/holdout")
-async def console_holdout(request: Request, campaign_id: str, user: OperatorUser) -> Response:
-    return await _set_holdout(request, user, campaign_id)
-
-
 def _study_form(form: FormData) -> dict[str, str]:
     return {name: text(form, name) for name in ("metric", "question", "answers", "correct_answer")}
 
 
-async def _create_study(request: Request, user: DashboardUser, campaign_id: str) -> Response:
+@router.post("/brand/campaigns/{campaign_id}/brand-lift")
+@router.post("/console/campaigns/{campaign_id}/brand-lift")
+async def create_study(request: Request, campaign_id: str, user: SideUser) -> Response:
     typed = _study_form(await checked_form(request))
     answers = [line.strip() for line in typed["answers"].splitlines() if line.strip()]
     try:
@@ -191,17 +193,9 @@ async def _create_study(request: Request, user: DashboardUser, campaign_id: str)
                          "reached, are asked where your pages make room for a question.")
 
 
-@router.post("/brand/campaigns/{campaign_id}/brand-lift")
-async def brand_create_study(request: Request, campaign_id: str, user: AdvertiserUser) -> Response:
-    return await _create_study(request, user, campaign_id)
-
-
-@router.post("/console/campaigns/{campaign_id}/brand-lift")
-async def console_create_study(request: Request, campaign_id: str, user: OperatorUser) -> Response:
-    return await _create_study(request, user, campaign_id)
-
-
-async def _study_status(request: Request, user: DashboardUser, campaign_id: str, study_id: str) -> Response:
+@router.post("/brand/campaigns/{campaign_id}/brand-lift/{study_id}/status")
+@router.post("/console/campaigns/{campaign_id}/brand-lift/{study_id}/status")
+async def study_status(request: Request, campaign_id: str, study_id: str, user: SideUser) -> Response:
     form = await checked_form(request)
     wanted = StudyStatus.CLOSED if form.get("status") == StudyStatus.CLOSED else StudyStatus.LIVE
     with session_scope(request.app.state.sessions) as db:
@@ -214,38 +208,19 @@ async def _study_status(request: Request, user: DashboardUser, campaign_id: str,
     return redirect_with(request, f"{base_path(user, campaign_id)}/measurement#brand-lift", done)
 
 
-@router.post("/brand/campaigns/{campaign_id}/brand-lift/{study_id}/status")
-async def brand_study_status(request: Request, campaign_id: str, study_id: str, user: AdvertiserUser) -> Response:
-    return await _study_status(request, user, campaign_id, study_id)
-
-
-@router.post("/console/campaigns/{campaign_id}/brand-lift/{study_id}/status")
-async def console_study_status(request: Request, campaign_id: str, study_id: str, user: OperatorUser) -> Response:
-    return await _study_status(request, user, campaign_id, study_id)
-
-
 # --- the case study ------------------------------------------------------------------------
 
 
-async def _case_study(request: Request, user: DashboardUser, campaign_id: str, form: Format) -> Response:
+@router.get("/brand/campaigns/{campaign_id}/case-study")
+@router.get("/console/campaigns/{campaign_id}/case-study")
+async def case_study_document(request: Request, campaign_id: str, user: SideUser,
+                              format: Format = Format.HTML) -> Response:
     def page() -> tuple[str, str]:
         with session_scope(request.app.state.sessions) as db:
             return document(request, db, campaigns.get(db, user.principal, campaign_id))
 
     html, name = await run_in_threadpool(page)
-    return await respond(request, html, form, name)
-
-
-@router.get("/brand/campaigns/{campaign_id}/case-study")
-async def brand_case_study(request: Request, campaign_id: str, user: AdvertiserUser,
-                           format: Format = Format.HTML) -> Response:
-    return await _case_study(request, user, campaign_id, format)
-
-
-@router.get("/console/campaigns/{campaign_id}/case-study")
-async def console_case_study(request: Request, campaign_id: str, user: OperatorUser,
-                             format: Format = Format.HTML) -> Response:
-    return await _case_study(request, user, campaign_id, format)
+    return await respond(request, html, format, name)
 
 
 def _editor(request: Request, user: DashboardUser, campaign_id: str, status_code: int = 200,

@@ -91,13 +91,17 @@ def compare(treatment: Sample, control: Sample, confidence: float = CONFIDENCE) 
     difference = t - c
     se = math.sqrt(var_t + var_c)
     p_value = 2 * (1 - _NORMAL.cdf(abs(difference) / se)) if se > 0 else (1.0 if difference == 0 else 0.0)
-    relative = relative_ci = None
-    if c > 0:
-        ratio = t / c
-        relative = ratio - 1
-        se_ratio = ratio * math.sqrt((var_t / t**2 if t > 0 else 0.0) + var_c / c**2)
-        relative_ci = Interval(relative - z * se_ratio, relative + z * se_ratio)
+    relative, relative_ci = _relative(t, c, var_t, var_c, z)
     return Comparison(difference, Interval(difference - z * se, difference + z * se), relative, relative_ci, p_value)
+
+
+def _relative(t: float, c: float, var_t: float, var_c: float, z: float) -> tuple[float | None, Interval | None]:
+    """t / c - 1 and its interval by the delta method: Var(t/c) ≈ (t/c)² (Var t / t² + Var c / c²)."""
+    if c <= 0:
+        return None, None
+    ratio = t / c
+    se_ratio = ratio * math.sqrt((var_t / t**2 if t > 0 else 0.0) + var_c / c**2)
+    return ratio - 1, Interval(ratio - 1 - z * se_ratio, ratio - 1 + z * se_ratio)
 
 
 def compare_proportions(treatment_n: int, treatment_successes: int, control_n: int, control_successes: int,
@@ -113,12 +117,7 @@ def compare_proportions(treatment_n: int, treatment_successes: int, control_n: i
     var_c = p_c * (1 - p_c) / control_n if control_n else 0.0
     difference, se = p_t - p_c, math.sqrt(var_t + var_c)
     p_value = two_proportion_p_value(treatment_n, treatment_successes, control_n, control_successes)
-    relative = relative_ci = None
-    if p_c > 0:
-        ratio = p_t / p_c
-        relative = ratio - 1
-        se_ratio = ratio * math.sqrt((var_t / p_t**2 if p_t > 0 else 0.0) + var_c / p_c**2)
-        relative_ci = Interval(relative - z * se_ratio, relative + z * se_ratio)
+    relative, relative_ci = _relative(p_t, p_c, var_t, var_c, z)
     return Comparison(difference, Interval(difference - z * se, difference + z * se), relative, relative_ci, p_value)
 
 
