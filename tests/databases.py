@@ -12,6 +12,7 @@ import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import NoReturn
 
 import pytest
 from sqlalchemy import Engine, text
@@ -25,11 +26,17 @@ POSTGRES_ADMIN_URL = os.environ.get("SHELFSPACE_TEST_POSTGRES", "postgresql+psyc
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 
 
-def postgres_unavailable(reason: str) -> None:
-    message = f"PostgreSQL at {make_url(POSTGRES_ADMIN_URL).render_as_string()} is not reachable ({reason})"
+def missing(message: str, hint: str = "") -> NoReturn:
+    """A service or tool the test needs is absent: skip with the message on a laptop, fail
+    the run when CI=true (CI must prove the real thing works)."""
     if IN_CI:
         pytest.fail(f"{message}; CI=true requires it", pytrace=False)
-    pytest.skip(f"{message}; set SHELFSPACE_TEST_POSTGRES or start PostgreSQL to run these tests")
+    pytest.skip(f"{message}{'; ' + hint if hint else ''}")
+
+
+def postgres_unavailable(reason: str) -> NoReturn:
+    missing(f"PostgreSQL at {make_url(POSTGRES_ADMIN_URL).render_as_string()} is not reachable ({reason})",
+            "set SHELFSPACE_TEST_POSTGRES or start PostgreSQL to run these tests")
 
 
 @contextmanager

@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.databases import IN_CI
+from tests.databases import missing
 from tests.servers import BOOTSTRAP, base_env, running_server
 
 HERE = Path(__file__).parent
@@ -23,10 +23,7 @@ def node_client() -> list[str]:
     node = shutil.which("node")
     installed = (HERE / "node_modules" / "@dailymotion" / "vast-client").exists()
     if node is None or not installed:
-        message = "Node.js and tests/vast_client/node_modules are needed (scripts/test installs them with npm)"
-        if IN_CI:
-            pytest.fail(message, pytrace=False)
-        pytest.skip(message)
+        missing("Node.js and tests/vast_client/node_modules are needed (scripts/test installs them with npm)")
     return [node, str(HERE / "check.mjs")]
 
 
