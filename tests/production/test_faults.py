@@ -109,7 +109,12 @@ def test_redis_restart_keeps_the_spend_already_charged(tmp_path: Path, database_
             assert rebuilt.spent_total >= before  # what was charged, and what came after
             load = Load(running.url, threads=4)
             load.start()
-            time.sleep(4)
+            # Serving resumes until the budget is spent: a few seconds here, longer on a busy
+            # machine, so the load runs until then (or 30 s, when the check below fails).
+            deadline = time.monotonic() + 30
+            while log_facts(database_url)["charged_micros"] < BUDGET * 1_000_000 - PRICE_MICROS \
+                    and time.monotonic() < deadline:
+                time.sleep(0.5)
             load.stop()
             wait_for_rollups(database_url)
             facts = log_facts(database_url)
