@@ -5,6 +5,10 @@ FROM python:3.11-slim
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 \
     SHELFSPACE_HOST=0.0.0.0 SHELFSPACE_PORT=8000 SHELFSPACE_DATA_DIR=/var/lib/shelfspace
 
+# Pango: WeasyPrint prints the case study PDFs with it (without it the PDF answers 503).
+RUN apt-get update && apt-get install -y --no-install-recommends libpango-1.0-0 libpangoft2-1.0-0 \
+    && rm -rf /var/lib/apt/lists/*
+
 WORKDIR /src
 COPY pyproject.toml README.md ./
 COPY src ./src
