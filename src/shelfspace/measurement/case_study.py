@@ -225,6 +225,13 @@ class _Formats:
         return "–" if value is None else f"{value:,.0f}"
 
     @staticmethod
+    def estimate(value: Any) -> str:
+        """An estimated count, signed, with a decimal while it is small: "-0.5", "+12"."""
+        if value is None:
+            return "–"
+        return f"{float(value):+,.1f}" if abs(float(value)) < 10 else f"{float(value):+,.0f}"
+
+    @staticmethod
     def money(value: Any, currency: str) -> str:
         return "–" if value is None else f"{float(value):,.2f} {currency}"
 
