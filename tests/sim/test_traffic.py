@@ -134,7 +134,7 @@ def test_the_test_campaigns_lift_interval_holds_the_simulators_truth(first: Repl
 def test_every_survey_answer_the_shoppers_gave_is_in_the_brand_lift_results(first: Replay) -> None:
     [study] = first.brand_lift
     results = study["results"]
-    answered = sum(n for (study_id, _), n in first.tally.brand_answers.items() if study_id == study["id"])
+    answered = first.tally.brand_answers[study["id"]]
     assert answered == first.tally.counts[Outcome.SURVEY_ANSWERS] > 0
     assert results["exposed"]["responses"] + results["control"]["responses"] == answered
     # Only shoppers the campaign met (or would have) are asked: treatment users who saw it

@@ -16,7 +16,6 @@ from fastapi import Depends, Request
 from pydantic import ValidationError
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
-from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 from starlette.responses import Response
 
@@ -36,7 +35,7 @@ from shelfspace.measurement import brand_lift, case_study, planner
 from shelfspace.measurement.brand_lift import LiftMetric, StudyCreate, StudyStatus, StudyUpdate
 from shelfspace.measurement.campaign_lift import Verdict, campaign_lift, verdict
 from shelfspace.measurement.case_study import CaseStudyEdit
-from shelfspace.measurement.case_study_api import Format, document, network_of, respond, share_url
+from shelfspace.measurement.case_study_api import Format, campaign_case_study, network_of, share_url
 from shelfspace.measurement.case_study_charts import bars_chart, lift_chart
 from shelfspace.measurement.models import LiftStudyUser
 from shelfspace.measurement.planner import PlanIn
@@ -215,12 +214,7 @@ async def study_status(request: Request, campaign_id: str, study_id: str, user: 
 @router.get("/console/campaigns/{campaign_id}/case-study")
 async def case_study_document(request: Request, campaign_id: str, user: SideUser,
                               format: Format = Format.HTML) -> Response:
-    def page() -> tuple[str, str]:
-        with session_scope(request.app.state.sessions) as db:
-            return document(request, db, campaigns.get(db, user.principal, campaign_id))
-
-    html, name = await run_in_threadpool(page)
-    return await respond(request, html, format, name)
+    return await campaign_case_study(request, user.principal, campaign_id, format)
 
 
 def _editor(request: Request, user: DashboardUser, campaign_id: str, status_code: int = 200,

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Path, Query, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import HTMLResponse, Response
 
+from shelfspace.accounts.roles import Principal
 from shelfspace.catalog.models import Campaign
 from shelfspace.catalog.services import campaigns
 from shelfspace.core.errors import NotFound, Unavailable
@@ -67,12 +68,18 @@ async def get_case_study(request: Request, caller: Caller, campaign_id: Annotate
                          format: Format = Format.HTML) -> Response:
     """Brand, audience, placements, the key metrics, the incremental lift with its
     interval, brand lift if measured, charts and the methodology, computed now."""
+    return await campaign_case_study(request, caller, campaign_id, format)
+
+
+async def campaign_case_study(request: Request, by: Principal, campaign_id: str, form: Format) -> Response:
+    """The case study of a campaign `by` may see (another's is not found), for the API and
+    the pages alike."""
     def page() -> tuple[str, str]:
         with session_scope(request.app.state.sessions) as db:
-            return document(request, db, campaigns.get(db, caller, campaign_id))
+            return document(request, db, campaigns.get(db, by, campaign_id))
 
     html, name = await run_in_threadpool(page)
-    return await respond(request, html, format, name)
+    return await respond(request, html, form, name)
 
 
 @router.patch("/v1/campaigns/{campaign_id}/case-study", summary="Edit the case study's words; publish a share link")

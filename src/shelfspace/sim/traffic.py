@@ -77,7 +77,7 @@ class Tally:
     # The simulator's own truth for lift studies: orders it placed because of a campaign's
     # ad (after a view or a click), by campaign id. Without the ad they would not exist.
     caused: Counter[str] = field(default_factory=Counter)
-    brand_answers: Counter[tuple[str, bool]] = field(default_factory=Counter)  # (study, saw the ad) -> answers
+    brand_answers: Counter[str] = field(default_factory=Counter)  # brand lift study -> answers given
 
     @property
     def ctr(self) -> float:
@@ -276,7 +276,7 @@ class Traffic:
         others = [n for n in range(len(answers)) if n != brand]
         picked = brand if self.react.random() < likely or not others else self.react.choice(others)
         if self._track(answers[picked]["url"], shopper, Outcome.SURVEY_ANSWERS, (204,)):
-            self.tally.brand_answers[(question["study_id"], answers[brand]["text"] in seen)] += 1
+            self.tally.brand_answers[question["study_id"]] += 1
 
     def _behaviour_event(self, when: datetime, shopper: Shopper, page: Page) -> None:
         event: dict[str, Any] = {"id": f"{self._run}-b{next(self._ids)}", "user_id": shopper.user_id,
