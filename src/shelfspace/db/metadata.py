@@ -1,6 +1,7 @@
 """Every model module imported once, so Base.metadata knows every table (for Alembic)."""
 
 from shelfspace.accounts import models as _accounts  # noqa: F401
+from shelfspace.audiences import models as _audiences  # noqa: F401
 from shelfspace.catalog import models as _catalog  # noqa: F401
 from shelfspace.catalog import version as _version  # noqa: F401
 from shelfspace.db.base import Base

@@ -30,6 +30,7 @@ from shelfspace.delivery.snapshots import SnapshotHolder
 from shelfspace.http.deps import bearer, principal_for
 from shelfspace.http.errors import ERROR_RESPONSES
 from shelfspace.http.raw_body import documented_body, parse_body
+from shelfspace.privacy.consent import InvalidConsentString, decision_consent
 from shelfspace.tracking.urls import facts_of, landing_of, tracking_urls
 
 # Documented like the management routes' key, but read only for `debug` (no dependency
@@ -45,12 +46,16 @@ router = APIRouter(tags=["decisions"], responses={k: v for k, v in ERROR_RESPONS
 
 def to_request(body: DecisionIn) -> DecisionRequest:
     ctx = body.context
+    try:
+        consent = decision_consent(body.consent.targeting, body.consent.tcf)
+    except InvalidConsentString as bad:
+        raise InvalidInput.collect([FieldProblem("consent.tcf", str(bad))]) from None
     return DecisionRequest(
         slots=tuple(SlotRequest(a.id, a.count) for a in body.placements),
         context=Context(url=ctx.url, keywords=tuple(ctx.keywords), category=ctx.category, query=ctx.query,
                         skus=tuple(ctx.skus), device=ctx.device, country=ctx.country),
         user_id=body.user.id,
-        consent=body.consent.targeting,
+        consent=consent.allowed,
         debug=body.debug,
     )
 

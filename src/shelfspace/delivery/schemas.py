@@ -34,6 +34,8 @@ class ContextIn(InputModel):
 
 class ConsentIn(InputModel):
     targeting: bool = Field(default=False, description="May the user's own data (audiences, caps) be used?")
+    tcf: Annotated[str, Field(min_length=1, max_length=4000)] | None = Field(
+        default=None, description="An IAB TCF v2 consent string; when sent, it must also grant purposes 1, 3 and 4.")
 
 
 class DecisionIn(InputModel):

@@ -1,0 +1,1 @@
+"""Audience segments from first-party events: rules, membership, sizes, offsite exports."""

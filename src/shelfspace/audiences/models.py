@@ -1,0 +1,62 @@
+"""Audience tables: segments, the contact data for offsite exports, exports made, people forgotten.
+
+Contact data (`identities`) is kept apart from events: events carry only the operator's
+user id, and an export is the one place where an e-mail or a phone number is read.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ForeignKey, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from shelfspace.core.clock import utcnow
+from shelfspace.db.base import Base, Timestamps
+
+
+class Audience(Timestamps, Base):
+    """A segment: a rule over first-party events. Without `advertiser_id` it is the
+    operator's network audience, targetable by every brand; with one, only that brand's."""
+
+    __tablename__ = "audiences"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    rule: Mapped[dict[str, Any]]
+    advertiser_id: Mapped[str | None] = mapped_column(ForeignKey("advertisers.id"), index=True)
+    iab_segment: Mapped[str | None] = mapped_column(String(20))  # IAB Audience Taxonomy 1.1 unique id
+    status: Mapped[str] = mapped_column(String(16), default="live")  # catalog.enums.DeliveryStatus
+
+
+class Identity(Timestamps, Base):
+    __tablename__ = "identities"
+
+    user_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    email: Mapped[str | None] = mapped_column(String(320))
+    phone: Mapped[str | None] = mapped_column(String(40))
+
+
+class AudienceExport(Base):
+    """One export of a segment to an offsite platform, for the audit."""
+
+    __tablename__ = "audience_exports"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    audience_id: Mapped[str] = mapped_column(ForeignKey("audiences.id"), index=True)
+    platform: Mapped[str] = mapped_column(String(16))
+    rows: Mapped[int] = mapped_column(Integer)
+    skipped: Mapped[int] = mapped_column(Integer)
+    actor: Mapped[str] = mapped_column(String(100))  # the API key or user who exported it
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ForgottenUser(Base):
+    """A data-subject erasure: the user's events up to `forgotten_at` are gone from
+    targeting, and every process drops the user from its segments."""
+
+    __tablename__ = "forgotten_users"
+
+    user_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    forgotten_at: Mapped[datetime] = mapped_column(default=utcnow)
