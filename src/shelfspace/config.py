@@ -49,6 +49,12 @@ class Settings(BaseSettings):
                               description="The network's name, as brands see it (media kit, sign-up).")
     timezone: str = Field(default="UTC", description="The network's reporting time zone.")
     currency: str = Field(default="USD", pattern=r"^[A-Z]{3}$")
+    country: str = Field(default="US", pattern=r"^[A-Z]{2}$",
+                         description="The network's country (ISO 3166 alpha-2): a phone number without a "
+                                     "country code is read as this country's in offsite exports.")
+    audience_min_size: int = Field(default=100, ge=1, le=1_000_000,
+                                   description="A segment with fewer users can be neither targeted, exported "
+                                               "nor reported on.")
     impression_url_ttl_seconds: int = Field(
         default=24 * 3600, ge=60, le=90 * 86400, description="How long impression and viewable URLs count."
     )

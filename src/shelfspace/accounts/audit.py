@@ -21,6 +21,8 @@ class AuditAction(StrEnum):
     REVIEW = "review"
     IMPORT = "import"
     REVOKE = "revoke"
+    EXPORT = "export"  # an audience's contacts sent offsite
+    ERASE = "erase"  # a data subject's request: their data deleted
 
 
 def _plain(value: Any) -> Any:

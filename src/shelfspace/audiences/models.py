@@ -9,9 +9,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Integer, String
+from sqlalchemy import Boolean, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
+from shelfspace.catalog.enums import DeliveryStatus
 from shelfspace.core.clock import utcnow
 from shelfspace.db.base import Base, Timestamps
 
@@ -27,7 +28,19 @@ class Audience(Timestamps, Base):
     rule: Mapped[dict[str, Any]]
     advertiser_id: Mapped[str | None] = mapped_column(ForeignKey("advertisers.id"), index=True)
     iab_segment: Mapped[str | None] = mapped_column(String(20))  # IAB Audience Taxonomy 1.1 unique id
-    status: Mapped[str] = mapped_column(String(16), default="live")  # catalog.enums.DeliveryStatus
+    status: Mapped[DeliveryStatus] = mapped_column(default=DeliveryStatus.LIVE)
+
+
+class AudienceSize(Base):
+    """How many users a segment holds, as the refresher last counted it. Kept apart from
+    `audiences` so that counting does not move the catalogue version."""
+
+    __tablename__ = "audience_sizes"
+
+    audience_id: Mapped[str] = mapped_column(ForeignKey("audiences.id"), primary_key=True)
+    size: Mapped[int] = mapped_column(Integer)
+    targetable: Mapped[bool] = mapped_column(Boolean)  # size at or above the network's minimum
+    counted_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class Identity(Timestamps, Base):

@@ -14,6 +14,7 @@ from typing import Any, cast
 from sqlalchemy import Table, event, insert, select, text, update
 from sqlalchemy.orm import Session, UOWTransaction
 
+from shelfspace.audiences.models import Audience, ForgottenUser
 from shelfspace.catalog.models import (
     Advertiser,
     Campaign,
@@ -27,7 +28,9 @@ from shelfspace.core.clock import utcnow
 
 STATE_ROW = 1
 CATALOGUE_CHANNEL = "shelfspace_catalogue"  # PostgreSQL NOTIFY channel: delivered on commit only
-WATCHED = (Placement, Advertiser, Campaign, LineItem, Creative, Product)
+# Audiences too: every process's segment index reloads its rules when the version moves;
+# a forgotten user as well, so every process drops them at once.
+WATCHED = (Placement, Advertiser, Campaign, LineItem, Creative, Product, Audience, ForgottenUser)
 _PENDING = "catalogue_changed"
 
 

@@ -5,6 +5,7 @@ from shelfspace.audiences import models as _audiences  # noqa: F401
 from shelfspace.catalog import models as _catalog  # noqa: F401
 from shelfspace.catalog import version as _version  # noqa: F401
 from shelfspace.db.base import Base
+from shelfspace.demand import models as _demand  # noqa: F401
 from shelfspace.events import models as _events  # noqa: F401
 from shelfspace.measurement import models as _measurement  # noqa: F401
 from shelfspace.reporting import models as _reporting  # noqa: F401

@@ -36,6 +36,10 @@ class EventLog(Protocol):
         """The stored events with these keys."""
         ...
 
+    def forget(self, user_id: str, kind: EventType) -> int:
+        """Delete a user's events of one kind (a data subject's erasure); how many went."""
+        ...
+
     def charged(self) -> list[tuple[str, str, int]]:
         """(campaign id, budget day, micros charged), summed over the log: spend as recorded."""
         ...

@@ -33,14 +33,23 @@ class MemoryEventLog:
         return {k for k in keys if k in self._by_key}
 
     def read(self, after: int = 0, limit: int = 10_000) -> list[tuple[int, Event]]:
-        return [(n, e) for n, e in enumerate(self._events[after : after + limit], start=after + 1)]
+        # Positions stay those of the append: an erased event leaves a gap, as in SQL.
+        return [(n, e) for n, e in enumerate(self._events[after : after + limit], start=after + 1)
+                if self._by_key.get(e.key) is e]
+
+    def forget(self, user_id: str, kind: EventType) -> int:
+        with self._lock:
+            gone = [k for k, e in self._by_key.items() if e.user_id == user_id and e.type is kind]
+            for key in gone:
+                del self._by_key[key]
+        return len(gone)
 
     def between(self, start: float, end: float, kind: EventType | None = None) -> list[Event]:
-        return sorted((e for e in self._events if start <= e.time < end and (kind is None or e.type is kind)),
+        return sorted((e for e in self._by_key.values() if start <= e.time < end and (kind is None or e.type is kind)),
                       key=lambda e: (e.time, e.key))
 
     def of_user(self, user_id: str, kind: EventType, start: float, end: float) -> list[Event]:
-        return sorted((e for e in self._events if e.user_id == user_id and e.type is kind and start <= e.time <= end),
+        return sorted((e for e in self._by_key.values() if e.user_id == user_id and e.type is kind and start <= e.time <= end),
                       key=lambda e: (e.time, e.key))
 
     def get(self, keys: Iterable[str]) -> list[Event]:

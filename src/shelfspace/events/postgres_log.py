@@ -139,6 +139,12 @@ class PostgresEventLog:
             found.extend(from_row(row) for row in rows)
         return found
 
+    def forget(self, user_id: str, kind: EventType) -> int:
+        connection = self._connection()
+        with connection.transaction():
+            cursor = connection.execute("DELETE FROM event_log WHERE user_id = %s AND type = %s", (user_id, str(kind)))
+        return cursor.rowcount
+
     def charged(self) -> list[tuple[str, str, int]]:
         """(campaign id, budget day, micros charged): what rebuilds budgets after Redis lost them."""
         rows = self._connection().execute(

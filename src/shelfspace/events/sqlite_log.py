@@ -122,6 +122,10 @@ class SqliteEventLog:
             found.extend(from_row(r) for r in connection.execute(f"SELECT * FROM events WHERE key IN ({marks})", chunk))
         return found
 
+    def forget(self, user_id: str, kind: EventType) -> int:
+        cursor = self._connection().execute("DELETE FROM events WHERE user_id = ? AND type = ?", (user_id, str(kind)))
+        return cursor.rowcount
+
     def charged(self) -> list[tuple[str, str, int]]:
         """(campaign id, budget day, micros charged): what restores budgets after a restart."""
         rows = self._connection().execute(

@@ -26,6 +26,7 @@ from shelfspace.catalog.enums import (
     PlacementStatus,
     Pricing,
 )
+from shelfspace.audiences.service import check_targeting
 from shelfspace.catalog.models import Campaign, LineItem, Placement, Product
 from shelfspace.catalog.ownership import (
     archive_status,
@@ -100,6 +101,7 @@ def create(db: Session, by: Principal, spec: LineItemCreate) -> LineItem:
     placements = _placements(db, spec.placements)
     bid = to_micros(spec.bid)
     _check_buy(db, spec.pricing, bid, placements, spec.products)
+    check_targeting(db, campaign.advertiser_id, spec.targeting.audiences, "targeting.audiences")
     line_item = LineItem(
         id=new_id("li"),
         campaign_id=campaign.id,
@@ -136,6 +138,8 @@ def update(db: Session, by: Principal, line_item_id: str, spec: LineItemUpdate) 
         changes["bid_micros"] = to_micros(changes.pop("bid"))
     if "targeting" in changes:
         changes["targeting"] = spec.targeting.model_dump(mode="json") if spec.targeting else {}
+        new_audiences = set(changes["targeting"].get("audiences", [])) - set(line_item.targeting.get("audiences", []))
+        check_targeting(db, line_item.advertiser_id, sorted(new_audiences), "targeting.audiences")
     if "frequency_cap" in changes:
         changes["frequency_cap"] = spec.frequency_cap.model_dump(mode="json") if spec.frequency_cap else None
     _check_buy(

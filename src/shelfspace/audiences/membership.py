@@ -1,0 +1,202 @@
+"""Who is in which segment, kept in memory and answered in constant time.
+
+`AudienceIndex` holds each user's recent first-party facts (views, searches, add-to-carts,
+purchases), the compiled rules, and the answer the decision engine asks for on every
+request: the user's segments, a dict lookup. It changes in three ways:
+- new events: only the users they touch are evaluated again (`add_events`);
+- time passing: a fact leaves a window with no event to say so, so `expire` evaluates
+  every user again (the refresher does it every minute);
+- the rules or the product catalogue change: `set_audiences` evaluates everyone.
+
+A segment smaller than the minimum size is not targetable: `segments_of` never returns
+it, so no line item can reach so few people (their membership would say too much about
+each of them). One thread writes (the refresher); readers see whole dicts swapped in.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from shelfspace.audiences.rules import DAY, MAX_WITHIN_DAYS, Fact, Predicate, Rule, compile_rule, longest_window_days
+from shelfspace.decisioning.text import words
+from shelfspace.events.model import Event, EventType
+from shelfspace.tracking.first_party import BehaviourType
+
+EMPTY: frozenset[str] = frozenset()
+DEFAULT_MIN_SIZE = 100
+
+
+@dataclass(frozen=True, slots=True)
+class ProductFacts:
+    brand: str | None
+    category: str | None
+
+
+def facts_of(event: Event, products: Mapping[str, ProductFacts]) -> list[Fact]:
+    """What an event says a user did, for audiences: a behaviour event is one fact, an
+    order one purchase per item (with what was paid). Other events say nothing here."""
+    data = event.data or {}
+    if event.type is EventType.BEHAVIOUR:
+        sku = data.get("sku")
+        product = products.get(sku) if sku else None
+        category = data.get("category") or (product.category if product else None)
+        query = frozenset(words(data["query"])) if data.get("query") else frozenset()
+        return [(event.time, BehaviourType(data["type"]), sku, category, product.brand if product else None, query, 0)]
+    if event.type is EventType.CONVERSION:
+        found: list[Fact] = []
+        for item in data.get("items", ()):
+            product = products.get(item["sku"])
+            found.append((event.time, BehaviourType.PURCHASE, item["sku"], product.category if product else None,
+                          product.brand if product else None, frozenset(), item["quantity"] * item["price_micros"]))
+        return found
+    return []
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledAudience:
+    id: str
+    predicate: Predicate
+    window_days: int
+
+
+def compiled(audiences: Iterable[tuple[str, Rule]]) -> list[CompiledAudience]:
+    return [CompiledAudience(aid, compile_rule(rule), longest_window_days(rule)) for aid, rule in audiences]
+
+
+class AudienceIndex:
+    def __init__(self, min_size: int = DEFAULT_MIN_SIZE) -> None:
+        self.min_size = min_size
+        self._audiences: list[CompiledAudience] = []
+        self._products: Mapping[str, ProductFacts] = {}
+        self._history: dict[str, dict[str, list[Fact]]] = {}  # user -> event key -> facts
+        self._forgotten: dict[str, float] = {}  # user -> erased at (epoch seconds)
+        self._members: dict[str, frozenset[str]] = {}
+        self._sizes: dict[str, int] = {}
+        self._targetable: frozenset[str] = EMPTY
+        self._lock = threading.Lock()  # writers only; readers take the current dicts
+
+    # --- reads (any thread) -----------------------------------------------------------
+
+    def segments_of(self, user_id: str) -> frozenset[str]:
+        """The decision engine's question: a dict lookup and a small intersection."""
+        mine = self._members.get(user_id, EMPTY)
+        return mine & self._targetable if mine else EMPTY
+
+    def sizes(self) -> dict[str, int]:
+        return dict(self._sizes)
+
+    def targetable(self, audience_id: str) -> bool:
+        return audience_id in self._targetable
+
+    def members(self, audience_id: str) -> list[str]:
+        """The segment's user ids, for exports (never shown to advertisers)."""
+        return sorted(u for u, segments in self._members.items() if audience_id in segments)
+
+    def count(self, rule: Rule, now: float) -> int:
+        """How many users a rule would hold now (a preview: nothing is kept)."""
+        predicate = compile_rule(rule)
+        histories = list(self._history.values())
+        return sum(1 for by_key in histories if predicate([f for fs in list(by_key.values()) for f in fs], now))
+
+    @property
+    def users(self) -> int:
+        return len(self._history)
+
+    # --- writes (the refresher's thread) ------------------------------------------------
+
+    def set_audiences(self, audiences: Iterable[tuple[str, Rule]], products: Mapping[str, ProductFacts],
+                      now: float) -> None:
+        with self._lock:
+            self._audiences = compiled(audiences)
+            if products is not self._products:
+                self._products = products
+            self._evaluate_all(now)
+
+    def add_events(self, events: Iterable[Event], now: float) -> int:
+        """Take new events in; the users they touch are evaluated again. Returns how many
+        users changed segments. An event seen before (same key) changes nothing."""
+        with self._lock:
+            touched: set[str] = set()
+            for event in events:
+                user = event.user_id
+                if user is None or not event.counted or self._forgotten.get(user, -1.0) >= event.time:
+                    continue
+                facts = facts_of(event, self._products)
+                if facts:
+                    self._history.setdefault(user, {})[event.key] = facts
+                    touched.add(user)
+            return self._evaluate(touched, now)
+
+    def forget(self, erased: Mapping[str, float], now: float) -> None:
+        """Data-subject erasures: the users' facts up to the erasure time go, at once."""
+        with self._lock:
+            self._forgotten.update(erased)
+            for user, when in erased.items():
+                kept = {k: fs for k, fs in self._history.get(user, {}).items() if fs[0][0] > when}
+                if kept:
+                    self._history[user] = kept
+                else:
+                    self._history.pop(user, None)
+            self._evaluate(set(erased), now)
+
+    def expire(self, now: float) -> None:
+        with self._lock:
+            self._evaluate_all(now)
+
+    # --- evaluation -----------------------------------------------------------------------
+
+    def _evaluate_all(self, now: float) -> None:
+        keep_since = now - MAX_WITHIN_DAYS * DAY  # any new audience may look this far back
+        for user in list(self._history):
+            kept = {k: fs for k, fs in self._history[user].items() if fs[0][0] >= keep_since}
+            if kept:
+                self._history[user] = kept
+            else:
+                del self._history[user]
+        members: dict[str, frozenset[str]] = {}
+        for user, by_key in self._history.items():
+            segments = self._segments(by_key, now)
+            if segments:
+                members[user] = segments
+        self._publish(members)
+
+    def _evaluate(self, users: set[str], now: float) -> int:
+        """Evaluate some users again and update their entries and the sizes in place (a
+        dict entry set is atomic, so readers never see a half-made answer)."""
+        changed = 0
+        sizes = dict(self._sizes)
+        for user in users:
+            before = self._members.get(user, EMPTY)
+            after = self._segments(self._history.get(user, {}), now)
+            if after == before:
+                continue
+            changed += 1
+            for aid in before - after:
+                sizes[aid] -= 1
+            for aid in after - before:
+                sizes[aid] = sizes.get(aid, 0) + 1
+            if after:
+                self._members[user] = after
+            else:
+                self._members.pop(user, None)
+        if changed:
+            self._set_sizes(sizes)
+        return changed
+
+    def _segments(self, by_key: Mapping[str, list[Fact]], now: float) -> frozenset[str]:
+        facts = [f for fs in by_key.values() for f in fs]
+        return frozenset(a.id for a in self._audiences if a.predicate(facts, now))
+
+    def _publish(self, members: dict[str, frozenset[str]]) -> None:
+        sizes: dict[str, int] = {a.id: 0 for a in self._audiences}
+        for segments in members.values():
+            for aid in segments:
+                sizes[aid] += 1
+        self._members = members
+        self._set_sizes(sizes)
+
+    def _set_sizes(self, sizes: dict[str, int]) -> None:
+        self._sizes = sizes
+        self._targetable = frozenset(aid for aid, n in sizes.items() if n >= self.min_size)
