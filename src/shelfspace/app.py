@@ -35,6 +35,7 @@ from shelfspace.measurement.study_log import StudyLog
 from shelfspace.measurement.survey_api import router as survey_router
 from shelfspace.delivery.publisher_tag import router as publisher_tag_router
 from shelfspace.delivery.vast_api import router as vast_router
+from shelfspace.delivery.openrtb_api import router as openrtb_router
 from shelfspace.delivery.schemas import DecisionIn
 from shelfspace.delivery.snapshots import SnapshotHolder
 from shelfspace.http.docs import install_docs
@@ -160,6 +161,7 @@ def create_app(settings: Settings, engine: Engine | None = None, clock: Clock | 
     app.include_router(tracking_router)
     app.include_router(publisher_tag_router)
     app.include_router(vast_router)
+    app.include_router(openrtb_router)
     app.include_router(health_router)
     app.include_router(catalog_router)
     app.include_router(accounts_router)

@@ -94,6 +94,7 @@ class LiveAdvertiser:
     id: str
     category: str | None = None
     competitors: frozenset[str] = frozenset()
+    domain: str | None = None  # the brand's web domain: OpenRTB bids name it in `adomain`
 
 
 @dataclass(frozen=True, slots=True)

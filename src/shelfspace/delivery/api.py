@@ -9,13 +9,12 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.security import HTTPAuthorizationCredentials
-from starlette.concurrency import run_in_threadpool
 
 from shelfspace.accounts.roles import Principal
 from shelfspace.core.errors import FieldProblem, Forbidden, InvalidInput, Unauthorized
 from shelfspace.core.jsonbody import JsonBody
 from shelfspace.core.money import from_micros
-from shelfspace.decisioning.engine import Decision, Engine, ServedAd, UnknownPlacements
+from shelfspace.decisioning.engine import Decision, ServedAd, UnknownPlacements
 from shelfspace.decisioning.request import Context, DecisionRequest, SlotRequest
 from shelfspace.delivery.schemas import (
     AdOut,
@@ -26,12 +25,13 @@ from shelfspace.delivery.schemas import (
     ProductOut,
     TrackingOut,
 )
+from shelfspace.delivery.serving import decide as decide_with
+from shelfspace.delivery.serving import note_decision, tracking_for
 from shelfspace.delivery.snapshots import SnapshotHolder
 from shelfspace.http.deps import bearer, principal_for
 from shelfspace.http.errors import ERROR_RESPONSES
 from shelfspace.http.raw_body import documented_body, parse_body
 from shelfspace.privacy.consent import InvalidConsentString, decision_consent
-from shelfspace.tracking.urls import facts_of, landing_of, tracking_urls
 
 # Documented like the management routes' key, but read only for `debug` (no dependency
 # to solve on every page view).
@@ -103,29 +103,19 @@ async def decide(request: Request) -> JsonBody:
     body = parse_body(DecisionIn, await request.body())
     if body.debug:  # the key is read only then: most requests carry none
         _debug_allowed(request, await bearer(request))
-    engine: Engine = request.app.state.decision_engine
     holder: SnapshotHolder = request.app.state.snapshots
     try:
-        if request.app.state.backends.shared:
-            # Counters in Redis: each step is a network round trip. In the thread pool they
-            # wait without holding the event loop, so other requests go on meanwhile.
-            decision = await run_in_threadpool(engine.decide, holder.snapshot, to_request(body))
-        else:  # counters in memory: microseconds, cheaper than a thread hop
-            decision = engine.decide(holder.snapshot, to_request(body))
+        decision = await decide_with(request.app.state, holder.snapshot, to_request(body))
     except UnknownPlacements as unknown:
         raise InvalidInput.collect([
             FieldProblem(f"placements.{i}.id", f"no placement {pid!r}") for i, pid in zip(unknown.positions, unknown.ids)
         ]) from None
     state = request.app.state
-    base_url: str = state.settings.base_url()
     now = state.clock.now()
     served_at = int(now.timestamp())
-    state.opportunities.count(now, [(p.id, p.count, len(decision.ads.get(p.id, ()))) for p in body.placements])
-    if decision.study:
-        state.study_log.note(decision.study.values())
+    note_decision(state, decision, [(p.id, p.count, len(decision.ads.get(p.id, ()))) for p in body.placements], now)
 
     def urls(ad: ServedAd) -> dict[str, str]:
-        facts = facts_of(ad, body.user.id, served_at)
-        return tracking_urls(state.keys.signer, base_url, facts, landing_of(ad), state.url_lifetimes)
+        return tracking_for(state, ad, body.user.id, served_at)
 
     return JsonBody(decision_out(decision, urls), headers=ANY_ORIGIN)

@@ -62,7 +62,7 @@ def load_inventory(db: Session, now: datetime) -> Inventory:
         for p in db.scalars(select(Placement).where(Placement.status == PlacementStatus.ACTIVE))
     }
     advertisers = {
-        a.id: LiveAdvertiser(a.id, a.category, frozenset(a.competitors))
+        a.id: LiveAdvertiser(a.id, a.category, frozenset(a.competitors), a.domain)
         for a in db.scalars(select(Advertiser).where(Advertiser.status == AdvertiserStatus.ACTIVE))
     }
     campaigns = {

@@ -15,14 +15,12 @@ from starlette.responses import Response
 from shelfspace.catalog.enums import AdFormat, Device
 from shelfspace.catalog.fields import Country
 from shelfspace.core.errors import InvalidInput
-from shelfspace.core.money import from_micros
-from shelfspace.decisioning.engine import Engine, ServedAd, UnknownPlacements
+from shelfspace.decisioning.engine import Engine, UnknownPlacements
 from shelfspace.decisioning.request import Context, DecisionRequest, SlotRequest
 from shelfspace.delivery.snapshots import SnapshotHolder
-from shelfspace.delivery.vast_xml import QUARTILES, VideoAd, empty_vast, vast
-from shelfspace.events.model import VideoEvent
+from shelfspace.delivery.serving import note_decision, video_ad
+from shelfspace.delivery.vast_xml import empty_vast, vast
 from shelfspace.http.errors import ERROR_RESPONSES
-from shelfspace.tracking.urls import facts_of, landing_of, tracking_urls, video_url
 
 router = APIRouter(tags=["decisions"], responses={422: ERROR_RESPONSES[422]})
 
@@ -57,30 +55,8 @@ def vast_ad(
         raise InvalidInput.on("placement", f"no placement {placement!r}") from None
     now = state.clock.now()
     ads = decision.ads.get(placement, [])
-    state.opportunities.count(now, [(placement, 1, len(ads))])
-    if decision.study:
-        state.study_log.note(decision.study.values())
+    note_decision(state, decision, [(placement, 1, len(ads))], now)
     if not ads:
         return Response(empty_vast(), media_type=VAST_MEDIA_TYPE, headers=HEADERS)
-    return Response(vast(_video_ad(request, ads[0], user, int(now.timestamp()))), media_type=VAST_MEDIA_TYPE,
+    return Response(vast(video_ad(state, ads[0], user, int(now.timestamp()))), media_type=VAST_MEDIA_TYPE,
                     headers=HEADERS)
-
-
-def _video_ad(request: Request, ad: ServedAd, user: str | None, served_at: int) -> VideoAd:
-    state = request.app.state
-    base_url: str = state.settings.base_url()
-    facts = facts_of(ad, user, served_at)
-    signer = state.keys.signer
-    urls = tracking_urls(signer, base_url, facts, landing_of(ad), state.url_lifetimes)
-    progress = {name: video_url(signer, base_url, facts, state.url_lifetimes, name) for name in QUARTILES}
-    # The IAB schema types <Error> as xs:anyURI, which has no room for the [ERRORCODE]
-    # macro's brackets; the URL counts the error, and a player may still append ?code=.
-    error = video_url(signer, base_url, facts, state.url_lifetimes, VideoEvent.ERROR)
-    creative = ad.creative
-    return VideoAd(ad_id=ad.ad_id, creative_id=creative.id, title=f"{ad.candidate.line_item.id} video",
-                   advertiser=ad.candidate.line_item.advertiser_id, media_url=creative.media_url or "",
-                   duration_seconds=creative.duration_seconds or 15, size=creative.size,
-                   media_type=creative.media_type, bitrate_kbps=creative.bitrate_kbps,
-                   price=from_micros(ad.price_micros), currency=state.settings.currency,
-                   impression_url=urls["impression"], viewable_url=urls["viewable"], click_url=urls["click"],
-                   progress_urls=progress, error_url=error)

@@ -1,0 +1,113 @@
+"""`POST /openrtb2/auction`: Shelfspace as the Prebid Server endpoint of Prebid.js.
+
+The page's Prebid.js posts an OpenRTB 2.6 bid request (`s2sConfig.endpoint`); the answer
+is a bid response with one seat, `shelfspace`, or 204 when nothing bids. The translation
+is `openrtb.py`; this route runs the engine, counts and signs as every serving route does
+(`serving.py`).
+
+CORS: Prebid.js sends the request with credentials (`withCredentials`), and browsers
+refuse `Access-Control-Allow-Origin: *` for those; the page's own origin is echoed with
+`Access-Control-Allow-Credentials: true`, errors included, so the page can read a 422.
+No cookie is read, so echoing any origin reveals nothing.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.exceptions import RequestValidationError
+from starlette.responses import Response
+
+from shelfspace.core.errors import ShelfspaceError
+from shelfspace.core.jsonbody import JsonBody
+from shelfspace.decisioning.engine import ServedAd
+from shelfspace.decisioning.inventory import LivePlacement
+from shelfspace.delivery.openrtb import MediaType, Markup, banner_markup, bid_response, bids_of, read_request
+from shelfspace.delivery.openrtb_models import BidRequest
+from shelfspace.delivery.serving import decide, note_decision, tracking_for, video_ad
+from shelfspace.delivery.snapshots import SnapshotHolder
+from shelfspace.delivery.vast_xml import vast
+from shelfspace.http.errors import ERROR_RESPONSES
+from shelfspace.http.raw_body import parse_body
+
+PATH = "/openrtb2/auction"
+PREFLIGHT_MAX_AGE = "600"
+DOCUMENTED: dict[str, Any] = {
+    "security": [{}],  # no key: pages call it
+    "requestBody": {"required": True, "content": {"application/json": {"schema": {
+        "type": "object", "required": ["id", "imp"],
+        "description": "An OpenRTB 2.6 BidRequest, as Prebid Server receives it; unknown fields are allowed.",
+    }}}},
+}
+
+router = APIRouter(tags=["programmatic"], responses={422: ERROR_RESPONSES[422]})
+
+
+def cors_headers(request: Request) -> dict[str, str]:
+    origin = request.headers.get("origin")
+    if not origin:
+        return {"Vary": "Origin"}
+    return {"Access-Control-Allow-Origin": origin, "Access-Control-Allow-Credentials": "true", "Vary": "Origin"}
+
+
+@router.post(PATH, summary="OpenRTB 2.6 auction (Prebid Server endpoint)", response_class=JsonBody,
+             responses={200: {"description": "An OpenRTB 2.6 BidResponse: one seat, `shelfspace`."},
+                        204: {"description": "No bid."}},
+             openapi_extra=DOCUMENTED)
+async def auction(request: Request) -> Response:
+    """Bid on each imp whose `tagid` names a Shelfspace placement (see docs/programmatic.md)."""
+    try:
+        response = await _auction(request)
+    except (ShelfspaceError, RequestValidationError) as error:
+        # Rendered by the app's one error handler; only the CORS headers are added here.
+        kind = ShelfspaceError if isinstance(error, ShelfspaceError) else RequestValidationError
+        response = await request.app.exception_handlers[kind](request, error)
+    response.headers.update(cors_headers(request))
+    return response
+
+
+@router.options(PATH, include_in_schema=False)
+def preflight(request: Request) -> Response:
+    """The browser's CORS preflight for a credentialed POST with a JSON content type."""
+    asked = request.headers.get("access-control-request-headers", "content-type")
+    headers = cors_headers(request) | {"Access-Control-Allow-Methods": "POST, OPTIONS",
+                                       "Access-Control-Allow-Headers": asked,
+                                       "Access-Control-Max-Age": PREFLIGHT_MAX_AGE}
+    return Response(status_code=204, headers=headers)
+
+
+async def _auction(request: Request) -> Response:
+    state = request.app.state
+    bid_request = parse_body(BidRequest, await request.body())
+    holder: SnapshotHolder = state.snapshots
+    snapshot = holder.snapshot  # one snapshot for reading and deciding
+
+    def placement_of(placement_id: str) -> LivePlacement | None:
+        index = snapshot.placements.get(placement_id)
+        return index.placement if index is not None else None
+
+    currency: str = state.settings.currency
+    wanted = read_request(bid_request, placement_of, currency)
+    if wanted.request is None:
+        return Response(status_code=204)
+    decision = await decide(state, snapshot, wanted.request)
+    now = state.clock.now()
+    served_at = int(now.timestamp())
+
+    def markup(ad: ServedAd, media: MediaType) -> Markup:
+        if media is MediaType.VIDEO:  # test requests never get here (they carry no tracking)
+            video = video_ad(state, ad, wanted.user_id, served_at)
+            return Markup(vast(video).decode("utf-8"), video.impression_url)
+        if wanted.test:
+            return Markup(banner_markup(ad, None), None)
+        urls = tracking_for(state, ad, wanted.user_id, served_at)
+        return Markup(banner_markup(ad, urls), urls["impression"])
+
+    bids = bids_of(wanted, decision, markup)
+    if not wanted.test:  # test auctions are not billable, nor opportunities
+        note_decision(state, decision, [(pid, n, bids.filled.get(pid, 0)) for pid, n in wanted.asked().items()], now)
+    answer = bid_response(bid_request, wanted, decision.request_id, bids, currency)
+    if answer is None:
+        return Response(status_code=204)
+    return JsonBody(answer.to_json())
