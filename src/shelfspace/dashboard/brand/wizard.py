@@ -19,6 +19,8 @@ from sqlalchemy import or_, select
 from starlette.datastructures import FormData, UploadFile
 from starlette.responses import JSONResponse, Response
 
+from shelfspace.audiences import service as audience_service
+from shelfspace.audiences.schemas import AudienceFilters, AudienceOut
 from shelfspace.catalog.enums import AdFormat, CapPeriod, Device, Pacing, Pricing
 from shelfspace.catalog.models import Advertiser, Product
 from shelfspace.catalog.schemas import CampaignCreate, CreativeCreate, FrequencyCap, LineItemCreate, Targeting
@@ -48,7 +50,7 @@ class Goal(StrEnum):
 
 STEPS = ("goal", "budget", "placements", "targeting", "bid", "creative")
 STEP_OF = {"goal": 0, "name": 0, "budget_total": 1, "budget_daily": 1, "start": 1, "end": 1, "pacing": 1,
-           "placements": 2, "format": 2, "targeting": 3, "keywords": 3, "categories": 3, "countries": 3, "devices": 3,
+           "placements": 2, "format": 2, "targeting": 3, "audiences": 3, "keywords": 3, "categories": 3, "countries": 3, "devices": 3,
            "cap_count": 3, "cap_period": 3, "pricing": 4, "bid": 4}  # anything else: the creative step
 
 
@@ -66,6 +68,15 @@ def _own_products(request: Request, user: DashboardUser) -> list[Product]:
                                .order_by(Product.sku).limit(200)))
 
 
+def _targetable_audiences(request: Request, user: DashboardUser) -> list[AudienceOut]:
+    """The segments this brand may target now: the network's and its own, big enough."""
+    minimum = request.app.state.settings.audience_min_size
+    with session_scope(request.app.state.sessions) as db:
+        found = [audience_service.out(db, a, minimum)
+                 for a in db.scalars(audience_service.query(user.principal, AudienceFilters()))]
+    return [a for a in found if a.targetable]
+
+
 def _page(request: Request, user: DashboardUser, values: dict[str, Any], errors: FieldErrors,
           status_code: int = 200) -> Response:
     first = min((STEP_OF.get(k.split(".", 1)[0], len(STEPS) - 1) for k in errors), default=0)
@@ -73,7 +84,8 @@ def _page(request: Request, user: DashboardUser, values: dict[str, Any], errors:
                   errors=errors, steps=STEPS, first_step=first, placements=_placements(request),
                   products=_own_products(request, user), goals=list(Goal), pacings=list(Pacing),
                   pricings=list(Pricing), devices=[d for d in Device if d is not Device.OTHER],
-                  periods=list(CapPeriod), assumption=ASSUMPTION, today=today(request).isoformat())
+                  periods=list(CapPeriod), assumption=ASSUMPTION, today=today(request).isoformat(),
+                  audiences=_targetable_audiences(request, user))
 
 
 @router.get("/brand/campaigns/new")
@@ -112,7 +124,8 @@ def _values(form: FormData) -> dict[str, Any]:
               "countries", "cap_count", "cap_period", "pricing", "bid", "click_url", "title", "body", "media_url",
               "duration_seconds")
     values: dict[str, Any] = {k: text(form, k) for k in single}
-    values |= {"placements": texts(form, "placements"), "devices": texts(form, "devices"), "products": texts(form, "products")}
+    values |= {"placements": texts(form, "placements"), "devices": texts(form, "devices"), "products": texts(form, "products"),
+               "audiences": texts(form, "audiences")}
     return values
 
 
@@ -145,7 +158,8 @@ def _specs(request: Request, values: dict[str, Any], image_url: str | None, size
         if values["cap_count"]:
             cap = FrequencyCap(count=values["cap_count"], period=values["cap_period"] or CapPeriod.DAY)
         targeting = Targeting(keywords=split_commas(values["keywords"]), categories=split_commas(values["categories"]),
-                              countries=[c.upper() for c in split_commas(values["countries"])], devices=values["devices"])
+                              countries=[c.upper() for c in split_commas(values["countries"])], devices=values["devices"],
+                              audiences=values["audiences"])
         line_item = LineItemCreate(campaign_id="pending", name=values["name"] or "line item",
                                    pricing=values["pricing"] or Pricing.CPM, bid=bid or 0, placements=values["placements"] or ["x"],
                                    targeting=targeting, frequency_cap=cap, products=values["products"])
@@ -212,10 +226,11 @@ async def create_campaign(request: Request, user: AdvertiserUser) -> Response:
             campaign_id, name = campaign.id, campaign.name
     except (ShelfspaceError, ValidationError) as exc:
         found = errors_of(exc)
-        # A creative's `size` or `image_url` problem belongs to the upload field.
-        for key in ("size", "image_url"):
+        # A creative's `size` or `image_url` problem belongs to the upload field; a
+        # segment's, to the audience checkboxes.
+        for key, field in (("size", "image"), ("image_url", "image"), ("targeting.audiences", "audiences")):
             if key in found:
-                found.setdefault("image", found.pop(key))
+                found.setdefault(field, found.pop(key))
         return _page(request, user, values, found or {GENERAL: "the campaign could not be saved"}, 400)
     return redirect_with(request, f"/brand/campaigns/{campaign_id}",
                          f"{name} is created. Its creatives are waiting for the operator's review; it serves once they are approved.")

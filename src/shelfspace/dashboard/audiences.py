@@ -1,0 +1,150 @@
+"""Audience pages: the segment builder, the list with sizes, and (operator) offsite exports.
+
+One handler per page for both sides (`/console/audiences` for the operator, `/brand/audiences`
+for a brand), through the same services as the API with the signed-in user's principal:
+a brand sees the network's segments and its own, sizes only, never a user id.
+
+The builder writes a rule from up to `ROWS` conditions: the ones marked "include" are
+combined with all/any, the ones marked "exclude" are each wrapped in `not` and must all
+hold too. "Count" shows the size before anything is saved.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any
+
+from fastapi import Request
+from pydantic import ValidationError
+from starlette.datastructures import FormData
+from starlette.responses import Response
+
+from shelfspace.audiences import service
+from shelfspace.audiences.offsite import Platform
+from shelfspace.audiences.rules import RULE, Rule
+from shelfspace.audiences.schemas import AudienceCreate, AudienceFilters
+from shelfspace.core.errors import ShelfspaceError
+from shelfspace.dashboard.csrf import checked_form
+from shelfspace.dashboard.forms import GENERAL, FieldErrors, errors_of, text
+from shelfspace.dashboard.measurement import SideUser
+from shelfspace.dashboard.rendering import redirect_with, render
+from shelfspace.dashboard.routing import page_router
+from shelfspace.db.session import session_scope
+from shelfspace.tracking.first_party import BehaviourType
+
+router = page_router()
+
+ROWS = 4
+CONDITION_FIELDS = ("event", "category", "sku", "brand", "query", "within_days", "min_count", "min_spend")
+EVENT_NAMES = {BehaviourType.VIEW: "viewed", BehaviourType.SEARCH: "searched",
+               BehaviourType.ADD_TO_CART: "added to cart", BehaviourType.PURCHASE: "bought"}
+
+
+class Combine(StrEnum):
+    ALL = "all"
+    ANY = "any"
+
+
+class Use(StrEnum):
+    INCLUDE = "include"
+    EXCLUDE = "exclude"
+
+
+def _side(request: Request) -> str:
+    return "/console" if request.url.path.startswith("/console/") else "/brand"
+
+
+def _rows(form: FormData | None) -> list[dict[str, str]]:
+    if form is None:
+        return [{"use": Use.INCLUDE.value, "event": BehaviourType.VIEW.value, "within_days": "30"}] + \
+               [{"use": Use.INCLUDE.value, "within_days": "30"} for _ in range(ROWS - 1)]
+    return [{f: text(form, f"c{i}.{f}") for f in ("use", *CONDITION_FIELDS)} for i in range(ROWS)]
+
+
+def rule_of(rows: list[dict[str, str]], combine: str) -> tuple[Rule | None, FieldErrors]:
+    """The rule the builder's rows describe, or the errors beside the rows' fields."""
+    included: list[dict[str, Any]] = []
+    excluded: list[dict[str, Any]] = []
+    for row in rows:
+        if not row.get("event"):
+            continue
+        condition: dict[str, Any] = {f: row[f] for f in CONDITION_FIELDS if row.get(f)}
+        (excluded if row.get("use") == Use.EXCLUDE else included).append(condition)
+    if not included:
+        return None, {"c0.event": "include at least one condition: what must the users have done?"}
+    parts: list[Any] = [{combine: included} if len(included) > 1 else included[0]]
+    parts += [{"not": c} for c in excluded]
+    raw = parts[0] if len(parts) == 1 else {"all": parts}
+    try:
+        return RULE.validate_python(raw), {}
+    except ValidationError as exc:
+        return None, _row_errors(exc, rows)
+
+
+def _row_errors(exc: ValidationError, rows: list[dict[str, str]]) -> FieldErrors:
+    """Pydantic's locations name the nested rule; the page names the row and its field."""
+    errors: FieldErrors = {}
+    used = [i for i, r in enumerate(rows) if r.get("event")]
+    for problem in exc.errors():
+        message = str(problem.get("msg", "invalid")).removeprefix("Value error, ")
+        field = next((str(p) for p in reversed(problem.get("loc", ())) if str(p) in CONDITION_FIELDS), "event")
+        row = next((i for i in used if field in rows[i] and rows[i][field]), used[0] if used else 0)
+        errors.setdefault(f"c{row}.{field}", message)
+    return errors
+
+
+def _page(request: Request, user: Any, values: dict[str, str], rows: list[dict[str, str]], errors: FieldErrors,
+          preview: dict[str, Any] | None = None, status_code: int = 200) -> Response:
+    settings = request.app.state.settings
+    with session_scope(request.app.state.sessions) as db:
+        audiences = list(db.scalars(service.query(user.principal, AudienceFilters()).order_by("created_at")))
+        listed = [(a, service.out(db, a, settings.audience_min_size)) for a in audiences]
+    return render(request, "audiences/list.html", status_code=status_code, title="Audiences", listed=listed,
+                  values=values, rows=rows, errors=errors, preview=preview, side=_side(request),
+                  events=[(e.value, EVENT_NAMES[e]) for e in BehaviourType], uses=list(Use), combines=list(Combine),
+                  platforms=list(Platform), min_size=settings.audience_min_size)
+
+
+@router.get("/console/audiences")
+@router.get("/brand/audiences")
+def audiences_page(request: Request, user: SideUser) -> Response:
+    return _page(request, user, {"combine": Combine.ALL.value}, _rows(None), {})
+
+
+@router.post("/console/audiences")
+@router.post("/brand/audiences")
+async def build_audience(request: Request, user: SideUser) -> Response:
+    """`action=count` shows the size the rule would have now; `action=save` saves it."""
+    form = await checked_form(request)
+    values = {k: text(form, k) for k in ("name", "iab_segment", "combine", "action")}
+    rows = _rows(form)
+    rule, errors = rule_of(rows, values["combine"] or Combine.ALL.value)
+    if rule is None:
+        return _page(request, user, values, rows, errors, status_code=422)
+    index = request.app.state.audience_index
+    size = index.count(rule, request.app.state.clock.now().timestamp())
+    preview = {"size": size, "targetable": size >= index.min_size}
+    if values["action"] != "save":
+        return _page(request, user, values, rows, {}, preview)
+    try:
+        spec = AudienceCreate(name=values["name"], rule=rule, iab_segment=values["iab_segment"] or None)
+        with session_scope(request.app.state.sessions) as db:
+            audience = service.create(db, user.principal, spec)
+            name = audience.name
+    except (ValidationError, ShelfspaceError) as exc:
+        errors = errors_of(exc)
+        errors = {("c0.event" if k.startswith("rule") else k): v for k, v in errors.items()} or {GENERAL: "not saved"}
+        return _page(request, user, values, rows, errors, preview, status_code=422)
+    return redirect_with(request, f"{_side(request)}/audiences", f"Audience “{name}” saved; its size is counted "
+                                                                 "within a few seconds.")
+
+
+@router.get("/console/audiences/{audience_id}/export")
+def export_page(request: Request, user: SideUser, audience_id: str, platform: Platform) -> Response:
+    """The operator's download of a segment's upload file (the API's export, audited alike)."""
+    settings = request.app.state.settings
+    with session_scope(request.app.state.sessions) as db:
+        file, _ = service.export(db, user.principal, audience_id, platform, request.app.state.audience_index,
+                                 settings.country)
+    return Response(file.body, media_type=file.media_type,
+                    headers={"Content-Disposition": f'attachment; filename="{audience_id}-{file.filename}"'})
