@@ -38,6 +38,9 @@ from shelfspace.delivery.vast_api import router as vast_router
 from shelfspace.delivery.openrtb_api import router as openrtb_router
 from shelfspace.delivery.schemas import DecisionIn
 from shelfspace.delivery.snapshots import SnapshotHolder
+from shelfspace.audiences.api import router as audiences_router
+from shelfspace.audiences.membership import AudienceIndex
+from shelfspace.audiences.refresher import AudienceRefresher
 from shelfspace.http.docs import install_docs
 from shelfspace.http.errors import install_error_handlers
 from shelfspace.http.health import router as health_router
@@ -88,6 +91,9 @@ def create_app(settings: Settings, engine: Engine | None = None, clock: Clock | 
     study_log = StudyLog(sessions)
     on_stored = backends.publish if rollup_runner is None else rollup_runner.nudge
     recorder = Recorder(event_log, counters, budgets=snapshots.campaign, on_stored=on_stored)
+    audience_index = AudienceIndex(settings.audience_min_size)
+    audience_refresher = AudienceRefresher(audience_index, sessions, event_log, clock.now)
+    snapshots.chores.append(audience_refresher.refresh)
     listener = None
     if backends.shared:  # Redis may lose its data while we serve: rebuild spend from the log
         snapshots.chores.append(recorder.ensure_restored)
@@ -140,7 +146,9 @@ def create_app(settings: Settings, engine: Engine | None = None, clock: Clock | 
     app.state.counters = counters
     app.state.backends = backends
     app.state.snapshots = snapshots
-    app.state.decision_engine = DecisionEngine(counters, clock, rng=rng)
+    app.state.decision_engine = DecisionEngine(counters, clock, audiences=audience_index, rng=rng)
+    app.state.audience_index = audience_index
+    app.state.audience_refresher = audience_refresher
     app.state.clock = clock
     app.state.event_log = event_log
     app.state.recorder = recorder
@@ -166,6 +174,7 @@ def create_app(settings: Settings, engine: Engine | None = None, clock: Clock | 
     app.include_router(catalog_router)
     app.include_router(accounts_router)
     app.include_router(first_party_router)
+    app.include_router(audiences_router)
     app.include_router(reports_router)
     app.include_router(measurement_router)
     app.include_router(survey_router)

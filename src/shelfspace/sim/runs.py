@@ -55,7 +55,7 @@ def replay_history(settings: Settings, engine: Engine, operator_key: str, days: 
         # runner, which would roll the growing day again and again.
         app.state.rollup_runner.stop()
         app.state.snapshots.stop()
-        chores = ServerChores(clock, app.state.snapshots, first_day)
+        chores = ServerChores(clock, app.state.snapshots, first_day, app.state.audience_refresher.refresh)
         shop = discover(client)
         shoppers = make_shoppers(rng, audience.shoppers, [p.category for p in shop.products])
         traffic = Traffic(client, shop, shoppers, rng, chores.advance_to, run_id=f"history-{audience.seed}")
@@ -89,8 +89,9 @@ class ServerChores:
     SWEEP_EVERY = timedelta(minutes=5)  # reservations live 15 minutes: released within 5 of expiring
     REBUILD_EVERY = timedelta(hours=1)  # a rebuild takes ~10 ms; the catalogue does not change in a replay
 
-    def __init__(self, clock: SteppedClock, snapshots: SnapshotHolder, start: datetime) -> None:
-        self.clock, self.snapshots = clock, snapshots
+    def __init__(self, clock: SteppedClock, snapshots: SnapshotHolder, start: datetime,
+                 refresh_audiences: Callable[[], None]) -> None:
+        self.clock, self.snapshots, self.refresh_audiences = clock, snapshots, refresh_audiences
         self._next_sweep, self._next_rebuild = start + self.SWEEP_EVERY, start + self.REBUILD_EVERY
 
     def advance_to(self, when: datetime) -> None:
@@ -102,6 +103,7 @@ class ServerChores:
                 self._next_rebuild += self.REBUILD_EVERY
             if due == self._next_sweep:
                 self.snapshots.sweep()
+                self.refresh_audiences()  # segments take in the shoppers' latest events
                 self._next_sweep += self.SWEEP_EVERY
         self.clock.advance_to(when)
 
