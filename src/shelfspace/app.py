@@ -38,6 +38,7 @@ from shelfspace.delivery.vast_api import router as vast_router
 from shelfspace.delivery.openrtb_api import router as openrtb_router
 from shelfspace.delivery.schemas import DecisionIn
 from shelfspace.delivery.snapshots import SnapshotHolder
+from shelfspace.demand.install import install_demand
 from shelfspace.audiences.api import router as audiences_router
 from shelfspace.audiences.membership import AudienceIndex
 from shelfspace.audiences.refresher import AudienceRefresher
@@ -180,5 +181,6 @@ def create_app(settings: Settings, engine: Engine | None = None, clock: Clock | 
     app.include_router(survey_router)
     app.include_router(case_study_router)
     app.include_router(shared_case_study_router)
+    install_demand(app, snapshots)  # demand partners: routes, live list, auction metrics
     install_dashboard(app, settings)
     return app

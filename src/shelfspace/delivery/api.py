@@ -118,4 +118,8 @@ async def decide(request: Request) -> JsonBody:
     def urls(ad: ServedAd) -> dict[str, str]:
         return tracking_for(state, ad, body.user.id, served_at)
 
-    return JsonBody(decision_out(decision, urls), headers=ANY_ORIGIN)
+    answer = decision_out(decision, urls)
+    # Demand partners bid on slots left unsold (demand/serving.py); none live: no await.
+    if state.demand.partners and (unsold := state.demand.unsold(holder.snapshot, decision, body)):
+        await state.demand.fill(answer, unsold, body, request.headers.get("user-agent"))
+    return JsonBody(answer, headers=ANY_ORIGIN)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from enum import StrEnum
 from typing import Annotated
 
 from pydantic import BaseModel, Field, field_validator
@@ -76,12 +77,19 @@ class ProductOut(BaseModel):
     url: str | None
 
 
+class AdSource(StrEnum):
+    """Who filled the slot: one of the network's own campaigns, or an OpenRTB demand partner."""
+
+    SHELFSPACE = "shelfspace"
+    DEMAND_PARTNER = "demand_partner"
+
+
 class AdOut(BaseModel):
     ad_id: str = Field(description="Unique per served ad: the key every event of this ad is counted by.")
-    advertiser_id: str
-    campaign_id: str
-    line_item_id: str
-    creative_id: str
+    advertiser_id: str | None = Field(description="Null for a demand partner's ad.")
+    campaign_id: str | None = Field(description="Null for a demand partner's ad.")
+    line_item_id: str | None = Field(description="Null for a demand partner's ad.")
+    creative_id: str | None = Field(description="Null for a demand partner's ad.")
     format: AdFormat
     creative: CreativeOut
     sku: str | None
@@ -89,14 +97,19 @@ class AdOut(BaseModel):
     price: Decimal = Field(description="Per thousand impressions (cpm) or per click (cpc).")
     pricing: Pricing
     tracking: TrackingOut
+    source: AdSource = Field(default=AdSource.SHELFSPACE, description="`demand_partner`: an OpenRTB partner's "
+                             "winning bid for a slot no campaign took; `creative.html` is its markup.")
+    demand_partner_id: str | None = Field(default=None, description="The demand partner whose bid filled the slot.")
 
 
 class TrackingOut(BaseModel):
     """Signed URLs: call each once when it happens. A forged or altered URL counts nothing."""
 
     impression: str = Field(description="When the ad begins to render. 204, or a GIF with `?img=1`.")
-    viewable: str = Field(description="When 50% of it has been in view for 1 s (2 s for video).")
-    click: str = Field(description="The ad's link: counts the click, then 302 to the landing page.")
+    viewable: str | None = Field(default=None, description="When 50% of it has been in view for 1 s (2 s for video). "
+                                 "Null for a demand partner's ad (its markup tracks itself).")
+    click: str | None = Field(default=None, description="The ad's link: counts the click, then 302 to the landing "
+                              "page. Null for a demand partner's ad.")
 
 
 class ExplainOut(BaseModel):

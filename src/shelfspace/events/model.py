@@ -20,6 +20,9 @@ class EventType(StrEnum):
     BEHAVIOUR = "behaviour"
     VIDEO = "video"  # a video player's progress (start, quartiles, complete) or error, from VAST
     SURVEY = "survey"  # a brand lift survey's answer: one per study and user
+    # A demand partner's ad was shown: its first-price spend (data: partner_id, placement_id,
+    # bid_id, price_micros); no campaign's facts, so no campaign rollup counts it.
+    PROGRAMMATIC = "programmatic"
 
 
 class VideoEvent(StrEnum):

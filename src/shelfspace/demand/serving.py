@@ -1,0 +1,132 @@
+"""Demand partners in a decision: the delivery layer's one entry point (`Demand`).
+
+`POST /v1/decisions` asks `unsold` (synchronous, no allocation when no partner is live)
+and, only when a slot is left, awaits `fill`, which runs the outbound auction and adds
+the winning bids to the answer as ads. The engine never sees any of it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from zoneinfo import ZoneInfo
+
+import httpx
+import structlog
+from starlette.datastructures import State
+
+from shelfspace.catalog.enums import AdFormat, Pricing
+from shelfspace.core.days import day_of
+from shelfspace.core.ids import new_id
+from shelfspace.core.money import from_micros
+from shelfspace.decisioning.engine import Decision
+from shelfspace.decisioning.index import Snapshot
+from shelfspace.decisioning.inventory import LivePlacement
+from shelfspace.delivery.schemas import AdOut, AdSource, CreativeOut, DecisionIn, DecisionOut, TrackingOut
+from shelfspace.demand.bidding import Invitation, WinningBid, run_auction
+from shelfspace.demand.directory import LivePartner, PartnerDirectory
+from shelfspace.demand.impressions import PartnerImpression
+from shelfspace.demand.openrtb_out import OFFERED_FORMATS, Visit, bid_request
+from shelfspace.demand.stats import AuctionStats
+from shelfspace.privacy.consent import InvalidConsentString, decision_consent
+
+log = structlog.get_logger(__name__)
+
+NOTICE_SECONDS = 2.0  # a win or billing notice that takes longer is given up
+
+
+class Demand:
+    def __init__(self, state: State, directory: PartnerDirectory, stats: AuctionStats) -> None:
+        self.state = state  # settings, clock, keys (set when the app starts), URL lifetimes
+        self.directory = directory
+        self.stats = stats
+        self._client: httpx.AsyncClient | None = None
+        self._client_loop: asyncio.AbstractEventLoop | None = None
+        self._notices: set[asyncio.Task[None]] = set()
+
+    @property
+    def partners(self) -> tuple[LivePartner, ...]:
+        return self.directory.partners
+
+    def client(self) -> httpx.AsyncClient:
+        """One pooled client per event loop (a test client runs its own loop)."""
+        loop = asyncio.get_running_loop()
+        if self._client is None or self._client_loop is not loop:
+            self._client = httpx.AsyncClient(follow_redirects=False)
+            self._client_loop = loop
+        return self._client
+
+    def unsold(self, snapshot: Snapshot, decision: Decision, body: DecisionIn) -> list[LivePlacement]:
+        """Requested placements a partner could fill that the engine left a slot open on."""
+        left = []
+        for ask in body.placements:
+            placement = snapshot.placements[ask.id].placement
+            if placement.format in OFFERED_FORMATS and len(decision.ads.get(ask.id, ())) < min(ask.count, placement.max_ads):
+                left.append(placement)
+        return left
+
+    async def fill(self, answer: DecisionOut, unsold: list[LivePlacement], body: DecisionIn,
+                   user_agent: str | None) -> None:
+        """Offer the unsold placements to every live partner that may bid on them; add the
+        winners to `answer`, one ad per placement, after the engine's own."""
+        currency: str = self.state.settings.currency
+        visit = self._visit(body, user_agent)
+        invitations = []
+        for partner in self.partners:
+            offers = [(str(n), p) for n, p in enumerate((p for p in unsold if partner.bids_on(p.id)), start=1)]
+            if offers:
+                invitations.append(Invitation(partner, bid_request(answer.request_id, partner, offers, visit, currency),
+                                              dict(offers)))
+        if not invitations:
+            return
+        now = self.state.clock.now().timestamp()
+        tz = ZoneInfo(self.state.settings.timezone)
+        winners = await run_auction(self.client(), invitations, currency, self.stats, day_of(now, tz))
+        for placement_id, winner in winners.items():
+            answer.decisions.setdefault(placement_id, []).append(self._ad(winner, int(now)))
+
+    def _visit(self, body: DecisionIn, user_agent: str | None) -> Visit:
+        ctx = body.context
+        try:
+            allowed = decision_consent(body.consent.targeting, body.consent.tcf).allowed
+        except InvalidConsentString:  # the decision API refused it already; never assume consent
+            allowed = False
+        return Visit(page=ctx.url, category=ctx.category, keywords=tuple(ctx.keywords),
+                     device=str(ctx.device) if ctx.device else None, country=ctx.country, user_agent=user_agent,
+                     user_id=body.user.id if allowed else None, tcf=body.consent.tcf)
+
+    def _ad(self, winner: WinningBid, served_at: int) -> AdOut:
+        bid, placement = winner.bid, winner.placement
+        ad_id = new_id("ad")
+        shown = PartnerImpression(ad_id, winner.partner.id, placement.id, bid.id, winner.price_micros, served_at,
+                                  winner.with_price(bid.burl), winner.with_price(bid.nurl))
+        url = shown.url(self.state.keys.signer, self.state.settings.base_url(),
+                        self.state.url_lifetimes.impression_seconds)
+        size = f"{bid.w}x{bid.h}" if bid.w and bid.h else None
+        return AdOut(ad_id=ad_id, advertiser_id=None, campaign_id=None, line_item_id=None, creative_id=None,
+                     format=AdFormat(placement.format), creative=CreativeOut(size=size, html=winner.with_price(bid.adm)),
+                     sku=None, product=None, price=from_micros(winner.price_micros), pricing=Pricing.CPM,
+                     tracking=TrackingOut(impression=url), source=AdSource.DEMAND_PARTNER,
+                     demand_partner_id=winner.partner.id)
+
+    # --- after the impression ------------------------------------------------------------
+
+    def notify(self, shown: PartnerImpression) -> None:
+        """Fire the partner's billing and win notices in the background: the impression's
+        answer never waits for a partner, and a failure is logged, not retried."""
+        for url in shown.notices:
+            task = asyncio.get_running_loop().create_task(self._call(url, shown))
+            self._notices.add(task)
+            task.add_done_callback(self._notices.discard)
+
+    async def _call(self, url: str, shown: PartnerImpression) -> None:
+        try:
+            answer = await self.client().get(url, timeout=NOTICE_SECONDS)
+            if answer.status_code >= 400:
+                log.warning("demand_partner_notice_refused", partner=shown.partner_id, status=answer.status_code)
+        except httpx.HTTPError as error:
+            log.warning("demand_partner_notice_failed", partner=shown.partner_id, error=type(error).__name__)
+
+    async def aclose(self) -> None:
+        if self._client is not None:
+            await self._client.aclose()
+            self._client = None

@@ -1,0 +1,86 @@
+"""What the outbound auctions did, counted in this process's memory.
+
+Bid requests, bids, wins and timeouts are not events anyone acts on, and a durable row
+per auction would put a write on the decision path; so they are counted here, per
+partner, network day and placement for the report, and per partner and outcome for
+Prometheus (`shelfspace_demand_partner_bids_total`). They restart from zero with the
+process (`since` says when) and each process counts its own. Impressions and revenue,
+which are money, come from the event log instead.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+from prometheus_client.metrics_core import CounterMetricFamily
+from prometheus_client.registry import Collector
+
+
+class BidOutcome(StrEnum):
+    """What became of a partner's answer (whole-response outcomes) or of one bid in it."""
+
+    WON = "won"
+    OUTBID = "outbid"  # valid, but another bid for the slot was higher
+    BELOW_FLOOR = "below_floor"
+    UNKNOWN_IMP = "unknown_imp"  # `impid` names no imp we sent
+    ZERO_PRICE = "zero_price"
+    NO_MARKUP = "no_markup"  # no `adm`: nothing to show
+    WRONG_CURRENCY = "wrong_currency"  # `cur` (USD when absent) is not the network's
+    NO_BID = "no_bid"  # 204, or a response with no bids
+    TIMEOUT = "timeout"  # no complete answer within the partner's `timeout_ms`
+    HTTP_ERROR = "http_error"  # refused connection, or a status other than 200/204
+    MALFORMED = "malformed"  # not an OpenRTB BidResponse, or for another request id
+
+
+class Measure(StrEnum):
+    BID_REQUESTS = "bid_requests"  # an imp for this placement sent to the partner
+    BIDS = "bids"  # a bid received for it, valid or not
+    WINS = "wins"
+    TIMEOUTS = "timeouts"
+
+
+@dataclass(slots=True)
+class AuctionStats:
+    since: datetime
+    outcomes: Counter[tuple[str, BidOutcome]] = field(default_factory=Counter)
+    by_day: Counter[tuple[str, str, str, Measure]] = field(default_factory=Counter)  # partner, day, placement
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def outcome(self, partner_id: str, outcome: BidOutcome, n: int = 1) -> None:
+        with self._lock:
+            self.outcomes[(partner_id, outcome)] += n
+
+    def measure(self, partner_id: str, day: str, placement_id: str, measure: Measure, n: int = 1) -> None:
+        with self._lock:
+            self.by_day[(partner_id, day, placement_id, measure)] += n
+
+    def of_partner(self, partner_id: str) -> dict[tuple[str, str], Counter[Measure]]:
+        """(day, placement) -> counts, for one partner."""
+        found: dict[tuple[str, str], Counter[Measure]] = {}
+        with self._lock:
+            for (partner, day, placement, measure), n in self.by_day.items():
+                if partner == partner_id:
+                    found.setdefault((day, placement), Counter())[measure] += n
+        return found
+
+
+class AuctionMetrics(Collector):
+    """`shelfspace_demand_partner_bids_total{partner,outcome}`."""
+
+    def __init__(self, stats: AuctionStats) -> None:
+        self.stats = stats
+
+    def collect(self) -> Iterator[CounterMetricFamily]:
+        family = CounterMetricFamily("shelfspace_demand_partner_bids",
+                                     "Demand partners' answers and bids, by what became of them.",
+                                     labels=["partner", "outcome"])
+        with self.stats._lock:
+            items = sorted(self.stats.outcomes.items())
+        for (partner, outcome), n in items:
+            family.add_metric([partner, str(outcome)], n)
+        yield family

@@ -1,0 +1,57 @@
+"""A fake partner for the whole session, reset before each test, and a network to bid on."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from tests.demand.fake_partner import FakePartner
+from tests.support import HERO_ASK, Api, build_network, decide_until
+
+SIDE = {"id": "side-banner", "name": "Side banner", "channel": "web", "format": "banner",
+        "sizes": ["300x250", "728x90"], "floor_cpm": 1.0, "max_ads": 2}
+# The campaign wins home-hero; side-banner has no campaign at all.
+BOTH = HERO_ASK | {"placements": [{"id": "home-hero"}, {"id": "side-banner"}]}
+
+
+@pytest.fixture(scope="session")
+def fake_partner_server() -> Iterator[FakePartner]:
+    server = FakePartner()
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def fake_partner(fake_partner_server: FakePartner) -> FakePartner:
+    fake_partner_server.reset()
+    return fake_partner_server
+
+
+@pytest.fixture
+def network(operator: Api, advertiser_api: Api) -> dict[str, Any]:
+    """The tour network (its campaign wins home-hero) plus an unsold side banner."""
+    built = build_network(operator, advertiser_api.advertiser_id or "")
+    operator.post("/v1/placements", SIDE)
+    decide_until(Api(operator.client, None), BOTH, "home-hero", 1)
+    return built
+
+
+def add_partner(operator: Api, endpoint: str, **fields: Any) -> dict[str, Any]:
+    """Create a partner and wait until the decision path has it (within a snapshot poll)."""
+    partner: dict[str, Any] = operator.post("/v1/demand-partners", {"name": "Fake DSP", "endpoint": endpoint} | fields)
+    if partner["status"] == "live":
+        wait_for_partners(operator, {partner["id"]}, exactly=False)
+    return partner
+
+
+def wait_for_partners(operator: Api, wanted: set[str], exactly: bool = True) -> None:
+    """Until the decision path's live partners are `wanted` (or include them)."""
+    demand = operator.client.app.state.demand  # type: ignore[attr-defined]
+    deadline = time.monotonic() + 3
+    while not ((live := {p.id for p in demand.partners}) == wanted or (not exactly and wanted <= live)):
+        assert time.monotonic() < deadline, f"live partners {live}, wanted {wanted}"
+        time.sleep(0.02)
