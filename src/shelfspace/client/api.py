@@ -99,10 +99,33 @@ def case_study(campaign_id: str, *, pdf: bool = False) -> Call:
                 expect_json=False, binary=pdf)
 
 
+# --- audiences and offsite ----------------------------------------------------------------------
+
+
+def identities(users: Sequence[Mapping[str, Any]]) -> Call:
+    """Contact data (`user_id`, `email`, `phone`) for offsite exports, kept apart from events."""
+    return Call("POST", "/v1/identities", json={"users": [dict(u) for u in users]})
+
+
+def erase_user(user_id: str) -> Call:
+    """A data subject's erasure: contact data, behaviour events and segment membership."""
+    return Call("DELETE", f"/v1/identities/{user_id}")
+
+
+def preview_audience(rule: Mapping[str, Any]) -> Call:
+    """How many users a rule holds now, before saving it."""
+    return Call("POST", "/v1/audiences/preview", json={"rule": dict(rule)})
+
+
+def export_audience(audience_id: str, platform: str) -> Call:
+    """The segment as `platform`'s customer-list CSV (meta, google or tiktok): text."""
+    return Call("GET", f"/v1/audiences/{audience_id}/export", params={"platform": platform}, expect_json=False)
+
+
 # --- the catalogue (management API) ------------------------------------------------------------
 
 RESOURCES = ("placements", "advertisers", "campaigns", "line-items", "creatives", "products", "api-keys", "users",
-             "brand-lift-studies")
+             "brand-lift-studies", "audiences")
 
 
 def _resource(name: str) -> str:

@@ -32,6 +32,8 @@ from shelfspace.catalog.schemas import (
 )
 from shelfspace.catalog.services import advertisers, campaigns, creatives, line_items, placements
 from shelfspace.catalog.services.product_feed import OnError, import_feed
+from shelfspace.audiences import service as audiences
+from shelfspace.audiences.schemas import AudienceCreate
 from shelfspace.core.errors import Conflict
 from shelfspace.measurement import brand_lift
 from shelfspace.measurement.brand_lift import LiftMetric, StudyCreate
@@ -261,6 +263,18 @@ def _creatives_for(brand: BrandPlan, line: LinePlan, line_item_id: str, advertis
     return made
 
 
+# The network's own segments, offered to every brand: (name, IAB Audience Taxonomy 1.1 id, rule).
+AUDIENCES: tuple[tuple[str, str, dict[str, Any]], ...] = (
+    ("Coffee drinkers", "377", {"any": [{"event": "purchase", "category": "beverages/coffee", "within_days": 30},
+                                        {"event": "view", "category": "beverages/coffee", "within_days": 14,
+                                         "min_count": 2}]}),
+    ("Big baskets", "606", {"event": "purchase", "within_days": 30, "min_spend": 40}),
+    ("Browsed snacks, bought none", "368", {"all": [{"event": "view", "category": "snacks", "within_days": 7},
+                                                    {"not": {"event": "purchase", "category": "snacks",
+                                                             "within_days": 7}}]}),
+)
+
+
 def seed_demo_network(db: Session, now: datetime) -> DemoNetwork:
     """Create the Freshmart network in an empty database; refuse one that holds a network."""
     if db.scalar(select(Placement.id).limit(1)) or db.scalar(select(Advertiser.id).limit(1)):
@@ -313,6 +327,8 @@ def seed_demo_network(db: Session, now: datetime) -> DemoNetwork:
                     creatives.create(db, SYSTEM, creative)
                     counts["creatives"] += 1
         counts["creatives"] += _brand_uploads(db, brand, advertiser.id, bought, by_id)
+    for name, iab_segment, rule in AUDIENCES:
+        audiences.create(db, SYSTEM, AudienceCreate(name=name, iab_segment=iab_segment, rule=rule))
     return DemoNetwork(
         placement_ids=[p.id for p in PLACEMENTS], advertiser_ids=advertiser_ids, products=len(feed), **counts
     )

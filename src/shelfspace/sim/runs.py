@@ -14,12 +14,12 @@ from datetime import UTC, datetime, timedelta
 from fastapi import FastAPI
 from sqlalchemy import Engine
 
-from shelfspace.client import Shelfspace
+from shelfspace.client import Shelfspace, api
 from shelfspace.config import Settings
 from shelfspace.delivery.snapshots import SnapshotHolder
 from shelfspace.sim.clock import SteppedClock
 from shelfspace.sim.shop_view import discover
-from shelfspace.sim.shoppers import make_shoppers
+from shelfspace.sim.shoppers import Shopper, make_shoppers
 from shelfspace.sim.traffic import Tally, Traffic, sleep_until, utc_day
 
 
@@ -58,6 +58,7 @@ def replay_history(settings: Settings, engine: Engine, operator_key: str, days: 
         chores = ServerChores(clock, app.state.snapshots, first_day, app.state.audience_refresher.refresh)
         shop = discover(client)
         shoppers = make_shoppers(rng, audience.shoppers, [p.category for p in shop.products])
+        send_identities(client, shoppers)
         traffic = Traffic(client, shop, shoppers, rng, chores.advance_to, run_id=f"history-{audience.seed}")
         span = max(1.0, (until - first_day).total_seconds())
         for day in range(days + 1):
@@ -77,6 +78,15 @@ def replay_history(settings: Settings, engine: Engine, operator_key: str, days: 
         app.state.study_log.flush()
         app.state.rollups.run()
     return traffic.tally
+
+
+def send_identities(client: Shelfspace, shoppers: list[Shopper]) -> None:
+    """The shop's customer records: a made-up e-mail for each simulated shopper, and a UK
+    mobile number for every third, so offsite exports of the demo's segments have rows."""
+    users = [{"user_id": s.user_id, "email": f"{s.user_id}@shoppers.example",
+              **({"phone": f"+44 7700 9{n:05d}"} if n % 3 == 0 else {})} for n, s in enumerate(shoppers)]
+    for start in range(0, len(users), 5_000):
+        client.send(api.identities(users[start:start + 5_000]))
 
 
 class ServerChores:
