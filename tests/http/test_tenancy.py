@@ -34,10 +34,11 @@ PUBLIC = {("get", "/healthz"), ("get", "/metrics"), ("post", "/v1/decisions"), (
           ("get", "/track/viewable/{token}"), ("get", "/track/click/{token}"), ("post", "/track/impression/{token}"),
           ("post", "/track/viewable/{token}"), ("get", "/tag.js"), ("get", "/v1/vast"),
           ("get", "/track/video/{event}/{token}"), ("post", "/track/video/{event}/{token}"),
-          ("get", "/v1/surveys"), ("get", "/track/survey/{token}"), ("get", "/case-studies/{token}")}
+          ("get", "/v1/surveys"), ("get", "/track/survey/{token}"), ("get", "/case-studies/{token}"),
+          ("get", "/track/programmatic/{token}"), ("post", "/track/programmatic/{token}")}
 OWNED = {"advertisers", "campaigns", "line-items", "creatives"}
 SHARED_READ_ONLY = {"placements", "products"}
-OPERATOR_ONLY = {"api-keys", "users", "audit-log"}
+OPERATOR_ONLY = {"api-keys", "users", "audit-log", "demand-partners"}
 
 # A change that would be valid on the object if the caller were allowed to make it.
 CHANGE = {
@@ -168,7 +169,18 @@ def operator_only(t: Tenants, method: str, path: str, collection: str) -> None:
     body: dict[str, Any] = {"role": "operator"} if collection == "api-keys" else {"email": "x@acme.example", "password": "a long password 123", "role": "operator"}
     if collection == "events":
         body = {"events": []}
+    if collection == "demand-partners":  # refused before the body or the id is looked at
+        answer = t.a.call(method.upper(), fill(path, "dp_any"), {"name": "Mine", "endpoint": "https://dsp.example/bid"}
+                          if method in {"post", "patch"} else None)
+        assert answer.status_code == 403, f"{method} {path} as A: {answer.status_code} {answer.text}"
+        return
     answer = t.a.call(method.upper(), fill(path, target), body if method == "post" else None)
+    assert answer.status_code == 403, f"{method} {path} as A: {answer.status_code} {answer.text}"
+
+
+def operator_only_report(t: Tenants, method: str, path: str, collection: str) -> None:
+    """A demand partner's report: an advertiser key is refused even with a valid query."""
+    answer = t.a.call("GET", fill(path, "dp_any") + "?from=2026-06-01&to=2026-06-01")
     assert answer.status_code == 403, f"{method} {path} as A: {answer.status_code} {answer.text}"
 
 
@@ -240,6 +252,8 @@ def rule_for(method: str, path: str) -> Rule | None:
         return operator_only
     if collection == "events" and shape in {"conversions", "behaviour"}:
         return operator_only
+    if (collection, shape) == ("demand-partners", "{id}/report"):
+        return operator_only_report
     if collection == "reports" and shape == "collection":
         return own_report
     if collection == "campaigns" and shape in {"{campaign_id}/lift", "{campaign_id}/case-study"}:
