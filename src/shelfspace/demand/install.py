@@ -1,12 +1,13 @@
 """Demand partners wired into an app: the live list kept current by the snapshot thread,
-the auction counters on the app's metrics registry, the routes, and `app.state.demand`
-for the decision route."""
+the auction counters on the app's metrics registry, the routes and the console page, and
+`app.state.demand` for the decision route."""
 
 from __future__ import annotations
 
 from fastapi import FastAPI
 
 from shelfspace.delivery.snapshots import SnapshotHolder
+from shelfspace.demand import console
 from shelfspace.demand.api import router, tracking
 from shelfspace.demand.directory import PartnerDirectory
 from shelfspace.demand.serving import Demand
@@ -25,4 +26,5 @@ def install_demand(app: FastAPI, snapshots: SnapshotHolder) -> Demand:
     state.demand = demand
     app.include_router(router)
     app.include_router(tracking)
+    app.include_router(console.router)  # /console/demand-partners
     return demand

@@ -1,0 +1,74 @@
+"""/console/demand-partners: the operator's partners with their revenue this month; add
+one, pause or resume it. The same schemas and service as `/v1/demand-partners`."""
+
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo
+
+from fastapi import Request
+from pydantic import ValidationError
+from sqlalchemy import select
+from starlette.responses import Response
+
+from shelfspace.catalog.enums import DeliveryStatus
+from shelfspace.core.errors import ShelfspaceError
+from shelfspace.dashboard.csrf import checked_form
+from shelfspace.dashboard.forms import FieldErrors, comma_list, decimal_or_text, errors_of, text
+from shelfspace.dashboard.rendering import redirect_with, render
+from shelfspace.dashboard.routing import page_router
+from shelfspace.dashboard.session import OperatorUser
+from shelfspace.db.session import session_scope
+from shelfspace.demand import service
+from shelfspace.demand.models import DemandPartner
+from shelfspace.demand.report import month_revenue
+from shelfspace.demand.schemas import PartnerCreate, PartnerUpdate
+
+router = page_router()
+PAGE = "/console/demand-partners"
+FIELDS = ("name", "endpoint", "timeout_ms", "floor_cpm", "placements")
+# What the operator may switch a partner to from this page, by the button's name.
+ACTIONS = {"pause": DeliveryStatus.PAUSED, "resume": DeliveryStatus.LIVE}
+
+
+def _page(request: Request, status_code: int = 200, errors: FieldErrors | None = None,
+          values: dict[str, str] | None = None) -> Response:
+    state = request.app.state
+    with session_scope(state.sessions) as db:
+        partners = list(db.scalars(select(DemandPartner).where(DemandPartner.status != DeliveryStatus.ARCHIVED)
+                                   .order_by(DemandPartner.id)))
+    revenue = month_revenue(state.event_log, state.clock.now(), ZoneInfo(state.settings.timezone))
+    return render(request, "operator/demand_partners.html", status_code=status_code, title="Demand partners",
+                  partners=partners, revenue=revenue, errors=errors or {}, values=values or {})
+
+
+@router.get(PAGE)
+def partner_list(request: Request, user: OperatorUser) -> Response:
+    return _page(request)
+
+
+@router.post(PAGE)
+async def add_partner(request: Request, user: OperatorUser) -> Response:
+    form = await checked_form(request)
+    typed = {k: text(form, k) for k in FIELDS}
+    try:
+        spec = PartnerCreate(name=typed["name"], endpoint=typed["endpoint"], timeout_ms=typed["timeout_ms"] or 150,
+                             floor_cpm=decimal_or_text(form, "floor_cpm") or 0,
+                             placements=comma_list(form, "placements"))
+        with session_scope(request.app.state.sessions) as db:
+            name = service.create(db, user.principal, spec).name
+    except (ValidationError, ShelfspaceError) as exc:
+        found = {k.split(".", 1)[0]: v for k, v in errors_of(exc).items()}
+        return _page(request, 400, errors=found, values=typed)
+    return redirect_with(request, PAGE, f"{name} is added: it bids on unsold slots within a second.")
+
+
+@router.post(PAGE + "/{partner_id}/status")
+async def change_status(request: Request, partner_id: str, user: OperatorUser) -> Response:
+    form = await checked_form(request)
+    action = form.get("action")
+    if not isinstance(action, str) or action not in ACTIONS:
+        return redirect_with(request, PAGE, "Nothing changed: choose pause or resume.")
+    with session_scope(request.app.state.sessions) as db:
+        name = service.update(db, user.principal, partner_id, PartnerUpdate(status=ACTIONS[action])).name
+    done = f"{name} is paused: it stops bidding within a second." if action == "pause" else f"{name} bids again."
+    return redirect_with(request, PAGE, done)
