@@ -130,6 +130,7 @@ def create_app(settings: Settings, engine: Engine | None = None, clock: Clock | 
             snapshots.stop()
             recorder.stop()
             event_log.close()
+            await app.state.demand.aclose()  # the demand partners' connection pool
 
     app = FastAPI(
         title="Shelfspace",

@@ -127,6 +127,7 @@ class Demand:
             log.warning("demand_partner_notice_failed", partner=shown.partner_id, error=type(error).__name__)
 
     async def aclose(self) -> None:
-        if self._client is not None:
-            await self._client.aclose()
-            self._client = None
+        """Close the pool, if this loop made it (one made on another loop died with it)."""
+        client, self._client = self._client, None
+        if client is not None and self._client_loop is asyncio.get_running_loop():
+            await client.aclose()
