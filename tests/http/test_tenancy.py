@@ -35,7 +35,8 @@ PUBLIC = {("get", "/healthz"), ("get", "/metrics"), ("post", "/v1/decisions"), (
           ("post", "/track/viewable/{token}"), ("get", "/tag.js"), ("get", "/v1/vast"),
           ("get", "/track/video/{event}/{token}"), ("post", "/track/video/{event}/{token}"),
           ("get", "/v1/surveys"), ("get", "/track/survey/{token}"), ("get", "/case-studies/{token}"),
-          ("get", "/track/programmatic/{token}"), ("post", "/track/programmatic/{token}")}
+          ("get", "/track/programmatic/{token}"), ("post", "/track/programmatic/{token}"),
+          ("post", "/openrtb2/auction")}
 OWNED = {"advertisers", "campaigns", "line-items", "creatives"}
 SHARED_READ_ONLY = {"placements", "products"}
 OPERATOR_ONLY = {"api-keys", "users", "audit-log", "demand-partners"}
@@ -237,6 +238,42 @@ def owns_nothing(t: Tenants, method: str, path: str, collection: str) -> None:
     t.a.post(path, {"baseline_rate": 0.02, "expected_rate": 0.03}, status=200)
 
 
+def audience_tenancy(t: Tenants, method: str, path: str, collection: str) -> None:
+    """A brand sees the network's segments and its own, never another brand's; sizes only;
+    contact data, erasure and exports are the operator's."""
+    if collection == "identities":
+        body = {"users": [{"user_id": "u-1", "email": "u1@example.com"}]} if method == "post" else None
+        answer = t.a.call(method.upper(), path.replace("{user_id}", "u-1"), body)
+        assert answer.status_code == 403, f"{method} {path} as A: {answer.status_code} {answer.text}"
+        return
+    theirs = t.operator.post("/v1/audiences", {"name": "Bolt's", "advertiser_id": t.b_objects["advertisers"],
+                                               "rule": {"event": "view"}})
+    network = t.operator.post("/v1/audiences", {"name": "Network", "rule": {"event": "search", "query": "tent"}})
+    if path == "/v1/audiences" and method == "get":
+        listed = {a["id"] for a in t.a.get(path)["data"]}
+        assert network["id"] in listed and theirs["id"] not in listed
+    elif path == "/v1/audiences" and method == "post":
+        mine = t.a.post(path, {"name": "Mine", "rule": {"event": "view"}})
+        assert mine["advertiser_id"] == t.a_objects["advertisers"]
+        answer = t.a.post(path, {"name": "As Bolt", "rule": {"event": "view"}, "advertiser_id": t.b_objects["advertisers"]},
+                          status=422)
+        assert "advertiser_id" in field_errors(answer)
+    elif path in ("/v1/audiences/preview", "/v1/audiences/taxonomy"):
+        answer = (t.a.call("POST", path, {"rule": {"event": "view"}}) if method == "post"
+                  else t.a.call("GET", path, params={"q": "coffee"}))
+        assert answer.status_code == 200 and "u-" not in answer.text
+    elif path.endswith("/export") or path.endswith("/exports"):
+        answer = t.a.call("GET", fill(path, theirs["id"]), params={"platform": "meta"})
+        assert answer.status_code == 403, f"{path} as A: {answer.status_code}"
+    else:
+        url = fill(path, theirs["id"])
+        answer = t.a.call(method.upper(), url, {"name": "Mine now"} if method == "patch" else None)
+        assert answer.status_code == 404, f"{method} {url} as A: {answer.status_code} {answer.text}"
+        assert t.operator.get(url)["name"] == "Bolt's"
+        if method == "get":
+            assert t.a.get(fill(path, network["id"]))["name"] == "Network"
+
+
 Rule = Callable[[Tenants, str, str, str], None]
 
 
@@ -260,6 +297,8 @@ def rule_for(method: str, path: str) -> Rule | None:
         return owned_measurement
     if (collection, shape) == ("lift", "plan"):
         return owns_nothing
+    if collection in ("audiences", "identities"):
+        return audience_tenancy
     if collection == "brand-lift-studies" and shape in {"collection", "item"}:
         return owned_study
     return None
