@@ -40,9 +40,15 @@ def network(operator: Api, advertiser_api: Api) -> dict[str, Any]:
     return built
 
 
-def add_partner(operator: Api, endpoint: str, **fields: Any) -> dict[str, Any]:
+# The fake partner shares this process (and its GIL) with the app: on a slow machine the
+# default 150 ms can pass before it has read the request. Tests of timeouts set their own.
+PATIENT = {"timeout_ms": 1000}
+
+
+def add_partner(operator: Api, endpoint: str, patient: bool = True, **fields: Any) -> dict[str, Any]:
     """Create a partner and wait until the decision path has it (within a snapshot poll)."""
-    partner: dict[str, Any] = operator.post("/v1/demand-partners", {"name": "Fake DSP", "endpoint": endpoint} | fields)
+    body = {"name": "Fake DSP", "endpoint": endpoint} | (PATIENT if patient else {}) | fields
+    partner: dict[str, Any] = operator.post("/v1/demand-partners", body)
     if partner["status"] == "live":
         wait_for_partners(operator, {partner["id"]}, exactly=False)
     return partner

@@ -41,7 +41,7 @@ def test_a_partner_fills_the_unsold_slot_and_never_the_campaigns(operator: Api, 
     [imp] = sent["imp"]
     assert imp["banner"]["format"] == [{"w": 300, "h": 250}, {"w": 728, "h": 90}]
     assert imp["bidfloor"] == 1.0 and imp["bidfloorcur"] == "USD"
-    assert sent["at"] == 1 and sent["cur"] == ["USD"] and sent["tmax"] == 150 and sent["id"] == answer["request_id"]
+    assert sent["at"] == 1 and sent["cur"] == ["USD"] and sent["tmax"] == 1000 and sent["id"] == answer["request_id"]
     assert sent["device"] == {"ua": "testclient", "devicetype": 4, "geo": {"country": "VNM"}}
     assert sent["site"]["keywords"] == "Tents"
     assert outcomes(operator, partner["id"]) == {"won": 1}

@@ -10,7 +10,8 @@ from tests.support import BANNER, Api, field_errors
 
 def test_an_operator_adds_lists_changes_and_archives_a_partner(operator: Api) -> None:
     operator.post("/v1/placements", BANNER)
-    partner = add_partner(operator, "https://dsp.example/openrtb2", floor_cpm=1.25, placements=["home-hero"])
+    partner = add_partner(operator, "https://dsp.example/openrtb2", patient=False, floor_cpm=1.25,
+                          placements=["home-hero"])
     assert partner["id"].startswith("dp_") and partner["timeout_ms"] == 150 and partner["status"] == "live"
     assert partner["floor_cpm"] == 1.25 and partner["placements"] == ["home-hero"]
     assert operator.get(f"/v1/demand-partners/{partner['id']}") == partner
