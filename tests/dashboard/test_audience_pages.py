@@ -34,6 +34,7 @@ def test_the_brand_builds_counts_and_saves_a_segment_then_targets_it(client: Tes
     assert bad.status_code == 422 and "`min_spend` applies to `purchase` events only" in bad.text
     assert advertiser_api.get("/v1/audiences")["data"] == []
 
+    assert 'name="csrf_token" value=""' not in client.get("/brand/audiences").text  # the builder's own token
     counted_page = post_form(client, "/brand/audiences", "/brand/audiences", CART_ROWS | {"name": "", "action": "count"})
     assert counted_page.status_code == 200 and "This rule holds <strong>4 users</strong>" in counted_page.text
 

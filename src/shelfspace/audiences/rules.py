@@ -117,6 +117,36 @@ def as_json(rule: Rule) -> dict[str, Any]:
     return dumped
 
 
+# --- in words -------------------------------------------------------------------------
+
+VERBS = {BehaviourType.VIEW: "viewed", BehaviourType.SEARCH: "searched", BehaviourType.ADD_TO_CART: "added to cart",
+         BehaviourType.PURCHASE: "bought"}
+
+
+def _condition_words(c: Condition) -> str:
+    what = [f"SKU {c.sku}" if c.sku else "", f"brand {c.brand}" if c.brand else "",
+            f"in {c.category}" if c.category else "", f"“{c.query}”" if c.query else ""]
+    words = " ".join([VERBS[c.event], *[w for w in what if w]])
+    if c.min_spend is not None:
+        words += f", spending at least {c.min_spend}"
+    elif c.min_count > 1:
+        words += f" at least {c.min_count} times"
+    return f"{words} in the last {c.within_days} day{'s' if c.within_days != 1 else ''}"
+
+
+def describe(rule: Rule) -> str:
+    """The rule in plain words, for the pages: "added to cart in dairy in the last 7 days,
+    and not: bought in the last 7 days"."""
+    if isinstance(rule, Condition):
+        return _condition_words(rule)
+    if isinstance(rule, NotOf):
+        return f"not: {describe(rule.not_)}"
+    parts = [describe(r) for r in (rule.all if isinstance(rule, AllOf) else rule.any)]
+    joined = (", and " if isinstance(rule, AllOf) else ", or ").join(
+        f"({p})" if ", and " in p or ", or " in p else p for p in parts)
+    return joined
+
+
 # --- matching --------------------------------------------------------------------------
 
 Fact = tuple[float, BehaviourType, str | None, str | None, str | None, frozenset[str], int]

@@ -16,12 +16,14 @@ from typing import Any
 
 from fastapi import Request
 from pydantic import ValidationError
+from sqlalchemy import select
 from starlette.datastructures import FormData
 from starlette.responses import Response
 
 from shelfspace.audiences import service
 from shelfspace.audiences.offsite import Platform
-from shelfspace.audiences.rules import RULE, Rule
+from shelfspace.audiences.rules import RULE, VERBS, Rule, describe
+from shelfspace.catalog.models import Advertiser
 from shelfspace.audiences.schemas import AudienceCreate, AudienceFilters
 from shelfspace.core.errors import ShelfspaceError
 from shelfspace.dashboard.csrf import checked_form
@@ -36,8 +38,7 @@ router = page_router()
 
 ROWS = 4
 CONDITION_FIELDS = ("event", "category", "sku", "brand", "query", "within_days", "min_count", "min_spend")
-EVENT_NAMES = {BehaviourType.VIEW: "viewed", BehaviourType.SEARCH: "searched",
-               BehaviourType.ADD_TO_CART: "added to cart", BehaviourType.PURCHASE: "bought"}
+PLATFORM_NAMES = {Platform.META: "Meta", Platform.GOOGLE: "Google", Platform.TIKTOK: "TikTok"}
 
 
 class Combine(StrEnum):
@@ -98,10 +99,15 @@ def _page(request: Request, user: Any, values: dict[str, str], rows: list[dict[s
     settings = request.app.state.settings
     with session_scope(request.app.state.sessions) as db:
         audiences = list(db.scalars(service.query(user.principal, AudienceFilters()).order_by("created_at")))
-        listed = [(a, service.out(db, a, settings.audience_min_size)) for a in audiences]
+        listed = [(a, service.out(db, a, settings.audience_min_size), describe(RULE.validate_python(a.rule)))
+                  for a in audiences]
+        owned = sorted({a.advertiser_id for a in audiences if a.advertiser_id})
+        owners = {aid: name for aid, name in db.execute(
+            select(Advertiser.id, Advertiser.name).where(Advertiser.id.in_(owned)))} if owned else {}
     return render(request, "audiences/list.html", status_code=status_code, title="Audiences", listed=listed,
+                  owners=owners, platform_names=PLATFORM_NAMES,
                   values=values, rows=rows, errors=errors, preview=preview, side=_side(request),
-                  events=[(e.value, EVENT_NAMES[e]) for e in BehaviourType], uses=list(Use), combines=list(Combine),
+                  events=[(e.value, VERBS[e]) for e in BehaviourType], uses=list(Use), combines=list(Combine),
                   platforms=list(Platform), min_size=settings.audience_min_size)
 
 
