@@ -23,6 +23,7 @@
   var LARGE_AD_PIXELS = 242500;
 
   function beacon(url) {
+    if (!url) return; // a demand partner's ad has no viewable URL: it measures its own
     try {
       if (navigator.sendBeacon && navigator.sendBeacon(url)) return;
       fetch(url, { method: "POST", mode: "no-cors", keepalive: true, credentials: "omit" }).catch(function () {});
@@ -82,7 +83,7 @@
         media = el("iframe", { sandbox: "allow-scripts allow-popups allow-popups-to-escape-sandbox",
                                width: dims[0], height: dims[1], title: "Advertisement", scrolling: "no",
                                style: "border:0;overflow:hidden", referrerpolicy: "no-referrer" });
-        media.srcdoc = c.html.split("%%CLICK_URL%%").join(escapeAttribute(ad.tracking.click));
+        media.srcdoc = c.html.split("%%CLICK_URL%%").join(escapeAttribute(ad.tracking.click || ""));
         box.appendChild(media);
       } else if (ad.format === "banner") {
         var size = (c.size || "300x250").split("x");
