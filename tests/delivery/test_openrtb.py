@@ -19,6 +19,8 @@ from httpx import Response
 from jsonschema import Draft202012Validator
 from referencing import Registry, Resource
 
+from shelfspace.catalog.version import catalogue_version
+from shelfspace.db.session import session_scope
 from tests.support import Api, field_errors, live_dates
 
 STANDARDS = Path(__file__).parents[2].parent / "shared" / "standards" / "openrtb"
@@ -167,6 +169,20 @@ def auction_until(client: TestClient, body: dict[str, Any], seconds: float = 5.0
         time.sleep(0.1)
 
 
+def snapshot_current(client: TestClient, seconds: float = 5.0) -> None:
+    """Wait until the engine's snapshot holds every catalogue change made so far: a snapshot
+    built while the creatives were still being added bids on some sizes only."""
+    state = client.app.state  # type: ignore[attr-defined]
+    deadline = time.monotonic() + seconds
+    while True:
+        with session_scope(state.sessions) as db:
+            version = catalogue_version(db)
+        if state.snapshots.ready and state.snapshots.snapshot.version >= version:
+            return
+        assert time.monotonic() < deadline, "the snapshot did not catch up with the catalogue"
+        time.sleep(0.05)
+
+
 def banner_request(tagid: str = "hero", **imp: Any) -> dict[str, Any]:
     return {"id": "req-1", "imp": [{"id": "1", "tagid": tagid, "banner": {"format": [{"w": 300, "h": 250}]}} | imp],
             "site": {"page": "https://shop.example/c/outdoor"}, "device": {"ua": BROWSER["User-Agent"]},
@@ -204,7 +220,7 @@ def _expects_bid(request: dict[str, Any], imp: dict[str, Any]) -> bool:
     if video and not banner and request.get("test"):
         return False  # test requests carry no tracking, and VAST needs it
     floor = imp.get("bidfloor") or 0
-    return not floor or ((imp.get("bidfloorcur") or "USD") == "USD" and floor <= FLOOR_CPM + 0.01)
+    return not floor or ((imp.get("bidfloorcur") or "USD") == "USD" and floor <= BID_CPM)
 
 
 def test_every_example_request_is_answered_and_bids_where_it_names_a_placement(operator: Api) -> None:
@@ -229,6 +245,7 @@ def test_every_example_request_is_answered_and_bids_where_it_names_a_placement(o
                                "sizes": ["1920x1080"] if video else _sizes(imp), "floor_cpm": FLOOR_CPM})
         rewritten.append((name, body))
     network(operator, placements)
+    snapshot_current(client)
     first = next(body for _, body in rewritten if _expects_bid(body, body["imp"][0]) and len(body["imp"]) == 1)
     assert auction_until(client, first).status_code == 200
     bids_seen = 0
@@ -246,7 +263,7 @@ def test_every_example_request_is_answered_and_bids_where_it_names_a_placement(o
         assert response["id"] == body["id"] and response["cur"] == "USD"
         [seat] = response["seatbid"]
         assert seat["seat"] == "shelfspace"
-        assert {b["impid"] for b in seat["bid"]} == expected, name
+        assert {b["impid"] for b in seat["bid"]} == expected, (name, response.get("ext"))
         for bid in seat["bid"]:
             assert bid["price"] == FLOOR_CPM + 0.01 and bid["adomain"] == ["acme.example"]
             assert bid["ext"]["prebid"]["type"] in ("banner", "video") and bid["mtype"] in (1, 2)
@@ -292,9 +309,12 @@ def test_floors_currencies_and_sizes(operator: Api) -> None:
     assert answer.status_code == 200, answer.text
     [bid] = answer.json()["seatbid"][0]["bid"]
     assert bid["price"] == 1.01 and (bid["w"], bid["h"]) == (300, 250)  # the placement's floor + 0.01
-    # imp.bidfloor: met, missed, in another currency.
-    assert auction(client, banner_request(bidfloor=1.01)).status_code == 200
-    assert auction(client, banner_request(bidfloor=1.02)).status_code == 204
+    # imp.bidfloor: the auction clears against it (a winner pays it plus 0.01), up to the
+    # line item's own bid; above that, no bid; in another currency, no bid.
+    raised = auction(client, banner_request(bidfloor=2.5))
+    assert raised.status_code == 200 and raised.json()["seatbid"][0]["bid"][0]["price"] == 2.51
+    assert auction(client, banner_request(bidfloor=3.0)).json()["seatbid"][0]["bid"][0]["price"] == 3.0
+    assert auction(client, banner_request(bidfloor=3.01)).status_code == 204
     assert auction(client, banner_request(bidfloor=0.5, bidfloorcur="EUR")).status_code == 204
     assert auction(client, banner_request(bidfloor=0.5, bidfloorcur="USD")).status_code == 200
     # request.cur: ours must be among them.

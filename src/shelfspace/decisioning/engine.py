@@ -178,6 +178,7 @@ class _Auction:
     now: datetime
     page: _Page
     explain: list[Considered] | None
+    floor: int  # micros of eCPM: the placement's floor, or the request's for this slot if higher
 
 
 FLIGHT_SECONDS = 400 * 86400
@@ -216,10 +217,12 @@ class Engine:
         for slot in request.slots:
             index = snapshot.placements[slot.placement_id]
             count = min(slot.count, index.placement.max_ads)
-            decision.ads[slot.placement_id] = self._fill(snapshot, index, count, request, matchable, now, page, decision)
+            floor = max(index.placement.floor_micros, slot.floor_micros)
+            decision.ads[slot.placement_id] = self._fill(snapshot, index, count, floor, request, matchable, now, page,
+                                                         decision)
         return decision
 
-    def _fill(self, snapshot: Snapshot, index: PlacementIndex, count: int, request: DecisionRequest,
+    def _fill(self, snapshot: Snapshot, index: PlacementIndex, count: int, floor: int, request: DecisionRequest,
               matchable: Matchable, now: datetime, page: _Page, decision: Decision) -> list[ServedAd]:
         explain = decision.explain
         pid = index.placement.id
@@ -234,17 +237,17 @@ class Engine:
         # CPC bids are priced now (their eCPM needs the predicted CTR); CPM bids, in bid
         # order already, only as far as the walk down the ranking goes.
         per_click = survivors & index.per_click
-        ranking = _Ranking(self._cpm_bids(survivors & ~per_click, index, matchable, page.skus, snapshot, explain))
+        ranking = _Ranking(self._cpm_bids(survivors & ~per_click, index, floor, matchable, page.skus, snapshot, explain))
         for position in bits(per_click):
             candidate = index.candidates[position]
             bid = self._price(candidate, index, matchable, page.skus, snapshot)
             if bid is None:
                 self._note(explain, pid, candidate, None, Reason.NO_RELEVANT_PRODUCT)
-            elif bid.ecpm < index.placement.floor_micros:
+            elif bid.ecpm < floor:
                 self._note(explain, pid, candidate, bid.ecpm, Reason.BELOW_FLOOR)
             else:
                 ranking.push(bid)
-        auction_ = _Auction(snapshot, index, request, matchable, now, page, explain)
+        auction_ = _Auction(snapshot, index, request, matchable, now, page, explain, floor)
         served = self._award(ranking, count, auction_, decision)
         if explain is not None:  # tell why the bids never looked at did not win
             while (bid := ranking.pop()) is not None:
@@ -252,10 +255,10 @@ class Engine:
                 self._note(explain, pid, bid.candidate, bid.ecpm, reason or Reason.OUTBID)
         return served
 
-    def _cpm_bids(self, mask: int, index: PlacementIndex, matchable: Matchable, taken: set[str],
+    def _cpm_bids(self, mask: int, index: PlacementIndex, floor: int, matchable: Matchable, taken: set[str],
                   snapshot: Snapshot, explain: list[Considered] | None) -> Iterator[_Bid]:
         """CPM bids in rank order, priced as they are reached; stops at the floor."""
-        pid, floor = index.placement.id, index.placement.floor_micros
+        pid = index.placement.id
         below_floor = False
         for position in bits(mask):
             candidate = index.candidates[position]
@@ -346,7 +349,7 @@ class Engine:
                 # Its SKU went to a bid above: it competes again with its next relevant one.
                 again = self._price(candidate, index, auction_.matchable, ranking.skus | auction_.page.skus,
                                     auction_.snapshot)
-                if again is not None and again.ecpm >= index.placement.floor_micros:
+                if again is not None and again.ecpm >= auction_.floor:
                     ranking.push(again)
                     continue
                 reason = Reason.NO_RELEVANT_PRODUCT
@@ -392,7 +395,7 @@ class Engine:
                 if any(s.candidate.id == bid.candidate.id for s in served):
                     continue
                 below = bidding[position + 1].ecpm if position + 1 < len(bidding) else None
-                ad = self._serve(bid, below, auction_.index, now, auction_.snapshot)
+                ad = self._serve(bid, below, auction_.index, auction_.floor, now, auction_.snapshot)
                 if ad is None:
                     refused = bid
                     break
@@ -423,13 +426,13 @@ class Engine:
                 self.counters.count_frequency(key, self._cap_expiry(ad.candidate, now))
         return served
 
-    def _serve(self, bid: _Bid, below: int | None, index: PlacementIndex, now: datetime,
+    def _serve(self, bid: _Bid, below: int | None, index: PlacementIndex, floor: int, now: datetime,
                snapshot: Snapshot) -> ServedAd | None:
         line_item = bid.candidate.line_item
         ctr = bid.predicted_ctr
         if ctr is None:
             ctr = self.ctr.predict(bid.creative.id, index.placement.id, bid.creative.format)
-        clearing = auction.clearing_ecpm(bid.ecpm, below, index.placement.floor_micros)
+        clearing = auction.clearing_ecpm(bid.ecpm, below, floor)
         price = auction.price_micros(line_item.pricing, line_item.bid_micros, clearing, ctr)
         cost = auction.cost_of_one(line_item.pricing, price, ctr)
         limits = self._limits(bid.candidate.campaign, now, snapshot)

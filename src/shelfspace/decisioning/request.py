@@ -12,6 +12,7 @@ from shelfspace.decisioning.text import category_prefixes, phrase, phrases_in, w
 class SlotRequest:
     placement_id: str
     count: int = 1
+    floor_micros: int = 0  # a floor of the request's own (an OpenRTB imp's), above the placement's if higher
 
 
 @dataclass(frozen=True, slots=True)

@@ -142,7 +142,11 @@ def read_request(request: BidRequest, placement_of: Callable[[str], LivePlacemen
         return Auction(None, asks, user_id, consent, test, NoBidReason.CURRENCY_NOT_ACCEPTED)
     asks = tuple(_read_imp(imp, placement_of, currency, test) for imp in request.imp)
     auction = Auction(None, asks, user_id, consent, test)
-    slots = tuple(SlotRequest(pid, count) for pid, count in auction.asked().items())
+    # The engine prices each placement against the imps' floor (the lowest of its imps'
+    # when several ask for it: each imp's own is checked again when the bids are handed out).
+    floors = {pid: min(a.floor_micros for a in asks if a.placement_id == pid and a.declined is None)
+              for pid in auction.asked()}
+    slots = tuple(SlotRequest(pid, count, floors[pid]) for pid, count in auction.asked().items())
     if not slots:
         return auction
     ask = DecisionRequest(slots=slots, context=_context(request), user_id=user_id, consent=consent.allowed)
@@ -301,7 +305,8 @@ def _fits(ad: ServedAd, ask: ImpAsk) -> bool:
 
 def bids_of(auction: Auction, decision: Decision, markup: Callable[[ServedAd, MediaType], Markup]) -> Bids:
     """Each served ad goes to the first imp of its placement that its size fits and whose
-    floor it meets; every imp left has its reason."""
+    floor it meets (the engine priced it against the lowest floor of the placement's
+    imps); every imp left has its reason."""
     out = Bids()
     ads = {pid: list(served) for pid, served in decision.ads.items()}
     for ask in auction.imps:
