@@ -9,6 +9,8 @@
    HTTP and in-process, and report queries over a month of 10 million impressions.
 5. Production mode (benchmarks/production.py): decisions and tracking events per second
    with PostgreSQL and Redis, on 1 and 2 server processes, beside the bare endpoint.
+6. Audiences (benchmarks/audiences.py): the segment lookup of every decision beside a bare
+   dict lookup, new events taken in, everyone evaluated again, a rule counted.
 
 Numbers are measured, never asserted: compare runs on the same machine.
 """
@@ -164,13 +166,14 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=1000, help="requests per HTTP case")
     parser.add_argument("--rows", type=int, default=10_000, help="rows in the import feed")
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--only", choices=["http", "import", "decisions", "tracking", "production"],
+    parser.add_argument("--only", choices=["http", "import", "decisions", "tracking", "production", "audiences"],
                         help="run one benchmark")
     parser.add_argument("--events", type=int, default=10_000_000, help="impressions behind the report benchmark")
     parser.add_argument("--line-items", default="100,1000,10000", help="network sizes for the decision benchmark")
     parser.add_argument("--decisions", type=int, default=5000, help="in-process decisions per size")
     parser.add_argument("--seconds", type=int, default=5, help="wrk duration per HTTP case")
     parser.add_argument("--connections", type=int, default=16, help="wrk connections")
+    parser.add_argument("--users", type=int, default=100_000, help="shoppers in the audience benchmark")
     args = parser.parse_args()
     if args.only in (None, "http"):
         console.print(http_benchmark(args.requests))
@@ -192,6 +195,10 @@ def main() -> None:
 
         for table in production_benchmark(1000, args.seconds, args.connections):
             console.print(table)
+    if args.only in (None, "audiences"):
+        from benchmarks.audiences import audience_benchmark
+
+        console.print(audience_benchmark(args.users))
 
 
 if __name__ == "__main__":

@@ -19,7 +19,16 @@ import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from shelfspace.audiences.rules import DAY, MAX_WITHIN_DAYS, Fact, Predicate, Rule, compile_rule, longest_window_days
+from shelfspace.audiences.rules import (
+    DAY,
+    MAX_WITHIN_DAYS,
+    Fact,
+    Predicate,
+    Rule,
+    by_kind,
+    compile_rule,
+    longest_window_days,
+)
 from shelfspace.decisioning.text import words
 from shelfspace.events.model import Event, EventType
 from shelfspace.tracking.first_party import BehaviourType
@@ -72,7 +81,8 @@ class AudienceIndex:
         self._products: Mapping[str, ProductFacts] = {}
         self._history: dict[str, dict[str, list[Fact]]] = {}  # user -> event key -> facts
         self._forgotten: dict[str, float] = {}  # user -> erased at (epoch seconds)
-        self._members: dict[str, frozenset[str]] = {}
+        self._members: dict[str, frozenset[str]] = {}  # every segment each user is in
+        self._visible: dict[str, frozenset[str]] = {}  # only the targetable ones: what decisions read
         self._sizes: dict[str, int] = {}
         self._targetable: frozenset[str] = EMPTY
         self._lock = threading.Lock()  # writers only; readers take the current dicts
@@ -80,9 +90,8 @@ class AudienceIndex:
     # --- reads (any thread) -----------------------------------------------------------
 
     def segments_of(self, user_id: str) -> frozenset[str]:
-        """The decision engine's question: a dict lookup and a small intersection."""
-        mine = self._members.get(user_id, EMPTY)
-        return mine & self._targetable if mine else EMPTY
+        """The decision engine's question: one dict lookup."""
+        return self._visible.get(user_id, EMPTY)
 
     def sizes(self) -> dict[str, int]:
         return dict(self._sizes)
@@ -98,7 +107,7 @@ class AudienceIndex:
         """How many users a rule would hold now (a preview: nothing is kept)."""
         predicate = compile_rule(rule)
         histories = list(self._history.values())
-        return sum(1 for by_key in histories if predicate([f for fs in list(by_key.values()) for f in fs], now))
+        return sum(1 for facts in histories if predicate(by_kind(f for fs in list(facts.values()) for f in fs), now))
 
     @property
     def users(self) -> int:
@@ -116,17 +125,23 @@ class AudienceIndex:
 
     def add_events(self, events: Iterable[Event], now: float) -> int:
         """Take new events in; the users they touch are evaluated again. Returns how many
-        users changed segments. An event seen before (same key) changes nothing."""
+        users changed segments. An event seen before (same key) changes nothing and costs
+        no evaluation, so reading part of the log again is cheap."""
         with self._lock:
             touched: set[str] = set()
             for event in events:
                 user = event.user_id
                 if user is None or not event.counted or self._forgotten.get(user, -1.0) >= event.time:
                     continue
+                history = self._history.setdefault(user, {})
+                if event.key in history:
+                    continue
                 facts = facts_of(event, self._products)
                 if facts:
-                    self._history.setdefault(user, {})[event.key] = facts
+                    history[event.key] = facts
                     touched.add(user)
+                elif not history:
+                    del self._history[user]
             return self._evaluate(touched, now)
 
     def forget(self, erased: Mapping[str, float], now: float) -> None:
@@ -181,12 +196,17 @@ class AudienceIndex:
                 self._members[user] = after
             else:
                 self._members.pop(user, None)
+            visible = after & self._targetable
+            if visible:
+                self._visible[user] = visible
+            else:
+                self._visible.pop(user, None)
         if changed:
-            self._set_sizes(sizes)
+            self._set_sizes(sizes)  # a segment crossing the minimum size rebuilds every view
         return changed
 
-    def _segments(self, by_key: Mapping[str, list[Fact]], now: float) -> frozenset[str]:
-        facts = [f for fs in by_key.values() for f in fs]
+    def _segments(self, history: Mapping[str, list[Fact]], now: float) -> frozenset[str]:
+        facts = by_kind(f for fs in history.values() for f in fs)
         return frozenset(a.id for a in self._audiences if a.predicate(facts, now))
 
     def _publish(self, members: dict[str, frozenset[str]]) -> None:
@@ -195,8 +215,13 @@ class AudienceIndex:
             for aid in segments:
                 sizes[aid] += 1
         self._members = members
-        self._set_sizes(sizes)
+        self._set_sizes(sizes, rebuild=True)
 
-    def _set_sizes(self, sizes: dict[str, int]) -> None:
+    def _set_sizes(self, sizes: dict[str, int], rebuild: bool = False) -> None:
+        """New sizes; when they change which segments are targetable (or after a full
+        evaluation), every user's targetable view is made again and swapped in whole."""
         self._sizes = sizes
-        self._targetable = frozenset(aid for aid, n in sizes.items() if n >= self.min_size)
+        targetable = frozenset(aid for aid, n in sizes.items() if n >= self.min_size)
+        if rebuild or targetable != self._targetable:
+            self._visible = {u: s & targetable for u, s in self._members.items() if s & targetable}
+            self._targetable = targetable

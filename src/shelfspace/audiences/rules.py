@@ -16,7 +16,7 @@ item, with what was paid) and behaviour events of type `purchase`.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from decimal import Decimal
 from typing import Annotated, Any, Union
 
@@ -152,7 +152,17 @@ def describe(rule: Rule) -> str:
 Fact = tuple[float, BehaviourType, str | None, str | None, str | None, frozenset[str], int]
 """One thing a user did: (time, kind, sku, category, brand, query words, spend in micros)."""
 
-Predicate = Callable[[Sequence[Fact], float], bool]
+FactsByKind = Mapping[BehaviourType, Sequence[Fact]]
+"""A user's facts grouped by what they did: a condition reads only its own kind."""
+
+Predicate = Callable[[FactsByKind, float], bool]
+
+
+def by_kind(facts: Iterable[Fact]) -> dict[BehaviourType, list[Fact]]:
+    grouped: dict[BehaviourType, list[Fact]] = {}
+    for fact in facts:
+        grouped.setdefault(fact[1], []).append(fact)
+    return grouped
 
 
 def _in_category(fact_category: str | None, wanted: str) -> bool:
@@ -167,21 +177,21 @@ def _condition(c: Condition) -> Predicate:
     min_spend = to_micros(c.min_spend) if c.min_spend is not None else None
 
     def matches(fact: Fact, since: float) -> bool:
-        time, f_kind, f_sku, f_category, f_brand, f_words, _ = fact
-        return (time >= since and f_kind is kind and (sku is None or f_sku == sku)
+        time, _, f_sku, f_category, f_brand, f_words, _ = fact
+        return (time >= since and (sku is None or f_sku == sku)
                 and (category is None or _in_category(f_category, category))
                 and (brand_key is None or (f_brand is not None and f_brand.casefold() == brand_key))
                 and (query is None or query <= f_words))
 
     if min_spend is not None:
-        def spent(facts: Sequence[Fact], now: float) -> bool:
+        def spent(facts: FactsByKind, now: float) -> bool:
             since = now - window
-            return sum(f[6] for f in facts if matches(f, since)) >= min_spend
+            return sum(f[6] for f in facts.get(kind, ()) if matches(f, since)) >= min_spend
         return spent
 
-    def counted(facts: Sequence[Fact], now: float) -> bool:
+    def counted(facts: FactsByKind, now: float) -> bool:
         since, needed = now - window, c.min_count
-        for fact in facts:
+        for fact in facts.get(kind, ()):
             if matches(fact, since):
                 needed -= 1
                 if needed == 0:
