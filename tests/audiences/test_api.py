@@ -10,6 +10,8 @@ import hashlib
 import io
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 from typing import Any
 
 import pytest
@@ -17,6 +19,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
 from shelfspace.config import Settings
+from shelfspace.events.archive import archive_day, archive_path, read_day
 from shelfspace.app import create_app
 from tests.databases import empty_all_tables
 from tests.privacy.tcf_strings import tc_string
@@ -42,7 +45,6 @@ def behave(api: Api, events: list[dict[str, Any]]) -> None:
 
 
 def _now() -> str:
-    from datetime import UTC, datetime
     return datetime.now(UTC).isoformat()
 
 
@@ -197,10 +199,15 @@ def test_erasing_a_user_removes_their_data_from_targeting(operator: Api, client:
     behave(operator, [{"id": f"v-{u}", "user_id": u, "type": "view", "sku": "TENT-2P"} for u in users])
     operator.post("/v1/identities", {"users": [{"user_id": "u-4", "email": "u4@example.com"}]}, status=200)
     counted(operator, audience["id"], 4)
-    erased = operator.delete("/v1/identities/u-4")
-    assert erased == {"user_id": "u-4", "identity_deleted": True, "events_deleted": 1}
-    counted(operator, audience["id"], 3)
     log = client.app.state.event_log  # type: ignore[attr-defined]
+    archive = client.app.state.settings.archive_directory()  # type: ignore[attr-defined]
+    day = datetime.now(UTC).date().isoformat()
+    archive_day(log, day, ZoneInfo("UTC"), archive)  # as the production workers do each day
+    assert sum(1 for e in read_day(archive_path(archive, day)) if e.user_id == "u-4") == 1
+    erased = operator.delete("/v1/identities/u-4")
+    assert erased == {"user_id": "u-4", "identity_deleted": True, "events_deleted": 1, "archived_events_deleted": 1}
+    assert [e.user_id for e in read_day(archive_path(archive, day))] == ["u-1", "u-2", "u-3"]
+    counted(operator, audience["id"], 3)
     assert not [e for e in log.between(0, 4e9) if e.user_id == "u-4"]
     assert client.app.state.audience_index.segments_of("u-4") == frozenset()  # type: ignore[attr-defined]
     assert operator.delete("/v1/identities/u-4")["events_deleted"] == 0  # again: harmless

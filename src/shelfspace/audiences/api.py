@@ -123,7 +123,9 @@ def store_identities(db: Db, by: Caller, body: IdentitiesIn) -> JsonBody:
 
 @router.delete("/v1/identities/{user_id}", response_model=Erased, summary="Erase a user (data-subject request)")
 def erase_user(request: Request, db: Db, by: Caller, user_id: UserId) -> JsonBody:
-    """Deletes the user's contact data and behaviour events, and drops them from every
-    segment (in every process within a second). Orders stay for sales reports."""
+    """Deletes the user's contact data and behaviour events (in the log and its archive),
+    and drops them from every segment (in every process within a second). Orders stay for
+    sales reports."""
     state = request.app.state
-    return JsonBody(service.erase(db, by, user_id, state.event_log, state.clock.now()))
+    return JsonBody(service.erase(db, by, user_id, state.event_log, state.settings.archive_directory(),
+                                  state.clock.now()))

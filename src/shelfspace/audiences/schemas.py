@@ -115,6 +115,7 @@ class Erased(BaseModel):
     user_id: str
     identity_deleted: bool
     events_deleted: int = Field(description="The user's behaviour events removed from the event log.")
+    archived_events_deleted: int = Field(description="The same removed from the Parquet archive of past days.")
 
 
 class ExportOut(BaseModel):

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
+from pathlib import Path
 
 from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session
@@ -33,6 +34,7 @@ from shelfspace.catalog.enums import DeliveryStatus
 from shelfspace.catalog.ownership import apply, archive_status, changed_fields, owner_for_new, refuse_if_archived, require_present
 from shelfspace.core.errors import InvalidInput, NotFound
 from shelfspace.core.ids import new_id
+from shelfspace.events.archive import forget_in_archive
 from shelfspace.events.log import EventLog
 from shelfspace.events.model import EventType
 
@@ -153,13 +155,15 @@ def store_identities(db: Session, by: Principal, users: list[IdentityIn]) -> int
     return stored
 
 
-def erase(db: Session, by: Principal, user_id: str, event_log: EventLog, now: datetime) -> Erased:
+def erase(db: Session, by: Principal, user_id: str, event_log: EventLog, archive: Path, now: datetime) -> Erased:
     """A data subject's erasure: contact data deleted, behaviour events removed from the
-    log, and the user marked forgotten so every process drops them from its segments and
-    ignores their older orders for targeting. Orders stay in the log for the operator's
-    sales reports and attribution (they carry no contact data). Repeating it is harmless."""
+    log and from its Parquet archive, and the user marked forgotten so every process drops
+    them from its segments and ignores their older orders for targeting. Orders stay for
+    the operator's sales reports and attribution (they carry no contact data). Repeating
+    it is harmless."""
     by.require_operator("erase a user's data")
     events = event_log.forget(user_id, EventType.BEHAVIOUR)
+    archived = forget_in_archive(archive, user_id, EventType.BEHAVIOUR)
     identity = db.get(Identity, user_id)
     if identity is not None:
         db.delete(identity)
@@ -168,9 +172,11 @@ def erase(db: Session, by: Principal, user_id: str, event_log: EventLog, now: da
         db.add(ForgottenUser(user_id=user_id, forgotten_at=now))
     else:
         forgotten.forgotten_at = now
-    record(db, by, AuditAction.ERASE, "user", user_id, {"events_deleted": events, "identity_deleted": identity is not None})
+    record(db, by, AuditAction.ERASE, "user", user_id, {"events_deleted": events, "archived_events_deleted": archived,
+                                               "identity_deleted": identity is not None})
     db.flush()
-    return Erased(user_id=user_id, identity_deleted=identity is not None, events_deleted=events)
+    return Erased(user_id=user_id, identity_deleted=identity is not None, events_deleted=events,
+                  archived_events_deleted=archived)
 
 
 # --- exports --------------------------------------------------------------------------

@@ -14,11 +14,12 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from shelfspace.core.days import day_bounds
 from shelfspace.events.log import EventLog
-from shelfspace.events.model import Event
+from shelfspace.events.model import Event, EventType
 from shelfspace.events.rows import COLUMNS, from_row, to_row
 
 SCHEMA = pa.schema([
@@ -48,3 +49,23 @@ def archive_day(event_log: EventLog, day: str, tz: ZoneInfo, directory: Path) ->
 def read_day(path: Path) -> list[Event]:
     """The events of an archived day, as they were stored."""
     return [from_row(row) for row in pq.read_table(path, schema=SCHEMA).to_pylist()]
+
+
+def forget_in_archive(directory: Path, user_id: str, kind: EventType) -> int:
+    """A data subject's erasure reaches the archive too: every day file holding the user's
+    events of this kind is written again without them (beside its name, then renamed).
+    Returns how many events went. Erasures are rare; each reads the whole archive."""
+    if not directory.is_dir():
+        return 0
+    removed = 0
+    for path in sorted(directory.glob("events-*.parquet")):
+        table = pq.read_table(path, schema=SCHEMA)
+        theirs = pc.and_(pc.equal(table["user_id"], user_id), pc.equal(table["type"], str(kind)))
+        count = pc.sum(pc.cast(pc.fill_null(theirs, False), pa.int64())).as_py() or 0
+        if not count:
+            continue
+        partial = path.with_suffix(f".{os.getpid()}.partial")
+        pq.write_table(table.filter(pc.invert(pc.fill_null(theirs, False))), partial, compression="zstd")
+        os.replace(partial, path)
+        removed += count
+    return removed
