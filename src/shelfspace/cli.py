@@ -276,7 +276,7 @@ def demo(
     from shelfspace.db.session import make_sessionmaker, session_scope
     from shelfspace.logs import configure_logging
     from shelfspace.sim.demo_logins import DEMO_PASSWORD, ensure_demo_logins
-    from shelfspace.sim.demo_network import DemoAlreadySeeded, seed_demo_network
+    from shelfspace.sim.demo_network import DemoAlreadySeeded, audience_sizes, seed_demo_network
     from shelfspace.sim.progress import replay_progress
     from shelfspace.sim.runs import Audience, LiveTraffic, replay_history
     from shelfspace.sim.truth import check_test_campaigns
@@ -306,6 +306,9 @@ def demo(
                           f"{tally.summary()}")
             for check in check_test_campaigns(settings, engine, tally, datetime.now(UTC)):
                 console.print(f"test campaign {check.line()}")
+            with session_scope(sessions) as db:
+                sizes = audience_sizes(db)
+            console.print("audiences: " + ", ".join(f"{name} {size:,} users" for name, size in sizes))
             configure_logging()
     except DemoAlreadySeeded:
         console.print(f"the demo network is already in {settings.data_dir}; serving it")

@@ -33,6 +33,7 @@ from shelfspace.catalog.schemas import (
 from shelfspace.catalog.services import advertisers, campaigns, creatives, line_items, placements
 from shelfspace.catalog.services.product_feed import OnError, import_feed
 from shelfspace.audiences import service as audiences
+from shelfspace.audiences.models import Audience, AudienceSize
 from shelfspace.audiences.schemas import AudienceCreate
 from shelfspace.core.errors import Conflict
 from shelfspace.measurement import brand_lift
@@ -273,6 +274,13 @@ AUDIENCES: tuple[tuple[str, str, dict[str, Any]], ...] = (
                                                     {"not": {"event": "purchase", "category": "snacks",
                                                              "within_days": 7}}]}),
 )
+
+
+def audience_sizes(db: Session) -> list[tuple[str, int]]:
+    """Each segment's name and its last counted size, for the demo's summary."""
+    rows = db.execute(select(Audience.name, AudienceSize.size).join(AudienceSize, AudienceSize.audience_id == Audience.id)
+                      .order_by(Audience.created_at))
+    return [(name, size) for name, size in rows]
 
 
 def seed_demo_network(db: Session, now: datetime) -> DemoNetwork:
