@@ -8,9 +8,12 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import partial
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import httpx
@@ -77,3 +80,17 @@ def running_server(env: dict[str, str], command: str = "serve", log: Path | None
         except subprocess.TimeoutExpired:
             process.kill()
             raise AssertionError("server did not stop on SIGTERM") from None
+
+
+@contextmanager
+def static_site(folder: Path) -> Iterator[str]:
+    """A folder served on a loopback port of its own: a shop's or a publisher's own web
+    server, on another origin than Shelfspace."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), partial(SimpleHTTPRequestHandler, directory=str(folder)))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -4,9 +4,6 @@ server; the server's own reports say exactly which events arrived."""
 
 from __future__ import annotations
 
-import http.server
-import socketserver
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -17,7 +14,7 @@ import httpx
 
 from tests.browser.test_dashboard_journeys import BROWSER_UA, shot
 from tests.dashboard.images import png
-from tests.servers import BOOTSTRAP, base_env, running_server
+from tests.servers import BOOTSTRAP, base_env, running_server, static_site
 
 ROLLUP_WAIT = 2.5
 DOC = Path(__file__).resolve().parents[2] / "docs" / "publisher-tag.md"
@@ -47,20 +44,6 @@ def shop_page(server: str) -> str:
     """The documented lines, as they are, with a shop's page around them."""
     slot_top, slot_bottom, script = documented_lines()
     return PAGE.format(slot_top=slot_top, slot_bottom=slot_bottom, script=script.replace(DOC_SERVER, server))
-
-
-@contextmanager
-def shop_site(folder: Path) -> Iterator[str]:
-    """The shop's own web server, on another origin than Shelfspace."""
-    handler = lambda *a, **k: http.server.SimpleHTTPRequestHandler(*a, directory=str(folder), **k)  # noqa: E731
-    server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 def _network(api: httpx.Client, image_url: str) -> None:
@@ -108,7 +91,7 @@ def shop_with_ads(tmp_path: Path) -> Iterator[tuple[str, str, httpx.Client]]:
     site = tmp_path / "site"
     site.mkdir()
     (site / "ad.png").write_bytes(png(300, 250))
-    with running_server(base_env(tmp_path / "data", SHELFSPACE_BOOTSTRAP_KEY=BOOTSTRAP)) as url, shop_site(site) as shop:
+    with running_server(base_env(tmp_path / "data", SHELFSPACE_BOOTSTRAP_KEY=BOOTSTRAP)) as url, static_site(site) as shop:
         api = httpx.Client(base_url=url, headers={"Authorization": f"Bearer {BOOTSTRAP}"})
         _network(api, f"{shop}/ad.png")
         _until_live(url)
@@ -214,7 +197,7 @@ def test_an_html_banner_runs_sandboxed_and_counts(tmp_path: Path, page_and_outsi
     page.on("pageerror", lambda e: errors.append(str(e)))
     site = tmp_path / "site"
     site.mkdir()
-    with running_server(base_env(tmp_path / "data", SHELFSPACE_BOOTSTRAP_KEY=BOOTSTRAP)) as url, shop_site(site) as shop:
+    with running_server(base_env(tmp_path / "data", SHELFSPACE_BOOTSTRAP_KEY=BOOTSTRAP)) as url, static_site(site) as shop:
         api = httpx.Client(base_url=url, headers={"Authorization": f"Bearer {BOOTSTRAP}"})
         api.post("/v1/placements", json={"id": "home-hero", "name": "Hero", "channel": "web", "format": "banner",
                                          "sizes": ["300x250"], "floor_cpm": 1})

@@ -5,14 +5,9 @@ and the impression it fires counts in `/v1/reports`."""
 
 from __future__ import annotations
 
-import functools
 import struct
-import threading
 import time
 import zlib
-from collections.abc import Iterator
-from contextlib import contextmanager
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -21,7 +16,7 @@ import httpx
 
 from tests.browser.test_publisher_tag import as_shopper
 from tests.databases import missing
-from tests.servers import BOOTSTRAP, base_env, running_server
+from tests.servers import BOOTSTRAP, base_env, running_server, static_site
 from tests.support import live_dates
 
 HERE = Path(__file__).parent
@@ -42,20 +37,6 @@ def png(width: int, height: int, rgb: tuple[int, int, int]) -> bytes:
     row = b"\x00" + bytes(rgb) * width
     header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
     return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(row * height)) + chunk(b"IEND", b"")
-
-
-@contextmanager
-def publisher_site(root: Path) -> Iterator[str]:
-    """The publisher's page, its Prebid.js and the creative's image, on a loopback port."""
-    handler = functools.partial(SimpleHTTPRequestHandler, directory=str(root))
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 def _network(api: httpx.Client, image_url: str) -> dict[str, Any]:
@@ -91,7 +72,7 @@ def test_prebid_js_gets_renders_and_counts_a_shelfspace_bid(tmp_path: Path,
     (site / "tent.png").write_bytes(png(300, 250, (46, 125, 50)))
     page, outside = page_and_outside
     with running_server(base_env(tmp_path / "data", SHELFSPACE_BOOTSTRAP_KEY=BOOTSTRAP)) as url, \
-            publisher_site(site) as site_url:
+            static_site(site) as site_url:
         api = httpx.Client(base_url=url, headers={"Authorization": f"Bearer {BOOTSTRAP}"})
         built = _network(api, f"{site_url}/tent.png")
         _until_live(url)  # a test request: nothing counted
