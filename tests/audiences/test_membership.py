@@ -51,15 +51,18 @@ events = st.lists(st.one_of(
 
 
 @settings(max_examples=150, deadline=None)
-@given(events, st.integers(1, 10))
-def test_events_in_any_batches_give_what_one_full_evaluation_gives(stream: list[Event], batch: int) -> None:
+@given(events, st.integers(1, 10), st.floats(0, 40))
+def test_events_in_any_batches_and_time_passing_give_what_one_full_evaluation_gives(
+        stream: list[Event], batch: int, days_later: float) -> None:
     incremental = _index()
     for start in range(0, len(stream), batch):
         incremental.add_events(stream[start:start + batch], NOW)
     incremental.add_events(stream, NOW)  # read again: nothing changes
-    full = _index()
-    full.add_events(stream, NOW)
-    full.expire(NOW)
+    later = NOW + days_later * DAY
+    incremental.expire(later)  # only the users whose facts left a window since
+    full = AudienceIndex(1)
+    full.set_audiences([(aid, RULE.validate_python(rule)) for aid, rule in RULES], PRODUCTS, later)
+    full.add_events(stream, later)
     users = {e.user_id for e in stream if e.user_id}
     assert {u: incremental.segments_of(u) for u in users} == {u: full.segments_of(u) for u in users}
     assert incremental.sizes() == full.sizes()

@@ -4,8 +4,9 @@
 purchases), the compiled rules, and the answer the decision engine asks for on every
 request: the user's segments, a dict lookup. It changes in three ways:
 - new events: only the users they touch are evaluated again (`add_events`);
-- time passing: a fact leaves a window with no event to say so, so `expire` evaluates
-  every user again (the refresher does it every minute);
+- time passing: a fact leaves a window with no event to say so. Each user's next such
+  moment (a fact's time plus a window of some condition) waits in a heap, and `expire`
+  evaluates again only the users whose moment has come;
 - the rules or the product catalogue change: `set_audiences` evaluates everyone.
 
 A segment smaller than the minimum size is not targetable: `segments_of` never returns
@@ -15,6 +16,7 @@ each of them). One thread writes (the refresher); readers see whole dicts swappe
 
 from __future__ import annotations
 
+import heapq
 import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -27,7 +29,7 @@ from shelfspace.audiences.rules import (
     Rule,
     by_kind,
     compile_rule,
-    longest_window_days,
+    conditions,
 )
 from shelfspace.decisioning.text import words
 from shelfspace.events.model import Event, EventType
@@ -67,11 +69,12 @@ def facts_of(event: Event, products: Mapping[str, ProductFacts]) -> list[Fact]:
 class CompiledAudience:
     id: str
     predicate: Predicate
-    window_days: int
+    windows: frozenset[int]  # seconds: every condition's window
 
 
 def compiled(audiences: Iterable[tuple[str, Rule]]) -> list[CompiledAudience]:
-    return [CompiledAudience(aid, compile_rule(rule), longest_window_days(rule)) for aid, rule in audiences]
+    return [CompiledAudience(aid, compile_rule(rule), frozenset(int(c.within_days * DAY) for c in conditions(rule)))
+            for aid, rule in audiences]
 
 
 class AudienceIndex:
@@ -85,6 +88,9 @@ class AudienceIndex:
         self._visible: dict[str, frozenset[str]] = {}  # only the targetable ones: what decisions read
         self._sizes: dict[str, int] = {}
         self._targetable: frozenset[str] = EMPTY
+        self._windows: tuple[int, ...] = ()  # every window of every live rule, in seconds
+        self._due: list[tuple[float, str]] = []  # heap: (when a fact of the user leaves a window, user)
+        self._due_at: dict[str, float] = {}  # each user's entry that counts (older heap entries are stale)
         self._lock = threading.Lock()  # writers only; readers take the current dicts
 
     # --- reads (any thread) -----------------------------------------------------------
@@ -119,6 +125,7 @@ class AudienceIndex:
                       now: float) -> None:
         with self._lock:
             self._audiences = compiled(audiences)
+            self._windows = tuple(sorted({w for a in self._audiences for w in a.windows}))
             if products is not self._products:
                 self._products = products
             self._evaluate_all(now)
@@ -156,9 +163,21 @@ class AudienceIndex:
                     self._history.pop(user, None)
             self._evaluate(set(erased), now)
 
-    def expire(self, now: float) -> None:
+    def expire(self, now: float) -> int:
+        """Evaluate again the users one of whose facts has left a window since; returns
+        how many were."""
         with self._lock:
-            self._evaluate_all(now)
+            users: set[str] = set()
+            while self._due and self._due[0][0] < now:  # a fact at exactly since = now - window is still in
+                when, user = heapq.heappop(self._due)
+                if self._due_at.get(user) == when:
+                    del self._due_at[user]
+                    users.add(user)
+            self._evaluate(users, now)
+            if len(self._due) > 2 * len(self._due_at) + 1024:  # mostly stale entries: keep the live ones
+                self._due = [(when, user) for user, when in self._due_at.items()]
+                heapq.heapify(self._due)
+            return len(users)
 
     # --- evaluation -----------------------------------------------------------------------
 
@@ -171,8 +190,9 @@ class AudienceIndex:
             else:
                 del self._history[user]
         members: dict[str, frozenset[str]] = {}
+        self._due, self._due_at = [], {}
         for user, by_key in self._history.items():
-            segments = self._segments(by_key, now)
+            segments = self._segments(user, by_key, now)
             if segments:
                 members[user] = segments
         self._publish(members)
@@ -184,7 +204,7 @@ class AudienceIndex:
         sizes = dict(self._sizes)
         for user in users:
             before = self._members.get(user, EMPTY)
-            after = self._segments(self._history.get(user, {}), now)
+            after = self._segments(user, self._history.get(user, {}), now)
             if after == before:
                 continue
             changed += 1
@@ -205,8 +225,15 @@ class AudienceIndex:
             self._set_sizes(sizes)  # a segment crossing the minimum size rebuilds every view
         return changed
 
-    def _segments(self, history: Mapping[str, list[Fact]], now: float) -> frozenset[str]:
+    def _segments(self, user: str, history: Mapping[str, list[Fact]], now: float) -> frozenset[str]:
+        """The user's segments now; and the next moment one of their facts leaves a window,
+        when they must be evaluated again."""
         facts = by_kind(f for fs in history.values() for f in fs)
+        due = min((t + w for fs in history.values() for t in (fs[0][0],) for w in self._windows if t + w >= now),
+                  default=None)
+        if due is not None and self._due_at.get(user) != due:
+            self._due_at[user] = due
+            heapq.heappush(self._due, (due, user))
         return frozenset(a.id for a in self._audiences if a.predicate(facts, now))
 
     def _publish(self, members: dict[str, frozenset[str]]) -> None:

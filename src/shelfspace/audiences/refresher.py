@@ -9,8 +9,7 @@ in a replay. Each call:
 3. every `REREAD_SECONDS`, reads the last `OVERLAP` positions again: PostgreSQL may commit
    a lower position after a higher one was read. The index keys facts by event, so a
    re-read costs a read and changes nothing else;
-4. every `EXPIRE_SECONDS`, evaluates everyone again, as facts age out of their windows
-   (windows are days long: a member leaves one within minutes of its end).
+4. evaluates again the users one of whose facts has just left a window (`expire`).
 """
 
 from __future__ import annotations
@@ -38,7 +37,6 @@ log = structlog.get_logger(__name__)
 OVERLAP = 5_000
 PAGE = 10_000
 REREAD_SECONDS = 60.0
-EXPIRE_SECONDS = 600.0
 SIZES_SECONDS = 2.0
 FED_BY = (EventType.BEHAVIOUR, EventType.CONVERSION)
 
@@ -49,7 +47,6 @@ class AudienceRefresher:
         self.index, self.sessions, self.event_log, self.now = index, sessions, event_log, now
         self._version = -1
         self._position = 0
-        self._expired_at = 0.0
         self._reread_at = 0.0
         self._written: dict[str, int] = {}
         self._sizes_at = float("-inf")
@@ -68,9 +65,7 @@ class AudienceRefresher:
             self._reread_at = stamp
         else:
             self._read_events(self._position, stamp)
-        if stamp - self._expired_at >= EXPIRE_SECONDS:
-            self.index.expire(stamp)
-            self._expired_at = stamp
+        self.index.expire(stamp)
 
     def _write_sizes(self, stamp: float) -> None:
         """Sizes to SQL, for the API, the pages and line item checks in any process; only

@@ -107,10 +107,6 @@ def conditions(rule: Rule) -> list[Condition]:
     return [c for r in (rule.all if isinstance(rule, AllOf) else rule.any) for c in conditions(r)]
 
 
-def longest_window_days(rule: Rule) -> int:
-    return max(c.within_days for c in conditions(rule))
-
-
 def as_json(rule: Rule) -> dict[str, Any]:
     """The rule as stored and answered: money as decimals, no empty fields."""
     dumped: dict[str, Any] = RULE.dump_python(rule, mode="json", by_alias=True, exclude_none=True)
