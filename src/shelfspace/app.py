@@ -41,7 +41,7 @@ from shelfspace.delivery.snapshots import SnapshotHolder
 from shelfspace.demand.install import install_demand
 from shelfspace.audiences.api import router as audiences_router
 from shelfspace.audiences.membership import AudienceIndex
-from shelfspace.audiences.refresher import AudienceRefresher
+from shelfspace.audiences.refresher import OVERLAP, AudienceRefresher
 from shelfspace.http.docs import install_docs
 from shelfspace.http.errors import install_error_handlers
 from shelfspace.http.health import router as health_router
@@ -93,7 +93,9 @@ def create_app(settings: Settings, engine: Engine | None = None, clock: Clock | 
     on_stored = backends.publish if rollup_runner is None else rollup_runner.nudge
     recorder = Recorder(event_log, counters, budgets=snapshots.campaign, on_stored=on_stored)
     audience_index = AudienceIndex(settings.audience_min_size)
-    audience_refresher = AudienceRefresher(audience_index, sessions, event_log, clock.now)
+    # Only a shared log (PostgreSQL, many writers) commits positions out of order.
+    audience_refresher = AudienceRefresher(audience_index, sessions, event_log, clock.now,
+                                           overlap=OVERLAP if backends.shared else 0)
     snapshots.chores.append(audience_refresher.refresh)
     listener = None
     if backends.shared:  # Redis may lose its data while we serve: rebuild spend from the log

@@ -68,6 +68,20 @@ def test_reads_by_time_by_user_and_in_append_order(event_log: EventLog) -> None:
     positions = event_log.read(after=0)
     assert [e.key for _, e in positions] == ["impression:ad_2", "click:ad_2:bot", "impression:ad_1", "conversion:o1"]
     assert [e.key for _, e in event_log.read(after=positions[1][0])] == ["impression:ad_1", "conversion:o1"]
+    wanted = event_log.read(after=0, kinds=(EventType.CONVERSION, EventType.CLICK))
+    assert [(n, e.key) for n, e in wanted] == [(positions[1][0], "click:ad_2:bot"), (positions[3][0], "conversion:o1")]
+    assert event_log.read(after=0, limit=1, kinds=(EventType.CONVERSION,))[0][1].key == "conversion:o1"
+
+
+def test_a_users_events_of_one_kind_are_forgotten(event_log: EventLog) -> None:
+    views = [Event(f"behaviour:v{n}", EventType.BEHAVIOUR, 100.0 + n, None, user, data={"type": "view"})
+             for n, user in enumerate(["u1", "u2", "u1"])]
+    order = Event("conversion:o1", EventType.CONVERSION, 110.0, None, "u1",
+                  data={"id": "o1", "items": [{"sku": "S", "quantity": 1, "price_micros": 5}]})
+    event_log.append([*views, order])
+    assert event_log.forget("u1", EventType.BEHAVIOUR) == 2
+    assert [e.key for _, e in event_log.read(after=0)] == ["behaviour:v1", "conversion:o1"]
+    assert event_log.forget("u1", EventType.BEHAVIOUR) == 0
 
 
 def test_charged_sums_spend_by_campaign_and_budget_day(event_log: EventLog) -> None:

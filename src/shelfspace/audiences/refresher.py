@@ -43,8 +43,9 @@ FED_BY = (EventType.BEHAVIOUR, EventType.CONVERSION)
 
 class AudienceRefresher:
     def __init__(self, index: AudienceIndex, sessions: sessionmaker[Session], event_log: EventLog,
-                 now: Callable[[], datetime]) -> None:
+                 now: Callable[[], datetime], overlap: int = OVERLAP) -> None:
         self.index, self.sessions, self.event_log, self.now = index, sessions, event_log, now
+        self.overlap = overlap  # 0 for a log with one writer, whose positions come in order
         self._version = -1
         self._position = 0
         self._reread_at = 0.0
@@ -60,8 +61,8 @@ class AudienceRefresher:
             self._write_sizes(stamp)
 
     def _advance(self, stamp: float) -> None:
-        if stamp - self._reread_at >= REREAD_SECONDS:
-            self._read_events(max(0, self._position - OVERLAP), stamp)
+        if self.overlap and stamp - self._reread_at >= REREAD_SECONDS:
+            self._read_events(max(0, self._position - self.overlap), stamp)
             self._reread_at = stamp
         else:
             self._read_events(self._position, stamp)
@@ -109,10 +110,10 @@ class AudienceRefresher:
 
     def _read_events(self, after: int, stamp: float) -> None:
         while True:
-            batch = self.event_log.read(after=after, limit=PAGE)
+            batch = self.event_log.read(after=after, limit=PAGE, kinds=FED_BY)
             if not batch:
                 return
-            self.index.add_events((e for _, e in batch if e.type in FED_BY), stamp)
+            self.index.add_events((e for _, e in batch), stamp)
             after = batch[-1][0]
             self._position = max(self._position, after)
             if len(batch) < PAGE:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from contextlib import AbstractContextManager
 from typing import Protocol
 
@@ -20,8 +20,10 @@ class EventLog(Protocol):
         """Which of these keys are stored."""
         ...
 
-    def read(self, after: int = 0, limit: int = 10_000) -> list[tuple[int, Event]]:
-        """Events in append order, with their position, after position `after`."""
+    def read(self, after: int = 0, limit: int = 10_000,
+             kinds: Collection[EventType] | None = None) -> list[tuple[int, Event]]:
+        """Events (of these kinds, if given) in append order, with their position, after
+        position `after`."""
         ...
 
     def between(self, start: float, end: float, kind: EventType | None = None) -> list[Event]:

@@ -5,8 +5,9 @@ which must not acknowledge an event before it is durable."""
 
 from __future__ import annotations
 
+import itertools
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from contextlib import AbstractContextManager, nullcontext
 
 from shelfspace.events.model import Event, EventType
@@ -32,10 +33,12 @@ class MemoryEventLog:
     def contains(self, keys: Iterable[str]) -> set[str]:
         return {k for k in keys if k in self._by_key}
 
-    def read(self, after: int = 0, limit: int = 10_000) -> list[tuple[int, Event]]:
+    def read(self, after: int = 0, limit: int = 10_000,
+             kinds: Collection[EventType] | None = None) -> list[tuple[int, Event]]:
         # Positions stay those of the append: an erased event leaves a gap, as in SQL.
-        return [(n, e) for n, e in enumerate(self._events[after : after + limit], start=after + 1)
-                if self._by_key.get(e.key) is e]
+        found = ((n, e) for n, e in enumerate(self._events[after:], start=after + 1)
+                 if self._by_key.get(e.key) is e and (kinds is None or e.type in kinds))
+        return list(itertools.islice(found, limit))
 
     def forget(self, user_id: str, kind: EventType) -> int:
         with self._lock:

@@ -15,7 +15,7 @@ the next call, and the call that found it broken fails with the driver's error.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -112,10 +112,14 @@ class PostgresEventLog:
             found.update(row["key"] for row in rows)
         return found
 
-    def read(self, after: int = 0, limit: int = 10_000) -> list[tuple[int, Event]]:
+    def read(self, after: int = 0, limit: int = 10_000,
+             kinds: Collection[EventType] | None = None) -> list[tuple[int, Event]]:
         """In `seq` order. Concurrent writers may commit a lower `seq` after a higher one, so
         a reader that follows positions can miss rows: the workers follow the stream instead."""
-        rows = self._connection().execute(f"{SELECT} WHERE seq > %s ORDER BY seq LIMIT %s", (after, limit))
+        wanted = [str(k) for k in kinds] if kinds is not None else None
+        rows = self._connection().execute(
+            f"{SELECT} WHERE seq > %s AND (%s::text[] IS NULL OR type = ANY(%s)) ORDER BY seq LIMIT %s",
+            (after, wanted, wanted, limit))
         return [(row["seq"], from_row(row)) for row in rows]
 
     def between(self, start: float, end: float, kind: EventType | None = None) -> list[Event]:

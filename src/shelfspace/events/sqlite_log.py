@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 
@@ -94,8 +94,15 @@ class SqliteEventLog:
             found.update(r[0] for r in connection.execute(f"SELECT key FROM events WHERE key IN ({marks})", chunk))
         return found
 
-    def read(self, after: int = 0, limit: int = 10_000) -> list[tuple[int, Event]]:
-        rows = self._connection().execute("SELECT * FROM events WHERE seq > ? ORDER BY seq LIMIT ?", (after, limit))
+    def read(self, after: int = 0, limit: int = 10_000,
+             kinds: Collection[EventType] | None = None) -> list[tuple[int, Event]]:
+        if kinds is None:
+            rows = self._connection().execute("SELECT * FROM events WHERE seq > ? ORDER BY seq LIMIT ?", (after, limit))
+        else:
+            wanted = [str(k) for k in kinds]
+            marks = ", ".join("?" * len(wanted))
+            rows = self._connection().execute(
+                f"SELECT * FROM events WHERE seq > ? AND type IN ({marks}) ORDER BY seq LIMIT ?", (after, *wanted, limit))
         return [(row["seq"], from_row(row)) for row in rows]
 
     def between(self, start: float, end: float, kind: EventType | None = None) -> list[Event]:
