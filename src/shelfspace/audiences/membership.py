@@ -135,21 +135,35 @@ class AudienceIndex:
         users changed segments. An event seen before (same key) changes nothing and costs
         no evaluation, so reading part of the log again is cheap."""
         with self._lock:
-            touched: set[str] = set()
-            for event in events:
-                user = event.user_id
-                if user is None or not event.counted or self._forgotten.get(user, -1.0) >= event.time:
-                    continue
-                history = self._history.setdefault(user, {})
-                if event.key in history:
-                    continue
-                facts = facts_of(event, self._products)
-                if facts:
-                    history[event.key] = facts
-                    touched.add(user)
-                elif not history:
-                    del self._history[user]
-            return self._evaluate(touched, now)
+            return self._evaluate(self._store(events), now)
+
+    def load(self, events: Iterable[Event]) -> None:
+        """A process's first read of the log, batch by batch: facts stored, nobody
+        evaluated yet (`evaluate_all` once at the end, not once per batch)."""
+        with self._lock:
+            self._store(events)
+
+    def evaluate_all(self, now: float) -> None:
+        with self._lock:
+            self._evaluate_all(now)
+
+    def _store(self, events: Iterable[Event]) -> set[str]:
+        """Keep the events' facts; the users with new facts."""
+        touched: set[str] = set()
+        for event in events:
+            user = event.user_id
+            if user is None or not event.counted or self._forgotten.get(user, -1.0) >= event.time:
+                continue
+            history = self._history.setdefault(user, {})
+            if event.key in history:
+                continue
+            facts = facts_of(event, self._products)
+            if facts:
+                history[event.key] = facts
+                touched.add(user)
+            elif not history:
+                del self._history[user]
+        return touched
 
     def forget(self, erased: Mapping[str, float], now: float) -> None:
         """Data-subject erasures: the users' facts up to the erasure time go, at once."""

@@ -109,12 +109,17 @@ class AudienceRefresher:
         log.info("audiences_loaded", audiences=len(rules), version=version, users=self.index.users)
 
     def _read_events(self, after: int, stamp: float) -> None:
+        first = self._position == 0  # the whole log: stored first, then everyone evaluated once
         while True:
             batch = self.event_log.read(after=after, limit=PAGE, kinds=FED_BY)
-            if not batch:
-                return
-            self.index.add_events((e for _, e in batch), stamp)
-            after = batch[-1][0]
-            self._position = max(self._position, after)
+            if batch:
+                if first:
+                    self.index.load(e for _, e in batch)
+                else:
+                    self.index.add_events((e for _, e in batch), stamp)
+                after = batch[-1][0]
+                self._position = max(self._position, after)
             if len(batch) < PAGE:
-                return
+                break
+        if first:
+            self.index.evaluate_all(stamp)
