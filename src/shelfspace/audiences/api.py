@@ -53,7 +53,7 @@ def list_audiences(request: Request, db: Db, by: Caller, page: Annotated[PagePar
     """The network's audiences and, for a brand, its own; each with its size (null below
     the minimum size, which is never reported)."""
     rows, cursor = fetch_page(db, service.query(by, filters), Audience.id, page)
-    return JsonBody({"data": [service.out(db, a, _min_size(request)) for a in rows], "has_more": cursor is not None,
+    return JsonBody({"data": service.outs(db, rows, _min_size(request)), "has_more": cursor is not None,
                      "next_cursor": cursor})
 
 

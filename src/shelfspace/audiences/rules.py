@@ -207,7 +207,3 @@ def compile_rule(rule: Rule) -> Predicate:
     if isinstance(rule, AllOf):
         return lambda facts, now: all(p(facts, now) for p in parts)
     return lambda facts, now: any(p(facts, now) for p in parts)
-
-
-def money(value: Decimal | None) -> int | None:
-    return to_micros(value) if value is not None else None

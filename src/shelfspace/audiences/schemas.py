@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator
 
 from shelfspace.audiences import taxonomy
 from shelfspace.audiences.offsite import Platform
-from shelfspace.audiences.rules import MAX_DEPTH, RULE, Rule, as_json, depth
+from shelfspace.audiences.rules import MAX_DEPTH, Rule, depth
 from shelfspace.catalog.enums import DeliveryStatus
 from shelfspace.core.inputs import InputModel
 
@@ -131,9 +131,3 @@ class ExportOut(BaseModel):
     actor: str
     created_at: datetime
 
-
-def rule_json(rule: Rule) -> dict[str, Any]:
-    return as_json(rule)
-
-
-__all__ = ["RULE"]

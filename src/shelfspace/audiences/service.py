@@ -100,8 +100,18 @@ def query(by: Principal, filters: AudienceFilters) -> Select[Audience]:
     return stmt
 
 
+def outs(db: Session, audiences: list[Audience], min_size: int) -> list[AudienceOut]:
+    """The audiences as answered, their sizes read in one query."""
+    ids = [a.id for a in audiences]
+    counted = {s.audience_id: s for s in db.scalars(select(AudienceSize).where(AudienceSize.audience_id.in_(ids)))}
+    return [_out(a, counted.get(a.id), min_size) for a in audiences]
+
+
 def out(db: Session, audience: Audience, min_size: int) -> AudienceOut:
-    counted = db.get(AudienceSize, audience.id)
+    return _out(audience, db.get(AudienceSize, audience.id), min_size)
+
+
+def _out(audience: Audience, counted: AudienceSize | None, min_size: int) -> AudienceOut:
     targetable = counted is not None and counted.targetable and audience.status is DeliveryStatus.LIVE
     return AudienceOut(
         id=audience.id, name=audience.name, rule=audience.rule, advertiser_id=audience.advertiser_id,

@@ -99,8 +99,8 @@ def _page(request: Request, user: Any, values: dict[str, str], rows: list[dict[s
     settings = request.app.state.settings
     with session_scope(request.app.state.sessions) as db:
         audiences = list(db.scalars(service.query(user.principal, AudienceFilters()).order_by("created_at")))
-        listed = [(a, service.out(db, a, settings.audience_min_size), describe(RULE.validate_python(a.rule)))
-                  for a in audiences]
+        listed = [(a, o, describe(RULE.validate_python(a.rule)))
+                  for a, o in zip(audiences, service.outs(db, audiences, settings.audience_min_size), strict=True)]
         owned = sorted({a.advertiser_id for a in audiences if a.advertiser_id})
         owners = {aid: name for aid, name in db.execute(
             select(Advertiser.id, Advertiser.name).where(Advertiser.id.in_(owned)))} if owned else {}

@@ -104,8 +104,9 @@ async def decide(request: Request) -> JsonBody:
     if body.debug:  # the key is read only then: most requests carry none
         _debug_allowed(request, await bearer(request))
     holder: SnapshotHolder = request.app.state.snapshots
+    ask = to_request(body)  # consent read here, once (a TCF string is decoded)
     try:
-        decision = await decide_with(request.app.state, holder.snapshot, to_request(body))
+        decision = await decide_with(request.app.state, holder.snapshot, ask)
     except UnknownPlacements as unknown:
         raise InvalidInput.collect([
             FieldProblem(f"placements.{i}.id", f"no placement {pid!r}") for i, pid in zip(unknown.positions, unknown.ids)
@@ -121,5 +122,5 @@ async def decide(request: Request) -> JsonBody:
     answer = decision_out(decision, urls)
     # Demand partners bid on slots left unsold (demand/serving.py); none live: no await.
     if state.demand.partners and (unsold := state.demand.unsold(holder.snapshot, decision, body)):
-        await state.demand.fill(answer, unsold, body, request.headers.get("user-agent"))
+        await state.demand.fill(answer, unsold, body, ask.consent, request.headers.get("user-agent"))
     return JsonBody(answer, headers=ANY_ORIGIN)

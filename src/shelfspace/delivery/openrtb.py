@@ -40,7 +40,7 @@ from shelfspace.privacy.consent import ConsentReason, ConsentVerdict, InvalidCon
 SEAT = "shelfspace"
 DEFAULT_FLOOR_CURRENCY = "USD"  # OpenRTB 2.6: `bidfloorcur` defaults to USD
 MAX_KEYWORDS = 50
-UNREADABLE_CONSENT = ConsentVerdict(False, ConsentReason.NO_CONSENT_STRING)  # the string is there, unreadable
+UNREADABLE_CONSENT = ConsentVerdict(False, ConsentReason.UNREADABLE_STRING)
 SLUG = re.compile(SLUG_PATTERN)
 
 DEVICE_TYPES: dict[int, Device] = {
@@ -345,8 +345,6 @@ def bid_response(request: BidRequest, auction: Auction, decision_id: str, bids: 
     if not bids.bids:
         return None
     ours: dict[str, Any] = {"consent": str(auction.consent.reason)}
-    if auction.consent is UNREADABLE_CONSENT:
-        ours["consent"] = "unreadable_consent_string"
     if bids.declined:
         ours["nobid"] = {imp: str(reason) for imp, reason in bids.declined.items()}
     return BidResponse(id=request.id, bidid=decision_id, cur=currency, ext={SEAT: ours},

@@ -27,7 +27,6 @@ from shelfspace.demand.directory import LivePartner, PartnerDirectory
 from shelfspace.demand.impressions import PartnerImpression
 from shelfspace.demand.openrtb_out import OFFERED_FORMATS, Visit, bid_request
 from shelfspace.demand.stats import AuctionStats
-from shelfspace.privacy.consent import InvalidConsentString, decision_consent
 
 log = structlog.get_logger(__name__)
 
@@ -64,12 +63,13 @@ class Demand:
                 left.append(placement)
         return left
 
-    async def fill(self, answer: DecisionOut, unsold: list[LivePlacement], body: DecisionIn,
+    async def fill(self, answer: DecisionOut, unsold: list[LivePlacement], body: DecisionIn, consent: bool,
                    user_agent: str | None) -> None:
         """Offer the unsold placements to every live partner that may bid on them; add the
-        winners to `answer`, one ad per placement, after the engine's own."""
+        winners to `answer`, one ad per placement, after the engine's own. `consent` is
+        the decision's own reading of the request's consent: the user id goes only with it."""
         currency: str = self.state.settings.currency
-        visit = self._visit(body, user_agent)
+        visit = self._visit(body, consent, user_agent)
         invitations = []
         for partner in self.partners:
             offers = [(str(n), p) for n, p in enumerate((p for p in unsold if partner.bids_on(p.id)), start=1)]
@@ -84,12 +84,8 @@ class Demand:
         for placement_id, winner in winners.items():
             answer.decisions.setdefault(placement_id, []).append(self._ad(winner, int(now)))
 
-    def _visit(self, body: DecisionIn, user_agent: str | None) -> Visit:
+    def _visit(self, body: DecisionIn, allowed: bool, user_agent: str | None) -> Visit:
         ctx = body.context
-        try:
-            allowed = decision_consent(body.consent.targeting, body.consent.tcf).allowed
-        except InvalidConsentString:  # the decision API refused it already; never assume consent
-            allowed = False
         return Visit(page=ctx.url, category=ctx.category, keywords=tuple(ctx.keywords),
                      device=str(ctx.device) if ctx.device else None, country=ctx.country, user_agent=user_agent,
                      user_id=body.user.id if allowed else None, tcf=body.consent.tcf)

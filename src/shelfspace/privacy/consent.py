@@ -31,6 +31,7 @@ class ConsentReason(StrEnum):
     TCF_GRANTED = "tcf_granted"  # the TCF string grants purposes 1, 3 and 4
     TCF_PURPOSE_MISSING = "tcf_purpose_missing"  # the TCF string lacks one of them
     NO_CONSENT_STRING = "no_consent_string"  # GDPR applies (or may) and no string was sent
+    UNREADABLE_STRING = "unreadable_consent_string"  # a string was sent that is not TCF v2
 
 
 @dataclass(frozen=True, slots=True)

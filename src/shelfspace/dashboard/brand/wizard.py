@@ -72,8 +72,8 @@ def _targetable_audiences(request: Request, user: DashboardUser) -> list[Audienc
     """The segments this brand may target now: the network's and its own, big enough."""
     minimum = request.app.state.settings.audience_min_size
     with session_scope(request.app.state.sessions) as db:
-        found = [audience_service.out(db, a, minimum)
-                 for a in db.scalars(audience_service.query(user.principal, AudienceFilters()))]
+        found = audience_service.outs(db, list(db.scalars(audience_service.query(user.principal, AudienceFilters()))),
+                                      minimum)
     return [a for a in found if a.targetable]
 
 
