@@ -76,5 +76,11 @@ def empty_all_tables(engine: Engine) -> None:
         if engine.dialect.name == "postgresql":
             conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
         else:
+            # The ledger's append-only triggers refuse DELETE: set aside while emptying.
+            triggers = conn.execute(text("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'")).all()
+            for name, _ in triggers:
+                conn.execute(text(f"DROP TRIGGER {name}"))
             for table in tables:
                 conn.execute(text(f"DELETE FROM {table}"))
+            for _, sql in triggers:
+                conn.execute(text(sql))

@@ -85,7 +85,7 @@ def create_app(settings: Settings, engine: Engine | None = None, clock: Clock | 
     counters, event_log = backends.counters, backends.event_log
     snapshots = SnapshotHolder(sessions, ZoneInfo(settings.timezone), clock, counters)
     windows = Windows(settings.attribution_post_click_days, settings.attribution_post_view_days)
-    rollups = RollupJob(sessions, event_log, ZoneInfo(settings.timezone), windows)
+    rollups = RollupJob(sessions, event_log, ZoneInfo(settings.timezone), windows, clock.now)
     # Embedded, this process rolls up its own log; in production the workers do.
     rollup_runner = None if backends.shared else RollupRunner(rollups)
     opportunities = Opportunities(sessions, ZoneInfo(settings.timezone))

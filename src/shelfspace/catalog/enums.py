@@ -37,6 +37,13 @@ class AdvertiserStatus(StrEnum):
     ARCHIVED = "archived"
 
 
+class BillingMode(StrEnum):
+    """How an advertiser pays: from a wallet it tops up first, or on credit, invoiced after."""
+
+    PREPAID = "prepaid"
+    CREDIT = "credit"
+
+
 class DeliveryStatus(StrEnum):
     """Status of campaigns and line items."""
 

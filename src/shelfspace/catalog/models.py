@@ -11,6 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from shelfspace.catalog.enums import (
     AdFormat,
     AdvertiserStatus,
+    BillingMode,
     Channel,
     DeliveryStatus,
     Pacing,
@@ -51,6 +52,10 @@ class Advertiser(Timestamps, Base):
     competitors: Mapped[list[str]] = mapped_column(default=list)
     # The catalogue brands this advertiser owns: their sales are its halo sales.
     brands: Mapped[list[str]] = mapped_column(default=list)
+    # Prepaid: delivery stops when the wallet (the ledger's balance) is used up. Credit:
+    # when the balance reaches minus the limit; no limit (None) never stops delivery.
+    billing_mode: Mapped[BillingMode] = mapped_column(default=BillingMode.CREDIT)
+    credit_limit_micros: Mapped[int | None] = mapped_column(BigInteger)
 
 
 class Campaign(Timestamps, Base):

@@ -12,7 +12,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from shelfspace.counters.protocol import BudgetLimits, BudgetUse, PacingState
+from shelfspace.counters.protocol import AccountUse, BudgetLimits, BudgetUse, PacingState
 
 
 @dataclass(slots=True)
@@ -21,6 +21,7 @@ class _Reservation:
     day: str
     amount: int
     expires_at: float
+    account_id: str | None
 
 
 class MemoryCounters:
@@ -30,6 +31,8 @@ class MemoryCounters:
         self._spent_day: dict[tuple[str, str], int] = defaultdict(int)
         self._reserved_total: dict[str, int] = defaultdict(int)
         self._reserved_day: dict[tuple[str, str], int] = defaultdict(int)
+        self._account_spent: dict[str, int] = defaultdict(int)
+        self._account_reserved: dict[str, int] = defaultdict(int)
         self._reservations: dict[str, _Reservation] = {}
         self._expiry: list[tuple[float, str]] = []  # heap: the next reservation to expire first
         self._frequency: dict[str, tuple[int, float]] = {}
@@ -42,13 +45,14 @@ class MemoryCounters:
     def restored(self) -> bool:
         return self._restored
 
-    def restore(self, charged: Iterable[tuple[str, str, int]]) -> None:
+    def restore(self, charged: Iterable[tuple[str, str, int]], accounts: Iterable[tuple[str, int]] = ()) -> None:
         with self._lock:
             totals: dict[str, int] = defaultdict(int)
             for campaign, day, micros in charged:
                 self._spent_day[(campaign, day)] = micros
                 totals[campaign] += micros
             self._spent_total.update(totals)
+            self._account_spent.update(dict(accounts))
             self._restored = True
 
     # --- budgets ---------------------------------------------------------------------
@@ -65,14 +69,31 @@ class MemoryCounters:
             reserved_day=self._reserved_day[(campaign_id, day)],
         )
 
+    def account_use(self, account_id: str) -> AccountUse:
+        with self._lock:
+            return AccountUse(self._account_spent[account_id], self._account_reserved[account_id])
+
+    def _account_left(self, limits: BudgetLimits, reserved: bool) -> int | None:
+        if limits.account_id is None or limits.account_micros is None:
+            return None
+        used = self._account_spent[limits.account_id]
+        if reserved:
+            used += self._account_reserved[limits.account_id]
+        return limits.account_micros - used
+
     def reserve(self, reservation_id: str, limits: BudgetLimits, amount_micros: int, expires_at: float) -> bool:
         with self._lock:
-            if amount_micros > self._use(limits.campaign_id, limits.day).left(limits):
+            left = self._use(limits.campaign_id, limits.day).left(limits)
+            account_left = self._account_left(limits, reserved=True)
+            if amount_micros > left or (account_left is not None and amount_micros > account_left):
                 return False
-            self._reservations[reservation_id] = _Reservation(limits.campaign_id, limits.day, amount_micros, expires_at)
+            self._reservations[reservation_id] = _Reservation(limits.campaign_id, limits.day, amount_micros, expires_at,
+                                                              limits.account_id)
             heapq.heappush(self._expiry, (expires_at, reservation_id))
             self._reserved_total[limits.campaign_id] += amount_micros
             self._reserved_day[(limits.campaign_id, limits.day)] += amount_micros
+            if limits.account_id is not None:
+                self._account_reserved[limits.account_id] += amount_micros
             return True
 
     def _drop(self, reservation_id: str) -> None:
@@ -80,6 +101,8 @@ class MemoryCounters:
         if held is not None:
             self._reserved_total[held.campaign_id] -= held.amount
             self._reserved_day[(held.campaign_id, held.day)] -= held.amount
+            if held.account_id is not None:
+                self._account_reserved[held.account_id] -= held.amount
 
     def settle(self, reservation_id: str | None, limits: BudgetLimits, amount_micros: int) -> int:
         with self._lock:
@@ -89,15 +112,22 @@ class MemoryCounters:
             room = limits.total_micros - self._spent_total[campaign]
             if limits.daily_micros is not None:
                 room = min(room, limits.daily_micros - self._spent_day[(campaign, day)])
+            account_room = self._account_left(limits, reserved=False)
+            if account_room is not None:
+                room = min(room, account_room)
             charged = max(0, min(amount_micros, room))
             self._spent_total[campaign] += charged
             self._spent_day[(campaign, day)] += charged
+            if limits.account_id is not None:
+                self._account_spent[limits.account_id] += charged
             return charged
 
-    def refund(self, campaign_id: str, day: str, amount_micros: int) -> None:
+    def refund(self, campaign_id: str, day: str, amount_micros: int, account_id: str | None = None) -> None:
         with self._lock:
             self._spent_total[campaign_id] -= amount_micros
             self._spent_day[(campaign_id, day)] -= amount_micros
+            if account_id is not None:
+                self._account_spent[account_id] -= amount_micros
 
     def release(self, reservation_id: str) -> None:
         with self._lock:

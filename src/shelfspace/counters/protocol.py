@@ -14,12 +14,18 @@ from typing import Protocol
 
 @dataclass(frozen=True, slots=True)
 class BudgetLimits:
-    """A campaign's budgets on one day of the network's time zone."""
+    """A campaign's budgets on one day of the network's time zone, and its advertiser's
+    account: when the advertiser pays from a wallet or a capped credit line, every one of
+    its campaigns reserves and charges against those funds too, in the same atomic step."""
 
     campaign_id: str
     day: str  # YYYY-MM-DD
     total_micros: int
     daily_micros: int | None
+    account_id: str | None = None  # the advertiser: its charges are summed across campaigns
+    # Its top-ups and credits plus its credit limit, less refunds: what all its charges may
+    # reach. None: no limit (credit without a cap).
+    account_micros: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +41,17 @@ class BudgetUse:
         if limits.daily_micros is not None:
             left = min(left, limits.daily_micros - self.spent_day - self.reserved_day)
         return left
+
+
+@dataclass(frozen=True, slots=True)
+class AccountUse:
+    """An advertiser's charges over all time, and what its served ads hold, across campaigns."""
+
+    spent: int
+    reserved: int
+
+    def left(self, funds_micros: int) -> int:
+        return funds_micros - self.spent - self.reserved
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,23 +71,28 @@ class Counters(Protocol):
         """Whether spend has been loaded from the log since this state began."""
         ...
 
-    def restore(self, charged: Iterable[tuple[str, str, int]]) -> None:
-        """Set spend to (campaign id, budget day, micros) as summed from the log."""
+    def restore(self, charged: Iterable[tuple[str, str, int]], accounts: Iterable[tuple[str, int]] = ()) -> None:
+        """Set spend to (campaign id, budget day, micros) and each advertiser's charges to
+        (advertiser id, micros), as summed from the log."""
         ...
 
     # Budgets: reserve when serving, settle when the billable event arrives.
     def budget_use(self, campaign_id: str, day: str) -> BudgetUse: ...
 
+    def account_use(self, account_id: str) -> AccountUse: ...
+
     def reserve(self, reservation_id: str, limits: BudgetLimits, amount_micros: int, expires_at: float) -> bool:
-        """Hold `amount_micros` if the total and the day still allow it; False leaves nothing held."""
+        """Hold `amount_micros` if the total, the day and the account's funds still allow
+        it; False leaves nothing held."""
         ...
 
     def settle(self, reservation_id: str | None, limits: BudgetLimits, amount_micros: int) -> int:
         """Charge a billable event, releasing its reservation if any. The charge is capped
-        so spend never passes the total or the day's budget; returns what was charged."""
+        so spend never passes the total, the day's budget or the account's funds; returns
+        what was charged."""
         ...
 
-    def refund(self, campaign_id: str, day: str, amount_micros: int) -> None:
+    def refund(self, campaign_id: str, day: str, amount_micros: int, account_id: str | None = None) -> None:
         """Take back a charge whose event turned out to be stored already (sent to two
         processes at once: both charged it before one insert lost to the unique key)."""
         ...

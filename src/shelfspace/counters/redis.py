@@ -17,7 +17,7 @@ from dataclasses import asdict
 
 from redis import Redis
 
-from shelfspace.counters.protocol import BudgetLimits, BudgetUse, PacingState
+from shelfspace.counters.protocol import AccountUse, BudgetLimits, BudgetUse, PacingState
 from shelfspace.counters.redis_scripts import (
     COUNT_FREQUENCY,
     FORGET_FREQUENCY,
@@ -58,8 +58,11 @@ class RedisCounters:
     def restored(self) -> bool:
         return bool(self.redis.exists(f"{self.prefix}restored"))
 
-    def restore(self, charged: Iterable[tuple[str, str, int]]) -> None:
-        args: list[str | int] = [self.prefix, DAY_KEY_SECONDS]
+    def restore(self, charged: Iterable[tuple[str, str, int]], accounts: Iterable[tuple[str, int]] = ()) -> None:
+        owed = list(accounts)
+        args: list[str | int] = [self.prefix, DAY_KEY_SECONDS, len(owed)]
+        for account, micros in owed:
+            args += [account, micros]
         for campaign, day, micros in charged:
             args += [campaign, day, micros]
         self._restore(args=args)
@@ -82,26 +85,38 @@ class RedisCounters:
         (spent_total, reserved_total), (spent_day, reserved_day) = pipe.execute()
         return BudgetUse(int(spent_total or 0), int(spent_day or 0), int(reserved_total or 0), int(reserved_day or 0))
 
+    def account_use(self, account_id: str) -> AccountUse:
+        spent, reserved = self.redis.hmget(f"{self.prefix}a:{account_id}", "spent", "reserved")
+        return AccountUse(int(spent or 0), int(reserved or 0))
+
     @staticmethod
     def _daily(limits: BudgetLimits) -> str:
         return "" if limits.daily_micros is None else str(limits.daily_micros)
 
+    @staticmethod
+    def _account(limits: BudgetLimits) -> list[str]:
+        funds = "" if limits.account_micros is None else str(limits.account_micros)
+        return [limits.account_id or "", funds]
+
     def reserve(self, reservation_id: str, limits: BudgetLimits, amount_micros: int, expires_at: float) -> bool:
         done = self._reserve(args=[self.prefix, reservation_id, limits.campaign_id, limits.day, limits.total_micros,
                                    self._daily(limits), amount_micros, expires_at, DAY_KEY_SECONDS,
-                                   RESERVATION_KEY_SECONDS])
+                                   RESERVATION_KEY_SECONDS, *self._account(limits)])
         return bool(int(done))
 
     def settle(self, reservation_id: str | None, limits: BudgetLimits, amount_micros: int) -> int:
         charged = self._settle(args=[self.prefix, reservation_id or "", limits.campaign_id, limits.day,
-                                     limits.total_micros, self._daily(limits), amount_micros, DAY_KEY_SECONDS])
+                                     limits.total_micros, self._daily(limits), amount_micros, DAY_KEY_SECONDS,
+                                     *self._account(limits)])
         return int(charged)
 
-    def refund(self, campaign_id: str, day: str, amount_micros: int) -> None:
+    def refund(self, campaign_id: str, day: str, amount_micros: int, account_id: str | None = None) -> None:
         total_key, day_key = self._budget_keys(campaign_id, day)
         pipe = self.redis.pipeline(transaction=True)
         pipe.hincrby(total_key, "spent", -amount_micros)
         pipe.hincrby(day_key, "spent", -amount_micros)
+        if account_id is not None:
+            pipe.hincrby(f"{self.prefix}a:{account_id}", "spent", -amount_micros)
         pipe.execute()
 
     def release(self, reservation_id: str) -> None:

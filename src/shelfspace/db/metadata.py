@@ -2,6 +2,7 @@
 
 from shelfspace.accounts import models as _accounts  # noqa: F401
 from shelfspace.audiences import models as _audiences  # noqa: F401
+from shelfspace.billing import models as _billing  # noqa: F401
 from shelfspace.catalog import models as _catalog  # noqa: F401
 from shelfspace.catalog import version as _version  # noqa: F401
 from shelfspace.db.base import Base

@@ -370,6 +370,9 @@ class Engine:
             return Reason.TOTAL_BUDGET_SPENT
         if use.left(limits) <= 0:
             return Reason.DAILY_BUDGET_SPENT
+        if limits.account_id is not None and limits.account_micros is not None:
+            if self.counters.account_use(limits.account_id).left(limits.account_micros) <= 0:
+                return Reason.FUNDS_SPENT
         if campaign.pacing is Pacing.EVEN:
             stamp = now.timestamp()
             state = self.counters.pacing(campaign.id)
@@ -478,8 +481,7 @@ class Engine:
 
     @staticmethod
     def _limits(campaign: LiveCampaign, now: datetime, snapshot: Snapshot) -> BudgetLimits:
-        day = now.astimezone(snapshot.timezone).date().isoformat()
-        return BudgetLimits(campaign.id, day, campaign.budget_total_micros, campaign.budget_daily_micros)
+        return campaign.limits(now.astimezone(snapshot.timezone).date().isoformat())
 
     @staticmethod
     def _window(campaign: LiveCampaign, now: datetime, snapshot: Snapshot, use: BudgetUse) -> DayWindow:

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, time
 from enum import StrEnum
 
+from shelfspace.counters.protocol import BudgetLimits
 from shelfspace.decisioning.text import category_prefixes
 
 
@@ -107,6 +108,13 @@ class LiveCampaign:
     budget_daily_micros: int | None
     pacing: Pacing
     holdout_percent: int
+    # The advertiser's funds (wallet or capped credit) shared by all its campaigns; None: no limit.
+    funds_micros: int | None = None
+
+    def limits(self, day: str) -> BudgetLimits:
+        """What a reservation and a charge on `day` must stay within."""
+        return BudgetLimits(self.id, day, self.budget_total_micros, self.budget_daily_micros, self.advertiser_id,
+                            self.funds_micros)
 
 
 @dataclass(frozen=True, slots=True)

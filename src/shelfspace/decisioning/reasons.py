@@ -23,6 +23,7 @@ class Reason(StrEnum):
     TOTAL_BUDGET_SPENT = "total_budget_spent"
     DAILY_BUDGET_SPENT = "daily_budget_spent"
     PACING_THROTTLED = "pacing_throttled"
+    FUNDS_SPENT = "funds_spent"  # the advertiser's prepaid wallet or credit limit is used up
     # The user.
     FREQUENCY_CAPPED = "frequency_capped"
     CAP_NEEDS_CONSENT = "cap_needs_consent"  # a capped line item cannot count an unconsented user

@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, selectinload
 
+from shelfspace.billing import ledger
 from shelfspace.catalog.enums import AdvertiserStatus, DeliveryStatus, PlacementStatus, ReviewStatus
 from shelfspace.catalog.models import Advertiser, Campaign, Creative, LineItem, Placement, Product
 from shelfspace.catalog.schemas import WEEKDAYS
@@ -65,9 +66,10 @@ def load_inventory(db: Session, now: datetime) -> Inventory:
         a.id: LiveAdvertiser(a.id, a.category, frozenset(a.competitors), a.domain)
         for a in db.scalars(select(Advertiser).where(Advertiser.status == AdvertiserStatus.ACTIVE))
     }
+    funds = ledger.funds(db)
     campaigns = {
         c.id: LiveCampaign(c.id, c.advertiser_id, c.start, c.end, c.budget_total_micros, c.budget_daily_micros,
-                           Pacing(str(c.pacing)), c.holdout_percent)
+                           Pacing(str(c.pacing)), c.holdout_percent, funds.get(c.advertiser_id))
         for c in db.scalars(select(Campaign).where(
             Campaign.status == DeliveryStatus.LIVE,
             Campaign.advertiser_id.in_(advertisers),

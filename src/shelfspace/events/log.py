@@ -46,6 +46,10 @@ class EventLog(Protocol):
         """(campaign id, budget day, micros charged), summed over the log: spend as recorded."""
         ...
 
+    def charged_by_account(self) -> list[tuple[str, int]]:
+        """(advertiser id, micros charged), summed over the log: what its wallet or credit has paid."""
+        ...
+
     def charging(self) -> AbstractContextManager[None]:
         """Held by the recorder while it charges a batch and appends it."""
         ...

@@ -66,6 +66,13 @@ class MemoryEventLog:
                 sums[place] = sums.get(place, 0) + event.charged_micros
         return [(campaign, day, micros) for (campaign, day), micros in sums.items()]
 
+    def charged_by_account(self) -> list[tuple[str, int]]:
+        sums: dict[str, int] = {}
+        for event in self._events:
+            if event.charged_micros and event.ad is not None:
+                sums[event.ad.advertiser_id] = sums.get(event.ad.advertiser_id, 0) + event.charged_micros
+        return list(sums.items())
+
     def charging(self) -> AbstractContextManager[None]:
         return nullcontext()  # one process owns this log: nothing to order against
 

@@ -156,6 +156,12 @@ class PostgresEventLog:
             "WHERE charged_micros > 0 GROUP BY campaign_id, budget_day")
         return [(row["campaign_id"], row["budget_day"], row["micros"]) for row in rows]
 
+    def charged_by_account(self) -> list[tuple[str, int]]:
+        rows = self._connection().execute(
+            "SELECT advertiser_id, SUM(charged_micros)::int8 AS micros FROM event_log "
+            "WHERE charged_micros > 0 GROUP BY advertiser_id")
+        return [(row["advertiser_id"], row["micros"]) for row in rows]
+
     def ping(self) -> None:
         self._connection().execute("SELECT 1")
 

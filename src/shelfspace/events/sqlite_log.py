@@ -141,6 +141,11 @@ class SqliteEventLog:
         )
         return [(r[0], r[1], r[2]) for r in rows]
 
+    def charged_by_account(self) -> list[tuple[str, int]]:
+        rows = self._connection().execute(
+            "SELECT advertiser_id, SUM(charged_micros) FROM events WHERE charged_micros > 0 GROUP BY advertiser_id")
+        return [(r[0], r[1]) for r in rows]
+
     def charging(self) -> AbstractContextManager[None]:
         return nullcontext()  # one process owns this log: nothing to order against
 

@@ -12,15 +12,16 @@ from __future__ import annotations
 
 import threading
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 import structlog
-from sqlalchemy import delete, func, insert, select, text, update
+from sqlalchemy import delete, func, insert, or_, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from shelfspace.billing import ledger
 from shelfspace.catalog.models import Advertiser, Campaign, LineItem, Placement, Product
 from shelfspace.core.days import day_bounds, day_of
 from shelfspace.db.session import session_scope
@@ -36,7 +37,7 @@ from shelfspace.measurement.attribution import (
     attribute,
 )
 from shelfspace.reporting.models import AttributedItem, RollupDay, RollupHour, RollupInteraction, RollupState
-from shelfspace.reporting.rollup import DELIVERY_EVENTS, AdDims, Budget, DayRollup, Delivery, roll_day
+from shelfspace.reporting.rollup import DELIVERY_EVENTS, AdDims, Budget, DayRollup, Delivery, Funds, roll_day
 
 log = structlog.get_logger(__name__)
 
@@ -56,6 +57,7 @@ class Catalogue:
     brands_of_advertiser: dict[str, frozenset[str]]
     promoted: dict[str, frozenset[str]]  # line item → SKUs
     product_brands: dict[str, str]
+    funds: dict[str, int]  # advertisers paying from limited funds: what all their charges may reach
 
     @classmethod
     def load(cls, db: Session) -> Catalogue:
@@ -73,16 +75,18 @@ class Catalogue:
             brands_of_advertiser={a: frozenset(b) for a, b in brands.items()},
             promoted=promoted,
             product_brands=products,
+            funds=ledger.funds(db),
         )
 
 
 class RollupJob:
     def __init__(self, sessions: sessionmaker[Session], event_log: EventLog, tz: ZoneInfo,
-                 windows: Windows = Windows()) -> None:
+                 windows: Windows = Windows(), now: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
         self.sessions = sessions
         self.event_log = event_log
         self.tz = tz
         self.windows = windows
+        self.now = now  # stamps the ledger's charges (a replay's clock in the demo)
         self._lock = threading.Lock()  # one run at a time (the background thread, or a test)
 
     # --- a run -----------------------------------------------------------------------------
@@ -174,6 +178,7 @@ class RollupJob:
     # --- days ----------------------------------------------------------------------------
 
     def _rebuild_days(self, db: Session, days: set[str], catalogue: Catalogue) -> None:
+        """Roll the days again, then bring the ledger's charges for them to the new spend."""
         pending = sorted(days)
         done: set[str] = set()
         while pending:
@@ -183,9 +188,13 @@ class RollupJob:
             done.add(day)
             moved = self._rebuild_day(db, day, catalogue)
             if moved:  # later days of these campaigns were capped by what was left before them
+                owners = {a for a, c in db.execute(select(RollupDay.advertiser_id, RollupDay.campaign_id).distinct()
+                                                   .where(RollupDay.campaign_id.in_(moved)))}
+                funded = [a for a in owners if a in catalogue.funds]  # and so were their other campaigns'
                 later = db.scalars(select(RollupDay.day).distinct().where(
-                    RollupDay.campaign_id.in_(moved), RollupDay.day > day))
+                    or_(RollupDay.campaign_id.in_(moved), RollupDay.advertiser_id.in_(funded)), RollupDay.day > day))
                 pending = sorted(set(pending) | (set(later) - done))
+        ledger.post_charges(db, done, self.now())
 
     def _rebuild_day(self, db: Session, day: str, catalogue: Catalogue) -> set[str]:
         """Roll one day again; returns the campaigns whose spend on it changed."""
@@ -198,8 +207,15 @@ class RollupJob:
         spend = select(RollupDay.campaign_id, func.sum(RollupDay.spend_micros)).group_by(RollupDay.campaign_id)
         old_spend = {c: int(v) for c, v in db.execute(spend.where(RollupDay.day == day))}
         spent_before = {c: int(v) for c, v in db.execute(spend.where(RollupDay.day < day))}
+        funds = Funds()
+        if catalogue.funds:
+            account_spent = {a: int(v) for a, v in db.execute(
+                select(RollupDay.advertiser_id, func.sum(RollupDay.spend_micros))
+                .where(RollupDay.day < day, RollupDay.advertiser_id.in_(catalogue.funds))
+                .group_by(RollupDay.advertiser_id))}
+            funds = Funds(catalogue.funds, account_spent)
         rolled = roll_day(events, self.tz, impressions, lambda p: catalogue.channels.get(p, ""), catalogue.budgets,
-                          spent_before)
+                          spent_before, funds=funds)
         for table in (RollupHour, RollupDay, RollupInteraction):
             db.execute(delete(table).where(table.day == day))
         self._write_day(db, day, rolled)

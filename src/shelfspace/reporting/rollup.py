@@ -10,7 +10,9 @@ the same stream sent in any order and with any repetition gives the same report:
   `click_flood`), whatever was decided when it arrived;
 - spend is the cost of each counted billable event (CPM: price / 1000 at the impression;
   CPC: the price at the click), in time order, capped by the campaign's daily budget on
-  that day and by what its total budget had left before the day.
+  that day and by what its total budget had left before the day, and, for an advertiser
+  paying from limited funds (a wallet, a capped credit line), by what those funds had
+  left across all its campaigns.
 """
 
 from __future__ import annotations
@@ -94,21 +96,36 @@ class DayRollup:
         return dict(spend)
 
 
+@dataclass(frozen=True, slots=True)
+class Funds:
+    """Advertisers' limited funds, and what each had been charged before the day rolled."""
+
+    limits: Mapping[str, int] = field(default_factory=dict)
+    spent_before: Mapping[str, int] = field(default_factory=dict)
+
+
 @dataclass(slots=True)
 class _Spender:
     budgets: Mapping[str, Budget]
     spent_before: Mapping[str, int]
+    funds: Funds
     today: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    account_today: dict[str, int] = field(default_factory=lambda: defaultdict(int))
 
-    def charge(self, campaign_id: str, cost: int) -> int:
+    def charge(self, dims: AdDims, cost: int) -> int:
+        campaign_id, advertiser_id = dims.campaign_id, dims.advertiser_id
         budget = self.budgets.get(campaign_id)
         if budget is None:  # deleted from the catalogue: nothing to cap against, nothing billed
             return 0
         room = budget.total_micros - self.spent_before.get(campaign_id, 0) - self.today[campaign_id]
         if budget.daily_micros is not None:
             room = min(room, budget.daily_micros - self.today[campaign_id])
+        limit = self.funds.limits.get(advertiser_id)
+        if limit is not None:
+            room = min(room, limit - self.funds.spent_before.get(advertiser_id, 0) - self.account_today[advertiser_id])
         charged = max(0, min(cost, room))
         self.today[campaign_id] += charged
+        self.account_today[advertiser_id] += charged
         return charged
 
 
@@ -121,11 +138,11 @@ VIDEO_COUNTS = {VideoEvent.START: "video_starts", VideoEvent.FIRST_QUARTILE: "vi
 
 def roll_day(events: Sequence[Event], tz: ZoneInfo, impression_times: Mapping[str, float],
              channel_of: Callable[[str], str], budgets: Mapping[str, Budget], spent_before: Mapping[str, int],
-             flood: FloodRule = FloodRule()) -> DayRollup:
+             flood: FloodRule = FloodRule(), funds: Funds = Funds()) -> DayRollup:
     """`events`: every ad event of one local day; `impression_times`: ad id → time of its
     counted impression, for the day's clicks (the impression may be the day before)."""
     day = DayRollup()
-    spender = _Spender(budgets, spent_before)
+    spender = _Spender(budgets, spent_before, funds)
     clicked: set[str] = set()  # ads whose click counted
     unmet: dict[str, tuple[int, AdDims, InvalidReason]] = {}  # ads whose click did not count (yet)
     recent: dict[str, deque[float]] = defaultdict(deque)
@@ -141,7 +158,7 @@ def roll_day(events: Sequence[Event], tz: ZoneInfo, impression_times: Mapping[st
                 continue
             row.impressions += 1
             assert event.ad is not None
-            row.spend_micros += spender.charge(dims.campaign_id, cost_of(event))
+            row.spend_micros += spender.charge(dims, cost_of(event))
             if event.user_id:
                 day.counted.append(Counted(event.ad.ad_id, "view", hour, event.time, event.user_id, dims))
         elif event.type is EventType.VIDEO:
@@ -175,7 +192,7 @@ def roll_day(events: Sequence[Event], tz: ZoneInfo, impression_times: Mapping[st
             unmet.pop(ad_id, None)
             row.clicks += 1
             counted = Event(event.key, event.type, event.time, event.ad, event.user_id)  # judged valid here
-            row.spend_micros += spender.charge(dims.campaign_id, cost_of(counted))
+            row.spend_micros += spender.charge(dims, cost_of(counted))
             if event.user_id:
                 day.counted.append(Counted(ad_id, "click", hour, event.time, event.user_id, dims))
     for ad_id, (hour, dims, _) in unmet.items():

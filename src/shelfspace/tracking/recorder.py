@@ -26,7 +26,7 @@ import structlog
 from prometheus_client.metrics_core import CounterMetricFamily
 from prometheus_client.registry import Collector
 
-from shelfspace.counters.protocol import BudgetLimits, Counters
+from shelfspace.counters.protocol import Counters
 from shelfspace.decisioning.auction import MICROS_PER_MILLE
 from shelfspace.decisioning.inventory import LiveCampaign
 from shelfspace.events.log import EventLog
@@ -96,7 +96,7 @@ class Recorder:
         with self.event_log.restoring():
             if self.counters.restored():
                 return False
-            self.counters.restore(self.event_log.charged())
+            self.counters.restore(self.event_log.charged(), self.event_log.charged_by_account())
         log.info("spend_restored_from_log")
         return True
 
@@ -157,7 +157,8 @@ class Recorder:
                 continue
             self.duplicates[event.type] += 1
             if event.charged_micros and event.ad is not None:  # another process stored it first
-                self.counters.refund(event.ad.campaign_id, event.ad.budget_day, event.charged_micros)
+                self.counters.refund(event.ad.campaign_id, event.ad.budget_day, event.charged_micros,
+                                     event.ad.advertiser_id)
         return [new and event.counted for event, new in zip(ruled, stored, strict=True)]
 
     def _apply_rules(self, events: Sequence[Event]) -> list[Event]:
@@ -202,9 +203,7 @@ class Recorder:
         campaign = self.budgets(event.ad.campaign_id)
         if campaign is None:  # stopped since it served: counted, not charged
             return 0
-        limits = BudgetLimits(campaign.id, event.ad.budget_day, campaign.budget_total_micros,
-                              campaign.budget_daily_micros)
-        return self.counters.settle(event.ad.ad_id, limits, cost)
+        return self.counters.settle(event.ad.ad_id, campaign.limits(event.ad.budget_day), cost)
 
     def _count(self, event: Event) -> None:
         ad = event.ad

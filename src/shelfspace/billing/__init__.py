@@ -1,0 +1,1 @@
+"""Billing: advertisers' wallets and credit lines, the ledger, payments and invoices."""
