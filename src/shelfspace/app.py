@@ -40,6 +40,7 @@ from shelfspace.delivery.schemas import DecisionIn
 from shelfspace.delivery.snapshots import SnapshotHolder
 from shelfspace.demand.install import install_demand
 from shelfspace.audiences.api import router as audiences_router
+from shelfspace.billing.api import router as billing_router
 from shelfspace.audiences.membership import AudienceIndex
 from shelfspace.audiences.refresher import OVERLAP, AudienceRefresher
 from shelfspace.http.docs import install_docs
@@ -179,6 +180,7 @@ def create_app(settings: Settings, engine: Engine | None = None, clock: Clock | 
     app.include_router(accounts_router)
     app.include_router(first_party_router)
     app.include_router(audiences_router)
+    app.include_router(billing_router)
     app.include_router(reports_router)
     app.include_router(measurement_router)
     app.include_router(survey_router)

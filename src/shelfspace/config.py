@@ -7,6 +7,7 @@ start with a message naming the variable, instead of failing on the first reques
 from __future__ import annotations
 
 import zoneinfo
+from decimal import Decimal
 from pathlib import Path
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
@@ -55,6 +56,20 @@ class Settings(BaseSettings):
     audience_min_size: int = Field(default=100, ge=1, le=1_000_000,
                                    description="A segment with fewer users can be neither targeted, exported "
                                                "nor reported on.")
+    # Billing: who issues invoices, and the tax on them.
+    company_name: str | None = Field(default=None, max_length=200,
+                                     description="The operator's legal name on invoices; default: the network's name.")
+    company_address: str = Field(default="", max_length=500,
+                                 description="The operator's address on invoices; lines separated by '\\n' or ';'.")
+    company_tax_id: str = Field(default="", max_length=60, description="The operator's VAT or GST number.")
+    tax_rate: Decimal = Field(default=Decimal(0), ge=0, le=100, decimal_places=3,
+                              description="VAT or GST on invoices, in percent (e.g. 20).")
+    tax_label: str = Field(default="VAT", min_length=1, max_length=40, description="The tax's name: VAT, GST, ...")
+    tax_on_prepaid_receipts: bool = Field(
+        default=True, description="False: prepaid brands' receipts carry no tax (taxed where they paid in, say).")
+    invoice_prefix: str = Field(default="INV", pattern=r"^[A-Z0-9]{1,12}$",
+                                description="Invoice numbers are this, a dash and the network's running count.")
+    payment_terms_days: int = Field(default=30, ge=0, le=365, description="Days a credit invoice is due in.")
     impression_url_ttl_seconds: int = Field(
         default=24 * 3600, ge=60, le=90 * 86400, description="How long impression and viewable URLs count."
     )

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_vali
 from shelfspace.catalog.enums import (
     AdFormat,
     AdvertiserStatus,
+    BillingMode,
     CapPeriod,
     Channel,
     DeliveryStatus,
@@ -106,6 +107,10 @@ Brands = Annotated[
 ]
 
 
+BILLING_MODE_HELP = ("`prepaid`: delivery stops when the wallet is used up; `credit`: invoiced monthly, and "
+                     "delivery stops when the balance reaches minus `credit_limit` (no limit when null).")
+
+
 class AdvertiserCreate(InputModel):
     name: Name
     domain: Domain
@@ -113,6 +118,8 @@ class AdvertiserCreate(InputModel):
     category: Category | None = Field(default=None, description="What the brand sells, e.g. finance/banking.")
     competitors: Competitors = Field(default_factory=list)
     brands: Brands = Field(default_factory=list)
+    billing_mode: BillingMode = Field(default=BillingMode.CREDIT, description=BILLING_MODE_HELP)
+    credit_limit: Money | None = Field(default=None, description="On credit: how far the balance may go below zero.")
 
 
 class AdvertiserUpdate(InputModel):
@@ -122,6 +129,9 @@ class AdvertiserUpdate(InputModel):
     category: Category | None = None
     competitors: Competitors | None = None
     brands: Brands | None = None
+    billing_mode: BillingMode | None = Field(default=None, description=BILLING_MODE_HELP)
+    credit_limit: Money | None = Field(default=None, description="On credit: how far the balance may go below zero; "
+                                                                 "null for no limit.")
 
 
 class AdvertiserOut(_Out):
@@ -132,6 +142,8 @@ class AdvertiserOut(_Out):
     category: str | None
     competitors: list[str]
     brands: list[str]
+    billing_mode: BillingMode
+    credit_limit: MoneyFromMicros | None = Field(validation_alias="credit_limit_micros")
     created_at: datetime
     updated_at: datetime
 

@@ -6,17 +6,20 @@ name and domain, but not its status (approval and suspension are the operator's)
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from shelfspace.accounts.audit import AuditAction, record
 from shelfspace.accounts.roles import Principal
-from shelfspace.catalog.enums import AdvertiserStatus
+from shelfspace.catalog.enums import AdvertiserStatus, BillingMode
 from shelfspace.catalog.models import Advertiser
 from shelfspace.catalog.ownership import apply, archive_status, changed_fields, refuse_if_archived, require_present
 from shelfspace.catalog.schemas import AdvertiserCreate, AdvertiserFilters, AdvertiserUpdate
 from shelfspace.core.errors import InvalidInput, NotFound
 from shelfspace.core.ids import new_id
+from shelfspace.core.money import from_micros, to_micros
 
 KIND = "advertiser"
 
@@ -33,13 +36,21 @@ def _check_competitors(db: Session, advertiser_id: str, competitors: list[str]) 
         raise InvalidInput.on("competitors", f"no advertiser {', '.join(map(repr, unknown))}")
 
 
+def _credit_limit(mode: BillingMode, limit: Decimal | None) -> int | None:
+    """A prepaid wallet has no credit: a limit given with it is a mistake, not ignored."""
+    if mode is BillingMode.PREPAID and limit:
+        raise InvalidInput.on("credit_limit", "a prepaid advertiser has no credit limit; use billing_mode credit")
+    return None if limit is None or mode is BillingMode.PREPAID else to_micros(limit)
+
+
 def create(db: Session, by: Principal, spec: AdvertiserCreate) -> Advertiser:
     by.require_operator("create advertisers")
     advertiser_id = new_id("adv")
     _check_competitors(db, advertiser_id, spec.competitors)
     advertiser = Advertiser(
         id=advertiser_id, name=spec.name, domain=spec.domain, status=spec.status,
-        category=spec.category, competitors=spec.competitors, brands=spec.brands,
+        category=spec.category, competitors=spec.competitors, brands=spec.brands, billing_mode=spec.billing_mode,
+        credit_limit_micros=_credit_limit(spec.billing_mode, spec.credit_limit),
     )
     db.add(advertiser)
     record(db, by, AuditAction.CREATE, KIND, advertiser.id, spec.model_dump())
@@ -58,11 +69,22 @@ def update(db: Session, by: Principal, advertiser_id: str, spec: AdvertiserUpdat
     advertiser = get(db, by, advertiser_id)
     refuse_if_archived(advertiser.status is AdvertiserStatus.ARCHIVED, KIND, advertiser_id)
     changes = changed_fields(spec)
-    require_present(changes, "name", "domain", "status")
+    require_present(changes, "name", "domain", "status", "billing_mode")
     if "status" in changes:
         by.require_operator("change an advertiser's status")
     if "brands" in changes:
         changes["brands"] = changes["brands"] or []
+    if "billing_mode" in changes or "credit_limit" in changes:
+        by.require_operator("set how an advertiser pays")
+        mode = changes.get("billing_mode") or advertiser.billing_mode
+        changes["billing_mode"] = mode
+        if "credit_limit" in changes:
+            limit = changes.pop("credit_limit")
+        elif mode is BillingMode.CREDIT and advertiser.credit_limit_micros is not None:
+            limit = from_micros(advertiser.credit_limit_micros)  # kept when only the mode is named
+        else:
+            limit = None
+        changes["credit_limit_micros"] = _credit_limit(mode, limit)
     if "competitors" in changes:
         by.require_operator("set an advertiser's competitors")
         changes["competitors"] = changes["competitors"] or []

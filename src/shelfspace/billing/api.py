@@ -1,0 +1,177 @@
+"""Routes of billing (api.md, "Billing"): balances, the ledger, top-ups, credits, refunds,
+invoices with their credit notes and payments.
+
+(No `from __future__ import annotations`: FastAPI reads these annotations.)
+"""
+
+from datetime import date
+from enum import StrEnum
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, Depends, Path, Query, Request
+from starlette.concurrency import run_in_threadpool
+from starlette.responses import HTMLResponse, Response
+
+from shelfspace.billing import accounts, documents, invoices, ledger, revenue
+from shelfspace.billing.models import Invoice, LedgerEntry
+from shelfspace.billing.schemas import (
+    BalanceOut,
+    CreditIn,
+    CreditNoteIn,
+    InvoiceIn,
+    InvoiceOut,
+    LedgerEntryOut,
+    LedgerOut,
+    PaymentIn,
+    RefundIn,
+    TopUpIn,
+)
+from shelfspace.core.errors import Unavailable
+from shelfspace.core.inputs import KEY_PATTERN
+from shelfspace.core.jsonbody import JsonBody
+from shelfspace.core.pagination import Page, PageParams, fetch_page, page_params
+from shelfspace.http.deps import Caller, Db
+from shelfspace.http.errors import ERROR_RESPONSES
+
+router = APIRouter(tags=["billing"], responses=ERROR_RESPONSES)
+AdvertiserId = Annotated[str, Path(max_length=40, pattern=KEY_PATTERN, description="The advertiser's id.")]
+InvoiceId = Annotated[str, Path(max_length=40, pattern=KEY_PATTERN, description="The document's id.")]
+DOCUMENT: dict[int | str, dict[str, Any]] = {
+    200: {"content": {"application/json": {}, "text/html": {}, "application/pdf": {}}}}
+
+
+class Format(StrEnum):
+    JSON = "json"
+    HTML = "html"
+    PDF = "pdf"
+
+
+def _tz(request: Request) -> ZoneInfo:
+    return ZoneInfo(request.app.state.settings.timezone)
+
+
+def _entry(db: Db, entry: LedgerEntry) -> JsonBody:
+    return JsonBody(LedgerEntryOut.model_validate({
+        "id": entry.id, "time": entry.time, "day": entry.day, "kind": entry.kind, "amount_micros": entry.amount_micros,
+        "campaign_id": entry.campaign_id, "reference": entry.reference, "provider": entry.provider,
+        "balance_after": ledger.balance(db, entry.advertiser_id)}), status_code=201)
+
+
+@router.get("/v1/advertisers/{id}/balance", response_model=BalanceOut, summary="An advertiser's balance")
+def balance(request: Request, db: Db, by: Caller, id: AdvertiserId) -> JsonBody:
+    """The ledger's balance, and what delivery may still spend (`available`): prepaid, the
+    wallet less charges not yet posted and what served ads hold; on credit, the same plus
+    the credit limit. Delivery stops when `available` reaches zero."""
+    state = request.app.state
+    return JsonBody(accounts.balance_out(db, by, id, state.counters, state.settings.currency))
+
+
+@router.get("/v1/advertisers/{id}/ledger", response_model=LedgerOut, summary="An advertiser's ledger entries")
+def read_ledger(request: Request, db: Db, by: Caller, id: AdvertiserId,
+                start: Annotated[date | None, Query(alias="from", description="First day, included.")] = None,
+                end: Annotated[date | None, Query(alias="to", description="Last day, included.")] = None) -> JsonBody:
+    """Top-ups, charges (per campaign and delivery day, as the reports count them),
+    credits and refunds; charges and refunds are negative. Append-only: a charge that a
+    later event changed is followed by a correcting entry, never edited."""
+    return JsonBody(accounts.entries(db, by, id, start, end, request.app.state.settings.currency))
+
+
+@router.post("/v1/advertisers/{id}/top-ups", response_model=LedgerEntryOut, status_code=201,
+             summary="Record a top-up (operator)")
+def top_up(request: Request, db: Db, by: Caller, id: AdvertiserId, body: TopUpIn) -> JsonBody:
+    """Money received for the advertiser (a bank transfer, recorded with its reference):
+    added to its balance, and delivery may spend it within a second."""
+    return _entry(db, accounts.top_up(db, by, id, body, request.app.state.clock.now(), _tz(request)))
+
+
+@router.post("/v1/advertisers/{id}/credits", response_model=LedgerEntryOut, status_code=201,
+             summary="Give a credit (operator)")
+def give_credit(request: Request, db: Db, by: Caller, id: AdvertiserId, body: CreditIn) -> JsonBody:
+    """Money given back on the account: invalid traffic found after the fact, goodwill.
+    The next invoice shows it as a line of its own."""
+    return _entry(db, accounts.credit(db, by, id, body, request.app.state.clock.now(), _tz(request)))
+
+
+@router.post("/v1/advertisers/{id}/refunds", response_model=LedgerEntryOut, status_code=201,
+             summary="Record a refund (operator)")
+def refund(request: Request, db: Db, by: Caller, id: AdvertiserId, body: RefundIn) -> JsonBody:
+    """Money paid back out of the account, at most what it has available."""
+    state = request.app.state
+    return _entry(db, accounts.refund(db, by, id, body, state.clock.now(), _tz(request), state.counters))
+
+
+@router.get("/v1/billing/revenue", summary="The network's revenue by month (operator)")
+def read_revenue(request: Request, db: Db, by: Caller,
+                 months: Annotated[int, Query(ge=1, le=36, description="How many months back.")] = 12) -> JsonBody:
+    """Charges less credits, by month of delivery, with what was paid in: from the ledger."""
+    by.require_operator("read the network's revenue")
+    state = request.app.state
+    return JsonBody({"currency": state.settings.currency,
+                     "data": revenue.by_month(db, state.clock.now().astimezone(_tz(request)).date(), months)})
+
+
+def _today(request: Request) -> date:
+    return request.app.state.clock.now().astimezone(_tz(request)).date()
+
+
+@router.get("/v1/invoices", response_model=Page[InvoiceOut], summary="List invoices, receipts and credit notes")
+def list_invoices(request: Request, db: Db, by: Caller, page: Annotated[PageParams, Depends(page_params)],
+                  advertiser_id: Annotated[str | None, Query(max_length=40, pattern=KEY_PATTERN)] = None) -> JsonBody:
+    """A brand sees its own; an operator every advertiser's, or one's with `advertiser_id`."""
+    rows, cursor = fetch_page(db, invoices.query(by, advertiser_id), Invoice.id, page)
+    return JsonBody({"data": invoices.outs(db, rows, _today(request)), "has_more": cursor is not None,
+                     "next_cursor": cursor})
+
+
+@router.post("/v1/invoices", response_model=InvoiceOut, status_code=201, summary="Issue an invoice")
+def issue_invoice(request: Request, db: Db, by: Caller, body: InvoiceIn) -> JsonBody:
+    """For a month that has ended (`month`), or on demand for everything not yet billed up
+    to a day that has ended (`through`, default yesterday). A brand may ask for its own."""
+    state = request.app.state
+    invoice = invoices.issue(db, by, body, state.settings, state.clock.now())
+    [out] = invoices.outs(db, [invoice], _today(request))
+    return JsonBody(out, status_code=201)
+
+
+@router.get("/v1/invoices/{id}", response_model=InvoiceOut, responses=DOCUMENT, summary="Get an invoice")
+async def read_invoice(request: Request, id: InvoiceId, by: Caller, db: Db,
+                       format: Annotated[Format, Query(description="json, html, or pdf to download.")] = Format.JSON,
+                       ) -> Response:
+    invoice = invoices.get(db, by, id)
+    [out] = invoices.outs(db, [invoice], _today(request))
+    if format is Format.JSON:
+        return JsonBody(out)
+    html = documents.render_html(invoice, out)
+    if format is Format.HTML:
+        return HTMLResponse(html)
+    try:
+        pdf = await run_in_threadpool(documents.render_pdf, html)
+    except OSError as missing:  # WeasyPrint loads Pango when first used
+        raise Unavailable(f"PDF rendering needs the Pango library on this server ({missing}); "
+                          "the HTML invoice works without it") from None
+    return Response(pdf, media_type="application/pdf",
+                    headers={"Content-Disposition": f'inline; filename="{documents.filename(out)}"'})
+
+
+@router.post("/v1/invoices/{id}/credit-notes", response_model=InvoiceOut, status_code=201,
+             summary="Correct an invoice with a credit note (operator)")
+def issue_credit_note(request: Request, db: Db, by: Caller, id: InvoiceId, body: CreditNoteIn) -> JsonBody:
+    """Issued documents never change: a correction is a credit note of its own number, for
+    part or all of the net amount at the same tax rate, credited to the advertiser."""
+    state = request.app.state
+    note = invoices.credit_note(db, by, id, body, state.settings, state.clock.now())
+    [out] = invoices.outs(db, [note], _today(request))
+    return JsonBody(out, status_code=201)
+
+
+@router.post("/v1/invoices/{id}/payments", response_model=InvoiceOut, status_code=201,
+             summary="Record an invoice's payment (operator)")
+def record_payment(request: Request, db: Db, by: Caller, id: InvoiceId, body: PaymentIn) -> JsonBody:
+    """The invoice's outstanding total, received: the invoice reads paid, and its net amount
+    enters the ledger as a top-up, so the credit line has that room again."""
+    state = request.app.state
+    invoice = invoices.pay(db, by, id, body, state.settings, state.clock.now())
+    [out] = invoices.outs(db, [invoice], _today(request))
+    return JsonBody(out, status_code=201)
+

@@ -1,0 +1,36 @@
+"""Invoices, receipts and credit notes as a page and as a PDF (WeasyPrint prints the page)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import jinja2
+
+from shelfspace.billing.currency import display
+from shelfspace.billing.models import DocumentKind, Invoice
+from shelfspace.billing.schemas import InvoiceOut
+from shelfspace.core.money import to_micros
+
+TEMPLATE_DIR = Path(__file__).parent / "templates"
+_templates = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATE_DIR), autoescape=True,
+                                undefined=jinja2.StrictUndefined)
+
+TITLES = {DocumentKind.INVOICE: "Invoice", DocumentKind.RECEIPT: "Receipt", DocumentKind.CREDIT_NOTE: "Credit note"}
+
+
+def render_html(invoice: Invoice, out: InvoiceOut) -> str:
+    def money(value: object) -> str:
+        return display(to_micros(value), out.currency)  # type: ignore[arg-type]
+
+    return _templates.get_template("invoice.html").render(
+        doc=out, seller=invoice.seller, buyer=invoice.buyer, title=TITLES[out.kind], money=money)
+
+
+def render_pdf(html: str) -> bytes:
+    import weasyprint
+
+    return bytes(weasyprint.HTML(string=html).write_pdf())
+
+
+def filename(out: InvoiceOut) -> str:
+    return f"{out.number}.pdf"
