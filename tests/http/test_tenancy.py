@@ -18,12 +18,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
 from sqlalchemy import Engine
 
-from shelfspace.accounts.roles import Role
+from shelfspace.accounts.roles import SYSTEM, Role
+from shelfspace.billing import invoices, ledger
+from shelfspace.billing.models import EntryKind
+from shelfspace.catalog.models import Advertiser
 from tests.conftest import new_key
 from shelfspace.db.session import session_scope
 from shelfspace.reporting.models import RollupDay, RollupHour
@@ -274,6 +278,54 @@ def audience_tenancy(t: Tenants, method: str, path: str, collection: str) -> Non
             assert t.a.get(fill(path, network["id"]))["name"] == "Network"
 
 
+def billing_tenancy(t: Tenants, method: str, path: str, collection: str) -> None:
+    """A brand reads its own balance, ledger and documents; another's read as not found;
+    money is recorded by the operator only, and the network's revenue is the operator's."""
+    mine, theirs = t.a_objects["advertisers"], t.b_objects["advertisers"]
+    t.operator.patch(f"/v1/advertisers/{theirs}", {"billing_mode": "prepaid"})
+    t.operator.post(f"/v1/advertisers/{theirs}/top-ups", {"amount": "25", "reference": "BANK-B-1"})
+    if path.startswith("/v1/advertisers/"):
+        if method == "post":  # top-ups, credits, refunds: refused before anything is read
+            body = {"amount": "5", "reason": "mine"} if path.endswith("/credits") else {"amount": "5", "reference": "m"}
+            before = t.operator.get(f"/v1/advertisers/{theirs}/ledger")
+            for target in (mine, theirs):
+                answer = t.a.call("POST", fill(path, target), body)
+                assert answer.status_code == 403, f"POST {path} as A: {answer.status_code} {answer.text}"
+            assert t.operator.get(f"/v1/advertisers/{theirs}/ledger") == before
+            return
+        assert t.a.call("GET", fill(path, mine)).status_code == 200
+        answer = t.a.call("GET", fill(path, theirs))
+        assert answer.status_code == 404, f"GET {path} of B as A: {answer.status_code} {answer.text}"
+        return
+    if collection == "billing":
+        assert t.a.call(method.upper(), path).status_code == 403
+        return
+    with session_scope(t.operator.client.app.state.sessions) as db:  # type: ignore[attr-defined]
+        ledger.post(db, advertiser_id=theirs, kind=EntryKind.CHARGE, amount_micros=-2_000_000, day=date(2026, 6, 1),
+                    time=datetime(2026, 6, 1, 12, tzinfo=UTC), actor="test", campaign_id=t.b_objects["campaigns"])
+        b = db.get(Advertiser, theirs)
+        assert b is not None
+        issued = invoices.issue_through(db, SYSTEM, b, date(2026, 6, 30), t.operator.client.app.state.settings,
+                                        datetime(2026, 7, 1, tzinfo=UTC))  # type: ignore[attr-defined]
+        assert issued is not None
+        theirs_invoice = issued.id
+    if path == "/v1/invoices" and method == "get":
+        for params in ({}, {"advertiser_id": theirs}):
+            assert all(i["advertiser_id"] == mine for i in t.a.get(path, params=params)["data"])
+        assert t.operator.get(path, params={"advertiser_id": theirs})["data"]
+    elif path == "/v1/invoices" and method == "post":
+        answer = t.a.post(path, {"advertiser_id": theirs, "through": "2026-06-30"}, status=422)
+        assert "advertiser_id" in field_errors(answer)
+    elif method == "get":
+        for form in ("json", "html", "pdf"):
+            answer = t.a.call("GET", fill(path, theirs_invoice), params={"format": form})
+            assert answer.status_code == 404, f"GET {path} ({form}) of B as A: {answer.status_code}"
+    else:  # credit notes and payments are the operator's
+        body = {"amount": "1", "reason": "x"} if path.endswith("/credit-notes") else {"amount": "1", "reference": "x"}
+        answer = t.a.call("POST", fill(path, theirs_invoice), body)
+        assert answer.status_code == 403, f"POST {path} as A: {answer.status_code} {answer.text}"
+
+
 Rule = Callable[[Tenants, str, str, str], None]
 
 
@@ -301,6 +353,9 @@ def rule_for(method: str, path: str) -> Rule | None:
         return audience_tenancy
     if collection == "brand-lift-studies" and shape in {"collection", "item"}:
         return owned_study
+    if (collection == "advertisers" and shape in {"{id}/balance", "{id}/ledger", "{id}/top-ups", "{id}/credits",
+                                                  "{id}/refunds"}) or collection in {"invoices", "billing"}:
+        return billing_tenancy
     return None
 
 

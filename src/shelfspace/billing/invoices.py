@@ -125,7 +125,7 @@ def _lines(db: Session, taken: list[LedgerEntry], currency: str) -> list[tuple[s
             days[entry.campaign_id or ""].append(entry.day)
         else:
             credits.append(entry)
-    names = dict(db.execute(select(Campaign.id, Campaign.name).where(Campaign.id.in_(list(charges)))).tuples())
+    names = {c: n for c, n in db.execute(select(Campaign.id, Campaign.name).where(Campaign.id.in_(list(charges))))}
     lines: list[tuple[str, str | None, int]] = []
     for campaign_id in sorted(charges, key=lambda c: (min(days[c]), names.get(c, c))):
         amount = round_micros(charges[campaign_id], currency)
@@ -244,8 +244,8 @@ def outs(db: Session, invoices: list[Invoice], today: date) -> list[InvoiceOut]:
     lines: dict[str, list[InvoiceLine]] = defaultdict(list)
     for line in db.scalars(select(InvoiceLine).where(InvoiceLine.invoice_id.in_(ids)).order_by(InvoiceLine.position)):
         lines[line.invoice_id].append(line)
-    numbers = dict(db.execute(select(Invoice.id, Invoice.number).where(
-        Invoice.id.in_([i.corrects_id for i in invoices if i.corrects_id]))).tuples())
+    numbers = {i: n for i, n in db.execute(select(Invoice.id, Invoice.number).where(
+        Invoice.id.in_([i.corrects_id for i in invoices if i.corrects_id])))}
     result = []
     for invoice in invoices:
         if invoice.kind is DocumentKind.CREDIT_NOTE:
