@@ -24,7 +24,7 @@ from shelfspace.catalog.enums import AdvertiserStatus, BillingMode
 from shelfspace.catalog.models import Advertiser, Campaign
 from shelfspace.catalog.version import bump_catalogue_version
 from shelfspace.core.errors import InvalidInput, NotFound
-from shelfspace.core.money import to_micros
+from shelfspace.core.money import from_micros, to_micros
 from shelfspace.counters.protocol import Counters
 
 KIND = "billing"
@@ -153,7 +153,7 @@ def refund(db: Session, by: Principal, advertiser_id: str, spec: RefundIn, now: 
     found = account(db, advertiser, counters)
     room = found.available_micros if found.available_micros is not None else found.balance_micros
     if amount > room:
-        raise InvalidInput.on("amount", f"more than the {room / 1_000_000:.2f} the account has available")
+        raise InvalidInput.on("amount", f"more than the {from_micros(max(0, room))} the account has available")
     receipt = provider(spec.provider).pay_out(Transfer(amount, spec.reference, now))
     entry = ledger.post(db, advertiser_id=advertiser.id, kind=EntryKind.REFUND, amount_micros=-receipt.amount_micros,
                         day=now.astimezone(tz).date(), time=receipt.at, actor=by.actor, reference=receipt.reference,

@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 from shelfspace.accounts.audit import AuditAction, record
 from shelfspace.accounts.roles import Principal
 from shelfspace.billing import ledger
-from shelfspace.billing.currency import round_micros, share_of
+from shelfspace.billing.currency import display, round_micros, share_of
 from shelfspace.billing.models import (
     DocumentKind,
     EntryKind,
@@ -283,7 +283,8 @@ def credit_note(db: Session, by: Principal, invoice_id: str, spec: CreditNoteIn,
     credited = -int(db.scalar(select(func.sum(Invoice.subtotal_micros)).where(Invoice.corrects_id == original.id)) or 0)
     room = original.subtotal_micros - credited
     if amount > room:
-        raise InvalidInput.on("amount", f"more than the {room / 1_000_000:.2f} net that {original.number} still bills")
+        raise InvalidInput.on("amount", f"more than the {display(room, original.currency)} {original.currency} net "
+                                        f"that {original.number} still bills")
     advertiser = db.get(Advertiser, original.advertiser_id)
     assert advertiser is not None
     today = now.astimezone(ZoneInfo(settings.timezone)).date()
@@ -313,7 +314,8 @@ def pay(db: Session, by: Principal, invoice_id: str, spec: PaymentIn, settings: 
         raise InvalidInput.on("invoice_id", f"{invoice.number} is paid already")
     amount = to_micros(spec.amount)
     if amount != due:
-        raise InvalidInput.on("amount", f"{invoice.number} has {out.outstanding} outstanding; record that amount")
+        raise InvalidInput.on("amount", f"{invoice.number} has {display(due, invoice.currency)} {invoice.currency} "
+                                        "outstanding; record that amount")
     receipt = provider(spec.provider).receive(Transfer(amount, spec.reference, now))
     net = due * invoice.subtotal_micros // invoice.total_micros if invoice.total_micros else due
     entry = ledger.post(db, advertiser_id=invoice.advertiser_id, kind=EntryKind.TOP_UP, amount_micros=net,
