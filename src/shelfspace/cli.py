@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sys
 from typing import TYPE_CHECKING, Annotated
 
@@ -167,6 +168,41 @@ def archive(
 
 
 @app.command()
+def invoices(
+    month: Annotated[str | None, typer.Option(help="The month to invoice, YYYY-MM; default: last month.")] = None,
+) -> None:
+    """Issue the month's invoices and receipts: one per advertiser with anything not yet
+    billed up to the month's end (run it from cron on the 1st; running it again issues none)."""
+    from datetime import UTC, datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    from shelfspace.accounts.roles import SYSTEM
+    from shelfspace.billing.currency import display
+    from shelfspace.billing.invoices import issue_month_for_all
+    from shelfspace.core.errors import InvalidInput
+    from shelfspace.db.session import make_sessionmaker, session_scope
+
+    settings = settings_or_exit()
+    now = datetime.now(UTC)
+    today = now.astimezone(ZoneInfo(settings.timezone)).date()
+    month = month or (today.replace(day=1) - timedelta(days=1)).strftime("%Y-%m")
+    if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", month):
+        console.print(f"[red]--month: {month!r} is not a month like 2026-11[/red]")
+        raise typer.Exit(2)
+    try:
+        with session_scope(make_sessionmaker(prepared_engine(settings))) as db:
+            issued = issue_month_for_all(db, SYSTEM, month, settings, now)
+            lines = [f"{i.number}  {i.kind.value:<8} {i.buyer['name']:<30} "
+                     f"{display(i.total_micros, i.currency):>12} {i.currency}" for i in issued]
+    except InvalidInput as refused:
+        console.print(f"[red]{refused.message}[/red]")
+        raise typer.Exit(2) from None
+    for line in lines:
+        console.print(line)
+    console.print(f"{len(lines)} documents issued for {month}")
+
+
+@app.command()
 def migrate() -> None:
     """Bring the database to the newest schema (serve does this by itself)."""
     prepared_engine(settings_or_exit())
@@ -265,6 +301,7 @@ def demo(
     import threading
     import time
     from datetime import UTC, datetime
+    from zoneinfo import ZoneInfo
 
     import uvicorn
     from sqlalchemy import select
@@ -276,6 +313,8 @@ def demo(
     from shelfspace.db.session import make_sessionmaker, session_scope
     from shelfspace.logs import configure_logging
     from shelfspace.sim.demo_logins import DEMO_PASSWORD, ensure_demo_logins
+    from shelfspace.billing.models import DocumentKind
+    from shelfspace.sim.demo_billing import issue_demo_documents, wallets
     from shelfspace.sim.demo_network import DemoAlreadySeeded, audience_sizes, seed_demo_network
     from shelfspace.sim.progress import replay_progress
     from shelfspace.sim.runs import Audience, LiveTraffic, replay_history
@@ -291,7 +330,7 @@ def demo(
         _, operator_key = create_key(db, CLI, ApiKeyCreate(role=Role.OPERATOR, name="demo operator"))
     try:
         with session_scope(sessions) as db:
-            network = seed_demo_network(db, datetime.now(UTC))
+            network = seed_demo_network(db, datetime.now(UTC), ZoneInfo(settings.timezone))
         console.print(
             f"seeded the demo network: {len(network.placement_ids)} placements, {network.products} products, "
             f"{len(network.advertiser_ids)} advertisers, {network.campaigns} campaigns, "
@@ -309,6 +348,15 @@ def demo(
             with session_scope(sessions) as db:
                 sizes = audience_sizes(db)
             console.print("audiences: " + ", ".join(f"{name} {size:,} users" for name, size in sizes))
+            with session_scope(sessions) as db:
+                documents = issue_demo_documents(db, settings, datetime.now(UTC))
+                for wallet in wallets(db, settings.currency):
+                    console.print(wallet.line())
+            console.print(f"issued {len(documents)} invoices and receipts; every one matches its report: "
+                          f"{all(d.matches for d in documents)}")
+            for document in documents:
+                if document.kind is DocumentKind.RECEIPT or not document.matches:
+                    console.print(f"  {document.line()}")
             configure_logging()
     except DemoAlreadySeeded:
         console.print(f"the demo network is already in {settings.data_dir}; serving it")

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import re
+import subprocess
 import time
 from datetime import date, timedelta
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 import httpx
@@ -85,6 +87,29 @@ def check_demo_login(url: str, log: Path) -> None:
         assert answer.status_code == 200 and "Network overview" in answer.text
 
 
+def check_billing(operator: httpx.Client, log: Path) -> None:
+    """The prepaid brand's receipts match its report to the cent, in the PDF too, and its
+    wallet never went below zero."""
+    assert "every one matches its report: True" in log.read_text(), log.read_text()
+    assert re.search(r"^Greenfield \(prepaid\): topped up 10\.00, spent ", log.read_text(), re.MULTILINE)
+    greenfield = next(a for a in operator.get("/v1/advertisers", params={"limit": 200}).json()["data"]
+                      if a["name"] == "Greenfield")
+    balance = operator.get(f"/v1/advertisers/{greenfield['id']}/balance").json()
+    assert balance["mode"] == "prepaid" and balance["balance"] >= 0 and balance["available"] >= 0, balance
+    receipts = operator.get("/v1/invoices", params={"advertiser_id": greenfield["id"]}).json()["data"]
+    assert receipts and all(r["kind"] == "receipt" and r["status"] == "paid" for r in receipts)
+    for receipt in receipts:
+        report = operator.get("/v1/reports", params={
+            "from": receipt["period_start"], "to": receipt["period_end"], "group_by": "campaign",
+            "advertiser_id": greenfield["id"]}).json()
+        spend = Decimal(str(report["totals"]["spend"])).quantize(Decimal("0.01"), ROUND_HALF_UP)
+        assert spend == Decimal(str(receipt["subtotal"])), (receipt, report)  # one campaign: one line
+        pdf = operator.get(f"/v1/invoices/{receipt['id']}", params={"format": "pdf"})
+        words = subprocess.run(["pdftotext", "-layout", "-", "-"], input=pdf.content, capture_output=True,
+                               check=True).stdout.decode()
+        assert receipt["number"] in words and f"{Decimal(str(receipt['subtotal'])):.2f}" in words
+
+
 def test_demo_seeds_once_prints_working_keys_and_serves(tmp_path: Path) -> None:
     env = base_env(tmp_path / "data")
     log = tmp_path / "demo.log"
@@ -102,6 +127,7 @@ def test_demo_seeds_once_prints_working_keys_and_serves(tmp_path: Path) -> None:
         check_history_and_live_traffic(operator)
         check_simulate(url, printed_key(log, "operator"), env)
         check_demo_login(url, log)
+        check_billing(operator, log)
 
     # A second start serves the same network and does not seed it twice.
     with running_server(env, command="demo", log=log, args=DEMO_ARGS) as url:

@@ -4,7 +4,7 @@ invoices with their credit notes and payments.
 (No `from __future__ import annotations`: FastAPI reads these annotations.)
 """
 
-from datetime import date
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
@@ -112,7 +112,8 @@ def read_revenue(request: Request, db: Db, by: Caller,
 
 
 def _today(request: Request) -> date:
-    return request.app.state.clock.now().astimezone(_tz(request)).date()
+    now: datetime = request.app.state.clock.now()
+    return now.astimezone(_tz(request)).date()
 
 
 @router.get("/v1/invoices", response_model=Page[InvoiceOut], summary="List invoices, receipts and credit notes")

@@ -23,14 +23,29 @@ def decimals(currency: str) -> int:
 
 def round_micros(micros: int, currency: str) -> int:
     """Micros rounded half away from zero to the currency's minor unit (still in micros)."""
-    step = MICROS_PER_UNIT // 10 ** decimals(currency)
+    step: int = MICROS_PER_UNIT // 10 ** decimals(currency)
     units = (Decimal(micros) / step).quantize(Decimal(1), rounding=ROUND_HALF_UP)
     return int(units) * step
 
 
+def allocate(amounts: list[int], currency: str) -> list[int]:
+    """Each amount in whole minor units, adding up to their exact sum rounded: each is
+    rounded down, then the units left go to the largest remainders (ties to the first).
+    So a document's total is the report's to the cent, and each line is within a cent
+    of its own exact amount."""
+    step: int = MICROS_PER_UNIT // 10 ** decimals(currency)
+    floors = [amount // step * step for amount in amounts]
+    left = (round_micros(sum(amounts), currency) - sum(floors)) // step
+    by_remainder = sorted(range(len(amounts)), key=lambda i: -(amounts[i] - floors[i]))
+    for index in by_remainder[:left]:
+        floors[index] += step
+    return floors
+
+
 def share_of(micros: int, percent: Decimal, currency: str) -> int:
     """`percent` of an amount, rounded to the minor unit: a tax on a subtotal."""
-    return round_micros(int((Decimal(micros) * percent / 100).to_integral_value(rounding=ROUND_HALF_UP)), currency)
+    share = int((Decimal(micros) * percent / 100).to_integral_value(rounding=ROUND_HALF_UP))
+    return round_micros(share, currency)
 
 
 def display(micros: int, currency: str) -> str:

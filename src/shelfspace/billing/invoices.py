@@ -2,8 +2,9 @@
 
 A document takes the advertiser's charges and credits not yet billed, up to a day that
 has ended (the month's last, or any on demand), one line per campaign and one per
-credit, each rounded to the currency's minor unit; the subtotal is the sum of the
-lines, so a line reads exactly as that campaign's spend in the report of the same days.
+credit. The subtotal is their exact sum rounded to the currency's minor unit, so it is
+the report's spend for the same days to the cent; the lines are in whole minor units
+that add up to it, each within a unit of its campaign's spend.
 A credit account gets an invoice, due in the payment terms; a prepaid one a receipt,
 already paid from its wallet. A correction is a credit note, which gives the money back
 through the ledger. Numbers run 1, 2, 3... across the network, in issue order.
@@ -16,6 +17,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from enum import StrEnum
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Select, func, select, update
@@ -24,7 +26,7 @@ from sqlalchemy.orm import Session
 from shelfspace.accounts.audit import AuditAction, record
 from shelfspace.accounts.roles import Principal
 from shelfspace.billing import ledger
-from shelfspace.billing.currency import display, round_micros, share_of
+from shelfspace.billing.currency import allocate, display, round_micros, share_of
 from shelfspace.billing.models import (
     DocumentKind,
     EntryKind,
@@ -50,11 +52,14 @@ COUNTER_ROW = 1
 BILLED_KINDS = (EntryKind.CHARGE, EntryKind.CREDIT)
 
 
-class Status:
+class Status(StrEnum):
     PAID = "paid"
     UNPAID = "unpaid"
     OVERDUE = "overdue"
     CREDITED = "credited"  # a credit note: it pays back, nothing is due
+
+
+DUE = (Status.UNPAID, Status.OVERDUE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,7 +120,8 @@ def unbilled(db: Session, advertiser_id: str, through: date) -> list[LedgerEntry
 
 
 def _lines(db: Session, taken: list[LedgerEntry], currency: str) -> list[tuple[str, str | None, int]]:
-    """(description, campaign, net amount): a line per campaign's charges, one per credit."""
+    """(description, campaign, net amount): a line per campaign's charges, one per credit,
+    in minor units that add up to the exact total rounded (see `currency.allocate`)."""
     charges: dict[str, int] = defaultdict(int)
     days: dict[str, list[date]] = defaultdict(list)
     credits: list[LedgerEntry] = []
@@ -126,18 +132,16 @@ def _lines(db: Session, taken: list[LedgerEntry], currency: str) -> list[tuple[s
         else:
             credits.append(entry)
     names = {c: n for c, n in db.execute(select(Campaign.id, Campaign.name).where(Campaign.id.in_(list(charges))))}
-    lines: list[tuple[str, str | None, int]] = []
+    exact: list[tuple[str, str | None, int]] = []
     for campaign_id in sorted(charges, key=lambda c: (min(days[c]), names.get(c, c))):
-        amount = round_micros(charges[campaign_id], currency)
-        if amount:
-            first, last = min(days[campaign_id]), max(days[campaign_id])
-            span = first.isoformat() if first == last else f"{first.isoformat()} to {last.isoformat()}"
-            lines.append((f"{names.get(campaign_id, campaign_id)}: delivery {span}", campaign_id or None, amount))
-    for entry in credits:
-        amount = round_micros(entry.amount_micros, currency)
-        if amount:
-            lines.append((f"Credit: {entry.reference or 'adjustment'}", entry.campaign_id, -amount))
-    return lines
+        first, last = min(days[campaign_id]), max(days[campaign_id])
+        span = first.isoformat() if first == last else f"{first.isoformat()} to {last.isoformat()}"
+        exact.append((f"{names.get(campaign_id, campaign_id)}: delivery {span}", campaign_id or None,
+                      charges[campaign_id]))
+    exact += [(f"Credit: {entry.reference or 'adjustment'}", entry.campaign_id, -entry.amount_micros)
+              for entry in credits]
+    amounts = allocate([amount for _, _, amount in exact], currency)
+    return [(text, campaign, amount) for (text, campaign, _), amount in zip(exact, amounts, strict=True) if amount]
 
 
 def _write(db: Session, settings: Settings, advertiser: Advertiser, kind: DocumentKind, period: Period,
@@ -232,9 +236,9 @@ def _settled(db: Session, ids: list[str]) -> dict[str, int]:
     for invoice_id, total in db.execute(select(InvoicePayment.invoice_id, func.sum(InvoicePayment.amount_micros))
                                         .where(InvoicePayment.invoice_id.in_(ids)).group_by(InvoicePayment.invoice_id)):
         settled[invoice_id] += int(total)
-    for invoice_id, total in db.execute(select(Invoice.corrects_id, func.sum(Invoice.total_micros))
-                                        .where(Invoice.corrects_id.in_(ids)).group_by(Invoice.corrects_id)):
-        settled[invoice_id] += -int(total)
+    for corrected, total in db.execute(select(Invoice.corrects_id, func.sum(Invoice.total_micros))
+                                       .where(Invoice.corrects_id.in_(ids)).group_by(Invoice.corrects_id)):
+        settled[corrected or ""] += -int(total)
     return settled
 
 
@@ -329,7 +333,7 @@ def pay(db: Session, by: Principal, invoice_id: str, spec: PaymentIn, settings: 
     return invoice
 
 
-def query(by: Principal, advertiser_id: str | None = None) -> Select[tuple[Invoice]]:
+def query(by: Principal, advertiser_id: str | None = None) -> Select[Invoice]:
     """Documents the caller may see: a brand its own, an operator all or one advertiser's."""
     stmt = select(Invoice)
     if not by.is_operator:
@@ -338,3 +342,14 @@ def query(by: Principal, advertiser_id: str | None = None) -> Select[tuple[Invoi
         stmt = stmt.where(Invoice.advertiser_id == advertiser_id)
     return stmt
 
+
+def unpaid(db: Session, by: Principal, today: date) -> list[InvoiceOut]:
+    """Invoices still due, the earliest due first. Those paid in full are left out in SQL
+    before their lines are read; `outs` then decides (a credit note may settle one)."""
+    paid = (select(InvoicePayment.invoice_id, func.sum(InvoicePayment.amount_micros).label("paid"))
+            .group_by(InvoicePayment.invoice_id).subquery())
+    found = list(db.scalars(query(by).where(Invoice.kind == DocumentKind.INVOICE)
+                            .outerjoin(paid, paid.c.invoice_id == Invoice.id)
+                            .where(func.coalesce(paid.c.paid, 0) < Invoice.total_micros)
+                            .order_by(Invoice.due_on, Invoice.sequence)))
+    return [out for out in outs(db, found, today) if out.status in DUE]

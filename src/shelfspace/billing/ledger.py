@@ -118,19 +118,19 @@ def post_charges(db: Session, days: Iterable[str], time: datetime) -> int:
     if not wanted_days:
         return 0
     spend: dict[ChargeKey, int] = defaultdict(int)
-    for advertiser_id, campaign_id, day, micros in db.execute(
+    for rolled in db.execute(
         select(RollupDay.advertiser_id, RollupDay.campaign_id, RollupDay.day, func.sum(RollupDay.spend_micros))
         .where(RollupDay.day.in_([d.isoformat() for d in wanted_days]), RollupDay.campaign_id != "")
         .group_by(RollupDay.advertiser_id, RollupDay.campaign_id, RollupDay.day)
     ):
-        spend[ChargeKey(advertiser_id, campaign_id, date.fromisoformat(day))] += int(micros or 0)
+        spend[ChargeKey(rolled[0], rolled[1], date.fromisoformat(rolled[2]))] += int(rolled[3] or 0)
     charged: dict[ChargeKey, int] = defaultdict(int)
-    for advertiser_id, campaign_id, day, micros in db.execute(
+    for posted_ in db.execute(
         select(LedgerEntry.advertiser_id, LedgerEntry.campaign_id, LedgerEntry.day, func.sum(LedgerEntry.amount_micros))
         .where(LedgerEntry.kind == EntryKind.CHARGE, LedgerEntry.day.in_(wanted_days))
         .group_by(LedgerEntry.advertiser_id, LedgerEntry.campaign_id, LedgerEntry.day)
     ):
-        charged[ChargeKey(advertiser_id, campaign_id or "", day)] -= int(micros)
+        charged[ChargeKey(posted_[0], posted_[1] or "", posted_[2])] -= int(posted_[3])
     known = set(db.scalars(select(Advertiser.id).where(
         Advertiser.id.in_({k.advertiser_id for k in spend} | {k.advertiser_id for k in charged}))))
     posted = 0

@@ -112,7 +112,7 @@ class InvoiceOut(BaseModel):
     total: MoneyFromMicros
     paid: MoneyFromMicros = Field(description="Received against it, plus credit notes.")
     outstanding: MoneyFromMicros
-    status: str = Field(description="`paid`, `unpaid`, `overdue`, or `credited` for a credit note.")
+    status: str = Field(description="`paid`, `unpaid`, `overdue`, or `credited` for a credit note.")  # a Status
     corrects: str | None = Field(description="A credit note: the number of the document it corrects.")
     note: str | None
     lines: list[InvoiceLineOut]

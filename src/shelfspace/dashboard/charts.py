@@ -39,3 +39,13 @@ def daily_chart(window: Window, rows: list[dict[str, Any]], metrics: list[tuple[
 
 
 RATIOS = {"ctr", "cpm", "cpc", "cpa", "roas", "frequency", "viewability", "fill_rate", "ecpm"}
+
+
+def monthly_chart(rows: list[dict[str, Any]], metrics: list[tuple[str, str, Format]]) -> dict[str, Any]:
+    """Rows keyed by `month` ("YYYY-MM", any order) → bars, oldest month first, on a date axis
+    labelled by month; Plotly spaces the labels (`dtick` None), so a phone's axis stays legible."""
+    ordered = sorted(rows, key=lambda row: str(row["month"]))
+    series = [{"name": name, "values": [_plain(row.get(key)) or 0 for row in ordered], "format": fmt.value}
+              for key, name, fmt in metrics]
+    return {"x": [f"{row['month']}-01" for row in ordered], "series": series, "kind": "bar", "xtype": "date",
+            "tickformat": "%b %Y", "dtick": None}

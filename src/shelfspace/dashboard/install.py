@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from starlette.staticfiles import StaticFiles
 
 from shelfspace.config import Settings
-from shelfspace.dashboard import audiences, auth_pages, measurement, media_kit, uploads
+from shelfspace.dashboard import audiences, auth_pages, billing, measurement, media_kit, uploads
 from shelfspace.dashboard.brand import campaigns, signup, wizard
 from shelfspace.dashboard.console import advertisers, catalogue, health, inventory, overview, review
 from shelfspace.dashboard.errors import install_page_errors
@@ -25,7 +25,7 @@ PLOTLY_DIR = Path(_PLOTLY.origin).parent / "package_data"
 
 # The wizard before the campaign pages: /brand/campaigns/new is not a campaign id.
 PAGE_MODULES = (auth_pages, overview, review, inventory, catalogue, advertisers, health, wizard, campaigns, measurement, audiences,
-                signup, uploads, media_kit)
+                billing, signup, uploads, media_kit)
 
 
 def install_dashboard(app: FastAPI, settings: Settings) -> None:

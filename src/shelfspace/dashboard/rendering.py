@@ -15,7 +15,9 @@ from fastapi import Request
 from fastapi.templating import Jinja2Templates
 from starlette.responses import HTMLResponse, RedirectResponse
 
+from shelfspace.billing.currency import display
 from shelfspace.core.money import MICROS_PER_UNIT as MICROS
+from shelfspace.core.money import to_micros
 from shelfspace.dashboard.csrf import CSRF_FIELD, csrf_token
 from shelfspace.dashboard.session import signed_in_user
 
@@ -36,6 +38,16 @@ def decimal_money(value: Decimal | str | None, currency: str = "") -> str:
     if value is None:
         return DASH
     return money(int(Decimal(value) * MICROS), currency)
+
+
+def billed(micros: int | None, currency: str) -> str:
+    """Money as the ledger and invoices count it: in the currency's minor unit (cents,
+    yen, fils), where `money` keeps the fractions of a cent bids can have."""
+    return DASH if micros is None else display(micros, currency)
+
+
+def decimal_billed(value: Decimal | None, currency: str) -> str:
+    return DASH if value is None else display(to_micros(value), currency)
 
 
 def count(value: int | float | None) -> str:
@@ -59,8 +71,8 @@ def when(value: datetime | date | None) -> str:
 
 
 templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
-templates.env.filters.update(money=money, decimal_money=decimal_money, count=count, percent=percent,
-                             ratio=ratio, when=when)
+templates.env.filters.update(money=money, decimal_money=decimal_money, billed=billed, decimal_billed=decimal_billed,
+                             count=count, percent=percent, ratio=ratio, when=when)
 templates.env.globals.update(CSRF_FIELD=CSRF_FIELD)
 
 

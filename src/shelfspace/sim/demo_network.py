@@ -12,13 +12,25 @@ from dataclasses import KW_ONLY, dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import simplejson
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from shelfspace.accounts.roles import SYSTEM, Principal, Role
-from shelfspace.catalog.enums import AdFormat, CapPeriod, Channel, DeliveryStatus, Pacing, Pricing, ReviewStatus
+from shelfspace.billing import accounts
+from shelfspace.billing.schemas import TopUpIn
+from shelfspace.catalog.enums import (
+    AdFormat,
+    BillingMode,
+    CapPeriod,
+    Channel,
+    DeliveryStatus,
+    Pacing,
+    Pricing,
+    ReviewStatus,
+)
 from shelfspace.catalog.models import Advertiser, Placement
 from shelfspace.catalog.schemas import (
     AdvertiserCreate,
@@ -38,7 +50,7 @@ from shelfspace.audiences.schemas import AudienceCreate
 from shelfspace.core.errors import Conflict
 from shelfspace.measurement import brand_lift
 from shelfspace.measurement.brand_lift import LiftMetric, StudyCreate
-from shelfspace.sim.demo_catalogue import products, skus_of
+from shelfspace.sim.demo_catalogue import brand_code, products, skus_of
 
 
 class DemoAlreadySeeded(Conflict):
@@ -119,6 +131,9 @@ class BrandPlan:
     campaigns: tuple[CampaignPlan, ...]
     sells_in_store: bool = True  # brands without shelf products have no SKUs to promote
     competitors: tuple[str, ...] = ()  # brand names listed earlier, never on the same page
+    # Prepaid: the wallet it tops up by bank transfer when its first campaign starts.
+    # Brands without one are on credit, invoiced monthly.
+    wallet: str | None = None
 
 
 SEARCH = ("search-sponsored", "app-sponsored")
@@ -182,6 +197,18 @@ BRANDS: tuple[BrandPlan, ...] = (
                      promote_brand=True),
         ), holdout_percent=15),
     )),
+    # A small brand trying the network with a few pounds: its campaign could spend ten
+    # times more, and stops when the wallet is used up.
+    BrandPlan("Greenfield", "greenfield.example", "produce", (
+        CampaignPlan("Greenfield fruit trial", "150", (
+            LinePlan("Fresh this week, home hero", ("home-hero",), "6.80", cap=(2, CapPeriod.DAY)),
+            LinePlan("Fruit and veg in search", SEARCH, "0.35", Pricing.CPC,
+                     targeting={"keywords": ["apples", "bananas", "blueberries", "spinach", "tomatoes", "avocados",
+                                          "carrots", "potatoes", "grapes", "lemons"]}, promote_brand=True),
+            LinePlan("Fresh produce, sidebar", ("category-sidebar",), "3.20",
+                     targeting={"categories": ["produce", "dairy", "bakery"]}, cap=(4, CapPeriod.DAY)),
+        ), budget_daily="8", pacing=Pacing.ASAP),
+    ), wallet="10"),
     BrandPlan("Happy Paws", "happypaws.example", "pet", (
         CampaignPlan("Pet food switch", "3500", (
             LinePlan("Pet owners, product pages", ("product-page-native",), "2.40", targeting={"categories": ["pet"]}),
@@ -283,7 +310,7 @@ def audience_sizes(db: Session) -> list[tuple[str, int]]:
     return [(name, size) for name, size in rows]
 
 
-def seed_demo_network(db: Session, now: datetime) -> DemoNetwork:
+def seed_demo_network(db: Session, now: datetime, tz: ZoneInfo = ZoneInfo("UTC")) -> DemoNetwork:
     """Create the Freshmart network in an empty database; refuse one that holds a network."""
     if db.scalar(select(Placement.id).limit(1)) or db.scalar(select(Advertiser.id).limit(1)):
         raise DemoAlreadySeeded("this database already holds placements or advertisers; the demo seeds an empty one")
@@ -302,7 +329,12 @@ def seed_demo_network(db: Session, now: datetime) -> DemoNetwork:
         advertiser = advertisers.create(db, SYSTEM, AdvertiserCreate(
             name=brand.name, domain=brand.domain, category=brand.category,
             competitors=[id_of[rival] for rival in brand.competitors],
+            billing_mode=BillingMode.PREPAID if brand.wallet else BillingMode.CREDIT,
         ))
+        if brand.wallet:
+            paid_at = now - timedelta(days=max(plan.started_days_ago for plan in brand.campaigns))
+            accounts.top_up(db, SYSTEM, advertiser.id, TopUpIn(
+                amount=Decimal(brand.wallet), reference=f"Bank transfer {brand_code(brand.name)[:8]}-001"), paid_at, tz)
         advertiser_ids.append(advertiser.id)
         id_of[brand.name] = advertiser.id
         skus = skus_of(brand.name)[:PROMOTED_SKUS] if brand.sells_in_store else []

@@ -11,7 +11,8 @@ function loadScript(src) {
   });
 }
 
-// A chart is <div class="chart" data-source="id of a JSON script">: {x: [...], series: [{name, values, format}]}.
+// A chart is <div class="chart" data-source="id of a JSON script">: {x: [...], series: [{name, values, format}]}
+// (optionally kind "bar", and tickformat and dtick for an axis of months).
 // Tabs above it switch the metric shown; hovering shows the exact value of each day.
 async function drawCharts() {
   const charts = document.querySelectorAll(".chart[data-source]");
@@ -31,12 +32,13 @@ async function drawCharts() {
         x: data.x, y: series.values.map((v) => (v === null ? null : percent ? v * 100 : v)),
         type: data.kind === "bar" || data.x.length === 1 ? "bar" : "scatter", mode: "lines+markers", name: series.name,
         line: { color: "#0b6e4f", width: 2 }, marker: { color: "#0b6e4f" }, connectgaps: false,
-        hovertemplate: "%{x}<br>" + series.name + ": %{y:" + (percent ? ".2f}%" : ",.2f}") + "<extra></extra>",
+        xhoverformat: data.tickformat, hovertemplate: "%{x}<br>" + series.name + ": %{y:" + (percent ? ".2f}%" : ",.2f}") + "<extra></extra>",
       }], {
         margin: { l: 56, r: 16, t: 8, b: 40 }, height: 320, paper_bgcolor: "rgba(0,0,0,0)", plot_bgcolor: "rgba(0,0,0,0)",
         // One tick a day (or fewer on long windows): never hours on a chart of days.
-        xaxis: { gridcolor: "#eef1f5", type: data.xtype || "date", tickformat: "%d %b",
-                 dtick: 86400000 * Math.max(1, Math.ceil(data.x.length / 10)),
+        // A chart of months says so: its tickformat, and dtick null (Plotly spaces the labels).
+        xaxis: { gridcolor: "#eef1f5", type: data.xtype || "date", tickformat: data.tickformat || "%d %b",
+                 dtick: "dtick" in data ? data.dtick : 86400000 * Math.max(1, Math.ceil(data.x.length / 10)),
                  range: data.x.length === 1 ? [data.x[0] + " 00:00", data.x[0] + " 23:59"] : undefined },
         yaxis: { gridcolor: "#eef1f5", rangemode: "tozero", ticksuffix: percent ? "%" : "" },
       }, { displaylogo: false, responsive: true, modeBarButtonsToRemove: ["lasso2d", "select2d"] });

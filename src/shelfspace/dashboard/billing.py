@@ -1,0 +1,231 @@
+"""Billing pages: the operator's (every advertiser's balance with low-balance warnings, a
+top-up recorded by hand from the bank statement, revenue by month, unpaid invoices) and a
+brand's (its balance, its top-ups and refunds, its invoices, receipts and credit notes),
+and each document as HTML or PDF.
+
+One handler module for both sides, as audiences.py: `/console/billing…` for the operator,
+`/brand/billing…` for a brand, through the billing services with the signed-in user's
+principal, so a brand asking for another brand's document finds nothing, as in the API.
+The API's own document download needs an API key, which a person in a browser has not.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from enum import StrEnum
+from typing import Annotated
+from zoneinfo import ZoneInfo
+
+from fastapi import Path, Query, Request
+from pydantic import ValidationError
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
+from starlette.responses import HTMLResponse, Response
+
+from shelfspace.accounts.roles import Principal
+from shelfspace.billing import accounts, documents, invoices, ledger, revenue
+from shelfspace.billing.accounts import Account
+from shelfspace.billing.currency import display
+from shelfspace.billing.invoices import Status
+from shelfspace.billing.low_balance import LowBalance, LowBalanceReason, daily_spend, low_balance
+from shelfspace.billing.models import DocumentKind, EntryKind, Invoice, InvoicePayment
+from shelfspace.billing.schemas import InvoiceOut, LedgerEntryOut, TopUpIn
+from shelfspace.catalog.enums import AdvertiserStatus, BillingMode
+from shelfspace.catalog.models import Advertiser
+from shelfspace.core.errors import ShelfspaceError, Unavailable
+from shelfspace.core.inputs import KEY_PATTERN
+from shelfspace.counters.protocol import Counters
+from shelfspace.dashboard.charts import Format, monthly_chart
+from shelfspace.dashboard.csrf import checked_form
+from shelfspace.dashboard.forms import GENERAL, FieldErrors, decimal_or_text, errors_of, text
+from shelfspace.dashboard.measurement import SideUser
+from shelfspace.dashboard.periods import today
+from shelfspace.dashboard.rendering import redirect_with, render
+from shelfspace.dashboard.routing import page_router
+from shelfspace.dashboard.session import AdvertiserUser, DashboardUser, OperatorUser
+from shelfspace.db.session import session_scope
+
+router = page_router()
+
+REVENUE_MONTHS = 12
+# The top-up form's fields, each with what to say when it is left blank.
+TOP_UP_REQUIRED = {"advertiser_id": "choose the advertiser the transfer came from",
+                   "amount": "enter the amount received", "reference": "enter the reference on the bank statement"}
+MODES = {BillingMode.PREPAID: "Prepaid", BillingMode.CREDIT: "On credit"}
+# How each document status reads as a badge (the classes of static/shelfspace.css).
+STATUS_BADGES = {Status.PAID: "good", Status.UNPAID: "warn", Status.OVERDUE: "bad", Status.CREDITED: ""}
+# What a brand's history lists: money it sent in and money sent back (charges are in its reports).
+HISTORY_KINDS = {EntryKind.TOP_UP: "Top-up", EntryKind.REFUND: "Refund"}
+# Each warning's badge (words, class); the most urgent first, as the console sorts them.
+WARNINGS: dict[LowBalanceReason, tuple[str, str]] = {
+    LowBalanceReason.FUNDS_USED_UP: ("Funds used up", "bad"),
+    LowBalanceReason.UNDER_DAYS_OF_SPEND: ("Low balance", "warn"),
+}
+URGENCY = list(WARNINGS)
+
+
+class DocumentFormat(StrEnum):
+    HTML = "html"
+    PDF = "pdf"
+
+
+@dataclass(frozen=True, slots=True)
+class BalanceRow:
+    """One advertiser's line on the console: its account, recent spend and any warning."""
+
+    account: Account
+    daily_spend_micros: int
+    warning: LowBalance | None
+
+    @property
+    def mode(self) -> BillingMode:
+        return BillingMode(self.account.advertiser.billing_mode)
+
+    @property
+    def urgency(self) -> int:
+        return URGENCY.index(self.warning.reason) if self.warning else len(URGENCY)
+
+
+def _tz(request: Request) -> ZoneInfo:
+    return ZoneInfo(request.app.state.settings.timezone)
+
+
+def warning_words(warning: LowBalance, currency: str) -> str:
+    """The sentence beside a warning's badge: what happens, and how soon."""
+    if warning.reason is LowBalanceReason.FUNDS_USED_UP:
+        return "Delivery has stopped: nothing is left to spend."
+    days = warning.days_left or 0
+    return f"About {days:.1f} days of spend left, at {display(warning.daily_spend_micros, currency)} {currency} a day."
+
+
+# --- the operator's page -------------------------------------------------------------------
+
+
+def balance_rows(db: Session, counters: Counters, day: date) -> list[BalanceRow]:
+    """Every advertiser not archived, the warned ones first: three queries for all of them
+    (where `accounts.account` takes two per advertiser) and the counters' figures."""
+    spend = daily_spend(db, day)
+    rows = []
+    for found in accounts.every_account(db, counters):
+        advertiser_id = found.advertiser.id
+        rows.append(BalanceRow(found, spend.get(advertiser_id, 0),
+                               low_balance(found.available_micros, spend.get(advertiser_id, 0))))
+    return sorted(rows, key=lambda row: row.urgency)  # stable: by name within each urgency
+
+
+def _console(request: Request, user: DashboardUser, values: dict[str, str], errors: FieldErrors,
+             status_code: int = 200) -> Response:
+    state = request.app.state
+    currency = state.settings.currency
+    day = today(request)
+    with session_scope(state.sessions) as db:
+        rows = balance_rows(db, state.counters, day)
+        months = revenue.by_month(db, day, REVENUE_MONTHS)
+        unpaid = invoices.unpaid(db, user.principal, day)
+    names = {row.account.advertiser.id: row.account.advertiser.name for row in rows}
+    chart = monthly_chart(months, [("revenue", "Revenue", Format.MONEY), ("charges", "Charges", Format.MONEY),
+                                   ("credits", "Credits", Format.MONEY), ("paid_in", "Paid in", Format.MONEY)])
+    return render(request, "billing/console.html", status_code=status_code, title="Billing", rows=rows,
+                  months=months, this_month=months[0], chart=chart, unpaid=unpaid, names=names,
+                  outstanding=sum((out.outstanding for out in unpaid), Decimal(0)),
+                  warned=sum(1 for row in rows if row.warning), modes=MODES, warnings=WARNINGS,
+                  warning_words=warning_words, badges=STATUS_BADGES, BillingMode=BillingMode, values=values,
+                  errors=errors,
+                  advertisers=[(row.account.advertiser.id, f"{row.account.advertiser.name} · {MODES[row.mode]}")
+                               for row in sorted(rows, key=lambda r: r.account.advertiser.name.lower())])
+
+
+@router.get("/console/billing")
+def console_billing(request: Request, user: OperatorUser,
+                    advertiser: Annotated[str | None, Query(max_length=40)] = None) -> Response:
+    """`?advertiser=` picks the advertiser in the top-up form (the balances' "Top up" links)."""
+    return _console(request, user, {"advertiser_id": advertiser or ""}, {})
+
+
+@router.post("/console/billing/top-ups")
+async def record_top_up(request: Request, user: OperatorUser) -> Response:
+    """A bank transfer seen on the statement, recorded with its reference (accounts.top_up):
+    delivery may spend it within a second."""
+    form = await checked_form(request)
+    values = {field: text(form, field) for field in TOP_UP_REQUIRED}
+    blank = {field: message for field, message in TOP_UP_REQUIRED.items() if not values[field]}
+    try:
+        spec = TopUpIn.model_validate({"amount": decimal_or_text(form, "amount"), "reference": values["reference"]})
+    except ValidationError as exc:
+        return _console(request, user, values, errors_of(exc) | blank, 422)
+    if blank:
+        return _console(request, user, values, blank, 422)
+    state = request.app.state
+    currency = state.settings.currency
+    try:
+        with session_scope(state.sessions) as db:
+            entry = accounts.top_up(db, user.principal, values["advertiser_id"], spec, state.clock.now(), _tz(request))
+            advertiser = accounts.advertiser_of(db, user.principal, entry.advertiser_id)
+            name, amount, balance = advertiser.name, entry.amount_micros, ledger.balance(db, advertiser.id)
+    except ShelfspaceError as exc:
+        return _console(request, user, values, errors_of(exc) or {GENERAL: "The top-up was not recorded."}, 422)
+    return redirect_with(request, "/console/billing",
+                         f"Top-up of {display(amount, currency)} {currency} recorded for {name}: its balance is now "
+                         f"{display(balance, currency)} {currency}.")
+
+
+# --- a brand's page ------------------------------------------------------------------------
+
+
+def _history(entries: list[LedgerEntryOut]) -> list[LedgerEntryOut]:
+    """Top-ups and refunds, newest first."""
+    return [entry for entry in reversed(entries) if entry.kind in HISTORY_KINDS]
+
+
+@router.get("/brand/billing")
+def brand_billing(request: Request, user: AdvertiserUser) -> Response:
+    state = request.app.state
+    currency = state.settings.currency
+    day = today(request)
+    assert user.advertiser_id is not None  # AdvertiserUser guarantees it
+    with session_scope(state.sessions) as db:
+        advertiser = accounts.advertiser_of(db, user.principal, user.advertiser_id)
+        found = accounts.account(db, advertiser, state.counters)
+        spend = daily_spend(db, day, [advertiser.id]).get(advertiser.id, 0)
+        history = _history(accounts.entries(db, user.principal, advertiser.id, None, None, currency).entries)
+        issued = list(db.scalars(invoices.query(user.principal).order_by(Invoice.sequence.desc())))
+        docs = invoices.outs(db, issued, day)
+    warning = low_balance(found.available_micros, spend)
+    settings = state.settings
+    return render(request, "billing/brand.html", title="Billing", account=found,
+                  mode=BillingMode(advertiser.billing_mode), modes=MODES, BillingMode=BillingMode,
+                  warning=warning, warning_text=warning_words(warning, currency) if warning else "",
+                  warnings=WARNINGS, history=history, kinds=HISTORY_KINDS, docs=docs, titles=documents.TITLES,
+                  badges=STATUS_BADGES, payee=settings.company_name or settings.network_name)
+
+
+# --- documents -----------------------------------------------------------------------------
+
+
+@router.get("/console/billing/documents/{invoice_id}")
+@router.get("/brand/billing/documents/{invoice_id}")
+async def document(request: Request, user: SideUser,
+                   invoice_id: Annotated[str, Path(max_length=40, pattern=KEY_PATTERN)],
+                   format: DocumentFormat = DocumentFormat.HTML) -> Response:
+    """An invoice, receipt or credit note as the API renders it: the page, or its PDF to
+    download. A brand asking for another brand's reads "not found"."""
+    def read() -> tuple[str, str]:
+        with session_scope(request.app.state.sessions) as db:
+            invoice = invoices.get(db, user.principal, invoice_id)
+            [out] = invoices.outs(db, [invoice], today(request))
+            return documents.render_html(invoice, out), documents.filename(out)
+
+    html, name = await run_in_threadpool(read)
+    if format is DocumentFormat.HTML:
+        return HTMLResponse(html)
+    try:
+        pdf = await run_in_threadpool(documents.render_pdf, html)
+    except OSError as missing:  # WeasyPrint loads Pango when first used
+        raise Unavailable(f"PDF rendering needs the Pango library on this server ({missing}); "
+                          "the HTML document works without it") from None
+    return Response(pdf, media_type="application/pdf",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
