@@ -112,14 +112,16 @@ def load(path: Path, counters: Counters | None = None) -> Case:
     for li in spec["line_items"]:  # a line item without a campaign gets its own
         campaigns_spec.setdefault(li.get("campaign", f"c-{li['id']}"), {"id": li.get("campaign", f"c-{li['id']}"),
                                                                          "advertiser": li.get("advertiser", f"a-{li['id']}")})
+    advertisers_spec = {a["id"]: a for a in spec.get("advertisers", [])}
+    funds = {a: micros(s["funds"]) for a, s in advertisers_spec.items() if s.get("funds") is not None}
     campaigns = {
         cid: LiveCampaign(cid, c.get("advertiser", f"a-{cid}"), when(c.get("start", now - timedelta(days=30))),
                           when(c["end"]) if c.get("end") else None, micros(c.get("budget_total", 1_000_000)),
                           micros(c["budget_daily"]) if c.get("budget_daily") is not None else None,
-                          Pacing(c.get("pacing", "asap")), c.get("holdout_percent", 0))
+                          Pacing(c.get("pacing", "asap")), c.get("holdout_percent", 0),
+                          funds.get(c.get("advertiser", f"a-{cid}")))
         for cid, c in campaigns_spec.items()
     }
-    advertisers_spec = {a["id"]: a for a in spec.get("advertisers", [])}
     advertisers = {
         c.advertiser_id: LiveAdvertiser(c.advertiser_id, advertisers_spec.get(c.advertiser_id, {}).get("category"),
                                         frozenset(advertisers_spec.get(c.advertiser_id, {}).get("competitors", [])))
@@ -160,8 +162,10 @@ def _seed_state(counters: Counters, state: dict[str, Any], snapshot: Snapshot,
     day = now.astimezone(tz).date().isoformat()
     for cid, spent in state.get("spent", {}).items():
         campaign = campaigns[cid]
-        limits = BudgetLimits(cid, day, campaign.budget_total_micros, campaign.budget_daily_micros)
-        earlier = BudgetLimits(cid, "earlier", campaign.budget_total_micros, None)
+        # Seeded as charged, whatever the funds: the advertiser's account counts them too.
+        limits = BudgetLimits(cid, day, campaign.budget_total_micros, campaign.budget_daily_micros,
+                              campaign.advertiser_id)
+        earlier = BudgetLimits(cid, "earlier", campaign.budget_total_micros, None, campaign.advertiser_id)
         today = micros(spent.get("day", 0))
         counters.settle(None, limits, today)
         counters.settle(None, earlier, micros(spent.get("total", 0)) - today)

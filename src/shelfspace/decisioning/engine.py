@@ -129,6 +129,9 @@ class _Ranking:
     ranked: list[_Bid] = field(default_factory=list)
     advertisers: set[str] = field(default_factory=set)
     skus: set[str] = field(default_factory=set)
+    # Bids of an advertiser that already has one kept: they compete again if that one's
+    # reservation is refused (its budget or its funds ran short).
+    aside: dict[str, list[_Bid]] = field(default_factory=dict)
     pushed: int = 0  # heap entries' second key: bids never compare with each other
     _next_cpm: _Bid | None = None
 
@@ -156,15 +159,22 @@ class _Ranking:
 
     def keep(self, bid: _Bid) -> None:
         self.ranked.append(bid)
+        if len(self.ranked) > 1 and self._order(self.ranked[-2]) > self._order(bid):
+            self.ranked.sort(key=self._order)  # a bid set aside came back: keep rank order
         self.advertisers.add(bid.candidate.advertiser.id)
         if bid.product is not None:
             self.skus.add(bid.product.sku)
+
+    def set_aside(self, bid: _Bid) -> None:
+        self.aside.setdefault(bid.candidate.advertiser.id, []).append(bid)
 
     def drop(self, bid: _Bid) -> None:
         self.ranked.remove(bid)
         self.advertisers.discard(bid.candidate.advertiser.id)
         if bid.product is not None:
             self.skus.discard(bid.product.sku)
+        for waiting in self.aside.pop(bid.candidate.advertiser.id, []):
+            self.push(waiting)
 
 
 @dataclass(frozen=True, slots=True)
@@ -342,8 +352,9 @@ class Engine:
             reason = self._rule_out(candidate, index, auction_.request, auction_.matchable, auction_.now,
                                     auction_.page)
             if reason is None and candidate.advertiser.id in ranking.advertisers:
-                reason = Reason.ADVERTISER_ALREADY_WON
-            elif reason is None and self._competes(candidate, ranking.advertisers):
+                ranking.set_aside(bid)  # noted as advertiser_already_won if it stays aside
+                continue
+            if reason is None and self._competes(candidate, ranking.advertisers):
                 reason = Reason.COMPETITOR_ON_PAGE
             elif reason is None and bid.product is not None and bid.product.sku in ranking.skus:
                 # Its SKU went to a bid above: it competes again with its next relevant one.
@@ -385,6 +396,19 @@ class Engine:
                 return Reason.PACING_THROTTLED
         return None
 
+    def _short_of(self, campaign: LiveCampaign, now: datetime, snapshot: Snapshot) -> Reason:
+        """Why a reservation was refused: whichever of the advertiser's funds, the total
+        budget and the day's budget has the least left (only on the refusal path)."""
+        limits = self._limits(campaign, now, snapshot)
+        use = self.counters.budget_use(campaign.id, limits.day)
+        left = use.left(limits)
+        if limits.account_id is not None and limits.account_micros is not None:
+            if self.counters.account_use(limits.account_id).left(limits.account_micros) < left:
+                return Reason.FUNDS_SPENT
+        if limits.total_micros - use.spent_total - use.reserved_total <= left:
+            return Reason.TOTAL_BUDGET_SPENT
+        return Reason.DAILY_BUDGET_SPENT
+
     # --- winners -------------------------------------------------------------------------
 
     def _award(self, ranking: _Ranking, count: int, auction_: _Auction, decision: Decision) -> list[ServedAd]:
@@ -407,7 +431,8 @@ class Engine:
                 break
             # The reservation found too little budget left: drop the bid, walk on, price again.
             ranking.drop(refused)
-            self._note(explain, placement.id, refused.candidate, refused.ecpm, Reason.DAILY_BUDGET_SPENT)
+            self._note(explain, placement.id, refused.candidate, refused.ecpm,
+                       self._short_of(refused.candidate.campaign, now, auction_.snapshot))
         served.sort(key=lambda s: auction.rank_key(s.ecpm_micros, s.candidate.line_item.pricing, s.candidate.id))
         winners_ids = {s.candidate.id for s in served}
         request, page = auction_.request, auction_.page
@@ -419,6 +444,9 @@ class Engine:
             else:
                 self._note(explain, placement.id, bid.candidate, bid.ecpm,
                            Reason.HELD_OUT if bid.held_out else Reason.OUTBID)
+        for waiting in ranking.aside.values():
+            for bid in waiting:
+                self._note(explain, placement.id, bid.candidate, bid.ecpm, Reason.ADVERTISER_ALREADY_WON)
         for ad in served:
             page.advertisers.add(ad.candidate.advertiser.id)
             if ad.product is not None:
