@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import time
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -59,8 +60,16 @@ def prepaid_network(operator: Api, advertiser_id: str) -> dict[str, Any]:
     operator.patch(f"/v1/advertisers/{advertiser_id}", {"billing_mode": "prepaid"})
     network = build_network(operator, advertiser_id)
     operator.patch(f"/v1/campaigns/{network['campaign']['id']}", {"pacing": "asap"})
-    decide_until(operator, HERO_ASK | {"user": {"id": "look"}}, "home-hero", 0)  # the snapshot has it all
+    deadline = time.monotonic() + 5
+    while not any(c["line_item_id"] == network["line_item"]["id"] for c in explained(operator, "look")):
+        assert time.monotonic() < deadline, "the snapshot never took the line item"
+        time.sleep(0.05)
     return network
+
+
+def explained(operator: Api, user: str) -> list[dict[str, Any]]:
+    answer = operator.call("POST", "/v1/decisions", HERO_ASK | {"user": {"id": user}, "debug": True})
+    return list(answer.json().get("explain") or []) if answer.status_code == 200 else []
 
 
 def reasons(operator: Api, user: str) -> list[str | None]:

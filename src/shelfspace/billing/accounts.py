@@ -22,8 +22,10 @@ from shelfspace.billing.providers import Transfer, provider
 from shelfspace.billing.schemas import BalanceOut, CreditIn, LedgerEntryOut, LedgerOut, RefundIn, TopUpIn
 from shelfspace.catalog.enums import AdvertiserStatus, BillingMode
 from shelfspace.catalog.models import Advertiser, Campaign
+from shelfspace.catalog.ownership import owner_for_new
+from shelfspace.catalog.services import advertisers
 from shelfspace.catalog.version import bump_catalogue_version
-from shelfspace.core.errors import InvalidInput, NotFound
+from shelfspace.core.errors import InvalidInput
 from shelfspace.core.money import from_micros, to_micros
 from shelfspace.counters.protocol import Counters
 
@@ -47,22 +49,12 @@ class Account:
         return self.funds_micros - self.spent_micros - self.reserved_micros
 
 
-def advertiser_of(db: Session, by: Principal, advertiser_id: str) -> Advertiser:
-    """The advertiser, if the caller may see it: another brand's reads as not found."""
-    advertiser = db.get(Advertiser, advertiser_id)
-    if advertiser is None or not by.owns(advertiser.id):
-        raise NotFound(f"no advertiser {advertiser_id!r}")
-    return advertiser
-
-
 def _payee(db: Session, by: Principal, advertiser_id: str, action: str) -> Advertiser:
-    """The advertiser money is recorded for: operators only, and an unknown id is bad input."""
+    """The advertiser money is recorded for: operators only, and an unknown or archived id
+    is bad input, as when a new object names its advertiser."""
     by.require_operator(action)
-    advertiser = db.get(Advertiser, advertiser_id)
-    if advertiser is None:
-        raise InvalidInput.on("advertiser_id", f"no advertiser {advertiser_id!r}")
-    if advertiser.status is AdvertiserStatus.ARCHIVED:
-        raise InvalidInput.on("advertiser_id", f"advertiser {advertiser_id!r} is archived")
+    advertiser = db.get(Advertiser, owner_for_new(db, by, advertiser_id))
+    assert advertiser is not None  # owner_for_new checked it
     return advertiser
 
 
@@ -89,7 +81,7 @@ def every_account(db: Session, counters: Counters) -> list[Account]:
 
 
 def balance_out(db: Session, by: Principal, advertiser_id: str, counters: Counters, currency: str) -> BalanceOut:
-    found = account(db, advertiser_of(db, by, advertiser_id), counters)
+    found = account(db, advertisers.get(db, by, advertiser_id), counters)
     posted_charges = -int(db.scalar(select(func.sum(LedgerEntry.amount_micros)).where(
         LedgerEntry.advertiser_id == advertiser_id, LedgerEntry.kind == EntryKind.CHARGE)) or 0)
     mode = BillingMode(found.advertiser.billing_mode)
@@ -105,7 +97,7 @@ def entries(db: Session, by: Principal, advertiser_id: str, start: date | None, 
             currency: str) -> LedgerOut:
     """The advertiser's entries on days `start`..`end` (both included), oldest first, each
     with the balance after it; the balance before the first and after the last."""
-    advertiser = advertiser_of(db, by, advertiser_id)
+    advertiser = advertisers.get(db, by, advertiser_id)
     if start is not None and end is not None and end < start:
         raise InvalidInput.on("to", "must not be before `from`")
     opening = 0

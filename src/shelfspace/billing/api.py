@@ -10,7 +10,6 @@ from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Path, Query, Request
-from starlette.concurrency import run_in_threadpool
 from starlette.responses import HTMLResponse, Response
 
 from shelfspace.billing import accounts, documents, invoices, ledger, revenue
@@ -27,7 +26,6 @@ from shelfspace.billing.schemas import (
     RefundIn,
     TopUpIn,
 )
-from shelfspace.core.errors import Unavailable
 from shelfspace.core.inputs import KEY_PATTERN
 from shelfspace.core.jsonbody import JsonBody
 from shelfspace.core.pagination import Page, PageParams, fetch_page, page_params
@@ -146,13 +144,7 @@ async def read_invoice(request: Request, id: InvoiceId, by: Caller, db: Db,
     html = documents.render_html(invoice, out)
     if format is Format.HTML:
         return HTMLResponse(html)
-    try:
-        pdf = await run_in_threadpool(documents.render_pdf, html)
-    except OSError as missing:  # WeasyPrint loads Pango when first used
-        raise Unavailable(f"PDF rendering needs the Pango library on this server ({missing}); "
-                          "the HTML invoice works without it") from None
-    return Response(pdf, media_type="application/pdf",
-                    headers={"Content-Disposition": f'inline; filename="{documents.filename(out)}"'})
+    return await documents.pdf_response(html, documents.filename(out))
 
 
 @router.post("/v1/invoices/{id}/credit-notes", response_model=InvoiceOut, status_code=201,

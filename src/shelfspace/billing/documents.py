@@ -5,10 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import jinja2
+from starlette.concurrency import run_in_threadpool
+from starlette.responses import Response
 
 from shelfspace.billing.currency import display
 from shelfspace.billing.models import DocumentKind, Invoice
 from shelfspace.billing.schemas import InvoiceOut
+from shelfspace.core.errors import Unavailable
 from shelfspace.core.money import to_micros
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
@@ -30,6 +33,16 @@ def render_pdf(html: str) -> bytes:
     import weasyprint
 
     return bytes(weasyprint.HTML(string=html).write_pdf())
+
+
+async def pdf_response(html: str, name: str, disposition: str = "inline") -> Response:
+    """The document printed to PDF, off the event loop; a server without Pango says so."""
+    try:
+        pdf = await run_in_threadpool(render_pdf, html)
+    except OSError as missing:  # WeasyPrint loads Pango when first used
+        raise Unavailable(f"PDF rendering needs the Pango library on this server ({missing}); "
+                          "the HTML document works without it") from None
+    return Response(pdf, media_type="application/pdf", headers={"Content-Disposition": f'{disposition}; filename="{name}"'})
 
 
 def filename(out: InvoiceOut) -> str:

@@ -20,22 +20,20 @@ from zoneinfo import ZoneInfo
 
 from fastapi import Path, Query, Request
 from pydantic import ValidationError
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import HTMLResponse, Response
 
-from shelfspace.accounts.roles import Principal
 from shelfspace.billing import accounts, documents, invoices, ledger, revenue
 from shelfspace.billing.accounts import Account
 from shelfspace.billing.currency import display
 from shelfspace.billing.invoices import Status
 from shelfspace.billing.low_balance import LowBalance, LowBalanceReason, daily_spend, low_balance
-from shelfspace.billing.models import DocumentKind, EntryKind, Invoice, InvoicePayment
+from shelfspace.billing.models import EntryKind, Invoice
 from shelfspace.billing.schemas import InvoiceOut, LedgerEntryOut, TopUpIn
-from shelfspace.catalog.enums import AdvertiserStatus, BillingMode
-from shelfspace.catalog.models import Advertiser
-from shelfspace.core.errors import ShelfspaceError, Unavailable
+from shelfspace.catalog.enums import BillingMode
+from shelfspace.catalog.services import advertisers
+from shelfspace.core.errors import ShelfspaceError
 from shelfspace.core.inputs import KEY_PATTERN
 from shelfspace.counters.protocol import Counters
 from shelfspace.dashboard.charts import Format, monthly_chart
@@ -163,7 +161,7 @@ async def record_top_up(request: Request, user: OperatorUser) -> Response:
     try:
         with session_scope(state.sessions) as db:
             entry = accounts.top_up(db, user.principal, values["advertiser_id"], spec, state.clock.now(), _tz(request))
-            advertiser = accounts.advertiser_of(db, user.principal, entry.advertiser_id)
+            advertiser = advertisers.get(db, user.principal, entry.advertiser_id)
             name, amount, balance = advertiser.name, entry.amount_micros, ledger.balance(db, advertiser.id)
     except ShelfspaceError as exc:
         return _console(request, user, values, errors_of(exc) or {GENERAL: "The top-up was not recorded."}, 422)
@@ -187,7 +185,7 @@ def brand_billing(request: Request, user: AdvertiserUser) -> Response:
     day = today(request)
     assert user.advertiser_id is not None  # AdvertiserUser guarantees it
     with session_scope(state.sessions) as db:
-        advertiser = accounts.advertiser_of(db, user.principal, user.advertiser_id)
+        advertiser = advertisers.get(db, user.principal, user.advertiser_id)
         found = accounts.account(db, advertiser, state.counters)
         spend = daily_spend(db, day, [advertiser.id]).get(advertiser.id, 0)
         history = _history(accounts.entries(db, user.principal, advertiser.id, None, None, currency).entries)
@@ -221,11 +219,5 @@ async def document(request: Request, user: SideUser,
     html, name = await run_in_threadpool(read)
     if format is DocumentFormat.HTML:
         return HTMLResponse(html)
-    try:
-        pdf = await run_in_threadpool(documents.render_pdf, html)
-    except OSError as missing:  # WeasyPrint loads Pango when first used
-        raise Unavailable(f"PDF rendering needs the Pango library on this server ({missing}); "
-                          "the HTML document works without it") from None
-    return Response(pdf, media_type="application/pdf",
-                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+    return await documents.pdf_response(html, name, "attachment")
 
