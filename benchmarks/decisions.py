@@ -20,6 +20,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -75,7 +76,9 @@ def bodies(count: int, seed: int = 42) -> list[dict[str, object]]:
     return [synthetic_request(rng) for _ in range(count)]
 
 
-def in_process(data_dir: Path, requests: list[dict[str, object]]) -> dict[str, float]:
+def in_process(data_dir: Path, requests: list[dict[str, object]], wallets: bool = False) -> dict[str, float]:
+    """`wallets`: every advertiser pays from a wallet (large enough never to run out), so
+    each reservation and each budget check also reads the advertiser's funds."""
     from shelfspace.config import Settings
     from shelfspace.core.clock import SystemClock
     from shelfspace.counters.memory import MemoryCounters
@@ -92,6 +95,9 @@ def in_process(data_dir: Path, requests: list[dict[str, object]]) -> dict[str, f
     with session_scope(make_sessionmaker(engine)) as db:
         started = time.perf_counter()
         inventory = load_inventory(db, now)
+        if wallets:
+            inventory = replace(inventory, campaigns={
+                cid: replace(c, funds_micros=10**15) for cid, c in inventory.campaigns.items()})
         snapshot = compile_snapshot(inventory, 1, now, ZoneInfo("UTC"))
         build = time.perf_counter() - started
     decider = Engine(MemoryCounters(), SystemClock(), rng=random.Random(1))
@@ -161,7 +167,8 @@ def over_http(data_dir: Path, requests: list[dict[str, object]], seconds: int,
 def decision_benchmark(sizes: list[int], requests: int, seconds: int, connections: int) -> list[Table]:
     sample = bodies(requests)
     engine_table = Table(title=f"Decision engine in-process, {requests:,} synthetic requests (ms)")
-    for column in ("live line items", "snapshot build s", "decisions/s", "p50", "p99", "p99.9", "ads/request"):
+    for column in ("live line items", "advertisers pay", "snapshot build s", "decisions/s", "p50", "p99", "p99.9",
+                   "ads/request", "decisions/s vs no limit"):
         engine_table.add_column(column, justify="right")
     http_table = Table(title=f"POST /v1/decisions over loopback HTTP, wrk {connections} connections, {seconds}s each, "
                              "one uvicorn worker (ms)")
@@ -171,9 +178,12 @@ def decision_benchmark(sizes: list[int], requests: int, seconds: int, connection
     for size in sizes:
         data_dir = seeded_database(size)
         try:
-            r = in_process(data_dir, sample)
-            engine_table.add_row(f"{r['line_items']:,}", f"{r['build_s']:.2f}", f"{r['per_s']:,.0f}", f"{r['p50']:.3f}",
-                                 f"{r['p99']:.3f}", f"{r['p999']:.3f}", f"{r['ads_per_request']:.2f}")
+            baseline = in_process(data_dir, sample)
+            for label, r in (("credit, no limit (baseline)", baseline),
+                             ("from wallets", in_process(data_dir, sample, wallets=True))):
+                engine_table.add_row(f"{r['line_items']:,}" if r is baseline else "", label, f"{r['build_s']:.2f}",
+                                     f"{r['per_s']:,.0f}", f"{r['p50']:.3f}", f"{r['p99']:.3f}", f"{r['p999']:.3f}",
+                                     f"{r['ads_per_request']:.2f}", f"{r['per_s'] / baseline['per_s']:.2f}")
             if have_wrk:
                 bare, framework, decided = over_http(data_dir, sample[:2000], seconds, connections)
                 for label, m in (("bare ASGI (baseline)", bare), ("empty FastAPI POST", framework),

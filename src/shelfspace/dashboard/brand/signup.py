@@ -14,7 +14,7 @@ from shelfspace.accounts.models import User
 from shelfspace.accounts.roles import Principal, Role
 from shelfspace.accounts.schemas import UserCreate
 from shelfspace.accounts.service import create_user
-from shelfspace.catalog.enums import AdvertiserStatus, BillingMode
+from shelfspace.catalog.enums import AdvertiserStatus
 from shelfspace.catalog.schemas import AdvertiserCreate
 from shelfspace.catalog.services import advertisers
 from shelfspace.core.errors import ShelfspaceError
@@ -55,8 +55,7 @@ async def signup(request: Request) -> Response:
     advertiser_spec = user_fields = None
     try:
         advertiser_spec = AdvertiserCreate(name=values["name"], domain=values["domain"],
-                                           category=values["category"] or None, status=AdvertiserStatus.PENDING,
-                                           billing_mode=BillingMode.PREPAID)  # pays before it delivers
+                                           category=values["category"] or None, status=AdvertiserStatus.PENDING)
     except ValidationError as exc:
         errors |= errors_of(exc)
     password = form.get("password")
