@@ -9,6 +9,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.security import HTTPAuthorizationCredentials
+from starlette.concurrency import run_in_threadpool
 
 from shelfspace.accounts.roles import Principal
 from shelfspace.core.errors import FieldProblem, Forbidden, InvalidInput, Unauthorized
@@ -87,10 +88,11 @@ def decision_out(decision: Decision, urls: Callable[[ServedAd], dict[str, str]])
                        explain=explain)
 
 
-def _debug_allowed(request: Request, credentials: HTTPAuthorizationCredentials | None) -> None:
+async def _debug_allowed(request: Request, credentials: HTTPAuthorizationCredentials | None) -> None:
     if credentials is None:
         raise Unauthorized("`debug` needs an operator key: send `Authorization: Bearer <key>`")
-    principal: Principal = principal_for(request.app.state.sessions, credentials)
+    # The key is looked up in the database: in the thread pool, never on the event loop.
+    principal: Principal = await run_in_threadpool(principal_for, request.app.state.sessions, credentials)
     if not principal.is_operator:
         raise Forbidden("only an operator key may ask for `debug`")
 
@@ -102,7 +104,7 @@ async def decide(request: Request) -> JsonBody:
     only), `explain` lists every line item considered, its eCPM and why it lost."""
     body = parse_body(DecisionIn, await request.body())
     if body.debug:  # the key is read only then: most requests carry none
-        _debug_allowed(request, await bearer(request))
+        await _debug_allowed(request, await bearer(request))
     holder: SnapshotHolder = request.app.state.snapshots
     ask = to_request(body)  # consent read here, once (a TCF string is decoded)
     try:
