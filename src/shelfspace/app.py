@@ -45,7 +45,9 @@ from shelfspace.audiences.membership import AudienceIndex
 from shelfspace.audiences.refresher import OVERLAP, AudienceRefresher
 from shelfspace.http.docs import install_docs
 from shelfspace.http.errors import install_error_handlers
+from shelfspace.http.fast_lane import FastLane, hot_routes
 from shelfspace.http.health import router as health_router
+from shelfspace.http.loop_lag import LoopLagMonitor
 from shelfspace.http.metrics import install_metrics
 from shelfspace.http.raw_body import install_body_schemas
 from shelfspace.measurement.attribution import Windows
@@ -102,6 +104,7 @@ def create_app(settings: Settings, engine: Engine | None = None, clock: Clock | 
     if backends.shared:  # Redis may lose its data while we serve: rebuild spend from the log
         snapshots.chores.append(recorder.ensure_restored)
         listener = CatalogueListener(settings.postgres_conninfo(), snapshots.wake)
+    loop_lag = LoopLagMonitor()  # shelfspace_event_loop_lag_seconds: blocking work in async code shows here
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -121,9 +124,11 @@ def create_app(settings: Settings, engine: Engine | None = None, clock: Clock | 
             rollup_runner.start()
         opportunities.start()
         study_log.start()
+        loop_lag.start()
         try:
             yield
         finally:  # uvicorn has finished the requests in flight: drain what they queued
+            await loop_lag.stop()
             opportunities.stop()
             study_log.stop()
             if rollup_runner is not None:
@@ -164,8 +169,12 @@ def create_app(settings: Settings, engine: Engine | None = None, clock: Clock | 
     app.state.attribution_windows = windows
     app.state.url_lifetimes = UrlLifetimes(settings.impression_url_ttl_seconds, settings.click_url_ttl_seconds)
     install_error_handlers(app)
+    # Innermost of the middleware, so metrics and sessions still see every request.
+    app.add_middleware(FastLane, routes=hot_routes(decisions_router.routes, tracking_router.routes),
+                       handlers=app.exception_handlers)
     install_metrics(app)
     app.state.metrics_registry.register(RecorderMetrics(recorder))
+    app.state.metrics_registry.register(loop_lag.histogram)
     install_docs(app)
     install_body_schemas(app, DecisionIn, ConversionBatch, BehaviourBatch)
     # The decision route first: requests are matched against routes in order, and it

@@ -2,28 +2,33 @@
 
 pydantic and FastAPI write a `Decimal` either as a string or through a float; neither
 keeps `"bid": 2.50` exact for every amount. Routes return `JsonBody(model)`: the model
-is dumped in Python mode (decimals stay decimals) and simplejson writes them as numbers.
+is dumped in Python mode (decimals stay decimals) and orjson writes them, each decimal as
+the number its exact text spells (a raw fragment), in a fraction of simplejson's time:
+every decision's answer goes through here.
 FastAPI passes a returned `Response` through untouched, while the route's
 `response_model` still documents the shape in OpenAPI.
 """
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Sequence
-from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
-import simplejson
+import orjson
 from pydantic import BaseModel
 from starlette.responses import Response
 
 
+OPTIONS = orjson.OPT_NON_STR_KEYS
+
+
 def _default(value: object) -> object:
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    if isinstance(value, enum.Enum):
-        return value.value
+    """What orjson cannot write itself (datetimes, dates and enums it writes natively)."""
+    if isinstance(value, Decimal):
+        if not value.is_finite():
+            raise TypeError(f"cannot write {value} as a JSON number")
+        return orjson.Fragment(str(value))
     if isinstance(value, BaseModel):
         return value.model_dump(mode="python")
     raise TypeError(f"cannot write {type(value).__name__} as JSON")
@@ -34,8 +39,7 @@ def dumps(content: Any) -> bytes:
         content = content.model_dump(mode="python")
     elif isinstance(content, Sequence) and not isinstance(content, str | bytes):
         content = [c.model_dump(mode="python") if isinstance(c, BaseModel) else c for c in content]
-    text: str = simplejson.dumps(content, use_decimal=True, default=_default, ensure_ascii=False)
-    return text.encode("utf-8")
+    return orjson.dumps(content, default=_default, option=OPTIONS)
 
 
 class JsonBody(Response):

@@ -13,10 +13,12 @@ from dataclasses import replace
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
+from pydantic import Field
 from starlette.responses import RedirectResponse, Response
 
 from shelfspace.core.errors import InvalidInput, Unavailable
 from shelfspace.events.model import Event, EventType, VideoEvent, ad_event_key
+from shelfspace.http.params import Param, documented_params
 from shelfspace.tracking import ivt
 from shelfspace.tracking.recorder import Recorder
 from shelfspace.tracking.keys import KeyRing
@@ -63,42 +65,65 @@ def _pixel(img: bool) -> Response:
     return Response(status_code=204, headers=NO_STORE)
 
 
-Img = Annotated[bool, Query(description="Answer a 1x1 GIF instead of 204, for an <img> tag.")]
+TOKEN = Param("path", "token", str, "The signed token of the served ad's tracking URL.")
+IMG = Param("query", "img", bool, "Answer a 1x1 GIF instead of 204, for an <img> tag.", default=False)
+VIDEO_EVENT = Param("path", "event", VideoEvent, "The player's event.")
+ERROR_CODE = Param("query", "code", Annotated[str | None, Field(max_length=10)], "VAST [ERRORCODE], for `error`.",
+                   default=None)
+PIXEL_PARAMS = documented_params(TOKEN, IMG)
+Img = Annotated[bool, Query(description=IMG.description)]  # the same flag on routes FastAPI reads
 
 
-# GET for pixels and players; POST for `navigator.sendBeacon` (the publisher tag).
-@router.post("/track/impression/{token}", status_code=204, summary="Count an impression, sent as a beacon")
-@router.get("/track/impression/{token}", status_code=204, summary="Count an impression (the ad began to render)")
-async def impression(token: str, request: Request, img: Img = False) -> Response:
-    event, _ = _event(EventType.IMPRESSION, token, request, request.app.state.clock.now().timestamp())
+def _now(request: Request) -> float:
+    return float(request.app.state.clock.now().timestamp())
+
+
+# Hot routes (http/fast_lane.py): each takes the request alone and reads its parameters
+# through http/params.py. GET for pixels and players; POST for `navigator.sendBeacon`
+# (the publisher tag).
+@router.post("/track/impression/{token}", status_code=204, summary="Count an impression, sent as a beacon",
+             openapi_extra=PIXEL_PARAMS)
+@router.get("/track/impression/{token}", status_code=204, summary="Count an impression (the ad began to render)",
+            openapi_extra=PIXEL_PARAMS)
+async def impression(request: Request) -> Response:
+    img = IMG.read(request)
+    event, _ = _event(EventType.IMPRESSION, TOKEN.read(request), request, _now(request))
     await _record(request, event)
     return _pixel(img)
 
 
-@router.post("/track/viewable/{token}", status_code=204, summary="Count a viewable impression, sent as a beacon")
-@router.get("/track/viewable/{token}", status_code=204, summary="Count a viewable impression")
-async def viewable(token: str, request: Request, img: Img = False) -> Response:
-    event, _ = _event(EventType.VIEWABLE, token, request, request.app.state.clock.now().timestamp())
+@router.post("/track/viewable/{token}", status_code=204, summary="Count a viewable impression, sent as a beacon",
+             openapi_extra=PIXEL_PARAMS)
+@router.get("/track/viewable/{token}", status_code=204, summary="Count a viewable impression",
+            openapi_extra=PIXEL_PARAMS)
+async def viewable(request: Request) -> Response:
+    img = IMG.read(request)
+    event, _ = _event(EventType.VIEWABLE, TOKEN.read(request), request, _now(request))
     await _record(request, event)
     return _pixel(img)
 
 
 @router.get("/track/click/{token}", status_code=302, summary="Count a click and go to the ad's landing page",
-            responses={302: {"description": "To the landing URL sealed in the link."}})
-async def click(token: str, request: Request) -> Response:
-    event, opened = _event(EventType.CLICK, token, request, request.app.state.clock.now().timestamp())
+            responses={302: {"description": "To the landing URL sealed in the link."}},
+            openapi_extra=documented_params(TOKEN))
+async def click(request: Request) -> Response:
+    event, opened = _event(EventType.CLICK, TOKEN.read(request), request, _now(request))
     await _record(request, event)
     if opened is None or opened.landing is None:
         raise InvalidInput.on("token", "not a Shelfspace click link, or it was altered")
     return RedirectResponse(opened.landing, status_code=302, headers=NO_STORE)
 
 
-@router.post("/track/video/{event}/{token}", status_code=204, summary="Count a video player's event, as a beacon")
+VIDEO_PARAMS = documented_params(VIDEO_EVENT, TOKEN, IMG, ERROR_CODE)
+
+
+@router.post("/track/video/{event}/{token}", status_code=204, summary="Count a video player's event, as a beacon",
+             openapi_extra=VIDEO_PARAMS)
 @router.get("/track/video/{event}/{token}", status_code=204,
-            summary="Count a video player's event (VAST TrackingEvents and Error)")
-async def video(event: VideoEvent, token: str, request: Request, img: Img = False,
-                code: Annotated[str | None, Query(max_length=10, description="VAST [ERRORCODE], for `error`.")] = None) -> Response:
-    recorded, _ = _event(EventType.VIDEO, token, request, request.app.state.clock.now().timestamp())
+            summary="Count a video player's event (VAST TrackingEvents and Error)", openapi_extra=VIDEO_PARAMS)
+async def video(request: Request) -> Response:
+    event, img, code = VIDEO_EVENT.read(request), IMG.read(request), ERROR_CODE.read(request)
+    recorded, _ = _event(EventType.VIDEO, TOKEN.read(request), request, _now(request))
     # One record per ad and player event: a quartile reported twice counts once.
     key = recorded.key.replace("video:", f"video:{event}:", 1)
     data = {"event": str(event)} | ({"code": code} if code else {})

@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
 import hmac
-import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
+
+import orjson
 
 from shelfspace.events.model import AdFacts, EventType, InvalidReason
 
@@ -53,7 +54,7 @@ class Signer:
         self.signing_key = signing_key
 
     def _mac(self, key_id: str, payload: str) -> str:
-        digest = hmac.new(self.keys[key_id], f"{key_id}.{payload}".encode("ascii"), hashlib.sha256).digest()
+        digest = hmac.digest(self.keys[key_id], f"{key_id}.{payload}".encode("ascii"), "sha256")
         return _b64(digest[:MAC_BYTES])
 
     def seal(self, kind: str, expires_at: int, body: list[Any]) -> str:
@@ -70,7 +71,10 @@ class Signer:
         return body
 
     def _token(self, fields: list[Any]) -> str:
-        payload = _b64(json.dumps(fields, separators=(",", ":"), ensure_ascii=False).encode("utf-8"))
+        return self._sealed(orjson.dumps(fields))
+
+    def _sealed(self, payload_json: bytes) -> str:
+        payload = _b64(payload_json)
         return f"{self.signing_key}.{payload}.{self._mac(self.signing_key, payload)}"
 
     def _fields(self, token: str) -> list[Any]:
@@ -81,7 +85,7 @@ class Signer:
         if not hmac.compare_digest(mac, self._mac(key_id, payload)):
             raise TokenRefused(InvalidReason.BAD_SIGNATURE)
         try:
-            fields = json.loads(_unb64(payload))
+            fields = orjson.loads(_unb64(payload))
         except (ValueError, binascii.Error):
             raise TokenRefused(InvalidReason.BAD_SIGNATURE) from None  # sealed by us, yet unreadable
         if not isinstance(fields, list) or len(fields) < 3:
@@ -89,10 +93,18 @@ class Signer:
         return fields
 
     def sign(self, kind: EventType, facts: AdFacts, expires_at: int, landing: str | None = None) -> str:
-        fields = [VERSION, str(kind), expires_at, facts.ad_id, facts.placement_id, facts.advertiser_id,
-                  facts.campaign_id, facts.line_item_id, facts.creative_id, facts.sku, facts.pricing,
-                  facts.price_micros, facts.user_id, facts.served_at, facts.budget_day, landing]
-        return self._token(fields)
+        return self.sign_each(facts, [(kind, expires_at, landing)])[0]
+
+    def sign_each(self, facts: AdFacts, uses: Iterable[tuple[EventType, int, str | None]]) -> list[str]:
+        """One token per (kind, expiry, landing) for the same ad. Every served ad gets
+        several, so the facts are written as JSON once and each token's fields are
+        spliced around them: the same JSON list `open` reads."""
+        middle = orjson.dumps([facts.ad_id, facts.placement_id, facts.advertiser_id, facts.campaign_id,
+                               facts.line_item_id, facts.creative_id, facts.sku, facts.pricing, facts.price_micros,
+                               facts.user_id, facts.served_at, facts.budget_day])[1:-1]
+        return [self._sealed(b"[%d,%s,%d,%s,%s]" % (VERSION, orjson.dumps(str(kind)), expires_at, middle,
+                                                     orjson.dumps(landing)))
+                for kind, expires_at, landing in uses]
 
     def open(self, kind: EventType, token: str, now: float) -> Opened:
         """The facts a token carries, if it is sealed by one of our keys, for this kind of

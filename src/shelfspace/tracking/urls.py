@@ -31,12 +31,10 @@ def landing_of(ad: ServedAd) -> str | None:
 
 def tracking_urls(signer: Signer, base_url: str, facts: AdFacts, landing: str | None,
                   lifetimes: UrlLifetimes) -> dict[str, str]:
-    urls = {}
-    for kind, path in PATHS.items():
-        life = lifetimes.click_seconds if kind is EventType.CLICK else lifetimes.impression_seconds
-        token = signer.sign(kind, facts, facts.served_at + life, landing if kind is EventType.CLICK else None)
-        urls[path] = f"{base_url}/track/{path}/{token}"
-    return urls
+    viewed, clicked = facts.served_at + lifetimes.impression_seconds, facts.served_at + lifetimes.click_seconds
+    tokens = signer.sign_each(facts, [(kind, clicked, landing) if kind is EventType.CLICK else (kind, viewed, None)
+                                      for kind in PATHS])
+    return {path: f"{base_url}/track/{path}/{token}" for path, token in zip(PATHS.values(), tokens, strict=True)}
 
 
 def video_url(signer: Signer, base_url: str, facts: AdFacts, lifetimes: UrlLifetimes, event: str) -> str:
