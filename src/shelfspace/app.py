@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 import structlog
 from fastapi import FastAPI
+from prometheus_client import CollectorRegistry
 from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 
@@ -58,7 +59,7 @@ from shelfspace.tracking.api import router as tracking_router
 from shelfspace.tracking.first_party import BehaviourBatch, ConversionBatch
 from shelfspace.tracking.first_party_api import router as first_party_router
 from shelfspace.tracking.keys import KeyRing
-from shelfspace.tracking.recorder import Recorder, RecorderMetrics
+from shelfspace.tracking.recorder import Recorder, duplicates_metric
 from shelfspace.tracking.urls import UrlLifetimes
 
 log = structlog.get_logger(__name__)
@@ -94,7 +95,9 @@ def create_app(settings: Settings, engine: Engine | None = None, clock: Clock | 
     opportunities = Opportunities(sessions, ZoneInfo(settings.timezone))
     study_log = StudyLog(sessions)
     on_stored = backends.publish if rollup_runner is None else rollup_runner.nudge
-    recorder = Recorder(event_log, counters, budgets=snapshots.campaign, on_stored=on_stored)
+    metrics_registry = CollectorRegistry()  # this app's own: tests build many apps in one process
+    recorder = Recorder(event_log, counters, budgets=snapshots.campaign, on_stored=on_stored,
+                        duplicates_counter=duplicates_metric(metrics_registry))
     audience_index = AudienceIndex(settings.audience_min_size)
     # Only a shared log (PostgreSQL, many writers) commits positions out of order.
     audience_refresher = AudienceRefresher(audience_index, sessions, event_log, clock.now,
@@ -172,8 +175,7 @@ def create_app(settings: Settings, engine: Engine | None = None, clock: Clock | 
     # Innermost of the middleware, so metrics and sessions still see every request.
     app.add_middleware(FastLane, routes=hot_routes(decisions_router.routes, tracking_router.routes),
                        handlers=app.exception_handlers)
-    install_metrics(app)
-    app.state.metrics_registry.register(RecorderMetrics(recorder))
+    install_metrics(app, metrics_registry)
     app.state.metrics_registry.register(loop_lag.histogram)
     install_docs(app)
     install_body_schemas(app, DecisionIn, ConversionBatch, BehaviourBatch)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 import sys
 from typing import TYPE_CHECKING, Annotated
 
@@ -71,10 +72,12 @@ def serve(
 ) -> None:
     """Migrate the database if needed, then serve the API."""
     import os
+    import tempfile
 
     import uvicorn
 
     from shelfspace.app import create_app
+    from shelfspace.http.metrics import prepare_multiprocess
     from shelfspace.logs import configure_logging
 
     settings = settings_or_exit(host=host, port=port)
@@ -95,8 +98,10 @@ def serve(
     engine.dispose()
     # The worker processes read the same settings from the environment.
     os.environ["SHELFSPACE_HOST"], os.environ["SHELFSPACE_PORT"] = settings.host, str(settings.port)
-    uvicorn.run("shelfspace.asgi:app_from_environment", factory=True, workers=workers, host=settings.host,
-                port=settings.port, log_level="info", timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS)
+    with tempfile.TemporaryDirectory(prefix="shelfspace-metrics-") as metrics_dir:
+        prepare_multiprocess(Path(metrics_dir))  # /metrics adds up every worker's
+        uvicorn.run("shelfspace.asgi:app_from_environment", factory=True, workers=workers, host=settings.host,
+                    port=settings.port, log_level="info", timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS)
 
 
 @app.command()

@@ -12,13 +12,12 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
-from prometheus_client.metrics_core import CounterMetricFamily
-from prometheus_client.registry import Collector
+import prometheus_client
+from prometheus_client import CollectorRegistry
 
 
 class BidOutcome(StrEnum):
@@ -44,9 +43,18 @@ class Measure(StrEnum):
     TIMEOUTS = "timeouts"
 
 
+def bids_metric(registry: CollectorRegistry) -> prometheus_client.Counter:
+    """`shelfspace_demand_partner_bids_total{partner,outcome}`: a real Prometheus counter, so
+    that with several processes (multiprocess mode) /metrics adds up every process's."""
+    return prometheus_client.Counter("shelfspace_demand_partner_bids",
+                                     "Demand partners' answers and bids, by what became of them.",
+                                     ["partner", "outcome"], registry=registry)
+
+
 @dataclass(slots=True)
 class AuctionStats:
     since: datetime
+    metric: prometheus_client.Counter | None = None
     outcomes: Counter[tuple[str, BidOutcome]] = field(default_factory=Counter)
     by_day: Counter[tuple[str, str, str, Measure]] = field(default_factory=Counter)  # partner, day, placement
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -54,6 +62,8 @@ class AuctionStats:
     def outcome(self, partner_id: str, outcome: BidOutcome, n: int = 1) -> None:
         with self._lock:
             self.outcomes[(partner_id, outcome)] += n
+        if self.metric is not None:
+            self.metric.labels(partner_id, str(outcome)).inc(n)
 
     def measure(self, partner_id: str, day: str, placement_id: str, measure: Measure, n: int = 1) -> None:
         with self._lock:
@@ -67,20 +77,3 @@ class AuctionStats:
                 if partner == partner_id:
                     found.setdefault((day, placement), Counter())[measure] += n
         return found
-
-
-class AuctionMetrics(Collector):
-    """`shelfspace_demand_partner_bids_total{partner,outcome}`."""
-
-    def __init__(self, stats: AuctionStats) -> None:
-        self.stats = stats
-
-    def collect(self) -> Iterator[CounterMetricFamily]:
-        family = CounterMetricFamily("shelfspace_demand_partner_bids",
-                                     "Demand partners' answers and bids, by what became of them.",
-                                     labels=["partner", "outcome"])
-        with self.stats._lock:
-            items = sorted(self.stats.outcomes.items())
-        for (partner, outcome), n in items:
-            family.add_metric([partner, str(outcome)], n)
-        yield family

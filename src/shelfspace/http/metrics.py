@@ -2,18 +2,48 @@
 
 Labels use the route template (`/v1/campaigns/{id}`), never the raw path, so the number
 of series stays bounded whatever ids clients send.
+
+With several processes (`shelfspace serve --workers N`) each keeps its own values, and a
+scrape reaches one of them. `serve` then sets `PROMETHEUS_MULTIPROC_DIR` before the
+workers start: prometheus_client keeps every process's counters and histograms in files
+there, and /metrics answers their sum, whichever process is asked. Every metric of the
+app is therefore a real Counter or Histogram (no custom collectors, which that mode
+cannot add up).
 """
 
 from __future__ import annotations
 
+import os
 import time
+from pathlib import Path
 
 from fastapi import FastAPI, Request
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client.multiprocess import MultiProcessCollector
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 UNMATCHED = "unmatched"
+MULTIPROCESS_DIR = "PROMETHEUS_MULTIPROC_DIR"  # prometheus_client's own variable
+
+
+def prepare_multiprocess(directory: Path) -> None:
+    """Before worker processes start: their metrics go to files in `directory`, emptied
+    of a previous run's (whose processes are gone)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    for stale in directory.glob("*.db"):
+        stale.unlink()
+    os.environ[MULTIPROCESS_DIR] = str(directory)
+
+
+def exposition(registry: CollectorRegistry) -> bytes:
+    """The text /metrics answers: this process's registry, or with several processes the
+    sum of all of theirs."""
+    if os.environ.get(MULTIPROCESS_DIR):
+        merged = CollectorRegistry()
+        MultiProcessCollector(merged)
+        return generate_latest(merged)
+    return generate_latest(registry)
 
 
 class HttpMetrics:
@@ -65,12 +95,11 @@ class MetricsMiddleware:
             series[1].observe(elapsed)
 
 
-def install_metrics(app: FastAPI) -> None:
-    registry = CollectorRegistry()
+def install_metrics(app: FastAPI, registry: CollectorRegistry) -> None:
     app.state.metrics_registry = registry
     app.add_middleware(MetricsMiddleware, metrics=HttpMetrics(registry))
 
     @app.get("/metrics", include_in_schema=True, tags=["operations"], summary="Prometheus metrics",
              response_class=Response, responses={200: {"content": {CONTENT_TYPE_LATEST: {}}}})
     def metrics(request: Request) -> Response:
-        return Response(generate_latest(request.app.state.metrics_registry), media_type=CONTENT_TYPE_LATEST)
+        return Response(exposition(request.app.state.metrics_registry), media_type=CONTENT_TYPE_LATEST)

@@ -18,13 +18,13 @@ import asyncio
 import queue
 import threading
 from collections import Counter, defaultdict, deque
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, replace
 
 import structlog
-from prometheus_client.metrics_core import CounterMetricFamily
-from prometheus_client.registry import Collector
+import prometheus_client
+from prometheus_client import CollectorRegistry
 
 from shelfspace.counters.protocol import Counters
 from shelfspace.decisioning.auction import MICROS_PER_MILLE
@@ -61,7 +61,8 @@ def cost_of(event: Event) -> int:
 
 class Recorder:
     def __init__(self, event_log: EventLog, counters: Counters, budgets: Budgets,
-                 flood: FloodRule = FloodRule(), on_stored: Stored | None = None) -> None:
+                 flood: FloodRule = FloodRule(), on_stored: Stored | None = None,
+                 duplicates_counter: prometheus_client.Counter | None = None) -> None:
         self.event_log = event_log
         self.on_stored = on_stored  # the rollup runner wakes up, or the workers hear of the keys
         self.counters = counters
@@ -70,6 +71,7 @@ class Recorder:
         # Events sent again, by type: stored once, so the same stream always gives the same
         # report; their number is exported as `shelfspace_events_duplicate_total`.
         self.duplicates: Counter[EventType] = Counter()
+        self.duplicates_counter = duplicates_counter
         self._queue: queue.Queue[tuple[list[Event], Future[list[bool]]] | None] = queue.Queue()
         self._clicks: dict[str, deque[float]] = defaultdict(deque)
         self._thread: threading.Thread | None = None
@@ -156,6 +158,8 @@ class Recorder:
                 self._count(event)
                 continue
             self.duplicates[event.type] += 1
+            if self.duplicates_counter is not None:
+                self.duplicates_counter.labels(str(event.type)).inc()
             if event.charged_micros and event.ad is not None:  # another process stored it first
                 self.counters.refund(event.ad.campaign_id, event.ad.budget_day, event.charged_micros,
                                      event.ad.advertiser_id)
@@ -217,15 +221,8 @@ class Recorder:
             self.counters.count_ctr(ad.creative_id, ad.placement_id, 0, 1)
 
 
-class RecorderMetrics(Collector):
-    """Prometheus view of the recorder: events sent again, by type (reason `duplicate`)."""
-
-    def __init__(self, recorder: Recorder) -> None:
-        self.recorder = recorder
-
-    def collect(self) -> Iterator[CounterMetricFamily]:
-        family = CounterMetricFamily("shelfspace_events_duplicate", "Events sent again: stored and counted once.",
-                                     labels=["type"])
-        for kind, count in sorted(self.recorder.duplicates.items()):
-            family.add_metric([str(kind)], count)
-        yield family
+def duplicates_metric(registry: CollectorRegistry) -> prometheus_client.Counter:
+    """`shelfspace_events_duplicate_total{type}`: events sent again, stored and counted once.
+    A real Prometheus counter, so that several processes' counts add up on /metrics."""
+    return prometheus_client.Counter("shelfspace_events_duplicate", "Events sent again: stored and counted once.",
+                                     ["type"], registry=registry)
