@@ -134,9 +134,9 @@ def issue_invoice(request: Request, db: Db, by: Caller, body: InvoiceIn) -> Json
 
 
 @router.get("/v1/invoices/{id}", response_model=InvoiceOut, responses=DOCUMENT, summary="Get an invoice")
-async def read_invoice(request: Request, id: InvoiceId, by: Caller, db: Db,
-                       format: Annotated[Format, Query(description="json, html, or pdf to download.")] = Format.JSON,
-                       ) -> Response:
+def read_invoice(request: Request, id: InvoiceId, by: Caller, db: Db,
+                 format: Annotated[Format, Query(description="json, html, or pdf to download.")] = Format.JSON,
+                 ) -> Response:
     invoice = invoices.get(db, by, id)
     [out] = invoices.outs(db, [invoice], _today(request))
     if format is Format.JSON:
@@ -144,7 +144,7 @@ async def read_invoice(request: Request, id: InvoiceId, by: Caller, db: Db,
     html = documents.render_html(invoice, out)
     if format is Format.HTML:
         return HTMLResponse(html)
-    return await documents.pdf_response(html, documents.filename(out))
+    return documents.pdf_document(html, documents.filename(out))
 
 
 @router.post("/v1/invoices/{id}/credit-notes", response_model=InvoiceOut, status_code=201,

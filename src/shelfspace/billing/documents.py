@@ -35,14 +35,20 @@ def render_pdf(html: str) -> bytes:
     return bytes(weasyprint.HTML(string=html).write_pdf())
 
 
-async def pdf_response(html: str, name: str, disposition: str = "inline") -> Response:
-    """The document printed to PDF, off the event loop; a server without Pango says so."""
+def pdf_document(html: str, name: str, disposition: str = "inline") -> Response:
+    """The document printed to PDF in the calling thread (a plain `def` route's, in the
+    thread pool: printing takes a while); a server without Pango says so."""
     try:
-        pdf = await run_in_threadpool(render_pdf, html)
+        pdf = render_pdf(html)
     except OSError as missing:  # WeasyPrint loads Pango when first used
         raise Unavailable(f"PDF rendering needs the Pango library on this server ({missing}); "
                           "the HTML document works without it") from None
     return Response(pdf, media_type="application/pdf", headers={"Content-Disposition": f'{disposition}; filename="{name}"'})
+
+
+async def pdf_response(html: str, name: str, disposition: str = "inline") -> Response:
+    """`pdf_document` for an async route: printed off the event loop."""
+    return await run_in_threadpool(pdf_document, html, name, disposition)
 
 
 def filename(out: InvoiceOut) -> str:

@@ -26,7 +26,7 @@ from shelfspace.audiences.rules import RULE, VERBS, Rule, describe
 from shelfspace.catalog.models import Advertiser
 from shelfspace.audiences.schemas import AudienceCreate, AudienceFilters
 from shelfspace.core.errors import ShelfspaceError
-from shelfspace.dashboard.csrf import checked_form
+from shelfspace.dashboard.csrf import CheckedForm
 from shelfspace.dashboard.forms import GENERAL, FieldErrors, errors_of, text
 from shelfspace.dashboard.measurement import SideUser
 from shelfspace.dashboard.rendering import redirect_with, render
@@ -119,9 +119,8 @@ def audiences_page(request: Request, user: SideUser) -> Response:
 
 @router.post("/console/audiences")
 @router.post("/brand/audiences")
-async def build_audience(request: Request, user: SideUser) -> Response:
+def build_audience(request: Request, user: SideUser, form: CheckedForm) -> Response:
     """`action=count` shows the size the rule would have now; `action=save` saves it."""
-    form = await checked_form(request)
     values = {k: text(form, k) for k in ("name", "iab_segment", "combine", "action")}
     rows = _rows(form)
     rule, errors = rule_of(rows, values["combine"] or Combine.ALL.value)

@@ -37,7 +37,7 @@ from shelfspace.core.errors import ShelfspaceError
 from shelfspace.core.inputs import KEY_PATTERN
 from shelfspace.counters.protocol import Counters
 from shelfspace.dashboard.charts import Format, monthly_chart
-from shelfspace.dashboard.csrf import checked_form
+from shelfspace.dashboard.csrf import CheckedForm
 from shelfspace.dashboard.forms import GENERAL, FieldErrors, decimal_or_text, errors_of, text
 from shelfspace.dashboard.measurement import SideUser
 from shelfspace.dashboard.periods import today
@@ -144,10 +144,9 @@ def console_billing(request: Request, user: OperatorUser,
 
 
 @router.post("/console/billing/top-ups")
-async def record_top_up(request: Request, user: OperatorUser) -> Response:
+def record_top_up(request: Request, user: OperatorUser, form: CheckedForm) -> Response:
     """A bank transfer seen on the statement, recorded with its reference (accounts.top_up):
     delivery may spend it within a second."""
-    form = await checked_form(request)
     values = {field: text(form, field) for field in TOP_UP_REQUIRED}
     blank = {field: message for field, message in TOP_UP_REQUIRED.items() if not values[field]}
     try:

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import hmac
 import secrets
+from typing import Annotated
 
-from fastapi import Request
+from fastapi import Depends, Request
 from starlette.datastructures import FormData
 
 CSRF_FIELD = "csrf_token"
@@ -41,3 +42,10 @@ async def checked_form(request: Request) -> FormData:
     form = await request.form()
     check_csrf(request, form)
     return form
+
+
+# Reading the body needs the event loop, and only that does: as a dependency the form is
+# read (and its token checked) before the page's own plain `def` runs in the thread pool,
+# where its SQL, password hashing and file work cannot hold the loop. Declare it after the
+# user parameter, so a visitor without a session is still sent to sign in first.
+CheckedForm = Annotated[FormData, Depends(checked_form)]

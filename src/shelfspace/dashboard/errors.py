@@ -41,11 +41,13 @@ async def _sign_in(request: Request, exc: Exception) -> Response:
     return RedirectResponse(f"/login?next={quote(exc.next_path)}", status_code=303)
 
 
-async def _wrong_role(request: Request, exc: Exception) -> Response:
+# Plain `def`s: Starlette runs them in the thread pool, and a page reads its signed-in user
+# from the database.
+def _wrong_role(request: Request, exc: Exception) -> Response:
     return error_page(request, 404, "There is no such page for your account.")
 
 
-async def _csrf(request: Request, exc: Exception) -> Response:
+def _csrf(request: Request, exc: Exception) -> Response:
     log.warning("csrf_rejected", path=request.url.path)
     return error_page(request, 403, "This form was out of date or sent from another site. Reload the page and try again; nothing was saved.")
 

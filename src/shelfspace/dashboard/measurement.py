@@ -24,7 +24,7 @@ from shelfspace.catalog.models import Advertiser, Campaign
 from shelfspace.catalog.schemas import CampaignUpdate
 from shelfspace.catalog.services import campaigns
 from shelfspace.core.errors import ShelfspaceError
-from shelfspace.dashboard.csrf import checked_form
+from shelfspace.dashboard.csrf import CheckedForm
 from shelfspace.dashboard.forms import FieldErrors, errors_of, text
 from shelfspace.dashboard.rendering import redirect_with, render
 from shelfspace.dashboard.routing import page_router
@@ -156,8 +156,7 @@ def measurement_page(request: Request, campaign_id: str, user: SideUser) -> Resp
 
 @router.post("/brand/campaigns/{campaign_id}/holdout")
 @router.post("/console/campaigns/{campaign_id}/holdout")
-async def set_holdout(request: Request, campaign_id: str, user: SideUser) -> Response:
-    form = await checked_form(request)
+def set_holdout(request: Request, campaign_id: str, user: SideUser, form: CheckedForm) -> Response:
     typed = text(form, "holdout_percent")
     try:
         with session_scope(request.app.state.sessions) as db:
@@ -175,8 +174,8 @@ def _study_form(form: FormData) -> dict[str, str]:
 
 @router.post("/brand/campaigns/{campaign_id}/brand-lift")
 @router.post("/console/campaigns/{campaign_id}/brand-lift")
-async def create_study(request: Request, campaign_id: str, user: SideUser) -> Response:
-    typed = _study_form(await checked_form(request))
+def create_study(request: Request, campaign_id: str, user: SideUser, form: CheckedForm) -> Response:
+    typed = _study_form(form)
     answers = [line.strip() for line in typed["answers"].splitlines() if line.strip()]
     try:
         spec = StudyCreate.model_validate({"campaign_id": campaign_id, "metric": typed["metric"],
@@ -194,8 +193,7 @@ async def create_study(request: Request, campaign_id: str, user: SideUser) -> Re
 
 @router.post("/brand/campaigns/{campaign_id}/brand-lift/{study_id}/status")
 @router.post("/console/campaigns/{campaign_id}/brand-lift/{study_id}/status")
-async def study_status(request: Request, campaign_id: str, study_id: str, user: SideUser) -> Response:
-    form = await checked_form(request)
+def study_status(request: Request, campaign_id: str, study_id: str, user: SideUser, form: CheckedForm) -> Response:
     wanted = StudyStatus.CLOSED if form.get("status") == StudyStatus.CLOSED else StudyStatus.LIVE
     with session_scope(request.app.state.sessions) as db:
         study = brand_lift.get(db, user.principal, study_id)
@@ -245,8 +243,7 @@ class EditAction(StrEnum):
 
 
 @router.post("/console/campaigns/{campaign_id}/case-study/edit")
-async def save_case_study(request: Request, campaign_id: str, user: OperatorUser) -> Response:
-    form = await checked_form(request)
+def save_case_study(request: Request, campaign_id: str, user: OperatorUser, form: CheckedForm) -> Response:
     try:
         action = EditAction(text(form, "action") or EditAction.SAVE)
     except ValueError:

@@ -12,7 +12,7 @@ from starlette.responses import Response
 
 from shelfspace.catalog.enums import DeliveryStatus
 from shelfspace.core.errors import ShelfspaceError
-from shelfspace.dashboard.csrf import checked_form
+from shelfspace.dashboard.csrf import CheckedForm
 from shelfspace.dashboard.forms import FieldErrors, comma_list, decimal_or_text, errors_of, text
 from shelfspace.dashboard.rendering import redirect_with, render
 from shelfspace.dashboard.routing import page_router
@@ -47,8 +47,7 @@ def partner_list(request: Request, user: OperatorUser) -> Response:
 
 
 @router.post(PAGE)
-async def add_partner(request: Request, user: OperatorUser) -> Response:
-    form = await checked_form(request)
+def add_partner(request: Request, user: OperatorUser, form: CheckedForm) -> Response:
     typed = {k: text(form, k) for k in FIELDS}
     try:
         spec = PartnerCreate(name=typed["name"], endpoint=typed["endpoint"], timeout_ms=typed["timeout_ms"] or 150,
@@ -63,8 +62,7 @@ async def add_partner(request: Request, user: OperatorUser) -> Response:
 
 
 @router.post(PAGE + "/{partner_id}/status")
-async def change_status(request: Request, partner_id: str, user: OperatorUser) -> Response:
-    form = await checked_form(request)
+def change_status(request: Request, partner_id: str, user: OperatorUser, form: CheckedForm) -> Response:
     action = form.get("action")
     if not isinstance(action, str) or action not in ACTIONS:
         return redirect_with(request, PAGE, "Nothing changed: choose pause or resume.")

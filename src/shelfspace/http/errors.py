@@ -16,6 +16,7 @@ from pydantic import BaseModel, Field
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from sqlalchemy.exc import IntegrityError, OperationalError
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
@@ -78,13 +79,16 @@ def error_response(
     return JsonBody(body, status_code=status, headers=headers)
 
 
-def _answer(request: Request, status: int, code: ErrorCode, message: str,
-            fields: list[FieldProblem] | None = None) -> Response:
-    """JSON for the API; for a dashboard page, the same error as a page."""
+async def _answer(request: Request, status: int, code: ErrorCode, message: str,
+                  fields: list[FieldProblem] | None = None) -> Response:
+    """JSON for the API; for a dashboard page, the same error as a page, rendered in the
+    thread pool (the page reads the signed-in user from the database). The handlers stay
+    async: JSON errors of the hot routes need no thread hop, and the OpenRTB route awaits
+    them directly."""
     from shelfspace.dashboard.errors import error_page, wants_page
 
     if wants_page(request):
-        return error_page(request, status, message)
+        return await run_in_threadpool(error_page, request, status, message)
     return error_response(status, code, message, fields)
 
 
@@ -107,7 +111,7 @@ def validation_problems(errors: list[Any]) -> list[FieldProblem]:
 
 async def _shelfspace_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, ShelfspaceError)
-    return _answer(request, exc.status_code, exc.code, exc.message, exc.fields)
+    return await _answer(request, exc.status_code, exc.code, exc.message, exc.fields)
 
 
 async def _request_validation(_: Request, exc: Exception) -> Response:
@@ -120,31 +124,31 @@ async def _request_validation(_: Request, exc: Exception) -> Response:
 async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
     code = _STATUS_CODES.get(exc.status_code, ErrorCode.INTERNAL)
-    return _answer(request, exc.status_code, code, str(exc.detail))
+    return await _answer(request, exc.status_code, code, str(exc.detail))
 
 
 async def _integrity_error(request: Request, exc: Exception) -> Response:
     # Two requests raced past the service's own check (e.g. the same new id at once).
     log.warning("integrity_conflict", path=request.url.path, error=str(exc.__cause__ or exc))
-    return _answer(request, 409, ErrorCode.CONFLICT, "the change conflicts with existing data; retry")
+    return await _answer(request, 409, ErrorCode.CONFLICT, "the change conflicts with existing data; retry")
 
 
 async def _database_unavailable(request: Request, exc: Exception) -> Response:
     log.error("database_unavailable", path=request.url.path, error=str(exc))
-    return _answer(request, 503, ErrorCode.UNAVAILABLE, "the database is unavailable; nothing was changed")
+    return await _answer(request, 503, ErrorCode.UNAVAILABLE, "the database is unavailable; nothing was changed")
 
 
 async def _counters_unavailable(request: Request, exc: Exception) -> Response:
     """Production mode: Redis (budgets, caps, pacing) cannot be reached. Nothing was served
     or charged; the caller may try again."""
     log.error("counters_unavailable", path=request.url.path, error=str(exc))
-    return _answer(request, 503, ErrorCode.UNAVAILABLE, "budgets and caps (Redis) are unreachable; nothing was "
+    return await _answer(request, 503, ErrorCode.UNAVAILABLE, "budgets and caps (Redis) are unreachable; nothing was "
                    "served or charged, try again")
 
 
 async def _unexpected(request: Request, exc: Exception) -> Response:
     log.exception("unhandled_error", path=request.url.path, exc_info=exc)
-    return _answer(request, 500, ErrorCode.INTERNAL, "internal error; nothing was changed")
+    return await _answer(request, 500, ErrorCode.INTERNAL, "internal error; nothing was changed")
 
 
 def install_error_handlers(app: FastAPI) -> None:

@@ -20,7 +20,7 @@ from shelfspace.catalog.models import Campaign, Creative, LineItem, Placement
 from shelfspace.catalog.schemas import CampaignFilters, CampaignUpdate
 from shelfspace.catalog.services import campaigns
 from shelfspace.dashboard.charts import Format, daily_chart
-from shelfspace.dashboard.csrf import checked_form
+from shelfspace.dashboard.csrf import CheckedForm
 from shelfspace.dashboard.periods import WINDOWS, Window, last_days
 from shelfspace.dashboard.rendering import redirect_with, render
 from shelfspace.dashboard.routing import page_router
@@ -121,8 +121,7 @@ def campaign_csv(request: Request, campaign_id: str, user: AdvertiserUser, group
 
 
 @router.post("/brand/campaigns/{campaign_id}/status")
-async def pause_or_resume(request: Request, campaign_id: str, user: AdvertiserUser) -> Response:
-    form = await checked_form(request)
+def pause_or_resume(request: Request, campaign_id: str, user: AdvertiserUser, form: CheckedForm) -> Response:
     wanted = DeliveryStatus.PAUSED if form.get("status") == DeliveryStatus.PAUSED else DeliveryStatus.LIVE
     with session_scope(request.app.state.sessions) as db:
         campaign = campaigns.update(db, user.principal, campaign_id, CampaignUpdate(status=wanted))

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 from fastapi import Request
 from pydantic import ValidationError
 from sqlalchemy import or_, select
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData, UploadFile
 from starlette.responses import JSONResponse, Response
 
@@ -29,7 +30,7 @@ from shelfspace.core.errors import FieldProblem, InvalidInput, ShelfspaceError
 from shelfspace.core.money import to_micros
 from shelfspace.dashboard.brand.campaigns import awaiting_approval
 from shelfspace.dashboard.brand.forecast import ASSUMPTION, forecast
-from shelfspace.dashboard.csrf import checked_form
+from shelfspace.dashboard.csrf import check_csrf
 from shelfspace.dashboard.forms import GENERAL, FieldErrors, errors_of, split_commas, text, texts
 from shelfspace.dashboard.periods import today
 from shelfspace.dashboard.rendering import redirect_with, render
@@ -185,13 +186,13 @@ def _specs(request: Request, values: dict[str, Any], image_url: str | None, size
     return campaign, line_item, creative_specs
 
 
-async def _image(request: Request, form: FormData, errors: FieldErrors) -> tuple[str | None, str | None]:
+def _image(request: Request, form: FormData, errors: FieldErrors) -> tuple[str | None, str | None]:
     upload = form.get("image")
     if not isinstance(upload, UploadFile) or not upload.filename:
         kept = text(form, "image_kept")  # uploaded with an earlier try of this form
         return (kept or None), (text(form, "image_size") or None)
     try:
-        image = read_image(await upload.read())
+        image = read_image(upload.file.read())
     except BadImage as exc:
         errors["image"] = str(exc)
         return None, None
@@ -201,13 +202,20 @@ async def _image(request: Request, form: FormData, errors: FieldErrors) -> tuple
 
 @router.post("/brand/campaigns/new")
 async def create_campaign(request: Request, user: AdvertiserUser) -> Response:
-    waiting = awaiting_approval(request, user)
+    """Async only to read the form off the socket; the rest (the image stored on disk, the
+    campaign saved) runs in the thread pool, in the order it always had."""
+    form = await request.form()
+    return await run_in_threadpool(_create_campaign, request, user, form)
+
+
+def _create_campaign(request: Request, user: DashboardUser, form: FormData) -> Response:
+    waiting = awaiting_approval(request, user)  # a brand still waiting sees where it stands
     if waiting is not None:
         return waiting
-    form = await checked_form(request)
+    check_csrf(request, form)
     values = _values(form)
     errors: FieldErrors = {}
-    image_url, size = await _image(request, form, errors)
+    image_url, size = _image(request, form, errors)
     values |= {"image_kept": image_url or "", "image_size": size or ""}
     formats = {p.placement_id: p.format for p in _placements(request)}
     specs = _specs(request, values, image_url, size, formats, errors)

@@ -19,7 +19,7 @@ from shelfspace.catalog.models import Advertiser, Campaign, Placement
 from shelfspace.catalog.schemas import AdvertiserUpdate
 from shelfspace.catalog.services import advertisers
 from shelfspace.core.errors import ShelfspaceError
-from shelfspace.dashboard.csrf import checked_form
+from shelfspace.dashboard.csrf import CheckedForm
 from shelfspace.dashboard.forms import FieldErrors, errors_of, texts
 from shelfspace.dashboard.periods import today
 from shelfspace.dashboard.rendering import redirect_with, render
@@ -51,8 +51,7 @@ def advertiser_list(request: Request, user: OperatorUser) -> Response:
 
 
 @router.post("/console/advertisers/{advertiser_id}/status")
-async def change_status(request: Request, advertiser_id: str, user: OperatorUser) -> Response:
-    form = await checked_form(request)
+def change_status(request: Request, advertiser_id: str, user: OperatorUser, form: CheckedForm) -> Response:
     action = form.get("action")
     if not isinstance(action, str) or action not in ACTIONS:
         return redirect_with(request, "/console/advertisers", "Nothing changed: choose suspend or reactivate.")
@@ -81,8 +80,7 @@ def rules(request: Request, user: OperatorUser) -> Response:
 
 
 @router.post("/console/rules/{advertiser_id}")
-async def set_competitors(request: Request, advertiser_id: str, user: OperatorUser) -> Response:
-    form = await checked_form(request)
+def set_competitors(request: Request, advertiser_id: str, user: OperatorUser, form: CheckedForm) -> Response:
     try:
         with session_scope(request.app.state.sessions) as db:
             advertiser = advertisers.update(db, user.principal, advertiser_id,

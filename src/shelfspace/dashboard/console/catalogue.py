@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from fastapi import Request
-from fastapi.concurrency import run_in_threadpool
 from sqlalchemy import func, or_, select
 from starlette.datastructures import UploadFile
 from starlette.responses import Response
@@ -12,7 +11,7 @@ from shelfspace.catalog.models import Product
 from shelfspace.catalog.schemas import ImportResult
 from shelfspace.catalog.services.product_feed import OnError, import_feed
 from shelfspace.core.errors import ShelfspaceError
-from shelfspace.dashboard.csrf import checked_form
+from shelfspace.dashboard.csrf import CheckedForm
 from shelfspace.dashboard.rendering import render
 from shelfspace.dashboard.routing import page_router
 from shelfspace.dashboard.session import OperatorUser
@@ -50,8 +49,9 @@ def products(request: Request, user: OperatorUser, q: str = "", category: str = 
 
 
 @router.post("/console/products/feed")
-async def upload_feed(request: Request, user: OperatorUser) -> Response:
-    form = await checked_form(request)
+def upload_feed(request: Request, user: OperatorUser, form: CheckedForm) -> Response:
+    """A plain `def`: the file is read from its spool and imported (CPU and SQL) in the
+    thread pool, and even the error pages query the catalogue."""
     upload = form.get("feed")
     on_error = OnError.REJECT if form.get("on_error") == OnError.REJECT else OnError.SKIP
     if not isinstance(upload, UploadFile) or not upload.filename:
@@ -59,16 +59,12 @@ async def upload_feed(request: Request, user: OperatorUser) -> Response:
     kind = upload.filename.rsplit(".", 1)[-1].lower()
     if kind not in FEED_TYPES:
         return _page(request, "", "", 1, 400, feed_error="the file must end in .csv or .json")
-    raw = await upload.read(MAX_FEED_BYTES + 1)
+    raw = upload.file.read(MAX_FEED_BYTES + 1)
     if len(raw) > MAX_FEED_BYTES:
         return _page(request, "", "", 1, 400, feed_error="a feed is at most 64 MiB; split it")
-
-    def run() -> ImportResult:
-        with session_scope(request.app.state.sessions) as db:
-            return import_feed(db, user.principal, raw, FEED_TYPES[kind], on_error)
-
     try:
-        result = await run_in_threadpool(run)
+        with session_scope(request.app.state.sessions) as db:
+            result = import_feed(db, user.principal, raw, FEED_TYPES[kind], on_error)
     except ShelfspaceError as exc:
         return _page(request, "", "", 1, 400, feed_error=exc.message)
     return _page(request, "", "", 1, 200 if result.written else 400, result=result)

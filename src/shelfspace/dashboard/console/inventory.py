@@ -14,7 +14,7 @@ from shelfspace.catalog.models import Placement
 from shelfspace.catalog.schemas import PlacementCreate, PlacementUpdate
 from shelfspace.catalog.services import placements
 from shelfspace.core.errors import ShelfspaceError
-from shelfspace.dashboard.csrf import checked_form
+from shelfspace.dashboard.csrf import CheckedForm
 from shelfspace.dashboard.forms import FieldErrors, comma_list, decimal_or_text, errors_of, text
 from shelfspace.dashboard.periods import today
 from shelfspace.dashboard.rendering import redirect_with, render
@@ -42,8 +42,7 @@ def inventory(request: Request, user: OperatorUser) -> Response:
 
 
 @router.post("/console/inventory/{placement_id}")
-async def update_placement(request: Request, placement_id: str, user: OperatorUser) -> Response:
-    form = await checked_form(request)
+def update_placement(request: Request, placement_id: str, user: OperatorUser, form: CheckedForm) -> Response:
     typed = {"floor_cpm": text(form, "floor_cpm"), "blocked_categories": text(form, "blocked_categories")}
     try:
         spec = PlacementUpdate(floor_cpm=decimal_or_text(form, "floor_cpm"),
@@ -58,8 +57,7 @@ async def update_placement(request: Request, placement_id: str, user: OperatorUs
 
 
 @router.post("/console/inventory")
-async def create_placement(request: Request, user: OperatorUser) -> Response:
-    form = await checked_form(request)
+def create_placement(request: Request, user: OperatorUser, form: CheckedForm) -> Response:
     typed = {k: text(form, k) for k in ("id", "name", "channel", "format", "sizes", "floor_cpm", "max_ads")}
     try:
         spec = PlacementCreate(id=typed["id"], name=typed["name"], channel=typed["channel"],

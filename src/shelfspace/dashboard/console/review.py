@@ -15,7 +15,7 @@ from shelfspace.catalog.models import Advertiser, Creative
 from shelfspace.catalog.schemas import AdvertiserUpdate, CreativeUpdate
 from shelfspace.catalog.services import advertisers, creatives
 from shelfspace.core.errors import ShelfspaceError
-from shelfspace.dashboard.csrf import checked_form
+from shelfspace.dashboard.csrf import CheckedForm
 from shelfspace.dashboard.forms import FieldErrors, errors_of, text
 from shelfspace.dashboard.previews import previews
 from shelfspace.dashboard.rendering import redirect_with, render
@@ -55,8 +55,7 @@ def review_queue(request: Request, user: OperatorUser) -> Response:
 
 
 @router.post("/console/review/creatives/{creative_id}")
-async def review_creative(request: Request, creative_id: str, user: OperatorUser) -> Response:
-    form = await checked_form(request)
+def review_creative(request: Request, creative_id: str, user: OperatorUser, form: CheckedForm) -> Response:
     verdict, reason = text(form, "verdict"), text(form, "reason")
     try:
         status = ReviewStatus.APPROVED if verdict == Verdict.APPROVE else ReviewStatus.REJECTED
@@ -76,8 +75,7 @@ async def review_creative(request: Request, creative_id: str, user: OperatorUser
 
 
 @router.post("/console/review/advertisers/{advertiser_id}")
-async def review_advertiser(request: Request, advertiser_id: str, user: OperatorUser) -> Response:
-    form = await checked_form(request)
+def review_advertiser(request: Request, advertiser_id: str, user: OperatorUser, form: CheckedForm) -> Response:
     verdict = text(form, "verdict")
     if verdict not in set(Verdict):
         return _page(request, 400, errors={advertiser_id: {"verdict": "choose approve or decline"}})
