@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+
 import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -135,3 +137,10 @@ def decide_until(api: Api, body: dict[str, Any], placement: str, wanted: int) ->
         elif waited > LIVE_WITHIN_SECONDS + 1:
             raise AssertionError(f"still {response.status_code} after {waited:.1f}s: {response.text}")
         time.sleep(0.05)
+
+
+def pdf_text(pdf: bytes) -> str:
+    """A PDF's words, page after page (pypdf: no poppler needed on the machine)."""
+    from pypdf import PdfReader
+
+    return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)

@@ -4,7 +4,6 @@ it, bad input writes nothing, and invoices are numbered, immutable and match the
 from __future__ import annotations
 
 import json
-import subprocess
 import time
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
@@ -27,7 +26,7 @@ from shelfspace.db.session import make_sessionmaker, session_scope
 from shelfspace.sim.clock import SteppedClock
 from tests.conftest import new_key
 from tests.databases import empty_all_tables
-from tests.support import HERO_ASK, Api, build_network, decide, decide_until, field_errors
+from tests.support import HERO_ASK, Api, build_network, decide, decide_until, field_errors, pdf_text
 
 COMPANY = {"company_name": "Freshmart Media Ltd", "company_address": "1 Market Street; London EC1A 1AA",
            "company_tax_id": "GB123456789", "tax_rate": Decimal(20), "tax_label": "VAT"}
@@ -166,10 +165,6 @@ def charge(api: Api, advertiser_id: str, campaign_id: str, day: date, micros: in
     with session_scope(api.client.app.state.sessions) as db:  # type: ignore[attr-defined]
         ledger.post(db, advertiser_id=advertiser_id, kind=EntryKind.CHARGE, amount_micros=-micros, day=day,
                     time=datetime.combine(day, datetime.min.time(), UTC), actor="test", campaign_id=campaign_id)
-
-
-def pdf_text(pdf: bytes) -> str:
-    return subprocess.run(["pdftotext", "-layout", "-", "-"], input=pdf, capture_output=True, check=True).stdout.decode()
 
 
 def test_invoices_are_numbered_immutable_and_corrected_by_credit_notes(taxed: Api, engine: Engine) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import subprocess
 import time
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -12,6 +11,7 @@ from pathlib import Path
 import httpx
 
 from tests.servers import base_env, running_server, shelfspace
+from tests.support import pdf_text
 
 
 def printed_key(log: Path, who: str) -> str:
@@ -105,8 +105,7 @@ def check_billing(operator: httpx.Client, log: Path) -> None:
         spend = Decimal(str(report["totals"]["spend"])).quantize(Decimal("0.01"), ROUND_HALF_UP)
         assert spend == Decimal(str(receipt["subtotal"])), (receipt, report)  # one campaign: one line
         pdf = operator.get(f"/v1/invoices/{receipt['id']}", params={"format": "pdf"})
-        words = subprocess.run(["pdftotext", "-layout", "-", "-"], input=pdf.content, capture_output=True,
-                               check=True).stdout.decode()
+        words = pdf_text(pdf.content)
         assert receipt["number"] in words and f"{Decimal(str(receipt['subtotal'])):.2f}" in words
 
 

@@ -9,10 +9,10 @@ from __future__ import annotations
 import heapq
 import threading
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from shelfspace.counters.protocol import AccountUse, BudgetLimits, BudgetUse, PacingState
+from shelfspace.counters.protocol import AccountUse, BudgetLimits, BudgetUse, Charge, CtrCounts, PacingState
 
 
 @dataclass(slots=True)
@@ -122,6 +122,9 @@ class MemoryCounters:
                 self._account_spent[limits.account_id] += charged
             return charged
 
+    def settle_all(self, charges: Sequence[Charge]) -> list[int]:
+        return [self.settle(c.reservation_id, c.limits, c.amount_micros) for c in charges]
+
     def refund(self, campaign_id: str, day: str, amount_micros: int, account_id: str | None = None) -> None:
         with self._lock:
             self._spent_total[campaign_id] -= amount_micros
@@ -173,6 +176,10 @@ class MemoryCounters:
         return self._ctr.get((creative_id, placement_id), (0, 0))
 
     def count_ctr(self, creative_id: str, placement_id: str, impressions: int, clicks: int) -> None:
+        self.count_ctr_all({(creative_id, placement_id): (impressions, clicks)})
+
+    def count_ctr_all(self, counts: CtrCounts) -> None:
         with self._lock:
-            seen, clicked = self._ctr.get((creative_id, placement_id), (0, 0))
-            self._ctr[(creative_id, placement_id)] = (seen + impressions, clicked + clicks)
+            for place, (impressions, clicks) in counts.items():
+                seen, clicked = self._ctr.get(place, (0, 0))
+                self._ctr[place] = (seen + impressions, clicked + clicks)

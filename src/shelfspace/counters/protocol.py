@@ -7,7 +7,7 @@ overspend. Money is integer micros; times are epoch seconds (the engine's clock)
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -41,6 +41,18 @@ class BudgetUse:
         if limits.daily_micros is not None:
             left = min(left, limits.daily_micros - self.spent_day - self.reserved_day)
         return left
+
+
+@dataclass(frozen=True, slots=True)
+class Charge:
+    """One billable event's `settle`: its reservation (if any), its limits and its cost."""
+
+    reservation_id: str | None
+    limits: BudgetLimits
+    amount_micros: int
+
+
+CtrCounts = Mapping[tuple[str, str], tuple[int, int]]  # (creative, placement) -> (impressions, clicks)
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +104,11 @@ class Counters(Protocol):
         what was charged."""
         ...
 
+    def settle_all(self, charges: Sequence[Charge]) -> list[int]:
+        """`settle` for each charge, in order (one round trip for a batch of events); what
+        each was charged."""
+        ...
+
     def refund(self, campaign_id: str, day: str, amount_micros: int, account_id: str | None = None) -> None:
         """Take back a charge whose event turned out to be stored already (sent to two
         processes at once: both charged it before one insert lost to the unique key)."""
@@ -121,3 +138,7 @@ class Counters(Protocol):
     def ctr_stats(self, creative_id: str, placement_id: str) -> tuple[int, int]: ...
 
     def count_ctr(self, creative_id: str, placement_id: str, impressions: int, clicks: int) -> None: ...
+
+    def count_ctr_all(self, counts: CtrCounts) -> None:
+        """`count_ctr` for many creatives and placements at once (a batch of events)."""
+        ...

@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict
 
 from redis import Redis
 
-from shelfspace.counters.protocol import AccountUse, BudgetLimits, BudgetUse, PacingState
+from shelfspace.counters.protocol import AccountUse, BudgetLimits, BudgetUse, Charge, CtrCounts, PacingState
 from shelfspace.counters.redis_scripts import (
     COUNT_FREQUENCY,
     FORGET_FREQUENCY,
@@ -105,10 +105,19 @@ class RedisCounters:
         return bool(int(done))
 
     def settle(self, reservation_id: str | None, limits: BudgetLimits, amount_micros: int) -> int:
-        charged = self._settle(args=[self.prefix, reservation_id or "", limits.campaign_id, limits.day,
-                                     limits.total_micros, self._daily(limits), amount_micros, DAY_KEY_SECONDS,
-                                     *self._account(limits)])
-        return int(charged)
+        return self.settle_all([Charge(reservation_id, limits, amount_micros)])[0]
+
+    def settle_all(self, charges: Sequence[Charge]) -> list[int]:
+        """Each charge is the same Lua script, atomic on its own; a pipeline sends them all in
+        one round trip and Redis runs them in order, so each is capped by those before it."""
+        if not charges:
+            return []
+        pipe = self.redis.pipeline(transaction=False)
+        for c in charges:
+            self._settle(args=[self.prefix, c.reservation_id or "", c.limits.campaign_id, c.limits.day,
+                               c.limits.total_micros, self._daily(c.limits), c.amount_micros, DAY_KEY_SECONDS,
+                               *self._account(c.limits)], client=pipe)
+        return [int(charged) for charged in pipe.execute()]
 
     def refund(self, campaign_id: str, day: str, amount_micros: int, account_id: str | None = None) -> None:
         total_key, day_key = self._budget_keys(campaign_id, day)
@@ -165,10 +174,16 @@ class RedisCounters:
         return stats
 
     def count_ctr(self, creative_id: str, placement_id: str, impressions: int, clicks: int) -> None:
-        self._ctr_cache.pop((creative_id, placement_id), None)  # this process sees its own counts at once
-        name = f"{self.prefix}ctr:{creative_id}:{placement_id}"
+        self.count_ctr_all({(creative_id, placement_id): (impressions, clicks)})
+
+    def count_ctr_all(self, counts: CtrCounts) -> None:
+        if not counts:
+            return
         pipe = self.redis.pipeline(transaction=True)
-        pipe.hincrby(name, "impressions", impressions)
-        pipe.hincrby(name, "clicks", clicks)
+        for (creative_id, placement_id), (impressions, clicks) in counts.items():
+            self._ctr_cache.pop((creative_id, placement_id), None)  # this process sees its own counts at once
+            name = f"{self.prefix}ctr:{creative_id}:{placement_id}"
+            pipe.hincrby(name, "impressions", impressions)
+            pipe.hincrby(name, "clicks", clicks)
         pipe.execute()
 

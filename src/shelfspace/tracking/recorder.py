@@ -26,7 +26,7 @@ import structlog
 import prometheus_client
 from prometheus_client import CollectorRegistry
 
-from shelfspace.counters.protocol import Counters
+from shelfspace.counters.protocol import Charge, Counters
 from shelfspace.decisioning.auction import MICROS_PER_MILLE
 from shelfspace.decisioning.inventory import LiveCampaign
 from shelfspace.events.log import EventLog
@@ -153,9 +153,9 @@ class Recorder:
         new_keys = [event.key for event, new in zip(ruled, stored, strict=True) if new]
         if self.on_stored is not None and new_keys:
             self.on_stored(new_keys)
+        self._count([event for event, new in zip(ruled, stored, strict=True) if new])
         for event, new in zip(ruled, stored, strict=True):
             if new:
-                self._count(event)
                 continue
             self.duplicates[event.type] += 1
             if self.duplicates_counter is not None:
@@ -166,7 +166,8 @@ class Recorder:
         return [new and event.counted for event, new in zip(ruled, stored, strict=True)]
 
     def _apply_rules(self, events: Sequence[Event]) -> list[Event]:
-        """Each event with the rules that need other events applied, and its charge."""
+        """Each event with the rules that need other events applied, and its charge (the
+        batch's charges settled together: one round trip to shared counters)."""
         clicks = [e.ad.ad_id for e in events if e.type is EventType.CLICK and e.ad is not None]
         lookups = {e.key for e in events}
         lookups |= {ad_event_key(EventType.IMPRESSION, ad_id) for ad_id in clicks}
@@ -174,17 +175,21 @@ class Recorder:
                     for reason in (InvalidReason.CLICK_WITHOUT_IMPRESSION, InvalidReason.CLICK_FLOOD)}
         known = self.event_log.contains(lookups)
         ruled: list[Event] = []
+        billed: list[tuple[int, Charge]] = []  # (position in `ruled`, its charge)
         for event in events:
             if event.key not in known and event.type is EventType.CLICK and event.counted and event.ad is not None:
                 reason = self._click_rule(event, known)
                 if reason is not None:
                     event = replace(event, key=ad_event_key(event.type, event.ad.ad_id, reason), invalid=reason)
-            if event.key in known:  # sent before: the log keeps the first, nothing is charged
-                ruled.append(event)
-                continue
-            known.add(event.key)
-            charge = self._charge(event)
-            ruled.append(replace(event, charged_micros=charge) if charge else event)
+            if event.key not in known:  # sent before: the log keeps the first, nothing is charged
+                known.add(event.key)
+                if (charge := self._charge_of(event)) is not None:
+                    billed.append((len(ruled), charge))
+            ruled.append(event)
+        charged = self.counters.settle_all([charge for _, charge in billed])
+        for (position, _), micros in zip(billed, charged, strict=True):
+            if micros:
+                ruled[position] = replace(ruled[position], charged_micros=micros)
         return ruled
 
     def _click_rule(self, click: Event, impressions: set[str]) -> InvalidReason | None:
@@ -199,26 +204,32 @@ class Recorder:
         recent.append(click.time)
         return None
 
-    def _charge(self, event: Event) -> int:
-        """Charge a counted billable event (dropping its reservation); returns what was charged."""
+    def _charge_of(self, event: Event) -> Charge | None:
+        """What a counted billable event settles (dropping its reservation), if anything."""
         cost = cost_of(event)
         if not cost or event.ad is None:
-            return 0
+            return None
         campaign = self.budgets(event.ad.campaign_id)
         if campaign is None:  # stopped since it served: counted, not charged
-            return 0
-        return self.counters.settle(event.ad.ad_id, campaign.limits(event.ad.budget_day), cost)
+            return None
+        return Charge(event.ad.ad_id, campaign.limits(event.ad.budget_day), cost)
 
-    def _count(self, event: Event) -> None:
-        ad = event.ad
-        if ad is None or not event.counted:
-            return
-        if event.type is EventType.IMPRESSION and ad.pricing == "cpm" and not event.charged_micros:
-            self.counters.release(ad.ad_id)  # nothing charged (campaign stopped): drop what it held
-        if event.type is EventType.IMPRESSION:
-            self.counters.count_ctr(ad.creative_id, ad.placement_id, 1, 0)
-        elif event.type is EventType.CLICK:
-            self.counters.count_ctr(ad.creative_id, ad.placement_id, 0, 1)
+    def _count(self, stored: Sequence[Event]) -> None:
+        """Newly stored events: their impressions and clicks for predicted CTR, in one step."""
+        ctr: dict[tuple[str, str], tuple[int, int]] = {}
+        for event in stored:
+            ad = event.ad
+            if ad is None or not event.counted:
+                continue
+            if event.type is EventType.IMPRESSION and ad.pricing == "cpm" and not event.charged_micros:
+                self.counters.release(ad.ad_id)  # nothing charged (campaign stopped): drop what it held
+            place = (ad.creative_id, ad.placement_id)
+            seen, clicked = ctr.get(place, (0, 0))
+            if event.type is EventType.IMPRESSION:
+                ctr[place] = (seen + 1, clicked)
+            elif event.type is EventType.CLICK:
+                ctr[place] = (seen, clicked + 1)
+        self.counters.count_ctr_all(ctr)
 
 
 def duplicates_metric(registry: CollectorRegistry) -> prometheus_client.Counter:
