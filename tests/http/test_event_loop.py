@@ -5,12 +5,14 @@ Redis command made inside an `async def` route stalls every other request, the d
 of all pages included. Such work belongs in a plain `def` route (FastAPI runs it in its
 thread pool) or in `await run_in_threadpool(...)`.
 
-The watch below records each database connection checkout and SQL statement, argon2 hash or verification
-and Redis command made on the event loop's thread (where `asyncio.get_running_loop()`
-answers). Then every route the app has is called, API and pages, as the operator and as a
-brand, and the flows that reach deeper (signing in with a real password, signing up, the
-decision API's `debug`) are played; nothing may have happened on the loop. The watch
-also counts what happened off the loop, so a watch that sees nothing fails too.
+The watch below records each database connection checkout and SQL statement, argon2 hash
+or verification and Redis command made on the event loop's thread (where
+`asyncio.get_running_loop()` answers). Then every route the app has is called, API and
+pages, as the operator and as a brand, and the flows that reach deeper (signing in with a
+real password, signing up, the decision API's `debug`) are played; nothing may have
+happened on the loop. The watch also counts what happened off the loop, so a watch that
+sees nothing fails too. The walk runs embedded (SQLite, PostgreSQL) and in production
+mode (Redis counters, PostgreSQL event log), where an ad is also served and counted.
 
 A second test keeps the list of `async def` routes short and explained: a new one must
 say here why it never blocks.
@@ -26,19 +28,27 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 import argon2
+import psycopg
 import pytest
 import redis
 import redis.client
+import redis.exceptions
 from fastapi import FastAPI
 from fastapi.routing import iter_route_contexts
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, event
 
 from shelfspace.accounts.roles import Role
+from shelfspace.app import create_app
+from shelfspace.config import Settings
 from tests.conftest import new_key
+from tests.counters.conftest import REDIS_URL
 from tests.dashboard.pages import PASSWORD, make_user, sign_in, token_of
+from tests.databases import empty_all_tables, missing
+from tests.support import HERO_ASK, Api, build_network, decide_until
 
 CHECKOUT = "database connection checkout"
 DATABASE = "SQL statement"  # also on a connection the request's session checked out earlier, in a thread
@@ -79,6 +89,7 @@ FORMS = [
     {"action": "save", "verdict": "", "name": "Watched", "question": "Heard of us?", "answers": "Yes\nNo"},
 ]
 SIGN_OUT = "/logout"  # played last: the walk needs its session
+REDIS_DB = 12  # a logical database of the shared Redis, apart from tests/production's (11): both may run at once
 
 
 def on_event_loop() -> bool:
@@ -100,11 +111,14 @@ class LoopWatch:
     """What blocking work happened, on the loop or off it, and during which request."""
 
     request: str = "(no request)"
+    armed: bool = False  # set once the app has started: its startup may do what it likes
     on_loop: list[str] = field(default_factory=list)
     off_loop: Counter[str] = field(default_factory=Counter)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def note(self, what: str) -> None:
+        if not self.armed:
+            return
         with self.lock:
             if on_event_loop():
                 self.on_loop.append(f"{self.request}: {what} on the event loop, at {caller()}")
@@ -120,8 +134,8 @@ class LoopWatch:
 
 
 @pytest.fixture
-def watch(client: TestClient, engine: Engine, monkeypatch: pytest.MonkeyPatch) -> Iterator[LoopWatch]:
-    """Installed once the app has started: its startup may do what it likes."""
+def watch(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> Iterator[LoopWatch]:
+    """Watches the test's database, argon2 and Redis; the test arms it once its app is up."""
     seen = LoopWatch()
 
     def checkout(*_: Any) -> None:
@@ -134,6 +148,9 @@ def watch(client: TestClient, engine: Engine, monkeypatch: pytest.MonkeyPatch) -
     event.listen(engine, "before_cursor_execute", statement)
     for method in ("hash", "verify", "check_needs_rehash"):
         monkeypatch.setattr(argon2.PasswordHasher, method, seen.wrap(ARGON2, getattr(argon2.PasswordHasher, method)))
+    # PostgreSQL reached without SQLAlchemy: the production event log and catalogue listener.
+    for kind in (psycopg.Cursor, psycopg.Connection):
+        monkeypatch.setattr(kind, "execute", seen.wrap(DATABASE, kind.execute))
     monkeypatch.setattr(redis.Redis, "execute_command", seen.wrap(REDIS, redis.Redis.execute_command))
     monkeypatch.setattr(redis.client.Pipeline, "execute", seen.wrap(REDIS, redis.client.Pipeline.execute))
     try:
@@ -190,6 +207,52 @@ def walk(client: TestClient, routes: list[Route], watch: LoopWatch, headers: dic
 
 
 def test_no_route_blocks_the_event_loop(client: TestClient, engine: Engine, watch: LoopWatch) -> None:
+    watch.armed = True
+    play_every_route(client, engine, watch)
+    assert watch.off_loop[DATABASE] and watch.off_loop[ARGON2], "the watch saw nothing: is it installed?"
+    assert not watch.on_loop, "blocking work on the event loop:\n" + "\n".join(dict.fromkeys(watch.on_loop))
+
+
+@pytest.fixture
+def production_client(engine: Engine, settings: Settings) -> Iterator[TestClient]:
+    """The app in production mode: counters in Redis, the event log in PostgreSQL."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("production mode shares PostgreSQL")
+    redis_url = REDIS_URL.rsplit("/", 1)[0] + f"/{REDIS_DB}"
+    try:
+        redis.Redis.from_url(redis_url).flushdb()
+    except redis.exceptions.ConnectionError:
+        missing(f"Redis is not reachable at {redis_url} (set SHELFSPACE_TEST_REDIS)")
+    production = Settings(data_dir=settings.data_dir, public_url=settings.public_url, redis_url=redis_url,
+                          database_url=engine.url.render_as_string(hide_password=False))
+    with TestClient(create_app(production, engine), raise_server_exceptions=False) as client:
+        yield client
+    empty_all_tables(engine)
+    redis.Redis.from_url(redis_url).flushdb()
+
+
+def test_production_mode_keeps_redis_and_sql_off_the_loop(production_client: TestClient, engine: Engine,
+                                                          watch: LoopWatch) -> None:
+    """The same walk with Redis counters, plus an ad served and its impression counted:
+    budgets, caps and pacing are Redis round trips, made in the thread pool."""
+    client = production_client
+    operator = Api(client, new_key(engine, Role.OPERATOR))
+    advertiser = operator.post("/v1/advertisers", {"name": "Hero", "domain": "hero.example"})
+    build_network(operator, advertiser["id"])
+    watch.armed = True
+    watch.request = "POST /v1/decisions serving an ad"
+    ads, _ = decide_until(operator, HERO_ASK, "home-hero", 1)
+    assert ads, "no ad served: the decision path with Redis counters was not exercised"
+    watch.request = "GET /track/impression/{token} of the served ad"
+    assert client.get(urlsplit(ads[0]["tracking"]["impression"]).path).status_code == 204
+    play_every_route(client, engine, watch)
+    assert watch.off_loop[REDIS] and watch.off_loop[DATABASE], "the watch saw no Redis or SQL: is it installed?"
+    assert not watch.on_loop, "blocking work on the event loop:\n" + "\n".join(dict.fromkeys(watch.on_loop))
+
+
+def play_every_route(client: TestClient, engine: Engine, watch: LoopWatch) -> None:
+    """Every route as the operator's key and as each side's signed-in person, then the
+    flows that reach deeper: signing in and up (argon2), the decision API's `debug`."""
     app: FastAPI = client.app  # type: ignore[assignment]
     operator_key = new_key(engine, Role.OPERATOR)
     operator = {"Authorization": f"Bearer {operator_key}"}
@@ -219,8 +282,6 @@ def test_no_route_blocks_the_event_loop(client: TestClient, engine: Engine, watc
     assert client.post("/signup", data=form, follow_redirects=False).status_code == 303
 
     assert calls >= len(routes), "some routes were not called"
-    assert watch.off_loop[DATABASE] and watch.off_loop[ARGON2], "the watch saw nothing: is it installed?"
-    assert not watch.on_loop, "blocking work on the event loop:\n" + "\n".join(dict.fromkeys(watch.on_loop))
 
 
 def _token(client: TestClient) -> str:
