@@ -44,6 +44,7 @@ from sqlalchemy import Engine, event
 from shelfspace.accounts.roles import Role
 from shelfspace.app import create_app
 from shelfspace.config import Settings
+from shelfspace.tracking import keys
 from tests.conftest import new_key
 from tests.counters.conftest import REDIS_URL
 from tests.dashboard.pages import PASSWORD, make_user, sign_in, token_of
@@ -64,7 +65,7 @@ ASYNC_ROUTES = {
     "/track/viewable/{token}": "awaits the recorder's writer thread",
     "/track/click/{token}": "awaits the recorder's writer thread",
     "/track/video/{event}/{token}": "awaits the recorder's writer thread",
-    "/track/programmatic/{token}": "awaits the recorder's writer thread",
+    "/track/programmatic/{token}": "an unknown key is reloaded in the thread pool; awaits the recorder's writer thread",
     "/track/survey/{token}": "awaits the recorder's writer thread",
     "/v1/events/conversions": "reads the body, then awaits the recorder's writer thread",
     "/v1/events/behaviour": "reads the body, then awaits the recorder's writer thread",
@@ -248,6 +249,26 @@ def test_production_mode_keeps_redis_and_sql_off_the_loop(production_client: Tes
     play_every_route(client, engine, watch)
     assert watch.off_loop[REDIS] and watch.off_loop[DATABASE], "the watch saw no Redis or SQL: is it installed?"
     assert not watch.on_loop, "blocking work on the event loop:\n" + "\n".join(dict.fromkeys(watch.on_loop))
+
+
+UNKNOWN_KEY_TOKEN = "knew.x.x"  # a key id this process has not loaded: another process rotated, or a forger
+TRACKING_RELOADS_ON_THE_LOOP = pytest.mark.xfail(
+    reason="tracking/api.py calls KeyRing.signer_for on the loop; KeyRing.signer_at_hand is the way out")
+
+
+@pytest.mark.parametrize("path", [
+    "/track/programmatic/{token}",
+    pytest.param("/track/impression/{token}", marks=TRACKING_RELOADS_ON_THE_LOOP),
+    pytest.param("/track/click/{token}", marks=TRACKING_RELOADS_ON_THE_LOOP),
+])
+def test_a_token_of_an_unknown_key_reloads_the_keys_off_the_loop(client: TestClient, watch: LoopWatch,
+                                                                 monkeypatch: pytest.MonkeyPatch, path: str) -> None:
+    monkeypatch.setattr(keys, "RELOAD_SECONDS", 0.0)  # a reload is due at once
+    watch.armed = True
+    watch.request = f"GET {path} with a token of an unknown key"
+    client.get(path.replace("{token}", UNKNOWN_KEY_TOKEN), follow_redirects=False)
+    assert not watch.on_loop, "blocking work on the event loop:\n" + "\n".join(dict.fromkeys(watch.on_loop))
+    assert watch.off_loop[DATABASE], "the keys were not reloaded: the test missed its subject"
 
 
 def play_every_route(client: TestClient, engine: Engine, watch: LoopWatch) -> None:

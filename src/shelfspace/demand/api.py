@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 import structlog
 from fastapi import APIRouter, Path, Query, Request
+from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from shelfspace.catalog.api import Resource, resource_router
@@ -26,6 +27,7 @@ from shelfspace.http.deps import Caller, Db
 from shelfspace.http.errors import ERROR_RESPONSES
 from shelfspace.tracking import ivt
 from shelfspace.tracking.api import NO_STORE, PIXEL, Img
+from shelfspace.tracking.keys import KeyRing
 from shelfspace.tracking.signing import TokenRefused
 
 log = structlog.get_logger(__name__)
@@ -65,8 +67,13 @@ async def impression(token: str, request: Request, img: Img = False) -> Response
     `nurl` are called in the background with the price filled in."""
     state = request.app.state
     now = state.clock.now().timestamp()
+    keys: KeyRing = state.keys
+    # A key this process does not know is looked up in the database: off the event loop.
+    signer = keys.signer_at_hand(token)
+    if signer is None:
+        signer = await run_in_threadpool(keys.signer_for, token)
     try:
-        shown = PartnerImpression.opened(state.keys.signer_for(token), token, now)
+        shown = PartnerImpression.opened(signer, token, now)
     except TokenRefused as refused:  # the same answer as real traffic: a forger learns nothing
         log.info("demand_impression_refused", reason=str(refused.reason))
         return _pixel(img)

@@ -69,6 +69,15 @@ class KeyRing:
         self._loaded_at = time.monotonic()
         return signer
 
+    def signer_at_hand(self, token: str) -> Signer | None:
+        """`signer_for` without the database: None when it would reload the keys (a key this
+        process does not know, not reloaded lately), which an async route then asks for in
+        the thread pool."""
+        signer = self.signer
+        if token.split(".", 1)[0] in signer.keys or time.monotonic() - self._loaded_at < RELOAD_SECONDS:
+            return signer
+        return None
+
     def signer_for(self, token: str) -> Signer:
         key_id = token.split(".", 1)[0]
         if key_id in self.signer.keys:
