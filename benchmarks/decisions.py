@@ -139,7 +139,11 @@ Measured = dict[str, float]
 
 
 def over_http(data_dir: Path, requests: list[dict[str, object]], seconds: int,
-              connections: int) -> tuple[Measured, Measured, Measured]:
+              connections: int) -> tuple[Measured, Measured, Measured, str]:
+    """The bare endpoint, the empty FastAPI route and the decisions under wrk, and the event
+    loop's lag p99 while the decisions ran (from the server's own /metrics)."""
+    from benchmarks.overheads import lag_p99
+
     from benchmarks.run import start_server
 
     server, base = start_server(data_dir)
@@ -156,8 +160,10 @@ def over_http(data_dir: Path, requests: list[dict[str, object]], seconds: int,
         wrk(f"{base}/", work / "decisions.lua", 2, connections)
         bare = wrk(f"{base}/__bare", work / "bare.lua", seconds, connections)
         framework = wrk(f"{base}/", work / "framework.lua", seconds, connections)
+        before = httpx.get(f"{base}/metrics").text
         decisions = wrk(f"{base}/", work / "decisions.lua", seconds, connections)
-        return bare, framework, decisions
+        lag = lag_p99(before, httpx.get(f"{base}/metrics").text)
+        return bare, framework, decisions, lag
     finally:
         server.terminate()
         server.wait(timeout=15)
@@ -172,7 +178,8 @@ def decision_benchmark(sizes: list[int], requests: int, seconds: int, connection
         engine_table.add_column(column, justify="right")
     http_table = Table(title=f"POST /v1/decisions over loopback HTTP, wrk {connections} connections, {seconds}s each, "
                              "one uvicorn worker (ms)")
-    for column in ("live line items", "endpoint", "req/s", "p50", "p99", "p99.9", "throughput / bare"):
+    for column in ("live line items", "endpoint", "req/s", "p50", "p99", "p99.9", "throughput / bare",
+                   "p99 / bare p99", "loop lag p99"):
         http_table.add_column(column, justify="right")
     have_wrk = shutil.which("wrk") is not None
     for size in sizes:
@@ -185,15 +192,17 @@ def decision_benchmark(sizes: list[int], requests: int, seconds: int, connection
                                      f"{r['per_s']:,.0f}", f"{r['p50']:.3f}", f"{r['p99']:.3f}", f"{r['p999']:.3f}",
                                      f"{r['ads_per_request']:.2f}", f"{r['per_s'] / baseline['per_s']:.2f}")
             if have_wrk:
-                bare, framework, decided = over_http(data_dir, sample[:2000], seconds, connections)
+                bare, framework, decided, lag = over_http(data_dir, sample[:2000], seconds, connections)
                 for label, m in (("bare ASGI (baseline)", bare), ("empty FastAPI POST", framework),
                                  ("POST /v1/decisions", decided)):
                     http_table.add_row(f"{size:,}" if m is bare else "", label, f"{m['per_s']:,.0f}", f"{m['p50']:.2f}",
-                                       f"{m['p99']:.2f}", f"{m['p999']:.2f}", f"{m['per_s'] / bare['per_s']:.2f}")
+                                       f"{m['p99']:.2f}", f"{m['p999']:.2f}", f"{m['per_s'] / bare['per_s']:.2f}",
+                                       f"{m['p99'] / bare['p99']:.1f}", lag if m is decided else "")
         finally:
             shutil.rmtree(data_dir, ignore_errors=True)
     if not have_wrk:
-        http_table.add_row("-", "skipped: wrk is not installed (scripts/bench installs it as root)", "", "", "", "", "")
+        http_table.add_row("-", "skipped: wrk is not installed (scripts/bench installs it as root)", "", "", "", "", "",
+                           "", "")
     return [engine_table, http_table]
 
 

@@ -11,6 +11,8 @@
    with PostgreSQL and Redis, on 1 and 2 server processes, beside the bare endpoint.
 6. Audiences (benchmarks/audiences.py): the segment lookup of every decision beside a bare
    dict lookup, new events taken in, everyone evaluated again, a rule counted.
+7. Plumbing (benchmarks/overheads.py): what the metrics middleware, the fast lane of the
+   hot routes and FastAPI's routing each add to a bare ASGI call, in-process.
 
 Numbers are measured, never asserted: compare runs on the same machine.
 """
@@ -35,7 +37,7 @@ HERE = Path(__file__).parent
 sys.path.insert(0, str(HERE.parent))  # for tests.databases (fresh PostgreSQL)
 
 KEY = "benchmark-bootstrap-key-0123456789abcdef"
-console = Console()
+console = Console(width=150)  # wide tables stay readable when printed to a file
 
 
 def free_port() -> int:
@@ -166,7 +168,8 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=1000, help="requests per HTTP case")
     parser.add_argument("--rows", type=int, default=10_000, help="rows in the import feed")
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--only", choices=["http", "import", "decisions", "tracking", "production", "audiences"],
+    parser.add_argument("--only", choices=["http", "import", "decisions", "tracking", "production", "audiences",
+                                            "overheads"],
                         help="run one benchmark")
     parser.add_argument("--events", type=int, default=10_000_000, help="impressions behind the report benchmark")
     parser.add_argument("--line-items", default="100,1000,10000", help="network sizes for the decision benchmark")
@@ -199,6 +202,10 @@ def main() -> None:
         from benchmarks.audiences import audience_benchmark
 
         console.print(audience_benchmark(args.users))
+    if args.only in (None, "overheads"):
+        from benchmarks.overheads import plumbing_table
+
+        console.print(plumbing_table())
 
 
 if __name__ == "__main__":

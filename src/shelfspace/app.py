@@ -36,6 +36,7 @@ from shelfspace.measurement.study_log import StudyLog
 from shelfspace.measurement.survey_api import router as survey_router
 from shelfspace.delivery.publisher_tag import router as publisher_tag_router
 from shelfspace.delivery.vast_api import router as vast_router
+from shelfspace.delivery.openrtb_api import auction as openrtb_auction
 from shelfspace.delivery.openrtb_api import router as openrtb_router
 from shelfspace.delivery.schemas import DecisionIn
 from shelfspace.delivery.snapshots import SnapshotHolder
@@ -173,8 +174,9 @@ def create_app(settings: Settings, engine: Engine | None = None, clock: Clock | 
     app.state.url_lifetimes = UrlLifetimes(settings.impression_url_ttl_seconds, settings.click_url_ttl_seconds)
     install_error_handlers(app)
     # Innermost of the middleware, so metrics and sessions still see every request.
-    app.add_middleware(FastLane, routes=hot_routes(decisions_router.routes, tracking_router.routes),
-                       handlers=app.exception_handlers)
+    hot = [*hot_routes(decisions_router.routes), *hot_routes(tracking_router.routes),
+           *hot_routes(openrtb_router.routes, endpoints=[openrtb_auction])]
+    app.add_middleware(FastLane, routes=hot, handlers=app.exception_handlers)
     install_metrics(app, metrics_registry)
     app.state.metrics_registry.register(loop_lag.histogram)
     install_docs(app)

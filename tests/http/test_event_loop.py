@@ -252,14 +252,10 @@ def test_production_mode_keeps_redis_and_sql_off_the_loop(production_client: Tes
 
 
 UNKNOWN_KEY_TOKEN = "knew.x.x"  # a key id this process has not loaded: another process rotated, or a forger
-TRACKING_RELOADS_ON_THE_LOOP = pytest.mark.xfail(
-    reason="tracking/api.py calls KeyRing.signer_for on the loop; KeyRing.signer_at_hand is the way out")
-
-
 @pytest.mark.parametrize("path", [
     "/track/programmatic/{token}",
-    pytest.param("/track/impression/{token}", marks=TRACKING_RELOADS_ON_THE_LOOP),
-    pytest.param("/track/click/{token}", marks=TRACKING_RELOADS_ON_THE_LOOP),
+    "/track/impression/{token}",
+    "/track/click/{token}",
 ])
 def test_a_token_of_an_unknown_key_reloads_the_keys_off_the_loop(client: TestClient, watch: LoopWatch,
                                                                  monkeypatch: pytest.MonkeyPatch, path: str) -> None:

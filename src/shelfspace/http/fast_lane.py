@@ -45,9 +45,11 @@ class HotRoute:
         return cls(route, route.path.split("{", 1)[0])
 
 
-def hot_routes(*routers: Iterable[Any]) -> list[HotRoute]:
-    """Every route declared on these routers, as hot routes."""
-    return [HotRoute.of(route) for router in routers for route in router if isinstance(route, APIRoute)]
+def hot_routes(routes: Iterable[Any], endpoints: Iterable[HotEndpoint] | None = None) -> list[HotRoute]:
+    """The declared routes (of `endpoints`, if given) as hot routes."""
+    chosen = None if endpoints is None else set(endpoints)
+    return [HotRoute.of(route) for route in routes
+            if isinstance(route, APIRoute) and (chosen is None or route.endpoint in chosen)]
 
 
 class FastLane:

@@ -41,7 +41,7 @@ def exposition(registry: CollectorRegistry) -> bytes:
     sum of all of theirs."""
     if os.environ.get(MULTIPROCESS_DIR):
         merged = CollectorRegistry()
-        MultiProcessCollector(merged)
+        MultiProcessCollector(merged)  # type: ignore[no-untyped-call]
         return generate_latest(merged)
     return generate_latest(registry)
 

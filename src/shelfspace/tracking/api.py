@@ -14,6 +14,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 from pydantic import Field
+from starlette.concurrency import run_in_threadpool
 from starlette.responses import RedirectResponse, Response
 
 from shelfspace.core.errors import InvalidInput, Unavailable
@@ -33,9 +34,12 @@ NO_STORE = {"Cache-Control": "no-store, max-age=0"}
 router = APIRouter(tags=["tracking"])
 
 
-def _event(kind: EventType, token: str, request: Request, now: float) -> tuple[Event, Opened | None]:
+async def _event(kind: EventType, token: str, request: Request, now: float) -> tuple[Event, Opened | None]:
     keys: KeyRing = request.app.state.keys
-    signer = keys.signer_for(token)
+    # A key this process has not loaded means a reload from the database: off the loop.
+    signer = keys.signer_at_hand(token)
+    if signer is None:
+        signer = await run_in_threadpool(keys.signer_for, token)
     try:
         opened = signer.open(kind, token, now)
     except TokenRefused as refused:
@@ -65,10 +69,10 @@ def _pixel(img: bool) -> Response:
     return Response(status_code=204, headers=NO_STORE)
 
 
-TOKEN = Param("path", "token", str, "The signed token of the served ad's tracking URL.")
-IMG = Param("query", "img", bool, "Answer a 1x1 GIF instead of 204, for an <img> tag.", default=False)
-VIDEO_EVENT = Param("path", "event", VideoEvent, "The player's event.")
-ERROR_CODE = Param("query", "code", Annotated[str | None, Field(max_length=10)], "VAST [ERRORCODE], for `error`.",
+TOKEN: Param[str] = Param("path", "token", str, "The signed token of the served ad's tracking URL.")
+IMG: Param[bool] = Param("query", "img", bool, "Answer a 1x1 GIF instead of 204, for an <img> tag.", default=False)
+VIDEO_EVENT: Param[VideoEvent] = Param("path", "event", VideoEvent, "The player's event.")
+ERROR_CODE: Param[str | None] = Param("query", "code", Annotated[str | None, Field(max_length=10)], "VAST [ERRORCODE], for `error`.",
                    default=None)
 PIXEL_PARAMS = documented_params(TOKEN, IMG)
 Img = Annotated[bool, Query(description=IMG.description)]  # the same flag on routes FastAPI reads
@@ -87,7 +91,7 @@ def _now(request: Request) -> float:
             openapi_extra=PIXEL_PARAMS)
 async def impression(request: Request) -> Response:
     img = IMG.read(request)
-    event, _ = _event(EventType.IMPRESSION, TOKEN.read(request), request, _now(request))
+    event, _ = await _event(EventType.IMPRESSION, TOKEN.read(request), request, _now(request))
     await _record(request, event)
     return _pixel(img)
 
@@ -98,7 +102,7 @@ async def impression(request: Request) -> Response:
             openapi_extra=PIXEL_PARAMS)
 async def viewable(request: Request) -> Response:
     img = IMG.read(request)
-    event, _ = _event(EventType.VIEWABLE, TOKEN.read(request), request, _now(request))
+    event, _ = await _event(EventType.VIEWABLE, TOKEN.read(request), request, _now(request))
     await _record(request, event)
     return _pixel(img)
 
@@ -107,7 +111,7 @@ async def viewable(request: Request) -> Response:
             responses={302: {"description": "To the landing URL sealed in the link."}},
             openapi_extra=documented_params(TOKEN))
 async def click(request: Request) -> Response:
-    event, opened = _event(EventType.CLICK, TOKEN.read(request), request, _now(request))
+    event, opened = await _event(EventType.CLICK, TOKEN.read(request), request, _now(request))
     await _record(request, event)
     if opened is None or opened.landing is None:
         raise InvalidInput.on("token", "not a Shelfspace click link, or it was altered")
@@ -123,7 +127,7 @@ VIDEO_PARAMS = documented_params(VIDEO_EVENT, TOKEN, IMG, ERROR_CODE)
             summary="Count a video player's event (VAST TrackingEvents and Error)", openapi_extra=VIDEO_PARAMS)
 async def video(request: Request) -> Response:
     event, img, code = VIDEO_EVENT.read(request), IMG.read(request), ERROR_CODE.read(request)
-    recorded, _ = _event(EventType.VIDEO, TOKEN.read(request), request, _now(request))
+    recorded, _ = await _event(EventType.VIDEO, TOKEN.read(request), request, _now(request))
     # One record per ad and player event: a quartile reported twice counts once.
     key = recorded.key.replace("video:", f"video:{event}:", 1)
     data = {"event": str(event)} | ({"code": code} if code else {})
