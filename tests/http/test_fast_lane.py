@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -82,3 +83,16 @@ def test_only_request_only_endpoints_can_be_hot() -> None:
     route = next(r for r in app.routes if isinstance(r, APIRoute) and r.path == "/a/{token}")
     with pytest.raises(TypeError, match="hot endpoint"):
         HotRoute.of(route)
+
+
+def test_hot_bodies_are_capped(client: TestClient) -> None:
+    huge = b'{"placements": [{"id": "' + b"x" * (1024 * 1024) + b'"}]}'
+    answer = client.post("/v1/decisions", content=huge, headers={"content-type": "application/json"})
+    assert answer.status_code == 413 and answer.json()["error"]["code"] == "payload_too_large"
+
+    def chunks() -> Iterator[bytes]:  # no Content-Length: refused while it streams
+        for _ in range(20):
+            yield b" " * 65536
+
+    streamed = client.post("/openrtb2/auction", content=chunks(), headers={"content-type": "application/json"})
+    assert streamed.status_code == 413

@@ -31,7 +31,7 @@ from shelfspace.delivery.serving import note_decision, tracking_for
 from shelfspace.delivery.snapshots import SnapshotHolder
 from shelfspace.http.deps import bearer, principal_for
 from shelfspace.http.errors import ERROR_RESPONSES
-from shelfspace.http.raw_body import documented_body, parse_body
+from shelfspace.http.raw_body import documented_body, parse_body, read_body
 from shelfspace.privacy.consent import InvalidConsentString, decision_consent
 
 # Documented like the management routes' key, but read only for `debug` (no dependency
@@ -102,7 +102,7 @@ async def _debug_allowed(request: Request, credentials: HTTPAuthorizationCredent
 async def decide(request: Request) -> JsonBody:
     """Run the auction for each placement asked for, in order. With `debug` (operator key
     only), `explain` lists every line item considered, its eCPM and why it lost."""
-    body = parse_body(DecisionIn, await request.body())
+    body = parse_body(DecisionIn, await read_body(request))
     if body.debug:  # the key is read only then: most requests carry none
         await _debug_allowed(request, await bearer(request))
     holder: SnapshotHolder = request.app.state.snapshots

@@ -29,7 +29,7 @@ from shelfspace.delivery.serving import decide, note_decision, tracking_for, vid
 from shelfspace.delivery.snapshots import SnapshotHolder
 from shelfspace.delivery.vast_xml import vast
 from shelfspace.http.errors import ERROR_RESPONSES
-from shelfspace.http.raw_body import parse_body
+from shelfspace.http.raw_body import parse_body, read_body
 
 PATH = "/openrtb2/auction"
 PREFLIGHT_MAX_AGE = "600"
@@ -79,7 +79,7 @@ def preflight(request: Request) -> Response:
 
 async def _auction(request: Request) -> Response:
     state = request.app.state
-    bid_request = parse_body(BidRequest, await request.body())
+    bid_request = parse_body(BidRequest, await read_body(request))
     holder: SnapshotHolder = state.snapshots
     snapshot = holder.snapshot  # one snapshot for reading and deciding
 

@@ -14,9 +14,30 @@ from typing import Any, TypeVar
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ValidationError
+from starlette.requests import Request
+
+from shelfspace.core.errors import PayloadTooLarge
 
 Model = TypeVar("Model", bound=BaseModel)
 REF = "#/components/schemas/{model}"
+# A page's decision or an OpenRTB request is a few KiB; a batch of first-party events at
+# most some hundreds. Anything bigger is refused before it is held in memory.
+MAX_BODY_BYTES = 1024 * 1024
+
+
+async def read_body(request: Request, limit: int = MAX_BODY_BYTES) -> bytes:
+    """The request's body, refused with 413 as soon as it passes `limit` bytes (a declared
+    Content-Length over it is refused before anything is read)."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise PayloadTooLarge(f"the body is at most {limit} bytes")
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise PayloadTooLarge(f"the body is at most {limit} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 def parse_body(model: type[Model], raw: bytes) -> Model:
