@@ -13,7 +13,9 @@ from __future__ import annotations
 import threading
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import asdict, dataclass
+from typing import Any
+import json
+from dataclasses import asdict, astuple, dataclass, fields
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
@@ -27,7 +29,7 @@ from shelfspace.core.days import day_bounds, day_of
 from shelfspace.db.session import session_scope
 from shelfspace.events.log import EventLog
 from shelfspace.events.models import EventRow
-from shelfspace.events.model import Event, EventType, ad_event_key
+from shelfspace.events.model import Event, EventType, InvalidReason, ad_event_key
 from shelfspace.measurement.attribution import (
     Conversion,
     Interaction,
@@ -36,8 +38,26 @@ from shelfspace.measurement.attribution import (
     Windows,
     attribute,
 )
-from shelfspace.reporting.models import AttributedItem, RollupDay, RollupHour, RollupInteraction, RollupState
-from shelfspace.reporting.rollup import DELIVERY_EVENTS, AdDims, Budget, DayRollup, Delivery, Funds, roll_day
+from shelfspace.reporting.models import (
+    AttributedItem,
+    RollupCheckpoint,
+    RollupClick,
+    RollupDay,
+    RollupHour,
+    RollupInteraction,
+    RollupState,
+)
+from shelfspace.reporting.rollup import (
+    DELIVERY_EVENTS,
+    FINAL_REASONS,
+    AdDims,
+    Budget,
+    ClickState,
+    Counted,
+    DayFold,
+    Delivery,
+    Funds,
+)
 
 log = structlog.get_logger(__name__)
 
@@ -46,6 +66,9 @@ ROLLUP_LOCK = 0x5E1F_2011  # the PostgreSQL advisory lock that serialises rollup
 ROLLUP_LOCK_WAIT_SECONDS = 30
 READ_BATCH = 50_000
 SECONDS_PER_DAY = 86_400
+SETTLE_SECONDS = 30.0  # a day's last 30 s of events (by their time) are folded again each run
+WHOLE_DAY_AFTER = 200_000  # a day with more new events than this in one run is rolled whole
+JUDGED_CLICKS = (None, InvalidReason.CLICK_WITHOUT_IMPRESSION, InvalidReason.CLICK_FLOOD)  # judged by the rollup
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,8 +104,10 @@ class Catalogue:
 
 class RollupJob:
     def __init__(self, sessions: sessionmaker[Session], event_log: EventLog, tz: ZoneInfo,
-                 windows: Windows = Windows(), now: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+                 windows: Windows = Windows(), now: Callable[[], datetime] = lambda: datetime.now(UTC),
+                 settle_seconds: float = SETTLE_SECONDS) -> None:
         self.sessions = sessions
+        self.settle_seconds = settle_seconds  # how far behind a day's newest event its fold settles
         self.event_log = event_log
         self.tz = tz
         self.windows = windows
@@ -148,20 +173,25 @@ class RollupJob:
             db.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": ROLLUP_LOCK})
 
     def _roll(self, db: Session, new: Iterable[Event]) -> None:
-        days: set[str] = set()
+        days: dict[str, dict[str, Event] | None] = {}  # day → its new events (None: roll it whole)
         conversions: dict[str, Event] = {}
         touched_users: dict[str, float] = {}  # user → earliest new interaction
         for event in new:
             if event.type is EventType.CONVERSION and event.user_id:
                 conversions[event.key] = event
             elif event.type in DELIVERY_EVENTS:
-                days.add(day_of(event.time, self.tz))
+                day = day_of(event.time, self.tz)
+                held = days.setdefault(day, {})
+                if held is not None:
+                    held[event.key] = event
+                    if len(held) > WHOLE_DAY_AFTER:  # a first run over a big log: hold no list
+                        days[day] = None
                 if event.user_id:
                     touched_users[event.user_id] = min(event.time, touched_users.get(event.user_id, event.time))
         if not days and not conversions:
             return
         catalogue = Catalogue.load(db)
-        self._rebuild_days(db, days, catalogue)
+        self._roll_days(db, days, catalogue)
         for user_id, since in touched_users.items():
             later = self.event_log.of_user(user_id, EventType.CONVERSION, since,
                                            since + self.windows.post_click_days * SECONDS_PER_DAY)
@@ -171,22 +201,25 @@ class RollupJob:
     def rebuild_all(self) -> None:
         """Forget every rollup and read the whole log again (after a rule or a time zone change)."""
         with self._lock, session_scope(self.sessions) as db:
-            for table in (RollupHour, RollupDay, RollupInteraction, AttributedItem, RollupState):
+            for table in (RollupHour, RollupDay, RollupInteraction, AttributedItem, RollupClick, RollupCheckpoint,
+                          RollupState):
                 db.execute(delete(table))
         self.run()
 
     # --- days ----------------------------------------------------------------------------
 
-    def _rebuild_days(self, db: Session, days: set[str], catalogue: Catalogue) -> None:
-        """Roll the days again, then bring the ledger's charges for them to the new spend."""
-        pending = sorted(days)
+    def _roll_days(self, db: Session, new: dict[str, dict[str, Event] | None], catalogue: Catalogue) -> None:
+        """Fold each day's new events in (None: roll the day whole), then bring the ledger's
+        charges for the days rolled to their new spend."""
+        self._reset_days_of_late_impressions(db, new)
+        pending = sorted(new)
         done: set[str] = set()
         while pending:
             day = pending.pop(0)
             if day in done:
                 continue
             done.add(day)
-            moved = self._rebuild_day(db, day, catalogue)
+            moved = self._roll_day(db, day, new.get(day, {}), catalogue)
             if moved:  # later days of these campaigns were capped by what was left before them
                 owners = {a for a, c in db.execute(select(RollupDay.advertiser_id, RollupDay.campaign_id).distinct()
                                                    .where(RollupDay.campaign_id.in_(moved)))}
@@ -196,51 +229,187 @@ class RollupJob:
                 pending = sorted(set(pending) | (set(later) - done))
         ledger.post_charges(db, done, self.now())
 
-    def _rebuild_day(self, db: Session, day: str, catalogue: Catalogue) -> set[str]:
-        """Roll one day again; returns the campaigns whose spend on it changed."""
+    def _reset_days_of_late_impressions(self, db: Session, new: dict[str, dict[str, Event] | None]) -> None:
+        """A counted impression stored after a click of its ad was settled changes how that
+        click is judged: the click's day is rolled whole. Only an impression older than some
+        day's settled part can have such a click, so the others cost no look-up."""
+        impressions = [e for events in new.values() if events for e in events.values()
+                       if e.type is EventType.IMPRESSION and e.invalid is None and e.ad is not None]
+        if not impressions:
+            return
+        settled: dict[str, float] = {day: before for day, before in db.execute(
+            select(RollupCheckpoint.day, RollupCheckpoint.settled_before).where(
+                RollupCheckpoint.day >= min(day_of(e.time, self.tz) for e in impressions)))}
+        if not settled:
+            return
+        horizon = max(settled.values())
+        late = [e.ad.ad_id for e in impressions if e.time < horizon and e.ad is not None]
+        keys = [ad_event_key(EventType.CLICK, ad_id, reason) for ad_id in late for reason in JUDGED_CLICKS]
+        for click in self.event_log.get(keys):
+            day = day_of(click.time, self.tz)
+            if day in settled and click.time < settled[day]:
+                new[day] = None
+
+    def _roll_day(self, db: Session, day: str, new: dict[str, Event] | None, catalogue: Catalogue) -> set[str]:
+        """Fold the day's new events onto its checkpoint (or the whole day when it has none,
+        an event comes before its settled part, or a cap it was folded under moved in a way
+        that matters); returns the campaigns whose spend on the day changed."""
+        base = None if new is None else self._checkpoint(db, day)
+        if base is not None and new and min(e.time for e in new.values()) < base.before:
+            base = None  # a late event: the settled part is no longer what the log holds
+        if base is not None:
+            tail = {e.key: e for e in self.event_log.get(base.tail)}
+            fresh = [e for k, e in (new or {}).items() if k not in tail]
+            tail.update((e.key, e) for e in fresh)
+            folded = self._fold(db, day, base, list(tail.values()), catalogue, skip_if_unchanged=not fresh)
+            if folded is not None:
+                return self._write(db, day, base, folded)
         start, end = day_bounds(day, self.tz)
-        events = [e for e in self.event_log.between(start, end)
-                  if e.type in DELIVERY_EVENTS]
-        clicked = {e.ad.ad_id for e in events if e.type is EventType.CLICK and e.ad is not None}
+        old_spend = {c: int(v) for c, v in db.execute(
+            select(RollupDay.campaign_id, func.sum(RollupDay.spend_micros))
+            .where(RollupDay.day == day).group_by(RollupDay.campaign_id))}
+        for table in (RollupHour, RollupDay, RollupInteraction, RollupClick, RollupCheckpoint):
+            db.execute(delete(table).where(table.day == day))
+        empty = _Checkpoint.empty(start)
+        folded = self._fold(db, day, empty, self.event_log.between(start, end), catalogue)
+        assert folded is not None
+        self._write(db, day, empty, folded, fresh_day=True)
+        new_spend = _spend_by_campaign(folded.hours)
+        return {c for c in set(old_spend) | set(new_spend) if old_spend.get(c, 0) != new_spend.get(c, 0)}
+
+    def _checkpoint(self, db: Session, day: str) -> _Checkpoint | None:
+        row = db.get(RollupCheckpoint, day)
+        return None if row is None else _Checkpoint.loads(row.settled_before, row.state)
+
+    def _fold(self, db: Session, day: str, base: _Checkpoint, events: list[Event], catalogue: Catalogue,
+              skip_if_unchanged: bool = False) -> _Folded | None:
+        """Fold `events` (the day's tail: every event at or after `base.before`) onto the
+        settled state. None when the settled state no longer holds under today's caps."""
+        start, end = day_bounds(day, self.tz)
+        events = sorted((e for e in events if e.type in DELIVERY_EVENTS and start <= e.time < end),
+                        key=lambda e: (e.time, e.key))
+        owner = {c: a for c, (a, _) in base.caps.items()}
+        owner.update((e.ad.campaign_id, e.ad.advertiser_id) for e in events if e.ad is not None)
+        caps, funds = self._caps(db, day, owner, catalogue)
+        placements = set(base.channels) | {e.ad.placement_id for e in events if e.ad is not None}
+        channels = {p: catalogue.channels.get(p, "") for p in placements}
+        if any(channels[p] != c for p, c in base.channels.items()):
+            return None  # a placement changed channel: the day's rows are grouped anew
+        changed = {c for c, (_, cap) in base.caps.items() if caps[c][1] != cap}
+        changed_funds = {a for a, room in base.funds.items() if funds.get(a) != room}
+        if skip_if_unchanged and not changed and not changed_funds:
+            return _Folded.nothing(base)
+        clicked = {e.ad.ad_id for e in events if e.type is EventType.CLICK and e.ad is not None
+                   and e.invalid not in FINAL_REASONS}
         impressions = {e.ad.ad_id: e.time for e in self.event_log.get(
             ad_event_key(EventType.IMPRESSION, ad_id) for ad_id in clicked) if e.ad is not None}
-        spend = select(RollupDay.campaign_id, func.sum(RollupDay.spend_micros)).group_by(RollupDay.campaign_id)
-        old_spend = {c: int(v) for c, v in db.execute(spend.where(RollupDay.day == day))}
-        spent_before = {c: int(v) for c, v in db.execute(spend.where(RollupDay.day < day))}
-        funds = Funds()
-        if catalogue.funds:
-            account_spent = {a: int(v) for a, v in db.execute(
+        clicks = self._click_states(db, day, clicked) if base.tail or base.recent or base.today else {}
+        fold = DayFold(self.tz, impressions, lambda p: channels.get(p, catalogue.channels.get(p, "")),
+                       {c: Budget(cap, None) for c, (_, cap) in caps.items() if cap is not None}, {},
+                       funds=Funds({a: room for a, room in funds.items() if room is not None}),
+                       clicks=clicks, recent=base.recent, today=base.today, account_today=base.account,
+                       uncapped=base.uncapped)
+        settle = base.before if not events else max(base.before, events[-1].time - self.settle_seconds)
+        cut = next((n for n, e in enumerate(events) if e.time >= settle), len(events))
+        fold.feed(events[:cut])
+        settled_hours, settled_counted = fold.take()
+        today, account, uncapped = dict(fold.spender.today), dict(fold.spender.account_today), dict(fold.uncapped)
+        states = {ad: ClickState(fold.clicks[ad].counted, fold.clicks[ad].unmet) for ad in fold.touched}
+        recent = fold.recent_after(settle)
+        fold.feed(events[cut:])
+        tail_hours, tail_counted = fold.take()
+        if changed or changed_funds:
+            affected = changed | {c for c, a in owner.items() if a in changed_funds}
+            if not _caps_never_bound(base, affected, owner, caps, funds, fold.uncapped):
+                return None
+        checkpoint = _Checkpoint(
+            before=settle, today=today, account=account, uncapped=uncapped, recent=recent,
+            caps=caps, funds=funds, channels=channels, tail=[e.key for e in events[cut:]],
+            pending_hours=tail_hours, pending_counted=[(c.ad_id, c.kind) for c in tail_counted],
+            pending_charged=_minus(fold.spender.today, today), pending_uncapped=_minus(fold.uncapped, uncapped))
+        hours = _combine(settled_hours, tail_hours)
+        return _Folded(hours, settled_counted + tail_counted, states, checkpoint)
+
+    def _caps(self, db: Session, day: str, owner: dict[str, str], catalogue: Catalogue
+              ) -> tuple[dict[str, tuple[str, int | None]], dict[str, int | None]]:
+        """Each campaign's cap for the day (its daily budget, or what its total budget had
+        left before the day, whichever is less; None: not in the catalogue, nothing billed)
+        and each advertiser's funds left before the day (None: no limit)."""
+        campaigns = sorted(owner)
+        spent_before: dict[str, int] = {}
+        for chunk in _chunks(campaigns):
+            spent_before.update((c, int(v)) for c, v in db.execute(
+                select(RollupDay.campaign_id, func.sum(RollupDay.spend_micros))
+                .where(RollupDay.day < day, RollupDay.campaign_id.in_(chunk)).group_by(RollupDay.campaign_id)))
+        caps: dict[str, tuple[str, int | None]] = {}
+        for campaign_id in campaigns:
+            budget = catalogue.budgets.get(campaign_id)
+            cap = None
+            if budget is not None:
+                cap = budget.total_micros - spent_before.get(campaign_id, 0)
+                if budget.daily_micros is not None:
+                    cap = min(cap, budget.daily_micros)
+            caps[campaign_id] = (owner[campaign_id], cap)
+        advertisers = sorted(set(owner.values()))
+        limited = [a for a in advertisers if a in catalogue.funds]
+        account_spent: dict[str, int] = {}
+        for chunk in _chunks(limited):
+            account_spent.update((a, int(v)) for a, v in db.execute(
                 select(RollupDay.advertiser_id, func.sum(RollupDay.spend_micros))
-                .where(RollupDay.day < day, RollupDay.advertiser_id.in_(catalogue.funds))
-                .group_by(RollupDay.advertiser_id))}
-            funds = Funds(catalogue.funds, account_spent)
-        rolled = roll_day(events, self.tz, impressions, lambda p: catalogue.channels.get(p, ""), catalogue.budgets,
-                          spent_before, funds=funds)
-        for table in (RollupHour, RollupDay, RollupInteraction):
-            db.execute(delete(table).where(table.day == day))
-        self._write_day(db, day, rolled)
-        new_spend = rolled.spend_by_campaign()
-        return {c for c in set(old_spend) | set(new_spend) if (old_spend.get(c) or 0) != new_spend.get(c, 0)}
+                .where(RollupDay.day < day, RollupDay.advertiser_id.in_(chunk)).group_by(RollupDay.advertiser_id)))
+        funds = {a: (catalogue.funds[a] - account_spent.get(a, 0) if a in catalogue.funds else None)
+                 for a in advertisers}
+        return caps, funds
 
     @staticmethod
-    def _write_day(db: Session, day: str, rolled: DayRollup) -> None:
-        hours = [{"day": day, "hour": hour, **asdict(dims), **asdict(delivery)}
-                 for (hour, dims), delivery in rolled.hours.items() if any(asdict(delivery).values())]
-        if hours:
-            db.execute(insert(RollupHour), hours)
-        days: dict[AdDims, Delivery] = {}
-        for (_, dims), delivery in rolled.hours.items():
-            total = days.setdefault(dims, Delivery())
-            for name, value in asdict(delivery).items():
-                setattr(total, name, getattr(total, name) + value)
-        daily = [{"day": day, **asdict(dims), **asdict(delivery)} for dims, delivery in days.items()
-                 if any(asdict(delivery).values())]
-        if daily:
-            db.execute(insert(RollupDay), daily)
-        counted = [{"ad_id": c.ad_id, "kind": c.kind, "day": day, "hour": c.hour, "time": c.time,
-                    "user_id": c.user_id, **asdict(c.dims)} for c in rolled.counted]
-        if counted:
-            db.execute(insert(RollupInteraction), counted)
+    def _click_states(db: Session, day: str, ads: set[str]) -> dict[str, ClickState]:
+        states: dict[str, ClickState] = {}
+        for chunk in _chunks(sorted(ads)):
+            for ad_id, counted, unmet in db.execute(select(RollupClick.ad_id, RollupClick.counted, RollupClick.unmet)
+                                                    .where(RollupClick.day == day, RollupClick.ad_id.in_(chunk))):
+                where = None
+                if unmet is not None:
+                    hour, dims = json.loads(unmet)
+                    where = (hour, AdDims(*dims))
+                states[ad_id] = ClickState(counted, where)
+        return states
+
+    def _write(self, db: Session, day: str, base: _Checkpoint, folded: _Folded, fresh_day: bool = False) -> set[str]:
+        """Add what the fold changed to the day's rows (less what the old tail had added),
+        and store the new checkpoint; returns the campaigns whose spend moved."""
+        if folded.unchanged:
+            return set()
+        hours = _combine(folded.hours, base.pending_hours, sign=-1)
+        _merge(db, RollupHour, day, {(h, *astuple(d)): v for (h, d), v in hours.items()}, fresh_day)
+        daily: dict[tuple[str, ...], Delivery] = {}
+        for (_, dims), delivery in hours.items():
+            _add(daily.setdefault(astuple(dims), Delivery()), delivery)
+        _merge(db, RollupDay, day, daily, fresh_day)
+        for kind in ("view", "click"):
+            gone = [ad_id for ad_id, k in base.pending_counted if k == kind]
+            for chunk in _chunks(gone):
+                db.execute(delete(RollupInteraction).where(RollupInteraction.kind == kind,
+                                                           RollupInteraction.ad_id.in_(chunk)))
+        if folded.counted:
+            db.execute(insert(RollupInteraction), [
+                {"ad_id": c.ad_id, "kind": c.kind, "day": day, "hour": c.hour, "time": c.time,
+                 "user_id": c.user_id, **asdict(c.dims)} for c in folded.counted])
+        for chunk in _chunks(sorted(folded.clicks)):
+            db.execute(delete(RollupClick).where(RollupClick.day == day, RollupClick.ad_id.in_(chunk)))
+        rows = [{"day": day, "ad_id": ad_id, "counted": s.counted,
+                 "unmet": None if s.unmet is None else json.dumps([s.unmet[0], astuple(s.unmet[1])])}
+                for ad_id, s in folded.clicks.items() if s.counted or s.unmet is not None]
+        if rows:
+            db.execute(insert(RollupClick), rows)
+        checkpoint = folded.checkpoint
+        row = db.get(RollupCheckpoint, day)
+        if row is None:
+            db.add(RollupCheckpoint(day=day, settled_before=checkpoint.before, state=checkpoint.dumps()))
+        else:
+            row.settled_before, row.state = checkpoint.before, checkpoint.dumps()
+        db.flush()
+        spend = _spend_by_campaign(hours)
+        return {c for c, v in spend.items() if v}
 
     # --- attribution ---------------------------------------------------------------------
 
@@ -291,3 +460,152 @@ class RollupJob:
             placement_id=row.placement_id, skus=frozenset(skus),
             brands=catalogue.brands_of_advertiser.get(row.advertiser_id, frozenset()),
         )
+
+
+# --- the fold's checkpoint and its arithmetic ------------------------------------------------
+
+COUNTS = tuple(f.name for f in fields(Delivery))
+CHUNK = 500
+
+
+def _chunks(values: list[str]) -> Iterator[list[str]]:
+    for start in range(0, len(values), CHUNK):
+        yield values[start:start + CHUNK]
+
+
+def _add(total: Delivery, delivery: Delivery, sign: int = 1) -> None:
+    for name in COUNTS:
+        setattr(total, name, getattr(total, name) + sign * getattr(delivery, name))
+
+
+def _combine(a: dict[tuple[int, AdDims], Delivery], b: dict[tuple[int, AdDims], Delivery],
+             sign: int = 1) -> dict[tuple[int, AdDims], Delivery]:
+    combined: dict[tuple[int, AdDims], Delivery] = {}
+    for key, delivery in a.items():
+        _add(combined.setdefault(key, Delivery()), delivery)
+    for key, delivery in b.items():
+        _add(combined.setdefault(key, Delivery()), delivery, sign)
+    return combined
+
+
+def _minus(after: dict[str, int], before: dict[str, int]) -> dict[str, int]:
+    return {k: v - before.get(k, 0) for k, v in after.items() if v != before.get(k, 0)}
+
+
+def _spend_by_campaign(hours: dict[tuple[int, AdDims], Delivery]) -> dict[str, int]:
+    spend: dict[str, int] = defaultdict(int)
+    for (_, dims), delivery in hours.items():
+        spend[dims.campaign_id] += delivery.spend_micros
+    return dict(spend)
+
+
+def _merge(db: Session, table: type[RollupHour] | type[RollupDay], day: str,
+           deltas: dict[tuple[Any, ...], Delivery], fresh_day: bool) -> None:
+    """Add `deltas` (keyed by hour and ad dims, or ad dims) to the day's rows: a row that
+    comes to all zeros goes, as a full rebuild would never write it."""
+    deltas = {k: d for k, d in deltas.items() if any(getattr(d, n) for n in COUNTS)}
+    if not deltas:
+        return
+    keys = (["hour"] if table is RollupHour else []) + [f.name for f in fields(AdDims)]
+    at = keys.index("campaign_id")
+    existing: dict[tuple[Any, ...], Any] = {}
+    if not fresh_day:
+        columns = [table.id, *(getattr(table, k) for k in keys), *(getattr(table, n) for n in COUNTS)]
+        for chunk in _chunks(sorted({k[at] for k in deltas})):
+            for found in db.execute(select(*columns).where(table.day == day, table.campaign_id.in_(chunk))):
+                existing[tuple(found[1:1 + len(keys)])] = found
+    inserts: list[dict[str, Any]] = []
+    updates: list[dict[str, Any]] = []
+    gone: list[int] = []
+    for key, delta in deltas.items():
+        row = existing.get(key)
+        values = {n: getattr(delta, n) + (getattr(row, n) if row is not None else 0) for n in COUNTS}
+        assert all(v >= 0 for v in values.values()), (table.__tablename__, day, key, values)
+        if row is None:
+            inserts.append({"day": day, **dict(zip(keys, key, strict=True)), **values})
+        elif any(values.values()):
+            updates.append({"id": row.id, **values})
+        else:
+            gone.append(row.id)
+    if inserts:
+        db.execute(insert(table), inserts)
+    if updates:
+        db.execute(update(table), updates)
+    for start in range(0, len(gone), CHUNK):
+        db.execute(delete(table).where(table.id.in_(gone[start:start + CHUNK])))
+
+
+@dataclass(slots=True)
+class _Checkpoint:
+    """A day's fold: the state after every event before `before` (settled: never folded
+    again unless the day is rolled whole), and the tail after it (folded again each run)."""
+
+    before: float
+    today: dict[str, int]  # charged per campaign by the settled events
+    account: dict[str, int]  # and per advertiser
+    uncapped: dict[str, int]  # what the settled events cost each campaign before any cap
+    recent: dict[str, list[float]]  # flood windows at `before`
+    caps: dict[str, tuple[str, int | None]]  # the caps the fold used: campaign → (advertiser, cap)
+    funds: dict[str, int | None]  # advertiser → funds left before the day
+    channels: dict[str, str]  # placement → channel, as the rows group them
+    tail: list[str]  # the keys of the events at or after `before`
+    pending_hours: dict[tuple[int, AdDims], Delivery]  # what the tail added to the rows
+    pending_counted: list[tuple[str, str]]  # the interactions the tail added (ad id, kind)
+    pending_charged: dict[str, int]  # what the tail charged per campaign
+    pending_uncapped: dict[str, int]
+
+    @classmethod
+    def empty(cls, start: float) -> _Checkpoint:
+        return cls(start, {}, {}, {}, {}, {}, {}, {}, [], {}, [], {}, {})
+
+    def dumps(self) -> str:
+        return json.dumps({
+            "today": self.today, "account": self.account, "uncapped": self.uncapped, "recent": self.recent,
+            "caps": self.caps, "funds": self.funds, "channels": self.channels, "tail": self.tail,
+            "pending_hours": [[hour, astuple(dims), astuple(d)] for (hour, dims), d in self.pending_hours.items()
+                              if any(astuple(d))],
+            "pending_counted": self.pending_counted, "pending_charged": self.pending_charged,
+            "pending_uncapped": self.pending_uncapped}, separators=(",", ":"))
+
+    @classmethod
+    def loads(cls, before: float, text_: str) -> _Checkpoint:
+        s = json.loads(text_)
+        return cls(before, s["today"], s["account"], s["uncapped"], s["recent"],
+                   {c: (a, cap) for c, (a, cap) in s["caps"].items()}, s["funds"], s["channels"], s["tail"],
+                   {(hour, AdDims(*dims)): Delivery(*d) for hour, dims, d in s["pending_hours"]},
+                   [(a, k) for a, k in s["pending_counted"]], s["pending_charged"], s["pending_uncapped"])
+
+
+@dataclass(slots=True)
+class _Folded:
+    hours: dict[tuple[int, AdDims], Delivery]  # what the fold adds (settled part and tail)
+    counted: list[Counted]
+    clicks: dict[str, ClickState]  # ads whose click state the settled part changed
+    checkpoint: _Checkpoint
+    unchanged: bool = False
+
+    @classmethod
+    def nothing(cls, base: _Checkpoint) -> _Folded:
+        return cls({}, [], {}, base, unchanged=True)
+
+
+def _caps_never_bound(base: _Checkpoint, affected: set[str], owner: dict[str, str],
+                      caps: dict[str, tuple[str, int | None]], funds: dict[str, int | None],
+                      uncapped: dict[str, int]) -> bool:
+    """Whether the settled state still holds though these campaigns' caps (or their
+    advertisers' funds) moved: so when no cap ever bound them, before or now. Then every
+    event of theirs was and is charged its whole cost, whatever the cap."""
+    for campaign_id in affected:
+        old_charged = base.today.get(campaign_id, 0) + base.pending_charged.get(campaign_id, 0)
+        old_cost = base.uncapped.get(campaign_id, 0) + base.pending_uncapped.get(campaign_id, 0)
+        if old_charged != old_cost:
+            return False
+        cap, cost = caps[campaign_id][1], uncapped.get(campaign_id, 0)
+        if cost and (cap is None or cost > cap):
+            return False
+    for advertiser_id in {owner[c] for c in affected}:
+        room = funds.get(advertiser_id)
+        cost = sum(uncapped.get(c, 0) for c, a in owner.items() if a == advertiser_id)
+        if room is not None and cost and cost > room:
+            return False
+    return True

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Boolean, Index, Integer, String
+from sqlalchemy import BigInteger, Boolean, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from shelfspace.db.base import Base
@@ -96,6 +96,31 @@ class RollupInteraction(_AdDims, Base):
     hour: Mapped[int] = mapped_column(Integer)
     time: Mapped[float]
     user_id: Mapped[str] = mapped_column(String(200))
+
+
+class RollupClick(Base):
+    """One ad's clicks on a day, as the settled part of the day's fold left them (see
+    reporting/job.py): whether one counted, else where its one invalid click is counted."""
+
+    __tablename__ = "rollup_clicks"
+
+    day: Mapped[str] = mapped_column(String(10), primary_key=True)
+    ad_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    counted: Mapped[bool] = mapped_column(Boolean)
+    unmet: Mapped[str | None] = mapped_column(Text)  # JSON [hour, [ad dims]]
+
+
+class RollupCheckpoint(Base):
+    """Where a day's incremental fold stands (reporting/job.py): the events before `settled_before`
+    folded into its state for good; those after it (the tail) folded, but folded again with
+    whatever comes next. `state` is JSON: the spender's sums, the flood windows, the caps
+    and channels the fold used, the tail's keys and what the tail added to the rows."""
+
+    __tablename__ = "rollup_checkpoints"
+
+    day: Mapped[str] = mapped_column(String(10), primary_key=True)
+    settled_before: Mapped[float]
+    state: Mapped[str] = mapped_column(Text)
 
 
 class RollupState(Base):

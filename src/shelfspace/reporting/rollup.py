@@ -18,7 +18,7 @@ the same stream sent in any order and with any repetition gives the same report:
 from __future__ import annotations
 
 from collections import defaultdict, deque
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -136,66 +136,151 @@ VIDEO_COUNTS = {VideoEvent.START: "video_starts", VideoEvent.FIRST_QUARTILE: "vi
                 VideoEvent.COMPLETE: "video_completes"}
 
 
+@dataclass(slots=True)
+class ClickState:
+    """What a day knows of one ad's clicks: whether one counted, and if none did yet, the
+    hour and ad where its one invalid click is counted."""
+
+    counted: bool = False
+    unmet: tuple[int, AdDims] | None = None
+
+
+class DayFold:
+    """`roll_day` as a left fold over a day's events in (time, key) order, with its state in
+    the open, so a fold can stop after any prefix and go on later from that state.
+
+    `hours` holds what the events fed so far add to the rollup rows (an ad's invalid click
+    moves as the rule decides: -1 where it was, +1 where it goes, so the rows after any
+    prefix are the rows of that prefix, with no step at the end); `counted` the counted
+    interactions of the events fed; `clicks` the per-ad state (seeded with what earlier
+    events left, for the ads about to be fed); `recent` each user's counted click times
+    still inside the flood window; the spender what each campaign and advertiser was
+    charged so far today, and `uncapped` what it would have been with no cap."""
+
+    def __init__(self, tz: ZoneInfo, impression_times: Mapping[str, float], channel_of: Callable[[str], str],
+                 budgets: Mapping[str, Budget], spent_before: Mapping[str, int], flood: FloodRule = FloodRule(),
+                 funds: Funds = Funds(), clicks: dict[str, ClickState] | None = None,
+                 recent: Mapping[str, Sequence[float]] | None = None, today: Mapping[str, int] | None = None,
+                 account_today: Mapping[str, int] | None = None, uncapped: Mapping[str, int] | None = None) -> None:
+        self.tz = tz
+        self.impression_times = impression_times
+        self.channel_of = channel_of
+        self.flood = flood
+        self.spender = _Spender(budgets, spent_before, funds)
+        self.spender.today.update(today or {})
+        self.spender.account_today.update(account_today or {})
+        self.uncapped: dict[str, int] = defaultdict(int, uncapped or {})
+        self.clicks: dict[str, ClickState] = clicks if clicks is not None else {}
+        self.recent: dict[str, deque[float]] = defaultdict(deque, {k: deque(v) for k, v in (recent or {}).items()})
+        self.hours: dict[tuple[int, AdDims], Delivery] = {}
+        self.counted: list[Counted] = []
+        self.touched: set[str] = set()  # ads whose click state the events fed changed
+        self._hour_cache: tuple[float, float, int] = (0.0, -1.0, 0)
+
+    def _hour(self, moment: float) -> int:
+        start, end, hour = self._hour_cache
+        if start <= moment < end:
+            return hour
+        local = datetime.fromtimestamp(moment, self.tz)
+        hour = local.hour
+        begin = moment - (local.minute * 60 + local.second + local.microsecond / 1e6)
+        # Reused for the rest of this local hour (a millisecond's margin for the float
+        # arithmetic at each end), unless a clock change falls inside it.
+        if datetime.fromtimestamp(begin, self.tz).hour == hour and datetime.fromtimestamp(begin + 3599, self.tz).hour == hour:
+            self._hour_cache = (begin + 0.001, begin + 3599, hour)
+        return hour
+
+    def _charge(self, dims: AdDims, cost: int) -> int:
+        self.uncapped[dims.campaign_id] += cost
+        return self.spender.charge(dims, cost)
+
+    def _place_unmet(self, ad_id: str, state: ClickState, where: tuple[int, AdDims]) -> None:
+        if state.unmet is not None:
+            self.hours.setdefault(state.unmet, Delivery()).invalid_clicks -= 1
+        self.hours.setdefault(where, Delivery()).invalid_clicks += 1
+        state.unmet = where
+        self.touched.add(ad_id)
+
+    def feed(self, events: Iterable[Event]) -> None:
+        """Fold these events in; they must come in (time, key) order, after all fed before."""
+        for event in events:
+            if event.type not in DELIVERY_EVENTS:
+                continue  # video progress is kept in the log; delivery counts do not include it
+            hour = self._hour(event.time)
+            dims = AdDims.of(event.ad, self.channel_of)
+            row = self.hours.get((hour, dims))
+            if row is None:
+                row = self.hours[(hour, dims)] = Delivery()
+            if event.type is EventType.IMPRESSION:
+                if event.invalid is not None:
+                    row.invalid_impressions += 1
+                    continue
+                row.impressions += 1
+                assert event.ad is not None
+                row.spend_micros += self._charge(dims, cost_of(event))
+                if event.user_id:
+                    self.counted.append(Counted(event.ad.ad_id, "view", hour, event.time, event.user_id, dims))
+            elif event.type is EventType.VIDEO:
+                progress = VIDEO_COUNTS.get(VideoEvent((event.data or {}).get("event", VideoEvent.ERROR)))
+                if event.invalid is None and progress is not None:
+                    setattr(row, progress, getattr(row, progress) + 1)
+            elif event.type is EventType.VIEWABLE:
+                if event.invalid is not None:
+                    row.invalid_viewable_impressions += 1
+                else:
+                    row.viewable_impressions += 1
+            elif event.type is EventType.CLICK:
+                if event.invalid in FINAL_REASONS or event.ad is None:
+                    row.invalid_clicks += 1
+                    continue
+                ad_id = event.ad.ad_id
+                state = self.clicks.get(ad_id)
+                if state is None:
+                    state = self.clicks[ad_id] = ClickState()
+                if state.counted:
+                    continue  # the same click, recorded again under another decision
+                seen = self.impression_times.get(ad_id)
+                if seen is None or seen > event.time:
+                    if state.unmet is None:  # the first such click places the invalid one
+                        self._place_unmet(ad_id, state, (hour, dims))
+                    continue
+                window = self.recent[event.user_id or f"ad:{ad_id}"]
+                while window and event.time - window[0] > self.flood.seconds:
+                    window.popleft()
+                if len(window) >= self.flood.max_clicks:
+                    self._place_unmet(ad_id, state, (hour, dims))  # the latest flood places it
+                    continue
+                window.append(event.time)
+                state.counted = True
+                self.touched.add(ad_id)
+                if state.unmet is not None:
+                    self.hours.setdefault(state.unmet, Delivery()).invalid_clicks -= 1
+                    state.unmet = None
+                row.clicks += 1
+                counted = Event(event.key, event.type, event.time, event.ad, event.user_id)  # judged valid here
+                row.spend_micros += self._charge(dims, cost_of(counted))
+                if event.user_id:
+                    self.counted.append(Counted(ad_id, "click", hour, event.time, event.user_id, dims))
+
+    def recent_after(self, moment: float) -> dict[str, list[float]]:
+        """The flood windows as any event at or after `moment` can see them."""
+        horizon = moment - self.flood.seconds
+        kept = {user: [t for t in times if t >= horizon] for user, times in self.recent.items()}
+        return {user: times for user, times in kept.items() if times}
+
+    def take(self) -> tuple[dict[tuple[int, AdDims], Delivery], list[Counted]]:
+        """What the events fed since the last `take` added; the fold goes on from its state."""
+        hours, counted = self.hours, self.counted
+        self.hours, self.counted = {}, []
+        return hours, counted
+
+
 def roll_day(events: Sequence[Event], tz: ZoneInfo, impression_times: Mapping[str, float],
              channel_of: Callable[[str], str], budgets: Mapping[str, Budget], spent_before: Mapping[str, int],
              flood: FloodRule = FloodRule(), funds: Funds = Funds()) -> DayRollup:
     """`events`: every ad event of one local day; `impression_times`: ad id → time of its
     counted impression, for the day's clicks (the impression may be the day before)."""
-    day = DayRollup()
-    spender = _Spender(budgets, spent_before, funds)
-    clicked: set[str] = set()  # ads whose click counted
-    unmet: dict[str, tuple[int, AdDims, InvalidReason]] = {}  # ads whose click did not count (yet)
-    recent: dict[str, deque[float]] = defaultdict(deque)
-    for event in sorted(events, key=lambda e: (e.time, e.key)):
-        if event.type not in DELIVERY_EVENTS:
-            continue  # video progress is kept in the log; delivery counts do not include it
-        hour = datetime.fromtimestamp(event.time, tz).hour
-        dims = AdDims.of(event.ad, channel_of)
-        row = day.hours.setdefault((hour, dims), Delivery())
-        if event.type is EventType.IMPRESSION:
-            if event.invalid is not None:
-                row.invalid_impressions += 1
-                continue
-            row.impressions += 1
-            assert event.ad is not None
-            row.spend_micros += spender.charge(dims, cost_of(event))
-            if event.user_id:
-                day.counted.append(Counted(event.ad.ad_id, "view", hour, event.time, event.user_id, dims))
-        elif event.type is EventType.VIDEO:
-            progress = VIDEO_COUNTS.get(VideoEvent((event.data or {}).get("event", VideoEvent.ERROR)))
-            if event.invalid is None and progress is not None:
-                setattr(row, progress, getattr(row, progress) + 1)
-        elif event.type is EventType.VIEWABLE:
-            if event.invalid is not None:
-                row.invalid_viewable_impressions += 1
-            else:
-                row.viewable_impressions += 1
-        elif event.type is EventType.CLICK:
-            if event.invalid in FINAL_REASONS or event.ad is None:
-                row.invalid_clicks += 1
-                continue
-            ad_id = event.ad.ad_id
-            if ad_id in clicked:
-                continue  # the same click, recorded again under another decision
-            seen = impression_times.get(ad_id)
-            if seen is None or seen > event.time:
-                unmet.setdefault(ad_id, (hour, dims, InvalidReason.CLICK_WITHOUT_IMPRESSION))
-                continue
-            window = recent[event.user_id or f"ad:{ad_id}"]
-            while window and event.time - window[0] > flood.seconds:
-                window.popleft()
-            if len(window) >= flood.max_clicks:
-                unmet[ad_id] = (hour, dims, InvalidReason.CLICK_FLOOD)
-                continue
-            window.append(event.time)
-            clicked.add(ad_id)
-            unmet.pop(ad_id, None)
-            row.clicks += 1
-            counted = Event(event.key, event.type, event.time, event.ad, event.user_id)  # judged valid here
-            row.spend_micros += spender.charge(dims, cost_of(counted))
-            if event.user_id:
-                day.counted.append(Counted(ad_id, "click", hour, event.time, event.user_id, dims))
-    for ad_id, (hour, dims, _) in unmet.items():
-        if ad_id not in clicked:
-            day.hours[(hour, dims)].invalid_clicks += 1
-    return day
+    fold = DayFold(tz, impression_times, channel_of, budgets, spent_before, flood, funds)
+    fold.feed(sorted(events, key=lambda e: (e.time, e.key)))
+    hours, counted = fold.take()
+    return DayRollup(hours, counted)
