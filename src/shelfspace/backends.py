@@ -51,10 +51,10 @@ def open_backends(settings: Settings) -> Backends:
         from shelfspace.events.sqlite_log import SqliteEventLog
 
         return Backends(MemoryCounters(), SqliteEventLog(settings.data_dir / EVENT_LOG_FILE), None, False, None)
-    from shelfspace.counters.redis import RedisCounters
+    from shelfspace.counters.redis import STEERING_SECONDS, RedisCounters
     from shelfspace.events.postgres_log import PostgresEventLog
 
-    counters = RedisCounters.from_url(settings.redis_url)
+    counters = RedisCounters.from_url(settings.redis_url, steering_seconds=STEERING_SECONDS)
     event_log = PostgresEventLog(settings.postgres_conninfo())
     publisher = StreamPublisher(EventStream.from_url(settings.redis_url))
     return Backends(counters, event_log, publisher, True, counters)

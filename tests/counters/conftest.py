@@ -29,20 +29,23 @@ def redis_or_skip():  # type: ignore[no-untyped-def]
     return client
 
 
-@pytest.fixture(params=["memory", pytest.param("redis", marks=pytest.mark.redis)])
+@pytest.fixture(params=["memory", pytest.param("redis", marks=pytest.mark.redis),
+                        pytest.param("redis-steering", marks=pytest.mark.redis)])
 def new_counters(request: pytest.FixtureRequest) -> Iterator[CountersFactory]:
-    """Makes empty counters of the backend under test (each under its own Redis prefix)."""
+    """Makes empty counters of the backend under test (each under its own Redis prefix);
+    `redis-steering` is production's: steering reads from the process's own copy."""
     if request.param == "memory":
         yield MemoryCounters
         return
-    from shelfspace.counters.redis import RedisCounters
+    from shelfspace.counters.redis import STEERING_SECONDS, RedisCounters
 
     client = redis_or_skip()
     prefixes: list[str] = []
 
     def make() -> Counters:
         prefixes.append(f"test:{uuid.uuid4().hex}:")
-        counters = RedisCounters(client, prefixes[-1])
+        counters = RedisCounters(client, prefixes[-1],
+                                 steering_seconds=STEERING_SECONDS if request.param == "redis-steering" else 0.0)
         counters.restore([])  # a new network: nothing charged yet
         return counters
 

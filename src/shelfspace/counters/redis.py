@@ -34,12 +34,28 @@ DAY_KEY_SECONDS = 4 * 86400  # a day's counts outlive it: late events still char
 RESERVATION_KEY_SECONDS = 86400
 RELEASE_BATCH = 1000
 CTR_CACHE_SECONDS = 1.0
+# Production: reads that only steer the auction (budget and funds left, the pacing state)
+# come from this process's copy, at most this old. See `RedisCounters`.
+STEERING_SECONDS = 0.25
 
 
 class RedisCounters:
-    def __init__(self, redis: Redis, prefix: str = "shelfspace:") -> None:
+    """With `steering_seconds` > 0, `budget_use`, `account_use` and `pacing` answer from a
+    per-process copy at most that old, so most decisions make no round trip for them. They
+    only steer (skip a spent campaign, throttle by pace): what must never overspend,
+    `reserve` and `settle`, always runs in Redis, and a reservation refused on a stale read
+    just lets the walk go on. This process's own steps are applied to its copy at once (a
+    reservation adds to what is held; a charge, release or refund drops the copy), so one
+    process sees exactly what it would without the copy; other processes' steps show
+    within `steering_seconds`."""
+
+    def __init__(self, redis: Redis, prefix: str = "shelfspace:", steering_seconds: float = 0.0) -> None:
         self.redis = redis
         self.prefix = prefix
+        self.steering_seconds = steering_seconds
+        self._budgets: dict[tuple[str, str], tuple[float, BudgetUse]] = {}
+        self._accounts: dict[str, tuple[float, AccountUse]] = {}
+        self._pacing: dict[str, tuple[float, PacingState | None]] = {}
         self._reserve = redis.register_script(RESERVE)
         self._restore = redis.register_script(RESTORE)
         self._settle = redis.register_script(SETTLE)
@@ -50,8 +66,18 @@ class RedisCounters:
         self._ctr_cache: dict[tuple[str, str], tuple[float, tuple[int, int]]] = {}
 
     @classmethod
-    def from_url(cls, url: str, prefix: str = "shelfspace:") -> RedisCounters:
-        return cls(Redis.from_url(url, decode_responses=True, socket_timeout=5, health_check_interval=30), prefix)
+    def from_url(cls, url: str, prefix: str = "shelfspace:", steering_seconds: float = 0.0) -> RedisCounters:
+        return cls(Redis.from_url(url, decode_responses=True, socket_timeout=5, health_check_interval=30), prefix,
+                   steering_seconds)
+
+    def _fresh(self, stamp: float) -> bool:
+        return time.monotonic() - stamp < self.steering_seconds
+
+    def _forget_steering(self) -> None:
+        """Steps whose effect on each campaign is not known here (lapsed reservations, a
+        restore): every copy is read again."""
+        self._budgets.clear()
+        self._accounts.clear()
 
     # --- spend from the log --------------------------------------------------------------
 
@@ -66,6 +92,7 @@ class RedisCounters:
         for campaign, day, micros in charged:
             args += [campaign, day, micros]
         self._restore(args=args)
+        self._forget_steering()
 
     def ping(self) -> None:
         self.redis.ping()
@@ -76,8 +103,20 @@ class RedisCounters:
         return f"{self.prefix}b:{campaign_id}", f"{self.prefix}b:{campaign_id}:{day}"
 
     def budget_use(self, campaign_id: str, day: str) -> BudgetUse:
-        """Read to steer (budget left, pacing): one round trip, no MULTI. The two hashes may
-        be a step apart; what must not overspend, `reserve` and `settle`, reads them in Lua."""
+        """Read to steer (budget left, pacing): one round trip, no MULTI, or none from a copy
+        young enough. The two hashes may be a step apart; what must not overspend,
+        `reserve` and `settle`, reads them in Lua."""
+        if self.steering_seconds:
+            cached = self._budgets.get((campaign_id, day))
+            if cached is not None and self._fresh(cached[0]):
+                return cached[1]
+        stamp = time.monotonic()
+        use = self._read_budget(campaign_id, day)
+        if self.steering_seconds:
+            self._budgets[(campaign_id, day)] = (stamp, use)
+        return use
+
+    def _read_budget(self, campaign_id: str, day: str) -> BudgetUse:
         total_key, day_key = self._budget_keys(campaign_id, day)
         pipe = self.redis.pipeline(transaction=False)
         pipe.hmget(total_key, "spent", "reserved")
@@ -86,8 +125,16 @@ class RedisCounters:
         return BudgetUse(int(spent_total or 0), int(spent_day or 0), int(reserved_total or 0), int(reserved_day or 0))
 
     def account_use(self, account_id: str) -> AccountUse:
+        if self.steering_seconds:
+            cached = self._accounts.get(account_id)
+            if cached is not None and self._fresh(cached[0]):
+                return cached[1]
+        stamp = time.monotonic()
         spent, reserved = self.redis.hmget(f"{self.prefix}a:{account_id}", "spent", "reserved")
-        return AccountUse(int(spent or 0), int(reserved or 0))
+        use = AccountUse(int(spent or 0), int(reserved or 0))
+        if self.steering_seconds:
+            self._accounts[account_id] = (stamp, use)
+        return use
 
     @staticmethod
     def _daily(limits: BudgetLimits) -> str:
@@ -102,7 +149,22 @@ class RedisCounters:
         done = self._reserve(args=[self.prefix, reservation_id, limits.campaign_id, limits.day, limits.total_micros,
                                    self._daily(limits), amount_micros, expires_at, DAY_KEY_SECONDS,
                                    RESERVATION_KEY_SECONDS, *self._account(limits)])
+        if int(done) and self.steering_seconds:  # what this process holds now, in its copies too
+            key = (limits.campaign_id, limits.day)
+            if (cached := self._budgets.get(key)) is not None:
+                use = cached[1]
+                self._budgets[key] = (cached[0], BudgetUse(use.spent_total, use.spent_day,
+                                                           use.reserved_total + amount_micros,
+                                                           use.reserved_day + amount_micros))
+            if limits.account_id is not None and (account := self._accounts.get(limits.account_id)) is not None:
+                self._accounts[limits.account_id] = (account[0], AccountUse(account[1].spent,
+                                                                            account[1].reserved + amount_micros))
         return bool(int(done))
+
+    def _forget_campaign(self, campaign_id: str, day: str, account_id: str | None) -> None:
+        self._budgets.pop((campaign_id, day), None)
+        if account_id is not None:
+            self._accounts.pop(account_id, None)
 
     def settle(self, reservation_id: str | None, limits: BudgetLimits, amount_micros: int) -> int:
         return self.settle_all([Charge(reservation_id, limits, amount_micros)])[0]
@@ -117,7 +179,10 @@ class RedisCounters:
             self._settle(args=[self.prefix, c.reservation_id or "", c.limits.campaign_id, c.limits.day,
                                c.limits.total_micros, self._daily(c.limits), c.amount_micros, DAY_KEY_SECONDS,
                                *self._account(c.limits)], client=pipe)
-        return [int(charged) for charged in pipe.execute()]
+        charged = [int(micros) for micros in pipe.execute()]
+        for c in charges:  # spent and held changed by amounts this process does not know
+            self._forget_campaign(c.limits.campaign_id, c.limits.day, c.limits.account_id)
+        return charged
 
     def refund(self, campaign_id: str, day: str, amount_micros: int, account_id: str | None = None) -> None:
         total_key, day_key = self._budget_keys(campaign_id, day)
@@ -127,15 +192,19 @@ class RedisCounters:
         if account_id is not None:
             pipe.hincrby(f"{self.prefix}a:{account_id}", "spent", -amount_micros)
         pipe.execute()
+        self._forget_campaign(campaign_id, day, account_id)
 
     def release(self, reservation_id: str) -> None:
         self._release(args=[self.prefix, reservation_id])
+        self._forget_steering()  # the reservation's campaign is known only to Redis
 
     def release_expired(self, now: float) -> int:
         released = 0
         while True:
             batch = int(self._release_expired(args=[self.prefix, now, RELEASE_BATCH]))
             released += batch
+            if batch:
+                self._forget_steering()
             if batch < RELEASE_BATCH:
                 return released
 
@@ -154,11 +223,21 @@ class RedisCounters:
     # --- pacing, CTR -----------------------------------------------------------
 
     def pacing(self, campaign_id: str) -> PacingState | None:
+        if self.steering_seconds:
+            cached = self._pacing.get(campaign_id)
+            if cached is not None and self._fresh(cached[0]):
+                return cached[1]
+        stamp = time.monotonic()
         raw = self.redis.get(f"{self.prefix}pace:{campaign_id}")
-        return PacingState(**json.loads(raw)) if raw else None
+        state = PacingState(**json.loads(raw)) if raw else None
+        if self.steering_seconds:
+            self._pacing[campaign_id] = (stamp, state)
+        return state
 
     def set_pacing(self, campaign_id: str, state: PacingState) -> None:
         self.redis.set(f"{self.prefix}pace:{campaign_id}", json.dumps(asdict(state)), ex=DAY_KEY_SECONDS)
+        if self.steering_seconds:
+            self._pacing[campaign_id] = (time.monotonic(), state)
 
     def ctr_stats(self, creative_id: str, placement_id: str) -> tuple[int, int]:
         """Read through a cache of `CTR_CACHE_SECONDS`: an auction prices every CPC candidate,
