@@ -1,11 +1,25 @@
-"""The rollup job: reads the event log from where it stopped and rebuilds what changed.
+"""The rollup job: reads the event log from where it stopped and folds in what is new.
 
-What changed: every local day that got an ad event is rebuilt whole (delete its rows,
-roll it again from the log), and a day whose spend moved makes the campaign's later days
-rebuild too (they are capped by what the total budget had left). Every conversion that
-is new, or whose user got a new counted interaction before it, is attributed again.
-Each run commits its rows and its log position together, so a run cut short is simply
-run again, and running any day again writes the same rows.
+A day's rollup is a left fold over its events in (time, key) order (rollup.py `DayFold`):
+its rows after any prefix of events are what a full rebuild of that prefix writes. Each
+day keeps a checkpoint (`rollup_checkpoints`, and `rollup_clicks` per ad): the fold's
+state after every event older than `settled_before` (its newest event's time less
+`SETTLE_SECONDS`), and the tail after it, with what the tail added to the rows. A run
+takes away what the old tail added, folds the tail and the new events onto the settled
+state, adds that to the rows, and moves the checkpoint on. So a run costs its new events
+and the day's last seconds of events, whatever the day holds, and the rows are the full
+rebuild's (tests/reporting/test_incremental_rollup.py).
+
+A day is rolled whole (as `rebuild_all` rolls every day) when the checkpoint cannot be
+trusted: an event older than its settled part (stored more than `SETTLE_SECONDS` late),
+a counted impression stored after a settled click of its ad, a placement whose channel
+changed, or a campaign's cap (its daily budget, what its total budget or its
+advertiser's funds had left before the day) that moved when the day's spend was, or
+would now be, bound by it. A day whose spend moved makes the campaign's later days fold
+again (their caps moved). Every conversion that is new, or whose user got a new counted
+interaction before it, is attributed again.
+Each run commits its rows, its checkpoints and its log position together, so a run cut
+short is simply run again.
 """
 
 from __future__ import annotations
@@ -304,7 +318,7 @@ class RollupJob:
                    and e.invalid not in FINAL_REASONS}
         impressions = {e.ad.ad_id: e.time for e in self.event_log.get(
             ad_event_key(EventType.IMPRESSION, ad_id) for ad_id in clicked) if e.ad is not None}
-        clicks = self._click_states(db, day, clicked) if base.tail or base.recent or base.today else {}
+        clicks = {} if base.whole_day else self._click_states(db, day, clicked)  # a whole day starts with none
         fold = DayFold(self.tz, impressions, lambda p: channels.get(p, catalogue.channels.get(p, "")),
                        {c: Budget(cap, None) for c, (_, cap) in caps.items() if cap is not None}, {},
                        funds=Funds({a: room for a, room in funds.items() if room is not None}),
@@ -560,10 +574,11 @@ class _Checkpoint:
     pending_counted: list[tuple[str, str]]  # the interactions the tail added (ad id, kind)
     pending_charged: dict[str, int]  # what the tail charged per campaign
     pending_uncapped: dict[str, int]
+    whole_day: bool = False  # the empty state a day rolled whole starts from (its rows were deleted)
 
     @classmethod
     def empty(cls, start: float) -> _Checkpoint:
-        return cls(start, {}, {}, {}, {}, {}, {}, {}, [], {}, [], {}, {})
+        return cls(start, {}, {}, {}, {}, {}, {}, {}, [], {}, [], {}, {}, whole_day=True)
 
     def dumps(self) -> str:
         return json.dumps({

@@ -1,7 +1,7 @@
 """The rollup worker (`shelfspace worker`): production's rollups, fed by the event stream.
 
 Each step takes a batch of stream entries (first any a dead worker left pending, then new
-ones), reads their events from the log of record, rebuilds what they changed and commits
+ones), reads their events from the log of record, folds them into their days' rollups and commits
 (`RollupJob.apply`), and only then acknowledges the entries. A worker killed between the
 commit and the acknowledgement leaves the entries pending; another worker claims them
 and rolls them again, which writes the same rows: nothing is counted twice, nothing is
@@ -63,9 +63,9 @@ class RollupWorker:
     def step(self, block_ms: int = BLOCK_MS) -> int:
         """One batch: claimed stale entries first, else new ones. Returns events rolled up.
 
-        A rollup rebuilds whole days, so after the first entries it gathers what else is
-        waiting (up to `GATHER_SECONDS`, `MAX_ENTRIES`): under load one rebuild takes many
-        API batches instead of one each."""
+        A run folds each day's last seconds of events again (reporting/job.py), so after the
+        first entries it gathers what else is waiting (up to `GATHER_SECONDS`,
+        `MAX_ENTRIES`): under load one run takes many API batches instead of one each."""
         delivery = self.stream.claim_stale(self.name, MAX_ENTRIES)
         if not delivery.ids:
             delivery = self.stream.take(self.name, BATCH_ENTRIES, block_ms)
