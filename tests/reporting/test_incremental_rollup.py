@@ -185,7 +185,7 @@ def scenarios(draw: st.DrawFn) -> tuple[list[Event], list[int], float]:
                      repeats=draw(st.integers(0, 10)), late_kinds=late_kinds)
     runs = draw(st.integers(1, 25))
     cuts = sorted(rng.randrange(len(stored) + 1) for _ in range(runs - 1))
-    return stored, cuts, draw(st.sampled_from((0.0, 5.0, 30.0, 3600.0)))
+    return stored, cuts, draw(st.sampled_from((0.0, 5.0, 30.0, 600.0, 3600.0, 20_000.0)))
 
 
 @settings(max_examples=60, deadline=None,
@@ -199,13 +199,15 @@ def test_any_split_into_runs_gives_the_rows_of_one_full_rebuild(engine: Engine,
         assert incremental[name] == rebuilt[name], name
 
 
-def test_caps_bind_and_runs_fold_only_the_tail(engine: Engine) -> None:
+@pytest.mark.parametrize("settle", [30.0, 7200.0])
+def test_caps_bind_and_runs_fold_only_the_tail(engine: Engine, settle: float) -> None:
     """A fixed stream where every cap binds (the wallet, a daily budget, a total budget),
-    rolled in 40 runs with a few late events: the rows equal a rebuild's, and spend is capped."""
+    rolled in 40 runs with a few late events: the rows equal a rebuild's, and spend is
+    capped. (Settling two hours behind, most runs go on from the tail's end.)"""
     rng = random.Random(7)
     events = history(rng, 400)
     incremental, rebuilt = roll_in_runs(engine, arrival(rng, events, late=0.02, repeats=5),
-                                        list(range(10, len(events), max(1, len(events) // 40))), 30.0)
+                                        list(range(10, len(events), max(1, len(events) // 40))), settle)
     assert incremental == rebuilt
     spend: dict[str, int] = {}
     for row in rebuilt["daily"]:  # day, the 7 ad dims (campaign second), then the counts (spend fourth)
@@ -239,9 +241,10 @@ def test_an_impression_stored_after_its_click_was_settled_on_the_next_day(engine
     assert sum(row[1 + 1 + 7 + 2] for row in rebuilt["hourly"]) == 1  # the click counts
 
 
-def test_a_late_event_that_moves_a_day_spend_moves_the_cap_of_the_days_after(engine: Engine) -> None:
-    """c-total's budget binds on the 26th; a click of the 25th stored on the 26th spends
-    more of it before the 26th: the 26th's settled part is capped anew."""
+@pytest.mark.parametrize("settle", [30.0, 7200.0])
+def test_a_late_event_that_moves_a_day_spend_moves_the_cap_of_the_days_after(engine: Engine, settle: float) -> None:
+    """c-total's budget binds on the 26th; a click of the 25th stored on the 26th (in the
+    same run as one of the 26th) spends more of it before the 26th: the 26th is capped anew."""
     day_before = datetime(2026, 10, 25, 12, tzinfo=TZ).timestamp()
     day_after = datetime(2026, 10, 26, 9, tzinfo=TZ).timestamp()
     first = ad(1, "c-total", "cpc", 400_000, day_before)
@@ -250,7 +253,9 @@ def test_a_late_event_that_moves_a_day_spend_moves_the_cap_of_the_days_after(eng
     for n, facts in enumerate(spenders):
         stored += [shown(facts, day_after + 600 * n), clicked(facts, day_after + 600 * n + 5)]
     stored.append(clicked(first, day_before + 60))  # a day late
-    incremental, rebuilt = roll_in_runs(engine, stored, list(range(1, len(stored))), 30.0)
+    last = ad(20, "c-total", "cpc", 300_000, day_after + 3600, user="u9")
+    stored += [shown(last, day_after + 3600), clicked(last, day_after + 3605)]
+    incremental, rebuilt = roll_in_runs(engine, stored, list(range(1, len(stored) - 2)), settle)
     assert incremental == rebuilt
     assert sum(c[2] for c in rebuilt["charges"] if c[0] == "c-total") == CAMPAIGNS["c-total"][1]
 

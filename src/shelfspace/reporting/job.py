@@ -29,7 +29,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 import json
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, fields, replace
 from operator import attrgetter
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
@@ -273,10 +273,13 @@ class RollupJob:
         if base is not None and new and min(e.time for e in new.values()) < base.before:
             base = None  # a late event: the settled part is no longer what the log holds
         if base is not None:
-            tail = {e.key: e for e in self.event_log.get(base.tail)}
-            fresh = [e for k, e in (new or {}).items() if k not in tail]
-            tail.update((e.key, e) for e in fresh)
-            folded = self._fold(db, day, base, list(tail.values()), catalogue, skip_if_unchanged=not fresh)
+            folded_keys = set(base.tail)
+            fresh = [e for k, e in (new or {}).items() if k not in folded_keys]
+            folded = self._continue(db, day, base, fresh, catalogue) if fresh else None
+            if folded is None:
+                tail = {e.key: e for e in self.event_log.get(base.tail)}
+                tail.update((e.key, e) for e in fresh)
+                folded = self._fold(db, day, base, list(tail.values()), catalogue, skip_if_unchanged=not fresh)
             if folded is not None:
                 return self._write(db, day, base, folded)
         start, end = day_bounds(day, self.tz)
@@ -333,6 +336,10 @@ class RollupJob:
         recent = fold.recent_after(settle)
         fold.feed(events[cut:])
         tail_hours, tail_counted = fold.take()
+        after_tail = None if cut == len(events) else _End(
+            (events[-1].time, events[-1].key), dict(fold.spender.today), dict(fold.spender.account_today),
+            dict(fold.uncapped), fold.recent_after(events[-1].time),
+            {ad: ClickState(fold.clicks[ad].counted, fold.clicks[ad].unmet) for ad in fold.touched})
         if changed or changed_funds:
             affected = changed | {c for c, a in owner.items() if a in changed_funds}
             if not _caps_never_bound(base, affected, owner, caps, funds, fold.uncapped):
@@ -341,9 +348,59 @@ class RollupJob:
             before=settle, today=today, account=account, uncapped=uncapped, recent=recent,
             caps=caps, funds=funds, channels=channels, tail=[e.key for e in events[cut:]],
             pending_hours=tail_hours, pending_counted=[(c.ad_id, c.kind) for c in tail_counted],
-            pending_charged=_minus(fold.spender.today, today), pending_uncapped=_minus(fold.uncapped, uncapped))
+            pending_charged=_minus(fold.spender.today, today), pending_uncapped=_minus(fold.uncapped, uncapped),
+            end=after_tail)
         hours = _combine(settled_hours, tail_hours)
         return _Folded(hours, settled_counted + tail_counted, states, checkpoint)
+
+    def _continue(self, db: Session, day: str, base: _Checkpoint, fresh: list[Event],
+                  catalogue: Catalogue) -> _Folded | None:
+        """The usual run: every new event comes after the tail's last one, so the fold goes on
+        from the state the tail left (`base.end`) and the tail is not folded again; they join
+        the tail. None (fold the tail again, settling its older part) when an event comes
+        inside the tail, a cap or a channel moved, or the tail spans twice `settle_seconds`."""
+        end = base.end
+        start, stop = day_bounds(day, self.tz)
+        events = sorted((e for e in fresh if e.type in DELIVERY_EVENTS and start <= e.time < stop),
+                        key=lambda e: (e.time, e.key))
+        if end is None or not events or (events[0].time, events[0].key) <= end.last:
+            return None
+        if events[-1].time - 2 * self.settle_seconds > base.before:
+            return None
+        owner = {c: a for c, (a, _) in base.caps.items()}
+        owner.update((e.ad.campaign_id, e.ad.advertiser_id) for e in events if e.ad is not None)
+        caps, funds = self._caps(db, day, owner, catalogue)
+        channels = dict(base.channels)
+        channels.update((e.ad.placement_id, catalogue.channels.get(e.ad.placement_id, "")) for e in events
+                        if e.ad is not None)
+        if (any(caps[c][1] != cap for c, (_, cap) in base.caps.items())
+                or any(funds.get(a) != room for a, room in base.funds.items())
+                or any(catalogue.channels.get(p, "") != c for p, c in base.channels.items())):
+            return None
+        clicked = {e.ad.ad_id for e in events if e.type is EventType.CLICK and e.ad is not None
+                   and e.invalid not in FINAL_REASONS}
+        impressions = {e.ad.ad_id: e.time for e in self.event_log.get(
+            ad_event_key(EventType.IMPRESSION, ad_id) for ad_id in clicked) if e.ad is not None}
+        clicks = self._click_states(db, day, clicked - set(end.clicks))
+        clicks.update((ad, ClickState(end.clicks[ad].counted, end.clicks[ad].unmet)) for ad in clicked & set(end.clicks))
+        fold = DayFold(self.tz, impressions, lambda p: channels.get(p, ""),
+                       {c: Budget(cap, None) for c, (_, cap) in caps.items() if cap is not None}, {},
+                       funds=Funds({a: room for a, room in funds.items() if room is not None}),
+                       clicks=clicks, recent=end.recent, today=end.today, account_today=end.account,
+                       uncapped=end.uncapped)
+        fold.feed(events)
+        hours, counted = fold.take()
+        end_clicks = dict(end.clicks)
+        end_clicks.update((ad, fold.clicks[ad]) for ad in fold.touched)
+        checkpoint = replace(
+            base, caps=caps, funds=funds, channels=channels, tail=base.tail + [e.key for e in events],
+            pending_hours=_combine(base.pending_hours, hours),
+            pending_counted=base.pending_counted + [(c.ad_id, c.kind) for c in counted],
+            pending_charged=_plus(base.pending_charged, _minus(dict(fold.spender.today), end.today)),
+            pending_uncapped=_plus(base.pending_uncapped, _minus(dict(fold.uncapped), end.uncapped)),
+            end=_End((events[-1].time, events[-1].key), dict(fold.spender.today), dict(fold.spender.account_today),
+                     dict(fold.uncapped), fold.recent_after(events[-1].time), end_clicks))
+        return _Folded(hours, counted, {}, checkpoint, replaces_tail=False)
 
     def _caps(self, db: Session, day: str, owner: dict[str, str], catalogue: Catalogue
               ) -> tuple[dict[str, tuple[str, int | None]], dict[str, int | None]]:
@@ -394,14 +451,14 @@ class RollupJob:
         and store the new checkpoint; returns the campaigns whose spend moved."""
         if folded.unchanged:
             return set()
-        hours = _combine(folded.hours, base.pending_hours, sign=-1)
+        hours = _combine(folded.hours, base.pending_hours if folded.replaces_tail else {}, sign=-1)
         _merge(db, RollupHour, day, {(h, *_dims(d)): v for (h, d), v in hours.items()}, fresh_day)
         daily: dict[tuple[str, ...], Delivery] = {}
         for (_, dims), delivery in hours.items():
             _add(daily.setdefault(_dims(dims), Delivery()), delivery)
         _merge(db, RollupDay, day, daily, fresh_day)
         for kind in ("view", "click"):
-            gone = [ad_id for ad_id, k in base.pending_counted if k == kind]
+            gone = [ad_id for ad_id, k in base.pending_counted if k == kind] if folded.replaces_tail else []
             for chunk in _chunks(gone):
                 db.execute(delete(RollupInteraction).where(RollupInteraction.kind == kind,
                                                            RollupInteraction.ad_id.in_(chunk)))
@@ -556,6 +613,35 @@ def _merge(db: Session, table: type[RollupHour] | type[RollupDay], day: str,
         db.execute(delete(table).where(table.id.in_(gone[start:start + CHUNK])))
 
 
+def _plus(a: dict[str, int], b: dict[str, int]) -> dict[str, int]:
+    return {k: a.get(k, 0) + b.get(k, 0) for k in set(a) | set(b) if a.get(k, 0) + b.get(k, 0)}
+
+
+@dataclass(slots=True)
+class _End:
+    """The fold's state after the tail's last event: a run whose events all come after it
+    goes on from here."""
+
+    last: tuple[float, str]  # the tail's last event: (time, key)
+    today: dict[str, int]
+    account: dict[str, int]
+    uncapped: dict[str, int]
+    recent: dict[str, list[float]]
+    clicks: dict[str, ClickState]  # the ads whose click state the tail changed
+
+    def dumpable(self) -> dict[str, Any]:
+        return {"last": list(self.last), "today": self.today, "account": self.account, "uncapped": self.uncapped,
+                "recent": self.recent,
+                "clicks": {ad: [s.counted, None if s.unmet is None else [s.unmet[0], _dims(s.unmet[1])]]
+                           for ad, s in self.clicks.items()}}
+
+    @classmethod
+    def loaded(cls, s: dict[str, Any]) -> _End:
+        return cls((s["last"][0], s["last"][1]), s["today"], s["account"], s["uncapped"], s["recent"],
+                   {ad: ClickState(counted, None if unmet is None else (unmet[0], AdDims(*unmet[1])))
+                    for ad, (counted, unmet) in s["clicks"].items()})
+
+
 @dataclass(slots=True)
 class _Checkpoint:
     """A day's fold: the state after every event before `before` (settled: never folded
@@ -574,6 +660,7 @@ class _Checkpoint:
     pending_counted: list[tuple[str, str]]  # the interactions the tail added (ad id, kind)
     pending_charged: dict[str, int]  # what the tail charged per campaign
     pending_uncapped: dict[str, int]
+    end: _End | None = None  # the state after the tail, to go on from
     whole_day: bool = False  # the empty state a day rolled whole starts from (its rows were deleted)
 
     @classmethod
@@ -587,7 +674,8 @@ class _Checkpoint:
             "pending_hours": [[hour, _dims(dims), _counts(d)] for (hour, dims), d in self.pending_hours.items()
                               if any(_counts(d))],
             "pending_counted": self.pending_counted, "pending_charged": self.pending_charged,
-            "pending_uncapped": self.pending_uncapped}, separators=(",", ":"))
+            "pending_uncapped": self.pending_uncapped,
+            "end": None if self.end is None else self.end.dumpable()}, separators=(",", ":"))
 
     @classmethod
     def loads(cls, before: float, text_: str) -> _Checkpoint:
@@ -595,7 +683,8 @@ class _Checkpoint:
         return cls(before, s["today"], s["account"], s["uncapped"], s["recent"],
                    {c: (a, cap) for c, (a, cap) in s["caps"].items()}, s["funds"], s["channels"], s["tail"],
                    {(hour, AdDims(*dims)): Delivery(*d) for hour, dims, d in s["pending_hours"]},
-                   [(a, k) for a, k in s["pending_counted"]], s["pending_charged"], s["pending_uncapped"])
+                   [(a, k) for a, k in s["pending_counted"]], s["pending_charged"], s["pending_uncapped"],
+                   None if s.get("end") is None else _End.loaded(s["end"]))
 
 
 @dataclass(slots=True)
@@ -605,6 +694,7 @@ class _Folded:
     clicks: dict[str, ClickState]  # ads whose click state the settled part changed
     checkpoint: _Checkpoint
     unchanged: bool = False
+    replaces_tail: bool = True  # what the old tail added is taken away (False: the fold went on after it)
 
     @classmethod
     def nothing(cls, base: _Checkpoint) -> _Folded:
