@@ -30,7 +30,7 @@ def test_create_read_list_update_archive(operator: Api) -> None:
 def test_money_keeps_six_decimals_exactly(operator: Api) -> None:
     response = operator.call("POST", "/v1/placements", BANNER | {"floor_cpm": 1.123456})
     assert response.status_code == 201
-    assert '"floor_cpm": 1.123456' in response.text
+    assert '"floor_cpm":1.123456,' in response.text  # the exact decimal, as a JSON number
     too_precise = operator.post("/v1/placements", SEARCH | {"floor_cpm": 1.1234567}, status=422)
     assert "floor_cpm" in field_errors(too_precise)
 
