@@ -56,6 +56,7 @@ class _Events:
     def __init__(self, seed: int) -> None:
         self.rng = random.Random(seed)
         self.ads = 0
+        self.later: list[Event] = []  # viewables and clicks of ads served, not come yet
 
     def served(self, at: float) -> list[Event]:
         rng = self.rng
@@ -76,13 +77,18 @@ class _Events:
         return events
 
     def between(self, count: int, start: float, end: float) -> list[Event]:
-        """About `count` events, spread evenly over [start, end)."""
+        """About `count` events, spread evenly over [start, end), in time order as a log
+        stamped at arrival holds them: a viewable or a click that comes after `end` waits
+        for the next call."""
         ads = max(1, int(count / 1.52))
         step = (end - start) / ads
-        events: list[Event] = []
+        events = self.later
         for n in range(ads):
             events += self.served(start + n * step)
-        return events
+        events.sort(key=lambda e: e.time)
+        cut = next((n for n, e in enumerate(events) if e.time >= end), len(events))
+        self.later = events[cut:]
+        return events[:cut]
 
 
 def _network(folder: Path) -> tuple[RollupJob, SqliteEventLog]:

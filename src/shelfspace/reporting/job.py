@@ -4,11 +4,14 @@ A day's rollup is a left fold over its events in (time, key) order (rollup.py `D
 its rows after any prefix of events are what a full rebuild of that prefix writes. Each
 day keeps a checkpoint (`rollup_checkpoints`, and `rollup_clicks` per ad): the fold's
 state after every event older than `settled_before` (its newest event's time less
-`SETTLE_SECONDS`), and the tail after it, with what the tail added to the rows. A run
-takes away what the old tail added, folds the tail and the new events onto the settled
-state, adds that to the rows, and moves the checkpoint on. So a run costs its new events
-and the day's last seconds of events, whatever the day holds, and the rows are the full
-rebuild's (tests/reporting/test_incremental_rollup.py).
+`SETTLE_SECONDS`), the tail after it with what the tail added to the rows, and the state
+the tail left. When a run's new events all come after the tail (the usual case), the fold
+goes on from that state and they join the tail. When one lands inside the tail, or the
+tail spans twice `SETTLE_SECONDS`, the run takes away what the tail added, folds the tail
+and the new events onto the settled state, adds that to the rows and settles the older
+part. So a run costs its new events (and now and then the day's last seconds again),
+whatever the day holds, and the rows are the full rebuild's
+(tests/reporting/test_incremental_rollup.py).
 
 A day is rolled whole (as `rebuild_all` rolls every day) when the checkpoint cannot be
 trusted: an event older than its settled part (stored more than `SETTLE_SECONDS` late),
@@ -35,7 +38,7 @@ from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 import structlog
-from sqlalchemy import delete, func, insert, or_, select, text, update
+from sqlalchemy import bindparam, delete, func, insert, or_, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from shelfspace.billing import ledger
@@ -602,13 +605,14 @@ def _merge(db: Session, table: type[RollupHour] | type[RollupDay], day: str,
         if row is None:
             inserts.append({"day": day, **dict(zip(keys, key, strict=True)), **values})
         elif any(values.values()):
-            updates.append({"id": row.id, **values})
+            updates.append({"row_id": row.id, **{f"new_{n}": v for n, v in values.items()}})
         else:
             gone.append(row.id)
     if inserts:
         db.connection().execute(insert(table), inserts)
-    if updates:
-        db.execute(update(table), updates)
+    if updates:  # Core executemany: the ORM's bulk update by primary key costs more than the rows
+        db.connection().execute(update(table).where(table.id == bindparam("row_id"))
+                                .values({n: bindparam(f"new_{n}") for n in COUNTS}), updates)
     for start in range(0, len(gone), CHUNK):
         db.execute(delete(table).where(table.id.in_(gone[start:start + CHUNK])))
 

@@ -50,7 +50,9 @@ class _Delivery(_AdDims):
 
 class RollupHour(_Delivery, Base):
     __tablename__ = "rollup_hourly"
-    __table_args__ = (Index("ix_rollup_hourly_day_campaign", "day", "campaign_id"),)
+    __table_args__ = (Index("ix_rollup_hourly_day_campaign", "day", "campaign_id"),
+                      # what an incremental rollup run reads back: the rows of the hours it touched
+                      Index("ix_rollup_hourly_day_hour_campaign", "day", "hour", "campaign_id"))
 
     hour: Mapped[int] = mapped_column(Integer)  # local hour, 0-23
 
