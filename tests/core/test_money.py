@@ -21,5 +21,5 @@ def test_micros_round_trip(amount: Decimal) -> None:
 @given(amounts)
 def test_json_writes_the_exact_number(amount: Decimal) -> None:
     written = dumps({"bid": from_micros(to_micros(amount))}).decode()
-    assert Decimal(written.removeprefix('{"bid": ').removesuffix("}")) == amount
+    assert Decimal(written.removeprefix('{"bid":').removesuffix("}")) == amount
     assert "E" not in written and '"' not in written.removeprefix('{"bid"')

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import io
+import time
 
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
@@ -35,7 +36,15 @@ def test_the_brand_builds_counts_and_saves_a_segment_then_targets_it(client: Tes
     assert advertiser_api.get("/v1/audiences")["data"] == []
 
     assert 'name="csrf_token" value=""' not in client.get("/brand/audiences").text  # the builder's own token
-    counted_page = post_form(client, "/brand/audiences", "/brand/audiences", CART_ROWS | {"name": "", "action": "count"})
+    # The count reads this process's audience index, which takes in the carts in the
+    # background: ask again until it has (or the deadline passes and the check fails).
+    deadline = time.monotonic() + 8
+    while True:
+        counted_page = post_form(client, "/brand/audiences", "/brand/audiences",
+                                 CART_ROWS | {"name": "", "action": "count"})
+        if "This rule holds <strong>4 users</strong>" in counted_page.text or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
     assert counted_page.status_code == 200 and "This rule holds <strong>4 users</strong>" in counted_page.text
 
     saved = post_form(client, "/brand/audiences", "/brand/audiences", CART_ROWS | {"name": "Tent carts", "action": "save"})

@@ -28,7 +28,7 @@ def _default(value: object) -> object:
     if isinstance(value, Decimal):
         if not value.is_finite():
             raise TypeError(f"cannot write {value} as a JSON number")
-        return orjson.Fragment(str(value))
+        return orjson.Fragment(f"{value:f}")  # plain digits, never an exponent
     if isinstance(value, BaseModel):
         return value.model_dump(mode="python")
     raise TypeError(f"cannot write {type(value).__name__} as JSON")
