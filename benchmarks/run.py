@@ -13,6 +13,9 @@
    dict lookup, new events taken in, everyone evaluated again, a rule counted.
 7. Plumbing (benchmarks/overheads.py): what the metrics middleware, the fast lane of the
    hot routes and FastAPI's routing each add to a bare ASGI call, in-process.
+8. Rollups (benchmarks/rollups.py): one run's time for 10,000 new events on top of days of
+   0, 100,000 and 1,000,000 events (`--rollup-sizes` up to 10,000,000), beside a whole-day
+   roll, and how fresh reports stay at a sustained rate.
 
 Numbers are measured, never asserted: compare runs on the same machine.
 """
@@ -169,7 +172,7 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=10_000, help="rows in the import feed")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--only", choices=["http", "import", "decisions", "tracking", "production", "audiences",
-                                            "overheads"],
+                                            "overheads", "rollups"],
                         help="run one benchmark")
     parser.add_argument("--events", type=int, default=10_000_000, help="impressions behind the report benchmark")
     parser.add_argument("--line-items", default="100,1000,10000", help="network sizes for the decision benchmark")
@@ -177,6 +180,8 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=5, help="wrk duration per HTTP case")
     parser.add_argument("--connections", type=int, default=16, help="wrk connections")
     parser.add_argument("--users", type=int, default=100_000, help="shoppers in the audience benchmark")
+    parser.add_argument("--rollup-sizes", default="0,100000,1000000",
+                        help="events already in the day for the rollup benchmark (10000000 takes minutes to build)")
     args = parser.parse_args()
     if args.only in (None, "http"):
         console.print(http_benchmark(args.requests))
@@ -206,6 +211,10 @@ def main() -> None:
         from benchmarks.overheads import plumbing_table
 
         console.print(plumbing_table())
+    if args.only in (None, "rollups"):
+        from benchmarks.rollups import rollup_benchmark
+
+        console.print(rollup_benchmark(tuple(int(n) for n in args.rollup_sizes.split(","))))
 
 
 if __name__ == "__main__":
