@@ -55,15 +55,22 @@ def engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
 
 
 def seed(engine: Engine) -> None:
+    seed_accounts(engine, CAMPAIGNS, WALLET_MICROS)
+
+
+def seed_accounts(engine: Engine, campaigns: dict[str, tuple[str, int, int | None]], wallet_micros: int) -> None:
+    """An empty network with a prepaid advertiser (`adv-wallet`, topped up with
+    `wallet_micros` on 1 October) and one on credit (`adv-credit`), and their campaigns
+    (id -> advertiser, total budget, daily budget)."""
     empty_all_tables(engine)
     with session_scope(make_sessionmaker(engine)) as db:
         db.add(Advertiser(id="adv-wallet", name="Wallet", domain="w.example", billing_mode=BillingMode.PREPAID))
         db.add(Advertiser(id="adv-credit", name="Credit", domain="c.example", billing_mode=BillingMode.CREDIT))
         db.flush()
-        for campaign_id, (advertiser_id, total, daily) in CAMPAIGNS.items():
+        for campaign_id, (advertiser_id, total, daily) in campaigns.items():
             db.add(Campaign(id=campaign_id, advertiser_id=advertiser_id, name=campaign_id, start=START,
                             end=None, budget_total_micros=total, budget_daily_micros=daily))
-        ledger.post(db, advertiser_id="adv-wallet", kind=EntryKind.TOP_UP, amount_micros=WALLET_MICROS,
+        ledger.post(db, advertiser_id="adv-wallet", kind=EntryKind.TOP_UP, amount_micros=wallet_micros,
                     day=date(2026, 10, 1), time=START, actor="test", reference="BANK-1")
 
 

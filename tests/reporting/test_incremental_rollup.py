@@ -13,7 +13,7 @@ from __future__ import annotations
 import random
 from collections.abc import Iterator
 from dataclasses import fields
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -22,16 +22,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Engine, func, select
 
-from shelfspace.billing import ledger
 from shelfspace.billing.models import EntryKind, LedgerEntry
-from shelfspace.catalog.enums import BillingMode
-from shelfspace.catalog.models import Advertiser, Campaign
 from shelfspace.db.session import make_sessionmaker, session_scope
 from shelfspace.events.memory_log import MemoryEventLog
 from shelfspace.events.model import AdFacts, Event, EventType, InvalidReason, ad_event_key
 from shelfspace.reporting.job import RollupJob
 from shelfspace.reporting.models import AttributedItem, RollupDay, RollupHour, RollupInteraction
 from shelfspace.reporting.rollup import Delivery
+from tests.billing.test_ledger_equals_reports import seed_accounts
 from tests.databases import empty_all_tables
 
 TZ = ZoneInfo("Europe/London")
@@ -57,16 +55,7 @@ def leave_no_rows(engine: Engine) -> Iterator[None]:
 
 
 def seed(engine: Engine) -> None:
-    empty_all_tables(engine)
-    with session_scope(make_sessionmaker(engine)) as db:
-        db.add(Advertiser(id="adv-wallet", name="Wallet", domain="w.example", billing_mode=BillingMode.PREPAID))
-        db.add(Advertiser(id="adv-credit", name="Credit", domain="c.example", billing_mode=BillingMode.CREDIT))
-        db.flush()
-        for campaign_id, (advertiser_id, total, daily) in CAMPAIGNS.items():
-            db.add(Campaign(id=campaign_id, advertiser_id=advertiser_id, name=campaign_id, start=START,
-                            end=None, budget_total_micros=total, budget_daily_micros=daily))
-        ledger.post(db, advertiser_id="adv-wallet", kind=EntryKind.TOP_UP, amount_micros=WALLET_MICROS,
-                    day=date(2026, 10, 1), time=START, actor="test", reference="BANK-1")
+    seed_accounts(engine, CAMPAIGNS, WALLET_MICROS)
 
 
 def history(rng: random.Random, ads: int) -> list[Event]:

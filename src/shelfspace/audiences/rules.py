@@ -17,7 +17,6 @@ item, with what was paid) and behaviour events of type `purchase`.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from decimal import Decimal
 from typing import Annotated, Any, Union
 
 from pydantic import Discriminator, Field, Tag, TypeAdapter, model_validator

@@ -30,7 +30,7 @@ from shelfspace.billing.currency import display
 from shelfspace.billing.invoices import Status
 from shelfspace.billing.low_balance import LowBalance, LowBalanceReason, daily_spend, low_balance
 from shelfspace.billing.models import EntryKind, Invoice
-from shelfspace.billing.schemas import InvoiceOut, LedgerEntryOut, TopUpIn
+from shelfspace.billing.schemas import LedgerEntryOut, TopUpIn
 from shelfspace.catalog.enums import BillingMode
 from shelfspace.catalog.services import advertisers
 from shelfspace.core.errors import ShelfspaceError

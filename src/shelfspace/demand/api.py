@@ -24,7 +24,6 @@ from shelfspace.demand.report import partner_report
 from shelfspace.demand.schemas import PartnerCreate, PartnerFilters, PartnerOut, PartnerReport, PartnerUpdate
 from shelfspace.demand.serving import Demand
 from shelfspace.http.deps import Caller, Db
-from shelfspace.http.errors import ERROR_RESPONSES
 from shelfspace.tracking import ivt
 from shelfspace.tracking.api import NO_STORE, PIXEL, Img
 from shelfspace.tracking.keys import KeyRing

@@ -20,7 +20,6 @@ import threading
 import time
 from datetime import datetime, timedelta
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import structlog
 

@@ -90,10 +90,7 @@ def _now(request: Request) -> float:
 @router.get("/track/impression/{token}", status_code=204, summary="Count an impression (the ad began to render)",
             openapi_extra=PIXEL_PARAMS)
 async def impression(request: Request) -> Response:
-    img = IMG.read(request)
-    event, _ = await _event(EventType.IMPRESSION, TOKEN.read(request), request, _now(request))
-    await _record(request, event)
-    return _pixel(img)
+    return await _pixel_event(EventType.IMPRESSION, request)
 
 
 @router.post("/track/viewable/{token}", status_code=204, summary="Count a viewable impression, sent as a beacon",
@@ -101,8 +98,12 @@ async def impression(request: Request) -> Response:
 @router.get("/track/viewable/{token}", status_code=204, summary="Count a viewable impression",
             openapi_extra=PIXEL_PARAMS)
 async def viewable(request: Request) -> Response:
+    return await _pixel_event(EventType.VIEWABLE, request)
+
+
+async def _pixel_event(kind: EventType, request: Request) -> Response:
     img = IMG.read(request)
-    event, _ = await _event(EventType.VIEWABLE, TOKEN.read(request), request, _now(request))
+    event, _ = await _event(kind, TOKEN.read(request), request, _now(request))
     await _record(request, event)
     return _pixel(img)
 
