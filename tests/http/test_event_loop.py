@@ -69,14 +69,7 @@ ASYNC_ROUTES = {
     "/track/survey/{token}": "awaits the recorder's writer thread",
     "/v1/events/conversions": "reads the body, then awaits the recorder's writer thread",
     "/v1/events/behaviour": "reads the body, then awaits the recorder's writer thread",
-    "/v1/surveys": "its query runs in the thread pool",
     "/v1/products/import": "streams the body (64 MiB at most), then imports in the thread pool",
-    "/v1/campaigns/{campaign_id}/case-study": "built and printed in the thread pool",
-    "/case-studies/{token}": "built and printed in the thread pool",
-    "/brand/campaigns/{campaign_id}/case-study": "built and printed in the thread pool",
-    "/console/campaigns/{campaign_id}/case-study": "built and printed in the thread pool",
-    "/console/billing/documents/{invoice_id}": "read and printed in the thread pool",
-    "/brand/billing/documents/{invoice_id}": "read and printed in the thread pool",
     "/brand/campaigns/new": "reads the upload, then checks, stores and saves in the thread pool",
 }
 

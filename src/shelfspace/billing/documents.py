@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import jinja2
-from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from shelfspace.billing.currency import display
@@ -44,11 +43,6 @@ def pdf_document(html: str, name: str, disposition: str = "inline") -> Response:
         raise Unavailable(f"PDF rendering needs the Pango library on this server ({missing}); "
                           "the HTML document works without it") from None
     return Response(pdf, media_type="application/pdf", headers={"Content-Disposition": f'{disposition}; filename="{name}"'})
-
-
-async def pdf_response(html: str, name: str, disposition: str = "inline") -> Response:
-    """`pdf_document` for an async route: printed off the event loop."""
-    return await run_in_threadpool(pdf_document, html, name, disposition)
 
 
 def filename(out: InvoiceOut) -> str:

@@ -21,7 +21,6 @@ from zoneinfo import ZoneInfo
 from fastapi import Path, Query, Request
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
-from starlette.concurrency import run_in_threadpool
 from starlette.responses import HTMLResponse, Response
 
 from shelfspace.billing import accounts, documents, invoices, ledger, revenue
@@ -117,7 +116,6 @@ def balance_rows(db: Session, counters: Counters, day: date) -> list[BalanceRow]
 def _console(request: Request, user: DashboardUser, values: dict[str, str], errors: FieldErrors,
              status_code: int = 200) -> Response:
     state = request.app.state
-    currency = state.settings.currency
     day = today(request)
     with session_scope(state.sessions) as db:
         rows = balance_rows(db, state.counters, day)
@@ -204,19 +202,16 @@ def brand_billing(request: Request, user: AdvertiserUser) -> Response:
 
 @router.get("/console/billing/documents/{invoice_id}")
 @router.get("/brand/billing/documents/{invoice_id}")
-async def document(request: Request, user: SideUser,
-                   invoice_id: Annotated[str, Path(max_length=40, pattern=KEY_PATTERN)],
-                   format: DocumentFormat = DocumentFormat.HTML) -> Response:
+def document(request: Request, user: SideUser,
+             invoice_id: Annotated[str, Path(max_length=40, pattern=KEY_PATTERN)],
+             format: DocumentFormat = DocumentFormat.HTML) -> Response:
     """An invoice, receipt or credit note as the API renders it: the page, or its PDF to
     download. A brand asking for another brand's reads "not found"."""
-    def read() -> tuple[str, str]:
-        with session_scope(request.app.state.sessions) as db:
-            invoice = invoices.get(db, user.principal, invoice_id)
-            [out] = invoices.outs(db, [invoice], today(request))
-            return documents.render_html(invoice, out), documents.filename(out)
-
-    html, name = await run_in_threadpool(read)
+    with session_scope(request.app.state.sessions) as db:
+        invoice = invoices.get(db, user.principal, invoice_id)
+        [out] = invoices.outs(db, [invoice], today(request))
+        html, name = documents.render_html(invoice, out), documents.filename(out)
     if format is DocumentFormat.HTML:
         return HTMLResponse(html)
-    return await documents.pdf_response(html, name, "attachment")
+    return documents.pdf_document(html, name, "attachment")
 

@@ -210,9 +210,9 @@ def study_status(request: Request, campaign_id: str, study_id: str, user: SideUs
 
 @router.get("/brand/campaigns/{campaign_id}/case-study")
 @router.get("/console/campaigns/{campaign_id}/case-study")
-async def case_study_document(request: Request, campaign_id: str, user: SideUser,
-                              format: Format = Format.HTML) -> Response:
-    return await campaign_case_study(request, user.principal, campaign_id, format)
+def case_study_document(request: Request, campaign_id: str, user: SideUser,
+                        format: Format = Format.HTML) -> Response:
+    return campaign_case_study(request, user.principal, campaign_id, format)
 
 
 def _editor(request: Request, user: DashboardUser, campaign_id: str, status_code: int = 200,

@@ -7,7 +7,6 @@ from enum import StrEnum
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request
-from starlette.concurrency import run_in_threadpool
 from starlette.responses import HTMLResponse, Response
 
 from shelfspace.accounts.roles import Principal
@@ -42,12 +41,12 @@ def share_url(request: Request, token: str | None) -> str | None:
     return f"{request.app.state.settings.base_url()}/case-studies/{token}" if token else None
 
 
-async def respond(request: Request, html: str, form: Format, name: str) -> Response:
-    """The case study as HTML, or printed to PDF."""
+def respond(request: Request, html: str, form: Format, name: str) -> Response:
+    """The case study as HTML, or printed to PDF (in the calling route's thread)."""
     if form is Format.HTML:
         return HTMLResponse(html)
     try:
-        pdf = await run_in_threadpool(case_study.render_pdf, html, request.app.state.settings.base_url())
+        pdf = case_study.render_pdf(html, request.app.state.settings.base_url())
     except OSError as missing:  # WeasyPrint loads Pango when first used
         raise Unavailable(f"PDF rendering needs the Pango library on this server ({missing}); "
                           "the HTML case study works without it") from None
@@ -64,22 +63,19 @@ def document(request: Request, db: Any, campaign: Campaign) -> tuple[str, str]:
 
 @router.get("/v1/campaigns/{campaign_id}/case-study", summary="The campaign's case study, as HTML or PDF",
             responses=HTML_OR_PDF)
-async def get_case_study(request: Request, caller: Caller, campaign_id: Annotated[str, Path(max_length=40)],
-                         format: Format = Format.HTML) -> Response:
+def get_case_study(request: Request, caller: Caller, campaign_id: Annotated[str, Path(max_length=40)],
+                   format: Format = Format.HTML) -> Response:
     """Brand, audience, placements, the key metrics, the incremental lift with its
     interval, brand lift if measured, charts and the methodology, computed now."""
-    return await campaign_case_study(request, caller, campaign_id, format)
+    return campaign_case_study(request, caller, campaign_id, format)
 
 
-async def campaign_case_study(request: Request, by: Principal, campaign_id: str, form: Format) -> Response:
+def campaign_case_study(request: Request, by: Principal, campaign_id: str, form: Format) -> Response:
     """The case study of a campaign `by` may see (another's is not found), for the API and
-    the pages alike."""
-    def page() -> tuple[str, str]:
-        with session_scope(request.app.state.sessions) as db:
-            return document(request, db, campaigns.get(db, by, campaign_id))
-
-    html, name = await run_in_threadpool(page)
-    return await respond(request, html, form, name)
+    the pages alike; from plain `def` routes, so built and printed in the thread pool."""
+    with session_scope(request.app.state.sessions) as db:
+        html, name = document(request, db, campaigns.get(db, by, campaign_id))
+    return respond(request, html, form, name)
 
 
 @router.patch("/v1/campaigns/{campaign_id}/case-study", summary="Edit the case study's words; publish a share link")
@@ -97,15 +93,12 @@ def edit_case_study(request: Request, db: Db, caller: Caller, campaign_id: Annot
 
 @public.get("/case-studies/{token}", summary="A published case study", response_class=HTMLResponse,
             responses={404: ERROR_RESPONSES[404]})
-async def shared_case_study(request: Request, token: Annotated[str, Path(max_length=64)],
-                            format: Annotated[Format, Query()] = Format.HTML) -> Response:
-    def page() -> tuple[str, str]:
-        with session_scope(request.app.state.sessions) as db:
-            stored = case_study.by_share_token(db, token)
-            campaign = db.get(Campaign, stored.campaign_id) if stored else None
-            if campaign is None:
-                raise NotFound("no published case study at this link")
-            return document(request, db, campaign)
-
-    html, name = await run_in_threadpool(page)
-    return await respond(request, html, format, name)
+def shared_case_study(request: Request, token: Annotated[str, Path(max_length=64)],
+                      format: Annotated[Format, Query()] = Format.HTML) -> Response:
+    with session_scope(request.app.state.sessions) as db:
+        stored = case_study.by_share_token(db, token)
+        campaign = db.get(Campaign, stored.campaign_id) if stored else None
+        if campaign is None:
+            raise NotFound("no published case study at this link")
+        html, name = document(request, db, campaign)
+    return respond(request, html, format, name)

@@ -8,10 +8,9 @@ answer cannot be moved to another study, user or group.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
-from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from shelfspace.core.errors import InvalidInput, Unavailable
@@ -34,7 +33,7 @@ NO_STORE = {"Cache-Control": "no-store, max-age=0"}
 @router.get("/v1/surveys", summary="The brand lift question to ask this user now, if any",
             responses={204: {"description": "Nothing to ask this user."}},
             openapi_extra={"security": [{}]})  # no key: pages ask as they ask for ads
-async def survey(request: Request,
+def survey(request: Request,
                  user: Annotated[str, Query(min_length=1, max_length=200, description="The operator's user id.")]
                  ) -> Response:
     """Asked by a page with room for one question. The answer lists each choice with the URL
@@ -42,18 +41,12 @@ async def survey(request: Request,
     state = request.app.state
     unwritten = state.study_log.unwritten_exposures(user)
 
-    def find() -> Any:
-        with session_scope(state.sessions) as db:
-            question = next_question(db, state.event_log, user, unwritten)
-            if question is None:
-                return None
-            study = question.study
-            return study.id, study.question, list(study.answers), question.group
-
-    found = await run_in_threadpool(find)
-    if found is None:
-        return Response(status_code=204, headers=ANY_ORIGIN | NO_STORE)
-    study_id, question, answers, group = found
+    with session_scope(state.sessions) as db:
+        found = next_question(db, state.event_log, user, unwritten)
+        if found is None:
+            return Response(status_code=204, headers=ANY_ORIGIN | NO_STORE)
+        study = found.study
+        study_id, question, answers, group = study.id, study.question, list(study.answers), found.group
     now = state.clock.now()
     token = state.keys.signer.seal(TOKEN_KIND, int(now.timestamp()) + ANSWER_URL_SECONDS, [study_id, user, group.value, len(answers)])
     base = state.settings.base_url()
