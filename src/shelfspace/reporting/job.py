@@ -30,15 +30,13 @@ from __future__ import annotations
 import threading
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
-from typing import Any
 import json
-from dataclasses import dataclass, fields, replace
-from operator import attrgetter
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 import structlog
-from sqlalchemy import bindparam, delete, func, insert, or_, select, text, update
+from sqlalchemy import delete, func, insert, or_, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from shelfspace.billing import ledger
@@ -71,13 +69,28 @@ from shelfspace.reporting.rollup import (
     AdDims,
     Budget,
     ClickState,
-    Counted,
     DayFold,
     Delivery,
     Funds,
 )
 
 log = structlog.get_logger(__name__)
+
+from shelfspace.reporting.fold_state import (
+    DIMS,
+    Checkpoint,
+    Folded,
+    TailEnd,
+    add_into,
+    caps_never_bound,
+    chunks,
+    combine,
+    dims_of,
+    merge_rows,
+    minus,
+    plus,
+    spend_by_campaign,
+)
 
 STATE_ROW = 1
 ROLLUP_LOCK = 0x5E1F_2011  # the PostgreSQL advisory lock that serialises rollup transactions
@@ -291,19 +304,19 @@ class RollupJob:
             .where(RollupDay.day == day).group_by(RollupDay.campaign_id))}
         for table in (RollupHour, RollupDay, RollupInteraction, RollupClick, RollupCheckpoint):
             db.execute(delete(table).where(table.day == day))
-        empty = _Checkpoint.empty(start)
+        empty = Checkpoint.empty(start)
         folded = self._fold(db, day, empty, self.event_log.between(start, end), catalogue)
         assert folded is not None
         self._write(db, day, empty, folded, fresh_day=True)
-        new_spend = _spend_by_campaign(folded.hours)
+        new_spend = spend_by_campaign(folded.hours)
         return {c for c in set(old_spend) | set(new_spend) if old_spend.get(c, 0) != new_spend.get(c, 0)}
 
-    def _checkpoint(self, db: Session, day: str) -> _Checkpoint | None:
+    def _checkpoint(self, db: Session, day: str) -> Checkpoint | None:
         row = db.get(RollupCheckpoint, day)
-        return None if row is None else _Checkpoint.loads(row.settled_before, row.state)
+        return None if row is None else Checkpoint.loads(row.settled_before, row.state)
 
-    def _fold(self, db: Session, day: str, base: _Checkpoint, events: list[Event], catalogue: Catalogue,
-              skip_if_unchanged: bool = False) -> _Folded | None:
+    def _fold(self, db: Session, day: str, base: Checkpoint, events: list[Event], catalogue: Catalogue,
+              skip_if_unchanged: bool = False) -> Folded | None:
         """Fold `events` (the day's tail: every event at or after `base.before`) onto the
         settled state. None when the settled state no longer holds under today's caps."""
         start, end = day_bounds(day, self.tz)
@@ -319,7 +332,7 @@ class RollupJob:
         changed = {c for c, (_, cap) in base.caps.items() if caps[c][1] != cap}
         changed_funds = {a for a, room in base.funds.items() if funds.get(a) != room}
         if skip_if_unchanged and not changed and not changed_funds:
-            return _Folded.nothing(base)
+            return Folded.nothing(base)
         clicked = {e.ad.ad_id for e in events if e.type is EventType.CLICK and e.ad is not None
                    and e.invalid not in FINAL_REASONS}
         impressions = {e.ad.ad_id: e.time for e in self.event_log.get(
@@ -339,25 +352,25 @@ class RollupJob:
         recent = fold.recent_after(settle)
         fold.feed(events[cut:])
         tail_hours, tail_counted = fold.take()
-        after_tail = None if cut == len(events) else _End(
+        after_tail = None if cut == len(events) else TailEnd(
             (events[-1].time, events[-1].key), dict(fold.spender.today), dict(fold.spender.account_today),
             dict(fold.uncapped), fold.recent_after(events[-1].time),
             {ad: ClickState(fold.clicks[ad].counted, fold.clicks[ad].unmet) for ad in fold.touched})
         if changed or changed_funds:
             affected = changed | {c for c, a in owner.items() if a in changed_funds}
-            if not _caps_never_bound(base, affected, owner, caps, funds, fold.uncapped):
+            if not caps_never_bound(base, affected, owner, caps, funds, fold.uncapped):
                 return None
-        checkpoint = _Checkpoint(
+        checkpoint = Checkpoint(
             before=settle, today=today, account=account, uncapped=uncapped, recent=recent,
             caps=caps, funds=funds, channels=channels, tail=[e.key for e in events[cut:]],
             pending_hours=tail_hours, pending_counted=[(c.ad_id, c.kind) for c in tail_counted],
-            pending_charged=_minus(fold.spender.today, today), pending_uncapped=_minus(fold.uncapped, uncapped),
+            pending_charged=minus(fold.spender.today, today), pending_uncapped=minus(fold.uncapped, uncapped),
             end=after_tail)
-        hours = _combine(settled_hours, tail_hours)
-        return _Folded(hours, settled_counted + tail_counted, states, checkpoint)
+        hours = combine(settled_hours, tail_hours)
+        return Folded(hours, settled_counted + tail_counted, states, checkpoint)
 
-    def _continue(self, db: Session, day: str, base: _Checkpoint, fresh: list[Event],
-                  catalogue: Catalogue) -> _Folded | None:
+    def _continue(self, db: Session, day: str, base: Checkpoint, fresh: list[Event],
+                  catalogue: Catalogue) -> Folded | None:
         """The usual run: every new event comes after the tail's last one, so the fold goes on
         from the state the tail left (`base.end`) and the tail is not folded again; they join
         the tail. None (fold the tail again, settling its older part) when an event comes
@@ -397,13 +410,13 @@ class RollupJob:
         end_clicks.update((ad, fold.clicks[ad]) for ad in fold.touched)
         checkpoint = replace(
             base, caps=caps, funds=funds, channels=channels, tail=base.tail + [e.key for e in events],
-            pending_hours=_combine(base.pending_hours, hours),
+            pending_hours=combine(base.pending_hours, hours),
             pending_counted=base.pending_counted + [(c.ad_id, c.kind) for c in counted],
-            pending_charged=_plus(base.pending_charged, _minus(dict(fold.spender.today), end.today)),
-            pending_uncapped=_plus(base.pending_uncapped, _minus(dict(fold.uncapped), end.uncapped)),
-            end=_End((events[-1].time, events[-1].key), dict(fold.spender.today), dict(fold.spender.account_today),
+            pending_charged=plus(base.pending_charged, minus(dict(fold.spender.today), end.today)),
+            pending_uncapped=plus(base.pending_uncapped, minus(dict(fold.uncapped), end.uncapped)),
+            end=TailEnd((events[-1].time, events[-1].key), dict(fold.spender.today), dict(fold.spender.account_today),
                      dict(fold.uncapped), fold.recent_after(events[-1].time), end_clicks))
-        return _Folded(hours, counted, {}, checkpoint, replaces_tail=False)
+        return Folded(hours, counted, {}, checkpoint, replaces_tail=False)
 
     def _caps(self, db: Session, day: str, owner: dict[str, str], catalogue: Catalogue
               ) -> tuple[dict[str, tuple[str, int | None]], dict[str, int | None]]:
@@ -412,7 +425,7 @@ class RollupJob:
         and each advertiser's funds left before the day (None: no limit)."""
         campaigns = sorted(owner)
         spent_before: dict[str, int] = {}
-        for chunk in _chunks(campaigns):
+        for chunk in chunks(campaigns):
             spent_before.update((c, int(v)) for c, v in db.execute(
                 select(RollupDay.campaign_id, func.sum(RollupDay.spend_micros))
                 .where(RollupDay.day < day, RollupDay.campaign_id.in_(chunk)).group_by(RollupDay.campaign_id)))
@@ -428,7 +441,7 @@ class RollupJob:
         advertisers = sorted(set(owner.values()))
         limited = [a for a in advertisers if a in catalogue.funds]
         account_spent: dict[str, int] = {}
-        for chunk in _chunks(limited):
+        for chunk in chunks(limited):
             account_spent.update((a, int(v)) for a, v in db.execute(
                 select(RollupDay.advertiser_id, func.sum(RollupDay.spend_micros))
                 .where(RollupDay.day < day, RollupDay.advertiser_id.in_(chunk)).group_by(RollupDay.advertiser_id)))
@@ -439,7 +452,7 @@ class RollupJob:
     @staticmethod
     def _click_states(db: Session, day: str, ads: set[str]) -> dict[str, ClickState]:
         states: dict[str, ClickState] = {}
-        for chunk in _chunks(sorted(ads)):
+        for chunk in chunks(sorted(ads)):
             for ad_id, counted, unmet in db.execute(select(RollupClick.ad_id, RollupClick.counted, RollupClick.unmet)
                                                     .where(RollupClick.day == day, RollupClick.ad_id.in_(chunk))):
                 where = None
@@ -449,30 +462,30 @@ class RollupJob:
                 states[ad_id] = ClickState(counted, where)
         return states
 
-    def _write(self, db: Session, day: str, base: _Checkpoint, folded: _Folded, fresh_day: bool = False) -> set[str]:
+    def _write(self, db: Session, day: str, base: Checkpoint, folded: Folded, fresh_day: bool = False) -> set[str]:
         """Add what the fold changed to the day's rows (less what the old tail had added),
         and store the new checkpoint; returns the campaigns whose spend moved."""
         if folded.unchanged:
             return set()
-        hours = _combine(folded.hours, base.pending_hours if folded.replaces_tail else {}, sign=-1)
-        _merge(db, RollupHour, day, {(h, *_dims(d)): v for (h, d), v in hours.items()}, fresh_day)
+        hours = combine(folded.hours, base.pending_hours if folded.replaces_tail else {}, sign=-1)
+        merge_rows(db, RollupHour, day, {(h, *dims_of(d)): v for (h, d), v in hours.items()}, fresh_day)
         daily: dict[tuple[str, ...], Delivery] = {}
         for (_, dims), delivery in hours.items():
-            _add(daily.setdefault(_dims(dims), Delivery()), delivery)
-        _merge(db, RollupDay, day, daily, fresh_day)
+            add_into(daily.setdefault(dims_of(dims), Delivery()), delivery)
+        merge_rows(db, RollupDay, day, daily, fresh_day)
         for kind in ("view", "click"):
             gone = [ad_id for ad_id, k in base.pending_counted if k == kind] if folded.replaces_tail else []
-            for chunk in _chunks(gone):
+            for chunk in chunks(gone):
                 db.execute(delete(RollupInteraction).where(RollupInteraction.kind == kind,
                                                            RollupInteraction.ad_id.in_(chunk)))
         if folded.counted:  # Core inserts: the ORM's bulk path costs more than the rows
             db.connection().execute(insert(RollupInteraction), [
                 {"ad_id": c.ad_id, "kind": c.kind, "day": day, "hour": c.hour, "time": c.time,
-                 "user_id": c.user_id, **dict(zip(DIMS, _dims(c.dims), strict=True))} for c in folded.counted])
-        for chunk in _chunks(sorted(folded.clicks)):
+                 "user_id": c.user_id, **dict(zip(DIMS, dims_of(c.dims), strict=True))} for c in folded.counted])
+        for chunk in chunks(sorted(folded.clicks)):
             db.execute(delete(RollupClick).where(RollupClick.day == day, RollupClick.ad_id.in_(chunk)))
         rows = [{"day": day, "ad_id": ad_id, "counted": s.counted,
-                 "unmet": None if s.unmet is None else json.dumps([s.unmet[0], _dims(s.unmet[1])])}
+                 "unmet": None if s.unmet is None else json.dumps([s.unmet[0], dims_of(s.unmet[1])])}
                 for ad_id, s in folded.clicks.items() if s.counted or s.unmet is not None]
         if rows:
             db.execute(insert(RollupClick), rows)
@@ -483,7 +496,7 @@ class RollupJob:
         else:
             row.settled_before, row.state = checkpoint.before, checkpoint.dumps()
         db.flush()
-        spend = _spend_by_campaign(hours)
+        spend = spend_by_campaign(hours)
         return {c for c, v in spend.items() if v}
 
     # --- attribution ---------------------------------------------------------------------
@@ -535,193 +548,3 @@ class RollupJob:
             placement_id=row.placement_id, skus=frozenset(skus),
             brands=catalogue.brands_of_advertiser.get(row.advertiser_id, frozenset()),
         )
-
-
-# --- the fold's checkpoint and its arithmetic ------------------------------------------------
-
-COUNTS = tuple(f.name for f in fields(Delivery))
-DIMS = tuple(f.name for f in fields(AdDims))
-_counts = attrgetter(*COUNTS)  # a Delivery's counts as a tuple (dataclasses.astuple deep-copies: slow)
-_dims = attrgetter(*DIMS)
-CHUNK = 500
-
-
-def _chunks(values: list[str]) -> Iterator[list[str]]:
-    for start in range(0, len(values), CHUNK):
-        yield values[start:start + CHUNK]
-
-
-def _add(total: Delivery, delivery: Delivery, sign: int = 1) -> None:
-    for name in COUNTS:
-        setattr(total, name, getattr(total, name) + sign * getattr(delivery, name))
-
-
-def _combine(a: dict[tuple[int, AdDims], Delivery], b: dict[tuple[int, AdDims], Delivery],
-             sign: int = 1) -> dict[tuple[int, AdDims], Delivery]:
-    combined: dict[tuple[int, AdDims], Delivery] = {}
-    for key, delivery in a.items():
-        _add(combined.setdefault(key, Delivery()), delivery)
-    for key, delivery in b.items():
-        _add(combined.setdefault(key, Delivery()), delivery, sign)
-    return combined
-
-
-def _minus(after: dict[str, int], before: dict[str, int]) -> dict[str, int]:
-    return {k: v - before.get(k, 0) for k, v in after.items() if v != before.get(k, 0)}
-
-
-def _spend_by_campaign(hours: dict[tuple[int, AdDims], Delivery]) -> dict[str, int]:
-    spend: dict[str, int] = defaultdict(int)
-    for (_, dims), delivery in hours.items():
-        spend[dims.campaign_id] += delivery.spend_micros
-    return dict(spend)
-
-
-def _merge(db: Session, table: type[RollupHour] | type[RollupDay], day: str,
-           deltas: dict[tuple[Any, ...], Delivery], fresh_day: bool) -> None:
-    """Add `deltas` (keyed by hour and ad dims, or ad dims) to the day's rows: a row that
-    comes to all zeros goes, as a full rebuild would never write it."""
-    deltas = {k: d for k, d in deltas.items() if any(getattr(d, n) for n in COUNTS)}
-    if not deltas:
-        return
-    keys = (["hour"] if table is RollupHour else []) + [f.name for f in fields(AdDims)]
-    at = keys.index("campaign_id")
-    existing: dict[tuple[Any, ...], Any] = {}
-    if not fresh_day:
-        columns = [table.id, *(getattr(table, k) for k in keys), *(getattr(table, n) for n in COUNTS)]
-        where = [table.day == day]
-        if table is RollupHour:  # only the hours touched: a day's other hours are most of its rows
-            where.append(RollupHour.hour.in_(sorted({k[0] for k in deltas})))
-        for chunk in _chunks(sorted({k[at] for k in deltas})):
-            for found in db.execute(select(*columns).where(*where, table.campaign_id.in_(chunk))):
-                existing[tuple(found[1:1 + len(keys)])] = found
-    inserts: list[dict[str, Any]] = []
-    updates: list[dict[str, Any]] = []
-    gone: list[int] = []
-    for key, delta in deltas.items():
-        row = existing.get(key)
-        values = {n: getattr(delta, n) + (getattr(row, n) if row is not None else 0) for n in COUNTS}
-        assert all(v >= 0 for v in values.values()), (table.__tablename__, day, key, values)
-        if row is None:
-            inserts.append({"day": day, **dict(zip(keys, key, strict=True)), **values})
-        elif any(values.values()):
-            updates.append({"row_id": row.id, **{f"new_{n}": v for n, v in values.items()}})
-        else:
-            gone.append(row.id)
-    if inserts:
-        db.connection().execute(insert(table), inserts)
-    if updates:  # Core executemany: the ORM's bulk update by primary key costs more than the rows
-        db.connection().execute(update(table).where(table.id == bindparam("row_id"))
-                                .values({n: bindparam(f"new_{n}") for n in COUNTS}), updates)
-    for start in range(0, len(gone), CHUNK):
-        db.execute(delete(table).where(table.id.in_(gone[start:start + CHUNK])))
-
-
-def _plus(a: dict[str, int], b: dict[str, int]) -> dict[str, int]:
-    return {k: a.get(k, 0) + b.get(k, 0) for k in set(a) | set(b) if a.get(k, 0) + b.get(k, 0)}
-
-
-@dataclass(slots=True)
-class _End:
-    """The fold's state after the tail's last event: a run whose events all come after it
-    goes on from here."""
-
-    last: tuple[float, str]  # the tail's last event: (time, key)
-    today: dict[str, int]
-    account: dict[str, int]
-    uncapped: dict[str, int]
-    recent: dict[str, list[float]]
-    clicks: dict[str, ClickState]  # the ads whose click state the tail changed
-
-    def dumpable(self) -> dict[str, Any]:
-        return {"last": list(self.last), "today": self.today, "account": self.account, "uncapped": self.uncapped,
-                "recent": self.recent,
-                "clicks": {ad: [s.counted, None if s.unmet is None else [s.unmet[0], _dims(s.unmet[1])]]
-                           for ad, s in self.clicks.items()}}
-
-    @classmethod
-    def loaded(cls, s: dict[str, Any]) -> _End:
-        return cls((s["last"][0], s["last"][1]), s["today"], s["account"], s["uncapped"], s["recent"],
-                   {ad: ClickState(counted, None if unmet is None else (unmet[0], AdDims(*unmet[1])))
-                    for ad, (counted, unmet) in s["clicks"].items()})
-
-
-@dataclass(slots=True)
-class _Checkpoint:
-    """A day's fold: the state after every event before `before` (settled: never folded
-    again unless the day is rolled whole), and the tail after it (folded again each run)."""
-
-    before: float
-    today: dict[str, int]  # charged per campaign by the settled events
-    account: dict[str, int]  # and per advertiser
-    uncapped: dict[str, int]  # what the settled events cost each campaign before any cap
-    recent: dict[str, list[float]]  # flood windows at `before`
-    caps: dict[str, tuple[str, int | None]]  # the caps the fold used: campaign → (advertiser, cap)
-    funds: dict[str, int | None]  # advertiser → funds left before the day
-    channels: dict[str, str]  # placement → channel, as the rows group them
-    tail: list[str]  # the keys of the events at or after `before`
-    pending_hours: dict[tuple[int, AdDims], Delivery]  # what the tail added to the rows
-    pending_counted: list[tuple[str, str]]  # the interactions the tail added (ad id, kind)
-    pending_charged: dict[str, int]  # what the tail charged per campaign
-    pending_uncapped: dict[str, int]
-    end: _End | None = None  # the state after the tail, to go on from
-    whole_day: bool = False  # the empty state a day rolled whole starts from (its rows were deleted)
-
-    @classmethod
-    def empty(cls, start: float) -> _Checkpoint:
-        return cls(start, {}, {}, {}, {}, {}, {}, {}, [], {}, [], {}, {}, whole_day=True)
-
-    def dumps(self) -> str:
-        return json.dumps({
-            "today": self.today, "account": self.account, "uncapped": self.uncapped, "recent": self.recent,
-            "caps": self.caps, "funds": self.funds, "channels": self.channels, "tail": self.tail,
-            "pending_hours": [[hour, _dims(dims), _counts(d)] for (hour, dims), d in self.pending_hours.items()
-                              if any(_counts(d))],
-            "pending_counted": self.pending_counted, "pending_charged": self.pending_charged,
-            "pending_uncapped": self.pending_uncapped,
-            "end": None if self.end is None else self.end.dumpable()}, separators=(",", ":"))
-
-    @classmethod
-    def loads(cls, before: float, text_: str) -> _Checkpoint:
-        s = json.loads(text_)
-        return cls(before, s["today"], s["account"], s["uncapped"], s["recent"],
-                   {c: (a, cap) for c, (a, cap) in s["caps"].items()}, s["funds"], s["channels"], s["tail"],
-                   {(hour, AdDims(*dims)): Delivery(*d) for hour, dims, d in s["pending_hours"]},
-                   [(a, k) for a, k in s["pending_counted"]], s["pending_charged"], s["pending_uncapped"],
-                   None if s.get("end") is None else _End.loaded(s["end"]))
-
-
-@dataclass(slots=True)
-class _Folded:
-    hours: dict[tuple[int, AdDims], Delivery]  # what the fold adds (settled part and tail)
-    counted: list[Counted]
-    clicks: dict[str, ClickState]  # ads whose click state the settled part changed
-    checkpoint: _Checkpoint
-    unchanged: bool = False
-    replaces_tail: bool = True  # what the old tail added is taken away (False: the fold went on after it)
-
-    @classmethod
-    def nothing(cls, base: _Checkpoint) -> _Folded:
-        return cls({}, [], {}, base, unchanged=True)
-
-
-def _caps_never_bound(base: _Checkpoint, affected: set[str], owner: dict[str, str],
-                      caps: dict[str, tuple[str, int | None]], funds: dict[str, int | None],
-                      uncapped: dict[str, int]) -> bool:
-    """Whether the settled state still holds though these campaigns' caps (or their
-    advertisers' funds) moved: so when no cap ever bound them, before or now. Then every
-    event of theirs was and is charged its whole cost, whatever the cap."""
-    for campaign_id in affected:
-        old_charged = base.today.get(campaign_id, 0) + base.pending_charged.get(campaign_id, 0)
-        old_cost = base.uncapped.get(campaign_id, 0) + base.pending_uncapped.get(campaign_id, 0)
-        if old_charged != old_cost:
-            return False
-        cap, cost = caps[campaign_id][1], uncapped.get(campaign_id, 0)
-        if cost and (cap is None or cost > cap):
-            return False
-    for advertiser_id in {owner[c] for c in affected}:
-        room = funds.get(advertiser_id)
-        cost = sum(uncapped.get(c, 0) for c, a in owner.items() if a == advertiser_id)
-        if room is not None and cost and cost > room:
-            return False
-    return True
