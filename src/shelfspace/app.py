@@ -141,6 +141,10 @@ def create_app(settings: Settings, engine: Engine | None = None, clock: Clock | 
                 listener.stop()
             snapshots.stop()
             recorder.stop()
+            try:
+                counters.close()
+            except Exception:  # Redis away: the leases lapse with their buckets instead
+                log.warning("counters_close_failed", exc_info=True)
             event_log.close()
             await app.state.demand.aclose()  # the demand partners' connection pool
 

@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterator
 import pytest
 
 from shelfspace.counters.memory import MemoryCounters
-from shelfspace.counters.protocol import Counters
+from shelfspace.counters.protocol import BudgetLimits, Counters, Hold
 from tests.databases import missing
 
 REDIS_URL = os.environ.get("SHELFSPACE_TEST_REDIS", "redis://127.0.0.1:6379/0")
@@ -54,3 +54,13 @@ def new_counters(request: pytest.FixtureRequest) -> Iterator[CountersFactory]:
         keys = list(client.scan_iter(f"{prefix}*", count=1000))
         if keys:
             client.delete(*keys)
+
+
+def hold(ad_id: str, limits: BudgetLimits, micros: int, expires_at: float) -> Hold:
+    """What a served ad holds, as its billable event would say."""
+    return Hold(ad_id, limits.campaign_id, limits.day, micros, expires_at)
+
+
+def live(held: Hold, now: float) -> Hold | None:
+    """A hold as an event at `now` gives it: none once it has lapsed (tracking/recorder.py)."""
+    return held if held.expires_at > now else None

@@ -10,7 +10,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from shelfspace.counters.protocol import BudgetLimits
-from tests.counters.conftest import CountersFactory
+from shelfspace.counters.protocol import Hold
+from tests.counters.conftest import CountersFactory, hold, live
 
 DAY = "2026-03-10"
 FUNDS = 1_000_000  # a wallet of 1.00
@@ -32,7 +33,7 @@ def test_two_campaigns_share_one_wallet_across_threads(new_counters: CountersFac
             campaign = f"c{(thread + n) % 2}"
             ad = f"t{thread}-{n}"
             if counters.reserve(ad, limits(campaign), 5_000, expires_at=1e12):
-                charged = counters.settle(ad, limits(campaign), 5_000)
+                charged = counters.settle(hold(ad, limits(campaign), 5_000, 1e12), limits(campaign), 5_000)
                 with lock:
                     served.append(charged)
 
@@ -82,7 +83,7 @@ def test_expired_and_released_reservations_give_the_funds_back(new_counters: Cou
     assert counters.reserve("a", limits("c0"), 600_000, expires_at=10)
     assert counters.reserve("b", limits("c1"), 400_000, expires_at=20)
     assert not counters.reserve("c", limits("c0"), 1, expires_at=30)
-    counters.release("b")
+    counters.release(hold("b", limits("c1"), 400_000, 20))
     assert counters.release_expired(15) == 1
     assert counters.account_use("adv-1").reserved == 0
     assert counters.reserve("d", limits("c1"), FUNDS, expires_at=40)
@@ -97,7 +98,7 @@ def test_spend_and_holds_never_pass_the_funds(new_counters: CountersFactory, fun
     """Any mix over three campaigns of one advertiser: a reservation is granted only within
     both the campaign's budgets and the funds; charges never pass the funds."""
     counters = new_counters()
-    held: list[tuple[str, str]] = []
+    held: list[Hold] = []
     clock = 0.0
     for n, (action, amount, campaign_n, early) in enumerate(steps):
         clock += 1
@@ -105,15 +106,18 @@ def test_spend_and_holds_never_pass_the_funds(new_counters: CountersFactory, fun
         if action == "reserve":
             use = counters.account_use("adv-1")
             left = min(counters.budget_use(campaign, DAY).left(limits(campaign, funds, daily)), use.left(funds))
-            granted = counters.reserve(f"r{n}", limits(campaign, funds, daily), amount, clock + (0.5 if early else 99))
+            expires_at = clock + (0.5 if early else 99)
+            granted = counters.reserve(f"r{n}", limits(campaign, funds, daily), amount, expires_at)
             assert granted == (amount <= left)
             if granted:
-                held.append((f"r{n}", campaign))
+                held.append(hold(f"r{n}", limits(campaign, funds, daily), amount, expires_at))
         elif action == "settle":
-            rid, held_campaign = held.pop(0) if held else (None, campaign)
-            counters.settle(rid, limits(held_campaign, funds, daily), amount)
+            settled = held.pop(0) if held else None
+            counters.settle(live(settled, clock) if settled else None,
+                            limits(settled.campaign_id if settled else campaign, funds, daily), amount)
         elif action == "release" and held:
-            counters.release(held.pop(random.Random(n).randrange(len(held)))[0])
+            if (released := live(held.pop(random.Random(n).randrange(len(held))), clock)) is not None:
+                counters.release(released)
         elif action == "expire":
             counters.release_expired(clock)
         use = counters.account_use("adv-1")

@@ -15,8 +15,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from shelfspace.counters.memory import MemoryCounters
-from tests.counters.conftest import CountersFactory
-from shelfspace.counters.protocol import BudgetLimits, Counters
+from shelfspace.counters.protocol import RESERVATION_SECONDS, BudgetLimits, Counters, Hold
+from tests.counters.conftest import CountersFactory, hold, live
 from shelfspace.decisioning.engine import Engine
 from shelfspace.decisioning.index import compile_snapshot
 from shelfspace.decisioning.inventory import (
@@ -57,7 +57,8 @@ def test_threads_serving_one_campaign_never_overspend_it(new_counters: CountersF
         start.wait()
         for _ in range(60):
             for ad in engine.decide(snapshot, DecisionRequest((SlotRequest("hero"),))).ads["hero"]:
-                served.append(counters.settle(ad.ad_id, limits, ad.reserved_micros))
+                served.append(counters.settle(hold(ad.ad_id, limits, ad.reserved_micros, NOW.timestamp() + RESERVATION_SECONDS),
+                                               limits, ad.reserved_micros))
 
     workers = [threading.Thread(target=serve) for _ in range(THREADS)]
     for worker in workers:
@@ -84,20 +85,22 @@ def test_spend_and_reservations_never_pass_the_budget(new_counters: CountersFact
     within what is left, and what is spent never exceeds either budget."""
     counters = new_counters()
     limits = BudgetLimits("c1", DAY, budget, daily)
-    held: list[str] = []
+    held: list[Hold] = []
     clock = 0.0
     for n, (action, amount, early) in enumerate(steps):
         clock += 1
         if action == "reserve":
             left = counters.budget_use("c1", DAY).left(limits)
-            granted = counters.reserve(f"r{n}", limits, amount, clock + (0.5 if early else 100))
+            expires_at = clock + (0.5 if early else 100)
+            granted = counters.reserve(f"r{n}", limits, amount, expires_at)
             assert granted == (amount <= left)
             if granted:
-                held.append(f"r{n}")
+                held.append(hold(f"r{n}", limits, amount, expires_at))
         elif action == "settle":
-            counters.settle(held.pop(0) if held else None, limits, amount)
+            counters.settle(live(held.pop(0), clock) if held else None, limits, amount)
         elif action == "release" and held:
-            counters.release(held.pop(random.Random(n).randrange(len(held))))
+            if (released := live(held.pop(random.Random(n).randrange(len(held))), clock)) is not None:
+                counters.release(released)
         elif action == "expire":
             counters.release_expired(clock)
         use = counters.budget_use("c1", DAY)
@@ -113,7 +116,7 @@ def test_expired_reservations_are_released_once(new_counters: CountersFactory) -
     assert counters.reserve("early", limits, 40, expires_at=10)
     assert counters.reserve("late", limits, 40, expires_at=20)
     assert not counters.reserve("refused", limits, 40, expires_at=30)
-    counters.settle("early", limits, 40)  # its event came: nothing to release later
+    counters.settle(hold("early", limits, 40, 10), limits, 40)  # its event came: nothing to release later
     assert counters.release_expired(15) == 0
     assert counters.release_expired(25) == 1
     assert counters.budget_use("c1", DAY).reserved_total == 0
@@ -136,24 +139,29 @@ def test_redis_answers_every_sequence_of_steps_as_memory_does(budget: int, daily
 
     client = redis_or_skip()
     prefix = f"test:{uuid.uuid4().hex}:"
-    backends: list[Counters] = [MemoryCounters(), RedisCounters(client, prefix)]
+    # Holds lapse per bucket of a second in Redis: at whole-second expiries, when memory's do.
+    backends: list[Counters] = [MemoryCounters(), RedisCounters(client, prefix, hold_bucket_seconds=1.0)]
     for backend in backends:
         backend.restore([])
     limits = BudgetLimits("c1", DAY, budget, daily)
-    held: list[str] = []
+    held: list[Hold] = []
     try:
         for n, (action, amount, pick) in enumerate(steps):
             clock = float(n)
             if action == "reserve":
                 answers = [b.reserve(f"r{n}", limits, amount, clock + pick) for b in backends]
                 if answers[0]:
-                    held.append(f"r{n}")
+                    held.append(hold(f"r{n}", limits, amount, clock + pick))
             elif action == "settle":
-                reservation = held.pop(pick % len(held)) if held else None
-                answers = [b.settle(reservation, limits, amount) for b in backends]
+                settled = live(held.pop(pick % len(held)), clock) if held else None
+                answers = [b.settle(settled, limits, amount) for b in backends]
             elif action == "release":
-                reservation = held.pop(pick % len(held)) if held else "none"
-                answers = [b.release(reservation) for b in backends]
+                if not held:
+                    continue
+                released = live(held.pop(pick % len(held)), clock)
+                if released is None:
+                    continue
+                answers = [b.release(released) for b in backends]
             elif action == "expire":
                 answers = [b.release_expired(clock) for b in backends]
             elif action == "frequency":

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from shelfspace.counters.memory import MemoryCounters
-from shelfspace.counters.protocol import BudgetLimits
+from shelfspace.counters.protocol import RESERVATION_SECONDS, BudgetLimits, Hold
 from shelfspace.decisioning.engine import Engine, EngineSettings
 from shelfspace.decisioning.index import compile_snapshot
 from shelfspace.decisioning.inventory import (
@@ -72,7 +72,8 @@ def test_ten_even_campaigns_spend_their_daily_budgets_within_five_percent() -> N
             limits = BudgetLimits(campaign.id, ad.budget_day, campaign.budget_total_micros, campaign.budget_daily_micros)
             cost = ad.price_micros // 1000
             nominal[campaign.id] += cost
-            charged[campaign.id] += counters.settle(ad.ad_id, limits, cost)
+            held = Hold(ad.ad_id, campaign.id, ad.budget_day, ad.reserved_micros, moment.timestamp() + RESERVATION_SECONDS)
+            charged[campaign.id] += counters.settle(held, limits, cost)
 
     for cid, campaign in campaigns.items():
         daily = campaign.budget_daily_micros or 0

@@ -12,7 +12,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from shelfspace.counters.protocol import AccountUse, BudgetLimits, BudgetUse, Charge, CtrCounts, PacingState
+from shelfspace.counters.protocol import AccountUse, BudgetLimits, BudgetUse, Charge, CtrCounts, Hold, PacingState
 
 
 @dataclass(slots=True)
@@ -81,15 +81,15 @@ class MemoryCounters:
             used += self._account_reserved[limits.account_id]
         return limits.account_micros - used
 
-    def reserve(self, reservation_id: str, limits: BudgetLimits, amount_micros: int, expires_at: float) -> bool:
+    def reserve(self, ad_id: str, limits: BudgetLimits, amount_micros: int, expires_at: float) -> bool:
         with self._lock:
             left = self._use(limits.campaign_id, limits.day).left(limits)
             account_left = self._account_left(limits, reserved=True)
             if amount_micros > left or (account_left is not None and amount_micros > account_left):
                 return False
-            self._reservations[reservation_id] = _Reservation(limits.campaign_id, limits.day, amount_micros, expires_at,
-                                                              limits.account_id)
-            heapq.heappush(self._expiry, (expires_at, reservation_id))
+            self._reservations[ad_id] = _Reservation(limits.campaign_id, limits.day, amount_micros, expires_at,
+                                                     limits.account_id)
+            heapq.heappush(self._expiry, (expires_at, ad_id))
             self._reserved_total[limits.campaign_id] += amount_micros
             self._reserved_day[(limits.campaign_id, limits.day)] += amount_micros
             if limits.account_id is not None:
@@ -104,10 +104,12 @@ class MemoryCounters:
             if held.account_id is not None:
                 self._account_reserved[held.account_id] -= held.amount
 
-    def settle(self, reservation_id: str | None, limits: BudgetLimits, amount_micros: int) -> int:
+    def settle(self, hold: Hold | None, limits: BudgetLimits, amount_micros: int) -> int:
+        """One process saw every reservation: a hold is dropped by its ad's id, with the
+        amount this process recorded for it."""
         with self._lock:
-            if reservation_id is not None:
-                self._drop(reservation_id)
+            if hold is not None:
+                self._drop(hold.ad_id)
             campaign, day = limits.campaign_id, limits.day
             room = limits.total_micros - self._spent_total[campaign]
             if limits.daily_micros is not None:
@@ -123,7 +125,7 @@ class MemoryCounters:
             return charged
 
     def settle_all(self, charges: Sequence[Charge]) -> list[int]:
-        return [self.settle(c.reservation_id, c.limits, c.amount_micros) for c in charges]
+        return [self.settle(c.hold, c.limits, c.amount_micros) for c in charges]
 
     def refund(self, campaign_id: str, day: str, amount_micros: int, account_id: str | None = None) -> None:
         with self._lock:
@@ -132,9 +134,9 @@ class MemoryCounters:
             if account_id is not None:
                 self._account_spent[account_id] -= amount_micros
 
-    def release(self, reservation_id: str) -> None:
+    def release(self, hold: Hold) -> None:
         with self._lock:
-            self._drop(reservation_id)
+            self._drop(hold.ad_id)
 
     def release_expired(self, now: float) -> int:
         released = 0
@@ -145,6 +147,9 @@ class MemoryCounters:
                     self._drop(rid)
                     released += 1
         return released
+
+    def close(self) -> None:
+        """Nothing is held per process beyond the state itself."""
 
     # --- frequency -------------------------------------------------------------------
 

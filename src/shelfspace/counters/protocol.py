@@ -43,11 +43,32 @@ class BudgetUse:
         return left
 
 
+# How long a served ad holds its expected cost: its billable event may come this late and
+# still find the money there. Afterwards the hold lapses (`release_expired`); a later event
+# is still charged, capped by what is left.
+RESERVATION_SECONDS = 900.0
+
+
+@dataclass(frozen=True, slots=True)
+class Hold:
+    """What one served ad holds from its campaign's budget, as its billable event tells it:
+    the ad, its campaign and budget day, the micros reserved when it was served and when
+    that reservation lapses. Settling or releasing it gives those micros back. The event
+    carries everything, so any process can give back what another process reserved."""
+
+    ad_id: str
+    campaign_id: str
+    day: str
+    micros: int
+    expires_at: float
+
+
 @dataclass(frozen=True, slots=True)
 class Charge:
-    """One billable event's `settle`: its reservation (if any), its limits and its cost."""
+    """One billable event's `settle`: its hold (None when it holds nothing any more), its
+    limits and its cost."""
 
-    reservation_id: str | None
+    hold: Hold | None
     limits: BudgetLimits
     amount_micros: int
 
@@ -93,14 +114,14 @@ class Counters(Protocol):
 
     def account_use(self, account_id: str) -> AccountUse: ...
 
-    def reserve(self, reservation_id: str, limits: BudgetLimits, amount_micros: int, expires_at: float) -> bool:
-        """Hold `amount_micros` if the total, the day and the account's funds still allow
-        it; False leaves nothing held."""
+    def reserve(self, ad_id: str, limits: BudgetLimits, amount_micros: int, expires_at: float) -> bool:
+        """Hold `amount_micros` for a served ad until `expires_at` if the total, the day and
+        the account's funds still allow it; False leaves nothing held."""
         ...
 
-    def settle(self, reservation_id: str | None, limits: BudgetLimits, amount_micros: int) -> int:
-        """Charge a billable event, releasing its reservation if any. The charge is capped
-        so spend never passes the total, the day's budget or the account's funds; returns
+    def settle(self, hold: Hold | None, limits: BudgetLimits, amount_micros: int) -> int:
+        """Charge a billable event, giving back its hold if any. The charge is capped so
+        spend never passes the total, the day's budget or the account's funds; returns
         what was charged."""
         ...
 
@@ -114,10 +135,19 @@ class Counters(Protocol):
         processes at once: both charged it before one insert lost to the unique key)."""
         ...
 
-    def release(self, reservation_id: str) -> None: ...
+    def release(self, hold: Hold) -> None:
+        """Give back what a served ad holds when its event will charge nothing."""
+        ...
 
     def release_expired(self, now: float) -> int:
-        """Drop reservations whose event never came; returns how many."""
+        """Drop reservations whose event never came; returns how many. Called every half
+        second by the snapshot thread, it is also where a backend tends what it keeps per
+        process (production renews its budget leases here)."""
+        ...
+
+    def close(self) -> None:
+        """The process is stopping: give back what it holds only to serve faster (its
+        budget leases), so the other processes can spend it at once."""
         ...
 
     # Frequency caps: impressions per user, line item and period bucket.

@@ -1,62 +1,83 @@
 """The Redis `Counters` backend: the same state as `memory.py`, shared by every process.
 
-Each budget step is one Lua script (counters/redis_scripts.py), so processes never race
-on a budget. Day counts expire a few days after their day, reservations soon after they
-lapse, frequency counts when the engine's sweep finds their period over: nothing grows
-without end. Spend is
-also in the event log: when Redis has lost it (the `restored` marker is gone with the rest),
-no reservation is granted until a process has rebuilt it from the log (`restore`).
+Budgets go through per-process leases (counters/leases.py): a served ad is handed its
+hold from this process's slice, with no round trip; a slice is taken, renewed and given
+back by one Lua script (counters/redis_scripts.py) each, so processes never race on a
+budget, and their slices together never pass what is left. A charge runs in Redis on
+whichever process its event reaches, capped there, and gives the ad's hold back by the
+facts the event carries. Day counts expire a few days after their day, holds when their
+bucket ends, frequency counts when the engine's sweep finds their period over: nothing
+grows without end. Spend is also in the event log: when Redis has lost it (the
+`restored` marker is gone with the rest), no lease is granted until a process has
+rebuilt it from the log (`restore`).
 """
 
 from __future__ import annotations
 
 import json
+import threading
 import time
-from collections.abc import Iterable, Sequence
+import uuid
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import asdict
 
 from redis import Redis
 
-from shelfspace.counters.protocol import AccountUse, BudgetLimits, BudgetUse, Charge, CtrCounts, PacingState
+from shelfspace.counters.leases import (
+    HOLD_BUCKET_SECONDS,
+    LEASE_SECONDS,
+    Bucket,
+    Lease,
+    first_target,
+    renewal_target,
+)
+from shelfspace.counters.protocol import AccountUse, BudgetLimits, BudgetUse, Charge, CtrCounts, Hold, PacingState
 from shelfspace.counters.redis_scripts import (
     COUNT_FREQUENCY,
     FORGET_FREQUENCY,
+    LEASE,
     RELEASE,
     RELEASE_EXPIRED,
-    RESERVE,
     RESTORE,
     SETTLE,
 )
 
 DAY_KEY_SECONDS = 4 * 86400  # a day's counts outlive it: late events still charge that day
-# A reservation is released by `release_expired` on the engine's clock; its key's own
-# lifetime only keeps a forgotten one from staying for ever.
-RESERVATION_KEY_SECONDS = 86400
 RELEASE_BATCH = 1000
 CTR_CACHE_SECONDS = 1.0
 # Production: reads that only steer the auction (budget and funds left, the pacing state)
 # come from this process's copy, at most this old. See `RedisCounters`.
 STEERING_SECONDS = 0.25
 
+CampaignDay = tuple[str, str]
+
 
 class RedisCounters:
-    """With `steering_seconds` > 0, `budget_use`, `account_use` and `pacing` answer from a
-    per-process copy at most that old, so most decisions make no round trip for them. They
-    only steer (skip a spent campaign, throttle by pace): what must never overspend,
-    `reserve` and `settle`, always runs in Redis, and a reservation refused on a stale read
-    just lets the walk go on. This process's own steps are applied to its copy at once (a
-    reservation adds to what is held; a charge, release or refund drops the copy), so one
-    process sees exactly what it would without the copy; other processes' steps show
-    within `steering_seconds`."""
+    """`reserve` hands a served ad its hold from this process's lease on the campaign day;
+    only when the lease is short does it take a new one (one round trip). `release_expired`,
+    which the snapshot thread calls every half second, renews busy leases in the
+    background, gives idle ones back and lets lapsed holds go.
 
-    def __init__(self, redis: Redis, prefix: str = "shelfspace:", steering_seconds: float = 0.0) -> None:
+    What a process reads to steer (`budget_use`, `account_use`) counts its own lease's
+    unused part as free: one process sees exactly what one in-process backend would.
+    With `steering_seconds` > 0 those reads, and `pacing`, answer from a per-process copy
+    at most that old, so most decisions make no round trip for them; they only steer, and
+    what must never overspend (leases and charges) always runs in Redis."""
+
+    def __init__(self, redis: Redis, prefix: str = "shelfspace:", steering_seconds: float = 0.0,
+                 hold_bucket_seconds: float = HOLD_BUCKET_SECONDS) -> None:
         self.redis = redis
         self.prefix = prefix
         self.steering_seconds = steering_seconds
-        self._budgets: dict[tuple[str, str], tuple[float, BudgetUse]] = {}
+        self.hold_bucket_seconds = hold_bucket_seconds
+        self._lock = threading.Lock()  # the leases and the copies
+        self._leases: dict[CampaignDay, Lease] = {}
+        self._renewals: dict[CampaignDay, threading.Lock] = {}  # one renewal of a lease at a time
+        self._budgets: dict[CampaignDay, tuple[float, BudgetUse]] = {}
         self._accounts: dict[str, tuple[float, AccountUse]] = {}
         self._pacing: dict[str, tuple[float, PacingState | None]] = {}
-        self._reserve = redis.register_script(RESERVE)
+        self._lease = redis.register_script(LEASE)
         self._restore = redis.register_script(RESTORE)
         self._settle = redis.register_script(SETTLE)
         self._release = redis.register_script(RELEASE)
@@ -74,10 +95,17 @@ class RedisCounters:
         return time.monotonic() - stamp < self.steering_seconds
 
     def _forget_steering(self) -> None:
-        """Steps whose effect on each campaign is not known here (lapsed reservations, a
-        restore): every copy is read again."""
-        self._budgets.clear()
-        self._accounts.clear()
+        """Steps whose effect on each campaign is not known here (lapsed holds, a restore):
+        every copy is read again."""
+        with self._lock:
+            self._budgets.clear()
+            self._accounts.clear()
+
+    def _forget_campaign(self, campaign_id: str, day: str, account_id: str | None) -> None:
+        with self._lock:
+            self._budgets.pop((campaign_id, day), None)
+            if account_id is not None:
+                self._accounts.pop(account_id, None)
 
     # --- spend from the log --------------------------------------------------------------
 
@@ -91,30 +119,42 @@ class RedisCounters:
             args += [account, micros]
         for campaign, day, micros in charged:
             args += [campaign, day, micros]
-        self._restore(args=args)
+        self._restore(args=[*args, uuid.uuid4().hex])  # a new epoch: leases of the lost state are void
+        with self._lock:
+            self._leases.clear()
         self._forget_steering()
 
     def ping(self) -> None:
         self.redis.ping()
 
-    # --- budgets ---------------------------------------------------------------------
+    # --- reading to steer ----------------------------------------------------------------
 
     def _budget_keys(self, campaign_id: str, day: str) -> tuple[str, str]:
         return f"{self.prefix}b:{campaign_id}", f"{self.prefix}b:{campaign_id}:{day}"
 
     def budget_use(self, campaign_id: str, day: str) -> BudgetUse:
         """Read to steer (budget left, pacing): one round trip, no MULTI, or none from a copy
-        young enough. The two hashes may be a step apart; what must not overspend,
-        `reserve` and `settle`, reads them in Lua."""
+        young enough. The two hashes may be a step apart; what must not overspend (leases
+        and charges) reads them in Lua. This process's unused slice counts as free."""
+        key = (campaign_id, day)
+        use: BudgetUse | None = None
         if self.steering_seconds:
-            cached = self._budgets.get((campaign_id, day))
+            with self._lock:
+                cached = self._budgets.get(key)
             if cached is not None and self._fresh(cached[0]):
-                return cached[1]
-        stamp = time.monotonic()
-        use = self._read_budget(campaign_id, day)
-        if self.steering_seconds:
-            self._budgets[(campaign_id, day)] = (stamp, use)
-        return use
+                use = cached[1]
+        if use is None:
+            stamp = time.monotonic()
+            use = self._read_budget(campaign_id, day)
+            if self.steering_seconds:
+                with self._lock:
+                    self._budgets[key] = (stamp, use)
+        with self._lock:
+            lease = self._leases.get(key)
+            own = lease.unused if lease is not None else 0
+        if not own:
+            return use
+        return BudgetUse(use.spent_total, use.spent_day, use.reserved_total - own, use.reserved_day - own)
 
     def _read_budget(self, campaign_id: str, day: str) -> BudgetUse:
         total_key, day_key = self._budget_keys(campaign_id, day)
@@ -125,16 +165,24 @@ class RedisCounters:
         return BudgetUse(int(spent_total or 0), int(spent_day or 0), int(reserved_total or 0), int(reserved_day or 0))
 
     def account_use(self, account_id: str) -> AccountUse:
+        use: AccountUse | None = None
         if self.steering_seconds:
-            cached = self._accounts.get(account_id)
+            with self._lock:
+                cached = self._accounts.get(account_id)
             if cached is not None and self._fresh(cached[0]):
-                return cached[1]
-        stamp = time.monotonic()
-        spent, reserved = self.redis.hmget(f"{self.prefix}a:{account_id}", "spent", "reserved")
-        use = AccountUse(int(spent or 0), int(reserved or 0))
-        if self.steering_seconds:
-            self._accounts[account_id] = (stamp, use)
-        return use
+                use = cached[1]
+        if use is None:
+            stamp = time.monotonic()
+            spent, reserved = self.redis.hmget(f"{self.prefix}a:{account_id}", "spent", "reserved")
+            use = AccountUse(int(spent or 0), int(reserved or 0))
+            if self.steering_seconds:
+                with self._lock:
+                    self._accounts[account_id] = (stamp, use)
+        with self._lock:
+            own = sum(lease.unused for lease in self._leases.values() if lease.account_id == account_id)
+        return AccountUse(use.spent, use.reserved - own) if own else use
+
+    # --- budgets: leases -----------------------------------------------------------------
 
     @staticmethod
     def _daily(limits: BudgetLimits) -> str:
@@ -145,29 +193,142 @@ class RedisCounters:
         funds = "" if limits.account_micros is None else str(limits.account_micros)
         return [limits.account_id or "", funds]
 
-    def reserve(self, reservation_id: str, limits: BudgetLimits, amount_micros: int, expires_at: float) -> bool:
-        done = self._reserve(args=[self.prefix, reservation_id, limits.campaign_id, limits.day, limits.total_micros,
-                                   self._daily(limits), amount_micros, expires_at, DAY_KEY_SECONDS,
-                                   RESERVATION_KEY_SECONDS, *self._account(limits)])
-        if int(done) and self.steering_seconds:  # what this process holds now, in its copies too
-            key = (limits.campaign_id, limits.day)
-            if (cached := self._budgets.get(key)) is not None:
-                use = cached[1]
-                self._budgets[key] = (cached[0], BudgetUse(use.spent_total, use.spent_day,
-                                                           use.reserved_total + amount_micros,
-                                                           use.reserved_day + amount_micros))
-            if limits.account_id is not None and (account := self._accounts.get(limits.account_id)) is not None:
-                self._accounts[limits.account_id] = (account[0], AccountUse(account[1].spent,
-                                                                            account[1].reserved + amount_micros))
-        return bool(int(done))
+    def _hand_out(self, key: CampaignDay, limits: BudgetLimits, amount: int, expires_at: float) -> bool:
+        with self._lock:
+            lease = self._leases.get(key)
+            if lease is None or not lease.can_hand(amount, expires_at, limits.account_id):
+                return False
+            lease.hand(amount, expires_at, self.hold_bucket_seconds)
+            lease.limits = limits
+            return True
 
-    def _forget_campaign(self, campaign_id: str, day: str, account_id: str | None) -> None:
-        self._budgets.pop((campaign_id, day), None)
-        if account_id is not None:
-            self._accounts.pop(account_id, None)
+    @contextmanager
+    def _renewing(self, key: CampaignDay) -> Iterator[None]:
+        with self._lock:
+            lock = self._renewals.setdefault(key, threading.Lock())
+        with lock:
+            yield
 
-    def settle(self, reservation_id: str | None, limits: BudgetLimits, amount_micros: int) -> int:
-        return self.settle_all([Charge(reservation_id, limits, amount_micros)])[0]
+    def reserve(self, ad_id: str, limits: BudgetLimits, amount_micros: int, expires_at: float) -> bool:
+        """From this process's lease when it has enough (no round trip); otherwise the lease
+        is given back and a new one taken in one step. False: not even one ad is left."""
+        key = (limits.campaign_id, limits.day)
+        if self._hand_out(key, limits, amount_micros, expires_at):
+            return True
+        with self._renewing(key):
+            if self._hand_out(key, limits, amount_micros, expires_at):  # another thread renewed it
+                return True
+            with self._lock:
+                last = self._leases.pop(key, None)
+            lease = self._take([(limits, last, amount_micros, first_target(amount_micros, last),
+                                 expires_at + LEASE_SECONDS)])[0]
+            if lease is None and limits.account_id is not None and self._give_back_account(limits.account_id):
+                # The funds ran short while this process's other campaigns of the advertiser
+                # hold slices of them: those go back, and the ask is made once more.
+                lease = self._take([(limits, None, amount_micros, first_target(amount_micros, None),
+                                     expires_at + LEASE_SECONDS)])[0]
+            if lease is None:
+                return False
+            with self._lock:
+                lease.hand(amount_micros, expires_at, self.hold_bucket_seconds)
+                self._leases[key] = lease
+            return True
+
+    def _take(self, asks: Sequence[tuple[BudgetLimits, Lease | None, int, int, float]]) -> list[Lease | None]:
+        """One LEASE script per (limits, last lease, wanted, target, new lease's end), in one
+        round trip: each gives its last lease back and takes a new one (none when wanted is 0)."""
+        pipe = self.redis.pipeline(transaction=False)
+        for limits, last, wanted, target, ends_at in asks:
+            bucket = Bucket.of(ends_at, self.hold_bucket_seconds)
+            old: list[str | int] = [last.epoch, last.bucket.index, last.bucket.ends, last.unused] if last else ["", 0, 0, 0]
+            self._lease(args=[self.prefix, limits.campaign_id, limits.day, limits.total_micros, self._daily(limits),
+                              *self._account(limits), DAY_KEY_SECONDS, *old, wanted, max(target, wanted),
+                              bucket.index, bucket.ends, *(last.report() if last else [])], client=pipe)
+        leases: list[Lease | None] = []
+        for (limits, _, wanted, _, ends_at), (granted, epoch) in zip(asks, pipe.execute(), strict=True):
+            self._forget_campaign(limits.campaign_id, limits.day, limits.account_id)
+            granted = int(granted)
+            leases.append(Lease(epoch, limits, ends_at, Bucket.of(ends_at, self.hold_bucket_seconds), granted,
+                                granted, wanted, ends_at - LEASE_SECONDS) if granted else None)
+        return leases
+
+    def _tend(self, now: float) -> None:
+        """Renew the leases that served since the last time and are half used or half way
+        through; give back the idle ones and those past their end. A lease a request is
+        renewing right now is left to it."""
+        due: list[tuple[CampaignDay, Lease, bool, threading.Lock]] = []  # (key, lease, renew?, its lock)
+        with self._lock:
+            for key, lease in list(self._leases.items()):
+                lock = self._renewals.setdefault(key, threading.Lock())
+                if not lock.acquire(blocking=False):
+                    continue
+                idle = (lease.used_since_tend == 0 or lease.stale or lease.ends_at <= now
+                        or lease.newest_expiry + LEASE_SECONDS <= now)
+                lapsing = any(bucket.ends <= now for bucket in lease.handed)  # their holds must go back now
+                if not idle and not lapsing and lease.unused * 2 >= lease.granted \
+                        and lease.ends_at - lease.newest_expiry >= LEASE_SECONDS / 2:
+                    lease.used_since_tend = 0
+                    lock.release()
+                    continue
+                del self._leases[key]
+                due.append((key, lease, not idle, lock))
+            for key in [k for k in self._renewals if k not in self._leases and k not in {d[0] for d in due}]:
+                if not self._renewals[key].locked():
+                    del self._renewals[key]
+        if not due:
+            return
+        try:
+            renewed = self._take([(lease.limits, lease, lease.last_amount if renew else 0,
+                                   renewal_target(lease) if renew else 0, lease.newest_expiry + LEASE_SECONDS)
+                                  for _, lease, renew, _ in due])
+            with self._lock:
+                for (key, _, _, _), new in zip(due, renewed, strict=True):
+                    if new is not None:
+                        self._leases[key] = new
+        finally:
+            for *_, lock in due:
+                lock.release()
+
+    def close(self) -> None:
+        """Every lease back to Redis (a process stopping): what it did not hand out is free
+        for the others at once instead of when its bucket ends."""
+        with self._lock:
+            leases = list(self._leases.values())
+            self._leases.clear()
+        if leases:
+            self._take([(lease.limits, lease, 0, 0, lease.ends_at) for lease in leases])
+
+    def _give_back_account(self, account_id: str) -> bool:
+        """This process's unused slices of an advertiser's funds, back to Redis; whether any
+        were. Leases being renewed by another thread are left to it."""
+        with self._lock:
+            keys = [key for key, lease in self._leases.items() if lease.account_id == account_id and lease.unused]
+        given: list[Lease] = []
+        for key in keys:
+            with self._lock:
+                lock = self._renewals.setdefault(key, threading.Lock())
+            if not lock.acquire(blocking=False):
+                continue
+            try:
+                with self._lock:
+                    if (lease := self._leases.pop(key, None)) is not None:
+                        given.append(lease)
+            finally:
+                lock.release()
+        if given:
+            self._take([(lease.limits, lease, 0, 0, lease.ends_at) for lease in given])
+        return bool(given)
+
+    # --- budgets: charges and holds ------------------------------------------------------
+
+    def _hold_args(self, hold: Hold | None) -> list[str | int]:
+        if hold is None:
+            return ["", 0, 0]
+        bucket = Bucket.of(hold.expires_at, self.hold_bucket_seconds)
+        return [hold.micros, bucket.index, bucket.ends]
+
+    def settle(self, hold: Hold | None, limits: BudgetLimits, amount_micros: int) -> int:
+        return self.settle_all([Charge(hold, limits, amount_micros)])[0]
 
     def settle_all(self, charges: Sequence[Charge]) -> list[int]:
         """Each charge is the same Lua script, atomic on its own; a pipeline sends them all in
@@ -176,13 +337,24 @@ class RedisCounters:
             return []
         pipe = self.redis.pipeline(transaction=False)
         for c in charges:
-            self._settle(args=[self.prefix, c.reservation_id or "", c.limits.campaign_id, c.limits.day,
-                               c.limits.total_micros, self._daily(c.limits), c.amount_micros, DAY_KEY_SECONDS,
-                               *self._account(c.limits)], client=pipe)
-        charged = [int(micros) for micros in pipe.execute()]
-        for c in charges:  # spent and held changed by amounts this process does not know
+            self._settle(args=[self.prefix, c.limits.campaign_id, c.limits.day, c.limits.total_micros,
+                               self._daily(c.limits), c.amount_micros, DAY_KEY_SECONDS, *self._account(c.limits),
+                               *self._hold_args(c.hold)], client=pipe)
+        answers = pipe.execute()
+        for c, (_, over) in zip(charges, answers, strict=True):
             self._forget_campaign(c.limits.campaign_id, c.limits.day, c.limits.account_id)
-        return charged
+            if int(over):  # held past what is left: this process's slices go back before more is handed out
+                self._stale(c.limits)
+        return [int(charged) for charged, _ in answers]
+
+    def _stale(self, limits: BudgetLimits) -> None:
+        """The campaign day's lease, and every lease on the same advertiser's funds: the
+        next ad they would hand out asks Redis first."""
+        with self._lock:
+            for (campaign_id, day), lease in self._leases.items():
+                if (campaign_id, day) == (limits.campaign_id, limits.day) or \
+                        (limits.account_id is not None and lease.account_id == limits.account_id):
+                    lease.stale = True
 
     def refund(self, campaign_id: str, day: str, amount_micros: int, account_id: str | None = None) -> None:
         total_key, day_key = self._budget_keys(campaign_id, day)
@@ -194,18 +366,23 @@ class RedisCounters:
         pipe.execute()
         self._forget_campaign(campaign_id, day, account_id)
 
-    def release(self, reservation_id: str) -> None:
-        self._release(args=[self.prefix, reservation_id])
-        self._forget_steering()  # the reservation's campaign is known only to Redis
+    def release(self, hold: Hold) -> None:
+        self._release(args=[self.prefix, hold.campaign_id, hold.day, *self._hold_args(hold)])
+        with self._lock:
+            self._budgets.pop((hold.campaign_id, hold.day), None)
+            self._accounts.clear()  # the hold's account is known only to Redis
 
     def release_expired(self, now: float) -> int:
+        """Tend this process's leases, then give back the holds of every bucket that has
+        ended (any process's); returns how many ads' holds lapsed."""
+        self._tend(now)
         released = 0
         while True:
-            batch = int(self._release_expired(args=[self.prefix, now, RELEASE_BATCH]))
-            released += batch
-            if batch:
+            buckets, ads = self._release_expired(args=[self.prefix, now, RELEASE_BATCH])
+            released += int(ads)
+            if int(buckets):
                 self._forget_steering()
-            if batch < RELEASE_BATCH:
+            if int(buckets) < RELEASE_BATCH:
                 return released
 
     # --- frequency -------------------------------------------------------------------

@@ -25,7 +25,7 @@ from typing import Protocol
 
 from shelfspace.core.clock import Clock
 from shelfspace.core.ids import new_id
-from shelfspace.counters.protocol import BudgetLimits, BudgetUse, Counters
+from shelfspace.counters.protocol import RESERVATION_SECONDS, BudgetLimits, BudgetUse, Counters
 from shelfspace.decisioning import auction
 from shelfspace.decisioning.ctr import CtrModel, SmoothedCtr
 from shelfspace.decisioning.holdout import Ghost, StudyMark, group_of, held_out
@@ -56,7 +56,6 @@ class UnknownPlacements(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class EngineSettings:
-    reservation_ttl_seconds: float = 900.0
     pacing_interval_seconds: float = 30.0
 
 
@@ -468,7 +467,7 @@ class Engine:
         cost = auction.cost_of_one(line_item.pricing, price, ctr)
         limits = self._limits(bid.candidate.campaign, now, snapshot)
         ad_id = new_id("ad")
-        expires = now.timestamp() + self.settings.reservation_ttl_seconds
+        expires = now.timestamp() + RESERVATION_SECONDS
         if not self.counters.reserve(ad_id, limits, cost, expires):
             return None
         return ServedAd(ad_id, index.placement.id, bid.candidate, bid.creative, bid.product, bid.ecpm, price,

@@ -26,9 +26,9 @@ import structlog
 import prometheus_client
 from prometheus_client import CollectorRegistry
 
-from shelfspace.counters.protocol import Charge, Counters
-from shelfspace.decisioning.auction import MICROS_PER_MILLE
-from shelfspace.decisioning.inventory import LiveCampaign
+from shelfspace.counters.protocol import RESERVATION_SECONDS, Charge, Counters, Hold
+from shelfspace.decisioning.auction import cost_of_one
+from shelfspace.decisioning.inventory import LiveCampaign, Pricing
 from shelfspace.events.log import EventLog
 from shelfspace.events.model import Event, EventType, InvalidReason, ad_event_key
 
@@ -52,11 +52,26 @@ def cost_of(event: Event) -> int:
     ad = event.ad
     if ad is None or not event.counted:
         return 0
-    if event.type is EventType.IMPRESSION and ad.pricing == "cpm":
-        return max(1, ad.price_micros // MICROS_PER_MILLE)
-    if event.type is EventType.CLICK and ad.pricing == "cpc":
+    if event.type is EventType.IMPRESSION and ad.pricing == Pricing.CPM:
+        return cost_of_one(Pricing.CPM, ad.price_micros, 0.0)
+    if event.type is EventType.CLICK and ad.pricing == Pricing.CPC:
         return ad.price_micros
     return 0
+
+
+def hold_of(event: Event) -> Hold | None:
+    """What the event's ad still holds from its budget, as far as the event can tell: a CPM
+    ad held its one impression's cost until `RESERVATION_SECONDS` after it was served. A
+    CPC ad held its expected cost, price x predicted CTR, which the event does not carry:
+    a click leaves that small hold to lapse with its bucket (and most CPC ads are never
+    clicked, so their holds lapse anyway)."""
+    ad = event.ad
+    if ad is None or ad.pricing != Pricing.CPM:
+        return None
+    expires_at = ad.served_at + RESERVATION_SECONDS
+    if event.time >= expires_at:
+        return None  # lapsed: already given back
+    return Hold(ad.ad_id, ad.campaign_id, ad.budget_day, cost_of_one(Pricing.CPM, ad.price_micros, 0.0), expires_at)
 
 
 class Recorder:
@@ -148,12 +163,15 @@ class Recorder:
 
     def _process(self, events: Sequence[Event]) -> list[bool]:
         with self.event_log.charging():
-            ruled = self._apply_rules(events)
+            ruled, unbilled = self._apply_rules(events)
             stored = self.event_log.append(ruled)
         new_keys = [event.key for event, new in zip(ruled, stored, strict=True) if new]
         if self.on_stored is not None and new_keys:
             self.on_stored(new_keys)
         self._count([event for event, new in zip(ruled, stored, strict=True) if new])
+        for position in unbilled:  # nothing charged (its campaign stopped): give back what the ad held
+            if stored[position] and (hold := hold_of(ruled[position])) is not None:
+                self.counters.release(hold)
         for event, new in zip(ruled, stored, strict=True):
             if new:
                 continue
@@ -165,9 +183,10 @@ class Recorder:
                                      event.ad.advertiser_id)
         return [new and event.counted for event, new in zip(ruled, stored, strict=True)]
 
-    def _apply_rules(self, events: Sequence[Event]) -> list[Event]:
+    def _apply_rules(self, events: Sequence[Event]) -> tuple[list[Event], list[int]]:
         """Each event with the rules that need other events applied, and its charge (the
-        batch's charges settled together: one round trip to shared counters)."""
+        batch's charges settled together: one round trip to shared counters); and the
+        positions of billable events that charge nothing because their campaign stopped."""
         clicks = [e.ad.ad_id for e in events if e.type is EventType.CLICK and e.ad is not None]
         lookups = {e.key for e in events}
         lookups |= {ad_event_key(EventType.IMPRESSION, ad_id) for ad_id in clicks}
@@ -176,6 +195,7 @@ class Recorder:
         known = self.event_log.contains(lookups)
         ruled: list[Event] = []
         billed: list[tuple[int, Charge]] = []  # (position in `ruled`, its charge)
+        unbilled: list[int] = []
         for event in events:
             if event.key not in known and event.type is EventType.CLICK and event.counted and event.ad is not None:
                 reason = self._click_rule(event, known)
@@ -185,12 +205,14 @@ class Recorder:
                 known.add(event.key)
                 if (charge := self._charge_of(event)) is not None:
                     billed.append((len(ruled), charge))
+                elif cost_of(event) and event.ad is not None:
+                    unbilled.append(len(ruled))
             ruled.append(event)
         charged = self.counters.settle_all([charge for _, charge in billed])
         for (position, _), micros in zip(billed, charged, strict=True):
             if micros:
                 ruled[position] = replace(ruled[position], charged_micros=micros)
-        return ruled
+        return ruled, unbilled
 
     def _click_rule(self, click: Event, impressions: set[str]) -> InvalidReason | None:
         assert click.ad is not None
@@ -212,7 +234,7 @@ class Recorder:
         campaign = self.budgets(event.ad.campaign_id)
         if campaign is None:  # stopped since it served: counted, not charged
             return None
-        return Charge(event.ad.ad_id, campaign.limits(event.ad.budget_day), cost)
+        return Charge(hold_of(event), campaign.limits(event.ad.budget_day), cost)
 
     def _count(self, stored: Sequence[Event]) -> None:
         """Newly stored events: their impressions and clicks for predicted CTR, in one step."""
@@ -221,8 +243,6 @@ class Recorder:
             ad = event.ad
             if ad is None or not event.counted:
                 continue
-            if event.type is EventType.IMPRESSION and ad.pricing == "cpm" and not event.charged_micros:
-                self.counters.release(ad.ad_id)  # nothing charged (campaign stopped): drop what it held
             place = (ad.creative_id, ad.placement_id)
             seen, clicked = ctr.get(place, (0, 0))
             if event.type is EventType.IMPRESSION:

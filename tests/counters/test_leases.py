@@ -1,0 +1,161 @@
+"""Production's budget leases and steering copies (RedisCounters): several processes, each
+handing out ads from its own slice with no round trip, never charge past a budget and
+still spend it to the last ad or two; a process that dies, or a Redis that restarts,
+leaves nothing held for ever."""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+
+import pytest
+
+from shelfspace.counters.leases import LEASE_SECONDS
+from shelfspace.counters.protocol import RESERVATION_SECONDS, BudgetLimits, Charge
+from shelfspace.counters.redis import RedisCounters
+from tests.counters.conftest import hold, redis_or_skip
+
+pytestmark = pytest.mark.redis
+
+DAY = "2026-12-04"
+PRICE = 2_500
+ADS = 200
+LIMITS = BudgetLimits("cmp_lease", DAY, total_micros=PRICE * ADS, daily_micros=None)
+
+
+@pytest.fixture
+def processes() -> Iterator[list[RedisCounters]]:
+    """Four 'processes': counters with their own leases and copies, sharing one Redis prefix."""
+    client = redis_or_skip()
+    prefix = f"test:{uuid.uuid4().hex}:"
+    each = [RedisCounters(client, prefix, steering_seconds=0.25) for _ in range(4)]
+    each[0].restore([])
+    yield each
+    keys = list(client.scan_iter(f"{prefix}*", count=1000))
+    if keys:
+        client.delete(*keys)
+
+
+class Tender:
+    """What the snapshot thread does in each process: `release_expired` on a timer."""
+
+    def __init__(self, counters: list[RedisCounters], every: float = 0.05) -> None:
+        self.counters, self.every = counters, every
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self.stop.wait(self.every):
+            for counters in self.counters:
+                counters.release_expired(time.time())
+
+    def __enter__(self) -> Tender:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.stop.set()
+        self.thread.join()
+
+
+def fresh(counters: RedisCounters) -> RedisCounters:
+    """Another process's view, with no lease and no copy of its own: what Redis holds."""
+    return RedisCounters(counters.redis, counters.prefix)
+
+
+def test_four_processes_spend_a_budget_for_200_ads_to_the_last_two_and_never_past_it(
+        processes: list[RedisCounters]) -> None:
+    served: list[str] = []
+    lock, done = threading.Lock(), threading.Event()
+    takes = [0]
+    for counters in processes:  # count the round trips that take or renew a lease
+        real = counters._take
+
+        def counted(asks, real=real):  # type: ignore[no-untyped-def]
+            with lock:
+                takes[0] += 1
+            return real(asks)
+
+        counters._take = counted  # type: ignore[method-assign]
+
+    def serve(counters: RedisCounters, worker: int) -> None:
+        n = 0
+        while not done.is_set():
+            n += 1
+            ad = f"ad-{worker}-{n}"
+            # Steer as the engine does: skip the campaign when the (maybe stale) copy says spent.
+            if counters.budget_use(LIMITS.campaign_id, DAY).left(LIMITS) < PRICE:
+                time.sleep(0.001)
+                continue
+            expires_at = time.time() + RESERVATION_SECONDS
+            if counters.reserve(ad, LIMITS, PRICE, expires_at):
+                with lock:
+                    served.append(ad)
+                counters.settle_all([Charge(hold(ad, LIMITS, PRICE, expires_at), LIMITS, PRICE)])
+
+    with Tender(processes):
+        threads = [threading.Thread(target=serve, args=(processes[i % 4], i)) for i in range(8)]
+        for thread in threads:
+            thread.start()
+        deadline = time.monotonic() + 20
+        while len(served) < ADS and time.monotonic() < deadline:
+            time.sleep(0.01)
+        done.set()
+        for thread in threads:
+            thread.join()
+    for counters in processes:
+        counters.close()
+    use = fresh(processes[0]).budget_use(LIMITS.campaign_id, DAY)
+    print(f"figures: {len(served)} ads served of {ADS}, {takes[0]} lease round trips")
+    assert use.spent_total == len(served) * PRICE <= ADS * PRICE, (use, len(served))
+    assert len(served) >= ADS - 2, f"only {len(served)} of {ADS} served"
+    assert use.reserved_total == 0, "a given-back lease or a charged ad still holds money"
+    assert takes[0] <= ADS // 2, f"{takes[0]} round trips for {len(served)} ads: leases are not working"
+
+
+def test_own_steps_show_at_once_and_others_within_the_steering_time(processes: list[RedisCounters]) -> None:
+    mine, theirs = processes[0], processes[1]
+    assert theirs.budget_use(LIMITS.campaign_id, DAY).reserved_total == 0  # their copy, taken now
+    assert mine.budget_use(LIMITS.campaign_id, DAY).reserved_total == 0
+    expires_at = time.time() + RESERVATION_SECONDS
+    assert mine.reserve("ad-1", LIMITS, PRICE, expires_at)
+    assert mine.budget_use(LIMITS.campaign_id, DAY).reserved_total == PRICE  # its own ad, at once
+    deadline = time.monotonic() + 5
+    # Others see the whole slice held: it is this process's to hand out.
+    while theirs.budget_use(LIMITS.campaign_id, DAY).reserved_total < PRICE:
+        assert time.monotonic() < deadline, "another process never saw the lease"
+        time.sleep(0.01)
+    assert mine.settle_all([Charge(hold("ad-1", LIMITS, PRICE, expires_at), LIMITS, PRICE)]) == [PRICE]
+    settled = mine.budget_use(LIMITS.campaign_id, DAY)
+    assert (settled.spent_total, settled.reserved_total) == (PRICE, 0)
+
+
+def test_a_dead_process_lease_lapses_with_its_bucket(processes: list[RedisCounters]) -> None:
+    """A process killed with a lease: its slice stays held (it may have handed out ads
+    whose events are still coming) until the bucket of the lease's end, then comes back."""
+    dead, alive = processes[0], processes[1]
+    now = time.time()
+    assert dead.reserve("ad-1", LIMITS, PRICE, now + RESERVATION_SECONDS)
+    held = fresh(alive).budget_use(LIMITS.campaign_id, DAY).reserved_total
+    assert held >= PRICE
+    alive.release_expired(now)  # nothing has ended yet
+    assert fresh(alive).budget_use(LIMITS.campaign_id, DAY).reserved_total == held
+    later = now + RESERVATION_SECONDS + LEASE_SECONDS + 2 * alive.hold_bucket_seconds
+    assert alive.release_expired(later) == 0  # its ads were never told back: none counted
+    assert fresh(alive).budget_use(LIMITS.campaign_id, DAY).reserved_total == 0
+    assert alive.reserve("ad-2", LIMITS, PRICE * (ADS - 1), later + RESERVATION_SECONDS)  # all but the one
+
+
+def test_a_lease_from_before_a_redis_restart_gives_nothing_back(processes: list[RedisCounters]) -> None:
+    """Redis lost its data and was rebuilt from the log (a new epoch): a process's old lease
+    has nothing to give back there, and holds must not go negative."""
+    old, other = processes[0], processes[1]
+    now = time.time()
+    assert old.reserve("ad-1", LIMITS, PRICE, now + RESERVATION_SECONDS)
+    old.redis.delete(*old.redis.keys(f"{old.prefix}*"))  # the restart
+    other.restore([(LIMITS.campaign_id, DAY, PRICE)])  # ad-1's impression was in the log
+    old.close()
+    use = fresh(other).budget_use(LIMITS.campaign_id, DAY)
+    assert (use.spent_total, use.reserved_total) == (PRICE, 0)
