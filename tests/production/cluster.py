@@ -151,14 +151,18 @@ def build_campaign(admin: httpx.Client, budget_total: float, bid: float = 3.0) -
     return campaign
 
 
-def wait_until_serving(url: str, seconds: float = 15) -> None:
+def wait_until_serving(url: str, seconds: float = 15, impressions: bool = False) -> None:
     """Until every process serves the new line item: 20 answers in a row with an ad, each on
-    a new connection (the kernel spreads new connections over the processes)."""
+    a new connection (the kernel spreads new connections over the processes). With
+    `impressions`, each ad's impression is sent too, so none holds its budget unseen."""
     deadline = time.monotonic() + seconds
     in_a_row = 0
     while in_a_row < 20:
         answer = httpx.post(f"{url}/v1/decisions", json=HERO_ASK, timeout=10)
         served = answer.status_code == 200 and answer.json()["decisions"].get("home-hero")
+        if served and impressions:
+            for ad in served:
+                assert httpx.get(ad["tracking"]["impression"], headers=BROWSER, timeout=10).is_success
         in_a_row = in_a_row + 1 if served else 0
         if not served:
             assert time.monotonic() < deadline, "the line item never went live in every process"

@@ -75,6 +75,32 @@ def test_many_processes_never_overspend_and_kills_lose_nothing(tmp_path: Path, d
     assert round(totals["spend"] * 1_000_000) == facts["charged_micros"]
 
 
+def test_four_processes_spend_a_budget_for_200_ads_to_the_last_two_and_never_past_it(
+        tmp_path: Path, database_url: str) -> None:
+    """Each process hands ads out from its own lease on the budget: together they never
+    charge more than the 200 impressions it pays for, and they serve at least 198."""
+    ads = 200
+    with cluster(tmp_path, database_url, redis_url_of_test_db(), api_processes=4, workers=1) as running:
+        with running.admin() as admin:
+            build_campaign(admin, ads * PRICE_MICROS / 1_000_000)
+        wait_until_serving(running.url, impressions=True)
+        load = Load(running.url)
+        load.start()
+        deadline = time.monotonic() + 60
+        while log_facts(database_url)["charged_micros"] < (ads - 2) * PRICE_MICROS:
+            if time.monotonic() > deadline:
+                break
+            time.sleep(0.2)
+        load.stop()
+        facts = log_facts(database_url)
+    charged_ads = facts["charged_micros"] // PRICE_MICROS
+    print(f"figures: {load.decisions} decisions, {len(load.acknowledged)} impressions acknowledged, "
+          f"{len(facts['counted_ads'])} counted, {charged_ads} charged of {ads}, statuses {dict(load.statuses)}")
+    assert facts["charged_micros"] <= ads * PRICE_MICROS, "charged past the budget"
+    assert charged_ads >= ads - 2, f"only {charged_ads} of {ads} impressions served and charged"
+    assert len(facts["counted_ads"]) == charged_ads, "an impression was served that the budget could not pay for"
+
+
 def test_redis_restart_keeps_the_spend_already_charged(tmp_path: Path, database_url: str) -> None:
     redis = OwnRedis()
     redis.start()
