@@ -42,14 +42,22 @@ def new_counters(request: pytest.FixtureRequest) -> Iterator[CountersFactory]:
     client = redis_or_skip()
     prefixes: list[str] = []
 
+    made: list[RedisCounters] = []
+
     def make() -> Counters:
+        for earlier in made:  # a test uses the last it made: the others' threads stop
+            earlier.close()
+        made.clear()
         prefixes.append(f"test:{uuid.uuid4().hex}:")
         counters = RedisCounters(client, prefixes[-1],
                                  steering_seconds=STEERING_SECONDS if request.param == "redis-steering" else 0.0)
         counters.restore([])  # a new network: nothing charged yet
+        made.append(counters)
         return counters
 
     yield make
+    for counters in made:
+        counters.close()
     for prefix in prefixes:
         keys = list(client.scan_iter(f"{prefix}*", count=1000))
         if keys:

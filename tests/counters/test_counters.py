@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import random
 import threading
+import time
 import uuid
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -15,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from shelfspace.counters.memory import MemoryCounters
-from shelfspace.counters.protocol import RESERVATION_SECONDS, BudgetLimits, Counters, Hold
+from shelfspace.counters.protocol import RESERVATION_SECONDS, BudgetLimits, BudgetUse, Counters, Hold
 from tests.counters.conftest import CountersFactory, hold, live
 from shelfspace.decisioning.engine import Engine
 from shelfspace.decisioning.index import compile_snapshot
@@ -65,10 +66,13 @@ def test_threads_serving_one_campaign_never_overspend_it(new_counters: CountersF
         worker.start()
     for worker in workers:
         worker.join()
-    use = counters.budget_use("c1", DAY)
     assert len(served) == 200, "each ad costs 0.005 (5.00 CPM): exactly 200 fit in 1.00"
-    assert use.spent_total == sum(served) == budget
-    assert use.reserved_total == 0
+    assert sum(served) == budget
+    # Production's copies may show a step that raced with their read a moment later.
+    deadline = time.monotonic() + 2
+    while (use := counters.budget_use("c1", DAY)) != BudgetUse(budget, budget, 0, 0):
+        assert time.monotonic() < deadline, use
+        time.sleep(0.01)
 
 
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -165,11 +169,11 @@ def test_redis_answers_every_sequence_of_steps_as_memory_does(budget: int, daily
             elif action == "expire":
                 answers = [b.release_expired(clock) for b in backends]
             elif action == "frequency":
-                answers = [b.count_frequency(f"u{pick}", clock + pick) for b in backends]
+                answers = [b.count_frequency(f"u{pick}", "li1:2026-12-01", clock + pick) for b in backends]
             elif action == "forget":
                 for b in backends:
                     b.forget_expired_frequency(clock)
-                answers = [[b.frequency(f"u{k}") for k in range(6)] for b in backends]
+                answers = [[b.frequency(f"u{k}", "li1:2026-12-01") for k in range(6)] for b in backends]
             else:
                 for b in backends:
                     b.count_ctr("cr1", "hero", amount % 7, pick)

@@ -33,6 +33,8 @@ def processes() -> Iterator[list[RedisCounters]]:
     each = [RedisCounters(client, prefix, steering_seconds=0.25) for _ in range(4)]
     each[0].restore([])
     yield each
+    for counters in each:
+        counters.close()
     keys = list(client.scan_iter(f"{prefix}*", count=1000))
     if keys:
         client.delete(*keys)
@@ -58,6 +60,31 @@ class Tender:
     def __exit__(self, *_: object) -> None:
         self.stop.set()
         self.thread.join()
+
+
+class RoundTrips:
+    """Counts what this process sends to Redis: one packed command is one round trip (a
+    pipeline is one)."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def __enter__(self) -> RoundTrips:
+        from redis.connection import Connection
+
+        self._real = Connection.send_packed_command
+
+        def counted(connection: Connection, command: object, check_health: bool = True) -> None:
+            self.count += 1
+            self._real(connection, command, check_health)  # type: ignore[arg-type]
+
+        Connection.send_packed_command = counted  # type: ignore[method-assign, assignment]
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        from redis.connection import Connection
+
+        Connection.send_packed_command = self._real  # type: ignore[method-assign]
 
 
 def fresh(counters: RedisCounters) -> RedisCounters:
@@ -159,3 +186,81 @@ def test_a_lease_from_before_a_redis_restart_gives_nothing_back(processes: list[
     old.close()
     use = fresh(other).budget_use(LIMITS.campaign_id, DAY)
     assert (use.spent_total, use.reserved_total) == (PRICE, 0)
+
+
+def test_a_decision_makes_no_round_trip_in_the_common_case() -> None:
+    """Production's counters under the real engine: budgets from the lease, budget left,
+    funds, pacing and click rates from the steering copies, the user's frequency counts
+    in one read and written behind. Counted on the Redis server itself."""
+    from datetime import UTC, datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    from shelfspace.decisioning.engine import Engine
+    from shelfspace.decisioning.index import compile_snapshot
+    from shelfspace.decisioning.inventory import (
+        FrequencyCap,
+        Inventory,
+        LiveAdvertiser,
+        LiveCampaign,
+        LiveCreative,
+        LiveLineItem,
+        LivePlacement,
+        Pacing,
+        Pricing,
+    )
+    from shelfspace.decisioning.request import DecisionRequest, SlotRequest
+    from tests.decisioning.golden import FixedClock
+
+    now = datetime(2026, 12, 4, 10, tzinfo=UTC)
+    placement = LivePlacement("hero", "web", "native", (), 1_000_000, 3)
+    campaigns = {f"c{n}": LiveCampaign(f"c{n}", f"a{n}", now - timedelta(days=1), now + timedelta(days=9),
+                                       100_000_000, 20_000_000, pacing, 0, funds_micros=50_000_000)
+                 for n, pacing in enumerate([Pacing.ASAP, Pacing.EVEN, Pacing.ASAP])}
+    line_items = (
+        LiveLineItem("li0", "c0", "a0", Pricing.CPM, 5_000_000, frozenset({"hero"}),
+                     creatives=(LiveCreative("cr0", "native", title="A"),)),
+        LiveLineItem("li1", "c1", "a1", Pricing.CPC, 400_000, frozenset({"hero"}),
+                     creatives=(LiveCreative("cr1", "native", title="B"),)),
+        LiveLineItem("li2", "c2", "a2", Pricing.CPM, 4_000_000, frozenset({"hero"}),
+                     creatives=(LiveCreative("cr2", "native", title="C"),), frequency_cap=FrequencyCap(10_000, "day")),
+    )
+    snapshot = compile_snapshot(Inventory({"hero": placement}, {f"a{n}": LiveAdvertiser(f"a{n}") for n in range(3)},
+                                          campaigns, line_items, {}), 1, now, ZoneInfo("UTC"))
+    client = redis_or_skip()
+    prefix = f"test:{uuid.uuid4().hex}:"
+    counters = RedisCounters(client, prefix, steering_seconds=60)  # no refresh during the count
+    counters.restore([])
+    engine = Engine(counters, FixedClock(now))
+    request = DecisionRequest((SlotRequest("hero", 3),), user_id="shopper-1", consent=True)
+    try:
+        for _ in range(20):  # the first decisions read each value once and take the leases
+            engine.decide(snapshot, request)
+        decisions, served = 300, 0
+        with RoundTrips() as trips:
+            for _ in range(decisions):
+                served += len(engine.decide(snapshot, request).ads["hero"])
+        print(f"figures: {decisions} decisions, {served} ads, {trips.count} Redis round trips "
+              f"({trips.count / decisions:.3f} a decision)")
+        assert served == 3 * decisions
+        assert trips.count / decisions < 0.1, f"{trips.count} Redis round trips for {decisions} decisions"
+        counters.close()  # the frequency counts written behind reach Redis
+        capped = next(c for c in snapshot.placements["hero"].candidates if c.id == "li2")
+        assert int(client.hget(f"{prefix}fu:shopper-1", Engine._cap_key(capped, now)) or 0) == 320
+    finally:
+        counters.close()
+        keys = list(client.scan_iter(f"{prefix}*", count=1000))
+        if keys:
+            client.delete(*keys)
+
+
+def test_frequency_counts_show_at_once_here_and_within_a_moment_elsewhere(processes: list[RedisCounters]) -> None:
+    mine, theirs = processes[0], processes[1]
+    assert theirs.frequency("shopper-1", "li1:2026-12-04") == 0
+    assert mine.count_frequency("shopper-1", "li1:2026-12-04", time.time() + 86400) == 1
+    assert mine.frequency("shopper-1", "li1:2026-12-04") == 1  # its own count, before it is written
+    deadline = time.monotonic() + 5
+    while theirs.frequency("shopper-1", "li1:2026-12-04") != 1:
+        assert time.monotonic() < deadline, "the count was never written behind"
+        time.sleep(0.01)
+    mine.forget_expired_frequency(time.time() + 2 * 86400)
+    assert mine.frequency("shopper-1", "li1:2026-12-04") == 0

@@ -171,9 +171,9 @@ def _seed_state(counters: Counters, state: dict[str, Any], snapshot: Snapshot,
         counters.settle(None, earlier, micros(spent.get("total", 0)) - today)
     for cap in state.get("frequency", []):
         line_item = next(c for index in snapshot.placements.values() for c in index.candidates if c.id == cap["line_item"])
-        key = Engine._cap_key(line_item, cap["user"], now.astimezone(tz))
+        key = Engine._cap_key(line_item, now.astimezone(tz))
         for _ in range(cap["count"]):
-            counters.count_frequency(key, now.timestamp() + 86400)
+            counters.count_frequency(cap["user"], key, now.timestamp() + 86400)
     for stat in state.get("ctr", []):
         counters.count_ctr(stat["creative"], stat["placement"], stat["impressions"], stat["clicks"])
     for cid, pacing in state.get("pacing", {}).items():

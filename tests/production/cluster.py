@@ -36,11 +36,13 @@ BROWSER = {"User-Agent": "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/201001
 TEST_REDIS_DB = 11  # a logical database of the shared Redis, flushed by each test
 
 
-def redis_url_of_test_db() -> str:
+def redis_url_of_test_db(flush: bool = True) -> str:
     from redis import Redis
     from redis.exceptions import ConnectionError as RedisDown
 
     url = REDIS_URL.rsplit("/", 1)[0] + f"/{TEST_REDIS_DB}"
+    if not flush:
+        return url
     try:
         Redis.from_url(url).flushdb()
     except RedisDown:
@@ -149,6 +151,15 @@ def build_campaign(admin: httpx.Client, budget_total: float, bid: float = 3.0) -
     assert admin.post("/v1/creatives", json=banner_creative(advertiser["id"], line_item["id"])).status_code == 201
     assert "id" in campaign, campaign
     return campaign
+
+
+def redis_budget_state(redis_url: str, campaign_id: str) -> dict[str, Any]:
+    """What Redis holds for a campaign (spend, holds by bucket): to explain a failure."""
+    from redis import Redis
+
+    client = Redis.from_url(redis_url, decode_responses=True)
+    return {key: client.hgetall(key) for key in client.scan_iter(f"shelfspace:*{campaign_id}*")} | {
+        "epoch": client.get("shelfspace:restored")}
 
 
 def wait_until_serving(url: str, seconds: float = 15, impressions: bool = False) -> None:

@@ -23,6 +23,7 @@ from tests.production.cluster import (
     cluster,
     kill,
     log_facts,
+    redis_budget_state,
     redis_url_of_test_db,
     report_totals,
     wait_for_rollups,
@@ -82,7 +83,7 @@ def test_four_processes_spend_a_budget_for_200_ads_to_the_last_two_and_never_pas
     ads = 200
     with cluster(tmp_path, database_url, redis_url_of_test_db(), api_processes=4, workers=1) as running:
         with running.admin() as admin:
-            build_campaign(admin, ads * PRICE_MICROS / 1_000_000)
+            campaign = build_campaign(admin, ads * PRICE_MICROS / 1_000_000)
         wait_until_serving(running.url, impressions=True)
         load = Load(running.url)
         load.start()
@@ -93,11 +94,12 @@ def test_four_processes_spend_a_budget_for_200_ads_to_the_last_two_and_never_pas
             time.sleep(0.2)
         load.stop()
         facts = log_facts(database_url)
+        held = redis_budget_state(redis_url_of_test_db(flush=False), campaign["id"])
     charged_ads = facts["charged_micros"] // PRICE_MICROS
     print(f"figures: {load.decisions} decisions, {len(load.acknowledged)} impressions acknowledged, "
           f"{len(facts['counted_ads'])} counted, {charged_ads} charged of {ads}, statuses {dict(load.statuses)}")
     assert facts["charged_micros"] <= ads * PRICE_MICROS, "charged past the budget"
-    assert charged_ads >= ads - 2, f"only {charged_ads} of {ads} impressions served and charged"
+    assert charged_ads >= ads - 2, f"only {charged_ads} of {ads} impressions served and charged; Redis: {held}"
     assert len(facts["counted_ads"]) == charged_ads, "an impression was served that the budget could not pay for"
 
 

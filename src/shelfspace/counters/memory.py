@@ -35,7 +35,7 @@ class MemoryCounters:
         self._account_reserved: dict[str, int] = defaultdict(int)
         self._reservations: dict[str, _Reservation] = {}
         self._expiry: list[tuple[float, str]] = []  # heap: the next reservation to expire first
-        self._frequency: dict[str, tuple[int, float]] = {}
+        self._frequency: dict[tuple[str, str], tuple[int, float]] = {}  # (user, counter) -> (count, ends)
         self._pacing: dict[str, PacingState] = {}
         self._ctr: dict[tuple[str, str], tuple[int, int]] = {}
         self._restored = False
@@ -153,15 +153,15 @@ class MemoryCounters:
 
     # --- frequency -------------------------------------------------------------------
 
-    def frequency(self, key: str) -> int:
+    def frequency(self, user_id: str, counter: str) -> int:
         with self._lock:
-            count, _ = self._frequency.get(key, (0, 0.0))
+            count, _ = self._frequency.get((user_id, counter), (0, 0.0))
             return count
 
-    def count_frequency(self, key: str, expires_at: float) -> int:
+    def count_frequency(self, user_id: str, counter: str, expires_at: float) -> int:
         with self._lock:
-            count, _ = self._frequency.get(key, (0, 0.0))
-            self._frequency[key] = (count + 1, expires_at)
+            count, _ = self._frequency.get((user_id, counter), (0, 0.0))
+            self._frequency[(user_id, counter)] = (count + 1, expires_at)
             return count + 1
 
     def forget_expired_frequency(self, now: float) -> None:

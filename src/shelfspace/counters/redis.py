@@ -16,13 +16,16 @@ from __future__ import annotations
 
 import json
 import threading
-import time
 import uuid
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict
+from typing import Any
 
 from redis import Redis
+from redis.client import Pipeline
+from redis.commands.core import Script
+from redis.exceptions import NoScriptError
 
 from shelfspace.counters.leases import (
     HOLD_BUCKET_SECONDS,
@@ -33,19 +36,18 @@ from shelfspace.counters.leases import (
     renewal_target,
 )
 from shelfspace.counters.protocol import AccountUse, BudgetLimits, BudgetUse, Charge, CtrCounts, Hold, PacingState
+from shelfspace.counters.redis_frequency import RedisFrequency
 from shelfspace.counters.redis_scripts import (
-    COUNT_FREQUENCY,
-    FORGET_FREQUENCY,
     LEASE,
     RELEASE,
     RELEASE_EXPIRED,
     RESTORE,
     SETTLE,
 )
+from shelfspace.counters.steering import Kind, SteeringCopies
 
 DAY_KEY_SECONDS = 4 * 86400  # a day's counts outlive it: late events still charge that day
 RELEASE_BATCH = 1000
-CTR_CACHE_SECONDS = 1.0
 # Production: reads that only steer the auction (budget and funds left, the pacing state)
 # come from this process's copy, at most this old. See `RedisCounters`.
 STEERING_SECONDS = 0.25
@@ -71,41 +73,73 @@ class RedisCounters:
         self.prefix = prefix
         self.steering_seconds = steering_seconds
         self.hold_bucket_seconds = hold_bucket_seconds
-        self._lock = threading.Lock()  # the leases and the copies
+        self._lock = threading.Lock()  # the leases
         self._leases: dict[CampaignDay, Lease] = {}
         self._renewals: dict[CampaignDay, threading.Lock] = {}  # one renewal of a lease at a time
-        self._budgets: dict[CampaignDay, tuple[float, BudgetUse]] = {}
-        self._accounts: dict[str, tuple[float, AccountUse]] = {}
-        self._pacing: dict[str, tuple[float, PacingState | None]] = {}
         self._lease = redis.register_script(LEASE)
         self._restore = redis.register_script(RESTORE)
         self._settle = redis.register_script(SETTLE)
         self._release = redis.register_script(RELEASE)
         self._release_expired = redis.register_script(RELEASE_EXPIRED)
-        self._count_frequency = redis.register_script(COUNT_FREQUENCY)
-        self._forget_frequency = redis.register_script(FORGET_FREQUENCY)
-        self._ctr_cache: dict[tuple[str, str], tuple[float, tuple[int, int]]] = {}
+        self._frequency = RedisFrequency(redis, prefix, write_behind=bool(steering_seconds))
+        self._copies = SteeringCopies(lambda: redis.pipeline(transaction=False), steering_seconds,
+                                      chores=[self._frequency.flush]) if steering_seconds else None
+        self._budget = Kind("budget", self._queue_budget, _parse_budget)
+        self._account_kind = Kind("account", lambda pipe, account: _queued(pipe.hmget(
+            f"{prefix}a:{account}", "spent", "reserved")), lambda answers: AccountUse(*_ints(answers[0])))
+        self._pacing_kind = Kind("pacing", lambda pipe, campaign: _queued(pipe.get(f"{prefix}pace:{campaign}")),
+                                 lambda answers: PacingState(**json.loads(answers[0])) if answers[0] else None)
+        self._ctr_kind = Kind("ctr", lambda pipe, place: _queued(pipe.hmget(
+            f"{prefix}ctr:{place[0]}:{place[1]}", "impressions", "clicks")), lambda answers: _ints(answers[0]))
 
     @classmethod
     def from_url(cls, url: str, prefix: str = "shelfspace:", steering_seconds: float = 0.0) -> RedisCounters:
         return cls(Redis.from_url(url, decode_responses=True, socket_timeout=5, health_check_interval=30), prefix,
                    steering_seconds)
 
-    def _fresh(self, stamp: float) -> bool:
-        return time.monotonic() - stamp < self.steering_seconds
+    def _pipelined(self, script: Script, calls: Sequence[Sequence[str | int]]) -> list[Any]:
+        """Each call of one Lua script, in one round trip. By EVALSHA alone: redis-py's
+        pipelined scripts first ask whether the script is loaded, a second round trip;
+        when Redis has lost its scripts (a restart), they are loaded and the calls sent again."""
+        for attempt in range(2):
+            pipe = self.redis.pipeline(transaction=False)
+            for args in calls:
+                pipe.evalsha(script.sha, 0, *args)
+            try:
+                return pipe.execute()
+            except NoScriptError:
+                if attempt:
+                    raise
+                self.redis.script_load(script.script)
+        raise AssertionError("unreachable")
 
-    def _forget_steering(self) -> None:
-        """Steps whose effect on each campaign is not known here (lapsed holds, a restore):
-        every copy is read again."""
-        with self._lock:
-            self._budgets.clear()
-            self._accounts.clear()
+    def _steer(self, kind: Kind, key: Hashable) -> Any:
+        """A value that only steers: from this process's copy, or straight from Redis."""
+        if self._copies is not None:
+            return self._copies.get(kind, key)
+        pipe = self.redis.pipeline(transaction=False)
+        kind.queue(pipe, key)
+        return kind.parse(pipe.execute())
 
-    def _forget_campaign(self, campaign_id: str, day: str, account_id: str | None) -> None:
-        with self._lock:
-            self._budgets.pop((campaign_id, day), None)
-            if account_id is not None:
-                self._accounts.pop(account_id, None)
+    def _own_step(self, kind: Kind, key: Hashable, how: Callable[[Any], Any]) -> None:
+        if self._copies is not None:
+            self._copies.change(kind, key, how)
+
+    def _queue_budget(self, pipe: Pipeline, key: CampaignDay) -> int:
+        total_key, day_key = self._budget_keys(*key)
+        pipe.hmget(total_key, "spent", "reserved")
+        pipe.hmget(day_key, "spent", "reserved")
+        return 2
+
+    def _held_changed(self, limits: BudgetLimits, spent: int, reserved: int) -> None:
+        """This process's own charge or hold, in its copies at once (others' show within
+        `steering_seconds`)."""
+        self._own_step(self._budget, (limits.campaign_id, limits.day), lambda use: BudgetUse(
+            use.spent_total + spent, use.spent_day + spent, use.reserved_total + reserved,
+            use.reserved_day + reserved))
+        if limits.account_id is not None:
+            self._own_step(self._account_kind, limits.account_id,
+                           lambda use: AccountUse(use.spent + spent, use.reserved + reserved))
 
     # --- spend from the log --------------------------------------------------------------
 
@@ -122,7 +156,8 @@ class RedisCounters:
         self._restore(args=[*args, uuid.uuid4().hex])  # a new epoch: leases of the lost state are void
         with self._lock:
             self._leases.clear()
-        self._forget_steering()
+        if self._copies is not None:
+            self._copies.forget()
 
     def ping(self) -> None:
         self.redis.ping()
@@ -133,22 +168,11 @@ class RedisCounters:
         return f"{self.prefix}b:{campaign_id}", f"{self.prefix}b:{campaign_id}:{day}"
 
     def budget_use(self, campaign_id: str, day: str) -> BudgetUse:
-        """Read to steer (budget left, pacing): one round trip, no MULTI, or none from a copy
-        young enough. The two hashes may be a step apart; what must not overspend (leases
-        and charges) reads them in Lua. This process's unused slice counts as free."""
+        """Read to steer (budget left, pacing): from the copy, or one round trip without
+        MULTI. The two hashes may be a step apart; what must not overspend (leases and
+        charges) reads them in Lua. This process's unused slice counts as free."""
         key = (campaign_id, day)
-        use: BudgetUse | None = None
-        if self.steering_seconds:
-            with self._lock:
-                cached = self._budgets.get(key)
-            if cached is not None and self._fresh(cached[0]):
-                use = cached[1]
-        if use is None:
-            stamp = time.monotonic()
-            use = self._read_budget(campaign_id, day)
-            if self.steering_seconds:
-                with self._lock:
-                    self._budgets[key] = (stamp, use)
+        use: BudgetUse = self._steer(self._budget, key)
         with self._lock:
             lease = self._leases.get(key)
             own = lease.unused if lease is not None else 0
@@ -156,28 +180,8 @@ class RedisCounters:
             return use
         return BudgetUse(use.spent_total, use.spent_day, use.reserved_total - own, use.reserved_day - own)
 
-    def _read_budget(self, campaign_id: str, day: str) -> BudgetUse:
-        total_key, day_key = self._budget_keys(campaign_id, day)
-        pipe = self.redis.pipeline(transaction=False)
-        pipe.hmget(total_key, "spent", "reserved")
-        pipe.hmget(day_key, "spent", "reserved")
-        (spent_total, reserved_total), (spent_day, reserved_day) = pipe.execute()
-        return BudgetUse(int(spent_total or 0), int(spent_day or 0), int(reserved_total or 0), int(reserved_day or 0))
-
     def account_use(self, account_id: str) -> AccountUse:
-        use: AccountUse | None = None
-        if self.steering_seconds:
-            with self._lock:
-                cached = self._accounts.get(account_id)
-            if cached is not None and self._fresh(cached[0]):
-                use = cached[1]
-        if use is None:
-            stamp = time.monotonic()
-            spent, reserved = self.redis.hmget(f"{self.prefix}a:{account_id}", "spent", "reserved")
-            use = AccountUse(int(spent or 0), int(reserved or 0))
-            if self.steering_seconds:
-                with self._lock:
-                    self._accounts[account_id] = (stamp, use)
+        use: AccountUse = self._steer(self._account_kind, account_id)
         with self._lock:
             own = sum(lease.unused for lease in self._leases.values() if lease.account_id == account_id)
         return AccountUse(use.spent, use.reserved - own) if own else use
@@ -237,17 +241,19 @@ class RedisCounters:
     def _take(self, asks: Sequence[tuple[BudgetLimits, Lease | None, int, int, float]]) -> list[Lease | None]:
         """One LEASE script per (limits, last lease, wanted, target, new lease's end), in one
         round trip: each gives its last lease back and takes a new one (none when wanted is 0)."""
-        pipe = self.redis.pipeline(transaction=False)
+        calls: list[list[str | int]] = []
         for limits, last, wanted, target, ends_at in asks:
             bucket = Bucket.of(ends_at, self.hold_bucket_seconds)
             old: list[str | int] = [last.epoch, last.bucket.index, last.bucket.ends, last.unused] if last else ["", 0, 0, 0]
-            self._lease(args=[self.prefix, limits.campaign_id, limits.day, limits.total_micros, self._daily(limits),
-                              *self._account(limits), DAY_KEY_SECONDS, *old, wanted, max(target, wanted),
-                              bucket.index, bucket.ends, *(last.report() if last else [])], client=pipe)
+            calls.append([self.prefix, limits.campaign_id, limits.day, limits.total_micros, self._daily(limits),
+                          *self._account(limits), DAY_KEY_SECONDS, *old, wanted, max(target, wanted),
+                          bucket.index, bucket.ends, *(last.report() if last else [])])
         leases: list[Lease | None] = []
-        for (limits, _, wanted, _, ends_at), (granted, epoch) in zip(asks, pipe.execute(), strict=True):
-            self._forget_campaign(limits.campaign_id, limits.day, limits.account_id)
+        for (limits, last, wanted, _, ends_at), (granted, epoch) in zip(asks, self._pipelined(self._lease, calls),
+                                                                        strict=True):
             granted = int(granted)
+            given_back = last.unused if last is not None and last.epoch == epoch else 0
+            self._held_changed(limits, 0, granted - given_back)
             leases.append(Lease(epoch, limits, ends_at, Bucket.of(ends_at, self.hold_bucket_seconds), granted,
                                 granted, wanted, ends_at - LEASE_SECONDS) if granted else None)
         return leases
@@ -291,7 +297,10 @@ class RedisCounters:
 
     def close(self) -> None:
         """Every lease back to Redis (a process stopping): what it did not hand out is free
-        for the others at once instead of when its bucket ends."""
+        for the others at once instead of when its bucket ends; frequency counts written."""
+        if self._copies is not None:
+            self._copies.stop()
+        self._frequency.flush()
         with self._lock:
             leases = list(self._leases.values())
             self._leases.clear()
@@ -335,14 +344,11 @@ class RedisCounters:
         one round trip and Redis runs them in order, so each is capped by those before it."""
         if not charges:
             return []
-        pipe = self.redis.pipeline(transaction=False)
-        for c in charges:
-            self._settle(args=[self.prefix, c.limits.campaign_id, c.limits.day, c.limits.total_micros,
-                               self._daily(c.limits), c.amount_micros, DAY_KEY_SECONDS, *self._account(c.limits),
-                               *self._hold_args(c.hold)], client=pipe)
-        answers = pipe.execute()
-        for c, (_, over) in zip(charges, answers, strict=True):
-            self._forget_campaign(c.limits.campaign_id, c.limits.day, c.limits.account_id)
+        answers = self._pipelined(self._settle, [
+            [self.prefix, c.limits.campaign_id, c.limits.day, c.limits.total_micros, self._daily(c.limits),
+             c.amount_micros, DAY_KEY_SECONDS, *self._account(c.limits), *self._hold_args(c.hold)] for c in charges])
+        for c, (charged, over) in zip(charges, answers, strict=True):
+            self._held_changed(c.limits, int(charged), -c.hold.micros if c.hold is not None else 0)
             if int(over):  # held past what is left: this process's slices go back before more is handed out
                 self._stale(c.limits)
         return [int(charged) for charged, _ in answers]
@@ -364,13 +370,13 @@ class RedisCounters:
         if account_id is not None:
             pipe.hincrby(f"{self.prefix}a:{account_id}", "spent", -amount_micros)
         pipe.execute()
-        self._forget_campaign(campaign_id, day, account_id)
+        self._held_changed(BudgetLimits(campaign_id, day, 0, None, account_id), -amount_micros, 0)
 
     def release(self, hold: Hold) -> None:
         self._release(args=[self.prefix, hold.campaign_id, hold.day, *self._hold_args(hold)])
-        with self._lock:
-            self._budgets.pop((hold.campaign_id, hold.day), None)
-            self._accounts.clear()  # the hold's account is known only to Redis
+        self._held_changed(BudgetLimits(hold.campaign_id, hold.day, 0, None), 0, -hold.micros)
+        if self._copies is not None:  # its account is known only to Redis (releases are rare)
+            self._copies.forget(self._account_kind)
 
     def release_expired(self, now: float) -> int:
         """Tend this process's leases, then give back the holds of every bucket that has
@@ -380,53 +386,40 @@ class RedisCounters:
         while True:
             buckets, ads = self._release_expired(args=[self.prefix, now, RELEASE_BATCH])
             released += int(ads)
-            if int(buckets):
-                self._forget_steering()
+            if int(buckets) and self._copies is not None:  # which campaigns, only Redis knows: read again
+                self._copies.forget(self._budget)
+                self._copies.forget(self._account_kind)
             if int(buckets) < RELEASE_BATCH:
                 return released
 
     # --- frequency -------------------------------------------------------------------
 
-    def frequency(self, key: str) -> int:
-        return int(self.redis.get(f"{self.prefix}f:{key}") or 0)
+    def frequency(self, user_id: str, key: str) -> int:
+        return self._frequency.count_of(user_id, key)
 
-    def count_frequency(self, key: str, expires_at: float) -> int:
-        return int(self._count_frequency(args=[self.prefix, key, expires_at]))
+    def count_frequency(self, user_id: str, key: str, expires_at: float) -> int:
+        if self._copies is not None:
+            self._copies.start()  # its thread writes the count behind
+        return self._frequency.count(user_id, key, expires_at)
 
     def forget_expired_frequency(self, now: float) -> None:
-        while int(self._forget_frequency(args=[self.prefix, now, RELEASE_BATCH])) == RELEASE_BATCH:
-            pass
+        self._frequency.forget_expired(now)
 
     # --- pacing, CTR -----------------------------------------------------------
 
     def pacing(self, campaign_id: str) -> PacingState | None:
-        if self.steering_seconds:
-            cached = self._pacing.get(campaign_id)
-            if cached is not None and self._fresh(cached[0]):
-                return cached[1]
-        stamp = time.monotonic()
-        raw = self.redis.get(f"{self.prefix}pace:{campaign_id}")
-        state = PacingState(**json.loads(raw)) if raw else None
-        if self.steering_seconds:
-            self._pacing[campaign_id] = (stamp, state)
+        state: PacingState | None = self._steer(self._pacing_kind, campaign_id)
         return state
 
     def set_pacing(self, campaign_id: str, state: PacingState) -> None:
         self.redis.set(f"{self.prefix}pace:{campaign_id}", json.dumps(asdict(state)), ex=DAY_KEY_SECONDS)
-        if self.steering_seconds:
-            self._pacing[campaign_id] = (time.monotonic(), state)
+        if self._copies is not None:
+            self._copies.put(self._pacing_kind, campaign_id, state)
 
     def ctr_stats(self, creative_id: str, placement_id: str) -> tuple[int, int]:
-        """Read through a cache of `CTR_CACHE_SECONDS`: an auction prices every CPC candidate,
-        and a click rate a second old ranks as well as a fresh one."""
-        place = (creative_id, placement_id)
-        cached = self._ctr_cache.get(place)
-        now = time.monotonic()
-        if cached is not None and cached[0] > now:
-            return cached[1]
-        seen, clicked = self.redis.hmget(f"{self.prefix}ctr:{creative_id}:{placement_id}", "impressions", "clicks")
-        stats = int(seen or 0), int(clicked or 0)
-        self._ctr_cache[place] = (now + CTR_CACHE_SECONDS, stats)
+        """An auction prices every CPC candidate: a click rate a moment old ranks as well as
+        a fresh one, so it comes from the copy."""
+        stats: tuple[int, int] = self._steer(self._ctr_kind, (creative_id, placement_id))
         return stats
 
     def count_ctr(self, creative_id: str, placement_id: str, impressions: int, clicks: int) -> None:
@@ -437,9 +430,28 @@ class RedisCounters:
             return
         pipe = self.redis.pipeline(transaction=True)
         for (creative_id, placement_id), (impressions, clicks) in counts.items():
-            self._ctr_cache.pop((creative_id, placement_id), None)  # this process sees its own counts at once
             name = f"{self.prefix}ctr:{creative_id}:{placement_id}"
             pipe.hincrby(name, "impressions", impressions)
             pipe.hincrby(name, "clicks", clicks)
         pipe.execute()
+        for place, added in counts.items():  # this process sees its own counts at once
+            self._own_step(self._ctr_kind, place, _adder(added))
 
+
+def _adder(added: tuple[int, int]) -> Callable[[tuple[int, int]], tuple[int, int]]:
+    return lambda stats: (stats[0] + added[0], stats[1] + added[1])
+
+
+def _queued(_: object) -> int:
+    """One command queued on the pipeline."""
+    return 1
+
+
+def _ints(values: Sequence[str | None]) -> tuple[int, int]:
+    first, second = values
+    return int(first or 0), int(second or 0)
+
+
+def _parse_budget(answers: list[Any]) -> BudgetUse:
+    (spent_total, reserved_total), (spent_day, reserved_day) = _ints(answers[0]), _ints(answers[1])
+    return BudgetUse(spent_total, spent_day, reserved_total, reserved_day)

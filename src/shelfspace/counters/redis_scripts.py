@@ -179,21 +179,31 @@ return {#due, released}
 """
 
 # Frequency counts end on the engine's clock (which may be simulated), not Redis's: each
-# count's end is a score in a sorted set, swept by `forget_expired_frequency`.
-# ARGV: prefix, key, ends at (epoch seconds).
+# count's end is a score in a sorted set, swept by `forget_expired_frequency`. A user's
+# counts are one hash (`fu:{user}`, counter -> count), read whole in one step; in the
+# sorted set a count is named by the user's length in bytes, a colon, the user and the
+# counter, so any user id and counter name come apart again.
+# ARGV: prefix, then user, counter, by how much, ends at (epoch seconds) for each count.
+# Returns each count's new value.
 COUNT_FREQUENCY = """
-local name = ARGV[1] .. 'f:' .. ARGV[2]
-local count = redis.call('INCR', name)
-redis.call('ZADD', ARGV[1] .. 'f-ends', ARGV[3], ARGV[2])
-return count
+local p, counts = ARGV[1], {}
+for i = 2, #ARGV, 4 do
+  local user, counter = ARGV[i], ARGV[i + 1]
+  counts[#counts + 1] = redis.call('HINCRBY', p .. 'fu:' .. user, counter, ARGV[i + 2])
+  redis.call('ZADD', p .. 'f-ends', ARGV[i + 3], string.len(user) .. ':' .. user .. counter)
+end
+return counts
 """
 
 # ARGV: prefix, now (epoch seconds), most to forget in one call.
 FORGET_FREQUENCY = """
-local ended = redis.call('ZRANGEBYSCORE', ARGV[1] .. 'f-ends', '-inf', ARGV[2], 'LIMIT', 0, tonumber(ARGV[3]))
-for _, key in ipairs(ended) do
-  redis.call('DEL', ARGV[1] .. 'f:' .. key)
-  redis.call('ZREM', ARGV[1] .. 'f-ends', key)
+local p = ARGV[1]
+local ended = redis.call('ZRANGEBYSCORE', p .. 'f-ends', '-inf', ARGV[2], 'LIMIT', 0, tonumber(ARGV[3]))
+for _, member in ipairs(ended) do
+  local length, rest = string.match(member, '^(%d+):(.*)$')
+  local user = string.sub(rest, 1, tonumber(length))
+  redis.call('HDEL', p .. 'fu:' .. user, string.sub(rest, tonumber(length) + 1))
+  redis.call('ZREM', p .. 'f-ends', member)
 end
 return #ended
 """

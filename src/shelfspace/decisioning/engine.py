@@ -311,7 +311,7 @@ class Engine:
         if cap is not None:
             if not (request.user_id and request.consent):
                 return Reason.CAP_NEEDS_CONSENT
-            if self.counters.frequency(self._cap_key(candidate, request.user_id, matchable.local_time)) >= cap.count:
+            if self.counters.frequency(request.user_id, self._cap_key(candidate, matchable.local_time)) >= cap.count:
                 return Reason.FREQUENCY_CAPPED
         return None
 
@@ -452,8 +452,8 @@ class Engine:
                 page.skus.add(ad.product.sku)
             cap = ad.candidate.line_item.frequency_cap
             if cap is not None and request.user_id:
-                key = self._cap_key(ad.candidate, request.user_id, now.astimezone(auction_.snapshot.timezone))
-                self.counters.count_frequency(key, self._cap_expiry(ad.candidate, now))
+                key = self._cap_key(ad.candidate, now.astimezone(auction_.snapshot.timezone))
+                self.counters.count_frequency(request.user_id, key, self._cap_expiry(ad.candidate, now))
         return served
 
     def _serve(self, bid: _Bid, below: int | None, index: PlacementIndex, floor: int, now: datetime,
@@ -528,7 +528,8 @@ class Engine:
         return DayWindow(day_start.date().isoformat(), start.timestamp(), end.timestamp(), daily_target)
 
     @staticmethod
-    def _cap_key(candidate: Candidate, user_id: str, local: datetime) -> str:
+    def _cap_key(candidate: Candidate, local: datetime) -> str:
+        """The user's counter for the candidate's cap: its line item and period bucket."""
         cap = candidate.line_item.frequency_cap
         assert cap is not None
         bucket = {
@@ -537,7 +538,7 @@ class Engine:
             "week": "%04d-W%02d" % local.isocalendar()[:2],
             "month": local.strftime("%Y-%m"),
         }.get(cap.period, "flight")
-        return f"cap:{candidate.id}:{user_id}:{bucket}"
+        return f"{candidate.id}:{bucket}"
 
     @staticmethod
     def _cap_expiry(candidate: Candidate, now: datetime) -> float:

@@ -1,0 +1,154 @@
+"""A process's copies of the shared values that only steer the auction, kept fresh in the
+background so that a decision reads them with no round trip.
+
+Budget and funds left, the pacing state and click counts decide which bid is tried
+first, never whether money may be spent (leases and charges do that, in Redis). A copy a
+quarter of a second old steers as well as a fresh one. So each value a decision asks
+for is read once, then refreshed with every other value in use by one pipelined round
+trip every `seconds`, from a thread of its own; values no decision asked for in a while
+are dropped. Should the refresh stall (Redis slow or away), a copy older than
+`STALE_AFTER` refreshes is read again on the serving path rather than trusted. The same
+thread runs the chores that write behind (frequency counts).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Hashable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import structlog
+from redis.client import Pipeline
+
+log = structlog.get_logger(__name__)
+
+STALE_AFTER = 4  # refresh periods
+UNUSED_SECONDS = 30.0  # a value no decision asked for in this long is no longer refreshed
+
+
+@dataclass(frozen=True, slots=True)
+class Kind:
+    """How one kind of value is read: `queue` puts its commands on a pipeline for a key and
+    `parse` turns their answers (as many as it queued) into the value."""
+
+    name: str
+    queue: Callable[[Pipeline, Any], int]  # commands queued
+    parse: Callable[[list[Any]], Any]
+
+
+@dataclass(slots=True)
+class _Copy:
+    value: Any
+    refreshed: float  # monotonic
+    used: float
+    changes: int = 0  # own steps applied: a read that started before one must not overwrite it
+
+
+class SteeringCopies:
+    def __init__(self, pipeline: Callable[[], Pipeline], seconds: float,
+                 chores: Sequence[Callable[[], None]] = ()) -> None:
+        self._pipeline = pipeline
+        self.seconds = seconds
+        self.chores = list(chores)  # run on each tick before the refresh (writes behind)
+        self._lock = threading.Lock()
+        self._copies: dict[tuple[str, Hashable], _Copy] = {}
+        self._kinds: dict[str, Kind] = {}
+        self._uncopied_changes = 0  # own steps on values with no copy yet
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def _read(self, kind: Kind, key: Hashable) -> Any:
+        pipe = self._pipeline()
+        kind.queue(pipe, key)
+        return kind.parse(pipe.execute())
+
+    def get(self, kind: Kind, key: Hashable) -> Any:
+        """The copy, or the value read now (and kept, and refreshed from now on)."""
+        now = time.monotonic()
+        with self._lock:
+            copy = self._copies.get((kind.name, key))
+            if copy is not None and now - copy.refreshed < STALE_AFTER * self.seconds:
+                copy.used = now
+                return copy.value
+            self._kinds.setdefault(kind.name, kind)
+            before = self._uncopied_changes
+        value = self._read(kind, key)
+        with self._lock:
+            # An own step meanwhile may be missing from what was read: read again next time.
+            self._copies[(kind.name, key)] = _Copy(value, now if before == self._uncopied_changes else 0.0, now)
+        self.start()
+        return value
+
+    def change(self, kind: Kind, key: Hashable, how: Callable[[Any], Any]) -> None:
+        """This process's own step, applied to its copy at once (if it has one). A read that
+        raced with the step may count it twice or not at all: the next refresh mends it."""
+        with self._lock:
+            if (copy := self._copies.get((kind.name, key))) is not None:
+                copy.value = how(copy.value)
+                copy.changes += 1
+            else:
+                self._uncopied_changes += 1
+
+    def put(self, kind: Kind, key: Hashable, value: Any) -> None:
+        now = time.monotonic()
+        with self._lock:
+            self._kinds.setdefault(kind.name, kind)
+            self._copies[(kind.name, key)] = _Copy(value, now, now)
+
+    def forget(self, kind: Kind | None = None) -> None:
+        with self._lock:
+            if kind is None:
+                self._copies.clear()
+            else:
+                for name, key in [k for k in self._copies if k[0] == kind.name]:
+                    del self._copies[(name, key)]
+
+    def refresh(self) -> None:
+        """Every copy in use, read again in one round trip."""
+        now = time.monotonic()
+        with self._lock:
+            for name_key in [k for k, c in self._copies.items() if now - c.used > UNUSED_SECONDS]:
+                del self._copies[name_key]
+            wanted = [(self._kinds[name], key) for name, key in self._copies]
+            changes = [self._copies[(kind.name, key)].changes for kind, key in wanted]
+        if not wanted:
+            return
+        pipe = self._pipeline()
+        counts = [kind.queue(pipe, key) for kind, key in wanted]
+        answers = pipe.execute()
+        position = 0
+        with self._lock:
+            for (kind, key), count, changed in zip(wanted, counts, changes, strict=True):
+                value = kind.parse(answers[position:position + count])
+                position += count
+                copy = self._copies.get((kind.name, key))
+                if copy is not None and copy.changes == changed:  # else keep the own step: next time
+                    copy.value, copy.refreshed = value, now
+
+    def start(self) -> None:
+        """The refreshing thread, from the first use on (idempotent)."""
+        if self._thread is not None:
+            return
+        with self._lock:
+            if self._thread is not None:
+                return
+            self._stop.clear()
+            self._thread = threading.Thread(target=self._run, name="steering-copies", daemon=True)
+            self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.seconds):
+            try:
+                for chore in self.chores:
+                    chore()
+                self.refresh()
+            except Exception as error:  # copies age; the serving path reads what is too old
+                log.warning("steering_refresh_failed", error=str(error))
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None
