@@ -90,7 +90,8 @@ class RedisCounters:
         self._pacing_kind = Kind("pacing", lambda pipe, campaign: _queued(pipe.get(f"{prefix}pace:{campaign}")),
                                  lambda answers: PacingState(**json.loads(answers[0])) if answers[0] else None)
         self._ctr_kind = Kind("ctr", lambda pipe, place: _queued(pipe.hmget(
-            f"{prefix}ctr:{place[0]}:{place[1]}", "impressions", "clicks")), lambda answers: _ints(answers[0]))
+            f"{prefix}ctr:{place[0]}:{place[1]}", "impressions", "clicks")), lambda answers: _ints(answers[0]),
+                              every=4)
 
     @classmethod
     def from_url(cls, url: str, prefix: str = "shelfspace:", steering_seconds: float = 0.0) -> RedisCounters:

@@ -6,7 +6,8 @@ first, never whether money may be spent (leases and charges do that, in Redis). 
 quarter of a second old steers as well as a fresh one. So each value a decision asks
 for is read once, then refreshed with every other value in use by one pipelined round
 trip every `seconds`, from a thread of its own; values no decision asked for in a while
-are dropped. Should the refresh stall (Redis slow or away), a copy older than
+are dropped, and one not asked for since its last refresh waits for the next ask. Should
+the refresh stall (Redis slow or away), a copy older than
 `STALE_AFTER` refreshes is read again on the serving path rather than trusted. The same
 thread runs the chores that write behind (frequency counts).
 """
@@ -36,6 +37,7 @@ class Kind:
     name: str
     queue: Callable[[Pipeline, Any], int]  # commands queued
     parse: Callable[[list[Any]], Any]
+    every: int = 1  # refreshed every this many periods (click counts move slowly)
 
 
 @dataclass(slots=True)
@@ -69,7 +71,7 @@ class SteeringCopies:
         now = time.monotonic()
         with self._lock:
             copy = self._copies.get((kind.name, key))
-            if copy is not None and now - copy.refreshed < STALE_AFTER * self.seconds:
+            if copy is not None and now - copy.refreshed < STALE_AFTER * kind.every * self.seconds:
                 copy.used = now
                 return copy.value
             self._kinds.setdefault(kind.name, kind)
@@ -105,13 +107,15 @@ class SteeringCopies:
                 for name, key in [k for k in self._copies if k[0] == kind.name]:
                     del self._copies[(name, key)]
 
-    def refresh(self) -> None:
-        """Every copy in use, read again in one round trip."""
+    def refresh(self, tick: int = 0) -> None:
+        """The copies asked for since they were last read, whose kind is due at this tick,
+        read again in one round trip."""
         now = time.monotonic()
         with self._lock:
             for name_key in [k for k, c in self._copies.items() if now - c.used > UNUSED_SECONDS]:
                 del self._copies[name_key]
-            wanted = [(self._kinds[name], key) for name, key in self._copies]
+            wanted = [(self._kinds[name], key) for (name, key), copy in self._copies.items()
+                      if copy.used >= copy.refreshed and tick % self._kinds[name].every == 0]
             changes = [self._copies[(kind.name, key)].changes for kind, key in wanted]
         if not wanted:
             return
@@ -139,11 +143,13 @@ class SteeringCopies:
             self._thread.start()
 
     def _run(self) -> None:
+        tick = 0
         while not self._stop.wait(self.seconds):
+            tick += 1
             try:
                 for chore in self.chores:
                     chore()
-                self.refresh()
+                self.refresh(tick)
             except Exception as error:  # copies age; the serving path reads what is too old
                 log.warning("steering_refresh_failed", error=str(error))
 
