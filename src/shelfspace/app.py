@@ -178,7 +178,7 @@ def create_app(settings: Settings, engine: Engine | None = None, clock: Clock | 
     app.state.url_lifetimes = UrlLifetimes(settings.impression_url_ttl_seconds, settings.click_url_ttl_seconds)
     install_error_handlers(app)
     # Innermost of the middleware, so metrics and sessions still see every request.
-    hot = [*hot_routes(decisions_router.routes), *hot_routes(tracking_router.routes),
+    hot = [*hot_routes(decisions_router.routes), *hot_routes(tracking_router.routes), *hot_routes(vast_router.routes),
            *hot_routes(openrtb_router.routes, endpoints=[openrtb_auction])]
     app.add_middleware(FastLane, routes=hot, handlers=app.exception_handlers)
     install_metrics(app, metrics_registry)

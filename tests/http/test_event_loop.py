@@ -61,6 +61,7 @@ REDIS = "redis command"
 ASYNC_ROUTES = {
     "/v1/decisions": "the engine reads memory (Redis counters: thread pool); the debug key is looked up in the thread pool",
     "/openrtb2/auction": "the same engine call as /v1/decisions",
+    "/v1/vast": "the same engine call as /v1/decisions",
     "/track/impression/{token}": "awaits the recorder's writer thread",
     "/track/viewable/{token}": "awaits the recorder's writer thread",
     "/track/click/{token}": "awaits the recorder's writer thread",

@@ -95,8 +95,9 @@ class SnapshotHolder:
             self._thread.join(timeout=5)
 
     def sweep(self) -> None:
-        """Release budget reservations whose billable event never came, and forget expired
-        frequency counts. The refresher thread does it every poll; a replay that moves the
+        """Release budget reservations whose billable event never came (in production, first
+        renew or give back this process's budget leases), and forget expired frequency
+        counts. The refresher thread does it every poll; a replay that moves the
         clock itself stops the thread and calls this at fixed simulated times, because a
         release at a wall-clock moment would change budgets, pacing and so who wins."""
         stamp = self.clock.now().timestamp()

@@ -45,11 +45,43 @@ class Param(Generic[T]):
                                           for error in invalid.errors(include_url=False)]) from None
 
     def openapi(self) -> dict[str, Any]:
-        schema = self.adapter.json_schema() | {"title": self.name.replace("_", " ").title()}
+        schema = _inline(self.adapter.json_schema()) | {"title": self.name.replace("_", " ").title()}
         if self.default is not MISSING:
             schema["default"] = self.default
         return {"name": self.name, "in": self.where, "required": self.default is MISSING,
                 "description": self.description, "schema": schema}
+
+
+def read_all(request: Request, *params: Param[Any]) -> list[Any]:
+    """Every parameter's value; if any is bad, one 422 that names each bad one, as FastAPI does."""
+    values: list[Any] = []
+    errors: list[Any] = []
+    for param in params:
+        try:
+            values.append(param.read(request))
+        except RequestValidationError as invalid:
+            errors.extend(invalid.errors())
+    if errors:
+        raise RequestValidationError(errors)
+    return values
+
+
+def _inline(schema: dict[str, Any]) -> dict[str, Any]:
+    """The schema with its `$defs` written in place (an enum's), so that no reference in
+    the OpenAPI document points inside a parameter."""
+    defs = schema.pop("$defs", {})
+
+    def walk(node: Any) -> Any:
+        if isinstance(node, dict):
+            ref = node.get("$ref", "")
+            if ref.startswith("#/$defs/"):
+                return walk(defs[ref.removeprefix("#/$defs/")])
+            return {key: walk(value) for key, value in node.items()}
+        if isinstance(node, list):
+            return [walk(item) for item in node]
+        return node
+
+    return walk(schema)  # type: ignore[no-any-return]
 
 
 def documented_params(*params: Param[Any]) -> dict[str, Any]:

@@ -227,7 +227,7 @@ class Recorder:
         return None
 
     def _charge_of(self, event: Event) -> Charge | None:
-        """What a counted billable event settles (dropping its reservation), if anything."""
+        """What a counted billable event settles (giving back its hold), if anything."""
         cost = cost_of(event)
         if not cost or event.ad is None:
             return None
