@@ -64,7 +64,10 @@ class RedisFrequency:
     def count(self, user_id: str, counter: str, ends_at: float) -> int:
         """One more; the new count as this process sees it."""
         if not self.write_behind:
-            return int(self._count(args=[self.prefix, user_id, counter, 1, ends_at])[0])
+            count = int(self._count(args=[self.prefix, user_id, counter, 1, ends_at])[0])
+            with self._lock:
+                self._users.pop(user_id, None)  # read again: Redis has it now
+            return count
         with self._lock:
             pending = self._pending.setdefault((user_id, counter), [0, ends_at])
             pending[0] += 1

@@ -20,7 +20,7 @@ import heapq
 import random
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
 from typing import Protocol
 
 from shelfspace.core.clock import Clock
@@ -163,6 +163,12 @@ class _Ranking:
         self.advertisers.add(bid.candidate.advertiser.id)
         if bid.product is not None:
             self.skus.add(bid.product.sku)
+
+    def keep_ghost(self, bid: _Bid) -> None:
+        """A held-out bid, kept only for where it ranks: it takes no advertiser's or
+        product's place from the bids below it."""
+        self.ranked.append(bid)
+        self.ranked.sort(key=self._order)
 
     def set_aside(self, bid: _Bid) -> None:
         self.aside.setdefault(bid.candidate.advertiser.id, []).append(bid)
@@ -350,6 +356,11 @@ class Engine:
             candidate = bid.candidate
             reason = self._rule_out(candidate, index, auction_.request, auction_.matchable, auction_.now,
                                     auction_.page)
+            user_id = auction_.request.user_id
+            if reason is None and user_id and held_out(candidate.campaign.id, user_id,
+                                                       candidate.campaign.holdout_percent):
+                self._ghost_gates(bid, ranking, auction_)
+                continue
             if reason is None and candidate.advertiser.id in ranking.advertisers:
                 ranking.set_aside(bid)  # noted as advertiser_already_won if it stays aside
                 continue
@@ -368,10 +379,48 @@ class Engine:
             if reason is not None:
                 self._note(explain, pid, candidate, bid.ecpm, reason)
                 continue
-            user_id = auction_.request.user_id
-            bid.held_out = bool(user_id) and held_out(candidate.campaign.id, user_id or "",
-                                                      candidate.campaign.holdout_percent)
             ranking.keep(bid)
+
+    def _ghost_gates(self, bid: _Bid, ranking: _Ranking, auction_: _Auction) -> None:
+        """A held-out bid: the control group's counterfactual is what would have served had
+        its campaign not existed, so it leaves the auction before the rules between bids (it
+        blocks no advertiser, competitor or product of the bids below it) and is kept only
+        to mark where it would have ranked. It is a ghost only if it would really have
+        served: the bids kept above it leave it its advertiser's slot, no competitor and its
+        product; and its budget, funds and pacing would have let it, its cost fitting what
+        is left (checked, nothing reserved)."""
+        candidate, explain = bid.candidate, auction_.explain
+        pid = auction_.index.placement.id
+        reason: Reason | None = None
+        if candidate.advertiser.id in ranking.advertisers:
+            reason = Reason.ADVERTISER_ALREADY_WON
+        elif self._competes(candidate, ranking.advertisers):
+            reason = Reason.COMPETITOR_ON_PAGE
+        elif bid.product is not None and bid.product.sku in ranking.skus:
+            reason = Reason.NO_RELEVANT_PRODUCT
+        else:
+            reason = self._budget_or_pacing(candidate.campaign, auction_.now, auction_.snapshot)
+        if reason is None and not self._would_fit(bid, auction_):
+            reason = self._short_of(candidate.campaign, auction_.now, auction_.snapshot)
+        if reason is not None:
+            self._note(explain, pid, candidate, bid.ecpm, reason)
+            return
+        bid.held_out = True
+        ranking.keep_ghost(bid)
+
+    def _would_fit(self, bid: _Bid, auction_: _Auction) -> bool:
+        """Whether a reservation of the bid's cost would be granted now: priced at its own
+        eCPM (the most it could pay), against the budget left and the funds left."""
+        line_item = bid.candidate.line_item
+        ctr = bid.predicted_ctr if bid.predicted_ctr is not None else self.ctr.predict(
+            bid.creative.id, auction_.index.placement.id, bid.creative.format)
+        cost = auction.cost_of_one(line_item.pricing, auction.price_micros(
+            line_item.pricing, line_item.bid_micros, bid.ecpm, ctr), ctr)
+        limits = self._limits(bid.candidate.campaign, auction_.now, auction_.snapshot)
+        if self.counters.budget_use(limits.campaign_id, limits.day).left(limits) < cost:
+            return False
+        return limits.account_id is None or limits.account_micros is None or \
+            self.counters.account_use(limits.account_id).left(limits.account_micros) >= cost
 
     def _budget_or_pacing(self, campaign: LiveCampaign, now: datetime, snapshot: Snapshot) -> Reason | None:
         limits = self._limits(campaign, now, snapshot)
@@ -435,7 +484,7 @@ class Engine:
         served.sort(key=lambda s: auction.rank_key(s.ecpm_micros, s.candidate.line_item.pricing, s.candidate.id))
         winners_ids = {s.candidate.id for s in served}
         request, page = auction_.request, auction_.page
-        self._record_ghosts(ranking.ranked, count, request, now, placement.id, decision)
+        self._record_ghosts(ranking.ranked, count, request, now, auction_.snapshot.timezone, placement.id, decision)
         self._mark_exposed(served, request, now, decision)
         for bid in ranking.ranked:
             if bid.candidate.id in winners_ids:
@@ -474,7 +523,7 @@ class Engine:
                         ctr, cost, limits.day)
 
     def _record_ghosts(self, ranked: list[_Bid], count: int, request: DecisionRequest, now: datetime,
-                       placement_id: str, decision: Decision) -> None:
+                       timezone: tzinfo, placement_id: str, decision: Decision) -> None:
         """A held-out bid ranked where it would have won a slot is the control group's impression."""
         real_ahead = 0
         for bid in ranked:
@@ -484,6 +533,9 @@ class Engine:
                 campaign = bid.candidate.campaign
                 decision.ghosts.append(Ghost(decision.request_id, now.timestamp(), request.user_id, campaign.id,
                                              bid.candidate.id, placement_id))
+                if bid.candidate.line_item.frequency_cap is not None:  # a ghost counts as its ad would have
+                    key = self._cap_key(bid.candidate, now.astimezone(timezone))
+                    self.counters.count_frequency(request.user_id, key, self._cap_expiry(bid.candidate, now))
                 decision.study[campaign.id] = StudyMark(campaign.id, request.user_id, group_of(
                     campaign.id, request.user_id, campaign.holdout_percent), now.timestamp(), exposed=True)
 
