@@ -10,7 +10,9 @@ from urllib.parse import urlsplit
 import pytest
 
 from shelfspace.decisioning.holdout import StudyGroup, group_of
+from shelfspace.events.model import InvalidReason
 from shelfspace.measurement.brand_lift import answer_event
+from shelfspace.tracking.recorder import FloodRule
 from tests.measurement.test_lift_api import USERS, study  # noqa: F401  (the fixture)
 from tests.support import HERO_ASK, Api, decide, field_errors
 
@@ -34,6 +36,8 @@ def choose(api: Api, question: Any, position: int, status: int = 204) -> Any:
 def test_exposed_and_control_users_are_asked_once_and_the_lift_adds_up(
         operator: Api, study: dict[str, Any]) -> None:  # noqa: F811
     campaign_id = study["campaign"]["id"]
+    # The 60 shoppers here all answer from the test client's one address: not a flood.
+    operator.client.app.state.recorder.flood = FloodRule(max_answers=1_000)  # type: ignore[attr-defined]
     created = operator.post("/v1/brand-lift-studies", QUESTION | {"campaign_id": campaign_id})
     assert created["status"] == "live" and created["results"]["exposed"]["responses"] == 0
     groups = {u: group_of(campaign_id, u, 50) for u in USERS}
@@ -147,3 +151,47 @@ def test_an_advertiser_sees_only_its_own_studies(operator: Api, advertiser_api: 
     assert stranger.get("/v1/brand-lift-studies")["data"] == []
     refused = stranger.post("/v1/brand-lift-studies", QUESTION | {"campaign_id": study["campaign"]["id"]}, status=422)
     assert "campaign_id" in field_errors(refused)
+
+
+def test_answer_urls_say_nothing_of_the_group_and_scripts_count_nowhere(
+        operator: Api, study: dict[str, Any]) -> None:  # noqa: F811
+    """The audit's forgery: a script read each user's group from the answer URL and
+    answered for thousands of users from one address. Now the URL names the study and
+    the user only; answers beyond 20 an hour from one address, and any from a declared
+    bot, are stored as invalid and counted nowhere."""
+    import base64
+    import json
+
+    created = operator.post("/v1/brand-lift-studies", QUESTION | {"campaign_id": study["campaign"]["id"]})
+    questions = [ask(operator, user) for user in USERS]
+    payload = urlsplit(questions[0]["answers"][0]["url"]).path.rsplit("/", 1)[1].split(".")[1]
+    sealed = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    assert not {"treatment", "control"} & {str(field) for field in sealed}, sealed
+    bot = questions[0]["answers"][1]["url"]
+    assert operator.client.get(urlsplit(bot).path + "?answer=1", headers={"User-Agent": "Googlebot/2.1"}
+                               ).status_code == 204  # a bot learns nothing
+    for question in questions[1:]:
+        choose(operator, question, 1)  # one script, one address, always "the brand"
+    results = operator.get(f"/v1/brand-lift-studies/{created['id']}")["results"]
+    counted = results["exposed"]["responses"] + results["control"]["responses"]
+    assert counted == 20, "only the first 20 answers from one address in an hour count"
+    log = operator.client.app.state.event_log  # type: ignore[attr-defined]
+    invalid = [e.invalid for e in log.between(0, 4e9) if e.invalid is not None and (e.data or {}).get("study_id")]
+    assert invalid.count(InvalidReason.ANSWER_FLOOD) == len(USERS) - 1 - 20
+    assert invalid.count(InvalidReason.BOT) == 1
+
+
+def test_a_significant_drop_is_called_a_drop_and_lifts_no_one(
+        operator: Api, study: dict[str, Any]) -> None:  # noqa: F811
+    created = operator.post("/v1/brand-lift-studies", QUESTION | {"campaign_id": study["campaign"]["id"]})
+    recorder = operator.client.app.state.recorder  # type: ignore[attr-defined]
+    now = datetime.now(UTC)
+    # 150 answers a group: 40% of the exposed chose the brand, 60% of the control group.
+    recorder.record_now([answer_event(created["id"], f"{group.value}-{n}", group, 1 if n < share else 0, now)
+                         for group, share in ((StudyGroup.TREATMENT, 60), (StudyGroup.CONTROL, 90))
+                         for n in range(150)])
+    results = operator.get(f"/v1/brand-lift-studies/{created['id']}")["results"]
+    assert results["significant"] is True and results["direction"] == "drop"
+    assert results["absolute_lift"] == pytest.approx(-0.2)
+    assert results["lifted_users"] is None and results["cost_per_lifted_user"] is None
+    assert results["ci95"]["relative"][0] >= -1.0

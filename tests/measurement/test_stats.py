@@ -13,7 +13,6 @@ from shelfspace.measurement.stats import (
     compare,
     compare_proportions,
     minimum_detectable_effect,
-    two_proportion_p_value,
     users_needed,
     z_for,
 )
@@ -24,13 +23,27 @@ def test_the_critical_value_is_the_textbook_one() -> None:
     assert z_for(0.90) == pytest.approx(1.644854, abs=1e-6)
 
 
-def test_the_two_proportion_test_gives_the_textbook_answer() -> None:
-    # 120 of 1,000 against 100 of 1,000: pooled p = 0.11, z = 0.02 / sqrt(0.11 * 0.89 * 0.002)
-    # = 1.4293, two-sided p = 0.1529 (R: prop.test(c(120, 100), c(1000, 1000), correct = FALSE)
-    # gives X-squared = 2.0429 = z², p-value = 0.1529).
-    assert two_proportion_p_value(1000, 120, 1000, 100) == pytest.approx(0.15292, abs=5e-5)
-    # 60 of 400 against 30 of 400: z = 0.075 / sqrt(0.1125 * 0.8875 / 200) = 3.3567, p = 0.000789.
-    assert two_proportion_p_value(400, 60, 400, 30) == pytest.approx(0.000789, abs=5e-6)
+def test_the_p_value_is_the_wald_test_of_the_interval() -> None:
+    # 120 of 1,000 against 100 of 1,000: se = sqrt(0.12 * 0.88 / 1000 + 0.10 * 0.90 / 1000)
+    # = 0.013986, z = 0.02 / se = 1.4300, two-sided p = 0.15271 (the unpooled Wald test,
+    # the statistic of the interval; a pooled test gives 0.15292).
+    assert compare_proportions(1000, 120, 1000, 100).p_value == pytest.approx(0.152708, abs=5e-6)
+    # 60 of 400 against 30 of 400: se = sqrt(0.15 * 0.85 / 400 + 0.075 * 0.925 / 400) = 0.022185,
+    # z = 3.3806, p = 0.000723.
+    assert compare_proportions(400, 60, 400, 30).p_value == pytest.approx(0.000723, abs=5e-6)
+
+
+def test_significant_never_contradicts_the_interval() -> None:
+    import random
+
+    rng = random.Random(18)
+    for _ in range(5_000):
+        n_t, n_c = rng.randrange(20, 500), rng.randrange(20, 500)
+        result = compare_proportions(n_t, rng.randrange(0, n_t + 1), n_c, rng.randrange(0, n_c + 1))
+        excludes_zero = result.difference_ci.low > 0 or result.difference_ci.high < 0
+        assert result.significant == excludes_zero, result
+        if result.relative_ci is not None:
+            assert result.relative_ci.low >= -1.0
 
 
 def test_the_wald_interval_and_the_delta_method_by_hand() -> None:
@@ -44,7 +57,7 @@ def test_the_wald_interval_and_the_delta_method_by_hand() -> None:
     assert result.relative == pytest.approx(0.2)
     assert result.relative_ci is not None
     assert result.relative_ci.low == pytest.approx(0.2 - 1.959964 * se_ratio, abs=1e-6)  # -0.100585
-    assert not result.significant and result.p_value == pytest.approx(0.15292, abs=5e-5)
+    assert not result.significant and result.p_value == pytest.approx(0.152708, abs=5e-6)
 
 
 def test_welchs_standard_error_on_means_by_hand() -> None:

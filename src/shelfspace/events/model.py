@@ -45,6 +45,7 @@ class InvalidReason(StrEnum):
     EXPIRED = "expired"  # the URL's lifetime is over
     CLICK_WITHOUT_IMPRESSION = "click_without_impression"
     CLICK_FLOOD = "click_flood"  # too many clicks from one user in a short time
+    ANSWER_FLOOD = "answer_flood"  # too many survey answers from one address in a short time
 
 
 @dataclass(frozen=True, slots=True)

@@ -36,22 +36,24 @@ from shelfspace.catalog.services import campaigns
 from shelfspace.core.errors import InvalidInput, NotFound
 from shelfspace.core.ids import new_id
 from shelfspace.core.inputs import InputModel
-from shelfspace.decisioning.holdout import StudyGroup
+from shelfspace.decisioning.holdout import StudyGroup, group_of
 from shelfspace.events.log import EventLog
-from shelfspace.events.model import Event, EventType
+from shelfspace.events.model import Event, EventType, InvalidReason
 from shelfspace.measurement.campaign_lift import campaign_spend_micros
 from shelfspace.measurement.models import BrandLiftStudy, LiftStudyUser
 from shelfspace.measurement.stats import compare_proportions
 from shelfspace.reporting.metrics import money
 
 KIND = "brand lift study"
+LIFT, DROP = "lift", "drop"
 MIN_RESPONSES = 100
 MINIMUM_SAMPLE_RULE = (f"A lift is declared only when both the exposed and the control group have at least "
                        f"{MIN_RESPONSES} answers.")
 METHOD = ("Exposed users (served the campaign's ad) and control users (held out, with a ghost: the ad they would "
           "have been served) are asked the same question. Lift is the difference in the share choosing the brand, "
-          "with a Wald 95% interval; relative lift by the delta method. Cost per lifted user: spend divided by "
-          "absolute lift times the exposed users.")
+          "with a Wald 95% interval and the p-value of the same statistic; relative lift by the delta method, its "
+          "interval stopping at -100%. Cost per lifted user, only for a significant rise: spend divided by absolute "
+          "lift times the exposed users.")
 
 
 class LiftMetric(StrEnum):
@@ -156,9 +158,26 @@ def next_question(db: Session, event_log: EventLog, user_id: str,
     return None
 
 
-def answer_event(study_id: str, user_id: str, group: StudyGroup, answer: int, now: datetime) -> Event:
-    return Event(answer_key(study_id, user_id), EventType.SURVEY, now.timestamp(), None, user_id,
-                 data={"study_id": study_id, "group": group.value, "answer": answer})
+def answer_event(study_id: str, user_id: str, group: StudyGroup, answer: int, now: datetime,
+                 invalid: InvalidReason | None = None, source: str | None = None) -> Event:
+    """An answer; `source` is the pseudonym of the address it came from (floods are counted
+    by it), `invalid` why it counts nowhere (a declared bot, a prefetch)."""
+    key = answer_key(study_id, user_id) if invalid is None else f"{answer_key(study_id, user_id)}:{invalid}"
+    data: dict[str, Any] = {"study_id": study_id, "group": group.value, "answer": answer}
+    if source is not None:
+        data["from"] = source
+    return Event(key, EventType.SURVEY, now.timestamp(), None, user_id, data=data, invalid=invalid)
+
+
+def respondent_group(db: Session, study_id: str, user_id: str) -> StudyGroup | None:
+    """The group of a user asked this study, decided here and never by the answer URL
+    (which must say nothing about it): the campaign's deterministic split. None: no such
+    study."""
+    study = db.get(BrandLiftStudy, study_id)
+    campaign = db.get(Campaign, study.campaign_id) if study is not None else None
+    if campaign is None:
+        return None
+    return group_of(campaign.id, user_id, campaign.holdout_percent)
 
 
 # --- results -----------------------------------------------------------------------------
@@ -181,7 +200,7 @@ def tally(study: BrandLiftStudy, events: list[Event]) -> dict[StudyGroup, GroupA
     counts = {g: [0] * len(study.answers) for g in StudyGroup}
     for event in events:
         data = event.data or {}
-        if data.get("study_id") == study.id and 0 <= data.get("answer", -1) < len(study.answers):
+        if event.counted and data.get("study_id") == study.id and 0 <= data.get("answer", -1) < len(study.answers):
             counts[StudyGroup(data["group"])][data["answer"]] += 1
     return {g: GroupAnswers(sum(c), c[brand], c) for g, c in counts.items()}
 
@@ -202,6 +221,8 @@ def results(db: Session, event_log: EventLog, study: BrandLiftStudy, now: dateti
         LiftStudyUser.exposed_at.is_not(None))) or 0
     spend = campaign_spend_micros(db, campaign.id)
     lifted = comparison.difference * reached
+    significant = ready and comparison.significant
+    proven_lift = significant and comparison.difference > 0  # only then are users "lifted"
     return {
         "id": study.id, "campaign_id": study.campaign_id, "advertiser_id": study.advertiser_id,
         "metric": study.metric, "question": study.question, "answers": study.answers,
@@ -216,11 +237,13 @@ def results(db: Session, event_log: EventLog, study: BrandLiftStudy, now: dateti
                      [round(comparison.relative_ci.low, 6), round(comparison.relative_ci.high, 6)]},
             "p_value": round(comparison.p_value, 6),
             "minimum_sample_reached": ready,
-            "significant": ready and comparison.significant,
+            "significant": significant,
+            # What a significant result says: the brand's share rose or fell.
+            "direction": (LIFT if comparison.difference > 0 else DROP) if significant else None,
             "exposed_users": reached,
-            "lifted_users": round(lifted, 2) if ready and lifted > 0 else None,
+            "lifted_users": round(lifted, 2) if proven_lift else None,
             "spend": money(spend),
-            "cost_per_lifted_user": money(round(spend / lifted)) if ready and lifted > 0 else None,
+            "cost_per_lifted_user": money(round(spend / lifted)) if proven_lift else None,
         },
         "minimum_sample": MINIMUM_SAMPLE_RULE,
         "method": METHOD,

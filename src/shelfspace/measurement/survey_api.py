@@ -2,8 +2,11 @@
 
 `GET /v1/surveys?user=…` answers the question a user should be asked now (or 204), with a
 signed answer URL per answer; `GET /track/survey/{token}?answer=N` records the answer,
-durably before it answers 204. The token seals the study, the user and the group, so an
-answer cannot be moved to another study, user or group.
+durably before it answers 204. The token seals the study and the user, so an answer cannot
+be moved to another study or user; it says nothing of the user's group, which the server
+finds when the answer comes. Answers pass tracking's invalid-traffic rules (declared
+bots, prefetches, and in the recorder a flood of answers from one address): invalid ones
+get the same 204, are stored with their reason and counted nowhere.
 """
 
 from __future__ import annotations
@@ -11,6 +14,8 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
+from sqlalchemy.orm import Session, sessionmaker
+from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from shelfspace.core.errors import InvalidInput, Unavailable
@@ -20,7 +25,8 @@ from shelfspace.decisioning.holdout import StudyGroup
 from shelfspace.delivery.api import ANY_ORIGIN
 from shelfspace.events.model import InvalidReason
 from shelfspace.http.errors import ERROR_RESPONSES
-from shelfspace.measurement.brand_lift import answer_event, next_question
+from shelfspace.measurement.brand_lift import answer_event, next_question, respondent_group
+from shelfspace.tracking import ivt
 from shelfspace.tracking.signing import TokenRefused
 
 router = APIRouter(tags=["measurement"], responses={k: v for k, v in ERROR_RESPONSES.items() if k == 422})
@@ -46,9 +52,9 @@ def survey(request: Request,
         if found is None:
             return Response(status_code=204, headers=ANY_ORIGIN | NO_STORE)
         study = found.study
-        study_id, question, answers, group = study.id, study.question, list(study.answers), found.group
+        study_id, question, answers = study.id, study.question, list(study.answers)
     now = state.clock.now()
-    token = state.keys.signer.seal(TOKEN_KIND, int(now.timestamp()) + ANSWER_URL_SECONDS, [study_id, user, group.value, len(answers)])
+    token = state.keys.signer.seal(TOKEN_KIND, int(now.timestamp()) + ANSWER_URL_SECONDS, [study_id, user, len(answers)])
     base = state.settings.base_url()
     return JsonBody({"study_id": study_id, "question": question,
                      "answers": [{"text": text, "url": f"{base}/track/survey/{token}?answer={n}"}
@@ -61,7 +67,11 @@ async def answer(request: Request, token: str,
     state = request.app.state
     now = state.clock.now()
     try:
-        study_id, user_id, group, choices = state.keys.signer.unseal(TOKEN_KIND, token, now.timestamp())
+        sealed = state.keys.signer.unseal(TOKEN_KIND, token, now.timestamp())
+        # A link of the day before this release also sealed the group: it is not trusted.
+        if len(sealed) == 4:
+            del sealed[2]
+        study_id, user_id, choices = sealed
     except TokenRefused as refused:
         reason = "the link expired" if refused.reason is InvalidReason.EXPIRED else "not a Shelfspace survey link"
         raise InvalidInput.on("token", reason) from None
@@ -69,8 +79,18 @@ async def answer(request: Request, token: str,
         raise InvalidInput.on("token", "not a Shelfspace survey link") from None
     if answer >= choices:
         raise InvalidInput.on("answer", f"the question has {choices} answers: 0 to {choices - 1}")
+    group = await run_in_threadpool(_group_of, state.sessions, study_id, user_id)
+    if group is None:
+        raise InvalidInput.on("token", "the study of this link no longer exists")
+    source = state.keys.signer.pseudonym(request.client.host) if request.client is not None else None
+    event = answer_event(study_id, user_id, group, answer, now, ivt.classify(request.headers), source)
     try:
-        await state.recorder.record([answer_event(study_id, user_id, StudyGroup(group), answer, now)])
+        await state.recorder.record([event])
     except Exception as error:  # not on disk: not acknowledged
         raise Unavailable("the answer could not be stored; send it again") from error
     return Response(status_code=204, headers=ANY_ORIGIN | NO_STORE)
+
+
+def _group_of(sessions: sessionmaker[Session], study_id: str, user_id: str) -> StudyGroup | None:
+    with session_scope(sessions) as db:
+        return respondent_group(db, study_id, user_id)

@@ -41,10 +41,14 @@ Stored = Callable[[list[str]], None]  # told the keys of newly stored events, be
 
 @dataclass(frozen=True, slots=True)
 class FloodRule:
-    """More than `max_clicks` counted clicks from one user within `seconds` is a flood."""
+    """More than `max_clicks` counted clicks from one user within `seconds` is a flood; so
+    are more than `max_answers` counted survey answers from one address (people share
+    addresses, so it is generous) within `answer_seconds`."""
 
     max_clicks: int = 5
     seconds: float = 60.0
+    max_answers: int = 20
+    answer_seconds: float = 3600.0
 
 
 def cost_of(event: Event) -> int:
@@ -89,6 +93,7 @@ class Recorder:
         self.duplicates_counter = duplicates_counter
         self._queue: queue.Queue[tuple[list[Event], Future[list[bool]]] | None] = queue.Queue()
         self._clicks: dict[str, deque[float]] = defaultdict(deque)
+        self._answers: dict[str, deque[float]] = defaultdict(deque)  # by the address's pseudonym
         self._thread: threading.Thread | None = None
 
     # --- life ----------------------------------------------------------------------------
@@ -201,6 +206,10 @@ class Recorder:
                 reason = self._click_rule(event, known)
                 if reason is not None:
                     event = replace(event, key=ad_event_key(event.type, event.ad.ad_id, reason), invalid=reason)
+            if event.key not in known and event.type is EventType.SURVEY and event.counted \
+                    and self._answer_flooded(event):
+                reason = InvalidReason.ANSWER_FLOOD
+                event = replace(event, key=f"{event.key}:{reason}", invalid=reason)
             if event.key not in known:  # sent before: the log keeps the first, nothing is charged
                 known.add(event.key)
                 if (charge := self._charge_of(event)) is not None:
@@ -213,6 +222,18 @@ class Recorder:
             if micros:
                 ruled[position] = replace(ruled[position], charged_micros=micros)
         return ruled, unbilled
+
+    def _answer_flooded(self, answer: Event) -> bool:
+        source = (answer.data or {}).get("from")
+        if not source:
+            return False
+        recent = self._answers[source]
+        while recent and answer.time - recent[0] > self.flood.answer_seconds:
+            recent.popleft()
+        if len(recent) >= self.flood.max_answers:
+            return True
+        recent.append(answer.time)
+        return False
 
     def _click_rule(self, click: Event, impressions: set[str]) -> InvalidReason | None:
         assert click.ad is not None

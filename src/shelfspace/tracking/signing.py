@@ -92,6 +92,11 @@ class Signer:
             raise TokenRefused(InvalidReason.BAD_SIGNATURE)
         return fields
 
+    def pseudonym(self, text: str) -> str:
+        """A keyed digest of `text` (a client's address): the same text gives the same
+        pseudonym, which says nothing of the text to anyone without the key."""
+        return hmac.digest(self.keys[self.signing_key], f"pseudonym.{text}".encode(), "sha256")[:12].hex()
+
     def sign(self, kind: EventType, facts: AdFacts, expires_at: int, landing: str | None = None) -> str:
         return self.sign_each(facts, [(kind, expires_at, landing)])[0]
 
