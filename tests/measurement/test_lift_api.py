@@ -90,6 +90,9 @@ def test_the_groups_follow_the_hash_and_every_figure_adds_up_from_the_raw_events
     spend = body["spend"]
     assert spend > 0 and body["iroas"] == pytest.approx(body["incremental_revenue"] / spend, rel=1e-5)
     assert body["readable"] is False and body["significant"] is False  # 10 converters a group are needed
+    assert body["icpa"] is None  # nothing is proven incremental yet
+    revenue_low, revenue_high = body["ci95"]["incremental_revenue"]
+    assert body["ci95"]["iroas"] == pytest.approx([revenue_low / spend, revenue_high / spend], rel=1e-4)
     assert "at least 10" in body["minimum_sample"]
     # Exposed: treatment users served the ad against control users who got a ghost.
     assert body["exposed"]["treatment"]["users"] == sum(1 for u in USERS if study["served"][u]) + 1
@@ -122,6 +125,10 @@ def test_the_planner_gives_the_textbook_sample_size(operator: Api) -> None:
                              status=200)
     assert "users_per_group" not in mde_only and "days" not in mde_only
     assert 0 < mde_only["mde"] < 0.01 and mde_only["days_for_mde"] == 28
+    # Unless told, a plan is for a test campaign's own holdout of 20%, not an even split.
+    default = operator.post("/v1/lift/plan", {"baseline_rate": 0.10, "expected_rate": 0.15}, status=200)
+    assert default["holdout_percent"] == 20
+    assert default["users_per_group"]["treatment"] >= 3 * default["users_per_group"]["control"]
 
 
 def test_the_planner_names_what_is_wrong(operator: Api) -> None:

@@ -38,6 +38,7 @@ from shelfspace.measurement.case_study import CaseStudyEdit
 from shelfspace.measurement.case_study_api import Format, campaign_case_study, network_of, share_url
 from shelfspace.measurement.case_study_charts import bars_chart, lift_chart
 from shelfspace.measurement.models import LiftStudyUser
+from shelfspace.catalog.services.campaigns import TEST_HOLDOUT_PERCENT
 from shelfspace.measurement.planner import PlanIn
 from shelfspace.reporting.report import Grouping, ReportQuery, build_report
 
@@ -87,7 +88,8 @@ def _plan(query: dict[str, str], lift: dict[str, Any] | None, users_per_day: int
     control_rate = (lift or {}).get("control", {}).get("conversion_rate")
     values = {"baseline_rate": f"{control_rate * 100:.2f}" if control_rate else "2.00",
               "users_per_day": str(users_per_day or 1000), "days": "14",
-              "holdout_percent": str(min(max(holdout, 1), 50) if holdout else 10), "expected_rate": ""}
+              "holdout_percent": str(min(max(holdout, 1), 50) if holdout else TEST_HOLDOUT_PERCENT),
+              "expected_rate": ""}
     if not any(query.get(f"plan_{name}") for name in PLAN_FIELDS):
         return values, None, {}
     values |= {name: query.get(f"plan_{name}", "").strip() for name in PLAN_FIELDS}
@@ -95,7 +97,7 @@ def _plan(query: dict[str, str], lift: dict[str, Any] | None, users_per_day: int
         spec = PlanIn.model_validate({
             "baseline_rate": _percent(values["baseline_rate"]), "expected_rate": _percent(values["expected_rate"]),
             "users_per_day": values["users_per_day"] or None, "days": values["days"] or None,
-            "holdout_percent": values["holdout_percent"] or 50})
+            "holdout_percent": values["holdout_percent"] or TEST_HOLDOUT_PERCENT})
     except ValidationError as exc:
         return values, None, errors_of(exc)
     return values, planner.plan(spec), {}

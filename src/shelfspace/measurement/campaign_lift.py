@@ -146,14 +146,19 @@ def _estimate(estimate: LiftEstimate, spend_micros: int) -> dict[str, Any]:
             "relative": _interval(estimate.rate.relative_ci),
             "incremental_conversions": _interval(estimate.conversions.difference_ci, n_t),
             "incremental_revenue": _interval(estimate.revenue.difference_ci, n_t),
+            "iroas": _interval(estimate.revenue.difference_ci, n_t / spend) if spend else None,
         },
-        "p_value": _round(estimate.rate.p_value),
+        # One statistic behind the p-value, `significant` and the verdict: purchases per
+        # user (the verdict reads its interval), not the share of buyers.
+        "p_value": _round(estimate.conversions.p_value),
         "readable": estimate.readable,  # the minimum sample is reached
-        "significant": estimate.readable and estimate.rate.significant,
+        "significant": estimate.readable and estimate.conversions.significant,
         "incremental_conversions": _round(incremental_conversions),
         "incremental_revenue": _money(incremental_revenue),
         "iroas": _round(incremental_revenue / spend) if spend else None,
-        "icpa": _money(spend / incremental_conversions) if incremental_conversions > 0 else None,
+        # A cost per incremental purchase only for purchases proven incremental.
+        "icpa": _money(spend / incremental_conversions)
+        if estimate.readable and estimate.conversions.difference_ci.low > 0 else None,
     }
 
 

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 
 from pydantic import Field, model_validator
 
+from shelfspace.catalog.services.campaigns import TEST_HOLDOUT_PERCENT
 from shelfspace.core.inputs import InputModel
 from shelfspace.measurement.stats import ALPHA, POWER, minimum_detectable_effect, users_needed
 
@@ -20,7 +21,9 @@ METHOD = ("Two-proportion z-test sample size: pooled variance under the null, un
 class PlanIn(InputModel):
     baseline_rate: Rate = Field(description="The control group's expected conversion rate, e.g. 0.02.")
     expected_rate: Rate | None = Field(default=None, description="The rate hoped for in treatment, e.g. 0.022.")
-    holdout_percent: int = Field(default=50, ge=1, le=50, description="Users held out as control.")
+    holdout_percent: int = Field(default=TEST_HOLDOUT_PERCENT, ge=1, le=50, description=(
+        "Users held out as control; by default a test campaign's own share, so a plan is made for the campaign "
+        "that will run."))
     users_per_day: int | None = Field(default=None, ge=1, description="New users the campaign can reach per day.")
     days: int | None = Field(default=None, ge=1, le=366, description="The flight length, for `mde`.")
     alpha: float = Field(default=ALPHA, gt=0, lt=0.5, description="Two-sided significance level.")
