@@ -37,6 +37,11 @@ def test_the_page_quotes_the_report_and_the_lift(operator: Api, advertiser_api: 
     assert "Too early to tell" in html  # ten buyers a group are needed before a lift is declared
     assert "Acme Outdoor" in html and "Home hero (web, banner)" in html and "searching for tent" in html
     assert "Methodology" in html and "stable hash" in html and "<svg" in html
+    # The lift's period and the attribution windows are both stated: they differ.
+    assert (f"purchases of the study&#39;s users from {lift['window']['from'][:10]} to {lift['window']['to'][:10]}"
+            in html or f"purchases of the study's users from {lift['window']['from'][:10]} to "
+                       f"{lift['window']['to'][:10]}" in html)
+    assert "clicked one of its ads within 14 days" in html
 
     mine = advertiser_api.client.get(f"/v1/campaigns/{campaign_id}/case-study", headers=advertiser_api.headers)
     assert mine.status_code == 200
