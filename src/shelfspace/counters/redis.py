@@ -51,6 +51,7 @@ RELEASE_BATCH = 1000
 # Production: reads that only steer the auction (budget and funds left, the pacing state)
 # come from this process's copy, at most this old. See `RedisCounters`.
 STEERING_SECONDS = 0.25
+RENEWAL_LOCKS = 64
 
 CampaignDay = tuple[str, str]
 
@@ -75,7 +76,9 @@ class RedisCounters:
         self.hold_bucket_seconds = hold_bucket_seconds
         self._lock = threading.Lock()  # the leases
         self._leases: dict[CampaignDay, Lease] = {}
-        self._renewals: dict[CampaignDay, threading.Lock] = {}  # one renewal of a lease at a time
+        # One renewal of a campaign day's lease at a time: a fixed set of locks, by the key's
+        # hash, so no lock is ever dropped while a thread is about to take it.
+        self._renewals = [threading.Lock() for _ in range(RENEWAL_LOCKS)]
         self._lease = redis.register_script(LEASE)
         self._restore = redis.register_script(RESTORE)
         self._settle = redis.register_script(SETTLE)
@@ -209,10 +212,11 @@ class RedisCounters:
 
     @contextmanager
     def _renewing(self, key: CampaignDay) -> Iterator[None]:
-        with self._lock:
-            lock = self._renewals.setdefault(key, threading.Lock())
-        with lock:
+        with self._renewal_lock(key):
             yield
+
+    def _renewal_lock(self, key: CampaignDay) -> threading.Lock:
+        return self._renewals[hash(key) % RENEWAL_LOCKS]
 
     def reserve(self, ad_id: str, limits: BudgetLimits, amount_micros: int, expires_at: float) -> bool:
         """From this process's lease when it has enough (no round trip); otherwise the lease
@@ -266,8 +270,8 @@ class RedisCounters:
         due: list[tuple[CampaignDay, Lease, bool, threading.Lock]] = []  # (key, lease, renew?, its lock)
         with self._lock:
             for key, lease in list(self._leases.items()):
-                lock = self._renewals.setdefault(key, threading.Lock())
-                if not lock.acquire(blocking=False):
+                lock = self._renewal_lock(key)
+                if not lock.acquire(blocking=False):  # a request renews it (or one sharing its lock)
                     continue
                 idle = (lease.used_since_tend == 0 or lease.stale or lease.ends_at <= now
                         or lease.newest_expiry + LEASE_SECONDS <= now)
@@ -279,9 +283,6 @@ class RedisCounters:
                     continue
                 del self._leases[key]
                 due.append((key, lease, not idle, lock))
-            for key in [k for k in self._renewals if k not in self._leases and k not in {d[0] for d in due}]:
-                if not self._renewals[key].locked():
-                    del self._renewals[key]
         if not due:
             return
         try:
@@ -315,8 +316,7 @@ class RedisCounters:
             keys = [key for key, lease in self._leases.items() if lease.account_id == account_id and lease.unused]
         given: list[Lease] = []
         for key in keys:
-            with self._lock:
-                lock = self._renewals.setdefault(key, threading.Lock())
+            lock = self._renewal_lock(key)
             if not lock.acquire(blocking=False):
                 continue
             try:
