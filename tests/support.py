@@ -144,3 +144,16 @@ def pdf_text(pdf: bytes) -> str:
     from pypdf import PdfReader
 
     return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
+
+
+def wait_until(condition: Any, seconds: float, what: str, every: float = 0.01) -> bool:
+    """Poll `condition()` until it is true or `seconds` pass; with `what`, a timeout fails
+    the test naming what never happened, without (`what=""`) it returns False. The one
+    place tests wait for something another thread or process does."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() >= deadline:
+            assert not what, f"{what} (waited {seconds} s)"
+            return False
+        time.sleep(every)
+    return True

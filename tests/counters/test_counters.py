@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import random
 import threading
-import time
 import uuid
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -18,6 +17,7 @@ from hypothesis import strategies as st
 from shelfspace.counters.memory import MemoryCounters
 from shelfspace.counters.protocol import RESERVATION_SECONDS, BudgetLimits, BudgetUse, Counters, Hold
 from tests.counters.conftest import CountersFactory, hold, live
+from tests.support import wait_until
 from shelfspace.decisioning.engine import Engine
 from shelfspace.decisioning.index import compile_snapshot
 from shelfspace.decisioning.inventory import (
@@ -69,10 +69,8 @@ def test_threads_serving_one_campaign_never_overspend_it(new_counters: CountersF
     assert len(served) == 200, "each ad costs 0.005 (5.00 CPM): exactly 200 fit in 1.00"
     assert sum(served) == budget
     # Production's copies may show a step that raced with their read a moment later.
-    deadline = time.monotonic() + 2
-    while (use := counters.budget_use("c1", DAY)) != BudgetUse(budget, budget, 0, 0):
-        assert time.monotonic() < deadline, use
-        time.sleep(0.01)
+    wait_until(lambda: counters.budget_use("c1", DAY) == BudgetUse(budget, budget, 0, 0), 2,
+               "the counters never showed every ad charged and nothing held")
 
 
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

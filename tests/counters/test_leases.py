@@ -17,6 +17,7 @@ from shelfspace.counters.leases import LEASE_SECONDS
 from shelfspace.counters.protocol import RESERVATION_SECONDS, BudgetLimits, Charge
 from shelfspace.counters.redis import RedisCounters
 from tests.counters.conftest import hold, redis_or_skip
+from tests.support import wait_until
 
 pytestmark = pytest.mark.redis
 
@@ -127,9 +128,7 @@ def test_four_processes_spend_a_budget_for_200_ads_to_the_last_two_and_never_pas
         threads = [threading.Thread(target=serve, args=(processes[i % 4], i)) for i in range(8)]
         for thread in threads:
             thread.start()
-        deadline = time.monotonic() + 20
-        while len(served) < ADS and time.monotonic() < deadline:
-            time.sleep(0.01)
+        wait_until(lambda: len(served) >= ADS, 20, what="")  # short of it, the assertions below say by how much
         done.set()
         for thread in threads:
             thread.join()
@@ -150,11 +149,9 @@ def test_own_steps_show_at_once_and_others_within_the_steering_time(processes: l
     expires_at = time.time() + RESERVATION_SECONDS
     assert mine.reserve("ad-1", LIMITS, PRICE, expires_at)
     assert mine.budget_use(LIMITS.campaign_id, DAY).reserved_total == PRICE  # its own ad, at once
-    deadline = time.monotonic() + 5
     # Others see the whole slice held: it is this process's to hand out.
-    while theirs.budget_use(LIMITS.campaign_id, DAY).reserved_total < PRICE:
-        assert time.monotonic() < deadline, "another process never saw the lease"
-        time.sleep(0.01)
+    wait_until(lambda: theirs.budget_use(LIMITS.campaign_id, DAY).reserved_total >= PRICE, 5,
+               "another process never saw the lease")
     assert mine.settle_all([Charge(hold("ad-1", LIMITS, PRICE, expires_at), LIMITS, PRICE)]) == [PRICE]
     settled = mine.budget_use(LIMITS.campaign_id, DAY)
     assert (settled.spent_total, settled.reserved_total) == (PRICE, 0)
@@ -247,9 +244,6 @@ def test_frequency_counts_show_at_once_here_and_within_a_moment_elsewhere(proces
     assert theirs.frequency("shopper-1", "li1:2026-12-04") == 0
     assert mine.count_frequency("shopper-1", "li1:2026-12-04", time.time() + 86400) == 1
     assert mine.frequency("shopper-1", "li1:2026-12-04") == 1  # its own count, before it is written
-    deadline = time.monotonic() + 5
-    while theirs.frequency("shopper-1", "li1:2026-12-04") != 1:
-        assert time.monotonic() < deadline, "the count was never written behind"
-        time.sleep(0.01)
+    wait_until(lambda: theirs.frequency("shopper-1", "li1:2026-12-04") == 1, 5, "the count was never written behind")
     mine.forget_expired_frequency(time.time() + 2 * 86400)
     assert mine.frequency("shopper-1", "li1:2026-12-04") == 0

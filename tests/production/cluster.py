@@ -25,7 +25,6 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
 
 from tests.counters.conftest import REDIS_URL
 from tests.databases import missing

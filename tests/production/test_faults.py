@@ -16,6 +16,7 @@ import httpx
 import pytest
 
 from tests.databases import fresh_postgres
+from tests.support import wait_until
 from tests.production.cluster import (
     Load,
     OwnRedis,
@@ -87,11 +88,8 @@ def test_four_processes_spend_a_budget_for_200_ads_to_the_last_two_and_never_pas
         wait_until_serving(running.url, impressions=True)
         load = Load(running.url)
         load.start()
-        deadline = time.monotonic() + 60
-        while log_facts(database_url)["charged_micros"] < (ads - 2) * PRICE_MICROS:
-            if time.monotonic() > deadline:
-                break
-            time.sleep(0.2)
+        wait_until(lambda: log_facts(database_url)["charged_micros"] >= (ads - 2) * PRICE_MICROS, 60, what="",
+                   every=0.2)  # short of it, the assertions below say by how much
         load.stop()
         facts = log_facts(database_url)
         held = redis_budget_state(redis_url_of_test_db(flush=False), campaign["id"])

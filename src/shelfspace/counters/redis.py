@@ -17,8 +17,7 @@ from __future__ import annotations
 import json
 import threading
 import uuid
-from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import asdict
 from typing import Any
 
@@ -210,11 +209,6 @@ class RedisCounters:
             lease.limits = limits
             return True
 
-    @contextmanager
-    def _renewing(self, key: CampaignDay) -> Iterator[None]:
-        with self._renewal_lock(key):
-            yield
-
     def _renewal_lock(self, key: CampaignDay) -> threading.Lock:
         return self._renewals[hash(key) % RENEWAL_LOCKS]
 
@@ -224,7 +218,7 @@ class RedisCounters:
         key = (limits.campaign_id, limits.day)
         if self._hand_out(key, limits, amount_micros, expires_at):
             return True
-        with self._renewing(key):
+        with self._renewal_lock(key):
             if self._hand_out(key, limits, amount_micros, expires_at):  # another thread renewed it
                 return True
             with self._lock:
@@ -306,6 +300,10 @@ class RedisCounters:
         with self._lock:
             leases = list(self._leases.values())
             self._leases.clear()
+        self._give_back(leases)
+
+    def _give_back(self, leases: Sequence[Lease]) -> None:
+        """Leases already taken out of the book, back to Redis in one round trip."""
         if leases:
             self._take([(lease.limits, lease, 0, 0, lease.ends_at) for lease in leases])
 
@@ -325,8 +323,7 @@ class RedisCounters:
                         given.append(lease)
             finally:
                 lock.release()
-        if given:
-            self._take([(lease.limits, lease, 0, 0, lease.ends_at) for lease in given])
+        self._give_back(given)
         return bool(given)
 
     # --- budgets: charges and holds ------------------------------------------------------

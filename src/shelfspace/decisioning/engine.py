@@ -16,7 +16,6 @@ For each requested placement, in the order the request lists them:
 
 from __future__ import annotations
 
-import heapq
 import random
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -32,6 +31,7 @@ from shelfspace.decisioning.holdout import Ghost, StudyMark, group_of, held_out
 from shelfspace.decisioning.index import SPONSORED_PRODUCT, Candidate, PlacementIndex, Snapshot, bits
 from shelfspace.decisioning.inventory import LiveCampaign, LiveCreative, LiveProduct, Pacing, Pricing
 from shelfspace.decisioning.pacing import DayWindow, next_state
+from shelfspace.decisioning.ranking import Bid, Page, Ranking
 from shelfspace.decisioning.reasons import Reason
 from shelfspace.decisioning.request import DecisionRequest, Matchable
 
@@ -95,93 +95,6 @@ class Decision:
     study: dict[str, StudyMark] = field(default_factory=dict)  # campaign id -> this request's mark
 
 
-@dataclass(slots=True)
-class _Bid:
-    candidate: Candidate
-    creative: LiveCreative
-    product: LiveProduct | None
-    predicted_ctr: float | None  # predicted for CPC bids; a CPM bid's eCPM needs none
-    ecpm: int
-    held_out: bool = False
-
-
-@dataclass(slots=True)
-class _Page:
-    """What earlier placements of the same answer already hold."""
-
-    advertisers: set[str] = field(default_factory=set)
-    skus: set[str] = field(default_factory=set)
-
-
-@dataclass(slots=True)
-class _Ranking:
-    """One placement's bids, walked lazily from the top.
-
-    CPM bids come from `cpm`, already in rank order (the snapshot numbers candidates by
-    bid), and are priced only when reached; CPC bids, whose eCPM depends on the predicted
-    CTR, are all priced up front into the `pending` heap. `pop` merges the two. `ranked`
-    holds the bids checked and kept, so the walk can resume when a reservation is refused.
-    """
-
-    cpm: Iterator[_Bid]
-    pending: list[tuple[tuple[int, int, str], int, _Bid]] = field(default_factory=list)
-    ranked: list[_Bid] = field(default_factory=list)
-    advertisers: set[str] = field(default_factory=set)
-    skus: set[str] = field(default_factory=set)
-    # Bids of an advertiser that already has one kept: they compete again if that one's
-    # reservation is refused (its budget or its funds ran short).
-    aside: dict[str, list[_Bid]] = field(default_factory=dict)
-    pushed: int = 0  # heap entries' second key: bids never compare with each other
-    _next_cpm: _Bid | None = None
-
-    @staticmethod
-    def _order(bid: _Bid) -> tuple[int, int, str]:
-        return auction.rank_key(bid.ecpm, bid.candidate.line_item.pricing, bid.candidate.id)
-
-    @property
-    def bidding(self) -> int:
-        return sum(1 for b in self.ranked if not b.held_out)
-
-    def pop(self) -> _Bid | None:
-        """The best bid not yet looked at, or None when there is none."""
-        if self._next_cpm is None:
-            self._next_cpm = next(self.cpm, None)
-        cpm = self._next_cpm
-        if self.pending and (cpm is None or self.pending[0][0] < self._order(cpm)):
-            return heapq.heappop(self.pending)[2]
-        self._next_cpm = None
-        return cpm
-
-    def push(self, bid: _Bid) -> None:
-        self.pushed += 1
-        heapq.heappush(self.pending, (self._order(bid), self.pushed, bid))
-
-    def keep(self, bid: _Bid) -> None:
-        self.ranked.append(bid)
-        if len(self.ranked) > 1 and self._order(self.ranked[-2]) > self._order(bid):
-            self.ranked.sort(key=self._order)  # a bid set aside came back: keep rank order
-        self.advertisers.add(bid.candidate.advertiser.id)
-        if bid.product is not None:
-            self.skus.add(bid.product.sku)
-
-    def keep_ghost(self, bid: _Bid) -> None:
-        """A held-out bid, kept only for where it ranks: it takes no advertiser's or
-        product's place from the bids below it."""
-        self.ranked.append(bid)
-        self.ranked.sort(key=self._order)
-
-    def set_aside(self, bid: _Bid) -> None:
-        self.aside.setdefault(bid.candidate.advertiser.id, []).append(bid)
-
-    def drop(self, bid: _Bid) -> None:
-        self.ranked.remove(bid)
-        self.advertisers.discard(bid.candidate.advertiser.id)
-        if bid.product is not None:
-            self.skus.discard(bid.product.sku)
-        for waiting in self.aside.pop(bid.candidate.advertiser.id, []):
-            self.push(waiting)
-
-
 @dataclass(frozen=True, slots=True)
 class _Auction:
     """What stays fixed while one placement is filled."""
@@ -191,7 +104,7 @@ class _Auction:
     request: DecisionRequest
     matchable: Matchable
     now: datetime
-    page: _Page
+    page: Page
     explain: list[Considered] | None
     floor: int  # micros of eCPM: the placement's floor, or the request's for this slot if higher
 
@@ -228,7 +141,7 @@ class Engine:
         segments = self.audiences.segments_of(request.user_id) if user_known and request.user_id else frozenset()
         matchable = Matchable.of(request, segments, local)
         decision = Decision(new_id("req"), snapshot.version, {}, [] if request.debug else None)
-        page = _Page()
+        page = Page()
         for slot in request.slots:
             index = snapshot.placements[slot.placement_id]
             count = min(slot.count, index.placement.max_ads)
@@ -238,7 +151,7 @@ class Engine:
         return decision
 
     def _fill(self, snapshot: Snapshot, index: PlacementIndex, count: int, floor: int, request: DecisionRequest,
-              matchable: Matchable, now: datetime, page: _Page, decision: Decision) -> list[ServedAd]:
+              matchable: Matchable, now: datetime, page: Page, decision: Decision) -> list[ServedAd]:
         explain = decision.explain
         pid = index.placement.id
         if explain is not None:
@@ -252,7 +165,7 @@ class Engine:
         # CPC bids are priced now (their eCPM needs the predicted CTR); CPM bids, in bid
         # order already, only as far as the walk down the ranking goes.
         per_click = survivors & index.per_click
-        ranking = _Ranking(self._cpm_bids(survivors & ~per_click, index, floor, matchable, page.skus, snapshot, explain))
+        ranking = Ranking(self._cpm_bids(survivors & ~per_click, index, floor, matchable, page.skus, snapshot, explain))
         for position in bits(per_click):
             candidate = index.candidates[position]
             bid = self._price(candidate, index, matchable, page.skus, snapshot)
@@ -271,7 +184,7 @@ class Engine:
         return served
 
     def _cpm_bids(self, mask: int, index: PlacementIndex, floor: int, matchable: Matchable, taken: set[str],
-                  snapshot: Snapshot, explain: list[Considered] | None) -> Iterator[_Bid]:
+                  snapshot: Snapshot, explain: list[Considered] | None) -> Iterator[Bid]:
         """CPM bids in rank order, priced as they are reached; stops at the floor."""
         pid = index.placement.id
         below_floor = False
@@ -300,7 +213,7 @@ class Engine:
             self._note(explain, index.placement.id, index.candidates[position], None, reason)
 
     def _rule_out(self, candidate: Candidate, index: PlacementIndex, request: DecisionRequest,
-                  matchable: Matchable, now: datetime, page: _Page) -> Reason | None:
+                  matchable: Matchable, now: datetime, page: Page) -> Reason | None:
         campaign, line_item = candidate.campaign, candidate.line_item
         if now < campaign.start:
             return Reason.CAMPAIGN_NOT_STARTED
@@ -327,13 +240,13 @@ class Engine:
         return not candidate.advertiser.competitors.isdisjoint(advertisers)
 
     def _price(self, candidate: Candidate, index: PlacementIndex, matchable: Matchable, taken: set[str],
-               snapshot: Snapshot) -> _Bid | None:
+               snapshot: Snapshot) -> Bid | None:
         """The candidate's best creative here (and product, for sponsored products) and its
         eCPM; `taken` are SKUs already in the answer, which no other ad may repeat. A CPM
         bid's eCPM is the bid whatever the creative: its first fitting one is taken."""
         pid, line_item = index.placement.id, candidate.line_item
         per_click = line_item.pricing is Pricing.CPC
-        best: _Bid | None = None
+        best: Bid | None = None
         for creative in candidate.creatives:
             product = None
             if creative.format == SPONSORED_PRODUCT:
@@ -341,14 +254,14 @@ class Engine:
                 if product is None or product.sku in taken or not _relevant(product, matchable):
                     continue
             if not per_click:
-                return _Bid(candidate, creative, product, None, line_item.bid_micros)
+                return Bid(candidate, creative, product, None, line_item.bid_micros)
             ctr = self.ctr.predict(creative.id, pid, creative.format)
             ecpm = auction.ecpm_micros(line_item.pricing, line_item.bid_micros, ctr)
             if best is None or ecpm > best.ecpm:
-                best = _Bid(candidate, creative, product, ctr, ecpm)
+                best = Bid(candidate, creative, product, ctr, ecpm)
         return best
 
-    def _rank(self, ranking: _Ranking, wanted: int, auction_: _Auction) -> None:
+    def _rank(self, ranking: Ranking, wanted: int, auction_: _Auction) -> None:
         """Walk down the ranking, keeping each advertiser's best bid that the rules, budgets
         and pacing allow, until `wanted` bids compete (the slots and the one pricing them)."""
         index, explain, pid = auction_.index, auction_.explain, auction_.index.placement.id
@@ -381,7 +294,7 @@ class Engine:
                 continue
             ranking.keep(bid)
 
-    def _ghost_gates(self, bid: _Bid, ranking: _Ranking, auction_: _Auction) -> None:
+    def _ghost_gates(self, bid: Bid, ranking: Ranking, auction_: _Auction) -> None:
         """A held-out bid: the control group's counterfactual is what would have served had
         its campaign not existed, so it leaves the auction before the rules between bids (it
         blocks no advertiser, competitor or product of the bids below it) and is kept only
@@ -408,7 +321,7 @@ class Engine:
         bid.held_out = True
         ranking.keep_ghost(bid)
 
-    def _would_fit(self, bid: _Bid, auction_: _Auction) -> bool:
+    def _would_fit(self, bid: Bid, auction_: _Auction) -> bool:
         """Whether a reservation of the bid's cost would be granted now: priced at its own
         eCPM (the most it could pay), against the budget left and the funds left."""
         line_item = bid.candidate.line_item
@@ -459,7 +372,7 @@ class Engine:
 
     # --- winners -------------------------------------------------------------------------
 
-    def _award(self, ranking: _Ranking, count: int, auction_: _Auction, decision: Decision) -> list[ServedAd]:
+    def _award(self, ranking: Ranking, count: int, auction_: _Auction, decision: Decision) -> list[ServedAd]:
         explain, placement, now = decision.explain, auction_.index.placement, auction_.now
         served: list[ServedAd] = []
         while True:
@@ -505,7 +418,7 @@ class Engine:
                 self.counters.count_frequency(request.user_id, key, self._cap_expiry(ad.candidate, now))
         return served
 
-    def _serve(self, bid: _Bid, below: int | None, index: PlacementIndex, floor: int, now: datetime,
+    def _serve(self, bid: Bid, below: int | None, index: PlacementIndex, floor: int, now: datetime,
                snapshot: Snapshot) -> ServedAd | None:
         line_item = bid.candidate.line_item
         ctr = bid.predicted_ctr
@@ -522,7 +435,7 @@ class Engine:
         return ServedAd(ad_id, index.placement.id, bid.candidate, bid.creative, bid.product, bid.ecpm, price,
                         ctr, cost, limits.day)
 
-    def _record_ghosts(self, ranked: list[_Bid], count: int, request: DecisionRequest, now: datetime,
+    def _record_ghosts(self, ranked: list[Bid], count: int, request: DecisionRequest, now: datetime,
                        timezone: tzinfo, placement_id: str, decision: Decision) -> None:
         """A held-out bid ranked where it would have won a slot is the control group's impression."""
         real_ahead = 0
