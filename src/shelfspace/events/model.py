@@ -84,4 +84,10 @@ class Event:
 
 def ad_event_key(kind: EventType, ad_id: str, invalid: InvalidReason | None = None) -> str:
     """`impression:ad_…` for the counted event; invalid ones get their reason appended."""
-    return f"{kind}:{ad_id}" if invalid is None else f"{kind}:{ad_id}:{invalid}"
+    return invalid_key(f"{kind}:{ad_id}", invalid)
+
+
+def invalid_key(key: str, invalid: InvalidReason | None) -> str:
+    """An event's key with the reason it is invalid appended (if it is): an invalid event
+    never takes the key its valid twin would store under."""
+    return key if invalid is None else f"{key}:{invalid}"

@@ -38,7 +38,7 @@ from shelfspace.core.ids import new_id
 from shelfspace.core.inputs import InputModel
 from shelfspace.decisioning.holdout import StudyGroup, group_of
 from shelfspace.events.log import EventLog
-from shelfspace.events.model import Event, EventType, InvalidReason
+from shelfspace.events.model import Event, EventType, InvalidReason, invalid_key
 from shelfspace.measurement.campaign_lift import campaign_spend_micros
 from shelfspace.measurement.models import BrandLiftStudy, LiftStudyUser
 from shelfspace.measurement.stats import compare_proportions
@@ -162,7 +162,7 @@ def answer_event(study_id: str, user_id: str, group: StudyGroup, answer: int, no
                  invalid: InvalidReason | None = None, source: str | None = None) -> Event:
     """An answer; `source` is the pseudonym of the address it came from (floods are counted
     by it), `invalid` why it counts nowhere (a declared bot, a prefetch)."""
-    key = answer_key(study_id, user_id) if invalid is None else f"{answer_key(study_id, user_id)}:{invalid}"
+    key = invalid_key(answer_key(study_id, user_id), invalid)
     data: dict[str, Any] = {"study_id": study_id, "group": group.value, "answer": answer}
     if source is not None:
         data["from"] = source

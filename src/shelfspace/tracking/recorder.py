@@ -30,7 +30,7 @@ from shelfspace.counters.protocol import RESERVATION_SECONDS, Charge, Counters, 
 from shelfspace.decisioning.auction import cost_of_one
 from shelfspace.decisioning.inventory import LiveCampaign, Pricing
 from shelfspace.events.log import EventLog
-from shelfspace.events.model import Event, EventType, InvalidReason, ad_event_key
+from shelfspace.events.model import Event, EventType, InvalidReason, ad_event_key, invalid_key
 
 log = structlog.get_logger(__name__)
 
@@ -209,7 +209,7 @@ class Recorder:
             if event.key not in known and event.type is EventType.SURVEY and event.counted \
                     and self._answer_flooded(event):
                 reason = InvalidReason.ANSWER_FLOOD
-                event = replace(event, key=f"{event.key}:{reason}", invalid=reason)
+                event = replace(event, key=invalid_key(event.key, reason), invalid=reason)
             if event.key not in known:  # sent before: the log keeps the first, nothing is charged
                 known.add(event.key)
                 if (charge := self._charge_of(event)) is not None:
