@@ -52,7 +52,6 @@ from shelfspace.http.health import router as health_router
 from shelfspace.http.loop_lag import LoopLagMonitor
 from shelfspace.http.metrics import install_metrics
 from shelfspace.http.raw_body import install_body_schemas
-from shelfspace.measurement.attribution import Windows
 from shelfspace.reporting.api import router as reports_router
 from shelfspace.reporting.job import RollupJob
 from shelfspace.reporting.runner import RollupRunner
@@ -89,7 +88,7 @@ def create_app(settings: Settings, engine: Engine | None = None, clock: Clock | 
     backends = open_backends(settings)
     counters, event_log = backends.counters, backends.event_log
     snapshots = SnapshotHolder(sessions, ZoneInfo(settings.timezone), clock, counters)
-    windows = Windows(settings.attribution_post_click_days, settings.attribution_post_view_days)
+    windows = settings.attribution_windows()
     rollups = RollupJob(sessions, event_log, ZoneInfo(settings.timezone), windows, clock.now)
     # Embedded, this process rolls up its own log; in production the workers do.
     rollup_runner = None if backends.shared else RollupRunner(rollups)

@@ -114,7 +114,6 @@ def worker() -> None:
     from shelfspace.events.postgres_log import PostgresEventLog
     from shelfspace.events.stream import EventStream
     from shelfspace.logs import configure_logging
-    from shelfspace.measurement.attribution import Windows
     from shelfspace.reporting.job import RollupJob
     from shelfspace.reporting.worker import RollupWorker
 
@@ -126,7 +125,7 @@ def worker() -> None:
     configure_logging()
     engine = prepared_engine(settings)
     event_log = PostgresEventLog(settings.postgres_conninfo())
-    windows = Windows(settings.attribution_post_click_days, settings.attribution_post_view_days)
+    windows = settings.attribution_windows()
     job = RollupJob(make_sessionmaker(engine), event_log, ZoneInfo(settings.timezone), windows)
     rollups = RollupWorker(job, event_log, EventStream.from_url(settings.redis_url), settings.archive_directory())
     for signum in (signal.SIGTERM, signal.SIGINT):  # finish the step in progress, then stop
@@ -334,8 +333,9 @@ def demo(
     with session_scope(sessions) as db:
         _, operator_key = create_key(db, CLI, ApiKeyCreate(role=Role.OPERATOR, name="demo operator"))
     try:
+        seeded_at = datetime.now(UTC)  # the replay ends here, and the test campaign is read here
         with session_scope(sessions) as db:
-            network = seed_demo_network(db, datetime.now(UTC), ZoneInfo(settings.timezone))
+            network = seed_demo_network(db, seeded_at, ZoneInfo(settings.timezone))
         console.print(
             f"seeded the demo network: {len(network.placement_ids)} placements, {network.products} products, "
             f"{len(network.advertiser_ids)} advertisers, {network.campaigns} campaigns, "
@@ -345,7 +345,8 @@ def demo(
             configure_logging(logging.WARNING)  # the replayed week's routine lines would bury the summary
             started = time.monotonic()
             with replay_progress(console, f"replaying {history_days} days") as on_progress:
-                tally = replay_history(settings, engine, operator_key, history_days, audience, on_progress=on_progress)
+                tally = replay_history(settings, engine, operator_key, history_days, audience, until=seeded_at,
+                                       on_progress=on_progress)
             console.print(f"replayed {history_days} days and today in {time.monotonic() - started:.0f} s: "
                           f"{tally.summary()}")
             for check in check_test_campaigns(settings, engine, tally, datetime.now(UTC)):

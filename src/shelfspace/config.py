@@ -15,6 +15,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
+from shelfspace.measurement.attribution import ViewThrough, Windows
+
 ENV_PREFIX = "SHELFSPACE_"
 SUPPORTED_DATABASES = ("sqlite", "postgresql")
 
@@ -74,7 +76,11 @@ class Settings(BaseSettings):
         default=24 * 3600, ge=60, le=90 * 86400, description="How long impression and viewable URLs count."
     )
     attribution_post_click_days: int = Field(default=14, ge=1, le=90, description="Days a click may earn a sale.")
-    attribution_post_view_days: int = Field(default=1, ge=0, le=30, description="Days an impression may earn a sale.")
+    attribution_post_view_days: int = Field(default=1, ge=0, le=30, description="Days a view may earn a sale.")
+    attribution_view_through: ViewThrough = Field(
+        default=ViewThrough.IMPRESSION,
+        description="Which views may earn a sale: 'impression' (any counted impression) or 'viewable' (only one "
+                    "measured viewable, MRC: 50% of the pixels for 1 s, 2 s for video). Clicks are the same either way.")
     click_url_ttl_seconds: int = Field(default=7 * 86400, ge=60, le=90 * 86400, description="How long click URLs count.")
 
     @field_validator("database_url")
@@ -148,6 +154,12 @@ class Settings(BaseSettings):
     def postgres_conninfo(self) -> str:
         """The database URL as libpq reads it (psycopg's own connections: the event log)."""
         return self.sqlalchemy_url().set(drivername="postgresql").render_as_string(hide_password=False)
+
+    def attribution_windows(self) -> Windows:
+        """The network's attribution terms, as every caller of attribution carries them."""
+        return Windows(post_click_days=self.attribution_post_click_days,
+                       post_view_days=self.attribution_post_view_days,
+                       view_through=self.attribution_view_through)
 
     def archive_directory(self) -> Path:
         return self.archive_dir or self.data_dir / "archive"

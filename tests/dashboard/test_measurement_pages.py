@@ -19,7 +19,7 @@ from shelfspace.measurement import planner
 from shelfspace.measurement.models import BrandLiftStudy
 from shelfspace.measurement.planner import PlanIn
 from tests.dashboard.pages import make_user, post_form, sign_in, token_of
-from tests.measurement.test_lift_api import study  # noqa: F401  (the fixture)
+from tests.measurement.test_lift_api import readable_study, study  # noqa: F401  (the fixtures)
 from tests.support import Api
 
 BRAND = "person@acme.example"
@@ -38,9 +38,10 @@ def studies(engine: Engine) -> int:
 
 
 def test_the_brand_reads_the_lift_the_api_computes(client: TestClient, operator: Api, advertiser_api: Api,
-                                                    engine: Engine, study: dict[str, Any]) -> None:  # noqa: F811
-    campaign_id = study["campaign"]["id"]
+                                                    engine: Engine, readable_study: dict[str, Any]) -> None:  # noqa: F811
+    campaign_id = readable_study["campaign"]["id"]
     lift = operator.get(f"/v1/campaigns/{campaign_id}/lift")
+    assert lift["readable"] and not lift["interim"]
     make_user(engine, BRAND, Role.ADVERTISER, advertiser_api.advertiser_id)
     sign_in(client, BRAND)
     page = client.get(f"/brand/campaigns/{campaign_id}/measurement")
@@ -52,10 +53,22 @@ def test_the_brand_reads_the_lift_the_api_computes(client: TestClient, operator:
         "–" if lift["relative_lift"] is None else f"{lift['relative_lift'] * 100:.1f}%")
     for group in ("treatment", "control"):
         assert f'<td class="num">{lift[group]["users"]:,}</td>' in html
-    # Under ten buyers in a group: the page says so, it does not declare a lift.
-    assert not lift["readable"] and "Too few buyers to read yet" in html
     assert escape(lift["method"]) in html and escape(lift["minimum_sample"]) in html
+    assert escape(lift["read_rule"]) in html and f"read on {lift['read_at'][:10]}" in html
     assert f"/brand/campaigns/{campaign_id}/measurement" in client.get(f"/brand/campaigns/{campaign_id}").text
+
+
+def test_below_the_minimum_sample_the_page_shows_counts_and_no_lift(
+        client: TestClient, operator: Api, advertiser_api: Api, engine: Engine,
+        study: dict[str, Any]) -> None:  # noqa: F811
+    campaign_id = study["campaign"]["id"]
+    lift = operator.get(f"/v1/campaigns/{campaign_id}/lift")
+    make_user(engine, BRAND, Role.ADVERTISER, advertiser_api.advertiser_id)
+    sign_in(client, BRAND)
+    html = client.get(f"/brand/campaigns/{campaign_id}/measurement").text
+    assert not lift["readable"] and "Too few shoppers to read" in html
+    assert 'data-figure="intent_to_treat-incremental"' not in html and 'data-hidden="intent_to_treat"' in html
+    assert f'<td class="num">{lift["treatment"]["users"]:,}</td>' in html
 
 
 def test_a_brand_lift_study_is_started_checked_and_closed_from_the_page(

@@ -8,6 +8,7 @@ the lookback windows are inclusive to the microsecond, the new-to-brand window i
 from __future__ import annotations
 
 import random
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import TypeVar
 
@@ -21,6 +22,7 @@ from shelfspace.measurement.attribution import (
     InteractionKind,
     Item,
     MatchKind,
+    ViewThrough,
     Windows,
     attribute,
 )
@@ -54,6 +56,18 @@ def view(
     brands: tuple[str, ...] = ("acme",),
 ) -> Interaction:
     return _interaction(ad_id, InteractionKind.VIEW, at, user, skus, brands)
+
+
+def viewable(
+    ad_id: str = "ad-1",
+    *,
+    at: datetime = T0,
+    user: str = "u1",
+    skus: tuple[str, ...] = ("sku-1",),
+    brands: tuple[str, ...] = ("acme",),
+) -> Interaction:
+    """The ad's counted impression measured viewable (MRC), at the moment it became so."""
+    return _interaction(ad_id, InteractionKind.VIEWABLE, at, user, skus, brands)
 
 
 def _interaction(
@@ -229,6 +243,69 @@ def test_a_zero_day_window_keeps_only_the_same_instant() -> None:
     assert credited_ad([view()], order(at=T0), no_views) == "ad-1"
     assert credited_ad([view()], order(at=T0 + US), no_views) is None
     assert credited_ad([click()], order(at=T0 + US), no_views) == "ad-1"
+
+
+# --- the view-through rule ----------------------------------------------------------------
+
+VIEWABLE_ONLY = Windows(view_through=ViewThrough.VIEWABLE)
+
+
+def test_by_default_any_counted_impression_is_a_view_and_a_viewable_event_adds_nothing() -> None:
+    assert Windows().view_through is ViewThrough.IMPRESSION
+    assert credited_ad([view("served")], order()) == "served"
+    assert credited_ad([viewable("seen")], order()) is None  # its impression is the view
+    assert credited_ad([view("ad-1", at=T0), viewable("ad-1", at=T0 + US)], order()) == "ad-1"
+    assert winners(attribute([view(at=T0), viewable(at=T0 + US)], [order()])) == [("o1", 0, "ad-1", "view")]
+
+
+def test_viewable_only_a_viewable_impression_earns_and_a_merely_served_one_does_not() -> None:
+    assert credited_ad([viewable("seen")], order(), VIEWABLE_ONLY) == "seen"
+    assert credited_ad([view("served")], order(), VIEWABLE_ONLY) is None
+    # The served one is later and would win by recency under the default rule.
+    both = [viewable("seen", at=T0), view("served", at=T0 + DAY / 4)]
+    assert credited_ad(both, order(), VIEWABLE_ONLY) == "seen"
+    assert credited_ad(both, order()) == "served"
+    assert winners(attribute([view(), viewable()], [order()], VIEWABLE_ONLY)) == [("o1", 0, "ad-1", "viewable")]
+
+
+def test_viewable_only_clicks_are_unchanged() -> None:
+    for rule in ViewThrough:
+        windows = Windows(view_through=rule)
+        assert credited_ad([click()], order(at=T0 + 14 * DAY), windows) == "ad-1"
+        assert credited_ad([click()], order(at=T0 + 14 * DAY + US), windows) is None
+        assert credited_ad([viewable("seen", at=T0 + DAY / 4), view("served"), click("clicked")], order(),
+                           windows) == "clicked"  # a click beats either view
+        assert credited_ad([click(at=T0 + US)], order(at=T0), windows) is None
+
+
+def test_viewable_only_the_view_window_is_counted_from_the_moment_it_became_viewable() -> None:
+    seen = viewable(at=T0)
+    assert credited_ad([seen], order(at=T0), VIEWABLE_ONLY) == "ad-1"  # the same instant
+    assert credited_ad([seen], order(at=T0 + DAY), VIEWABLE_ONLY) == "ad-1"  # exactly one day: inclusive
+    assert credited_ad([seen], order(at=T0 + DAY + US), VIEWABLE_ONLY) is None
+    assert credited_ad([seen], order(at=T0 - US), VIEWABLE_ONLY) is None  # viewable after the purchase
+    week = Windows(post_click_days=7, post_view_days=3, view_through=ViewThrough.VIEWABLE)
+    assert credited_ad([seen], order(at=T0 + 3 * DAY), week) == "ad-1"
+    assert credited_ad([seen], order(at=T0 + 3 * DAY + US), week) is None
+    no_views = Windows(post_view_days=0, view_through=ViewThrough.VIEWABLE)
+    assert credited_ad([seen], order(at=T0), no_views) == "ad-1"
+    assert credited_ad([seen], order(at=T0 + US), no_views) is None
+
+
+def test_viewable_views_follow_the_precedence_of_views() -> None:
+    purchase = order(items=(item("sku-1"),))
+    assert credited_ad([viewable("older", at=T0), viewable("newer", at=T0 + US)], purchase, VIEWABLE_ONLY) == "newer"
+    halo = viewable("halo", at=T0 + DAY / 4, skus=("sku-9",))
+    assert credited_ad([viewable("promoted", at=T0), halo], purchase, VIEWABLE_ONLY) == "promoted"
+
+
+def test_the_rule_names_its_view_and_the_window_that_reaches_furthest() -> None:
+    assert ViewThrough.IMPRESSION.view_kind is InteractionKind.VIEW
+    assert ViewThrough.VIEWABLE.view_kind is InteractionKind.VIEWABLE
+    assert [k for k in InteractionKind if VIEWABLE_ONLY.earns(k)] == [InteractionKind.CLICK, InteractionKind.VIEWABLE]
+    assert [k for k in InteractionKind if Windows().earns(k)] == [InteractionKind.CLICK, InteractionKind.VIEW]
+    assert Windows().longest_days == 14 and Windows(post_click_days=7, post_view_days=30).longest_days == 30
+    assert "50%" in ViewThrough.VIEWABLE.meaning and "2 seconds for video" in ViewThrough.VIEWABLE.meaning
 
 
 # --- who and what matches ----------------------------------------------------------------
@@ -409,18 +486,41 @@ def shuffled_with_repeats(records: list[T], rng: random.Random) -> list[T]:
     conversions=st.lists(conversions_strategy, max_size=6),
     history=st.lists(conversions_strategy, max_size=4),
     rng=st.randoms(use_true_random=False),
+    rule=st.sampled_from(ViewThrough),
 )
 def test_shuffling_and_repeating_the_inputs_does_not_change_the_credits(
-    interactions: list[Interaction], conversions: list[Conversion], history: list[Conversion], rng: random.Random
+    interactions: list[Interaction], conversions: list[Conversion], history: list[Conversion], rng: random.Random,
+    rule: ViewThrough,
 ) -> None:
     """Same (ad_id, kind) or same conversion id with different content included: ids collide often."""
-    expected = attribute(interactions, conversions, Windows(), history)
+    windows = Windows(view_through=rule)
+    expected = attribute(interactions, conversions, windows, history)
     again = attribute(
         shuffled_with_repeats(interactions, rng),
         shuffled_with_repeats(conversions, rng),
-        Windows(),
+        windows,
         shuffled_with_repeats(history, rng),
     )
     assert again == expected
     assert [(c.conversion_id, c.item_index) for c in expected] == sorted({(c.conversion_id, c.item_index)
                                                                           for c in expected})
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    interactions=st.lists(interactions_strategy, max_size=12),
+    conversions=st.lists(conversions_strategy, max_size=6),
+    history=st.lists(conversions_strategy, max_size=4),
+)
+def test_viewable_only_is_the_default_rule_with_the_viewable_views_as_its_views(
+    interactions: list[Interaction], conversions: list[Conversion], history: list[Conversion]
+) -> None:
+    """The rule changes which views count and nothing else: windows, precedence, new to
+    brand and clicks are the same."""
+    as_views = [replace(i, kind=InteractionKind.VIEW) for i in interactions if i.kind is InteractionKind.VIEWABLE]
+    clicks = [i for i in interactions if i.kind is InteractionKind.CLICK]
+    viewable_only = attribute(interactions, conversions, VIEWABLE_ONLY, history)
+    relabelled = attribute([*clicks, *as_views], conversions, Windows(), history)
+    kind_of = {InteractionKind.VIEWABLE: InteractionKind.VIEW}
+    assert [replace(c, interaction=replace(c.interaction, kind=kind_of.get(c.interaction.kind, c.interaction.kind)))
+            for c in viewable_only] == relabelled

@@ -13,7 +13,7 @@ from shelfspace.decisioning.holdout import StudyGroup, group_of
 from shelfspace.events.model import InvalidReason
 from shelfspace.measurement.brand_lift import answer_event
 from shelfspace.tracking.recorder import FloodRule
-from tests.measurement.test_lift_api import USERS, study  # noqa: F401  (the fixture)
+from tests.measurement.test_lift_api import USERS, past_the_read_date, surveyed_study  # noqa: F401  (the fixture)
 from tests.support import HERO_ASK, Api, decide, field_errors
 
 QUESTION = {"question": "Which of these brands have you heard of?", "answers": ["Bolt", "Acme", "Camp Co"],
@@ -34,7 +34,8 @@ def choose(api: Api, question: Any, position: int, status: int = 204) -> Any:
 
 
 def test_exposed_and_control_users_are_asked_once_and_the_lift_adds_up(
-        operator: Api, study: dict[str, Any]) -> None:  # noqa: F811
+        operator: Api, surveyed_study: dict[str, Any]) -> None:  # noqa: F811
+    study = surveyed_study
     campaign_id = study["campaign"]["id"]
     # The 60 shoppers here all answer from the test client's one address: not a flood.
     operator.client.app.state.recorder.flood = FloodRule(max_answers=1_000)  # type: ignore[attr-defined]
@@ -55,6 +56,10 @@ def test_exposed_and_control_users_are_asked_once_and_the_lift_adds_up(
         chose[groups[user]][1] += picks_acme
         assert ask(operator, user) is None  # answered: not asked again
     assert ask(operator, "never-seen") is None
+    interim = operator.get(f"/v1/brand-lift-studies/{created['id']}")["results"]
+    assert interim["interim"] is True and interim["absolute_lift"] is None and interim["ci95"]["absolute"] is None
+    assert interim["exposed"]["responses"] == chose[StudyGroup.TREATMENT][0]  # the counts, and no lift yet
+    past_the_read_date(study["read_at"])
 
     body = operator.get(f"/v1/brand-lift-studies/{created['id']}")
     results = body["results"]
@@ -62,11 +67,8 @@ def test_exposed_and_control_users_are_asked_once_and_the_lift_adds_up(
     assert (exposed["responses"], exposed["chose_brand"]) == tuple(chose[StudyGroup.TREATMENT])
     assert (control["responses"], control["chose_brand"]) == tuple(chose[StudyGroup.CONTROL])
     assert sum(exposed["by_answer"]) == exposed["responses"] and exposed["by_answer"][2] == 0
-    lift = exposed["chose_brand"] / exposed["responses"] - control["chose_brand"] / control["responses"]
-    assert results["absolute_lift"] == pytest.approx(lift, abs=1e-6)
-    low, high = results["ci95"]["absolute"]
-    assert low < lift < high
-    assert results["minimum_sample_reached"] is False and results["significant"] is False
+    assert results["interim"] is False and results["minimum_sample_reached"] is False
+    assert results["absolute_lift"] is None and results["significant"] is False  # under 100 answers a group
     assert results["cost_per_lifted_user"] is None and "at least 100" in body["minimum_sample"]
     listed = operator.get(f"/v1/brand-lift-studies?campaign_id={campaign_id}")["data"]
     assert [s["id"] for s in listed] == [created["id"]]
@@ -75,7 +77,8 @@ def test_exposed_and_control_users_are_asked_once_and_the_lift_adds_up(
 
 
 def test_a_user_exposed_a_moment_ago_is_asked_before_the_marks_are_written(
-        operator: Api, study: dict[str, Any]) -> None:  # noqa: F811
+        operator: Api, surveyed_study: dict[str, Any]) -> None:  # noqa: F811
+    study = surveyed_study
     campaign_id = study["campaign"]["id"]
     operator.post("/v1/brand-lift-studies", QUESTION | {"campaign_id": campaign_id})
     newcomer = next(u for n in range(100) if group_of(campaign_id, u := f"newcomer-{n}", 50) is StudyGroup.TREATMENT)
@@ -88,7 +91,8 @@ def test_a_user_exposed_a_moment_ago_is_asked_before_the_marks_are_written(
 
 
 def test_past_the_minimum_sample_the_lift_is_declared_with_its_cost(
-        operator: Api, study: dict[str, Any]) -> None:  # noqa: F811
+        operator: Api, surveyed_study: dict[str, Any]) -> None:  # noqa: F811
+    study = surveyed_study
     created = operator.post("/v1/brand-lift-studies", QUESTION | {"campaign_id": study["campaign"]["id"]})
     recorder = operator.client.app.state.recorder  # type: ignore[attr-defined]
     now = datetime.now(UTC)
@@ -96,6 +100,7 @@ def test_past_the_minimum_sample_the_lift_is_declared_with_its_cost(
     answers = [answer_event(created["id"], f"{group.value}-{n}", group, 1 if n < share else 0, now)
                for group, share in ((StudyGroup.TREATMENT, 90), (StudyGroup.CONTROL, 60)) for n in range(150)]
     recorder.record_now(answers)
+    past_the_read_date(study["read_at"])
     results = operator.get(f"/v1/brand-lift-studies/{created['id']}")["results"]
     assert results["minimum_sample_reached"] is True and results["significant"] is True
     assert results["absolute_lift"] == pytest.approx(0.2)
@@ -113,7 +118,8 @@ def test_past_the_minimum_sample_the_lift_is_declared_with_its_cost(
 
 
 def test_bad_studies_and_bad_answers_are_named(operator: Api, advertiser_api: Api,
-                                               study: dict[str, Any]) -> None:  # noqa: F811
+                                               surveyed_study: dict[str, Any]) -> None:  # noqa: F811
+    study = surveyed_study
     campaign_id = study["campaign"]["id"]
     wrong = operator.post("/v1/brand-lift-studies", QUESTION | {"campaign_id": campaign_id, "correct_answer": "Zed"},
                           status=422)
@@ -140,7 +146,8 @@ def test_bad_studies_and_bad_answers_are_named(operator: Api, advertiser_api: Ap
 
 
 def test_an_advertiser_sees_only_its_own_studies(operator: Api, advertiser_api: Api, engine: Any,
-                                                 study: dict[str, Any]) -> None:  # noqa: F811
+                                                 surveyed_study: dict[str, Any]) -> None:  # noqa: F811
+    study = surveyed_study
     from shelfspace.accounts.roles import Role
     from tests.conftest import new_key
 
@@ -154,11 +161,12 @@ def test_an_advertiser_sees_only_its_own_studies(operator: Api, advertiser_api: 
 
 
 def test_answer_urls_say_nothing_of_the_group_and_scripts_count_nowhere(
-        operator: Api, study: dict[str, Any]) -> None:  # noqa: F811
+        operator: Api, surveyed_study: dict[str, Any]) -> None:  # noqa: F811
     """The audit's forgery: a script read each user's group from the answer URL and
     answered for thousands of users from one address. Now the URL names the study and
     the user only; answers beyond 20 an hour from one address, and any from a declared
     bot, are stored as invalid and counted nowhere."""
+    study = surveyed_study
     import base64
     import json
 
@@ -172,6 +180,7 @@ def test_answer_urls_say_nothing_of_the_group_and_scripts_count_nowhere(
                                ).status_code == 204  # a bot learns nothing
     for question in questions[1:]:
         choose(operator, question, 1)  # one script, one address, always "the brand"
+    past_the_read_date(study["read_at"])
     results = operator.get(f"/v1/brand-lift-studies/{created['id']}")["results"]
     counted = results["exposed"]["responses"] + results["control"]["responses"]
     assert counted == 20, "only the first 20 answers from one address in an hour count"
@@ -182,7 +191,8 @@ def test_answer_urls_say_nothing_of_the_group_and_scripts_count_nowhere(
 
 
 def test_a_significant_drop_is_called_a_drop_and_lifts_no_one(
-        operator: Api, study: dict[str, Any]) -> None:  # noqa: F811
+        operator: Api, surveyed_study: dict[str, Any]) -> None:  # noqa: F811
+    study = surveyed_study
     created = operator.post("/v1/brand-lift-studies", QUESTION | {"campaign_id": study["campaign"]["id"]})
     recorder = operator.client.app.state.recorder  # type: ignore[attr-defined]
     now = datetime.now(UTC)
@@ -190,8 +200,22 @@ def test_a_significant_drop_is_called_a_drop_and_lifts_no_one(
     recorder.record_now([answer_event(created["id"], f"{group.value}-{n}", group, 1 if n < share else 0, now)
                          for group, share in ((StudyGroup.TREATMENT, 60), (StudyGroup.CONTROL, 90))
                          for n in range(150)])
+    past_the_read_date(study["read_at"])
     results = operator.get(f"/v1/brand-lift-studies/{created['id']}")["results"]
     assert results["significant"] is True and results["direction"] == "drop"
     assert results["absolute_lift"] == pytest.approx(-0.2)
     assert results["lifted_users"] is None and results["cost_per_lifted_user"] is None
     assert results["ci95"]["relative"][0] >= -1.0
+
+
+def test_after_the_read_date_nobody_is_asked_and_late_answers_count_nowhere(
+        operator: Api, surveyed_study: dict[str, Any]) -> None:  # noqa: F811
+    study = surveyed_study
+    created = operator.post("/v1/brand-lift-studies", QUESTION | {"campaign_id": study["campaign"]["id"]})
+    question = ask(operator, USERS[0])
+    assert question is not None
+    past_the_read_date(study["read_at"])
+    assert ask(operator, USERS[1]) is None  # the study has been read: nothing more to ask
+    choose(operator, question, 1)  # an answer to a question asked before the read date comes late
+    results = operator.get(f"/v1/brand-lift-studies/{created['id']}")["results"]
+    assert results["exposed"]["responses"] + results["control"]["responses"] == 0

@@ -34,7 +34,7 @@ def test_the_page_quotes_the_report_and_the_lift(operator: Api, advertiser_api: 
     assert figures["spend"] == f"{totals['spend']:,.2f} USD"
     assert f"<td>{lift['treatment']['users']}</td><td>{lift['treatment']['converters']}</td>" in html
     assert f"<td>{lift['control']['users']}</td><td>{lift['control']['converters']}</td>" in html
-    assert "Too early to tell" in html  # ten buyers a group are needed before a lift is declared
+    assert "Too few shoppers to tell" in html  # the smaller group must expect ten buyers before a lift is shown
     assert "Acme Outdoor" in html and "Home hero (web, banner)" in html and "searching for tent" in html
     assert "Methodology" in html and "stable hash" in html and "<svg" in html
     # The lift's period and the attribution windows are both stated: they differ.

@@ -92,3 +92,22 @@ def test_with_no_true_lift_a_significant_result_is_rare() -> None:
         users, purchases, _ = simulated_campaign(rng, 3000, 0.06, 0.0, 0.6)
         significant += measure(users, purchases, until=100.0).intent_to_treat.rate.significant
     assert significant <= 20  # about 5% (10 of 200) at alpha 0.05
+
+
+def test_sales_and_iroas_are_shown_with_enough_buyers_and_agree_with_each_other() -> None:
+    from shelfspace.measurement.campaign_lift import estimate_figures
+    from shelfspace.measurement.lift import GroupOutcome, estimate
+
+    # 4,000 treatment and 1,000 control users, 10% and 8% buying: 90 expected buyers in control.
+    treatment = GroupOutcome(4_000, 400, 520, 400 * 31_000_000, 720, 400 * 31.0**2 * 1.5)
+    control = GroupOutcome(1_000, 80, 100, 80 * 30_000_000, 140, 80 * 30.0**2 * 1.5)
+    shown = estimate_figures(estimate(treatment, control), spend_micros=2_000_000_000, interim=False)
+    revenue_low, revenue_high = shown["ci95"]["incremental_revenue"]
+    assert shown["iroas"] == pytest.approx(float(shown["incremental_revenue"]) / 2_000, rel=1e-5)
+    assert shown["ci95"]["iroas"] == pytest.approx([revenue_low / 2_000, revenue_high / 2_000], rel=1e-4)
+    # The same groups a tenth the size: 9 buyers expected in control, so no lift at all.
+    small = estimate(GroupOutcome(400, 40, 52, 40 * 31_000_000, 72, 40 * 31.0**2 * 1.5),
+                     GroupOutcome(100, 8, 10, 8 * 30_000_000, 14, 8 * 30.0**2 * 1.5))
+    hidden = estimate_figures(small, spend_micros=2_000_000_000, interim=False)
+    assert hidden["readable"] is False and hidden["ci95"]["absolute"] is None and hidden["p_value"] is None
+    assert estimate_figures(estimate(treatment, control), 2_000_000_000, interim=True)["p_value"] is None

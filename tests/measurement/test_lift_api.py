@@ -3,7 +3,7 @@ in through the API, and every figure out recomputed here from the raw events."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -12,7 +12,7 @@ import pytest
 from shelfspace.decisioning.holdout import StudyGroup, group_of
 from shelfspace.events.model import EventType
 from tests.reporting.test_reports_api import BROWSER
-from tests.support import HERO_ASK, Api, build_network, decide, decide_until, field_errors
+from tests.support import HERO_ASK, Api, build_network, decide, decide_until, field_errors, wait_until
 
 USERS = [f"shopper-{n}" for n in range(60)]
 
@@ -23,15 +23,17 @@ def _flush(api: Api) -> None:
     state.rollups.run()
 
 
-@pytest.fixture
-def study(operator: Api, advertiser_api: Api) -> dict[str, Any]:
-    """A campaign holding half its users out; sixty shoppers ask for the hero banner, and
-    every fifth one buys the advertiser's tent, every ninth its stove too, every fifth something
-    else as well: too few buyers (under twenty) for both groups to reach ten."""
+def make_study(operator: Api, advertiser_api: Api, buyers_every: int, read_after: float = 3,
+               wait: bool = True) -> dict[str, Any]:
+    """A campaign holding half its users out, read `read_after` seconds after it is set up
+    (waited for unless told not to); sixty
+    shoppers ask for the hero banner, and every `buyers_every`-th one buys the advertiser's
+    tent, every ninth its stove too, every `buyers_every`-th something else as well."""
     network = build_network(operator, advertiser_api.advertiser_id or "")
     campaign = network["campaign"]
     operator.patch(f"/v1/advertisers/{advertiser_api.advertiser_id}", {"brands": ["Acme"]})
-    operator.patch(f"/v1/campaigns/{campaign['id']}", {"holdout_percent": 50})
+    read_at = datetime.now(UTC) + timedelta(seconds=read_after)
+    operator.patch(f"/v1/campaigns/{campaign['id']}", {"holdout_percent": 50, "lift_read_at": read_at.isoformat()})
     warm_up = next(u for n in range(100) if group_of(campaign["id"], u := f"warm-up-{n}", 50) is StudyGroup.TREATMENT)
     decide_until(operator, HERO_ASK | {"user": {"id": warm_up}}, "home-hero", 1)  # the holdout is live
     served = {}
@@ -41,24 +43,52 @@ def study(operator: Api, advertiser_api: Api) -> dict[str, Any]:
             impression = urlsplit(ad["tracking"]["impression"])
             assert operator.client.get(impression.path, headers=BROWSER).status_code == 204
     later = datetime.now(UTC)  # after every decision above
+    assert later < read_at, "the set-up took longer than the time to the read date"
     orders = []
     for n, user in enumerate(USERS):
-        if n % 5 == 0:
+        if n % buyers_every == 0:
             orders.append({"id": f"o-{n}", "user_id": user, "time": later.isoformat(),
                            "items": [{"sku": "TENT-2P", "quantity": 1, "price": 199.0}]})
         if n % 9 == 0:
             orders.append({"id": f"o-{n}-again", "user_id": user, "time": later.isoformat(),
                            "items": [{"sku": "STOVE-1", "quantity": 2, "price": 49.9}]})
-        if n % 5 == 0:
+        if n % buyers_every == 0:
             orders.append({"id": f"o-{n}-other", "user_id": user, "time": later.isoformat(),
                            "items": [{"sku": "SOMEONE-ELSES", "quantity": 1, "price": 3.0}]})
     operator.post("/v1/events/conversions", {"events": orders}, status=202)
     _flush(operator)
-    return {"campaign": campaign, "served": served, "warm_up": warm_up}
+    interim = operator.get(f"/v1/campaigns/{campaign['id']}/lift")
+    assert interim["interim"] is True and interim["p_value"] is None and interim["ci95"]["absolute"] is None
+    if wait:
+        past_the_read_date(read_at)
+    return {"campaign": campaign, "served": served, "warm_up": warm_up, "interim": interim, "read_at": read_at}
+
+
+def past_the_read_date(read_at: datetime) -> None:
+    wait_until(lambda: datetime.now(UTC) > read_at, 30, "the read date")
+
+
+@pytest.fixture
+def study(operator: Api, advertiser_api: Api) -> dict[str, Any]:
+    """Too few buyers (under twenty) for the smaller group to expect ten."""
+    return make_study(operator, advertiser_api, 5)
+
+
+@pytest.fixture
+def surveyed_study(operator: Api, advertiser_api: Api) -> dict[str, Any]:
+    """Read five seconds after set-up, not waited for: time to ask its shoppers a question."""
+    return make_study(operator, advertiser_api, 5, read_after=5, wait=False)
+
+
+@pytest.fixture
+def readable_study(operator: Api, advertiser_api: Api) -> dict[str, Any]:
+    """Every second shopper buys: the smaller group expects about fifteen buyers and as many who do not."""
+    return make_study(operator, advertiser_api, 2)
 
 
 def test_the_groups_follow_the_hash_and_every_figure_adds_up_from_the_raw_events(
-        operator: Api, study: dict[str, Any]) -> None:
+        operator: Api, readable_study: dict[str, Any]) -> None:
+    study = readable_study
     campaign_id = study["campaign"]["id"]
     body = operator.get(f"/v1/campaigns/{campaign_id}/lift")
     assert body["population"] == "intent_to_treat" and "hash" in body["method"] and body["holdout_percent"] == 50
@@ -87,16 +117,51 @@ def test_the_groups_follow_the_hash_and_every_figure_adds_up_from_the_raw_events
     assert body["incremental_conversions"] == pytest.approx(per_user * t["users"], abs=1e-5)
     low, high = body["ci95"]["absolute"]
     assert low < body["absolute_lift"] < high
-    spend = body["spend"]
-    assert spend > 0 and body["iroas"] == pytest.approx(body["incremental_revenue"] / spend, rel=1e-5)
-    assert body["readable"] is False and body["significant"] is False  # 10 converters a group are needed
-    assert body["icpa"] is None  # nothing is proven incremental yet
-    revenue_low, revenue_high = body["ci95"]["incremental_revenue"]
-    assert body["ci95"]["iroas"] == pytest.approx([revenue_low / spend, revenue_high / spend], rel=1e-4)
-    assert "at least 10" in body["minimum_sample"]
+    assert body["spend"] > 0
+    assert body["readable"] is True and body["interim"] is False
+    assert body["significant"] == (body["p_value"] < 0.05)
+    incremental = body["ci95"]["incremental_conversions"]
+    assert (body["icpa"] is not None) == (incremental[0] > 0)  # a cost only for what is proven incremental
+    # Before the read date the same groups were counted, and no lift was given.
+    assert study["interim"]["treatment"]["users"] == t["users"] and study["interim"]["absolute_lift"] is None
+    # About 15 buyers expected in the smaller group: enough for a lift, not for heavy-tailed sales.
+    assert body["incremental_revenue"] is None and body["iroas"] is None and body["ci95"]["iroas"] is None
+    assert "at least 10" in body["minimum_sample"] and "50 expected buyers" in body["minimum_sample"] and body["read_at"] and "read" in body["read_rule"]
     # Exposed: treatment users served the ad against control users who got a ghost.
     assert body["exposed"]["treatment"]["users"] == sum(1 for u in USERS if study["served"][u]) + 1
     assert body["exposed"]["control"]["users"] == c["users"]
+
+
+def test_below_the_minimum_sample_the_counts_show_and_no_lift(operator: Api, study: dict[str, Any]) -> None:
+    body = operator.get(f"/v1/campaigns/{study['campaign']['id']}/lift")
+    assert body["interim"] is False and body["readable"] is False
+    assert body["treatment"]["users"] > 0 and body["control"]["converters"] >= 0
+    assert body["absolute_lift"] is None and body["ci95"]["incremental_conversions"] is None
+    assert body["p_value"] is None and body["significant"] is False and body["icpa"] is None
+
+
+def test_the_read_date_is_fixed_once_the_campaign_has_started(operator: Api, advertiser_api: Api) -> None:
+    network = build_network(operator, advertiser_api.advertiser_id or "")
+    campaign = network["campaign"]  # started in the past
+    made = operator.patch(f"/v1/campaigns/{campaign['id']}", {"is_test": True})
+    assert made["holdout_percent"] == 20 and made["lift_read_at"] is not None
+    later = datetime.fromisoformat(made["lift_read_at"]) + timedelta(days=7)
+    moved = operator.patch(f"/v1/campaigns/{campaign['id']}", {"lift_read_at": later.isoformat()}, status=422)
+    assert "lift_read_at" in field_errors(moved) and "fixed" in str(moved)
+    end = operator.patch(f"/v1/campaigns/{campaign['id']}",
+                         {"end": (datetime.now(UTC) + timedelta(days=90)).isoformat()})
+    assert end["lift_read_at"] == made["lift_read_at"]  # a longer flight does not move it
+    future = operator.post("/v1/campaigns", {
+        "advertiser_id": advertiser_api.advertiser_id, "name": "Next month's test", "is_test": True,
+        "start": (datetime.now(UTC) + timedelta(days=30)).isoformat(),
+        "end": (datetime.now(UTC) + timedelta(days=44)).isoformat(), "budget_total": "100"})
+    assert datetime.fromisoformat(future["lift_read_at"]) == datetime.fromisoformat(future["end"]) + timedelta(days=1)
+    shifted = operator.patch(f"/v1/campaigns/{future['id']}",
+                             {"end": (datetime.now(UTC) + timedelta(days=51)).isoformat()})
+    assert datetime.fromisoformat(shifted["lift_read_at"]) == datetime.fromisoformat(shifted["end"]) + timedelta(days=1)
+    early = operator.patch(f"/v1/campaigns/{future['id']}",
+                           {"lift_read_at": (datetime.now(UTC) + timedelta(days=1)).isoformat()}, status=422)
+    assert field_errors(early)["lift_read_at"] == "must be after start"
 
 
 def test_an_advertiser_reads_only_its_own_campaigns_lift(operator: Api, advertiser_api: Api,
@@ -140,3 +205,27 @@ def test_the_planner_names_what_is_wrong(operator: Api) -> None:
     assert "users_per_day" in str(nothing)
     assert operator.post("/v1/lift/plan", {"baseline_rate": 0.02, "expected_rate": 0.03, "holdout_percent": 0},
                          status=422)
+
+
+def test_the_planner_reads_repeat_buying_and_the_campaigns_holdout(operator: Api, advertiser_api: Api) -> None:
+    ask = {"baseline_rate": 0.05, "expected_rate": 0.06}
+    fresh = operator.post("/v1/lift/plan", ask, status=200)
+    assert fresh["repeat_buying"]["from_history"] is False and fresh["repeat_buying"]["purchases_per_buyer"] == 1
+    now = datetime.now(UTC)
+    orders = [{"id": f"h-{n}-{k}", "user_id": f"regular-{n}", "time": (now - timedelta(days=k + 1)).isoformat(),
+               "items": [{"sku": "TENT-2P", "quantity": 1, "price": 10.0}]}
+              for n in range(40) for k in range(1 + n % 3)]  # 40 buyers, 1 to 3 purchases each
+    operator.post("/v1/events/conversions", {"events": orders}, status=202)
+    planned = operator.post("/v1/lift/plan", ask, status=200)
+    assert planned["repeat_buying"] == {"purchases_per_buyer": pytest.approx(79 / 40), "buyers": 40, "days": 28,
+                                        "purchases_per_buyer_squared": pytest.approx(183 / 40), "from_history": True}
+    # Repeat buyers: the same rise in buyers is a bigger rise in purchases, against a larger variance.
+    assert planned["users_per_group"] != fresh["users_per_group"]
+    network = build_network(operator, advertiser_api.advertiser_id or "")
+    operator.patch(f"/v1/campaigns/{network['campaign']['id']}", {"holdout_percent": 10})
+    own = operator.post("/v1/lift/plan", ask | {"campaign_id": network["campaign"]["id"]}, status=200)
+    assert own["holdout_percent"] == 10
+    told = operator.post("/v1/lift/plan", ask | {"campaign_id": network["campaign"]["id"], "holdout_percent": 30},
+                         status=200)
+    assert told["holdout_percent"] == 30
+    assert operator.post("/v1/lift/plan", ask | {"campaign_id": "cmp_nope"}, status=404)

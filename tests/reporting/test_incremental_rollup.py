@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Iterator
-from dataclasses import fields
+from dataclasses import fields, replace
 from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -26,6 +26,7 @@ from shelfspace.billing.models import EntryKind, LedgerEntry
 from shelfspace.db.session import make_sessionmaker, session_scope
 from shelfspace.events.memory_log import MemoryEventLog
 from shelfspace.events.model import AdFacts, Event, EventType, InvalidReason, ad_event_key
+from shelfspace.measurement.attribution import ViewThrough, Windows
 from shelfspace.reporting.job import RollupJob
 from shelfspace.reporting.models import AttributedItem, RollupDay, RollupHour, RollupInteraction
 from shelfspace.reporting.rollup import Delivery
@@ -151,12 +152,12 @@ def rows(engine: Engine) -> dict[str, Any]:
         }
 
 
-def roll_in_runs(engine: Engine, stored: list[Event], cuts: list[int], settle: float) -> tuple[dict[str, Any],
-                                                                                            dict[str, Any]]:
+def roll_in_runs(engine: Engine, stored: list[Event], cuts: list[int], settle: float,
+                 windows: Windows | None = None) -> tuple[dict[str, Any], dict[str, Any]]:
     """Store the events batch by batch, rolling up after each; then rebuild all. Both rows."""
     seed(engine)
     log = MemoryEventLog()
-    job = RollupJob(make_sessionmaker(engine), log, TZ, settle_seconds=settle)
+    job = RollupJob(make_sessionmaker(engine), log, TZ, windows or Windows(), settle_seconds=settle)
     for start, end in zip([0, *cuts], [*cuts, len(stored)], strict=True):
         log.append(stored[start:end])
         job.run()
@@ -166,7 +167,7 @@ def roll_in_runs(engine: Engine, stored: list[Event], cuts: list[int], settle: f
 
 
 @st.composite
-def scenarios(draw: st.DrawFn) -> tuple[list[Event], list[int], float]:
+def scenarios(draw: st.DrawFn) -> tuple[list[Event], list[int], float, Windows]:
     rng = random.Random(draw(st.integers(0, 2**32 - 1)))
     events = history(rng, draw(st.integers(1, 150)))
     late_kinds = draw(st.sampled_from((frozenset(EventType), frozenset({EventType.IMPRESSION}))))
@@ -174,30 +175,38 @@ def scenarios(draw: st.DrawFn) -> tuple[list[Event], list[int], float]:
                      repeats=draw(st.integers(0, 10)), late_kinds=late_kinds)
     runs = draw(st.integers(1, 25))
     cuts = sorted(rng.randrange(len(stored) + 1) for _ in range(runs - 1))
-    return stored, cuts, draw(st.sampled_from((0.0, 5.0, 30.0, 600.0, 3600.0, 20_000.0)))
+    windows = Windows(view_through=draw(st.sampled_from(ViewThrough)))  # which views attribution credits
+    return stored, cuts, draw(st.sampled_from((0.0, 5.0, 30.0, 600.0, 3600.0, 20_000.0))), windows
 
 
 @settings(max_examples=60, deadline=None,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 @given(scenario=scenarios())
-def test_any_split_into_runs_gives_the_rows_of_one_full_rebuild(engine: Engine,
-                                                                 scenario: tuple[list[Event], list[int], float]) -> None:
-    stored, cuts, settle = scenario
-    incremental, rebuilt = roll_in_runs(engine, stored, cuts, settle)
+def test_any_split_into_runs_gives_the_rows_of_one_full_rebuild(
+        engine: Engine, scenario: tuple[list[Event], list[int], float, Windows]) -> None:
+    stored, cuts, settle, windows = scenario
+    incremental, rebuilt = roll_in_runs(engine, stored, cuts, settle, windows)
     for name in rebuilt:
         assert incremental[name] == rebuilt[name], name
 
 
+@pytest.mark.parametrize("rule", list(ViewThrough))
 @pytest.mark.parametrize("settle", [30.0, 7200.0])
-def test_caps_bind_and_runs_fold_only_the_tail(engine: Engine, settle: float) -> None:
+def test_caps_bind_and_runs_fold_only_the_tail(engine: Engine, settle: float, rule: ViewThrough) -> None:
     """A fixed stream where every cap binds (the wallet, a daily budget, a total budget),
     rolled in 40 runs with a few late events: the rows equal a rebuild's, and spend is
-    capped. (Settling two hours behind, most runs go on from the tail's end.)"""
+    capped. (Settling two hours behind, most runs go on from the tail's end.) Under either
+    view-through rule, views of both kinds are kept; the rule's views earn the sales."""
     rng = random.Random(7)
     events = history(rng, 400)
     incremental, rebuilt = roll_in_runs(engine, arrival(rng, events, late=0.02, repeats=5),
-                                        list(range(10, len(events), max(1, len(events) // 40))), settle)
+                                        list(range(10, len(events), max(1, len(events) // 40))), settle,
+                                        Windows(view_through=rule))
     assert incremental == rebuilt
+    kinds = {row[1] for row in rebuilt["interactions"]}
+    assert kinds == {"view", "viewable", "click"}
+    credited = {row[6] for row in rebuilt["attributed"]}  # the credit's interaction: a click or a view
+    assert credited == {"click", "view"}
     spend: dict[str, int] = {}
     for row in rebuilt["daily"]:  # day, the 7 ad dims (campaign second), then the counts (spend fourth)
         spend[row[2]] = spend.get(row[2], 0) + row[1 + 7 + 3]
@@ -261,3 +270,62 @@ def test_a_row_left_with_nothing_goes(engine: Engine) -> None:
     incremental, rebuilt = roll_in_runs(engine, stored, [1, 2], 0.0)
     assert incremental == rebuilt
     assert [row[1] for row in rebuilt["hourly"]] == [10]
+
+
+def became_viewable(facts: AdFacts, at: float) -> Event:
+    return Event(ad_event_key(EventType.VIEWABLE, facts.ad_id), EventType.VIEWABLE, at, facts, facts.user_id)
+
+
+def interactions_of(rows: dict[str, Any]) -> list[tuple[str, str]]:
+    return [(row[0], row[1]) for row in rows["interactions"]]
+
+
+def test_a_viewable_event_is_a_viewable_view_only_after_a_counted_impression_of_its_ad(engine: Engine) -> None:
+    """ad1: served, then viewable; ad2: viewable with no counted impression (a bot's); ad3:
+    viewable, its impression stored and timed after it. Only ad1's is a viewable view; all
+    three are counted as viewable impressions."""
+    nine = datetime(2026, 10, 26, 9, tzinfo=TZ).timestamp()
+    seen, unseen, early = ad(1, "c-open", "cpm", 1_000_000, nine), ad(2, "c-open", "cpm", 1_000_000, nine), \
+        ad(3, "c-open", "cpm", 1_000_000, nine)
+    bot = Event(ad_event_key(EventType.IMPRESSION, unseen.ad_id, InvalidReason.BOT), EventType.IMPRESSION, nine,
+                unseen, unseen.user_id, invalid=InvalidReason.BOT)
+    stored = [shown(seen, nine), became_viewable(seen, nine + 1), bot, became_viewable(unseen, nine + 1),
+              became_viewable(early, nine + 1), shown(early, nine + 2)]
+    incremental, rebuilt = roll_in_runs(engine, stored, [2, 4, 5], 0.0)
+    assert incremental == rebuilt
+    assert interactions_of(rebuilt) == [("ad1", "view"), ("ad1", "viewable"), ("ad3", "view")]
+    assert sum(row[1 + 7 + 1] for row in rebuilt["daily"]) == 3  # day, 7 ad dims, impressions, then viewable ones
+
+
+@pytest.mark.parametrize("settle", [30.0, 7200.0])
+@pytest.mark.parametrize("judged", [EventType.CLICK, EventType.VIEWABLE])
+def test_an_impression_stored_late_before_midnight_rejudges_the_next_days_tail(engine: Engine, settle: float,
+                                                                                judged: EventType) -> None:
+    """A click or viewable event just after midnight is the last event of its day (in its
+    unsettled tail), folded with no impression; the impression, a second before midnight,
+    is stored a run later. No new event comes to the event's day, yet it is judged again."""
+    midnight = datetime(2026, 10, 27, tzinfo=TZ).timestamp()
+    late = ad(1, "c-open", "cpc", 500_000, midnight - 1)
+    event = clicked(late, midnight + 5) if judged is EventType.CLICK else became_viewable(late, midnight + 5)
+    incremental, rebuilt = roll_in_runs(engine, [event, shown(late, midnight - 1)], [1], settle)
+    assert incremental == rebuilt
+    assert interactions_of(rebuilt) == sorted([("ad1", "view"), ("ad1", "click" if judged is EventType.CLICK
+                                                                     else "viewable")])
+
+
+def test_the_viewable_rule_credits_the_viewable_view_and_a_rebuild_agrees(engine: Engine) -> None:
+    """u1 was served ad1 (viewable) and ad2 (not), then bought ad2's SKU and ad1's: under
+    the viewable rule ad2's impression earns nothing, ad1's viewable view earns its SKU."""
+    nine = datetime(2026, 10, 26, 9, tzinfo=TZ).timestamp()
+    seen = replace(ad(1, "c-open", "cpm", 1_000_000, nine), sku="sku1")
+    served = replace(ad(2, "c-open", "cpm", 1_000_000, nine), sku="sku2")
+    bought = Event("conversion:o1", EventType.CONVERSION, nine + 600, None, "u1", data={"id": "o1", "items": [
+        {"sku": "sku2", "quantity": 1, "price_micros": 2_000_000}, {"sku": "sku1", "quantity": 1,
+                                                                   "price_micros": 3_000_000}]})
+    stored = [shown(seen, nine), shown(served, nine + 5), became_viewable(seen, nine + 9), bought]
+    for rule, credited in ((ViewThrough.IMPRESSION, [("o1", 0, "view", 2_000_000), ("o1", 1, "view", 3_000_000)]),
+                           (ViewThrough.VIEWABLE, [("o1", 1, "view", 3_000_000)])):
+        incremental, rebuilt = roll_in_runs(engine, stored, [1, 3], 30.0, Windows(view_through=rule))
+        assert incremental == rebuilt
+        assert [(r[0], r[1], r[6], r[10]) for r in rebuilt["attributed"]] == credited, rule
+        empty_all_tables(engine)

@@ -62,8 +62,8 @@ def rolled(stream: list[Event], batch: int) -> tuple[dict[str, object], list[obj
         recorder.record_now(stream[start : start + batch])
     start, end = DAY.timestamp(), (DAY + timedelta(days=1)).timestamp()
     events = log.between(start, end)
-    clicked = {e.ad.ad_id for e in events if e.type is EventType.CLICK and e.ad}
-    impressions = {e.ad.ad_id: e.time for e in log.get(ad_event_key(EventType.IMPRESSION, a) for a in clicked) if e.ad}
+    judged = {e.ad.ad_id for e in events if e.type in (EventType.CLICK, EventType.VIEWABLE) and e.ad}  # by impression
+    impressions = {e.ad.ad_id: e.time for e in log.get(ad_event_key(EventType.IMPRESSION, a) for a in judged) if e.ad}
     day = roll_day(events, UTC_ZONE, impressions, lambda _: "web", {"c1": Budget(10**12, None)}, {})
     hours = {f"{hour}|{dims}": asdict(delivery) for (hour, dims), delivery in day.hours.items()
              if any(asdict(delivery).values())}
@@ -81,6 +81,8 @@ def test_the_base_stream_counts_what_a_person_would() -> None:
     # 7 clicks of the ten ads, 5 of the flooder's 8 (the rest flood), and none for ad42.
     assert totals["clicks"] == 12 and totals["invalid_clicks"] == 3 + 1
     assert len([c for c in counted if c[1] == "click"]) == 12
+    assert len([c for c in counted if c[1] == "view"]) == 18  # every counted impression: its user is known
+    assert len([c for c in counted if c[1] == "viewable"]) == 5  # each after its ad's counted impression
 
 
 @settings(max_examples=60, deadline=None)

@@ -73,6 +73,8 @@ class Campaign(Timestamps, Base):
     holdout_percent: Mapped[int] = mapped_column(Integer, default=0)
     # A test campaign: run with a holdout, and turned into a case study when it ends.
     is_test: Mapped[bool] = mapped_column(Boolean, default=False)
+    # When its lift is read: fixed when the test is set up (services/campaigns.py read_date).
+    lift_read_at: Mapped[datetime | None]
 
 
 line_item_placements = Table(

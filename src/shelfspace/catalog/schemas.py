@@ -166,6 +166,10 @@ class CampaignCreate(InputModel):
         "Users held out to measure lift. A test campaign holds out 20% unless told otherwise, and at least 1%."))
     is_test: bool = Field(default=False, description="A test campaign: measured against a holdout, written up as a "
                           "case study when it ends.")
+    lift_read_at: UtcDatetime | None = Field(default=None, description=(
+        "A test campaign's read date: its lift is read once, with the purchases up to then, and shown before it as "
+        "interim counts without a verdict. The day after the end unless given; for an open-ended test, 29 days "
+        "after the start. Fixed when the test is set up."))
 
 
 class CampaignUpdate(InputModel):
@@ -178,6 +182,8 @@ class CampaignUpdate(InputModel):
     status: DeliveryStatus | None = None
     holdout_percent: int | None = Field(default=None, ge=0, le=50)
     is_test: bool | None = None
+    lift_read_at: UtcDatetime | None = Field(default=None, description=(
+        "Moves the read date while the campaign has not started; fixed from its start."))
 
 
 class CampaignOut(_Out):
@@ -192,6 +198,7 @@ class CampaignOut(_Out):
     status: DeliveryStatus
     holdout_percent: int
     is_test: bool
+    lift_read_at: datetime | None
     created_at: datetime
     updated_at: datetime
 

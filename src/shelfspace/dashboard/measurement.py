@@ -9,6 +9,7 @@ for another brand's campaign gets "not found" exactly as in the API.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from enum import StrEnum
 from typing import Annotated, Any
 
@@ -23,6 +24,7 @@ from shelfspace.catalog.enums import DeliveryStatus
 from shelfspace.catalog.models import Advertiser, Campaign
 from shelfspace.catalog.schemas import CampaignUpdate
 from shelfspace.catalog.services import campaigns
+from shelfspace.catalog.services.campaigns import TEST_HOLDOUT_PERCENT
 from shelfspace.core.errors import ShelfspaceError
 from shelfspace.dashboard.csrf import CheckedForm
 from shelfspace.dashboard.forms import FieldErrors, errors_of, text
@@ -38,8 +40,8 @@ from shelfspace.measurement.case_study import CaseStudyEdit
 from shelfspace.measurement.case_study_api import Format, campaign_case_study, network_of, share_url
 from shelfspace.measurement.case_study_charts import bars_chart, lift_chart
 from shelfspace.measurement.models import LiftStudyUser
-from shelfspace.catalog.services.campaigns import TEST_HOLDOUT_PERCENT
 from shelfspace.measurement.planner import PlanIn
+from shelfspace.measurement.stats import RepeatBuying
 from shelfspace.reporting.report import Grouping, ReportQuery, build_report
 
 router = page_router()
@@ -47,9 +49,10 @@ router = page_router()
 # How each verdict reads on the page, and the badge it wears.
 VERDICTS: dict[Verdict, tuple[str, str]] = {
     Verdict.PROVEN: ("Proven lift", "good"),
-    Verdict.NOT_PROVEN: ("No proven lift yet", "warn"),
+    Verdict.NOT_PROVEN: ("No proven lift", "warn"),
     Verdict.NEGATIVE: ("Fewer buyers than the holdout", "bad"),
-    Verdict.TOO_FEW: ("Too few buyers to read yet", "warn"),
+    Verdict.TOO_FEW: ("Too few shoppers to read", "warn"),
+    Verdict.INTERIM: ("Interim: not read yet", "warn"),
 }
 PLAN_FIELDS = ("baseline_rate", "expected_rate", "users_per_day", "days", "holdout_percent")
 
@@ -82,9 +85,10 @@ def _users_per_day(db: Session, campaign: Campaign, now_ts: float) -> int | None
     return max(1, round(users / max(1.0, (now_ts - first) / 86_400)))
 
 
-def _plan(query: dict[str, str], lift: dict[str, Any] | None, users_per_day: int | None,
-          holdout: int) -> tuple[dict[str, str], dict[str, Any] | None, FieldErrors]:
-    """The planner's form values (typed ones, else the campaign's own figures) and its answer."""
+def _plan(query: dict[str, str], lift: dict[str, Any] | None, users_per_day: int | None, holdout: int,
+          history: Callable[[], tuple[RepeatBuying, int]]) -> tuple[dict[str, str], dict[str, Any] | None, FieldErrors]:
+    """The planner's form values (typed ones, else the campaign's own figures) and its answer,
+    with the network's repeat buying (read only when a plan is asked for)."""
     control_rate = (lift or {}).get("control", {}).get("conversion_rate")
     values = {"baseline_rate": f"{control_rate * 100:.2f}" if control_rate else "2.00",
               "users_per_day": str(users_per_day or 1000), "days": "14",
@@ -100,7 +104,7 @@ def _plan(query: dict[str, str], lift: dict[str, Any] | None, users_per_day: int
             "holdout_percent": values["holdout_percent"] or TEST_HOLDOUT_PERCENT})
     except ValidationError as exc:
         return values, None, errors_of(exc)
-    return values, planner.plan(spec), {}
+    return values, planner.plan(spec, *history()), {}
 
 
 def _percent(typed: str) -> float | str | None:
@@ -121,7 +125,7 @@ def _measurement(request: Request, user: DashboardUser, campaign_id: str, status
     with session_scope(state.sessions) as db:
         campaign = campaigns.get(db, user.principal, campaign_id)
         advertiser = db.get(Advertiser, campaign.advertiser_id)
-        lift = campaign_lift(db, state.event_log, campaign, now, state.attribution_windows) \
+        lift = campaign_lift(db, state.event_log, campaign, now) \
             if campaign.holdout_percent else None
         studies = [brand_lift.results(db, state.event_log, s, now)
                    for s in brand_lift.listed(db, user.principal, campaign.id)]
@@ -130,7 +134,8 @@ def _measurement(request: Request, user: DashboardUser, campaign_id: str, status
                               state.attribution_windows, state.settings.timezone).totals
         stored = case_study.stored(db, campaign.id)
         published = share_url(request, stored.share_token) if stored else None
-    values, plan, plan_errors = _plan(dict(request.query_params), lift, users_per_day, campaign.holdout_percent)
+    values, plan, plan_errors = _plan(dict(request.query_params), lift, users_per_day, campaign.holdout_percent,
+                                      lambda: planner.repeat_buying(state.event_log, now))
     verdicts = {name: VERDICTS[verdict(part)] for name, part in
                 (("intent_to_treat", lift), ("exposed", lift["exposed"] if lift else None)) if part}
     return render(

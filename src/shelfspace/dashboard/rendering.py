@@ -20,6 +20,7 @@ from shelfspace.core.money import MICROS_PER_UNIT as MICROS
 from shelfspace.core.money import to_micros
 from shelfspace.dashboard.csrf import CSRF_FIELD, csrf_token
 from shelfspace.dashboard.session import signed_in_user
+from shelfspace.reporting.report import attribution_terms
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 DASH = "–"
@@ -94,10 +95,12 @@ def redirect_with(request: Request, url: str, flash: str) -> RedirectResponse:
 
 
 def render(request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
-    """A page, with the signed-in user, the form token and the network's currency."""
+    """A page, with the signed-in user, the form token, the network's currency and its
+    attribution terms (the pages that show attributed sales state them)."""
     settings = request.app.state.settings
     context.setdefault("user", signed_in_user(request))
     context.setdefault("currency", settings.currency)
+    context.setdefault("attribution_terms", attribution_terms(request.app.state.attribution_windows))
     context["csrf_token"] = csrf_token(request) if "session" in request.scope else ""
     if "session" in request.scope and not context.get("flash"):
         context["flash"] = request.session.pop(FLASH_KEY, None)

@@ -33,7 +33,7 @@ def lift(request: Request, db: Db, caller: Caller, campaign_id: Annotated[str, P
     conversions and revenue, iROAS and iCPA. `method` says how each number is made."""
     campaign = campaigns.get(db, caller, campaign_id)
     state = request.app.state
-    return JsonBody(campaign_lift(db, state.event_log, campaign, state.clock.now(), state.attribution_windows))
+    return JsonBody(campaign_lift(db, state.event_log, campaign, state.clock.now()))
 
 
 @router.post("/v1/brand-lift-studies", status_code=201, summary="Start a brand lift study for a campaign",
@@ -72,9 +72,16 @@ def update_study(request: Request, db: Db, caller: Caller, study_id: Annotated[s
 
 
 @router.post("/v1/lift/plan", summary="Plan a lift study: users and days needed, minimum detectable effect")
-def plan(body: PlanIn, _: Caller) -> dict[str, Any]:
-    """The standard two-proportion sample size (two-sided `alpha`, `power`): users per group
+def plan(request: Request, db: Db, caller: Caller, body: PlanIn) -> dict[str, Any]:
+    """The sample size for purchases per user, the statistic the verdict reads (two-sided
+    `alpha`, `power`), with the network's repeat buying of the last 28 days: users per group
     to tell `expected_rate` from `baseline_rate`, and the days of traffic that takes. With
     `days`, `mde` is the smallest absolute lift that traffic can detect; without it, the mde
-    of the days needed (the effect asked about, by construction)."""
-    return planner.plan(body)
+    of the days needed (the effect asked about, by construction). With `campaign_id` and
+    no `holdout_percent`, the campaign's own holdout share."""
+    if body.campaign_id is not None and "holdout_percent" not in body.model_fields_set:
+        campaign = campaigns.get(db, caller, body.campaign_id)
+        body = body.model_copy(update={"holdout_percent": max(1, campaign.holdout_percent)})
+    state = request.app.state
+    buying, buyers = planner.repeat_buying(state.event_log, state.clock.now())
+    return planner.plan(body, buying, buyers)

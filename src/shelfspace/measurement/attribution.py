@@ -12,6 +12,14 @@ Eligibility. A purchased item is eligible for an ad interaction when all of thes
 - the purchase came at most the lookback window after the interaction: 14 days after a
   click, 1 day after a view by default (see `Windows`). Both ends are inclusive: a purchase
   exactly 14 days 00:00:00 after a click counts, one microsecond later does not;
+- a view is one the network's view-through rule accepts (`Windows.view_through`): with
+  `ViewThrough.IMPRESSION` (the default) any counted impression (VIEW), dated when it was
+  served; with `ViewThrough.VIEWABLE` only a counted impression that was then measured
+  viewable (VIEWABLE: the MRC standard, at least 50% of the ad's pixels in view for 1
+  continuous second, 2 seconds for video), dated when it became viewable (the rollups
+  make a viewable event an interaction only after a counted impression of its ad). The
+  other kind of view earns nothing, so callers may pass both; clicks are the same under
+  either rule;
 - the item matches the ad: PROMOTED when its SKU is one the line item promotes, otherwise
   HALO when its brand is one of the advertiser's brands. An item of an unknown brand can
   only match as PROMOTED.
@@ -60,7 +68,32 @@ _K = TypeVar("_K", bound=Hashable)
 
 class InteractionKind(StrEnum):
     CLICK = "click"
-    VIEW = "view"
+    VIEW = "view"  # a counted impression: the ad was served
+    VIEWABLE = "viewable"  # a counted viewable event: the served ad met the MRC viewability standard
+
+    @property
+    def is_view(self) -> bool:
+        return self is not InteractionKind.CLICK
+
+
+class ViewThrough(StrEnum):
+    """Which views may earn view-through credit: a network setting, one of the published terms."""
+
+    IMPRESSION = "impression"  # any counted (served) impression
+    VIEWABLE = "viewable"  # only an impression measured viewable (MRC: 50% of pixels, 1 s; 2 s for video)
+
+    @property
+    def view_kind(self) -> InteractionKind:
+        """The one kind of interaction that is a view under this rule."""
+        return InteractionKind.VIEWABLE if self is ViewThrough.VIEWABLE else InteractionKind.VIEW
+
+    @property
+    def meaning(self) -> str:
+        """What a view is under this rule, in words (reports and case studies quote it)."""
+        if self is ViewThrough.VIEWABLE:
+            return ("a viewable impression only: at least 50% of the ad's pixels in view for 1 continuous second "
+                    "(2 seconds for video), MRC/IAB, dated when it became viewable")
+        return "any counted impression (served and not invalid traffic), viewable or not"
 
 
 class MatchKind(StrEnum):
@@ -72,7 +105,7 @@ class MatchKind(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Interaction:
-    """A counted (valid) click or impression of a served ad, with what the ad promoted."""
+    """A counted (valid) click, impression or viewable event of a served ad, with what the ad promoted."""
 
     ad_id: str
     kind: InteractionKind
@@ -109,11 +142,24 @@ class Conversion:
 
 @dataclass(frozen=True, slots=True)
 class Windows:
-    """Lookback windows, in whole days. The defaults are the network's published terms."""
+    """The network's attribution terms: lookback windows in whole days, and which views
+    count (`view_through`). The defaults are the network's published terms. Every caller
+    (the rollup job, reports, case studies, lift, the simulator's truth) carries one, built
+    from the settings by `config.Settings.attribution_windows`."""
 
     post_click_days: int = 14
     post_view_days: int = 1
     new_to_brand_days: int = 365
+    view_through: ViewThrough = ViewThrough.IMPRESSION
+
+    @property
+    def longest_days(self) -> int:
+        """The longest lookback: how far before a purchase an interaction may earn it."""
+        return max(self.post_click_days, self.post_view_days)
+
+    def earns(self, kind: InteractionKind) -> bool:
+        """Whether an interaction of this kind may earn credit: a click, or the rule's view."""
+        return kind is InteractionKind.CLICK or kind is self.view_through.view_kind
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,7 +190,8 @@ def attribute(
     The work is linear in the input plus, per conversion, the user's interactions that fall
     inside the lookback window.
     """
-    timelines = _timelines(_unique(interactions, key=_interaction_id, order=_interaction_order).values())
+    eligible = (i for i in interactions if windows.earns(i.kind))  # views of the other rule earn nothing
+    timelines = _timelines(_unique(eligible, key=_interaction_id, order=_interaction_order).values())
     purchases = _unique(conversions, key=_conversion_id, order=_conversion_order)
     earlier = _unique(history, key=_conversion_id, order=_conversion_order)
     # A purchase passed both as a conversion and as history is the conversion's copy.
@@ -213,7 +260,7 @@ def _match(interaction: Interaction, item: Item) -> MatchKind | None:
     return None
 
 
-_KIND_RANK = {InteractionKind.CLICK: 0, InteractionKind.VIEW: 1}
+_KIND_RANK = {InteractionKind.CLICK: 0, InteractionKind.VIEW: 1, InteractionKind.VIEWABLE: 1}
 _MATCH_RANK = {MatchKind.PROMOTED: 0, MatchKind.HALO: 1}
 
 

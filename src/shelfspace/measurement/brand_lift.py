@@ -39,7 +39,7 @@ from shelfspace.core.inputs import InputModel
 from shelfspace.decisioning.holdout import StudyGroup, group_of
 from shelfspace.events.log import EventLog
 from shelfspace.events.model import Event, EventType, InvalidReason, invalid_key
-from shelfspace.measurement.campaign_lift import campaign_spend_micros
+from shelfspace.measurement.campaign_lift import READ_RULE, campaign_spend_micros, study_read_date
 from shelfspace.measurement.models import BrandLiftStudy, LiftStudyUser
 from shelfspace.measurement.stats import compare_proportions
 from shelfspace.reporting.metrics import money
@@ -47,12 +47,13 @@ from shelfspace.reporting.metrics import money
 KIND = "brand lift study"
 LIFT, DROP = "lift", "drop"
 MIN_RESPONSES = 100
-MINIMUM_SAMPLE_RULE = (f"A lift is declared only when both the exposed and the control group have at least "
+MINIMUM_SAMPLE_RULE = (f"A lift is shown only when both the exposed and the control group have at least "
                        f"{MIN_RESPONSES} answers.")
 METHOD = ("Exposed users (served the campaign's ad) and control users (held out, with a ghost: the ad they would "
           "have been served) are asked the same question. Lift is the difference in the share choosing the brand, "
-          "with a Wald 95% interval and the p-value of the same statistic; relative lift by the delta method, its "
-          "interval stopping at -100%. Cost per lifted user, only for a significant rise: spend divided by absolute "
+          "with the Agresti-Caffo 95% interval (one answer for and one against added to each group) and the p-value "
+          "of the same statistic; relative lift by a 95% interval for the log of the ratio, mapped back (so never below -100%). "
+          "Answers are counted up to the campaign's read date and shown after it. Cost per lifted user, only for a significant rise: spend divided by absolute "
           "lift times the exposed users.")
 
 
@@ -139,9 +140,10 @@ def answer_key(study_id: str, user_id: str) -> str:
 
 
 def next_question(db: Session, event_log: EventLog, user_id: str,
-                  unwritten: Mapping[str, StudyGroup]) -> Question | None:
+                  unwritten: Mapping[str, StudyGroup], now: datetime) -> Question | None:
     """The oldest live study whose campaign exposed this user (or would have), not yet
-    answered. `unwritten`: the user's exposures this process has not written yet."""
+    answered, and not yet read (an answer after the read date would count nowhere).
+    `unwritten`: the user's exposures this process has not written yet."""
     met = {campaign: StudyGroup(group) for campaign, group in db.execute(
         select(LiftStudyUser.campaign_id, LiftStudyUser.study_group)
         .where(LiftStudyUser.user_id == user_id, LiftStudyUser.exposed_at.is_not(None)))}
@@ -151,6 +153,8 @@ def next_question(db: Session, event_log: EventLog, user_id: str,
     studies = list(db.scalars(select(BrandLiftStudy).where(
         BrandLiftStudy.campaign_id.in_(met), BrandLiftStudy.status == StudyStatus.LIVE.value
     ).order_by(BrandLiftStudy.id)))
+    campaigns = {c.id: c for c in db.scalars(select(Campaign).where(Campaign.id.in_({s.campaign_id for s in studies})))}
+    studies = [study for study in studies if now < study_read_date(campaigns[study.campaign_id])]
     answered = event_log.contains([answer_key(study.id, user_id) for study in studies])
     for study in studies:
         if answer_key(study.id, user_id) not in answered:
@@ -211,43 +215,56 @@ def results(db: Session, event_log: EventLog, study: BrandLiftStudy, now: dateti
     # From the campaign's start: answers come after the study is created, but a replayed
     # (simulated) clock may date them before the row's wall-clock created_at.
     since = min(campaign.start.timestamp(), study.created_at.timestamp())
-    events = event_log.between(since, now.timestamp() + 1e-6, EventType.SURVEY)
+    read_at = study_read_date(campaign)
+    interim = now < read_at
+    events = event_log.between(since, min(now, read_at).timestamp() + 1e-6, EventType.SURVEY)
     groups = tally(study, events)
     exposed, control = groups[StudyGroup.TREATMENT], groups[StudyGroup.CONTROL]
-    comparison = compare_proportions(exposed.responses, exposed.chose_brand, control.responses, control.chose_brand)
     ready = min(exposed.responses, control.responses) >= MIN_RESPONSES
     reached = db.scalar(select(func.count()).select_from(LiftStudyUser).where(
         LiftStudyUser.campaign_id == campaign.id, LiftStudyUser.study_group == StudyGroup.TREATMENT.value,
         LiftStudyUser.exposed_at.is_not(None))) or 0
     spend = campaign_spend_micros(db, campaign.id)
-    lifted = comparison.difference * reached
-    significant = ready and comparison.significant
-    proven_lift = significant and comparison.difference > 0  # only then are users "lifted"
+    shown = {"exposed": _group(exposed), "control": _group(control), "interim": interim,
+             "read_at": read_at.isoformat(), "minimum_sample_reached": ready, "exposed_users": reached,
+             "spend": money(spend)}
     return {
         "id": study.id, "campaign_id": study.campaign_id, "advertiser_id": study.advertiser_id,
         "metric": study.metric, "question": study.question, "answers": study.answers,
         "correct_answer": study.correct_answer, "status": study.status,
         "created_at": study.created_at, "updated_at": study.updated_at,
-        "results": {
-            "exposed": _group(exposed), "control": _group(control),
-            "absolute_lift": round(comparison.difference, 6),
-            "relative_lift": None if comparison.relative is None else round(comparison.relative, 6),
-            "ci95": {"absolute": [round(comparison.difference_ci.low, 6), round(comparison.difference_ci.high, 6)],
-                     "relative": None if comparison.relative_ci is None else
-                     [round(comparison.relative_ci.low, 6), round(comparison.relative_ci.high, 6)]},
-            "p_value": round(comparison.p_value, 6),
-            "minimum_sample_reached": ready,
-            "significant": significant,
-            # What a significant result says: the brand's share rose or fell.
-            "direction": (LIFT if comparison.difference > 0 else DROP) if significant else None,
-            "exposed_users": reached,
-            "lifted_users": round(lifted, 2) if proven_lift else None,
-            "spend": money(spend),
-            "cost_per_lifted_user": money(round(spend / lifted)) if proven_lift else None,
-        },
+        "results": shown | (HIDDEN if interim or not ready else lift_figures(exposed, control, reached, spend)),
         "minimum_sample": MINIMUM_SAMPLE_RULE,
+        "read_rule": READ_RULE,
         "method": METHOD,
     }
+
+
+def lift_figures(exposed: GroupAnswers, control: GroupAnswers, reached: int, spend: int) -> dict[str, Any]:
+    """The comparison, once the study may be read."""
+    comparison = compare_proportions(exposed.responses, exposed.chose_brand, control.responses, control.chose_brand)
+    lifted = comparison.difference * reached
+    significant = comparison.significant
+    proven_lift = significant and comparison.difference > 0  # only then are users "lifted"
+    return {
+        "absolute_lift": round(comparison.difference, 6),
+        "relative_lift": None if comparison.relative is None else round(comparison.relative, 6),
+        "ci95": {"absolute": [round(comparison.difference_ci.low, 6), round(comparison.difference_ci.high, 6)],
+                 "relative": None if comparison.relative_ci is None else
+                 [round(comparison.relative_ci.low, 6), round(comparison.relative_ci.high, 6)]},
+        "p_value": round(comparison.p_value, 6),
+        "significant": significant,
+        # What a significant result says: the brand's share rose or fell.
+        "direction": (LIFT if comparison.difference > 0 else DROP) if significant else None,
+        "lifted_users": round(lifted, 2) if proven_lift else None,
+        "cost_per_lifted_user": money(round(spend / lifted)) if proven_lift else None,
+    }
+
+
+# What a study that may not be read yet shows in place of its lift.
+HIDDEN: dict[str, Any] = {"absolute_lift": None, "relative_lift": None, "ci95": {"absolute": None, "relative": None},
+                          "p_value": None, "significant": False, "direction": None, "lifted_users": None,
+                          "cost_per_lifted_user": None}
 
 
 def _group(group: GroupAnswers) -> dict[str, Any]:

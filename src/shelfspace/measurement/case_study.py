@@ -110,7 +110,7 @@ def build(db: Session, event_log: EventLog, campaign: Campaign, now: datetime, n
                           network.timezone)
     line_items = list(db.scalars(select(LineItem).where(LineItem.campaign_id == campaign.id)
                                  .options(selectinload(LineItem.placements)).order_by(LineItem.id)))
-    lift = campaign_lift(db, event_log, campaign, now, network.windows)
+    lift = campaign_lift(db, event_log, campaign, now)
     studies = db.scalars(select(BrandLiftStudy).where(BrandLiftStudy.campaign_id == campaign.id)
                          .order_by(BrandLiftStudy.id))
     brand_lifts = [brand_lift.results(db, event_log, s, now) for s in studies]
@@ -188,9 +188,12 @@ def draft_narrative(view: CaseStudyView) -> str:
                   f"{lift['incremental_conversions']:,.0f} purchases (95% interval "
                   f"{lift['ci95']['incremental_conversions'][0]:,.0f} to {lift['ci95']['incremental_conversions'][1]:,.0f}): "
                   f"sales that would not have happened without it.")
-    elif lift["readable"]:
+    elif lift["interim"]:
+        second = (f"{held}; the test is read on {lift['read_at'][:10]}, the date fixed when it started, and until "
+                  f"then its figures are interim.")
+    elif lift["p_value"] is not None:
         second = (f"{held}. Against them the campaign's estimated effect was {lift['incremental_conversions']:+,.1f} "
-                  f"purchases, but the 95% interval includes zero, so the test does not prove a lift yet; a longer "
+                  f"purchases, but the 95% interval includes zero, so the test did not prove a lift; a longer "
                   f"or larger test would settle it.")
     else:
         second = f"{held}; the groups are still too small to declare a lift (the minimum sample is not reached)."

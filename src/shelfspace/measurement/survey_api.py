@@ -48,7 +48,7 @@ def survey(request: Request,
     unwritten = state.study_log.unwritten_exposures(user)
 
     with session_scope(state.sessions) as db:
-        found = next_question(db, state.event_log, user, unwritten)
+        found = next_question(db, state.event_log, user, unwritten, state.clock.now())
         if found is None:
             return Response(status_code=204, headers=ANY_ORIGIN | NO_STORE)
         study = found.study

@@ -15,7 +15,8 @@ whatever the day holds, and the rows are the full rebuild's
 
 A day is rolled whole (as `rebuild_all` rolls every day) when the checkpoint cannot be
 trusted: an event older than its settled part (stored more than `SETTLE_SECONDS` late),
-a counted impression stored after a settled click of its ad, a placement whose channel
+a counted impression stored after a settled click or viewable event of its ad (or one of
+another day's tail), a placement whose channel
 changed, or a campaign's cap (its daily budget, what its total budget or its
 advertiser's funds had left before the day) that moved when the day's spend was, or
 would now be, bound by it. A day whose spend moved makes the campaign's later days fold
@@ -225,7 +226,7 @@ class RollupJob:
         self._roll_days(db, days, catalogue)
         for user_id, since in touched_users.items():
             later = self.event_log.of_user(user_id, EventType.CONVERSION, since,
-                                           since + self.windows.post_click_days * SECONDS_PER_DAY)
+                                           since + self.windows.longest_days * SECONDS_PER_DAY)
             conversions.update((c.key, c) for c in later)
         self._attribute(db, conversions.values(), catalogue)
 
@@ -261,9 +262,13 @@ class RollupJob:
         ledger.post_charges(db, done, self.now())
 
     def _reset_days_of_late_impressions(self, db: Session, new: dict[str, dict[str, Event] | None]) -> None:
-        """A counted impression stored after a click of its ad was settled changes how that
-        click is judged: the click's day is rolled whole. Only an impression older than some
-        day's settled part can have such a click, so the others cost no look-up."""
+        """A counted impression stored after a click or viewable event of its ad was folded
+        changes how that event is judged (a click counts, a viewable event is a view for
+        attribution, only after a counted impression): the event's day is rolled whole when
+        it was settled, or when it is on another day than the impression (this run does not
+        fold that day's tail again: the impression is not among its events). Only an
+        impression older than some day's settled part can have such an event, so the others
+        cost no look-up."""
         impressions = [e for events in new.values() if events for e in events.values()
                        if e.type is EventType.IMPRESSION and e.invalid is None and e.ad is not None]
         if not impressions:
@@ -274,11 +279,13 @@ class RollupJob:
         if not settled:
             return
         horizon = max(settled.values())
-        late = [e.ad.ad_id for e in impressions if e.time < horizon and e.ad is not None]
+        late = {e.ad.ad_id: day_of(e.time, self.tz) for e in impressions if e.time < horizon and e.ad is not None}
         keys = [ad_event_key(EventType.CLICK, ad_id, reason) for ad_id in late for reason in JUDGED_CLICKS]
-        for click in self.event_log.get(keys):
-            day = day_of(click.time, self.tz)
-            if day in settled and click.time < settled[day]:
+        keys += [ad_event_key(EventType.VIEWABLE, ad_id) for ad_id in late]
+        for judged in self.event_log.get(keys):
+            day = day_of(judged.time, self.tz)
+            if judged.ad is not None and day in settled and (judged.time < settled[day]
+                                                             or day != late[judged.ad.ad_id]):
                 new[day] = None
 
     def _roll_day(self, db: Session, day: str, new: dict[str, Event] | None, catalogue: Catalogue) -> set[str]:
@@ -335,8 +342,7 @@ class RollupJob:
             return Folded.nothing(base)
         clicked = {e.ad.ad_id for e in events if e.type is EventType.CLICK and e.ad is not None
                    and e.invalid not in FINAL_REASONS}
-        impressions = {e.ad.ad_id: e.time for e in self.event_log.get(
-            ad_event_key(EventType.IMPRESSION, ad_id) for ad_id in clicked) if e.ad is not None}
+        impressions = self._impression_times(events, clicked)
         clicks = {} if base.whole_day else self._click_states(db, day, clicked)  # a whole day starts with none
         fold = DayFold(self.tz, impressions, lambda p: channels.get(p, catalogue.channels.get(p, "")),
                        {c: Budget(cap, None) for c, (_, cap) in caps.items() if cap is not None}, {},
@@ -395,8 +401,7 @@ class RollupJob:
             return None
         clicked = {e.ad.ad_id for e in events if e.type is EventType.CLICK and e.ad is not None
                    and e.invalid not in FINAL_REASONS}
-        impressions = {e.ad.ad_id: e.time for e in self.event_log.get(
-            ad_event_key(EventType.IMPRESSION, ad_id) for ad_id in clicked) if e.ad is not None}
+        impressions = self._impression_times(events, clicked)
         clicks = self._click_states(db, day, clicked - set(end.clicks))
         clicks.update((ad, ClickState(end.clicks[ad].counted, end.clicks[ad].unmet)) for ad in clicked & set(end.clicks))
         fold = DayFold(self.tz, impressions, lambda p: channels.get(p, ""),
@@ -449,6 +454,13 @@ class RollupJob:
                  for a in advertisers}
         return caps, funds
 
+    def _impression_times(self, events: list[Event], clicked: set[str]) -> dict[str, float]:
+        """When each ad the fold judges by its impression (a click, a viewable event) had its
+        counted impression, from the log (it may be on another day)."""
+        viewed = {e.ad.ad_id for e in events if e.type is EventType.VIEWABLE and e.ad is not None and e.invalid is None}
+        return {e.ad.ad_id: e.time for e in self.event_log.get(
+            ad_event_key(EventType.IMPRESSION, ad_id) for ad_id in sorted(clicked | viewed)) if e.ad is not None}
+
     @staticmethod
     def _click_states(db: Session, day: str, ads: set[str]) -> dict[str, ClickState]:
         states: dict[str, ClickState] = {}
@@ -473,7 +485,7 @@ class RollupJob:
         for (_, dims), delivery in hours.items():
             add_into(daily.setdefault(dims_of(dims), Delivery()), delivery)
         merge_rows(db, RollupDay, day, daily, fresh_day)
-        for kind in ("view", "click"):
+        for kind in InteractionKind:
             gone = [ad_id for ad_id, k in base.pending_counted if k == kind] if folded.replaces_tail else []
             for chunk in chunks(gone):
                 db.execute(delete(RollupInteraction).where(RollupInteraction.kind == kind,
@@ -502,11 +514,11 @@ class RollupJob:
     # --- attribution ---------------------------------------------------------------------
 
     def _attribute(self, db: Session, conversions: Iterable[Event], catalogue: Catalogue) -> None:
-        longest = max(self.windows.post_click_days, self.windows.post_view_days) * SECONDS_PER_DAY
+        longest = self.windows.longest_days * SECONDS_PER_DAY
         for event in conversions:
             assert event.user_id is not None and event.data is not None
             conversion = self._conversion(event, catalogue)
-            rows = list(db.scalars(select(RollupInteraction).where(
+            rows = list(db.scalars(select(RollupInteraction).where(  # the rule's views: `attribute` picks them
                 RollupInteraction.user_id == event.user_id,
                 RollupInteraction.time >= event.time - longest, RollupInteraction.time <= event.time)))
             interactions = [self._interaction(r, catalogue) for r in rows]
@@ -526,7 +538,9 @@ class RollupJob:
                 "line_item_id": c.interaction.line_item_id, "creative_id": c.interaction.creative_id,
                 "placement_id": c.interaction.placement_id,
                 "channel": catalogue.channels.get(c.interaction.placement_id, ""),
-                "sku": c.sku, "purchased_sku": c.sku, "interaction": str(c.interaction.kind), "match": str(c.match),
+                # a view-through credit is a "view" under either rule (reports count them so)
+                "sku": c.sku, "purchased_sku": c.sku, "match": str(c.match),
+                "interaction": str(InteractionKind.VIEW if c.interaction.kind.is_view else InteractionKind.CLICK),
                 "new_to_brand": c.new_to_brand, "quantity": c.quantity, "revenue_micros": c.revenue_micros,
                 "converted_at": c.converted_at,
             } for c in credits])
@@ -542,7 +556,7 @@ class RollupJob:
     def _interaction(row: RollupInteraction, catalogue: Catalogue) -> Interaction:
         skus = catalogue.promoted.get(row.line_item_id, frozenset()) | ({row.sku} if row.sku else set())
         return Interaction(
-            ad_id=row.ad_id, kind=InteractionKind.CLICK if row.kind == "click" else InteractionKind.VIEW,
+            ad_id=row.ad_id, kind=InteractionKind(row.kind),
             time=datetime.fromtimestamp(row.time, UTC), user_id=row.user_id, advertiser_id=row.advertiser_id,
             campaign_id=row.campaign_id, line_item_id=row.line_item_id, creative_id=row.creative_id,
             placement_id=row.placement_id, skus=frozenset(skus),

@@ -1,9 +1,10 @@
 """Rollup tables: what reports read. Every row can be rebuilt from the event log.
 
 `rollup_hourly` holds delivery (impressions, viewable, clicks, spend, invalid traffic)
-per local hour and ad; `rollup_interactions` every counted impression (view) and click of
-a known user, which gives reach (a count of distinct users, not a sum) and what
-attribution credits; `attributed_items` one row per conversion item credited to an ad
+per local hour and ad; `rollup_interactions` every counted impression (view), viewable
+event (viewable) and click of a known user, which gives reach (a count of distinct users
+with a view, not a sum) and what attribution credits (views or viewable views, by the
+network's view-through rule); `attributed_items` one row per conversion item credited to an ad
 interaction, on the interaction's hour.
 """
 
@@ -74,7 +75,7 @@ class AttributedItem(_AdDims, Base):
     day: Mapped[str] = mapped_column(String(10))  # the interaction's local date
     hour: Mapped[int] = mapped_column(Integer)
     purchased_sku: Mapped[str] = mapped_column(String(100))
-    interaction: Mapped[str] = mapped_column(String(8))  # click or view
+    interaction: Mapped[str] = mapped_column(String(8))  # click or view (a view-through credit, either rule)
     match: Mapped[str] = mapped_column(String(16))  # promoted or halo
     new_to_brand: Mapped[bool] = mapped_column(Boolean)
     quantity: Mapped[int] = mapped_column(Integer)
@@ -83,7 +84,7 @@ class AttributedItem(_AdDims, Base):
 
 
 class RollupInteraction(_AdDims, Base):
-    """A counted impression (a view) or click of a known user: what attribution credits."""
+    """A counted impression (a view), viewable event or click of a known user: what attribution credits."""
 
     __tablename__ = "rollup_interactions"
     # Reach is a count of distinct users: these indexes cover it, so it is read from the
@@ -93,7 +94,7 @@ class RollupInteraction(_AdDims, Base):
                       Index("ix_rollup_interactions_campaign_reach", "campaign_id", "kind", "day", "user_id"))
 
     ad_id: Mapped[str] = mapped_column(String(40), primary_key=True)
-    kind: Mapped[str] = mapped_column(String(8), primary_key=True)  # click or view
+    kind: Mapped[str] = mapped_column(String(8), primary_key=True)  # click, view or viewable
     day: Mapped[str] = mapped_column(String(10))
     hour: Mapped[int] = mapped_column(Integer)
     time: Mapped[float]

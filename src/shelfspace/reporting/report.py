@@ -111,6 +111,28 @@ def _sums(db: Session, query: ReportQuery, columns: Sequence[str]) -> dict[tuple
     return rows
 
 
+def attribution_disclosure(windows: Windows) -> dict[str, Any]:
+    """The attribution terms a report was counted under: its `disclosure.attribution`."""
+    return {"rule": ATTRIBUTION_RULE, "post_click_days": windows.post_click_days,
+            "post_view_days": windows.post_view_days, "windows_include_their_last_instant": True,
+            "view_through": windows.view_through.value, "view_definition": windows.view_through.meaning,
+            "conversions_dated_by": "the day of the ad interaction",
+            "new_to_brand": f"no purchase of the brand in the {windows.new_to_brand_days} days before",
+            "terms": attribution_terms(windows)}
+
+
+def _days(n: int) -> str:
+    return f"{n} day{'' if n == 1 else 's'}"
+
+
+def attribution_terms(windows: Windows) -> str:
+    """The terms in one sentence, as pages and exports state them beside attributed sales."""
+    return (f"Sales are credited up to {_days(windows.post_click_days)} after a click and "
+            f"{_days(windows.post_view_days)} after a view (both ends included); a view is "
+            f"{windows.view_through.meaning}. A click beats a view, then the same SKU beats the same brand, "
+            f"then the latest interaction wins.")
+
+
 def build_report(db: Session, query: ReportQuery, windows: Windows, timezone: str) -> Report:
     columns = query.columns()
     grouped = _sums(db, query, columns)
@@ -124,10 +146,7 @@ def build_report(db: Session, query: ReportQuery, windows: Windows, timezone: st
     state = db.get(RollupState, 1)
     disclosure = {
         "time_zone": timezone,
-        "attribution": {"rule": ATTRIBUTION_RULE, "post_click_days": windows.post_click_days,
-                        "post_view_days": windows.post_view_days, "windows_include_their_last_instant": True,
-                        "conversions_dated_by": "the day of the ad interaction",
-                        "new_to_brand": f"no purchase of the brand in the {windows.new_to_brand_days} days before"},
+        "attribution": attribution_disclosure(windows),
         "viewability": VIEWABILITY_STANDARD,
         "invalid_traffic": {"rules": INVALID_TRAFFIC_RULES,
                             "impressions": {"gross": total.impressions + total.invalid_impressions,

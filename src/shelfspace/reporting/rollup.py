@@ -3,7 +3,10 @@
 The rows depend on which distinct events exist, never on the order they arrived in, so
 the same stream sent in any order and with any repetition gives the same report:
 - an impression counts unless it was invalid traffic when it came (bot, prefetch,
-  forged, expired); a viewable impression likewise;
+  forged, expired); a viewable impression likewise. A counted impression of a known user
+  is a view for attribution; a counted viewable event of a known user is a viewable view
+  if a counted impression of its ad happened at or before it (any day): the views the
+  viewable-only view-through rule credits;
 - a click counts once per ad, if a counted impression of the ad happened at or before
   it and its user has not clicked more than the flood rule allows just before; a click
   that never meets these rules is one invalid click (`click_without_impression` or
@@ -68,10 +71,11 @@ class Delivery:
 
 @dataclass(frozen=True, slots=True)
 class Counted:
-    """A counted impression (a view) or click of a known user, for attribution."""
+    """A counted impression (a view), viewable event or click of a known user, for
+    attribution (which of the two views earns credit is the network's view-through rule)."""
 
     ad_id: str
-    kind: str  # "view" or "click"
+    kind: str  # "view", "viewable" or "click": an InteractionKind's value
     hour: int
     time: float
     user_id: str
@@ -227,8 +231,13 @@ class DayFold:
             elif event.type is EventType.VIEWABLE:
                 if event.invalid is not None:
                     row.invalid_viewable_impressions += 1
-                else:
-                    row.viewable_impressions += 1
+                    continue
+                row.viewable_impressions += 1
+                if event.user_id and event.ad is not None:  # a view under the viewable-only rule, once
+                    seen = self.impression_times.get(event.ad.ad_id)  # the ad's impression counted before it
+                    if seen is not None and seen <= event.time:
+                        self.counted.append(Counted(event.ad.ad_id, "viewable", hour, event.time, event.user_id,
+                                                    dims))
             elif event.type is EventType.CLICK:
                 if event.invalid in FINAL_REASONS or event.ad is None:
                     row.invalid_clicks += 1
@@ -279,7 +288,8 @@ def roll_day(events: Sequence[Event], tz: ZoneInfo, impression_times: Mapping[st
              channel_of: Callable[[str], str], budgets: Mapping[str, Budget], spent_before: Mapping[str, int],
              flood: FloodRule = FloodRule(), funds: Funds = Funds()) -> DayRollup:
     """`events`: every ad event of one local day; `impression_times`: ad id → time of its
-    counted impression, for the day's clicks (the impression may be the day before)."""
+    counted impression, for the day's clicks and viewable events (the impression may be the
+    day before)."""
     fold = DayFold(tz, impression_times, channel_of, budgets, spent_before, flood, funds)
     fold.feed(sorted(events, key=lambda e: (e.time, e.key)))
     hours, counted = fold.take()

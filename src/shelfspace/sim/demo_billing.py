@@ -19,7 +19,6 @@ from shelfspace.catalog.enums import BillingMode
 from shelfspace.catalog.models import Advertiser
 from shelfspace.config import Settings
 from shelfspace.core.money import MICROS_PER_UNIT, to_micros
-from shelfspace.measurement.attribution import Windows
 from shelfspace.reporting.report import Grouping, ReportQuery, build_report
 
 
@@ -86,7 +85,7 @@ def issue_demo_documents(db: Session, settings: Settings, now: datetime) -> list
 def _check(db: Session, settings: Settings, invoice: Invoice) -> DocumentCheck:
     query = ReportQuery(invoice.period_start, invoice.period_end, (Grouping.CAMPAIGN,),
                         advertiser_id=invoice.advertiser_id)
-    report = build_report(db, query, Windows(), settings.timezone)
+    report = build_report(db, query, settings.attribution_windows(), settings.timezone)
     lines = {line.campaign_id or "": line.amount_micros for line in db.scalars(
         select(InvoiceLine).where(InvoiceLine.invoice_id == invoice.id))}
     return DocumentCheck(str(invoice.buyer["name"]), invoice.number, invoice.kind,

@@ -116,6 +116,7 @@ class CampaignPlan:
     pacing: Pacing = Pacing.EVEN
     holdout_percent: int = 0
     is_test: bool = False  # a test campaign: measured against its holdout, written up as a case study
+    read_when_replayed: bool = False  # its lift is read when the replayed history ends (else the day after its end)
     # A brand lift question for the campaign: the brand among these made-up names.
     survey_decoys: tuple[str, ...] = ()
     status: DeliveryStatus = DeliveryStatus.LIVE
@@ -167,6 +168,7 @@ BRANDS: tuple[BrandPlan, ...] = (
             LinePlan("Coffee in search", SEARCH, "0.55", Pricing.CPC, targeting={"keywords": ["coffee", "espresso", "café"]},
                      promote_brand=True),
         ), budget_daily="500", holdout_percent=50, is_test=True,  # a test: half held out, a case study on demand
+            read_when_replayed=True,  # the demo opens on a test that has been read
             survey_decoys=("Morning Mill", "Roast & Co")),
     )),
     BrandPlan("Fizzwell", "fizzwell.example", "beverages/soft-drinks", (
@@ -310,8 +312,11 @@ def audience_sizes(db: Session) -> list[tuple[str, int]]:
     return [(name, size) for name, size in rows]
 
 
-def seed_demo_network(db: Session, now: datetime, tz: ZoneInfo = ZoneInfo("UTC")) -> DemoNetwork:
-    """Create the Freshmart network in an empty database; refuse one that holds a network."""
+def seed_demo_network(db: Session, now: datetime, tz: ZoneInfo = ZoneInfo("UTC"),
+                      read_at: datetime | None = None) -> DemoNetwork:
+    """Create the Freshmart network in an empty database; refuse one that holds a network.
+    The test campaign's lift is read at `read_at`, where the replayed history will end
+    (default: `now`)."""
     if db.scalar(select(Placement.id).limit(1)) or db.scalar(select(Advertiser.id).limit(1)):
         raise DemoAlreadySeeded("this database already holds placements or advertisers; the demo seeds an empty one")
     by_id = {p.id: p for p in PLACEMENTS}
@@ -340,13 +345,15 @@ def seed_demo_network(db: Session, now: datetime, tz: ZoneInfo = ZoneInfo("UTC")
         skus = skus_of(brand.name)[:PROMOTED_SKUS] if brand.sells_in_store else []
         bought: list[tuple[LinePlan, str]] = []
         for plan in brand.campaigns:
+            start = now - timedelta(days=plan.started_days_ago)
             campaign = campaigns.create(db, SYSTEM, CampaignCreate(
                 advertiser_id=advertiser.id, name=plan.name,
-                start=now - timedelta(days=plan.started_days_ago),
+                start=start,
                 end=now + timedelta(days=plan.days_left) if plan.days_left is not None else None,
                 budget_total=Decimal(plan.budget_total),
                 budget_daily=Decimal(plan.budget_daily) if plan.budget_daily else None,
                 pacing=plan.pacing, status=plan.status, holdout_percent=plan.holdout_percent, is_test=plan.is_test,
+                lift_read_at=(read_at or now) if plan.read_when_replayed else None,
             ))
             counts["campaigns"] += 1
             if plan.survey_decoys:

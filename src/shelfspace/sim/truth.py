@@ -18,7 +18,6 @@ from shelfspace.backends import open_backends
 from shelfspace.catalog.models import Campaign
 from shelfspace.config import Settings
 from shelfspace.db.session import make_sessionmaker, session_scope
-from shelfspace.measurement.attribution import Windows
 from shelfspace.measurement.campaign_lift import campaign_lift
 from shelfspace.sim.traffic import Tally
 
@@ -27,16 +26,17 @@ from shelfspace.sim.traffic import Tally
 class TruthCheck:
     campaign: str
     true_incremental: int  # orders the simulator placed because of the campaign's ads
-    estimate: float
+    estimate: float | None
     interval: tuple[float, float] | None
+    unread: str | None = None  # why the study shows no interval: before its read date, or too few shoppers
 
     @property
     def covered(self) -> bool:
         return self.interval is not None and self.interval[0] <= self.true_incremental <= self.interval[1]
 
     def line(self) -> str:
-        if self.interval is None:
-            return f"{self.campaign}: true incremental purchases {self.true_incremental}; no interval yet"
+        if self.interval is None or self.estimate is None:
+            return f"{self.campaign}: true incremental purchases {self.true_incremental}; no interval: {self.unread}"
         low, high = self.interval
         verdict = "inside" if self.covered else "OUTSIDE"
         return (f"{self.campaign}: true incremental purchases {self.true_incremental}, measured {self.estimate:.1f} "
@@ -46,15 +46,16 @@ class TruthCheck:
 def check_test_campaigns(settings: Settings, engine: Engine, tally: Tally, now: datetime) -> list[TruthCheck]:
     """Each test campaign's measured lift against the simulator's truth."""
     backends = open_backends(settings)
-    windows = Windows(settings.attribution_post_click_days, settings.attribution_post_view_days)
     checks = []
     try:
         with session_scope(make_sessionmaker(engine)) as db:
             for campaign in db.scalars(select(Campaign).where(Campaign.is_test).order_by(Campaign.id)):
-                lift = campaign_lift(db, backends.event_log, campaign, now, windows)
+                lift = campaign_lift(db, backends.event_log, campaign, now)
                 interval = lift["ci95"]["incremental_conversions"]
+                unread = (f"it is read on {lift['read_at'][:10]}" if lift["interim"] else
+                          None if lift["readable"] else "too few shoppers to read a lift")
                 checks.append(TruthCheck(campaign.name, tally.caused[campaign.id], lift["incremental_conversions"],
-                                         tuple(interval) if interval else None))
+                                         tuple(interval) if interval else None, unread))
     finally:
         backends.event_log.close()
     return checks

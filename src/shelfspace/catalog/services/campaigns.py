@@ -4,11 +4,16 @@ Rules checked on create and on every change (on the merged result, so a PATCH of
 field cannot break another): the end comes after the start, budgets are positive, the
 daily budget fits in the total, and even pacing has something to pace against. A test
 campaign exists to prove its lift, so it always holds some users out: 20% unless told.
+
+A campaign with a holdout has a read date, the moment its lift is read (`read_date`). It
+is fixed once the campaign starts: a result read whenever a page happens to show a good
+one is chance passing for lift (over 28 daily looks at no effect, a one-off 95% verdict
+says "proven" in about 16% of campaigns), so the date is chosen before anyone looks.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
@@ -18,8 +23,8 @@ from shelfspace.accounts.roles import Principal
 from shelfspace.catalog.enums import DeliveryStatus, Pacing
 from shelfspace.catalog.models import Campaign
 from shelfspace.catalog.ownership import (
-    archive_status,
     apply,
+    archive_status,
     changed_fields,
     get_visible,
     only_visible,
@@ -28,12 +33,30 @@ from shelfspace.catalog.ownership import (
     require_present,
 )
 from shelfspace.catalog.schemas import CampaignCreate, CampaignFilters, CampaignUpdate
+from shelfspace.core.clock import utcnow
 from shelfspace.core.errors import FieldProblem, InvalidInput
 from shelfspace.core.ids import new_id
 from shelfspace.core.money import to_micros
 
 KIND = "campaign"
 TEST_HOLDOUT_PERCENT = 20  # a test campaign's default: enough control users to measure lift
+READ_AFTER_END = timedelta(days=1)  # purchases the day after the last ad still count
+OPEN_ENDED_TEST = timedelta(days=28)  # an open-ended test is read after four weeks
+
+
+def read_date(start: datetime, end: datetime | None) -> datetime:
+    """When a study of this flight is read unless the caller chose: the day after its end,
+    or four weeks and a day after the start of an open-ended one."""
+    return (end if end is not None else start + OPEN_ENDED_TEST) + READ_AFTER_END
+
+
+def _check_read_date(start: datetime, read_at: datetime | None, holdout_percent: int) -> None:
+    if read_at is None:
+        return
+    if holdout_percent < 1:
+        raise InvalidInput.on("lift_read_at", "only a campaign with a holdout has a lift to read")
+    if read_at <= start:
+        raise InvalidInput.on("lift_read_at", "must be after start")
 
 
 def _check_plan(
@@ -66,6 +89,7 @@ def create(db: Session, by: Principal, spec: CampaignCreate) -> Campaign:
     if spec.is_test and "holdout_percent" not in spec.model_fields_set:
         holdout = TEST_HOLDOUT_PERCENT
     _check_test(spec.is_test, holdout)
+    _check_read_date(spec.start, spec.lift_read_at, holdout)
     campaign = Campaign(
         id=new_id("cmp"),
         advertiser_id=advertiser_id,
@@ -78,10 +102,12 @@ def create(db: Session, by: Principal, spec: CampaignCreate) -> Campaign:
         status=spec.status,
         holdout_percent=holdout,
         is_test=spec.is_test,
+        lift_read_at=(spec.lift_read_at or read_date(spec.start, spec.end)) if holdout else None,
     )
     db.add(campaign)
     record(db, by, AuditAction.CREATE, KIND, campaign.id,
-           spec.model_dump() | {"advertiser_id": advertiser_id, "holdout_percent": holdout})
+           spec.model_dump() | {"advertiser_id": advertiser_id, "holdout_percent": holdout,
+                                "lift_read_at": campaign.lift_read_at})
     db.flush()
     return campaign
 
@@ -111,11 +137,33 @@ def update(db: Session, by: Principal, campaign_id: str, spec: CampaignUpdate) -
         changes.get("budget_daily_micros", campaign.budget_daily_micros),
         changes.get("pacing", campaign.pacing),
     )
+    _settle_read_date(campaign, changes)
     diff = apply(campaign, changes)
     if diff:
         record(db, by, AuditAction.UPDATE, KIND, campaign.id, diff)
     db.flush()
     return campaign
+
+
+def _settle_read_date(campaign: Campaign, changes: dict[str, object]) -> None:
+    """Before the start the read date follows the flight, or the caller; from the start it
+    stays where it was (a campaign given a holdout later gets one then)."""
+    start = changes.get("start", campaign.start)
+    end = changes.get("end", campaign.end)
+    holdout = changes.get("holdout_percent", campaign.holdout_percent)
+    assert isinstance(start, datetime) and (end is None or isinstance(end, datetime)) and isinstance(holdout, int)
+    started = campaign.start <= utcnow()
+    if "lift_read_at" in changes and campaign.lift_read_at is not None and started \
+            and changes["lift_read_at"] != campaign.lift_read_at:
+        raise InvalidInput.on("lift_read_at", "the read date is fixed once the campaign has started: moving it after "
+                                              "looking would let chance pass for lift")
+    chosen = changes.get("lift_read_at")
+    assert chosen is None or isinstance(chosen, datetime)
+    _check_read_date(start, chosen, holdout)
+    if not holdout:
+        changes["lift_read_at"] = None
+    elif chosen is None and (campaign.lift_read_at is None or not started):
+        changes["lift_read_at"] = read_date(start, end)
 
 
 def archive(db: Session, by: Principal, campaign_id: str) -> Campaign:
