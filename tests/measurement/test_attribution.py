@@ -8,6 +8,7 @@ the lookback windows are inclusive to the microsecond, the new-to-brand window i
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import TypeVar
@@ -36,38 +37,20 @@ T = TypeVar("T")
 # --- helpers -----------------------------------------------------------------------------
 
 
-def click(
-    ad_id: str = "ad-1",
-    *,
-    at: datetime = T0,
-    user: str = "u1",
-    skus: tuple[str, ...] = ("sku-1",),
-    brands: tuple[str, ...] = ("acme",),
-) -> Interaction:
-    return _interaction(ad_id, InteractionKind.CLICK, at, user, skus, brands)
+def _maker(kind: InteractionKind) -> Callable[..., Interaction]:
+    """click(), view(), viewable(): one interaction of that kind, at T0 for user u1 on sku-1 of acme
+    unless told (a viewable one is the ad's counted impression measured viewable, MRC, dated
+    when it became so)."""
+
+    def make(ad_id: str = "ad-1", *, at: datetime = T0, user: str = "u1", skus: tuple[str, ...] = ("sku-1",),
+             brands: tuple[str, ...] = ("acme",)) -> Interaction:
+        return _interaction(ad_id, kind, at, user, skus, brands)
+
+    return make
 
 
-def view(
-    ad_id: str = "ad-1",
-    *,
-    at: datetime = T0,
-    user: str = "u1",
-    skus: tuple[str, ...] = ("sku-1",),
-    brands: tuple[str, ...] = ("acme",),
-) -> Interaction:
-    return _interaction(ad_id, InteractionKind.VIEW, at, user, skus, brands)
-
-
-def viewable(
-    ad_id: str = "ad-1",
-    *,
-    at: datetime = T0,
-    user: str = "u1",
-    skus: tuple[str, ...] = ("sku-1",),
-    brands: tuple[str, ...] = ("acme",),
-) -> Interaction:
-    """The ad's counted impression measured viewable (MRC), at the moment it became so."""
-    return _interaction(ad_id, InteractionKind.VIEWABLE, at, user, skus, brands)
+click, view, viewable = (_maker(kind) for kind in (InteractionKind.CLICK, InteractionKind.VIEW,
+                                                    InteractionKind.VIEWABLE))
 
 
 def _interaction(

@@ -233,7 +233,7 @@ def results(db: Session, event_log: EventLog, study: BrandLiftStudy, now: dateti
         "metric": study.metric, "question": study.question, "answers": study.answers,
         "correct_answer": study.correct_answer, "status": study.status,
         "created_at": study.created_at, "updated_at": study.updated_at,
-        "results": shown | (HIDDEN if interim or not ready else lift_figures(exposed, control, reached, spend)),
+        "results": shown | (hidden() if interim or not ready else lift_figures(exposed, control, reached, spend)),
         "minimum_sample": MINIMUM_SAMPLE_RULE,
         "read_rule": READ_RULE,
         "method": METHOD,
@@ -261,10 +261,11 @@ def lift_figures(exposed: GroupAnswers, control: GroupAnswers, reached: int, spe
     }
 
 
-# What a study that may not be read yet shows in place of its lift.
-HIDDEN: dict[str, Any] = {"absolute_lift": None, "relative_lift": None, "ci95": {"absolute": None, "relative": None},
-                          "p_value": None, "significant": False, "direction": None, "lifted_users": None,
-                          "cost_per_lifted_user": None}
+def hidden() -> dict[str, Any]:
+    """What a study that may not be read shows in place of its lift (a new dict each time)."""
+    return {"absolute_lift": None, "relative_lift": None, "ci95": {"absolute": None, "relative": None},
+            "p_value": None, "significant": False, "direction": None, "lifted_users": None,
+            "cost_per_lifted_user": None}
 
 
 def _group(group: GroupAnswers) -> dict[str, Any]:

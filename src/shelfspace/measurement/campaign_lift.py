@@ -159,7 +159,7 @@ def estimate_figures(estimate: LiftEstimate, spend_micros: int, interim: bool) -
     groups = {"treatment": _group(estimate.treatment), "control": _group(estimate.control),
               "interim": interim, "readable": estimate.readable}
     if interim or not estimate.readable:
-        return groups | HIDDEN
+        return groups | hidden()
     spend = spend_micros / 1_000_000
     incremental_conversions = estimate.incremental_conversions
     incremental_revenue = estimate.incremental_revenue
@@ -187,14 +187,15 @@ def estimate_figures(estimate: LiftEstimate, spend_micros: int, interim: bool) -
     }
 
 
-# What a lift that may not be read yet shows in place of its figures.
-HIDDEN: dict[str, Any] = {
-    "absolute_lift": None, "relative_lift": None,
-    "ci95": {"absolute": None, "relative": None, "incremental_conversions": None, "incremental_revenue": None,
-             "iroas": None},
-    "p_value": None, "significant": False, "incremental_conversions": None, "incremental_revenue": None,
-    "iroas": None, "icpa": None,
-}
+def hidden() -> dict[str, Any]:
+    """What a lift that may not be read shows in place of its figures (a new dict each time:
+    answers are built from it)."""
+    return {
+        "absolute_lift": None, "relative_lift": None,
+        "ci95": dict.fromkeys(("absolute", "relative", "incremental_conversions", "incremental_revenue", "iroas")),
+        "p_value": None, "significant": False, "incremental_conversions": None, "incremental_revenue": None,
+        "iroas": None, "icpa": None,
+    }
 READ_RULE = ("Read once, at the read date fixed when the campaign started (read_at), with the purchases up to then; "
              "before it the groups' counts are interim and no lift, interval or verdict is given, so looking often "
              "cannot turn chance into a result.")
