@@ -12,7 +12,7 @@ from pypdf import PdfReader
 
 from shelfspace.accounts.roles import Role
 from tests.conftest import new_key
-from tests.measurement.test_lift_api import study  # noqa: F401  (the fixture)
+from tests.measurement.test_lift_api import readable_study, study, surveyed_study  # noqa: F401  (the fixtures)
 from tests.support import Api
 
 
@@ -79,3 +79,28 @@ def test_the_operator_writes_and_publishes_and_only_the_operator(operator: Api, 
     stranger = Api(operator.client, new_key(engine, Role.ADVERTISER,
                                             operator.post("/v1/advertisers", {"name": "O", "domain": "o.example"})["id"]))
     assert stranger.get(path, status=404)["error"]["code"] == "not_found"
+
+
+def test_a_read_lift_is_quoted_with_what_it_may_show(operator: Api, readable_study: dict[str, Any]) -> None:  # noqa: F811
+    """Readable, but with too few buyers for heavy-tailed sales: the case study gives the
+    purchases and their interval, and says why sales and iROAS are not shown."""
+    campaign_id = readable_study["campaign"]["id"]
+    lift = operator.get(f"/v1/campaigns/{campaign_id}/lift")
+    assert lift["readable"] and lift["ci95"]["incremental_revenue"] is None
+    page = operator.client.get(f"/v1/campaigns/{campaign_id}/case-study", headers=operator.headers)
+    assert page.status_code == 200, page.text
+    low, high = lift["ci95"]["incremental_conversions"]
+    from shelfspace.measurement.case_study import _Formats
+
+    assert f"Incremental purchases {_Formats.estimate(lift['incremental_conversions'])} (95% " \
+           f"{_Formats.estimate(low)} to {_Formats.estimate(high)})" in page.text
+    assert "incremental sales and iROAS not shown" in page.text
+    assert f"up to its read date, {lift['read_at'][:10]}" in page.text
+
+
+def test_an_interim_lift_says_when_it_will_be_read(operator: Api, surveyed_study: dict[str, Any]) -> None:  # noqa: F811
+    campaign_id = surveyed_study["campaign"]["id"]
+    lift = operator.get(f"/v1/campaigns/{campaign_id}/lift")
+    assert lift["interim"] is True
+    page = operator.client.get(f"/v1/campaigns/{campaign_id}/case-study", headers=operator.headers).text
+    assert f"Read on {lift['read_at'][:10]}" in page and "the counts below are interim" in page

@@ -172,14 +172,17 @@ class Lift:
 
 
 def measure(users: Iterable[StudyUser], purchases: Iterable[Purchase], until: float) -> Lift:
-    """Both comparisons for one campaign's study, counting purchases up to `until`."""
+    """Both comparisons for one campaign's study as it stood at `until`: the users who had
+    entered it by then, and their purchases up to then (a look after the read date gives
+    the read date's answer)."""
     by_user: defaultdict[str, list[Purchase]] = defaultdict(list)
     for purchase in purchases:
         by_user[purchase.user_id].append(purchase)
     groups: dict[tuple[StudyGroup, bool], list[tuple[str, float]]] = defaultdict(list)
     for user in users:
-        groups[(user.group, False)].append((user.user_id, user.eligible_at))
-        if user.exposed_at is not None:
+        if user.eligible_at <= until:
+            groups[(user.group, False)].append((user.user_id, user.eligible_at))
+        if user.exposed_at is not None and user.exposed_at <= until:
             groups[(user.group, True)].append((user.user_id, user.exposed_at))
 
     def compared(exposed: bool) -> LiftEstimate:
