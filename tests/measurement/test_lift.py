@@ -111,3 +111,15 @@ def test_sales_and_iroas_are_shown_with_enough_buyers_and_agree_with_each_other(
     hidden = estimate_figures(small, spend_micros=2_000_000_000, interim=False)
     assert hidden["readable"] is False and hidden["ci95"]["absolute"] is None and hidden["p_value"] is None
     assert estimate_figures(estimate(treatment, control), 2_000_000_000, interim=True)["p_value"] is None
+
+
+def test_a_study_is_read_as_it_stood_at_the_read_date() -> None:
+    """Shoppers who enter after the read date, and purchases after it, change nothing: every
+    look after the read date gives the read date's answer."""
+    users = [StudyUser("a", T, 10.0, 10.0), StudyUser("b", C, 20.0, None), StudyUser("late", T, 200.0, 200.0),
+             StudyUser("seen-late", C, 30.0, 150.0)]
+    purchases = [Purchase("a", 50.0, 1_000_000), Purchase("late", 210.0, 1_000_000), Purchase("b", 120.0, 1_000_000)]
+    read = measure(users, purchases, until=100.0)
+    assert (read.intent_to_treat.treatment.users, read.intent_to_treat.control.users) == (1, 2)
+    assert (read.intent_to_treat.treatment.converters, read.intent_to_treat.control.converters) == (1, 0)
+    assert (read.exposed.treatment.users, read.exposed.control.users) == (1, 0)  # "seen-late" met it after
