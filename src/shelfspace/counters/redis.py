@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 import uuid
 from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import asdict
@@ -86,9 +87,12 @@ class RedisCounters:
         self._frequency = RedisFrequency(redis, prefix, write_behind=bool(steering_seconds))
         self._copies = SteeringCopies(lambda: redis.pipeline(transaction=False), steering_seconds,
                                       chores=[self._frequency.flush]) if steering_seconds else None
-        self._budget = Kind("budget", self._queue_budget, _parse_budget)
+        # Budget and funds left are versioned (counters/steering.py): a decision skips a
+        # campaign on them, so a copy must never count a step of this process twice.
+        self._budget = Kind("budget", self._queue_budget, _parse_budget, version=_version)
         self._account_kind = Kind("account", lambda pipe, account: _queued(pipe.hmget(
-            f"{prefix}a:{account}", "spent", "reserved")), lambda answers: AccountUse(*_ints(answers[0])))
+            f"{prefix}a:{account}", "spent", "reserved", "v")), lambda answers: AccountUse(*_ints(answers[0][:2])),
+                                  version=_version)
         self._pacing_kind = Kind("pacing", lambda pipe, campaign: _queued(pipe.get(f"{prefix}pace:{campaign}")),
                                  lambda answers: PacingState(**json.loads(answers[0])) if answers[0] else None)
         self._ctr_kind = Kind("ctr", lambda pipe, place: _queued(pipe.hmget(
@@ -130,19 +134,24 @@ class RedisCounters:
 
     def _queue_budget(self, pipe: Pipeline, key: CampaignDay) -> int:
         total_key, day_key = self._budget_keys(*key)
-        pipe.hmget(total_key, "spent", "reserved")
+        pipe.hmget(total_key, "spent", "reserved", "v")  # the version covers the day's hash too
         pipe.hmget(day_key, "spent", "reserved")
         return 2
 
-    def _held_changed(self, limits: BudgetLimits, spent: int, reserved: int) -> None:
+    def _answered(self, campaign_id: str, day: str, account_id: str | None, state: Sequence[Any] | None,
+                  sent: float) -> None:
         """This process's own charge or hold, in its copies at once (others' show within
-        `steering_seconds`)."""
-        self._own_step(self._budget, (limits.campaign_id, limits.day), lambda use: BudgetUse(
-            use.spent_total + spent, use.spent_day + spent, use.reserved_total + reserved,
-            use.reserved_day + reserved))
-        if limits.account_id is not None:
-            self._own_step(self._account_kind, limits.account_id,
-                           lambda use: AccountUse(use.spent + spent, use.reserved + reserved))
+        `steering_seconds`, or with this process's next step): the campaign day's and its
+        account's state right after the step, as its script answered it (`state` in
+        counters/redis_scripts.py), the step sent at `sent` (monotonic)."""
+        if self._copies is None or not state:
+            return
+        spent_total, reserved_total, version, spent_day, reserved_day, spent, reserved, account_version = \
+            (int(value) for value in state)
+        self._copies.answered(self._budget, (campaign_id, day),
+                              BudgetUse(spent_total, spent_day, reserved_total, reserved_day), version, sent)
+        if account_id:
+            self._copies.answered(self._account_kind, account_id, AccountUse(spent, reserved), account_version, sent)
 
     # --- spend from the log --------------------------------------------------------------
 
@@ -248,11 +257,11 @@ class RedisCounters:
                           *self._account(limits), DAY_KEY_SECONDS, *old, wanted, max(target, wanted),
                           bucket.index, bucket.ends, *(last.report() if last else [])])
         leases: list[Lease | None] = []
-        for (limits, last, wanted, _, ends_at), (granted, epoch) in zip(asks, self._pipelined(self._lease, calls),
-                                                                        strict=True):
-            granted = int(granted)
-            given_back = last.unused if last is not None and last.epoch == epoch else 0
-            self._held_changed(limits, 0, granted - given_back)
+        sent = time.monotonic()
+        for (limits, _, wanted, _, ends_at), answer in zip(asks, self._pipelined(self._lease, calls), strict=True):
+            granted, epoch = int(answer[0]), answer[1]
+            self._answered(limits.campaign_id, limits.day, limits.account_id, answer[2] if len(answer) > 2 else None,
+                           sent)
             leases.append(Lease(epoch, limits, ends_at, Bucket.of(ends_at, self.hold_bucket_seconds), granted,
                                 granted, wanted, ends_at - LEASE_SECONDS) if granted else None)
         return leases
@@ -342,14 +351,15 @@ class RedisCounters:
         one round trip and Redis runs them in order, so each is capped by those before it."""
         if not charges:
             return []
+        sent = time.monotonic()
         answers = self._pipelined(self._settle, [
             [self.prefix, c.limits.campaign_id, c.limits.day, c.limits.total_micros, self._daily(c.limits),
              c.amount_micros, DAY_KEY_SECONDS, *self._account(c.limits), *self._hold_args(c.hold)] for c in charges])
-        for c, (charged, over) in zip(charges, answers, strict=True):
-            self._held_changed(c.limits, int(charged), -c.hold.micros if c.hold is not None else 0)
+        for c, (charged, over, state) in zip(charges, answers, strict=True):
+            self._answered(c.limits.campaign_id, c.limits.day, c.limits.account_id, state, sent)
             if int(over):  # held past what is left: this process's slices go back before more is handed out
                 self._stale(c.limits)
-        return [int(charged) for charged, _ in answers]
+        return [int(charged) for charged, *_ in answers]
 
     def _stale(self, limits: BudgetLimits) -> None:
         """The campaign day's lease, and every lease on the same advertiser's funds: the
@@ -361,20 +371,30 @@ class RedisCounters:
                     lease.stale = True
 
     def refund(self, campaign_id: str, day: str, amount_micros: int, account_id: str | None = None) -> None:
+        """One MULTI: the charge taken back, the versions moved, and the state after read
+        for this process's copies (as a script's `state` answers it)."""
         total_key, day_key = self._budget_keys(campaign_id, day)
+        account_key = f"{self.prefix}a:{account_id}"
         pipe = self.redis.pipeline(transaction=True)
         pipe.hincrby(total_key, "spent", -amount_micros)
         pipe.hincrby(day_key, "spent", -amount_micros)
+        pipe.hincrby(total_key, "v", 1)
         if account_id is not None:
-            pipe.hincrby(f"{self.prefix}a:{account_id}", "spent", -amount_micros)
-        pipe.execute()
-        self._held_changed(BudgetLimits(campaign_id, day, 0, None, account_id), -amount_micros, 0)
+            pipe.hincrby(account_key, "spent", -amount_micros)
+            pipe.hincrby(account_key, "v", 1)
+        pipe.hmget(total_key, "spent", "reserved", "v")
+        pipe.hmget(day_key, "spent", "reserved")
+        if account_id is not None:
+            pipe.hmget(account_key, "spent", "reserved", "v")
+        sent = time.monotonic()
+        answers = pipe.execute()
+        total, daily, funds = answers[-3:] if account_id is not None else (*answers[-2:], [None] * 3)
+        self._answered(campaign_id, day, account_id, [int(value or 0) for value in [*total, *daily, *funds]], sent)
 
     def release(self, hold: Hold) -> None:
-        self._release(args=[self.prefix, hold.campaign_id, hold.day, *self._hold_args(hold)])
-        self._held_changed(BudgetLimits(hold.campaign_id, hold.day, 0, None), 0, -hold.micros)
-        if self._copies is not None:  # its account is known only to Redis (releases are rare)
-            self._copies.forget(self._account_kind)
+        sent = time.monotonic()
+        _, account, state = self._release(args=[self.prefix, hold.campaign_id, hold.day, *self._hold_args(hold)])
+        self._answered(hold.campaign_id, hold.day, account or None, state, sent)
 
     def release_expired(self, now: float) -> int:
         """Tend this process's leases, then give back the holds of every bucket that has
@@ -451,5 +471,10 @@ def _ints(values: Sequence[str | None]) -> tuple[int, int]:
 
 
 def _parse_budget(answers: list[Any]) -> BudgetUse:
-    (spent_total, reserved_total), (spent_day, reserved_day) = _ints(answers[0]), _ints(answers[1])
+    (spent_total, reserved_total), (spent_day, reserved_day) = _ints(answers[0][:2]), _ints(answers[1])
     return BudgetUse(spent_total, spent_day, reserved_total, reserved_day)
+
+
+def _version(answers: list[Any]) -> int:
+    """A versioned kind's version: the third field of its first read (`v`, counted by Redis)."""
+    return int(answers[0][2] or 0)

@@ -17,11 +17,29 @@ from __future__ import annotations
 _HOLDS = """
 local function num(value) return tonumber(value or '0') or 0 end
 local function int(value) return string.format('%d', value) end
+-- a campaign's (and its account's) spend or holds changed: their versions (`v`) count each
+-- change, so the processes' steering copies can tell which of two reads is the newer
+local function changed(p, campaign, account)
+  redis.call('HINCRBY', p .. 'b:' .. campaign, 'v', 1)
+  if account and account ~= '' then redis.call('HINCRBY', p .. 'a:' .. account, 'v', 1) end
+end
 -- what a campaign day (and its account) holds, changed by `micros` (negative: given back)
 local function hold(p, campaign, day, account, micros)
   redis.call('HINCRBY', p .. 'b:' .. campaign, 'reserved', micros)
   redis.call('HINCRBY', p .. 'b:' .. campaign .. ':' .. day, 'reserved', micros)
   if account and account ~= '' then redis.call('HINCRBY', p .. 'a:' .. account, 'reserved', micros) end
+  changed(p, campaign, account)
+end
+-- what a step answers for the steering copies: the state right after it, as they read it
+-- (counters/redis.py `_answered`): the campaign's spent, held and version, the day's spent
+-- and held, the account's spent, held and version
+local function state(p, campaign, day, account)
+  local total = redis.call('HMGET', p .. 'b:' .. campaign, 'spent', 'reserved', 'v')
+  local daily = redis.call('HMGET', p .. 'b:' .. campaign .. ':' .. day, 'spent', 'reserved')
+  local funds = {false, false, false}
+  if account and account ~= '' then funds = redis.call('HMGET', p .. 'a:' .. account, 'spent', 'reserved', 'v') end
+  return {num(total[1]), num(total[2]), num(total[3]), num(daily[1]), num(daily[2]),
+          num(funds[1]), num(funds[2]), num(funds[3])}
 end
 -- a bucket's micros and ads, changed; it lapses at `ends`
 local function bucket(p, campaign, day, index, ends, micros, ads)
@@ -65,11 +83,12 @@ end
 # ('' for no limit), day key lifetime (s), the last lease's epoch ('' for none), its bucket
 # index and end, what it did not hand out, wanted, target, the new lease's bucket index and
 # end, then index, end, micros, ads of each bucket the last lease handed out into.
-# Returns {granted micros, epoch}: the epoch names Redis's state since it was last restored.
+# Returns {granted micros, epoch, state}: the epoch names Redis's state since it was last
+# restored; the state is the campaign day's and its account's right after (`state`).
 LEASE = _HOLDS + """
 local p, campaign, day, account = ARGV[1], ARGV[2], ARGV[3], ARGV[6]
 local epoch = redis.call('GET', p .. 'restored')
-if not epoch then return {0, ''} end -- spend unknown until rebuilt from the log
+if not epoch then return {0, ''} end -- spend unknown until rebuilt from the log (no state)
 local h = p .. 'h:' .. campaign .. ':' .. day
 redis.call('HSET', h, 'account', account)
 redis.call('EXPIRE', h, ARGV[8])
@@ -94,7 +113,7 @@ if wanted > 0 then
     redis.call('EXPIRE', p .. 'b:' .. campaign .. ':' .. day, ARGV[8])
   end
 end
-return {granted, epoch}
+return {granted, epoch, state(p, campaign, day, account)}
 """
 
 # Spend as the event log records it, after Redis lost its data (or on a first start):
@@ -106,6 +125,7 @@ local p = ARGV[1]
 local first = 4 + 2 * tonumber(ARGV[3])
 for i = 4, first - 1, 2 do
   redis.call('HSET', p .. 'a:' .. ARGV[i], 'spent', ARGV[i + 1])
+  redis.call('HINCRBY', p .. 'a:' .. ARGV[i], 'v', 1)
 end
 local totals = {}
 for i = first, #ARGV - 1, 3 do
@@ -117,6 +137,7 @@ for i = first, #ARGV - 1, 3 do
 end
 for campaign, micros in pairs(totals) do
   redis.call('HSET', p .. 'b:' .. campaign, 'spent', string.format('%d', micros))
+  redis.call('HINCRBY', p .. 'b:' .. campaign, 'v', 1)
 end
 redis.call('SET', p .. 'restored', ARGV[#ARGV])
 return 1
@@ -125,8 +146,9 @@ return 1
 # ARGV: prefix, campaign, day, total limit, daily limit ('' for none), amount, day key
 # lifetime (s), account ('' for none), the account's funds ('' for no limit), then the
 # event's hold: micros ('' for none), bucket index and end. Returns {charged, whether
-# what is held now passes what is left}: a charge above its hold (a click) can do that,
-# and the process then gives back its own lease's rest before handing out more.
+# what is held now passes what is left, state}: a charge above its hold (a click) can do
+# that, and the process then gives back its own lease's rest before handing out more; the
+# state is the campaign day's and its account's right after (`state`).
 SETTLE = _HOLDS + """
 local p, campaign, day = ARGV[1], ARGV[2], ARGV[3]
 if ARGV[10] ~= '' then give_back(p, campaign, day, ARGV[11], ARGV[12], ARGV[10]) end
@@ -149,14 +171,19 @@ redis.call('HINCRBY', total_key, 'spent', text)
 redis.call('HINCRBY', day_key, 'spent', text)
 if ARGV[8] ~= '' then redis.call('HINCRBY', account_key, 'spent', text) end
 redis.call('EXPIRE', day_key, ARGV[7])
+changed(p, campaign, ARGV[8])
 local over = 0
 if left_of(p, campaign, day, ARGV[4], ARGV[5], ARGV[8], ARGV[9]) < 0 then over = 1 end
-return {text, over}
+return {text, over, state(p, campaign, day, ARGV[8])}
 """
 
-# ARGV: prefix, campaign, day, micros, bucket index, bucket end.
+# ARGV: prefix, campaign, day, micros, bucket index, bucket end. Returns {given back (1)
+# or not (0), the campaign day's account ('' for none), state (`state`)}.
 RELEASE = _HOLDS + """
-return give_back(ARGV[1], ARGV[2], ARGV[3], ARGV[5], ARGV[6], ARGV[4])
+local p, campaign, day = ARGV[1], ARGV[2], ARGV[3]
+local given = give_back(p, campaign, day, ARGV[5], ARGV[6], ARGV[4])
+local account = redis.call('HGET', p .. 'h:' .. campaign .. ':' .. day, 'account') or ''
+return {given, account, state(p, campaign, day, account)}
 """
 
 # Buckets whose end has passed: what they still hold (ads whose event never came, or a

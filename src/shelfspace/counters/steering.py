@@ -10,6 +10,16 @@ are dropped, and one not asked for since its last refresh waits for the next ask
 the refresh stall (Redis slow or away), a copy older than
 `STALE_AFTER` refreshes is read again on the serving path rather than trusted. The same
 thread runs the chores that write behind (frequency counts).
+
+A value a decision may skip a campaign on (budget and funds left) must never count this
+process's own step twice: a campaign near its end would look spent while it still has
+room, and every decision would pass it by until the next refresh. Those kinds are
+versioned: Redis counts each change of the value, the step's own script answers the value
+right after it, and a copy keeps whichever read or answer is the newest, so a read that
+raced a step can neither count it twice nor lose it, and no refresh is ever thrown away
+because a step came meanwhile. Other kinds (click counts) add the process's own steps to
+the copy, and a read that raced one may count it twice or not at all until the next
+refresh.
 """
 
 from __future__ import annotations
@@ -38,14 +48,25 @@ class Kind:
     queue: Callable[[Pipeline, Any], int]  # commands queued
     parse: Callable[[list[Any]], Any]
     every: int = 1  # refreshed every this many periods (click counts move slowly)
+    # Versioned kinds: the value's version in the same answers (Redis counts each change).
+    # Their own steps come as Redis answered them (`answered`), never added (`change`).
+    version: Callable[[list[Any]], int] | None = None
 
 
 @dataclass(slots=True)
 class _Copy:
     value: Any
-    refreshed: float  # monotonic
+    refreshed: float  # monotonic: when the read (or step) it holds was sent
     used: float
     changes: int = 0  # own steps applied: a read that started before one must not overwrite it
+    version: int = -1  # versioned kinds: Redis's count of the value's changes, as read
+    received: float = 0.0  # monotonic: when it came back (versioned kinds)
+
+    def older_than(self, version: int, sent: float) -> bool:
+        """Whether a versioned value, asked for at `sent`, is at least as new as this one:
+        its version is not lower, or it was asked for after this one came back (so Redis
+        answered it later: a lower version then means Redis lost its data and counts again)."""
+        return version >= self.version or sent > self.received
 
 
 class SteeringCopies:
@@ -61,11 +82,6 @@ class SteeringCopies:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
-    def _read(self, kind: Kind, key: Hashable) -> Any:
-        pipe = self._pipeline()
-        kind.queue(pipe, key)
-        return kind.parse(pipe.execute())
-
     def get(self, kind: Kind, key: Hashable) -> Any:
         """The copy, or the value read now (and kept, and refreshed from now on)."""
         now = time.monotonic()
@@ -76,16 +92,46 @@ class SteeringCopies:
                 return copy.value
             self._kinds.setdefault(kind.name, kind)
             before = self._uncopied_changes
-        value = self._read(kind, key)
+        pipe = self._pipeline()
+        kind.queue(pipe, key)
+        answers = pipe.execute()
+        value = kind.parse(answers)
         with self._lock:
-            # An own step meanwhile may be missing from what was read: read again next time.
-            self._copies[(kind.name, key)] = _Copy(value, now if before == self._uncopied_changes else 0.0, now)
+            if kind.version is not None:
+                version = kind.version(answers)
+                copy = self._copies.get((kind.name, key))
+                if copy is None or copy.older_than(version, now):
+                    self._copies[(kind.name, key)] = _Copy(value, now, now, version=version,
+                                                           received=time.monotonic())
+                else:  # a step answered something newer meanwhile
+                    copy.used = now
+                    value = copy.value
+            else:
+                # An own step meanwhile may be missing from what was read: read again next time.
+                self._copies[(kind.name, key)] = _Copy(value, now if before == self._uncopied_changes else 0.0, now)
         self.start()
         return value
 
+    def answered(self, kind: Kind, key: Hashable, value: Any, version: int, sent: float) -> None:
+        """This process's own step on a versioned kind, as Redis answered it: the value right
+        after the step and its version, the step sent at `sent` (monotonic). Kept if it is
+        the newest; a copy no decision asked for yet is kept only until the next refresh
+        sweeps it (none while nothing refreshes: a process that never steers keeps none),
+        so that a read of it racing this step cannot lose the step."""
+        with self._lock:
+            copy = self._copies.get((kind.name, key))
+            if copy is None:
+                if self._thread is None:
+                    return
+                self._kinds.setdefault(kind.name, kind)
+                self._copies[(kind.name, key)] = _Copy(value, sent, 0.0, version=version, received=time.monotonic())
+            elif copy.older_than(version, sent):
+                copy.value, copy.version, copy.refreshed, copy.received = value, version, sent, time.monotonic()
+
     def change(self, kind: Kind, key: Hashable, how: Callable[[Any], Any]) -> None:
-        """This process's own step, applied to its copy at once (if it has one). A read that
-        raced with the step may count it twice or not at all: the next refresh mends it."""
+        """This process's own step on a kind without versions, applied to its copy at once
+        (if it has one). A read that raced with the step may count it twice or not at all:
+        the next refresh mends it."""
         with self._lock:
             if (copy := self._copies.get((kind.name, key))) is not None:
                 copy.value = how(copy.value)
@@ -124,12 +170,20 @@ class SteeringCopies:
         answers = pipe.execute()
         position = 0
         with self._lock:
+            received = time.monotonic()
             for (kind, key), count, changed in zip(wanted, counts, changes, strict=True):
-                value = kind.parse(answers[position:position + count])
+                mine = answers[position:position + count]
                 position += count
                 copy = self._copies.get((kind.name, key))
-                if copy is not None and copy.changes == changed:  # else keep the own step: next time
-                    copy.value, copy.refreshed = value, now
+                if copy is None:
+                    continue
+                if kind.version is not None:
+                    version = kind.version(mine)
+                    if copy.older_than(version, now):
+                        copy.value, copy.version, copy.refreshed, copy.received = (kind.parse(mine), version, now,
+                                                                                   received)
+                elif copy.changes == changed:  # else keep the own step: next time
+                    copy.value, copy.refreshed = kind.parse(mine), now
 
     def start(self) -> None:
         """The refreshing thread, from the first use on (idempotent)."""
