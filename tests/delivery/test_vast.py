@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.support import VIDEO, Api, campaign_body, live_dates
+from tests.support import VIDEO, Api, campaign_body, live_dates, wait_until
 
 XSD = Path(__file__).resolve().parents[3] / "shared" / "standards" / "vast" / "xsd" / "vast_4.2.xsd"
 NS = {"v": "http://www.iab.com/VAST"}
@@ -38,12 +39,14 @@ def _video_network(operator: Api, advertiser_id: str) -> None:
 def _vast(client: TestClient, **params: str):  # type: ignore[no-untyped-def]
     from lxml import etree
 
-    deadline = time.monotonic() + 3
-    while True:  # a placement created a moment ago is known once the snapshot refreshes
-        answer = client.get("/v1/vast", params={"placement": "ctv-preroll", **params})
-        if answer.status_code == 200 or time.monotonic() > deadline:
-            break
-        time.sleep(0.1)
+    answers = []
+
+    def known() -> bool:  # a placement created a moment ago is known once the snapshot refreshes
+        answers.append(client.get("/v1/vast", params={"placement": "ctv-preroll", **params}))
+        return answers[-1].status_code == 200
+
+    wait_until(known, 3, "", every=0.1)
+    answer = answers[-1]
     assert answer.status_code == 200, answer.text
     assert answer.headers["content-type"].startswith("application/xml")
     return etree.fromstring(answer.content)
@@ -52,10 +55,14 @@ def _vast(client: TestClient, **params: str):  # type: ignore[no-untyped-def]
 def test_a_video_ad_is_valid_vast_4_2_with_our_tracking(client: TestClient, operator: Api, advertiser_api: Api) -> None:
     xsd = schema()
     _video_network(operator, advertiser_api.advertiser_id)  # type: ignore[arg-type]
-    document = _vast(client, user="viewer-1", consent="true", device="ctv")
-    while not document.findall("v:Ad", NS):  # the new line item reaches the snapshot
-        time.sleep(0.1)
-        document = _vast(client, user="viewer-1", consent="true", device="ctv")
+    documents = []
+
+    def served() -> bool:  # the new line item reaches the snapshot
+        documents.append(_vast(client, user="viewer-1", consent="true", device="ctv"))
+        return bool(documents[-1].findall("v:Ad", NS))
+
+    wait_until(served, 10, "the video line item was never served", every=0.1)
+    document = documents[-1]
     xsd.assertValid(document)
     ad = document.find("v:Ad/v:InLine", NS)
     serving_id = ad.findtext("v:AdServingId", namespaces=NS)
@@ -86,10 +93,14 @@ def test_a_video_ad_is_valid_vast_4_2_with_our_tracking(client: TestClient, oper
     keys = {f"video:{e}:{serving_id}" for e in (*events, "error")} | {f"impression:{serving_id}", f"click:{serving_id}"}
     assert log.contains(keys) == keys
     call(events["start"][:-4] + "AAAA", 204)  # forged: answered like any other, counted nowhere
-    time.sleep(2.5)  # the rollups take up the events
     today = time.strftime("%Y-%m-%d", time.gmtime())
-    totals = client.get("/v1/reports", params={"from": today, "to": today},
-                        headers={"Authorization": f"Bearer {operator.key}"}).json()["totals"]
+
+    def totals_now() -> dict[str, Any]:
+        return dict(client.get("/v1/reports", params={"from": today, "to": today},
+                               headers={"Authorization": f"Bearer {operator.key}"}).json()["totals"])
+
+    wait_until(lambda: totals_now()["video_completes"] >= 1, 10, "the rollups took up the events", every=0.1)
+    totals = totals_now()
     assert (totals["video_starts"], totals["video_midpoints"], totals["video_completes"]) == (1, 1, 1)
     assert totals["video_completion_rate"] == 1
 
@@ -110,7 +121,8 @@ def test_no_fill_is_an_empty_vast_and_a_display_placement_is_refused(client: Tes
     assert document.findall("v:Ad", NS) == [] and document.get("version") == "4.2"
     operator.post("/v1/placements", {"id": "home-hero", "name": "Hero", "channel": "web", "format": "banner",
                                      "sizes": ["300x250"], "floor_cpm": 1})
-    time.sleep(1)
+    wait_until(lambda: "not video" in client.get("/v1/vast", params={"placement": "home-hero"}).text, 5,
+               "the banner placement reached the snapshot", every=0.1)
     refused = client.get("/v1/vast", params={"placement": "home-hero"})
     assert refused.status_code == 422 and "not video" in refused.text
     assert client.get("/v1/vast", params={"placement": "nope"}).status_code == 422

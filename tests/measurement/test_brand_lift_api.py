@@ -33,6 +33,19 @@ def choose(api: Api, question: Any, position: int, status: int = 204) -> Any:
     return answer.json() if answer.content else None
 
 
+def read_after_answers(operator: Api, study: dict[str, Any], chose_exposed: int, chose_control: int) -> Any:
+    """A study on the campaign, 150 answers a group recorded now (so many of each choosing
+    the brand), and its results read past the campaign's read date."""
+    created = operator.post("/v1/brand-lift-studies", QUESTION | {"campaign_id": study["campaign"]["id"]})
+    recorder = operator.client.app.state.recorder  # type: ignore[attr-defined]
+    now = datetime.now(UTC)
+    recorder.record_now([answer_event(created["id"], f"{group.value}-{n}", group, 1 if n < chose else 0, now)
+                         for group, chose in ((StudyGroup.TREATMENT, chose_exposed), (StudyGroup.CONTROL, chose_control))
+                         for n in range(150)])
+    past_the_read_date(study["read_at"])
+    return operator.get(f"/v1/brand-lift-studies/{created['id']}")["results"]
+
+
 def test_exposed_and_control_users_are_asked_once_and_the_lift_adds_up(
         operator: Api, surveyed_study: dict[str, Any]) -> None:  # noqa: F811
     study = surveyed_study
@@ -93,15 +106,8 @@ def test_a_user_exposed_a_moment_ago_is_asked_before_the_marks_are_written(
 def test_past_the_minimum_sample_the_lift_is_declared_with_its_cost(
         operator: Api, surveyed_study: dict[str, Any]) -> None:  # noqa: F811
     study = surveyed_study
-    created = operator.post("/v1/brand-lift-studies", QUESTION | {"campaign_id": study["campaign"]["id"]})
-    recorder = operator.client.app.state.recorder  # type: ignore[attr-defined]
-    now = datetime.now(UTC)
     # 150 answers a group: 60% of the exposed chose the brand, 40% of the control group.
-    answers = [answer_event(created["id"], f"{group.value}-{n}", group, 1 if n < share else 0, now)
-               for group, share in ((StudyGroup.TREATMENT, 90), (StudyGroup.CONTROL, 60)) for n in range(150)]
-    recorder.record_now(answers)
-    past_the_read_date(study["read_at"])
-    results = operator.get(f"/v1/brand-lift-studies/{created['id']}")["results"]
+    results = read_after_answers(operator, study, chose_exposed=90, chose_control=60)
     assert results["minimum_sample_reached"] is True and results["significant"] is True
     assert results["absolute_lift"] == pytest.approx(0.2)
     assert results["relative_lift"] == pytest.approx(0.5)
@@ -193,15 +199,8 @@ def test_answer_urls_say_nothing_of_the_group_and_scripts_count_nowhere(
 def test_a_significant_drop_is_called_a_drop_and_lifts_no_one(
         operator: Api, surveyed_study: dict[str, Any]) -> None:  # noqa: F811
     study = surveyed_study
-    created = operator.post("/v1/brand-lift-studies", QUESTION | {"campaign_id": study["campaign"]["id"]})
-    recorder = operator.client.app.state.recorder  # type: ignore[attr-defined]
-    now = datetime.now(UTC)
     # 150 answers a group: 40% of the exposed chose the brand, 60% of the control group.
-    recorder.record_now([answer_event(created["id"], f"{group.value}-{n}", group, 1 if n < share else 0, now)
-                         for group, share in ((StudyGroup.TREATMENT, 60), (StudyGroup.CONTROL, 90))
-                         for n in range(150)])
-    past_the_read_date(study["read_at"])
-    results = operator.get(f"/v1/brand-lift-studies/{created['id']}")["results"]
+    results = read_after_answers(operator, study, chose_exposed=60, chose_control=90)
     assert results["significant"] is True and results["direction"] == "drop"
     assert results["absolute_lift"] == pytest.approx(-0.2)
     assert results["lifted_users"] is None and results["cost_per_lifted_user"] is None
