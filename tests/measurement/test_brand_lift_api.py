@@ -13,7 +13,7 @@ from shelfspace.decisioning.holdout import StudyGroup, group_of
 from shelfspace.events.model import InvalidReason
 from shelfspace.measurement.brand_lift import answer_event
 from shelfspace.tracking.recorder import FloodRule
-from tests.measurement.test_lift_api import USERS, past_the_read_date, surveyed_study  # noqa: F401  (the fixture)
+from tests.measurement.test_lift_api import past_the_read_date, surveyed_study  # noqa: F401  (the fixture)
 from tests.support import HERO_ASK, Api, decide, field_errors
 
 QUESTION = {"question": "Which of these brands have you heard of?", "answers": ["Bolt", "Acme", "Camp Co"],
@@ -54,9 +54,9 @@ def test_exposed_and_control_users_are_asked_once_and_the_lift_adds_up(
     operator.client.app.state.recorder.flood = FloodRule(max_answers=1_000)  # type: ignore[attr-defined]
     created = operator.post("/v1/brand-lift-studies", QUESTION | {"campaign_id": campaign_id})
     assert created["status"] == "live" and created["results"]["exposed"]["responses"] == 0
-    groups = {u: group_of(campaign_id, u, 50) for u in USERS}
+    groups = {u: group_of(campaign_id, u, 50) for u in study["users"]}
     chose = {StudyGroup.TREATMENT: [0, 0], StudyGroup.CONTROL: [0, 0]}  # [answers, chose Acme]
-    for n, user in enumerate(USERS):
+    for n, user in enumerate(study["users"]):
         question = ask(operator, user)
         assert question is not None, user  # every one of them was exposed, or had a ghost
         assert question["question"] == QUESTION["question"] and [a["text"] for a in question["answers"]] == \
@@ -142,7 +142,7 @@ def test_bad_studies_and_bad_answers_are_named(operator: Api, advertiser_api: Ap
     assert "holdout_percent" in field_errors(refused)["campaign_id"]
 
     operator.post("/v1/brand-lift-studies", QUESTION | {"campaign_id": campaign_id})
-    question = ask(operator, USERS[0])
+    question = ask(operator, study["users"][0])
     token_path = urlsplit(question["answers"][0]["url"]).path
     out_of_range = operator.client.get(f"{token_path}?answer=3")
     assert out_of_range.status_code == 422 and "0 to 2" in out_of_range.text
@@ -177,7 +177,7 @@ def test_answer_urls_say_nothing_of_the_group_and_scripts_count_nowhere(
     import json
 
     created = operator.post("/v1/brand-lift-studies", QUESTION | {"campaign_id": study["campaign"]["id"]})
-    questions = [ask(operator, user) for user in USERS]
+    questions = [ask(operator, user) for user in study["users"]]
     payload = urlsplit(questions[0]["answers"][0]["url"]).path.rsplit("/", 1)[1].split(".")[1]
     sealed = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
     assert not {"treatment", "control"} & {str(field) for field in sealed}, sealed
@@ -192,7 +192,7 @@ def test_answer_urls_say_nothing_of_the_group_and_scripts_count_nowhere(
     assert counted == 20, "only the first 20 answers from one address in an hour count"
     log = operator.client.app.state.event_log  # type: ignore[attr-defined]
     invalid = [e.invalid for e in log.between(0, 4e9) if e.invalid is not None and (e.data or {}).get("study_id")]
-    assert invalid.count(InvalidReason.ANSWER_FLOOD) == len(USERS) - 1 - 20
+    assert invalid.count(InvalidReason.ANSWER_FLOOD) == len(study["users"]) - 1 - 20
     assert invalid.count(InvalidReason.BOT) == 1
 
 
@@ -211,10 +211,10 @@ def test_after_the_read_date_nobody_is_asked_and_late_answers_count_nowhere(
         operator: Api, surveyed_study: dict[str, Any]) -> None:  # noqa: F811
     study = surveyed_study
     created = operator.post("/v1/brand-lift-studies", QUESTION | {"campaign_id": study["campaign"]["id"]})
-    question = ask(operator, USERS[0])
+    question = ask(operator, study["users"][0])
     assert question is not None
     past_the_read_date(study["read_at"])
-    assert ask(operator, USERS[1]) is None  # the study has been read: nothing more to ask
+    assert ask(operator, study["users"][1]) is None  # the study has been read: nothing more to ask
     choose(operator, question, 1)  # an answer to a question asked before the read date comes late
     results = operator.get(f"/v1/brand-lift-studies/{created['id']}")["results"]
     assert results["exposed"]["responses"] + results["control"]["responses"] == 0

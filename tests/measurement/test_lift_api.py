@@ -14,7 +14,23 @@ from shelfspace.events.model import EventType
 from tests.reporting.test_reports_api import BROWSER
 from tests.support import HERO_ASK, Api, build_network, decide, decide_until, field_errors, wait_until
 
-USERS = [f"shopper-{n}" for n in range(60)]
+USERS = 60  # shoppers in a study, half in each group
+
+
+def balanced_users(campaign_id: str) -> list[str]:
+    """Sixty shoppers, thirty in each group: the campaign's id (chosen by the server) decides
+    who is held out, so a plain list of sixty could split 20/40 and fall below the
+    readability gate by chance."""
+    chosen: list[str] = []
+    taken = {StudyGroup.TREATMENT: 0, StudyGroup.CONTROL: 0}
+    for n in range(10 * USERS):
+        user = f"shopper-{n}"
+        group = group_of(campaign_id, user, 50)
+        if taken[group] < USERS // 2:
+            taken[group] += 1
+            chosen.append(user)
+    assert len(chosen) == USERS
+    return chosen
 
 
 def _flush(api: Api) -> None:
@@ -36,8 +52,9 @@ def make_study(operator: Api, advertiser_api: Api, buyers_every: int, read_after
     operator.patch(f"/v1/campaigns/{campaign['id']}", {"holdout_percent": 50, "lift_read_at": read_at.isoformat()})
     warm_up = next(u for n in range(100) if group_of(campaign["id"], u := f"warm-up-{n}", 50) is StudyGroup.TREATMENT)
     decide_until(operator, HERO_ASK | {"user": {"id": warm_up}}, "home-hero", 1)  # the holdout is live
+    users = balanced_users(campaign["id"])
     served = {}
-    for user in USERS:
+    for user in users:
         served[user] = decide(operator, HERO_ASK | {"user": {"id": user}})["decisions"]["home-hero"]
         for ad in served[user]:  # the impressions are what the campaign pays for
             impression = urlsplit(ad["tracking"]["impression"])
@@ -45,7 +62,7 @@ def make_study(operator: Api, advertiser_api: Api, buyers_every: int, read_after
     later = datetime.now(UTC)  # after every decision above
     assert later < read_at, "the set-up took longer than the time to the read date"
     orders = []
-    for n, user in enumerate(USERS):
+    for n, user in enumerate(users):
         if n % buyers_every == 0:
             orders.append({"id": f"o-{n}", "user_id": user, "time": later.isoformat(),
                            "items": [{"sku": "TENT-2P", "quantity": 1, "price": 199.0}]})
@@ -61,7 +78,8 @@ def make_study(operator: Api, advertiser_api: Api, buyers_every: int, read_after
     assert interim["interim"] is True and interim["p_value"] is None and interim["ci95"]["absolute"] is None
     if wait:
         past_the_read_date(read_at)
-    return {"campaign": campaign, "served": served, "warm_up": warm_up, "interim": interim, "read_at": read_at}
+    return {"campaign": campaign, "users": users, "served": served, "warm_up": warm_up, "interim": interim,
+            "read_at": read_at}
 
 
 def past_the_read_date(read_at: datetime) -> None:
@@ -93,9 +111,9 @@ def test_the_groups_follow_the_hash_and_every_figure_adds_up_from_the_raw_events
     body = operator.get(f"/v1/campaigns/{campaign_id}/lift")
     assert body["population"] == "intent_to_treat" and "hash" in body["method"] and body["holdout_percent"] == 50
 
-    groups = {user: group_of(campaign_id, user, 50) for user in USERS + [study["warm_up"]]}
+    groups = {user: group_of(campaign_id, user, 50) for user in study["users"] + [study["warm_up"]]}
     # Held-out users were never shown the ad; everyone else was.
-    for user in USERS:
+    for user in study["users"]:
         assert bool(study["served"][user]) == (groups[user] is StudyGroup.TREATMENT), user
 
     # Recomputed from the event log: the advertiser's items only (the tent and the stove).
@@ -128,7 +146,7 @@ def test_the_groups_follow_the_hash_and_every_figure_adds_up_from_the_raw_events
     assert body["incremental_revenue"] is None and body["iroas"] is None and body["ci95"]["iroas"] is None
     assert "at least 10" in body["minimum_sample"] and "50 expected buyers" in body["minimum_sample"] and body["read_at"] and "read" in body["read_rule"]
     # Exposed: treatment users served the ad against control users who got a ghost.
-    assert body["exposed"]["treatment"]["users"] == sum(1 for u in USERS if study["served"][u]) + 1
+    assert body["exposed"]["treatment"]["users"] == sum(1 for u in study["users"] if study["served"][u]) + 1
     assert body["exposed"]["control"]["users"] == c["users"]
 
 
