@@ -144,7 +144,7 @@ def over_http(data_dir: Path, requests: list[dict[str, object]], seconds: int,
     loop's lag p99 while the decisions ran (from the server's own /metrics)."""
     from benchmarks.overheads import lag_p99
 
-    from benchmarks.run import start_server
+    from benchmarks.run import KEY, start_server
 
     server, base = start_server(data_dir)
     work = Path(tempfile.mkdtemp(prefix="shelfspace-wrk-"))
@@ -160,9 +160,10 @@ def over_http(data_dir: Path, requests: list[dict[str, object]], seconds: int,
         wrk(f"{base}/", work / "decisions.lua", 2, connections)
         bare = wrk(f"{base}/__bare", work / "bare.lua", seconds, connections)
         framework = wrk(f"{base}/", work / "framework.lua", seconds, connections)
-        before = httpx.get(f"{base}/metrics").text
+        scraper = {"Authorization": f"Bearer {KEY}"}  # /metrics needs the operator's key
+        before = httpx.get(f"{base}/metrics", headers=scraper).text
         decisions = wrk(f"{base}/", work / "decisions.lua", seconds, connections)
-        lag = lag_p99(before, httpx.get(f"{base}/metrics").text)
+        lag = lag_p99(before, httpx.get(f"{base}/metrics", headers=scraper).text)
         return bare, framework, decisions, lag
     finally:
         server.terminate()

@@ -60,6 +60,7 @@ def plumbing_table(requests: int = 20_000) -> Table:
 
     from shelfspace.http.fast_lane import FastLane, HotRoute
     from shelfspace.http.metrics import HttpMetrics, MetricsMiddleware
+    from shelfspace.http.security_headers import HeaderPolicy, SecurityHeaders
 
     async def endpoint(request: Request) -> Response:
         return Response(BODY, media_type="application/json")
@@ -73,6 +74,10 @@ def plumbing_table(requests: int = 20_000) -> Table:
     cases: list[tuple[str, Asgi, str]] = [
         ("bare ASGI endpoint (baseline)", _bare, "/"),
         ("behind the metrics middleware", MetricsMiddleware(_bare, HttpMetrics(CollectorRegistry())), "/"),
+        ("behind the security headers, a hot path (nosniff only)",
+         SecurityHeaders(_bare, HeaderPolicy.for_network("https://ads.example"), hot_prefixes=("/hot",)), "/hot"),
+        ("behind the security headers, any other path",
+         SecurityHeaders(_bare, HeaderPolicy.for_network("https://ads.example"), hot_prefixes=("/hot",)), "/"),
         ("FastAPI app, hot route (fast lane)", api, "/hot"),
         ("FastAPI app, ordinary route", api, "/routed"),
     ]

@@ -15,7 +15,7 @@ from shelfspace.app import create_app
 from shelfspace.config import Settings
 from shelfspace.db.session import make_sessionmaker, session_scope
 from tests.databases import empty_all_tables, fresh_postgres, migrated_engine, sqlite_url
-from tests.support import Api
+from tests.support import BROWSER_UA, Api
 
 
 BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
@@ -42,7 +42,9 @@ def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
 @pytest.fixture
 def client(engine: Engine, settings: Settings) -> Iterator[TestClient]:
     app = create_app(settings, engine)
-    with TestClient(app, raise_server_exceptions=False) as test_client:
+    # A browser's user agent, as the pages and apps that call the tracking URLs send
+    # (tracking/ivt.py counts no request without one); a test may send its own.
+    with TestClient(app, raise_server_exceptions=False, headers={"User-Agent": BROWSER_UA}) as test_client:
         yield test_client
     empty_all_tables(engine)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -17,6 +18,8 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import httpx
+
+from tests.support import wait_until
 
 BOOTSTRAP = "bootstrap-key-for-the-serve-test-0123456789"
 STARTUP_SECONDS = 30
@@ -70,9 +73,17 @@ def start_server(env: dict[str, str], command: str = "serve", log: Path | None =
 def running_server(env: dict[str, str], command: str = "serve", log: Path | None = None,
                    args: tuple[str, ...] = (), startup_seconds: float = STARTUP_SECONDS) -> Iterator[str]:
     """A started server, stopped with SIGTERM (as Ctrl-C does) when the block ends."""
+    with running_process(env, command, log, args, startup_seconds) as (_, url):
+        yield url
+
+
+@contextmanager
+def running_process(env: dict[str, str], command: str = "serve", log: Path | None = None, args: tuple[str, ...] = (),
+                    startup_seconds: float = STARTUP_SECONDS) -> Iterator[tuple[subprocess.Popen[str], str]]:
+    """`running_server`, with the server's process too (its pid, to read its memory in /proc)."""
     process, url = start_server(env, command, log, args, startup_seconds)
     try:
-        yield url
+        yield process, url
     finally:
         process.send_signal(signal.SIGTERM)
         try:
@@ -94,3 +105,20 @@ def static_site(folder: Path) -> Iterator[str]:
     finally:
         server.shutdown()
         server.server_close()
+
+
+def emailed_link(log: Path, email: str, seconds: float = 10) -> str:
+    """The e-mail confirmation link a server without SMTP wrote to its log for `email`: a
+    path and query to open on the server."""
+    found: list[str] = []
+
+    def logged() -> bool:
+        for line in log.read_text(errors="replace").splitlines():
+            if "mail_not_sent_no_smtp_host" in line and email in line:
+                match = re.search(r"/signup/verify\?token=[A-Za-z0-9_.\-]+", line)
+                if match:
+                    found.append(match.group(0))
+        return bool(found)
+
+    wait_until(logged, seconds, f"the confirmation link for {email} in {log}")
+    return found[-1]

@@ -12,6 +12,12 @@ from fastapi.testclient import TestClient
 from httpx import Response
 
 
+# A real browser's user agent: tracking requests without one like it are invalid traffic
+# (tracking/ivt.py), so the tests' clients send it, as pages and apps do.
+BROWSER_UA = ("Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 "
+              "Safari/537.36")
+
+
 class ApiError(AssertionError):
     pass
 

@@ -46,12 +46,15 @@ from shelfspace.billing.api import router as billing_router
 from shelfspace.audiences.membership import AudienceIndex
 from shelfspace.audiences.refresher import OVERLAP, AudienceRefresher
 from shelfspace.http.docs import install_docs
+from shelfspace.http.body_limits import BodyLimits
 from shelfspace.http.errors import install_error_handlers
 from shelfspace.http.fast_lane import FastLane, hot_routes
 from shelfspace.http.health import router as health_router
 from shelfspace.http.loop_lag import LoopLagMonitor
 from shelfspace.http.metrics import install_metrics
+from shelfspace.http.openapi import install_openapi
 from shelfspace.http.raw_body import install_body_schemas
+from shelfspace.http.security_headers import HeaderPolicy, SecurityHeaders
 from shelfspace.reporting.api import router as reports_router
 from shelfspace.reporting.job import RollupJob
 from shelfspace.reporting.runner import RollupRunner
@@ -59,7 +62,8 @@ from shelfspace.tracking.api import router as tracking_router
 from shelfspace.tracking.first_party import BehaviourBatch, ConversionBatch
 from shelfspace.tracking.first_party_api import router as first_party_router
 from shelfspace.tracking.keys import KeyRing
-from shelfspace.tracking.recorder import Recorder, duplicates_metric
+from shelfspace.tracking.counting import expected_ctr_of
+from shelfspace.tracking.recorder import Recorder, duplicates_metric, refused_metric
 from shelfspace.tracking.urls import UrlLifetimes
 
 log = structlog.get_logger(__name__)
@@ -97,7 +101,9 @@ def create_app(settings: Settings, engine: Engine | None = None, clock: Clock | 
     on_stored = backends.publish if rollup_runner is None else rollup_runner.nudge
     metrics_registry = CollectorRegistry()  # this app's own: tests build many apps in one process
     recorder = Recorder(event_log, counters, budgets=snapshots.campaign, on_stored=on_stored,
-                        duplicates_counter=duplicates_metric(metrics_registry))
+                        duplicates_counter=duplicates_metric(metrics_registry),
+                        refused_counter=refused_metric(metrics_registry),
+                        expected_ctr=expected_ctr_of(snapshots.placement_format))
     audience_index = AudienceIndex(settings.audience_min_size)
     # Only a shared log (PostgreSQL, many writers) commits positions out of order.
     audience_refresher = AudienceRefresher(audience_index, sessions, event_log, clock.now,
@@ -180,10 +186,15 @@ def create_app(settings: Settings, engine: Engine | None = None, clock: Clock | 
     hot = [*hot_routes(decisions_router.routes), *hot_routes(tracking_router.routes), *hot_routes(vast_router.routes),
            *hot_routes(openrtb_router.routes, endpoints=[openrtb_auction])]
     app.add_middleware(FastLane, routes=hot, handlers=app.exception_handlers)
+    app.add_middleware(BodyLimits)  # every body capped while it streams, the hot routes' too
+    # Around the fast lane, so the ad-serving routes get nosniff too (and nothing more).
+    app.add_middleware(SecurityHeaders, policy=HeaderPolicy.for_network(settings.public_url),
+                       hot_prefixes=tuple({h.prefix for h in hot}))
     install_metrics(app, metrics_registry)
     app.state.metrics_registry.register(loop_lag.histogram)
     install_docs(app)
     install_body_schemas(app, DecisionIn, ConversionBatch, BehaviourBatch)
+    install_openapi(app)  # every operation's errors, in the one error model (after the line above)
     # The decision route first: requests are matched against routes in order, and it
     # takes the traffic of every page view.
     app.include_router(decisions_router)

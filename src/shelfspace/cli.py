@@ -78,6 +78,7 @@ def serve(
 
     from shelfspace.app import create_app
     from shelfspace.http.metrics import prepare_multiprocess
+    from shelfspace.http.server_limits import server_options
     from shelfspace.logs import configure_logging
 
     settings = settings_or_exit(host=host, port=port)
@@ -93,7 +94,7 @@ def serve(
                   f"{workers} process{'es' if workers > 1 else ''}, {mode})")
     if workers == 1:
         uvicorn.run(create_app(settings, engine), host=settings.host, port=settings.port, log_level="info",
-                    timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS)
+                    timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS, **server_options())
         return
     engine.dispose()
     # The worker processes read the same settings from the environment.
@@ -101,7 +102,8 @@ def serve(
     with tempfile.TemporaryDirectory(prefix="shelfspace-metrics-") as metrics_dir:
         prepare_multiprocess(Path(metrics_dir))  # /metrics adds up every worker's
         uvicorn.run("shelfspace.asgi:app_from_environment", factory=True, workers=workers, host=settings.host,
-                    port=settings.port, log_level="info", timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS)
+                    port=settings.port, log_level="info", timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
+                    **server_options())
 
 
 @app.command()
@@ -315,6 +317,7 @@ def demo(
     from shelfspace.app import create_app
     from shelfspace.catalog.models import Advertiser
     from shelfspace.db.session import make_sessionmaker, session_scope
+    from shelfspace.http.server_limits import server_options
     from shelfspace.logs import configure_logging
     from shelfspace.sim.demo_logins import DEMO_PASSWORD, ensure_demo_logins
     from shelfspace.billing.models import DocumentKind
@@ -376,14 +379,19 @@ def demo(
     console.print(f"  operator:   {logins[0].email}")
     for login in logins[1:3]:
         console.print(f"  brand:      {login.email}  ({login.who})")
-    console.print(f"  media kit:  {base}/media-kit    API docs: {base}/docs\n")
+    console.print(f"  media kit:  {base}/media-kit    API docs: {base}/docs")
+    if settings.smtp_host is None:
+        console.print("  sign-ups:   no SMTP host set: each e-mail confirmation link is written to this log "
+                      "(mail_not_sent_no_smtp_host); set SHELFSPACE_SMTP_HOST to send them")
+    console.print()
     console.print(f"operator key:   {operator_key}")
     console.print(f"advertiser key: {brand_key}  (advertiser {first_brand})")
     console.print(f"try: curl -H 'Authorization: Bearer {operator_key}' {base}/v1/campaigns\n")
     if live_visits_per_second > 0:
         live = LiveTraffic(base, operator_key, audience, live_visits_per_second)
         threading.Thread(target=_start_when_healthy, args=(base, live), daemon=True).start()
-    uvicorn.run(create_app(settings, engine), host=settings.host, port=settings.port, log_level="warning")
+    uvicorn.run(create_app(settings, engine), host=settings.host, port=settings.port, log_level="warning",
+                **server_options())
 
 
 def _start_when_healthy(base: str, live: object) -> None:

@@ -9,12 +9,16 @@ from __future__ import annotations
 import zoneinfo
 from decimal import Decimal
 from pathlib import Path
+from typing import Annotated
+from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
+from shelfspace.core.outbound import OutboundPolicy
+from shelfspace.mail import SmtpSecurity
 from shelfspace.measurement.attribution import ViewThrough, Windows
 
 ENV_PREFIX = "SHELFSPACE_"
@@ -48,6 +52,16 @@ class Settings(BaseSettings):
         default=None,
         description="Signs dashboard sessions; unset means a random one kept in data_dir (one server only).",
     )
+    # Outbound calls, the Prebid endpoint's CORS and /metrics (docs/security.md).
+    outbound_allow_private: bool = Field(
+        default=False, description="Let the server call private, loopback and link-local addresses (demand partners' "
+                                   "endpoints and notices): for a partner on a private network, or tests.")
+    prebid_origins: Annotated[tuple[str, ...], NoDecode] = Field(
+        default=(), description="Comma-separated origins (https://shop.example) whose pages may call "
+                                "/openrtb2/auction from the browser; the network's own public URL always may.")
+    metrics_token: SecretStr | None = Field(
+        default=None, description="A bearer token that may read /metrics (Prometheus' `authorization`); "
+                                  "an operator API key always may.")
     network_name: str = Field(default="Shelfspace network", min_length=1, max_length=100,
                               description="The network's name, as brands see it (media kit, sign-up).")
     timezone: str = Field(default="UTC", description="The network's reporting time zone.")
@@ -58,6 +72,10 @@ class Settings(BaseSettings):
     audience_min_size: int = Field(default=100, ge=1, le=1_000_000,
                                    description="A segment with fewer users can be neither targeted, exported "
                                                "nor reported on.")
+    audience_size_questions_per_day: int = Field(
+        default=50, ge=1, le=100_000,
+        description="Audience sizes a brand may ask for per UTC day (previews, new or changed rules); beyond, 429. "
+                    "Bounds differencing attacks (docs/audiences.md).")
     # Billing: who issues invoices, and the tax on them.
     company_name: str | None = Field(default=None, max_length=200,
                                      description="The operator's legal name on invoices; default: the network's name.")
@@ -82,6 +100,18 @@ class Settings(BaseSettings):
         description="Which views may earn a sale: 'impression' (any counted impression) or 'viewable' (only one "
                     "measured viewable, MRC: 50% of the pixels for 1 s, 2 s for video). Clicks are the same either way.")
     click_url_ttl_seconds: int = Field(default=7 * 86400, ge=60, le=90 * 86400, description="How long click URLs count.")
+    # E-mail (the sign-up's verification links; mail.py). No host: each message is written to the server log.
+    smtp_host: str | None = Field(default=None, description="SMTP server for e-mail; unset: messages go to the log.")
+    smtp_port: int = Field(default=587, ge=1, le=65535, description="SMTP port (587 STARTTLS, 465 TLS, 25 none).")
+    smtp_username: str | None = Field(default=None, description="SMTP login; unset: no AUTH.")
+    smtp_password: SecretStr | None = Field(default=None, description="SMTP password, with smtp_username.")
+    smtp_security: SmtpSecurity = Field(
+        default=SmtpSecurity.STARTTLS,
+        description="'starttls' (upgrade a plain connection), 'tls' (TLS from the start) or 'none' (a local relay).")
+    mail_from: str = Field(default="shelfspace@localhost", pattern=r"^[^@\s<>]+@[^@\s<>]+$",
+                           description="The From address of the e-mails Shelfspace sends.")
+    signups_per_address_per_hour: int = Field(
+        default=5, ge=1, le=10_000, description="Brand sign-ups one network address may make in an hour.")
 
     @field_validator("database_url")
     @classmethod
@@ -97,6 +127,11 @@ class Settings(BaseSettings):
                 f"database {url.get_backend_name()!r} is not supported; use one of {SUPPORTED_DATABASES}"
             )
         return value
+
+    @field_validator("smtp_host", "smtp_username")
+    @classmethod
+    def _empty_is_unset(cls, value: str | None) -> str | None:
+        return value or None
 
     @field_validator("redis_url")
     @classmethod
@@ -121,6 +156,21 @@ class Settings(BaseSettings):
     def _bootstrap_key(cls, value: SecretStr | None) -> SecretStr | None:
         if value is not None and len(value.get_secret_value()) < 24:
             raise ValueError("must be at least 24 characters: it grants operator access")
+        return value
+
+    @field_validator("prebid_origins", mode="before")
+    @classmethod
+    def _prebid_origins(cls, value: object) -> tuple[str, ...]:
+        items = value.split(",") if isinstance(value, str) else value
+        if not isinstance(items, list | tuple):
+            raise ValueError("must be origins separated by commas")
+        return tuple(web_origin(str(item)) for item in items if str(item).strip())
+
+    @field_validator("metrics_token")
+    @classmethod
+    def _metrics_token(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < 24:
+            raise ValueError("must be at least 24 characters: it reads every partner's figures")
         return value
 
     @field_validator("timezone")
@@ -161,11 +211,29 @@ class Settings(BaseSettings):
                        post_view_days=self.attribution_post_view_days,
                        view_through=self.attribution_view_through)
 
+    def outbound_policy(self) -> OutboundPolicy:
+        """What the server may call, as every outbound caller carries it (core/outbound.py)."""
+        return OutboundPolicy(allow_private=self.outbound_allow_private)
+
     def archive_directory(self) -> Path:
         return self.archive_dir or self.data_dir / "archive"
 
     def base_url(self) -> str:
         return self.public_url or f"http://{self.host}:{self.port}"
+
+    def auction_origins(self) -> frozenset[str]:
+        """The origins whose pages may call /openrtb2/auction: the listed ones and our own."""
+        own = urlsplit(self.base_url().lower())
+        return frozenset(self.prebid_origins) | {f"{own.scheme}://{own.netloc}"}
+
+
+def web_origin(value: str) -> str:
+    """`scheme://host[:port]`, as a browser sends it in `Origin`, or ValueError."""
+    text = value.strip().lower().rstrip("/")
+    parts = urlsplit(text)
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.path or parts.query or parts.username:
+        raise ValueError(f"{value.strip()!r} is not an origin such as https://shop.example")
+    return text
 
 
 class SettingsError(Exception):

@@ -155,7 +155,10 @@ def test_brands_see_sizes_never_members_and_only_visible_segments(operator: Api,
     advertiser_api.patch(f"/v1/audiences/{network_wide['id']}", {"name": "Mine now"}, status=403)
     behave(operator, [{"id": f"v-{u}", "user_id": u, "type": "view", "sku": "TENT-2P", "category": "outdoor/camping"}
                       for u in ("u-1", "u-2", "u-3")])
-    seen = counted(advertiser_api, own["id"], 3)
+    counted(operator, own["id"], 3)  # the operator sees the exact size
+    seen = advertiser_api.get(f"/v1/audiences/{own['id']}")
+    # The brand sees it rounded and with noise (audiences/disclosure.py): within the minimum of the truth.
+    assert seen["targetable"] is True and MIN_SIZE <= seen["size"] <= 3 + MIN_SIZE, seen
     assert "u-1" not in str(seen)
     assert advertiser_api.call("GET", f"/v1/audiences/{own['id']}/export?platform=meta").status_code == 403
     assert advertiser_api.call("POST", "/v1/identities", {"users": [{"user_id": "u-1"}]}).status_code == 403

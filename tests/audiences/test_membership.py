@@ -8,7 +8,7 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from shelfspace.audiences.membership import AudienceIndex, ProductFacts
+from shelfspace.audiences.membership import AudienceIndex, ProductFacts, members_digest
 from shelfspace.audiences.rules import RULE
 from shelfspace.events.model import Event, EventType
 
@@ -66,6 +66,9 @@ def test_events_in_any_batches_and_time_passing_give_what_one_full_evaluation_gi
     users = {e.user_id for e in stream if e.user_id}
     assert {u: incremental.segments_of(u) for u in users} == {u: full.segments_of(u) for u in users}
     assert incremental.sizes() == full.sizes()
+    # The digest of who is in each segment (it keys the noise brands see) follows every change too.
+    for aid, _ in RULES:
+        assert incremental.digest(aid) == full.digest(aid) == members_digest(full.members(aid))
 
 
 def test_each_rule_reads_the_facts_it_names() -> None:

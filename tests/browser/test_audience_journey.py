@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import re
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -63,7 +64,9 @@ def test_a_brand_builds_a_segment_targets_it_and_the_operator_exports_it(
         page.fill("input[name='c1.within_days']", "7")
         page.click("button[value=count]")
         page.wait_for_load_state()
-        assert "This rule holds 6 users now" in page.locator(".preview").inner_text(timeout=5000), page.locator("main").inner_text()
+        # A brand sees the size rounded and with noise (audiences/disclosure.py): 6 users show as 5 to 11.
+        preview = re.search(r"This rule holds about (\d+) users now", page.locator(".preview").inner_text(timeout=5000))
+        assert preview is not None and 5 <= int(preview.group(1)) <= 11, page.locator("main").inner_text()
         page.fill("input[name=name]", "Coffee in the cart")
         page.click("button[value=save]")
         page.wait_for_load_state()
@@ -73,7 +76,7 @@ def test_a_brand_builds_a_segment_targets_it_and_the_operator_exports_it(
             time.sleep(0.5)
             page.reload()
         row = page.locator("#audiences tbody tr").first
-        assert row.locator(".size").inner_text() == "6", row.inner_text()
+        assert row.locator(".size").inner_text() == preview.group(1), row.inner_text()  # the same rule, the same users
         assert "shopper-" not in page.content()
         shot(page, "audiences-brand")
         audience_id = row.get_attribute("data-audience")

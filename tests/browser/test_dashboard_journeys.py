@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 
 from tests.dashboard.images import png
-from tests.servers import BOOTSTRAP, base_env, running_server, shelfspace
+from tests.servers import BOOTSTRAP, base_env, emailed_link, running_server, shelfspace
 
 SHOTS = Path(__file__).parent.parent / "artifacts" / "screenshots"
 BROWSER_UA = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0.0.0 Safari/537.36"
@@ -47,7 +47,8 @@ def test_a_brand_signs_up_builds_a_campaign_sees_it_deliver_and_exports_it(
         tmp_path: Path, page_and_outside: tuple[Any, list[str]]) -> None:
     page, outside = page_and_outside
     env = base_env(tmp_path / "data", SHELFSPACE_BOOTSTRAP_KEY=BOOTSTRAP)
-    with running_server(env) as url:
+    log = tmp_path / "server.log"
+    with running_server(env, log=log) as url:
         api = httpx.Client(base_url=url, headers={"Authorization": f"Bearer {BOOTSTRAP}"})
         _network(api)
         page.goto(f"{url}/signup")
@@ -61,6 +62,11 @@ def test_a_brand_signs_up_builds_a_campaign_sees_it_deliver_and_exports_it(
         page.fill("input[name=password]", PASSWORD)
         shot(page, "signup")
         page.click("button[type=submit]")
+        assert "Check your e-mail" in page.locator("main").inner_text()  # no SMTP host: the link is in the log
+        shot(page, "signup-check-email")
+        page.goto(url + emailed_link(log, "ops@harbortea.example"))
+        assert "is confirmed" in page.locator("main").inner_text()
+        page.goto(f"{url}/brand")
         assert "reviewing" in page.locator("main").inner_text()
         brand = api.get("/v1/advertisers", params={"status": "pending"}).json()["data"][0]
         api.patch(f"/v1/advertisers/{brand['id']}", json={"status": "active"})

@@ -8,12 +8,13 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from shelfspace.sim.demo_logins import DEMO_PASSWORD
 from tests.browser.test_dashboard_journeys import PHONE, shot
 from tests.dashboard.images import png
-from tests.servers import base_env, running_server
+from tests.servers import base_env, emailed_link, running_server
 
 DEMO_ARGS = ("--visits-per-day", "100", "--live-visits-per-second", "6")
-OPERATOR = ("operator@freshmart.example", "shelfspace-demo")
+OPERATOR = ("operator@freshmart.example", DEMO_PASSWORD)
 DESKTOP = {"width": 1280, "height": 900}
 
 
@@ -84,6 +85,9 @@ def test_a_new_brand_delivers_in_the_demo(tmp_path: Path, page_and_outside: tupl
                             ("email", "ops@harbortea.example"), ("password", "a long password 123")):
             page.fill(f"input[name={name}]", value)
         page.click("button[type=submit]")
+        assert "Check your e-mail" in page.locator("main").inner_text()  # the demo has no SMTP: the link is logged
+        page.goto(url + emailed_link(tmp_path / "demo.log", "ops@harbortea.example"))
+        page.goto(f"{url}/brand")
         assert "reviewing" in page.locator("main").inner_text()
         brand_cookies = page.context.cookies()
 

@@ -5,11 +5,15 @@ from __future__ import annotations
 import re
 
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 
+from shelfspace.accounts.email_verification import make_token
+from shelfspace.accounts.models import User
 from shelfspace.accounts.roles import SYSTEM, Role
 from shelfspace.accounts.schemas import UserCreate
 from shelfspace.accounts.service import create_user
+from shelfspace.core.clock import utcnow
+from shelfspace.dashboard.session import session_secret
 from shelfspace.db.session import make_sessionmaker, session_scope
 
 PASSWORD = "a long password 123"
@@ -41,3 +45,13 @@ def post_form(client: TestClient, page: str, action: str, data: dict[str, str | 
     """Post a form the way the browser does: with the token from the page it is on."""
     token = token_of(client.get(page).text)
     return client.post(action, data={**data, "csrf_token": token}, follow_redirects=False, **kwargs)
+
+
+def confirm_email(client: TestClient, engine: Engine, email: str) -> None:
+    """Follow the link a sign-up e-mails, as the person would (the link is made as the app makes it)."""
+    with session_scope(make_sessionmaker(engine)) as db:
+        user = db.scalar(select(User).where(User.email == email))
+        assert user is not None, f"no user {email}"
+        token = make_token(session_secret(client.app.state.settings), user, utcnow())  # type: ignore[attr-defined]
+    answer = client.get(f"/signup/verify?token={token}")
+    assert answer.status_code == 200, answer.text

@@ -14,7 +14,7 @@ from shelfspace.catalog.models import Campaign, Creative, LineItem
 from shelfspace.db.session import make_sessionmaker, session_scope
 from shelfspace.reporting.models import RollupDay
 from tests.dashboard.images import png
-from tests.dashboard.pages import PASSWORD, make_user, sign_in, token_of
+from tests.dashboard.pages import PASSWORD, confirm_email, make_user, sign_in, token_of
 from tests.support import BANNER, Api
 
 TOMORROW = (date.today() + timedelta(days=1)).isoformat()
@@ -45,6 +45,8 @@ def test_sign_up_names_each_mistake_and_creates_nothing(client: TestClient, oper
 def test_a_new_brand_waits_for_approval_then_builds_a_campaign(client: TestClient, operator: Api, engine: Engine) -> None:
     operator.post("/v1/placements", BANNER)
     assert _signup(client).status_code == 303
+    assert 'data-state="check-email"' in client.get("/brand").text  # the e-mail is proven first
+    confirm_email(client, engine, "ops@harbortea.example")
     home = client.get("/brand")
     assert "reviewing" in home.text and "Harbor Tea" in home.text
     assert "reviewing" in client.get("/brand/campaigns/new").text  # no form before approval

@@ -362,7 +362,7 @@ def test_tcf_consent_decides_for_a_frequency_capped_line_item(operator: Api) -> 
 
 def test_cors_echoes_the_origin_with_credentials(operator: Api) -> None:
     client = operator.client
-    origin = "https://news.example"
+    origin = "http://shelfspace.test"  # the network's own; listed origins and strangers: tests/prebid/test_cors.py
     preflight = client.options(AUCTION, headers={"Origin": origin, "Access-Control-Request-Method": "POST",
                                                  "Access-Control-Request-Headers": "content-type"})
     assert preflight.status_code == 204

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from shelfspace.config import Settings
 from tests.demand.fake_partner import FakePartner
 from tests.support import HERO_ASK, Api, build_network, decide_until
 
@@ -15,6 +16,15 @@ SIDE = {"id": "side-banner", "name": "Side banner", "channel": "web", "format": 
         "sizes": ["300x250", "728x90"], "floor_cpm": 1.0, "max_ads": 2}
 # The campaign wins home-hero; side-banner has no campaign at all.
 BOTH = HERO_ASK | {"placements": [{"id": "home-hero"}, {"id": "side-banner"}]}
+
+
+@pytest.fixture
+def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """The fake partner listens on 127.0.0.1, a private address Shelfspace refuses to call
+    by default (core/outbound.py): these tests allow it, as an operator may. The refusal
+    itself is tested with it off, in test_outbound.py."""
+    return Settings(data_dir=tmp_path_factory.mktemp("data"), public_url="http://shelfspace.test",
+                    outbound_allow_private=True)
 
 
 @pytest.fixture(scope="session")
@@ -39,6 +49,10 @@ def network(operator: Api, advertiser_api: Api) -> dict[str, Any]:
     decide_until(Api(operator.client, None), BOTH, "home-hero", 1)
     return built
 
+
+# The impression URL is fired by the shopper's browser: tracking/ivt.py counts nothing from
+# a client that is not one (the test client's own user agent included).
+SHOPPER = {"User-Agent": "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0"}
 
 # The fake partner shares this process (and its GIL) with the app: on a slow machine the
 # default 150 ms can pass before it has read the request. Tests of timeouts set their own.

@@ -43,7 +43,8 @@ class FakePartner:
         self.delay = 0.0
         self.requests: list[dict[str, Any]] = []
         self.notices: list[str] = []
-        routes = [Route("/bid", self._bid, methods=["POST"]), Route("/bill", self._notice), Route("/win", self._notice)]
+        routes = [Route("/bid", self._bid, methods=["POST"]), Route("/bill", self._notice), Route("/win", self._notice),
+                  Route("/moved", self._moved, methods=["GET", "POST"])]
         self.app = Starlette(routes=routes)
         with socket.socket() as probe:
             probe.bind(("127.0.0.1", 0))
@@ -84,6 +85,11 @@ class FakePartner:
             return Response(status_code=204)
         text = payload if isinstance(payload, str) else json.dumps(payload)
         return Response(text, status_code=status, media_type="application/json")
+
+    async def _moved(self, request: Request) -> Response:
+        """A redirect to the win notice: an outbound call must not follow it."""
+        self.notices.append(str(request.url))
+        return Response(status_code=302, headers={"Location": f"{self.base}/win?redirected=1"})
 
     async def _notice(self, request: Request) -> Response:
         self.notices.append(str(request.url))

@@ -12,7 +12,7 @@ import pytest
 from shelfspace.demand.stats import BidOutcome
 from tests.demand.conftest import BOTH, add_partner
 from tests.demand.fake_partner import FakePartner, bid_everything
-from tests.support import HERO_ASK, Api, decide
+from tests.support import BROWSER_UA, HERO_ASK, Api, decide
 
 STANDARDS = Path(__file__).parents[2].parent / "shared" / "standards"
 SCHEMAS = STANDARDS / "openrtb" / "openrtb2.x-pr179-jsonschema"
@@ -42,7 +42,8 @@ def test_a_partner_fills_the_unsold_slot_and_never_the_campaigns(operator: Api, 
     assert imp["banner"]["format"] == [{"w": 300, "h": 250}, {"w": 728, "h": 90}]
     assert imp["bidfloor"] == 1.0 and imp["bidfloorcur"] == "USD"
     assert sent["at"] == 1 and sent["cur"] == ["USD"] and sent["tmax"] == 1000 and sent["id"] == answer["request_id"]
-    assert sent["device"] == {"ua": "testclient", "devicetype": 4, "geo": {"country": "VNM"}}
+    # The decision's caller's user agent (the test client's, tests/conftest.py), passed on.
+    assert sent["device"] == {"ua": BROWSER_UA, "devicetype": 4, "geo": {"country": "VNM"}}
     assert sent["site"]["keywords"] == "Tents"
     assert outcomes(operator, partner["id"]) == {"won": 1}
 
@@ -116,7 +117,7 @@ def test_an_invalid_bid_is_dropped_with_its_reason(operator: Api, network: dict[
     filled = decide(Api(operator.client, None), BOTH)["decisions"]["side-banner"]
     assert len(filled) == (1 if reason is None else 0)
     assert outcomes(operator, partner["id"]) == {str(reason or "won"): 1}
-    metrics = operator.client.get("/metrics").text
+    metrics = operator.client.get("/metrics", headers=operator.headers).text
     assert f'shelfspace_demand_partner_bids_total{{outcome="{reason or "won"}",partner="{partner["id"]}"}} 1.0' in metrics
 
 

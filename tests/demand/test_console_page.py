@@ -10,7 +10,7 @@ from sqlalchemy import Engine
 from shelfspace.accounts.roles import Role
 
 from tests.dashboard.pages import make_user, post_form, sign_in
-from tests.demand.conftest import BOTH, add_partner
+from tests.demand.conftest import BOTH, SHOPPER, add_partner
 from tests.demand.fake_partner import FakePartner
 from tests.support import Api, decide
 
@@ -21,21 +21,24 @@ def test_an_operator_adds_pauses_and_resumes_a_partner_and_sees_its_revenue(
         client: TestClient, operator: Api, engine: Engine, network: dict[str, Any], fake_partner: FakePartner) -> None:
     partner = add_partner(operator, fake_partner.endpoint, name="Loopback DSP")
     [ad] = decide(Api(operator.client, None), BOTH)["decisions"]["side-banner"]
-    client.get(ad["tracking"]["impression"].removeprefix("http://shelfspace.test"))
+    client.get(ad["tracking"]["impression"].removeprefix("http://shelfspace.test"), headers=SHOPPER)
     make_user(engine, "ops@network.example")
     sign_in(client, "ops@network.example")
     page = client.get(PAGE)
     assert page.status_code == 200 and "Loopback DSP" in page.text and "0.003" in page.text  # 3.00 CPM, one impression
 
     bad = post_form(client, PAGE, PAGE, {"name": "Bad", "endpoint": "ftp://dsp.example/", "timeout_ms": "5000",
-                                         "floor_cpm": "1", "placements": ""})
+                                         "floor_cpm": "1", "placements": "", "notice_domains": "not a domain"})
     assert bad.status_code == 400 and 'id="endpoint-error"' in bad.text and 'id="timeout_ms-error"' in bad.text
+    assert 'id="notice_domains-error"' in bad.text
     assert 'value="ftp://dsp.example/"' in bad.text
     good = post_form(client, PAGE, PAGE, {"name": "New DSP", "endpoint": "https://dsp.example/bid", "timeout_ms": "",
-                                          "floor_cpm": "0.5", "placements": "side-banner"})
+                                          "floor_cpm": "0.5", "placements": "side-banner",
+                                          "notice_domains": "track.dsp.example, DSP.example"})
     assert good.status_code == 303
     [added] = [p for p in operator.get("/v1/demand-partners")["data"] if p["name"] == "New DSP"]
     assert added["timeout_ms"] == 150 and added["floor_cpm"] == 0.5 and added["placements"] == ["side-banner"]
+    assert added["notice_domains"] == ["track.dsp.example", "dsp.example"]
 
     paused = post_form(client, PAGE, f"{PAGE}/{partner['id']}/status", {"action": "pause"})
     assert paused.status_code == 303 and operator.get(f"/v1/demand-partners/{partner['id']}")["status"] == "paused"

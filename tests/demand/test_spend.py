@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from shelfspace.events.model import EventType
-from tests.demand.conftest import BOTH, add_partner
+from tests.demand.conftest import BOTH, SHOPPER, add_partner
 from tests.demand.fake_partner import FakePartner
 from tests.support import Api, decide
 
@@ -34,8 +34,8 @@ def test_the_impression_counts_once_bills_the_partner_and_shows_in_its_report(
     public = Api(operator.client, None)
     [ad] = decide(public, BOTH)["decisions"]["side-banner"]
     path = ad["tracking"]["impression"].removeprefix(BASE)
-    assert public.client.get(path).status_code == 204
-    assert public.client.get(path + "?img=1").headers["content-type"] == "image/gif"  # sent again: counts once
+    assert public.client.get(path, headers=SHOPPER).status_code == 204
+    assert public.client.get(path + "?img=1", headers=SHOPPER).headers["content-type"] == "image/gif"  # counts once
     [event] = programmatic_events(operator)
     assert event.counted and event.ad is None and event.key == f"programmatic:{ad['ad_id']}"
     assert event.data["partner_id"] == partner["id"] and event.data["placement_id"] == "side-banner"

@@ -69,7 +69,7 @@ def test_hot_routes_are_documented_with_their_parameters(client: TestClient) -> 
 def test_hot_routes_are_counted_by_their_template(operator: Api) -> None:
     client = operator.client
     client.get("/track/impression/k.x.y")
-    metrics = client.get("/metrics").text
+    metrics = client.get("/metrics", headers=operator.headers).text
     assert 'route="/track/impression/{token}",status="204"' in metrics
 
 

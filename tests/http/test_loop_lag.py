@@ -16,9 +16,11 @@ from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import Engine
 
+from shelfspace.accounts.roles import Role
 from shelfspace.app import create_app
 from shelfspace.config import Settings
 from shelfspace.http.loop_lag import LAG_BUCKETS, LAG_METRIC, TASK_NAME, LoopLagMonitor
+from tests.conftest import new_key
 from tests.databases import empty_all_tables
 
 STALL_SECONDS = 0.2  # what the tests block the loop for
@@ -84,11 +86,12 @@ def blocking_app(engine: Engine, settings: Settings) -> Iterator[TestClient]:
     empty_all_tables(engine)
 
 
-def test_metrics_show_the_lag_of_a_blocking_async_route(blocking_app: TestClient) -> None:
-    exported = samples_of(blocking_app.get("/metrics").text)
+def test_metrics_show_the_lag_of_a_blocking_async_route(blocking_app: TestClient, engine: Engine) -> None:
+    scraper = {"Authorization": f"Bearer {new_key(engine, Role.OPERATOR)}"}  # /metrics is the operator's
+    exported = samples_of(blocking_app.get("/metrics", headers=scraper).text)
     assert {f"le={float(b)}" for b in LAG_BUCKETS} <= exported.keys(), "the lag histogram is not on /metrics"
     assert blocking_app.get(BLOCKING_PATH).status_code == 200
     deadline = time.monotonic() + DEADLINE_SECONDS
-    while stalls_seen(samples_of(blocking_app.get("/metrics").text)) < 1:
+    while stalls_seen(samples_of(blocking_app.get("/metrics", headers=scraper).text)) < 1:
         assert time.monotonic() < deadline, f"/metrics never showed the {STALL_SECONDS}s stall"
         time.sleep(0.02)

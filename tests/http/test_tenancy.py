@@ -16,6 +16,7 @@ Without a key (or with a wrong one) every non-public operation answers 401.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -34,7 +35,7 @@ from shelfspace.reporting.models import RollupDay, RollupHour
 from tests.support import Api, banner_creative, build_network, campaign_body, field_errors, line_item_body
 
 # Called by pages, apps and probes: no key (a key only unlocks the decision API's `debug`).
-PUBLIC = {("get", "/healthz"), ("get", "/metrics"), ("post", "/v1/decisions"), ("get", "/track/impression/{token}"),
+PUBLIC = {("get", "/healthz"), ("post", "/v1/decisions"), ("get", "/track/impression/{token}"),
           ("get", "/track/viewable/{token}"), ("get", "/track/click/{token}"), ("post", "/track/impression/{token}"),
           ("post", "/track/viewable/{token}"), ("get", "/tag.js"), ("get", "/v1/vast"),
           ("get", "/track/video/{event}/{token}"), ("post", "/track/video/{event}/{token}"),
@@ -181,6 +182,13 @@ def operator_only(t: Tenants, method: str, path: str, collection: str) -> None:
         return
     answer = t.a.call(method.upper(), fill(path, target), body if method == "post" else None)
     assert answer.status_code == 403, f"{method} {path} as A: {answer.status_code} {answer.text}"
+
+
+def operator_only_metrics(t: Tenants, method: str, path: str, collection: str) -> None:
+    """/metrics names every demand partner: an advertiser's key may not scrape it."""
+    answer = t.a.call("GET", path)
+    assert answer.status_code == 403, f"{method} {path} as A: {answer.status_code} {answer.text}"
+    assert t.operator.call("GET", path).status_code == 200
 
 
 def operator_only_report(t: Tenants, method: str, path: str, collection: str) -> None:
@@ -339,10 +347,14 @@ def rule_for(method: str, path: str) -> Rule | None:
         return shared_read_only
     if collection in OPERATOR_ONLY and shape in {"item", "collection"}:
         return operator_only
+    if (collection, shape) == ("users", "{id}/sessions"):
+        return operator_only
     if collection == "events" and shape in {"conversions", "behaviour"}:
         return operator_only
     if (collection, shape) == ("demand-partners", "{id}/report"):
         return operator_only_report
+    if (method, path) == ("get", "/metrics"):
+        return operator_only_metrics
     if collection == "reports" and shape == "collection":
         return own_report
     if collection == "campaigns" and shape in {"{campaign_id}/lift", "{campaign_id}/case-study"}:
@@ -390,3 +402,25 @@ def test_an_advertiser_reaches_only_its_own_objects(tenants: Tenants) -> None:
             rule(tenants, method, path, collection_and_shape(path)[0])
             checked += 1
     assert checked >= 25
+
+
+def test_a_brand_awaiting_approval_is_refused_on_every_operation(operator: Api, engine: Engine) -> None:
+    """A signed-up brand the operator has not approved reads nothing of the network with a key
+    (audience sizes, forecasts, placements, products, reports): every non-public operation
+    answers 403 `awaiting_approval`, before its parameters or body are looked at."""
+    pending = operator.post("/v1/advertisers", {"name": "Harbor Tea", "domain": "harbortea.example",
+                                                "status": "pending"})["id"]
+    build_network(operator, operator.post("/v1/advertisers", {"name": "Bolt", "domain": "bolt.example"})["id"])
+    waiting = Api(operator.client, new_key(engine, Role.ADVERTISER, pending))
+    checked = 0
+    for method, path in operations(operator):
+        if (method, path) in PUBLIC:
+            continue
+        url = re.sub(r"\{[^}]+\}", "x", path)
+        answer = waiting.call(method.upper(), url, {} if method in {"post", "patch", "put"} else None)
+        assert answer.status_code == 403, f"{method} {url} as a pending brand: {answer.status_code} {answer.text}"
+        assert answer.json()["error"]["code"] == "awaiting_approval", f"{method} {url}: {answer.text}"
+        checked += 1
+    assert checked >= 40
+    operator.patch(f"/v1/advertisers/{pending}", {"status": "active"})  # the same key, once approved
+    assert waiting.get("/v1/placements")["data"]

@@ -247,3 +247,14 @@ def test_the_planner_reads_repeat_buying_and_the_campaigns_holdout(operator: Api
                          status=200)
     assert told["holdout_percent"] == 30
     assert operator.post("/v1/lift/plan", ask | {"campaign_id": "cmp_nope"}, status=404)
+
+
+@pytest.mark.parametrize("extreme", [{"alpha": 2.7e-19}, {"baseline_rate": 1e-244, "expected_rate": 5e-324},
+                                     {"users_per_day": 10**400, "days": 10}])
+def test_a_plan_past_what_floats_can_compute_is_refused_naming_the_field(operator: Api,
+                                                                         extreme: dict[str, Any]) -> None:
+    """Found by the schemathesis walk: such inputs answered 500 (a normal quantile of 1.0, a
+    division by a squared difference that rounds to zero)."""
+    body = {"baseline_rate": 0.8, "expected_rate": 0.005, "users_per_day": 33702749, "days": 10} | extreme
+    answer = operator.post("/v1/lift/plan", body, status=422)
+    assert set(field_errors(answer)) <= set(extreme) and field_errors(answer)

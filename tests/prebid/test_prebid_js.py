@@ -71,8 +71,11 @@ def test_prebid_js_gets_renders_and_counts_a_shelfspace_bid(tmp_path: Path,
     (site / "index.html").write_text((HERE / "page.html").read_text())
     (site / "tent.png").write_bytes(png(300, 250, (46, 125, 50)))
     page, outside = page_and_outside
-    with running_server(base_env(tmp_path / "data", SHELFSPACE_BOOTSTRAP_KEY=BOOTSTRAP)) as url, \
-            static_site(site) as site_url:
+    # The publisher's page is on an origin of its own, which the operator lists: the
+    # auction's credentialed CORS answers only listed origins (tests/prebid/test_cors.py).
+    with static_site(site) as site_url, \
+            running_server(base_env(tmp_path / "data", SHELFSPACE_BOOTSTRAP_KEY=BOOTSTRAP,
+                                    SHELFSPACE_PREBID_ORIGINS=site_url)) as url:
         api = httpx.Client(base_url=url, headers={"Authorization": f"Bearer {BOOTSTRAP}"})
         built = _network(api, f"{site_url}/tent.png")
         _until_live(url)  # a test request: nothing counted

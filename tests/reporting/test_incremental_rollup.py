@@ -282,8 +282,9 @@ def interactions_of(rows: dict[str, Any]) -> list[tuple[str, str]]:
 
 def test_a_viewable_event_is_a_viewable_view_only_after_a_counted_impression_of_its_ad(engine: Engine) -> None:
     """ad1: served, then viewable; ad2: viewable with no counted impression (a bot's); ad3:
-    viewable, its impression stored and timed after it. Only ad1's is a viewable view; all
-    three are counted as viewable impressions."""
+    viewable, its impression stored and timed after it. Only ad1's is a viewable view, and
+    only ad1's is a viewable impression: a viewable event before any counted impression of
+    its ad counts nowhere (the other two are invalid viewable impressions)."""
     nine = datetime(2026, 10, 26, 9, tzinfo=TZ).timestamp()
     seen, unseen, early = ad(1, "c-open", "cpm", 1_000_000, nine), ad(2, "c-open", "cpm", 1_000_000, nine), \
         ad(3, "c-open", "cpm", 1_000_000, nine)
@@ -294,7 +295,8 @@ def test_a_viewable_event_is_a_viewable_view_only_after_a_counted_impression_of_
     incremental, rebuilt = roll_in_runs(engine, stored, [2, 4, 5], 0.0)
     assert incremental == rebuilt
     assert interactions_of(rebuilt) == [("ad1", "view"), ("ad1", "viewable"), ("ad3", "view")]
-    assert sum(row[1 + 7 + 1] for row in rebuilt["daily"]) == 3  # day, 7 ad dims, impressions, then viewable ones
+    assert sum(row[1 + 7 + 1] for row in rebuilt["daily"]) == 1  # day, 7 ad dims, impressions, then viewable ones
+    assert sum(row[1 + 7 + 5] for row in rebuilt["daily"]) == 2  # ... clicks, spend, invalid impressions, viewable
 
 
 @pytest.mark.parametrize("settle", [30.0, 7200.0])

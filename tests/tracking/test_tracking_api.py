@@ -3,6 +3,7 @@ invalid traffic recorded with its reason and counted nowhere, spend charged once
 
 from __future__ import annotations
 
+import re
 import time
 from collections import Counter
 from typing import Any
@@ -40,6 +41,13 @@ def tally(client: TestClient) -> Counter[tuple[str, str | None]]:
     return Counter((str(e.type), e.invalid and str(e.invalid)) for _, e in client.app.state.event_log.read())  # type: ignore[attr-defined]
 
 
+def refused(client: TestClient, operator: Api) -> dict[tuple[str, str], float]:
+    """`shelfspace_tracking_refused_total` as /metrics shows it: (type, reason) -> count."""
+    text = client.get("/metrics", headers=operator.headers).text
+    found = re.findall(r'^shelfspace_tracking_refused_total\{reason="(\w+)",type="(\w+)"\} (\S+)$', text, re.M)
+    return {(kind, reason): float(count) for reason, kind, count in found}
+
+
 def spent(client: TestClient, campaign_id: str) -> int:
     day = client.app.state.clock.now().astimezone(client.app.state.snapshots.timezone).date().isoformat()  # type: ignore[attr-defined]
     return int(client.app.state.counters.budget_use(campaign_id, day).spent_total)  # type: ignore[attr-defined]
@@ -58,7 +66,7 @@ def test_each_impression_counts_once_and_charges_once(operator: Api, advertiser_
     assert tally(client) == {("impression", None): 5}
     # 2.51 CPM (floor 2.50 + 0.01): 0.00251 an impression, charged once each.
     assert spent(client, network["campaign"]["id"]) == 5 * 2510
-    assert 'shelfspace_events_duplicate_total{type="impression"} 11.0' in client.get("/metrics").text
+    assert 'shelfspace_events_duplicate_total{type="impression"} 11.0' in client.get("/metrics", headers=operator.headers).text
 
 
 def test_clicks_go_to_the_landing_page_only_and_need_an_impression(operator: Api, advertiser_api: Api) -> None:
@@ -88,8 +96,10 @@ def test_forged_altered_and_swapped_urls_count_nothing(operator: Api, advertiser
     assert bad_click.status_code == 422 and "location" not in bad_click.headers
     swapped = hit(client, impression.replace("/impression/", "/click/"))  # an impression token is no click
     assert swapped.status_code == 422 and "location" not in swapped.headers
-    assert tally(client) == {("impression", "bad_signature"): 1, ("viewable", "bad_signature"): 1,
-                             ("click", "bad_signature"): 2}
+    # Refused tokens speak of no ad: counted by reason in the metric, never stored.
+    assert tally(client) == {}
+    assert refused(client, operator) == {("impression", "bad_signature"): 1, ("viewable", "bad_signature"): 1,
+                                         ("click", "bad_signature"): 2}
 
 
 def test_bots_prefetches_and_expired_urls_are_recorded_not_counted(operator: Api, advertiser_api: Api) -> None:
@@ -105,8 +115,8 @@ def test_bots_prefetches_and_expired_urls_are_recorded_not_counted(operator: Api
     facts = signer.open(EventType.IMPRESSION, token, 0).facts
     stale = signer.sign(EventType.IMPRESSION, facts, expires_at=facts.served_at - 1)
     assert hit(client, f"/track/impression/{stale}").status_code == 204
-    assert tally(client) == {("impression", "bot"): 1, ("impression", "prefetch"): 2, ("impression", None): 1,
-                             ("impression", "expired"): 1}
+    assert tally(client) == {("impression", "bot"): 1, ("impression", "prefetch"): 2, ("impression", None): 1}
+    assert refused(client, operator) == {("impression", "expired"): 1}
     assert spent(client, network["campaign"]["id"]) == 2510  # only the person's impression
 
 

@@ -2,11 +2,21 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query, status
+from fastapi import APIRouter, Depends, Path, Query, Request, status
 
-from shelfspace.accounts import service
+from shelfspace.accounts import service, sessions
 from shelfspace.accounts.models import ApiKey, AuditEntry, User
-from shelfspace.accounts.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyOut, AuditEntryOut, UserCreate, UserOut
+from shelfspace.accounts.roles import Principal
+from shelfspace.accounts.schemas import (
+    ApiKeyCreate,
+    ApiKeyCreated,
+    ApiKeyOut,
+    AuditEntryOut,
+    SessionsEnded,
+    UserCreate,
+    UserOut,
+    UserUpdate,
+)
 from shelfspace.core.inputs import KEY_PATTERN
 from shelfspace.core.jsonbody import JsonBody
 from shelfspace.core.pagination import Page, PageParams, fetch_page, page_body, page_params
@@ -39,6 +49,35 @@ def revoke_key(db: Db, by: Caller, id: Annotated[str, Path(max_length=40, patter
 @router.post("/v1/users", response_model=UserOut, status_code=201, tags=["access"], summary="Create a dashboard user")
 def create_user(db: Db, by: Caller, body: UserCreate) -> JsonBody:
     return JsonBody(UserOut.model_validate(service.create_user(db, by, body)), status_code=status.HTTP_201_CREATED)
+
+
+UserId = Annotated[str, Path(max_length=40, pattern=KEY_PATTERN)]
+
+
+def _operator(by: Caller) -> Principal:
+    """Refused before the body or the id is looked at: a brand learns nothing about users."""
+    by.require_operator("change users")
+    return by
+
+
+OperatorCaller = Annotated[Principal, Depends(_operator)]
+
+
+@router.patch("/v1/users/{id}", response_model=UserOut, tags=["access"], summary="Change a dashboard user")
+def update_user(request: Request, db: Db, by: OperatorCaller, id: UserId, body: UserUpdate) -> JsonBody:
+    """Set a new `password` (the strength rule of sign-up applies) or `disabled`: either
+    ends every dashboard session of the user at once."""
+    return JsonBody(UserOut.model_validate(service.update_user(db, by, id, body, request.app.state.clock.now())))
+
+
+@router.delete("/v1/users/{id}/sessions", response_model=SessionsEnded, tags=["access"],
+               summary="Sign a dashboard user out everywhere")
+def end_sessions(request: Request, db: Db, by: OperatorCaller, id: UserId) -> JsonBody:
+    """Ends every live dashboard session of the user (a lost laptop, a person who left);
+    recorded in the audit log. They can sign in again unless disabled."""
+    ended = sessions.revoke_user_sessions(db, by, id, request.app.state.clock.now(),
+                                          sessions.SessionEnd.REVOKED_BY_OPERATOR)
+    return JsonBody(SessionsEnded(user_id=id, ended=ended))
 
 
 @router.get("/v1/users", response_model=Page[UserOut], tags=["access"], summary="List dashboard users")

@@ -54,6 +54,21 @@ class UserCreate(_RoleAndAdvertiser):
     password: str = Field(min_length=MIN_PASSWORD_LENGTH, max_length=1024)
 
 
+class UserUpdate(InputModel):
+    """What an operator may change about a user; each change ends the user's sessions."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=False)
+
+    password: str | None = Field(default=None, min_length=MIN_PASSWORD_LENGTH, max_length=1024,
+                                 description="A new password (checked for strength, as at creation).")
+    disabled: bool | None = Field(default=None, description="true disables the user, false enables them again.")
+
+
+class SessionsEnded(BaseModel):
+    user_id: str
+    ended: int = Field(description="How many live dashboard sessions were ended.")
+
+
 class UserOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 

@@ -6,15 +6,18 @@ import functools
 import hashlib
 import hmac
 import secrets
+from collections.abc import Sequence
+from datetime import datetime
 
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from shelfspace.accounts.audit import AuditAction, record
 from shelfspace.accounts.models import ApiKey, AuditEntry, User
-from shelfspace.accounts.passwords import hash_password, needs_rehash, verify_password
+from shelfspace.accounts.passwords import hash_password, needs_rehash, password_problem, verify_password
 from shelfspace.accounts.roles import SYSTEM, Principal, Role
-from shelfspace.accounts.schemas import ApiKeyCreate, UserCreate
+from shelfspace.accounts.schemas import ApiKeyCreate, UserCreate, UserUpdate
+from shelfspace.accounts.sessions import SessionEnd, end_user_sessions
 from shelfspace.catalog.models import Advertiser
 from shelfspace.core.clock import utcnow
 from shelfspace.core.errors import Conflict, InvalidInput, NotFound
@@ -89,10 +92,19 @@ def ensure_bootstrap_key(db: Session, value: str) -> bool:
     return True
 
 
-def create_user(db: Session, by: Principal, spec: UserCreate) -> User:
+def require_strong_password(password: str, user_inputs: Sequence[str], field: str = "password") -> None:
+    """The one check of a new password, wherever it is set (accounts/passwords.py's rule)."""
+    problem = password_problem(password, user_inputs)
+    if problem is not None:
+        raise InvalidInput.on(field, problem)
+
+
+def create_user(db: Session, by: Principal, spec: UserCreate, user_inputs: Sequence[str] = ()) -> User:
+    """`user_inputs`: words the password must not be made of beside the e-mail (a name)."""
     by.require_operator("create users")
     _require_advertiser(db, spec.advertiser_id)
     email = spec.email.lower()
+    require_strong_password(spec.password, [email, *user_inputs])
     if db.scalar(select(User.id).where(User.email == email)) is not None:
         raise Conflict(f"email: a user with {email!r} already exists")
     user = User(
@@ -101,11 +113,55 @@ def create_user(db: Session, by: Principal, spec: UserCreate) -> User:
         password_hash=hash_password(spec.password),
         role=spec.role,
         advertiser_id=spec.advertiser_id,
+        # An operator vouches for the people it adds; a self-signed-up brand's user is set
+        # back to unverified by the sign-up page until the e-mailed link is followed.
+        email_verified_at=utcnow(),
     )
     db.add(user)
     record(db, by, AuditAction.CREATE, "user", user.id, {"email": email, "role": spec.role})
     db.flush()
     return user
+
+
+def update_user(db: Session, by: Principal, user_id: str, spec: UserUpdate, now: datetime) -> User:
+    """An operator sets a user's password or disables them; either ends all their sessions."""
+    by.require_operator("change users")
+    user = db.get(User, user_id)
+    if user is None:
+        raise NotFound(f"no user {user_id!r}")
+    changes: dict[str, object] = {}
+    if spec.password is not None:
+        require_strong_password(spec.password, [user.email])
+        user.password_hash = hash_password(spec.password)
+        changes["password"] = "changed"
+    if spec.disabled is not None and spec.disabled != (user.disabled_at is not None):
+        changes["disabled_at"] = [user.disabled_at, now if spec.disabled else None]
+        user.disabled_at = now if spec.disabled else None
+    if spec.password is not None or spec.disabled:
+        changes["sessions_ended"] = end_user_sessions(db, user.id, now)
+    if changes:
+        record(db, by, AuditAction.UPDATE, "user", user.id, changes)
+    db.flush()
+    return user
+
+
+def change_own_password(db: Session, user_id: str, current: str, new: str, now: datetime,
+                        keep_token: str | None) -> int:
+    """A person changes their own password (the current one proves it is them); every other
+    session of theirs ends, the one they are using stays. Returns how many ended."""
+    user = db.get(User, user_id)
+    if user is None or user.disabled_at is not None:
+        raise NotFound(f"no user {user_id!r}")
+    if not verify_password(user.password_hash, current):
+        raise InvalidInput.on("current_password", "is not your current password")
+    require_strong_password(new, [user.email])
+    user.password_hash = hash_password(new)
+    ended = end_user_sessions(db, user.id, now, keep_token=keep_token)
+    record(db, Principal(actor=f"user:{user.id}", role=user.role, advertiser_id=user.advertiser_id),
+           AuditAction.UPDATE, "user", user.id,
+           {"password": "changed", "sessions_ended": ended, "why": SessionEnd.PASSWORD_CHANGED})
+    db.flush()
+    return ended
 
 
 def users_query(by: Principal) -> Select[User]:

@@ -3,11 +3,14 @@
 (No `from __future__ import annotations`: FastAPI reads these annotations.)
 """
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
+from sqlalchemy.orm import Session
 
-from shelfspace.audiences import service, taxonomy
+from shelfspace.accounts.roles import Principal
+from shelfspace.audiences import disclosure, service, taxonomy
+from shelfspace.audiences.disclosure import DailyQuestions, SizeView
 from shelfspace.audiences.membership import AudienceIndex
 from shelfspace.audiences.models import Audience
 from shelfspace.audiences.offsite import Platform
@@ -22,16 +25,19 @@ from shelfspace.audiences.schemas import (
     IdentitiesIn,
     IdentitiesStored,
     SizeOut,
+    TaxonomySearchOut,
 )
-from shelfspace.core.inputs import KEY_PATTERN
+from shelfspace.core.inputs import KEY_PATTERN, NulFree
 from shelfspace.core.jsonbody import JsonBody
 from shelfspace.core.pagination import Page, PageParams, fetch_page, page_params
 from shelfspace.http.deps import Caller, Db
-from shelfspace.http.errors import ERROR_RESPONSES
+from shelfspace.http.errors import ERROR_RESPONSES, ErrorBody
 
 router = APIRouter(tags=["audiences"], responses=ERROR_RESPONSES)
+QUESTIONS_SPENT: dict[int | str, dict[str, Any]] = {429: {"model": ErrorBody, "description": (
+    "A brand's audience sizes for the day (previews, new or changed rules) are spent; try again tomorrow (UTC).")}}
 AudienceId = Annotated[str, Path(max_length=40, pattern=KEY_PATTERN, description="The audience's id.")]
-UserId = Annotated[str, Path(min_length=1, max_length=200, description="The operator's user id.")]
+UserId = Annotated[NulFree, Path(min_length=1, max_length=200, description="The operator's user id.")]
 
 
 def _min_size(request: Request) -> int:
@@ -43,8 +49,19 @@ def _index(request: Request) -> AudienceIndex:
     return index
 
 
-def _one(request: Request, db: Db, audience: Audience, code: int = status.HTTP_200_OK) -> JsonBody:
-    return JsonBody(service.out(db, audience, _min_size(request)), status_code=code)
+def size_view(request: Request, db: Session, by: Principal) -> SizeView:
+    """The sizes `by` may see (disclosure.py), for the API and the pages alike."""
+    return disclosure.view_for(db, by, _min_size(request), _index(request))
+
+
+def daily_questions(request: Request) -> DailyQuestions:
+    """The bound on a brand's new size questions today (disclosure.py, rule 4)."""
+    settings = request.app.state.settings
+    return DailyQuestions(int(settings.audience_size_questions_per_day), request.app.state.clock.now().date())
+
+
+def _one(request: Request, db: Db, by: Principal, audience: Audience, code: int = status.HTTP_200_OK) -> JsonBody:
+    return JsonBody(service.out(db, audience, size_view(request, db, by)), status_code=code)
 
 
 @router.get("/v1/audiences", response_model=Page[AudienceOut], summary="List audiences")
@@ -53,27 +70,31 @@ def list_audiences(request: Request, db: Db, by: Caller, page: Annotated[PagePar
     """The network's audiences and, for a brand, its own; each with its size (null below
     the minimum size, which is never reported)."""
     rows, cursor = fetch_page(db, service.query(by, filters), Audience.id, page)
-    return JsonBody({"data": service.outs(db, rows, _min_size(request)), "has_more": cursor is not None,
+    return JsonBody({"data": service.outs(db, rows, size_view(request, db, by)), "has_more": cursor is not None,
                      "next_cursor": cursor})
 
 
-@router.post("/v1/audiences", response_model=AudienceOut, status_code=201, summary="Create an audience")
+@router.post("/v1/audiences", response_model=AudienceOut, status_code=201, summary="Create an audience",
+             responses=QUESTIONS_SPENT)
 def create_audience(request: Request, db: Db, by: Caller, body: AudienceCreate) -> JsonBody:
     """A segment from a rule over first-party events. Its size is counted within a second
-    or two; a line item may target it once it holds at least the minimum of users."""
-    return _one(request, db, service.create(db, by, body), status.HTTP_201_CREATED)
+    or two; a line item may target it once it holds at least the minimum of users. For a
+    brand, a new rule is one of its daily size questions (docs/audiences.md)."""
+    return _one(request, db, by, service.create(db, by, body, daily_questions(request)), status.HTTP_201_CREATED)
 
 
-@router.post("/v1/audiences/preview", response_model=SizeOut, summary="Count a rule's users before saving it")
-def preview_audience(request: Request, by: Caller, body: AudiencePreview) -> JsonBody:
+@router.post("/v1/audiences/preview", response_model=SizeOut, summary="Count a rule's users before saving it",
+             responses=QUESTIONS_SPENT)
+def preview_audience(request: Request, db: Db, by: Caller, body: AudiencePreview) -> JsonBody:
     """How many users the rule holds now, from this server's segment index (null below
-    the minimum size). Nothing is stored."""
-    size = _index(request).count(body.rule, request.app.state.clock.now().timestamp())
-    minimum = _min_size(request)
-    return JsonBody(SizeOut(size=size if size >= minimum else None, min_size=minimum, targetable=size >= minimum))
+    the minimum size). Nothing is stored. A brand sees the size rounded and with noise,
+    and may ask so many a day (docs/audiences.md); the operator sees it exact."""
+    disclosure.ask(db, by, daily_questions(request))
+    size, targetable = size_view(request, db, by).preview(body.rule, request.app.state.clock.now().timestamp())
+    return JsonBody(SizeOut(size=size, min_size=_min_size(request), targetable=targetable))
 
 
-@router.get("/v1/audiences/taxonomy", summary="Search the IAB Audience Taxonomy 1.1")
+@router.get("/v1/audiences/taxonomy", summary="Search the IAB Audience Taxonomy 1.1", response_model=TaxonomySearchOut)
 def search_taxonomy(by: Caller, q: Annotated[str, Query(min_length=1, max_length=100)]) -> JsonBody:
     """Segments of the IAB's taxonomy whose names hold every word of `q`, to label an audience."""
     return JsonBody({"data": [{"id": s.id, "parent": s.parent, "name": s.name} for s in taxonomy.search(q)]})
@@ -81,17 +102,18 @@ def search_taxonomy(by: Caller, q: Annotated[str, Query(min_length=1, max_length
 
 @router.get("/v1/audiences/{id}", response_model=AudienceOut, summary="Get an audience")
 def read_audience(request: Request, db: Db, by: Caller, id: AudienceId) -> JsonBody:
-    return _one(request, db, service.get(db, by, id))
+    return _one(request, db, by, service.get(db, by, id))
 
 
-@router.patch("/v1/audiences/{id}", response_model=AudienceOut, summary="Change an audience")
+@router.patch("/v1/audiences/{id}", response_model=AudienceOut, summary="Change an audience",
+              responses=QUESTIONS_SPENT)
 def change_audience(request: Request, db: Db, by: Caller, id: AudienceId, body: AudienceUpdate) -> JsonBody:
-    return _one(request, db, service.update(db, by, id, body))
+    return _one(request, db, by, service.update(db, by, id, body, daily_questions(request)))
 
 
 @router.delete("/v1/audiences/{id}", response_model=AudienceOut, summary="Archive an audience")
 def archive_audience(request: Request, db: Db, by: Caller, id: AudienceId) -> JsonBody:
-    return _one(request, db, service.archive(db, by, id))
+    return _one(request, db, by, service.archive(db, by, id))
 
 
 @router.get("/v1/audiences/{id}/export", summary="Export an audience for an offsite platform (operator)",

@@ -16,6 +16,7 @@ each of them). One thread writes (the refresher); readers see whole dicts swappe
 
 from __future__ import annotations
 
+import hashlib
 import heapq
 import threading
 from collections.abc import Iterable, Mapping
@@ -37,6 +38,19 @@ from shelfspace.tracking.first_party import BehaviourType
 
 EMPTY: frozenset[str] = frozenset()
 DEFAULT_MIN_SIZE = 100
+DIGEST_MASK = (1 << 64) - 1
+
+
+def member_hash(user_id: str) -> int:
+    """A user's share of a segment's digest: a stable 64-bit hash (the same in every process)."""
+    return int.from_bytes(hashlib.blake2b(user_id.encode(), digest_size=8).digest(), "big")
+
+
+def members_digest(user_ids: Iterable[str]) -> int:
+    """Who is in a set, in 64 bits and whatever the order: the sum of the members' hashes.
+    Two rules holding the same users have the same digest, which keys the noise on the sizes
+    brands see (disclosure.py): rewriting a rule cannot buy fresh noise to average away."""
+    return sum(member_hash(u) for u in user_ids) & DIGEST_MASK
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +101,7 @@ class AudienceIndex:
         self._members: dict[str, frozenset[str]] = {}  # every segment each user is in
         self._visible: dict[str, frozenset[str]] = {}  # only the targetable ones: what decisions read
         self._sizes: dict[str, int] = {}
+        self._digests: dict[str, int] = {}  # each segment's members_digest, kept up to date with the sizes
         self._targetable: frozenset[str] = EMPTY
         self._windows: tuple[int, ...] = ()  # every window of every live rule, in seconds
         self._due: list[tuple[float, str]] = []  # heap: (when a fact of the user leaves a window, user)
@@ -109,11 +124,21 @@ class AudienceIndex:
         """The segment's user ids, for exports (never shown to advertisers)."""
         return sorted(u for u, segments in self._members.items() if audience_id in segments)
 
+    def digest(self, audience_id: str) -> int | None:
+        """The segment's `members_digest`, or None while this process has not counted it."""
+        return self._digests.get(audience_id)
+
     def count(self, rule: Rule, now: float) -> int:
         """How many users a rule would hold now (a preview: nothing is kept)."""
+        return self.matching(rule, now)[0]
+
+    def matching(self, rule: Rule, now: float) -> tuple[int, int]:
+        """How many users a rule would hold now, and their `members_digest`."""
         predicate = compile_rule(rule)
-        histories = list(self._history.values())
-        return sum(1 for facts in histories if predicate(by_kind(f for fs in list(facts.values()) for f in fs), now))
+        histories = list(self._history.items())
+        found = [user for user, facts in histories
+                 if predicate(by_kind(f for fs in list(facts.values()) for f in fs), now)]
+        return len(found), members_digest(found)
 
     @property
     def users(self) -> int:
@@ -216,16 +241,20 @@ class AudienceIndex:
         dict entry set is atomic, so readers never see a half-made answer)."""
         changed = 0
         sizes = dict(self._sizes)
+        digests = dict(self._digests)
         for user in users:
             before = self._members.get(user, EMPTY)
             after = self._segments(user, self._history.get(user, {}), now)
             if after == before:
                 continue
             changed += 1
+            share = member_hash(user)
             for aid in before - after:
                 sizes[aid] -= 1
+                digests[aid] = (digests.get(aid, 0) - share) & DIGEST_MASK
             for aid in after - before:
                 sizes[aid] = sizes.get(aid, 0) + 1
+                digests[aid] = (digests.get(aid, 0) + share) & DIGEST_MASK
             if after:
                 self._members[user] = after
             else:
@@ -236,6 +265,7 @@ class AudienceIndex:
             else:
                 self._visible.pop(user, None)
         if changed:
+            self._digests = digests
             self._set_sizes(sizes)  # a segment crossing the minimum size rebuilds every view
         return changed
 
@@ -252,10 +282,14 @@ class AudienceIndex:
 
     def _publish(self, members: dict[str, frozenset[str]]) -> None:
         sizes: dict[str, int] = {a.id: 0 for a in self._audiences}
-        for segments in members.values():
+        digests: dict[str, int] = {a.id: 0 for a in self._audiences}
+        for user, segments in members.items():
+            share = member_hash(user)
             for aid in segments:
                 sizes[aid] += 1
+                digests[aid] = (digests[aid] + share) & DIGEST_MASK
         self._members = members
+        self._digests = digests
         self._set_sizes(sizes, rebuild=True)
 
     def _set_sizes(self, sizes: dict[str, int], rebuild: bool = False) -> None:

@@ -6,10 +6,10 @@ user id, and an export is the one place where an e-mail or a phone number is rea
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String
+from sqlalchemy import Boolean, Date, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from shelfspace.catalog.enums import DeliveryStatus
@@ -73,3 +73,26 @@ class ForgottenUser(Base):
 
     user_id: Mapped[str] = mapped_column(String(200), primary_key=True)
     forgotten_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class DisclosureSecret(Base):
+    """The server secret that keys the noise on audience sizes shown to brands
+    (audiences/disclosure.py). One row, made by the first process that needs it and read by
+    every other, so every process adds the same noise to the same question."""
+
+    __tablename__ = "audience_disclosure_secret"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)  # always 1
+    secret: Mapped[str] = mapped_column(String(64))  # hex
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class SizeQuestions(Base):
+    """How many new audience sizes (previews, new rules) a brand asked for on a day (UTC):
+    the bound that keeps differencing and averaging slow (audiences/disclosure.py)."""
+
+    __tablename__ = "audience_size_questions"
+
+    advertiser_id: Mapped[str] = mapped_column(ForeignKey("advertisers.id"), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    asked: Mapped[int] = mapped_column(Integer)

@@ -21,6 +21,7 @@ from typing import Annotated, Any, Union
 
 from pydantic import Discriminator, Field, Tag, TypeAdapter, model_validator
 
+from shelfspace.audiences.rule_limits import MAX_LIST_ITEMS
 from shelfspace.catalog.fields import Category, Sku
 from shelfspace.core.inputs import InputModel
 from shelfspace.core.money import Money, to_micros
@@ -28,7 +29,6 @@ from shelfspace.decisioning.text import words
 from shelfspace.tracking.first_party import BehaviourType
 
 MAX_WITHIN_DAYS = 365
-MAX_DEPTH = 6
 DAY = 86_400.0
 
 
@@ -56,11 +56,11 @@ class Condition(InputModel):
 
 
 class AllOf(InputModel):
-    all: list[Rule] = Field(min_length=1, max_length=20)
+    all: list[Rule] = Field(min_length=1, max_length=MAX_LIST_ITEMS)
 
 
 class AnyOf(InputModel):
-    any: list[Rule] = Field(min_length=1, max_length=20)
+    any: list[Rule] = Field(min_length=1, max_length=MAX_LIST_ITEMS)
 
 
 class NotOf(InputModel):

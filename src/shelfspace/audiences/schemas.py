@@ -7,9 +7,10 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator
 
-from shelfspace.audiences import taxonomy
+from shelfspace.audiences import rule_limits, taxonomy
 from shelfspace.audiences.offsite import Platform
-from shelfspace.audiences.rules import MAX_DEPTH, Rule, depth
+from shelfspace.audiences.rule_limits import MAX_DEPTH
+from shelfspace.audiences.rules import AllOf, AnyOf, Condition, NotOf, Rule, as_json, depth
 from shelfspace.catalog.enums import DeliveryStatus
 from shelfspace.core.inputs import InputModel
 
@@ -21,6 +22,13 @@ def _checked_rule(rule: Rule) -> Rule:
     if depth(rule) > MAX_DEPTH:
         raise ValueError(f"a rule nests at most {MAX_DEPTH} levels")
     return rule
+
+
+def _bounded(raw: Any) -> Any:
+    """Before the rule is parsed: its size, conditions, depth and lists (rule_limits.py).
+    A rule parsed already (the pages build one from their rows) is checked as its JSON."""
+    rule_limits.check(as_json(raw) if isinstance(raw, Condition | AllOf | AnyOf | NotOf) else raw)
+    return raw
 
 
 def _known_segment(value: str | None) -> str | None:
@@ -37,6 +45,7 @@ class AudienceCreate(InputModel):
         "Advertiser key: always the caller's own."))
     iab_segment: IabSegment | None = None
 
+    _limits = field_validator("rule", mode="before")(_bounded)
     _rule = field_validator("rule")(_checked_rule)
     _segment = field_validator("iab_segment")(_known_segment)
 
@@ -46,6 +55,8 @@ class AudienceUpdate(InputModel):
     rule: Rule | None = None
     iab_segment: IabSegment | None = None
     status: DeliveryStatus | None = None
+
+    _limits = field_validator("rule", mode="before")(_bounded)
 
     @field_validator("rule")
     @classmethod
@@ -58,6 +69,7 @@ class AudienceUpdate(InputModel):
 class AudiencePreview(InputModel):
     rule: Rule
 
+    _limits = field_validator("rule", mode="before")(_bounded)
     _rule = field_validator("rule")(_checked_rule)
 
 
@@ -68,7 +80,9 @@ class AudienceFilters(InputModel):
 
 
 class SizeOut(BaseModel):
-    size: int | None = Field(description="Users in the segment now; null below the minimum size (never reported).")
+    size: int | None = Field(description=(
+        "Users in the segment now; null below the minimum size (never reported). Exact for the operator; for a brand "
+        "rounded to two figures with deterministic noise of up to the minimum size (docs/audiences.md)."))
     min_size: int = Field(description="The network's minimum: smaller segments can be neither targeted, "
                                       "exported nor reported on.")
     targetable: bool
@@ -131,3 +145,13 @@ class ExportOut(BaseModel):
     actor: str
     created_at: datetime
 
+
+
+class TaxonomySegmentOut(BaseModel):
+    id: str
+    parent: str | None
+    name: str
+
+
+class TaxonomySearchOut(BaseModel):
+    data: list[TaxonomySegmentOut]

@@ -18,7 +18,8 @@ from sqlalchemy.orm import Session
 
 from shelfspace.accounts.audit import AuditAction, record
 from shelfspace.accounts.roles import Principal
-from shelfspace.audiences import offsite, taxonomy
+from shelfspace.audiences import disclosure, offsite, taxonomy
+from shelfspace.audiences.disclosure import DailyQuestions, SizeView
 from shelfspace.audiences.membership import AudienceIndex
 from shelfspace.audiences.models import Audience, AudienceExport, AudienceSize, ForgottenUser, Identity
 from shelfspace.audiences.rules import as_json
@@ -31,7 +32,14 @@ from shelfspace.audiences.schemas import (
     IdentityIn,
 )
 from shelfspace.catalog.enums import DeliveryStatus
-from shelfspace.catalog.ownership import apply, archive_status, changed_fields, owner_for_new, refuse_if_archived, require_present
+from shelfspace.catalog.ownership import (
+    apply,
+    archive_status,
+    changed_fields,
+    owner_for_new,
+    refuse_if_archived,
+    require_present,
+)
 from shelfspace.core.errors import InvalidInput, NotFound
 from shelfspace.core.ids import new_id
 from shelfspace.events.archive import forget_in_archive
@@ -42,7 +50,10 @@ KIND = "audience"
 CHUNK = 1000
 
 
-def create(db: Session, by: Principal, spec: AudienceCreate) -> Audience:
+def create(db: Session, by: Principal, spec: AudienceCreate, questions: DailyQuestions | None = None) -> Audience:
+    """A new segment. A brand's new rule is a new size it will see: one of its questions
+    (`questions` may be left out by the operator's own callers only: the demo's seed)."""
+    disclosure.ask(db, by, questions)
     owner = owner_for_new(db, by, spec.advertiser_id) if (spec.advertiser_id or not by.is_operator) else None
     audience = Audience(id=new_id("aud"), name=spec.name, rule=as_json(spec.rule), advertiser_id=owner,
                         iab_segment=spec.iab_segment, status=DeliveryStatus.LIVE)
@@ -71,13 +82,16 @@ def _editable(db: Session, by: Principal, audience_id: str) -> Audience:
     return audience
 
 
-def update(db: Session, by: Principal, audience_id: str, spec: AudienceUpdate) -> Audience:
+def update(db: Session, by: Principal, audience_id: str, spec: AudienceUpdate,
+           questions: DailyQuestions | None = None) -> Audience:
     audience = _editable(db, by, audience_id)
     refuse_if_archived(audience.status is DeliveryStatus.ARCHIVED, KIND, audience_id)
     changes = changed_fields(spec)
     require_present(changes, "name", "rule", "status")
     if "rule" in changes and spec.rule is not None:
         changes["rule"] = as_json(spec.rule)
+        if changes["rule"] != audience.rule:  # a changed rule is a new size the brand will see
+            disclosure.ask(db, by, questions)
     diff = apply(audience, changes)
     if diff:
         record(db, by, AuditAction.UPDATE, KIND, audience.id, diff)
@@ -100,23 +114,25 @@ def query(by: Principal, filters: AudienceFilters) -> Select[Audience]:
     return stmt
 
 
-def outs(db: Session, audiences: list[Audience], min_size: int) -> list[AudienceOut]:
-    """The audiences as answered, their sizes read in one query."""
+def outs(db: Session, audiences: list[Audience], view: SizeView) -> list[AudienceOut]:
+    """The audiences as answered, their sizes read in one query and shown as `view` lets
+    the caller see them (disclosure.py: exact for the operator, noisy for a brand)."""
     ids = [a.id for a in audiences]
     counted = {s.audience_id: s for s in db.scalars(select(AudienceSize).where(AudienceSize.audience_id.in_(ids)))}
-    return [_out(a, counted.get(a.id), min_size) for a in audiences]
+    return [_out(a, counted.get(a.id), view) for a in audiences]
 
 
-def out(db: Session, audience: Audience, min_size: int) -> AudienceOut:
-    return _out(audience, db.get(AudienceSize, audience.id), min_size)
+def out(db: Session, audience: Audience, view: SizeView) -> AudienceOut:
+    return _out(audience, db.get(AudienceSize, audience.id), view)
 
 
-def _out(audience: Audience, counted: AudienceSize | None, min_size: int) -> AudienceOut:
+def _out(audience: Audience, counted: AudienceSize | None, view: SizeView) -> AudienceOut:
     targetable = counted is not None and counted.targetable and audience.status is DeliveryStatus.LIVE
+    min_size = view.min_size
     return AudienceOut(
         id=audience.id, name=audience.name, rule=audience.rule, advertiser_id=audience.advertiser_id,
         iab_segment=audience.iab_segment, iab_label=taxonomy.label(audience.iab_segment), status=audience.status,
-        size=counted.size if counted is not None and counted.size >= min_size else None, min_size=min_size,
+        size=view.saved(audience.id, audience.rule, counted.size if counted is not None else None), min_size=min_size,
         targetable=targetable, counted_at=counted.counted_at if counted is not None else None,
         created_at=audience.created_at, updated_at=audience.updated_at,
     )

@@ -24,6 +24,7 @@ from shelfspace.billing.schemas import (
     LedgerOut,
     PaymentIn,
     RefundIn,
+    RevenueOut,
     TopUpIn,
 )
 from shelfspace.core.inputs import KEY_PATTERN
@@ -31,6 +32,7 @@ from shelfspace.core.jsonbody import JsonBody
 from shelfspace.core.pagination import Page, PageParams, fetch_page, page_params
 from shelfspace.http.deps import Caller, Db
 from shelfspace.http.errors import ERROR_RESPONSES
+from shelfspace.http.security_headers import csp_nonce
 
 router = APIRouter(tags=["billing"], responses=ERROR_RESPONSES)
 AdvertiserId = Annotated[str, Path(max_length=40, pattern=KEY_PATTERN, description="The advertiser's id.")]
@@ -99,7 +101,7 @@ def refund(request: Request, db: Db, by: Caller, id: AdvertiserId, body: RefundI
     return _entry(db, accounts.refund(db, by, id, body, state.clock.now(), _tz(request), state.counters))
 
 
-@router.get("/v1/billing/revenue", summary="The network's revenue by month (operator)")
+@router.get("/v1/billing/revenue", summary="The network's revenue by month (operator)", response_model=RevenueOut)
 def read_revenue(request: Request, db: Db, by: Caller,
                  months: Annotated[int, Query(ge=1, le=36, description="How many months back.")] = 12) -> JsonBody:
     """Charges less credits, by month of delivery, with what was paid in: from the ledger."""
@@ -141,7 +143,7 @@ def read_invoice(request: Request, id: InvoiceId, by: Caller, db: Db,
     [out] = invoices.outs(db, [invoice], _today(request))
     if format is Format.JSON:
         return JsonBody(out)
-    html = documents.render_html(invoice, out)
+    html = documents.render_html(invoice, out, csp_nonce(request.scope))
     if format is Format.HTML:
         return HTMLResponse(html)
     return documents.pdf_document(html, documents.filename(out))

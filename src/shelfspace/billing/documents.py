@@ -20,12 +20,13 @@ _templates = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATE_DIR), au
 TITLES = {DocumentKind.INVOICE: "Invoice", DocumentKind.RECEIPT: "Receipt", DocumentKind.CREDIT_NOTE: "Credit note"}
 
 
-def render_html(invoice: Invoice, out: InvoiceOut) -> str:
+def render_html(invoice: Invoice, out: InvoiceOut, nonce: str | None = None) -> str:
+    """`nonce`: the response's CSP nonce (http/security_headers.py) for the inline stylesheet."""
     def money(value: object) -> str:
         return display(to_micros(value), out.currency)  # type: ignore[arg-type]
 
     return _templates.get_template("invoice.html").render(
-        doc=out, seller=invoice.seller, buyer=invoice.buyer, title=TITLES[out.kind], money=money)
+        doc=out, seller=invoice.seller, buyer=invoice.buyer, title=TITLES[out.kind], money=money, nonce=nonce)
 
 
 def render_pdf(html: str) -> bytes:

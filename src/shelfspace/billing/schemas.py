@@ -10,7 +10,9 @@ from shelfspace.billing.models import DocumentKind, EntryKind
 from shelfspace.billing.providers import ProviderName
 from shelfspace.catalog.enums import BillingMode
 from shelfspace.core.inputs import InputModel
+from shelfspace.core.jsonbody import ExactDecimal
 from shelfspace.core.money import MoneyFromMicros, PositiveMoney
+
 
 class TopUpIn(InputModel):
     amount: PositiveMoney = Field(description="Added to the advertiser's balance, in the network currency.")
@@ -116,3 +118,16 @@ class InvoiceOut(BaseModel):
     corrects: str | None = Field(description="A credit note: the number of the document it corrects.")
     note: str | None
     lines: list[InvoiceLineOut]
+
+
+class RevenueMonthOut(BaseModel):
+    month: str = Field(description="YYYY-MM, in the network's time zone.")
+    charges: ExactDecimal
+    credits: ExactDecimal
+    revenue: ExactDecimal = Field(description="Charges less credits.")
+    paid_in: ExactDecimal = Field(description="Top-ups less refunds.")
+
+
+class RevenueOut(BaseModel):
+    currency: str
+    data: list[RevenueMonthOut]

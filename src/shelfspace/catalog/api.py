@@ -20,6 +20,7 @@ from shelfspace.catalog import models, schemas
 from shelfspace.catalog.services import advertisers, campaigns, creatives, line_items, placements, products
 from shelfspace.catalog.services.product_feed import OnError, import_feed
 from shelfspace.core.errors import PayloadTooLarge
+from shelfspace.http.body_limits import PRODUCT_FEED_BYTES
 from shelfspace.core.inputs import KEY_PATTERN
 from shelfspace.core.jsonbody import JsonBody
 from shelfspace.db.base import Base
@@ -27,7 +28,7 @@ from shelfspace.core.pagination import Page, PageParams, fetch_page, page_body, 
 from shelfspace.http.deps import Caller, Db
 from shelfspace.http.errors import ERROR_RESPONSES
 
-MAX_FEED_BYTES = 64 * 1024 * 1024
+MAX_FEED_BYTES = PRODUCT_FEED_BYTES  # http/body_limits.py holds every body limit
 
 
 @dataclass(frozen=True)
@@ -118,7 +119,9 @@ FEED_BODY = {
     response_model=schemas.ImportResult,
     tags=["products"],
     summary="Import a product feed (JSON or CSV)",
-    responses=ERROR_RESPONSES | {413: {"description": "The feed is over 64 MiB."}},
+    responses=ERROR_RESPONSES | {413: {"description": "The feed is over 64 MiB."},
+                                  422: {"model": schemas.ImportResult, "description": "Invalid input; or, with "
+                                        "`on_error=reject`, the rows refused (nothing written)."}},
     openapi_extra=FEED_BODY,
 )
 async def import_products(

@@ -8,7 +8,8 @@ client sends it, so the sync and async clients share every operation's definitio
     with Shelfspace("http://127.0.0.1:8000", key) as shelfspace:
         answer = shelfspace.send(api.decide(["home-hero"], user_id="shopper-1", consent=True))
         for ad in answer["decisions"]["home-hero"]:
-            shelfspace.track(ad["tracking"]["impression"])
+            # the shopper's own browser or app user agent: without one, it is invalid traffic
+            shelfspace.track(ad["tracking"]["impression"], user_agent=shopper_user_agent)
 
 `AsyncShelfspace` is the same with `await`. An error answer raises `ApiError`, with the
 API's code, message and the fields at fault.

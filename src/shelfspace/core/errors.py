@@ -19,7 +19,9 @@ class ErrorCode(StrEnum):
     CONFLICT = "conflict"
     UNAUTHORIZED = "unauthorized"
     FORBIDDEN = "forbidden"
+    AWAITING_APPROVAL = "awaiting_approval"  # a brand that signed up and is not approved yet
     PAYLOAD_TOO_LARGE = "payload_too_large"
+    TOO_MANY_REQUESTS = "too_many_requests"  # a quota of the caller's is spent; the message says which
     UNSUPPORTED_MEDIA_TYPE = "unsupported_media_type"
     UNAVAILABLE = "unavailable"
     INTERNAL = "internal"
@@ -86,6 +88,11 @@ class Forbidden(ShelfspaceError):
 class PayloadTooLarge(ShelfspaceError):
     status_code = 413
     code = ErrorCode.PAYLOAD_TOO_LARGE
+
+
+class TooManyRequests(ShelfspaceError):
+    status_code = 429
+    code = ErrorCode.TOO_MANY_REQUESTS
 
 
 class UnsupportedMediaType(ShelfspaceError):

@@ -8,12 +8,13 @@ strings are held to `KEY_PATTERN`, which every id, slug and SKU Shelfspace makes
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, field_validator
 
 NUL = "\x00"
 KEY_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"
+NUL_REFUSED = "must not contain the NUL character (\\u0000)"
 
 
 def holds_nul(value: Any) -> bool:
@@ -36,5 +37,16 @@ class InputModel(BaseModel):
     @classmethod
     def _refuse_nul(cls, value: Any) -> Any:
         if holds_nul(value):
-            raise ValueError("must not contain the NUL character (\\u0000)")
+            raise ValueError(NUL_REFUSED)
         return value
+
+
+def _nul_free(value: str) -> str:
+    if NUL in value:
+        raise ValueError(NUL_REFUSED)
+    return value
+
+
+NulFree = Annotated[str, AfterValidator(_nul_free)]
+"""A path or query parameter that is free text, not an id (e.g. the operator's user ids):
+any character but NUL. (An id is held to `KEY_PATTERN` instead.)"""

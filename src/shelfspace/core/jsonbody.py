@@ -6,21 +6,28 @@ is dumped in Python mode (decimals stay decimals) and orjson writes them, each d
 the number its exact text spells (a raw fragment), in a fraction of simplejson's time:
 every decision's answer goes through here.
 FastAPI passes a returned `Response` through untouched, while the route's
-`response_model` still documents the shape in OpenAPI.
+`response_model` still documents the shape in OpenAPI: `JsonBody` is a `JSONResponse`
+so that FastAPI documents that model (for any other response class it writes a bare
+string), and `ExactDecimal` documents a decimal as the number it is sent as.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from decimal import Decimal
-from typing import Any
+from typing import Annotated, Any
 
 import orjson
-from pydantic import BaseModel
-from starlette.responses import Response
-
+from pydantic import BaseModel, WithJsonSchema
+from starlette.responses import JSONResponse
 
 OPTIONS = orjson.OPT_NON_STR_KEYS
+
+# pydantic documents an output `Decimal` as a string (how it would write one); this module
+# writes it as a number. Every decimal a model sends carries this, so the document says so.
+SENT_AS_NUMBER = WithJsonSchema({"type": "number"}, mode="serialization")
+ExactDecimal = Annotated[Decimal, SENT_AS_NUMBER]
+"""A decimal in an answer: written as the exact number its text spells."""
 
 
 def _default(value: object) -> object:
@@ -42,7 +49,7 @@ def dumps(content: Any) -> bytes:
     return orjson.dumps(content, default=_default, option=OPTIONS)
 
 
-class JsonBody(Response):
+class JsonBody(JSONResponse):
     media_type = "application/json"
 
     def render(self, content: Any) -> bytes:

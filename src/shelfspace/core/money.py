@@ -12,6 +12,8 @@ from typing import Annotated
 
 from pydantic import BeforeValidator, Field
 
+from shelfspace.core.jsonbody import SENT_AS_NUMBER
+
 MICROS_PER_UNIT = 1_000_000
 MONEY_DECIMALS = 6
 # Large enough for any budget in any currency (a trillion dong), small enough for int64 micros.
@@ -20,10 +22,12 @@ MAX_MONEY = Decimal("1000000000000")
 Money = Annotated[
     Decimal,
     Field(ge=0, le=MAX_MONEY, decimal_places=MONEY_DECIMALS, allow_inf_nan=False),
+    SENT_AS_NUMBER,
 ]
 PositiveMoney = Annotated[
     Decimal,
     Field(gt=0, le=MAX_MONEY, decimal_places=MONEY_DECIMALS, allow_inf_nan=False),
+    SENT_AS_NUMBER,
 ]
 
 
@@ -40,5 +44,5 @@ def _micros_to_decimal(value: object) -> object:
     return from_micros(value) if isinstance(value, int) else value
 
 
-MoneyFromMicros = Annotated[Decimal, BeforeValidator(_micros_to_decimal)]
+MoneyFromMicros = Annotated[Decimal, BeforeValidator(_micros_to_decimal), SENT_AS_NUMBER]
 """An output field whose ORM attribute holds micros (e.g. `floor_cpm_micros`)."""

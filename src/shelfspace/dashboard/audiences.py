@@ -20,12 +20,13 @@ from sqlalchemy import select
 from starlette.datastructures import FormData
 from starlette.responses import Response
 
-from shelfspace.audiences import service
+from shelfspace.audiences import disclosure, service
+from shelfspace.audiences.api import daily_questions, size_view
 from shelfspace.audiences.offsite import Platform
 from shelfspace.audiences.rules import RULE, VERBS, Rule, describe
-from shelfspace.catalog.models import Advertiser
 from shelfspace.audiences.schemas import AudienceCreate, AudienceFilters
-from shelfspace.core.errors import ShelfspaceError
+from shelfspace.catalog.models import Advertiser
+from shelfspace.core.errors import ShelfspaceError, TooManyRequests
 from shelfspace.dashboard.csrf import CheckedForm
 from shelfspace.dashboard.forms import GENERAL, FieldErrors, errors_of, text
 from shelfspace.dashboard.measurement import SideUser
@@ -99,8 +100,9 @@ def _page(request: Request, user: Any, values: dict[str, str], rows: list[dict[s
     settings = request.app.state.settings
     with session_scope(request.app.state.sessions) as db:
         audiences = list(db.scalars(service.query(user.principal, AudienceFilters()).order_by("created_at")))
+        view = size_view(request, db, user.principal)
         listed = [(a, o, describe(RULE.validate_python(a.rule)))
-                  for a, o in zip(audiences, service.outs(db, audiences, settings.audience_min_size), strict=True)]
+                  for a, o in zip(audiences, service.outs(db, audiences, view), strict=True)]
         owned = sorted({a.advertiser_id for a in audiences if a.advertiser_id})
         owners = {aid: name for aid, name in db.execute(
             select(Advertiser.id, Advertiser.name).where(Advertiser.id.in_(owned)))} if owned else {}
@@ -126,16 +128,25 @@ def build_audience(request: Request, user: SideUser, form: CheckedForm) -> Respo
     rule, errors = rule_of(rows, values["combine"] or Combine.ALL.value)
     if rule is None:
         return _page(request, user, values, rows, errors, status_code=422)
-    index = request.app.state.audience_index
-    size = index.count(rule, request.app.state.clock.now().timestamp())
-    preview = {"size": size, "targetable": size >= index.min_size}
-    if values["action"] != "save":
+    saving = values["action"] == "save"
+    try:
+        with session_scope(request.app.state.sessions) as db:  # the size a brand sees: disclosure.py
+            if not saving:
+                disclosure.ask(db, user.principal, daily_questions(request))
+            size, targetable = size_view(request, db, user.principal).preview(
+                rule, request.app.state.clock.now().timestamp())
+    except TooManyRequests as spent:
+        return _page(request, user, values, rows, {GENERAL: spent.message}, status_code=429)
+    preview = {"size": size, "targetable": targetable, "approximate": not user.principal.is_operator}
+    if not saving:
         return _page(request, user, values, rows, {}, preview)
     try:
         spec = AudienceCreate(name=values["name"], rule=rule, iab_segment=values["iab_segment"] or None)
         with session_scope(request.app.state.sessions) as db:
-            audience = service.create(db, user.principal, spec)
+            audience = service.create(db, user.principal, spec, daily_questions(request))
             name = audience.name
+    except TooManyRequests as spent:
+        return _page(request, user, values, rows, {GENERAL: spent.message}, preview, status_code=429)
     except (ValidationError, ShelfspaceError) as exc:
         errors = errors_of(exc)
         errors = {("c0.event" if k.startswith("rule") else k): v for k, v in errors.items()} or {GENERAL: "not saved"}

@@ -1,4 +1,8 @@
-"""Signing in and out of the dashboard."""
+"""Signing in and out of the dashboard, and changing one's own password.
+
+Sign-in asks the throttle (accounts/sign_in_throttle.py) before the password is checked:
+past the limits it answers 429 with Retry-After, whatever the password.
+"""
 
 from __future__ import annotations
 
@@ -7,12 +11,15 @@ from urllib.parse import urlsplit
 from fastapi import Request
 from starlette.responses import RedirectResponse, Response
 
-from shelfspace.accounts.service import authenticate_user
+from shelfspace.accounts import sign_in_throttle
+from shelfspace.accounts.passwords import MIN_PASSWORD_LENGTH
+from shelfspace.accounts.service import authenticate_user, change_own_password
+from shelfspace.core.errors import ShelfspaceError
 from shelfspace.dashboard.csrf import CheckedForm
-from shelfspace.dashboard.forms import GENERAL, text
-from shelfspace.dashboard.rendering import render
+from shelfspace.dashboard.forms import GENERAL, errors_of, text
+from shelfspace.dashboard.rendering import redirect_with, render
 from shelfspace.dashboard.routing import page_router
-from shelfspace.dashboard.session import AnyUser, home_of, sign_in, sign_out, signed_in_user
+from shelfspace.dashboard.session import AnyUser, current_token, home_of, sign_in, sign_out, signed_in_user
 from shelfspace.db.session import session_scope
 
 router = page_router()
@@ -40,22 +47,74 @@ def login_page(request: Request, next: str = "") -> Response:
     return render(request, "login.html", next=next, errors={}, values={})
 
 
+def _address(request: Request) -> str:
+    return request.client.host if request.client is not None else "unknown"
+
+
 @router.post("/login")
 def login(request: Request, form: CheckedForm) -> Response:
-    """A plain `def`: checking the password (argon2) takes tens of milliseconds of CPU."""
+    """A plain `def`: checking the password (argon2) takes tens of milliseconds of CPU.
+
+    The attempt is written and committed first (as a failure until proven otherwise), so
+    that every process counts it before any of them checks another password."""
     email, password, next_path = text(form, "email"), form.get("password"), text(form, "next")
-    with session_scope(request.app.state.sessions) as db:
-        user = authenticate_user(db, email, password) if email and isinstance(password, str) else None
+    sessions, now = request.app.state.sessions, request.app.state.clock.now()
+    values = {"email": email}
+    if not email or not isinstance(password, str):
+        errors = {GENERAL: "Enter your email and password."}
+        return render(request, "login.html", status_code=400, next=next_path, errors=errors, values=values)
+    with session_scope(sessions) as db:
+        attempt = sign_in_throttle.note_attempt(db, email, _address(request), now)
+    with session_scope(sessions) as db:
+        locked = sign_in_throttle.lockout(db, attempt, now)
+        user = authenticate_user(db, email, password) if locked is None else None
         if user is not None:
+            sign_in_throttle.succeeded(db, attempt)
             sign_in(request, user)
             home = home_of(user.role)
+    if locked is not None:
+        page = render(request, "login.html", status_code=429, next=next_path, errors={GENERAL: locked.message},
+                      values=values)
+        page.headers["Retry-After"] = str(locked.retry_after)
+        return page
     if user is None:
         errors = {GENERAL: "That email and password do not match an account."}
-        return render(request, "login.html", status_code=400, next=next_path, errors=errors, values={"email": email})
+        return render(request, "login.html", status_code=400, next=next_path, errors=errors, values=values)
     return RedirectResponse(_local(next_path, home), status_code=303)
 
 
 @router.post("/logout")
 def logout(request: Request, user: AnyUser, form: CheckedForm) -> Response:
+    """The session's row is deleted: the cookie, even if copied, opens nothing any more."""
     sign_out(request)
     return RedirectResponse("/login", status_code=303)
+
+
+def _password_form(request: Request, errors: dict[str, str], status_code: int = 200) -> Response:
+    return render(request, "password.html", status_code=status_code, title="Change your password", errors=errors,
+                  values={}, min_length=MIN_PASSWORD_LENGTH)
+
+
+@router.get("/account/password")
+def password_page(request: Request, user: AnyUser) -> Response:
+    return _password_form(request, {})
+
+
+@router.post("/account/password")
+def change_password(request: Request, user: AnyUser, form: CheckedForm) -> Response:
+    """A plain `def`: two argon2 computations. Every other session of the person ends; the
+    one in use stays, so nobody is signed out by their own change."""
+    current, new, again = form.get("current_password"), form.get("password"), form.get("password_again")
+    if not all(isinstance(v, str) for v in (current, new, again)):
+        return _password_form(request, {GENERAL: "Fill in every field."}, 400)
+    assert isinstance(current, str) and isinstance(new, str)
+    if new != again:
+        return _password_form(request, {"password_again": "does not match the new password"}, 400)
+    try:
+        with session_scope(request.app.state.sessions) as db:
+            ended = change_own_password(db, user.id, current, new, request.app.state.clock.now(),
+                                        keep_token=current_token(request))
+    except ShelfspaceError as exc:
+        return _password_form(request, errors_of(exc), 400)
+    others = f" {ended} other session{'s' if ended != 1 else ''} signed out." if ended else ""
+    return redirect_with(request, user.home, f"Your password was changed.{others}")

@@ -44,6 +44,7 @@ from shelfspace.dashboard.rendering import redirect_with, render
 from shelfspace.dashboard.routing import page_router
 from shelfspace.dashboard.session import AdvertiserUser, DashboardUser, OperatorUser
 from shelfspace.db.session import session_scope
+from shelfspace.http.security_headers import csp_nonce
 
 router = page_router()
 
@@ -210,7 +211,7 @@ def document(request: Request, user: SideUser,
     with session_scope(request.app.state.sessions) as db:
         invoice = invoices.get(db, user.principal, invoice_id)
         [out] = invoices.outs(db, [invoice], today(request))
-        html, name = documents.render_html(invoice, out), documents.filename(out)
+        html, name = documents.render_html(invoice, out, csp_nonce(request.scope)), documents.filename(out)
     if format is DocumentFormat.HTML:
         return HTMLResponse(html)
     return documents.pdf_document(html, name, "attachment")

@@ -1,39 +1,57 @@
 """Form tokens against cross-site request forgery.
 
-Every dashboard form carries a random token kept in the signed session; a POST whose
-token does not match is refused before anything runs. The session cookie is also
-SameSite=Lax, so this is the second of two locks.
+Every dashboard form carries a token derived from the session: an HMAC, under the form
+secret (dashboard/session.py `session_secret`), of the session's random token, or, for a
+visitor not signed in (the sign-in and sign-up forms), of the visitor's form cookie. It is
+derived rather than stored, so checking it needs no database (the check runs on the event
+loop, before the page), and it changes at sign-in, so a token learnt before is useless
+after. A POST whose token does not match is refused before anything runs. The cookies are
+also SameSite=Lax, so this is the second of two locks.
 """
 
 from __future__ import annotations
 
+import hashlib
 import hmac
-import secrets
 from typing import Annotated
 
 from fastapi import Depends, Request
 from starlette.datastructures import FormData
 
+from shelfspace.dashboard.session import PageSession, page_session
+
 CSRF_FIELD = "csrf_token"
-CSRF_KEY = "csrf"
 
 
 class CsrfRejected(Exception):
     """A form arrived without this session's token: answered 403, nothing done."""
 
 
+def _token_for(state: PageSession, create: bool) -> str | None:
+    if state.token is not None:
+        bound = "session:" + state.token
+    elif state.visitor is not None or create:
+        bound = "visitor:" + state.visitor_token()
+    else:
+        return None
+    return hmac.new(state.secret, bound.encode("utf-8"), hashlib.sha256).hexdigest()
+
+
 def csrf_token(request: Request) -> str:
-    token = request.session.get(CSRF_KEY)
-    if not isinstance(token, str):
-        token = secrets.token_urlsafe(32)
-        request.session[CSRF_KEY] = token
+    """The token this page's forms carry ("" off the dashboard's paths)."""
+    state = page_session(request)
+    if state is None:
+        return ""
+    token = _token_for(state, create=True)
+    assert token is not None
     return token
 
 
 def check_csrf(request: Request, form: FormData) -> None:
-    expected = request.session.get(CSRF_KEY)
+    state = page_session(request)
+    expected = _token_for(state, create=False) if state is not None else None
     sent = form.get(CSRF_FIELD)
-    if not isinstance(expected, str) or not isinstance(sent, str) or not hmac.compare_digest(expected, sent):
+    if expected is None or not isinstance(sent, str) or not hmac.compare_digest(expected, sent):
         raise CsrfRejected()
 
 
@@ -45,7 +63,8 @@ async def checked_form(request: Request) -> FormData:
 
 
 # Reading the body needs the event loop, and only that does: as a dependency the form is
-# read (and its token checked) before the page's own plain `def` runs in the thread pool,
-# where its SQL, password hashing and file work cannot hold the loop. Declare it after the
-# user parameter, so a visitor without a session is still sent to sign in first.
+# read (and its token checked, from the cookies alone) before the page's own plain `def`
+# runs in the thread pool, where its SQL, password hashing and file work cannot hold the
+# loop. Declare it after the user parameter, so a visitor without a session is still sent
+# to sign in first.
 CheckedForm = Annotated[FormData, Depends(checked_form)]

@@ -11,6 +11,7 @@ from starlette.staticfiles import StaticFiles
 
 from shelfspace.config import Settings
 from shelfspace.dashboard import audiences, auth_pages, billing, measurement, media_kit, uploads
+from shelfspace.dashboard.approval_gate import install_approval_gate_pages
 from shelfspace.dashboard.brand import campaigns, signup, wizard
 from shelfspace.dashboard.console import advertisers, catalogue, health, inventory, overview, review
 from shelfspace.dashboard.errors import install_page_errors
@@ -33,5 +34,6 @@ def install_dashboard(app: FastAPI, settings: Settings) -> None:
     install_page_errors(app)
     app.mount("/static/vendor", StaticFiles(directory=PLOTLY_DIR), name="vendor")
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    install_approval_gate_pages(app)
     for module in PAGE_MODULES:
         app.include_router(module.router)

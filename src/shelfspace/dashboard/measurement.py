@@ -33,6 +33,7 @@ from shelfspace.dashboard.routing import page_router
 from shelfspace.dashboard.session import AnyUser, DashboardUser, OperatorUser, WrongRole
 from shelfspace.db.session import session_scope
 from shelfspace.decisioning.holdout import StudyGroup
+from shelfspace.http.security_headers import frame_by_own_pages
 from shelfspace.measurement import brand_lift, case_study, planner
 from shelfspace.measurement.brand_lift import LiftMetric, StudyCreate, StudyStatus, StudyUpdate
 from shelfspace.measurement.campaign_lift import Verdict, campaign_lift, verdict
@@ -219,7 +220,8 @@ def study_status(request: Request, campaign_id: str, study_id: str, user: SideUs
 @router.get("/console/campaigns/{campaign_id}/case-study")
 def case_study_document(request: Request, campaign_id: str, user: SideUser,
                         format: Format = Format.HTML) -> Response:
-    return campaign_case_study(request, user.principal, campaign_id, format)
+    # Framed by the case-study editor's preview (and by no other site).
+    return frame_by_own_pages(campaign_case_study(request, user.principal, campaign_id, format))
 
 
 def _editor(request: Request, user: DashboardUser, campaign_id: str, status_code: int = 200,

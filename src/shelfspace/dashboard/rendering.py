@@ -19,7 +19,7 @@ from shelfspace.billing.currency import display
 from shelfspace.core.money import MICROS_PER_UNIT as MICROS
 from shelfspace.core.money import to_micros
 from shelfspace.dashboard.csrf import CSRF_FIELD, csrf_token
-from shelfspace.dashboard.session import signed_in_user
+from shelfspace.dashboard.session import set_flash, signed_in_user, take_flash
 from shelfspace.reporting.report import attribution_terms
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
@@ -85,12 +85,9 @@ def zip_pairs(values: Any) -> list[tuple[str, str]]:
 templates.env.filters["zip_pairs"] = zip_pairs
 
 
-FLASH_KEY = "flash"
-
-
 def redirect_with(request: Request, url: str, flash: str) -> RedirectResponse:
     """After a successful post: the next page shows `flash` once (a reload posts nothing again)."""
-    request.session[FLASH_KEY] = flash
+    set_flash(request, flash)
     return RedirectResponse(url, status_code=303)
 
 
@@ -101,7 +98,7 @@ def render(request: Request, template: str, status_code: int = 200, **context: A
     context.setdefault("user", signed_in_user(request))
     context.setdefault("currency", settings.currency)
     context.setdefault("attribution_terms", attribution_terms(request.app.state.attribution_windows))
-    context["csrf_token"] = csrf_token(request) if "session" in request.scope else ""
-    if "session" in request.scope and not context.get("flash"):
-        context["flash"] = request.session.pop(FLASH_KEY, None)
+    context["csrf_token"] = csrf_token(request)
+    if not context.get("flash"):
+        context["flash"] = take_flash(request)
     return templates.TemplateResponse(request, template, context, status_code=status_code)

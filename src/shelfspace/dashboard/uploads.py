@@ -19,8 +19,12 @@ from starlette.responses import FileResponse, Response
 
 from shelfspace.core.errors import NotFound
 from shelfspace.dashboard.routing import page_router
+from shelfspace.http.body_limits import CREATIVE_IMAGE_BYTES
 
-MAX_BYTES = 2 * 1024 * 1024
+# The image's own limit. The whole form that carries it is capped while it streams, multipart
+# and all (http/body_limits.py: the image and the form's text fields): a larger upload is
+# refused with 413 before it is read whole, so an image read here is never bigger than that.
+MAX_BYTES = CREATIVE_IMAGE_BYTES
 UPLOADS = "uploads"
 NAME = re.compile(r"^[0-9a-f]{64}\.(png|jpg|gif)$")
 

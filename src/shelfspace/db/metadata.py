@@ -1,6 +1,7 @@
 """Every model module imported once, so Base.metadata knows every table (for Alembic)."""
 
 from shelfspace.accounts import models as _accounts  # noqa: F401
+from shelfspace.accounts import signup_models as _signup  # noqa: F401
 from shelfspace.audiences import models as _audiences  # noqa: F401
 from shelfspace.billing import models as _billing  # noqa: F401
 from shelfspace.catalog import models as _catalog  # noqa: F401

@@ -124,7 +124,7 @@ class Engine:
     ) -> None:
         self.counters = counters
         self.clock = clock
-        self.ctr = ctr or SmoothedCtr(counters)
+        self.ctr = ctr or SmoothedCtr(counters, now=lambda: clock.now().timestamp())
         self.audiences = audiences or NoAudiences()
         self.rng = rng or random.Random()
         self.settings = settings or EngineSettings()

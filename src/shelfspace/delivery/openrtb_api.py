@@ -6,9 +6,13 @@ is `openrtb.py`; this route runs the engine, counts and signs as every serving r
 (`serving.py`).
 
 CORS: Prebid.js sends the request with credentials (`withCredentials`), and browsers
-refuse `Access-Control-Allow-Origin: *` for those; the page's own origin is echoed with
-`Access-Control-Allow-Credentials: true`, errors included, so the page can read a 422.
-No cookie is read, so echoing any origin reveals nothing.
+refuse `Access-Control-Allow-Origin: *` for those; so the page's origin is echoed with
+`Access-Control-Allow-Credentials: true`, errors included (the page can read a 422), but
+only an origin the operator listed (SHELFSPACE_PREBID_ORIGINS, plus the network's own
+public URL: `Settings.auction_origins`). A browser request from any other origin is
+refused (403, no CORS headers) before it runs an auction: a stranger's page can neither
+read bids nor spend the network's opportunities. A call with no Origin (a server, such as
+a real Prebid Server, or curl) is not a browser's and is answered as before.
 """
 
 from __future__ import annotations
@@ -19,16 +23,18 @@ from fastapi import APIRouter, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.responses import Response
 
-from shelfspace.core.errors import ShelfspaceError
+from shelfspace.config import Settings
+from shelfspace.core.errors import Forbidden, ShelfspaceError
 from shelfspace.core.jsonbody import JsonBody
 from shelfspace.decisioning.engine import ServedAd
 from shelfspace.decisioning.inventory import LivePlacement
 from shelfspace.delivery.openrtb import MediaType, Markup, banner_markup, bid_response, bids_of, read_request
-from shelfspace.delivery.openrtb_models import BidRequest
+from shelfspace.delivery.openrtb_models import BidRequest, BidResponse
 from shelfspace.delivery.serving import decide, note_decision, tracking_for, video_ad
 from shelfspace.delivery.snapshots import SnapshotHolder
 from shelfspace.delivery.vast_xml import vast
 from shelfspace.http.errors import ERROR_RESPONSES
+from shelfspace.http.openapi import ErrorStatus, error_responses
 from shelfspace.http.raw_body import parse_body, read_body
 
 PATH = "/openrtb2/auction"
@@ -44,26 +50,40 @@ DOCUMENTED: dict[str, Any] = {
 router = APIRouter(tags=["programmatic"], responses={422: ERROR_RESPONSES[422]})
 
 
-def cors_headers(request: Request) -> dict[str, str]:
+def allowed_origin(request: Request) -> str | None:
+    """The request's Origin if the operator allows it; None without one; Forbidden if
+    it is one the operator did not list."""
     origin = request.headers.get("origin")
     if not origin:
+        return None
+    settings: Settings = request.app.state.settings
+    if origin.lower().rstrip("/") not in settings.auction_origins():
+        raise Forbidden(f"pages of {origin[:200]!r} may not call {PATH}: the operator lists the origins that may "
+                        "in SHELFSPACE_PREBID_ORIGINS")
+    return origin
+
+
+def cors_headers(origin: str | None) -> dict[str, str]:
+    if origin is None:
         return {"Vary": "Origin"}
     return {"Access-Control-Allow-Origin": origin, "Access-Control-Allow-Credentials": "true", "Vary": "Origin"}
 
 
 @router.post(PATH, summary="OpenRTB 2.6 auction (Prebid Server endpoint)", response_class=JsonBody,
-             responses={200: {"description": "An OpenRTB 2.6 BidResponse: one seat, `shelfspace`."},
-                        204: {"description": "No bid."}},
+             response_model=BidResponse,
+             responses=error_responses(ErrorStatus.FORBIDDEN, FORBIDDEN="The page's Origin is not one the operator lists.")
+             | {200: {"description": "An OpenRTB 2.6 BidResponse: one seat, `shelfspace`."}, 204: {"description": "No bid."}},
              openapi_extra=DOCUMENTED)
 async def auction(request: Request) -> Response:
     """Bid on each imp whose `tagid` names a Shelfspace placement (see docs/programmatic.md)."""
+    origin = allowed_origin(request)  # a refused origin: the app's error handler answers, with no CORS
     try:
         response = await _auction(request)
     except (ShelfspaceError, RequestValidationError) as error:
         # Rendered by the app's one error handler; only the CORS headers are added here.
         kind = ShelfspaceError if isinstance(error, ShelfspaceError) else RequestValidationError
         response = await request.app.exception_handlers[kind](request, error)
-    response.headers.update(cors_headers(request))
+    response.headers.update(cors_headers(origin))
     return response
 
 
@@ -71,7 +91,7 @@ async def auction(request: Request) -> Response:
 def preflight(request: Request) -> Response:
     """The browser's CORS preflight for a credentialed POST with a JSON content type."""
     asked = request.headers.get("access-control-request-headers", "content-type")
-    headers = cors_headers(request) | {"Access-Control-Allow-Methods": "POST, OPTIONS",
+    headers = cors_headers(allowed_origin(request)) | {"Access-Control-Allow-Methods": "POST, OPTIONS",
                                        "Access-Control-Allow-Headers": asked,
                                        "Access-Control-Max-Age": PREFLIGHT_MAX_AGE}
     return Response(status_code=204, headers=headers)

@@ -25,10 +25,12 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from shelfspace.core.jsonbody import SENT_AS_NUMBER
+
 Ext = dict[str, Any]
 NonNegative = Annotated[int, Field(ge=0)]
 Flag = Annotated[int, Field(ge=0, le=1)]  # OpenRTB's booleans are 0 or 1
-Price = Annotated[Decimal, Field(ge=0, allow_inf_nan=False)]
+Price = Annotated[Decimal, Field(ge=0, allow_inf_nan=False), SENT_AS_NUMBER]
 
 
 class OpenRtbObject(BaseModel):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated
 
@@ -11,6 +10,7 @@ from pydantic import BaseModel, Field, field_validator
 from shelfspace.catalog.enums import AdFormat, Device, Pricing
 from shelfspace.catalog.fields import Category, Country, Keyword, Sku, Slug, WebUrl
 from shelfspace.core.inputs import InputModel
+from shelfspace.core.jsonbody import ExactDecimal
 from shelfspace.decisioning.reasons import Reason
 
 
@@ -72,7 +72,7 @@ class ProductOut(BaseModel):
     title: str
     brand: str | None
     category: str | None
-    price: Decimal | None
+    price: ExactDecimal | None
     image_url: str | None
     url: str | None
 
@@ -94,7 +94,7 @@ class AdOut(BaseModel):
     creative: CreativeOut
     sku: str | None
     product: ProductOut | None = Field(description="The promoted product, for sponsored products.")
-    price: Decimal = Field(description="Per thousand impressions (cpm) or per click (cpc).")
+    price: ExactDecimal = Field(description="Per thousand impressions (cpm) or per click (cpc).")
     pricing: Pricing
     tracking: TrackingOut
     source: AdSource = Field(default=AdSource.SHELFSPACE, description="`demand_partner`: an OpenRTB partner's "
@@ -116,7 +116,7 @@ class ExplainOut(BaseModel):
     placement_id: str
     line_item_id: str
     advertiser_id: str
-    ecpm: Decimal | None
+    ecpm: ExactDecimal | None
     won: bool
     reason: Reason | None = Field(description="Why it did not win; null for winners.")
 

@@ -60,6 +60,13 @@ class SnapshotHolder:
         snapshot = self._snapshot
         return snapshot.campaigns.get(campaign_id) if snapshot is not None else None
 
+    def placement_format(self, placement_id: str) -> str | None:
+        """A live placement's format (its expected click rate, for the click rules); None
+        before the first snapshot or for a placement gone from it."""
+        snapshot = self._snapshot
+        index = snapshot.placements.get(placement_id) if snapshot is not None else None
+        return index.placement.format if index is not None else None
+
     @property
     def ready(self) -> bool:
         return self._snapshot is not None

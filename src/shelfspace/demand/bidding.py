@@ -16,6 +16,7 @@ import structlog
 from pydantic import ValidationError
 
 from shelfspace.core.money import from_micros, to_micros
+from shelfspace.core.outbound import refusal_in
 from shelfspace.decisioning.inventory import LivePlacement
 from shelfspace.delivery.openrtb_models import Bid, BidRequest, BidResponse
 from shelfspace.demand.directory import LivePartner
@@ -64,7 +65,10 @@ async def ask(client: httpx.AsyncClient, invitation: Invitation) -> tuple[BidRes
                                        timeout=seconds)
     except (TimeoutError, httpx.TimeoutException):
         return None, BidOutcome.TIMEOUT
-    except httpx.HTTPError:
+    except httpx.HTTPError as error:
+        if refusal_in(error) is not None:
+            log.warning("demand_partner_endpoint_refused", partner=partner.id, reason=str(refusal_in(error)))
+            return None, BidOutcome.NOT_PUBLIC
         return None, BidOutcome.HTTP_ERROR
     if answer.status_code == 204:
         return None, BidOutcome.NO_BID

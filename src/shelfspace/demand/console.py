@@ -25,7 +25,7 @@ from shelfspace.demand.schemas import PartnerCreate, PartnerUpdate
 
 router = page_router()
 PAGE = "/console/demand-partners"
-FIELDS = ("name", "endpoint", "timeout_ms", "floor_cpm", "placements")
+FIELDS = ("name", "endpoint", "notice_domains", "timeout_ms", "floor_cpm", "placements")
 # What the operator may switch a partner to from this page, by the button's name.
 ACTIONS = {"pause": DeliveryStatus.PAUSED, "resume": DeliveryStatus.LIVE}
 
@@ -52,9 +52,10 @@ def add_partner(request: Request, user: OperatorUser, form: CheckedForm) -> Resp
     try:
         spec = PartnerCreate(name=typed["name"], endpoint=typed["endpoint"], timeout_ms=typed["timeout_ms"] or 150,
                              floor_cpm=decimal_or_text(form, "floor_cpm") or 0,
-                             placements=comma_list(form, "placements"))
+                             placements=comma_list(form, "placements"),
+                             notice_domains=comma_list(form, "notice_domains"))
         with session_scope(request.app.state.sessions) as db:
-            name = service.create(db, user.principal, spec).name
+            name = service.create(db, user.principal, spec, request.app.state.settings.outbound_policy()).name
     except (ValidationError, ShelfspaceError) as exc:
         found = {k.split(".", 1)[0]: v for k, v in errors_of(exc).items()}
         return _page(request, 400, errors=found, values=typed)
@@ -67,6 +68,7 @@ def change_status(request: Request, partner_id: str, user: OperatorUser, form: C
     if not isinstance(action, str) or action not in ACTIONS:
         return redirect_with(request, PAGE, "Nothing changed: choose pause or resume.")
     with session_scope(request.app.state.sessions) as db:
-        name = service.update(db, user.principal, partner_id, PartnerUpdate(status=ACTIONS[action])).name
+        name = service.update(db, user.principal, partner_id, PartnerUpdate(status=ACTIONS[action]),
+                              request.app.state.settings.outbound_policy()).name
     done = f"{name} is paused: it stops bidding within a second." if action == "pause" else f"{name} bids again."
     return redirect_with(request, PAGE, done)

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from shelfspace.db.session import session_scope
 from shelfspace.delivery.snapshots import SnapshotHolder
 from shelfspace.demand.models import DemandPartner
+from shelfspace.demand.notices import notice_domains
 from shelfspace.demand.service import live_partners
 
 
@@ -26,13 +27,15 @@ class LivePartner:
     timeout_ms: int
     floor_micros: int
     placements: frozenset[str]  # empty: every placement
+    notice_domains: frozenset[str] = frozenset()  # where its nurl/burl may go (demand/notices.py)
 
     def bids_on(self, placement_id: str) -> bool:
         return not self.placements or placement_id in self.placements
 
     @classmethod
     def of(cls, row: DemandPartner) -> LivePartner:
-        return cls(row.id, row.name, row.endpoint, row.timeout_ms, row.floor_cpm_micros, frozenset(row.placements))
+        return cls(row.id, row.name, row.endpoint, row.timeout_ms, row.floor_cpm_micros, frozenset(row.placements),
+                   notice_domains(row.endpoint, row.notice_domains))
 
 
 class PartnerDirectory:

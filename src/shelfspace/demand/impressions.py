@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from shelfspace.demand.notices import NoticeKind
 from shelfspace.events.model import Event, EventType, InvalidReason, ad_event_key
 from shelfspace.tracking.signing import Signer, TokenRefused
 
@@ -53,5 +54,8 @@ class PartnerImpression:
                                             "ad_id": self.ad_id, "served_at": self.served_at})
 
     @property
-    def notices(self) -> list[str]:
-        return [url for url in (self.billing_url, self.win_url) if url]
+    def notices(self) -> list[tuple[NoticeKind, str]]:
+        """The notices to call, billing first; only ones on the partner's notice domains
+        were ever sealed (see `Demand._ad`)."""
+        return [(kind, url) for kind, url in ((NoticeKind.BILLING, self.billing_url), (NoticeKind.WIN, self.win_url))
+                if url]

@@ -11,7 +11,7 @@ from shelfspace.demand import console
 from shelfspace.demand.api import router, tracking
 from shelfspace.demand.directory import PartnerDirectory
 from shelfspace.demand.serving import Demand
-from shelfspace.demand.stats import AuctionStats, bids_metric
+from shelfspace.demand.stats import AuctionStats, bids_metric, notices_metric
 
 
 def install_demand(app: FastAPI, snapshots: SnapshotHolder) -> Demand:
@@ -20,7 +20,8 @@ def install_demand(app: FastAPI, snapshots: SnapshotHolder) -> Demand:
     state = app.state
     directory = PartnerDirectory(state.sessions, snapshots)
     snapshots.chores.append(directory.refresh)
-    stats = AuctionStats(since=state.clock.now(), metric=bids_metric(state.metrics_registry))
+    stats = AuctionStats(since=state.clock.now(), metric=bids_metric(state.metrics_registry),
+                         notice_metric=notices_metric(state.metrics_registry))
     demand = Demand(state, directory, stats)
     state.demand = demand
     app.include_router(router)

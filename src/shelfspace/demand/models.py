@@ -23,4 +23,7 @@ class DemandPartner(Timestamps, Base):
     timeout_ms: Mapped[int] = mapped_column(Integer, default=DEFAULT_TIMEOUT_MS)
     floor_cpm_micros: Mapped[int] = mapped_column(BigInteger, default=0)
     placements: Mapped[list[str]] = mapped_column(default=list)
+    # Where its win and billing notices may go (a host or any name under it); empty: the
+    # endpoint's host. A bid's nurl/burl elsewhere is never called (demand/notices.py).
+    notice_domains: Mapped[list[str]] = mapped_column(default=list)
     status: Mapped[DeliveryStatus] = mapped_column(default=DeliveryStatus.LIVE)

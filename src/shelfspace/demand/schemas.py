@@ -8,13 +8,15 @@ from decimal import Decimal
 from pydantic import BaseModel, ConfigDict, Field
 
 from shelfspace.catalog.enums import DeliveryStatus
-from shelfspace.catalog.fields import Name, Slug, WebUrl
+from shelfspace.catalog.fields import Domain, Name, Slug, WebUrl
 from shelfspace.catalog.schemas import _Filters
 from shelfspace.core.inputs import InputModel
+from shelfspace.core.jsonbody import ExactDecimal
 from shelfspace.core.money import Money, MoneyFromMicros
 from shelfspace.demand.models import DEFAULT_TIMEOUT_MS
 
 MAX_TIMEOUT_MS = 1000
+MAX_NOTICE_DOMAINS = 20
 
 
 class PartnerCreate(InputModel):
@@ -26,6 +28,10 @@ class PartnerCreate(InputModel):
                                                              "and the placement's `floor_cpm`.")
     placements: list[Slug] = Field(default_factory=list, max_length=200,
                                    description="Placement ids it may bid on; empty: every placement.")
+    notice_domains: list[Domain] = Field(default_factory=list, max_length=MAX_NOTICE_DOMAINS,
+                                         description="Hosts its win (`nurl`) and billing (`burl`) notices may go "
+                                                     "to, each with the names under it; empty: the endpoint's host. "
+                                                     "A notice elsewhere is never called.")
     status: DeliveryStatus = DeliveryStatus.LIVE
 
 
@@ -35,6 +41,7 @@ class PartnerUpdate(InputModel):
     timeout_ms: int | None = Field(default=None, ge=1, le=MAX_TIMEOUT_MS)
     floor_cpm: Money | None = None
     placements: list[Slug] | None = Field(default=None, max_length=200)
+    notice_domains: list[Domain] | None = Field(default=None, max_length=MAX_NOTICE_DOMAINS)
     status: DeliveryStatus | None = None
 
 
@@ -47,6 +54,7 @@ class PartnerOut(BaseModel):
     timeout_ms: int
     floor_cpm: MoneyFromMicros = Field(validation_alias="floor_cpm_micros")
     placements: list[str]
+    notice_domains: list[str]
     status: DeliveryStatus
     created_at: datetime
     updated_at: datetime
@@ -64,8 +72,8 @@ class ReportRow(BaseModel):
     day: date
     placement_id: str
     impressions: int
-    revenue: Decimal = Field(description="The sum of clearing prices / 1000, in the network currency.")
-    ecpm: Decimal | None = Field(description="revenue / impressions * 1000; null without impressions.")
+    revenue: ExactDecimal = Field(description="The sum of clearing prices / 1000, in the network currency.")
+    ecpm: ExactDecimal | None = Field(description="revenue / impressions * 1000; null without impressions.")
     bid_requests: int
     bids: int
     wins: int

@@ -20,6 +20,7 @@ from shelfspace.catalog.version import bump_catalogue_version
 from shelfspace.core.errors import InvalidInput, NotFound
 from shelfspace.core.ids import new_id
 from shelfspace.core.money import to_micros
+from shelfspace.core.outbound import OutboundPolicy, refusal_of_url
 from shelfspace.demand.models import DemandPartner
 from shelfspace.demand.schemas import PartnerCreate, PartnerFilters, PartnerUpdate
 
@@ -38,11 +39,21 @@ def _check_placements(db: Session, placement_ids: list[str]) -> None:
         raise InvalidInput.on("placements", f"no placement {missing[0]!r}")
 
 
-def create(db: Session, by: Principal, spec: PartnerCreate) -> DemandPartner:
+def _check_endpoint(endpoint: str, outbound: OutboundPolicy) -> None:
+    """A partner whose endpoint is a private address is refused now, with the field named,
+    rather than found out by its first bid request (which core/outbound.py refuses too)."""
+    refused = refusal_of_url(endpoint, outbound)
+    if refused is not None:
+        raise InvalidInput.on("endpoint", f"Shelfspace does not call {refused.explanation}")
+
+
+def create(db: Session, by: Principal, spec: PartnerCreate, outbound: OutboundPolicy) -> DemandPartner:
     by.require_operator("add demand partners")
     _check_placements(db, spec.placements)
+    _check_endpoint(spec.endpoint, outbound)
     partner = DemandPartner(id=new_id(ID_PREFIX), name=spec.name, endpoint=spec.endpoint, timeout_ms=spec.timeout_ms,
-                            floor_cpm_micros=to_micros(spec.floor_cpm), placements=spec.placements, status=spec.status)
+                            floor_cpm_micros=to_micros(spec.floor_cpm), placements=spec.placements,
+                            notice_domains=spec.notice_domains, status=spec.status)
     db.add(partner)
     record(db, by, AuditAction.CREATE, KIND, partner.id, spec.model_dump())
     db.flush()
@@ -58,12 +69,16 @@ def get(db: Session, by: Principal, partner_id: str) -> DemandPartner:
     return partner
 
 
-def update(db: Session, by: Principal, partner_id: str, spec: PartnerUpdate) -> DemandPartner:
+def update(db: Session, by: Principal, partner_id: str, spec: PartnerUpdate, outbound: OutboundPolicy) -> DemandPartner:
     by.require_operator("change demand partners")
     partner = get(db, by, partner_id)
     refuse_if_archived(partner.status is DeliveryStatus.ARCHIVED, KIND, partner_id)
     changes = changed_fields(spec)
     require_present(changes, "name", "endpoint", "timeout_ms", "floor_cpm", "status")
+    if "endpoint" in changes:
+        _check_endpoint(changes["endpoint"], outbound)
+    if "notice_domains" in changes:
+        changes["notice_domains"] = changes["notice_domains"] or []
     if "floor_cpm" in changes:
         changes["floor_cpm_micros"] = to_micros(changes.pop("floor_cpm"))
     if "placements" in changes:

@@ -18,6 +18,7 @@ from shelfspace.catalog.enums import AdFormat, Pricing
 from shelfspace.core.days import day_of
 from shelfspace.core.ids import new_id
 from shelfspace.core.money import from_micros
+from shelfspace.core.outbound import async_client, refusal_in
 from shelfspace.decisioning.engine import Decision
 from shelfspace.decisioning.index import Snapshot
 from shelfspace.decisioning.inventory import LivePlacement
@@ -25,6 +26,7 @@ from shelfspace.delivery.schemas import AdOut, AdSource, CreativeOut, DecisionIn
 from shelfspace.demand.bidding import Invitation, WinningBid, run_auction
 from shelfspace.demand.directory import LivePartner, PartnerDirectory
 from shelfspace.demand.impressions import PartnerImpression
+from shelfspace.demand.notices import NoticeKind, NoticeOutcome, host_of, refusal_of
 from shelfspace.demand.openrtb_out import OFFERED_FORMATS, Visit, bid_request
 from shelfspace.demand.stats import AuctionStats
 
@@ -50,7 +52,8 @@ class Demand:
         """One pooled client per event loop (a test client runs its own loop)."""
         loop = asyncio.get_running_loop()
         if self._client is None or self._client_loop is not loop:
-            self._client = httpx.AsyncClient(follow_redirects=False)
+            # Public addresses only (unless the operator allows private ones), no redirects.
+            self._client = async_client(self.state.settings.outbound_policy())
             self._client_loop = loop
         return self._client
 
@@ -94,7 +97,8 @@ class Demand:
         bid, placement = winner.bid, winner.placement
         ad_id = new_id("ad")
         shown = PartnerImpression(ad_id, winner.partner.id, placement.id, bid.id, winner.price_micros, served_at,
-                                  winner.with_price(bid.burl), winner.with_price(bid.nurl))
+                                  self._notice(winner, NoticeKind.BILLING, bid.burl),
+                                  self._notice(winner, NoticeKind.WIN, bid.nurl))
         url = shown.url(self.state.keys.signer, self.state.settings.base_url(),
                         self.state.url_lifetimes.impression_seconds)
         size = f"{bid.w}x{bid.h}" if bid.w and bid.h else None
@@ -104,23 +108,44 @@ class Demand:
                      tracking=TrackingOut(impression=url), source=AdSource.DEMAND_PARTNER,
                      demand_partner_id=winner.partner.id)
 
+    def _notice(self, winner: WinningBid, kind: NoticeKind, url: str | None) -> str | None:
+        """The notice to seal into the impression URL, price filled in; None when the bid
+        has none or names a host off the partner's notice domains (counted, never called)."""
+        url = winner.with_price(url)  # checked as it will be called: a macro could move its host
+        if url is None:
+            return None
+        refused = refusal_of(url, winner.partner.notice_domains)
+        if refused is not None:
+            self.stats.notice(winner.partner.id, kind, refused)
+            log.warning("demand_partner_notice_not_sealed", partner=winner.partner.id, kind=str(kind),
+                        outcome=str(refused), host=host_of(url))
+            return None
+        return url
+
     # --- after the impression ------------------------------------------------------------
 
     def notify(self, shown: PartnerImpression) -> None:
         """Fire the partner's billing and win notices in the background: the impression's
         answer never waits for a partner, and a failure is logged, not retried."""
-        for url in shown.notices:
-            task = asyncio.get_running_loop().create_task(self._call(url, shown))
+        for kind, url in shown.notices:
+            task = asyncio.get_running_loop().create_task(self._call(kind, url, shown))
             self._notices.add(task)
             task.add_done_callback(self._notices.discard)
 
-    async def _call(self, url: str, shown: PartnerImpression) -> None:
+    async def _call(self, kind: NoticeKind, url: str, shown: PartnerImpression) -> None:
+        outcome = NoticeOutcome.SENT
         try:
             answer = await self.client().get(url, timeout=NOTICE_SECONDS)
             if answer.status_code >= 400:
-                log.warning("demand_partner_notice_refused", partner=shown.partner_id, status=answer.status_code)
+                outcome = NoticeOutcome.REJECTED
+                log.warning("demand_partner_notice_refused", partner=shown.partner_id, kind=str(kind),
+                            status=answer.status_code)
         except httpx.HTTPError as error:
-            log.warning("demand_partner_notice_failed", partner=shown.partner_id, error=type(error).__name__)
+            refused = refusal_in(error)
+            outcome = NoticeOutcome.NOT_PUBLIC if refused is not None else NoticeOutcome.FAILED
+            log.warning("demand_partner_notice_failed", partner=shown.partner_id, kind=str(kind),
+                        outcome=str(outcome), error=type(error).__name__, host=host_of(url))
+        self.stats.notice(shown.partner_id, kind, outcome)
 
     async def aclose(self) -> None:
         """Close the pool, if this loop made it (one made on another loop died with it)."""

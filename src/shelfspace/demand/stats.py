@@ -19,6 +19,8 @@ from enum import StrEnum
 import prometheus_client
 from prometheus_client import CollectorRegistry
 
+from shelfspace.demand.notices import NoticeKind, NoticeOutcome
+
 
 class BidOutcome(StrEnum):
     """What became of a partner's answer (whole-response outcomes) or of one bid in it."""
@@ -33,6 +35,7 @@ class BidOutcome(StrEnum):
     NO_BID = "no_bid"  # 204, or a response with no bids
     TIMEOUT = "timeout"  # no complete answer within the partner's `timeout_ms`
     HTTP_ERROR = "http_error"  # refused connection, or a status other than 200/204
+    NOT_PUBLIC = "not_public"  # the endpoint resolves to a private address: not called (core/outbound.py)
     MALFORMED = "malformed"  # not an OpenRTB BidResponse, or for another request id
 
 
@@ -51,10 +54,20 @@ def bids_metric(registry: CollectorRegistry) -> prometheus_client.Counter:
                                      ["partner", "outcome"], registry=registry)
 
 
+def notices_metric(registry: CollectorRegistry) -> prometheus_client.Counter:
+    """`shelfspace_demand_partner_notices_total{partner,kind,outcome}`: each win (`nurl`)
+    and billing (`burl`) notice, sent or why not (demand/notices.py NoticeOutcome)."""
+    return prometheus_client.Counter("shelfspace_demand_partner_notices",
+                                     "Demand partners' win and billing notices, by what became of them.",
+                                     ["partner", "kind", "outcome"], registry=registry)
+
+
 @dataclass(slots=True)
 class AuctionStats:
     since: datetime
     metric: prometheus_client.Counter | None = None
+    notice_metric: prometheus_client.Counter | None = None
+    notices: Counter[tuple[str, NoticeKind, NoticeOutcome]] = field(default_factory=Counter)
     outcomes: Counter[tuple[str, BidOutcome]] = field(default_factory=Counter)
     by_day: Counter[tuple[str, str, str, Measure]] = field(default_factory=Counter)  # partner, day, placement
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -64,6 +77,12 @@ class AuctionStats:
             self.outcomes[(partner_id, outcome)] += n
         if self.metric is not None:
             self.metric.labels(partner_id, str(outcome)).inc(n)
+
+    def notice(self, partner_id: str, kind: NoticeKind, outcome: NoticeOutcome) -> None:
+        with self._lock:
+            self.notices[(partner_id, kind, outcome)] += 1
+        if self.notice_metric is not None:
+            self.notice_metric.labels(partner_id, str(kind), str(outcome)).inc()
 
     def measure(self, partner_id: str, day: str, placement_id: str, measure: Measure, n: int = 1) -> None:
         with self._lock:

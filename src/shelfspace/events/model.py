@@ -46,6 +46,11 @@ class InvalidReason(StrEnum):
     CLICK_WITHOUT_IMPRESSION = "click_without_impression"
     CLICK_FLOOD = "click_flood"  # too many clicks from one user in a short time
     ANSWER_FLOOD = "answer_flood"  # too many survey answers from one address in a short time
+    NO_USER_AGENT = "no_user_agent"  # no User-Agent header: no browser or app omits it
+    NOT_A_BROWSER = "not_a_browser"  # an HTTP library or a bare name, not a browser's or an app's agent
+    ADDRESS_FLOOD = "address_flood"  # too many clicks from one address, or one device (address and agent)
+    IMPLAUSIBLE_CTR = "implausible_ctr"  # an address clicks far more of what it sees than people do
+    NO_IMPRESSION = "no_impression"  # a viewable or video event before any counted impression of its ad
 
 
 @dataclass(frozen=True, slots=True)

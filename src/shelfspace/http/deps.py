@@ -9,8 +9,10 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session, sessionmaker
 
+from shelfspace.accounts.approval import require_approved
 from shelfspace.accounts.roles import Principal
 from shelfspace.accounts.service import authenticate_key
+from shelfspace.catalog.models import Advertiser
 from shelfspace.config import Settings
 from shelfspace.core.errors import Unauthorized
 from shelfspace.db.session import session_scope
@@ -37,6 +39,9 @@ def current_principal(
     principal = authenticate_key(db, credentials.credentials)
     if principal is None:
         raise Unauthorized("unknown or revoked API key")
+    if principal.advertiser_id is not None:  # a brand's key: refused while the brand waits for approval
+        advertiser = db.get(Advertiser, principal.advertiser_id)
+        require_approved(advertiser.status if advertiser is not None else None)
     return principal
 
 

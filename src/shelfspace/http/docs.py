@@ -2,17 +2,40 @@
 
 FastAPI's default page loads Swagger UI from a CDN; operators run Shelfspace on closed
 networks, so the same UI is served from the installed `swagger-ui-bundle-v2` package.
+The page is our own, not FastAPI's `get_swagger_ui_html`, whose inline `<script>` the
+pages' Content-Security-Policy refuses: Swagger UI is started by /static/api-docs.js.
 """
 
 from __future__ import annotations
 
+from html import escape
+
 from fastapi import FastAPI
-from fastapi.openapi.docs import get_swagger_ui_html
 from starlette.responses import HTMLResponse
 from starlette.staticfiles import StaticFiles
 from swagger_ui_bundle import swagger_ui_path
 
 ASSETS = "/docs/assets"
+STARTER = "/static/api-docs.js"  # dashboard/static: starts Swagger UI on the page's OpenAPI URL
+
+
+def docs_page(title: str, openapi_url: str) -> str:
+    return f"""<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<link rel="stylesheet" href="{ASSETS}/swagger-ui.css">
+<link rel="icon" href="{ASSETS}/favicon-32x32.png">
+<title>{escape(title)}</title>
+</head>
+<body>
+<div id="swagger-ui" data-openapi-url="{escape(openapi_url)}"></div>
+<script src="{ASSETS}/swagger-ui-bundle.js"></script>
+<script src="{STARTER}"></script>
+</body>
+</html>
+"""
 
 
 def install_docs(app: FastAPI) -> None:
@@ -20,10 +43,4 @@ def install_docs(app: FastAPI) -> None:
 
     @app.get("/docs", include_in_schema=False)
     def docs() -> HTMLResponse:
-        return get_swagger_ui_html(
-            openapi_url=app.openapi_url or "/openapi.json",
-            title=f"{app.title} API",
-            swagger_js_url=f"{ASSETS}/swagger-ui-bundle.js",
-            swagger_css_url=f"{ASSETS}/swagger-ui.css",
-            swagger_favicon_url=f"{ASSETS}/favicon-32x32.png",
-        )
+        return HTMLResponse(docs_page(f"{app.title} API", app.openapi_url or "/openapi.json"))

@@ -20,6 +20,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
+from shelfspace.core import json_depth
 from shelfspace.core.errors import ErrorCode, FieldProblem, ShelfspaceError
 from shelfspace.core.jsonbody import JsonBody
 
@@ -123,6 +124,8 @@ async def _request_validation(_: Request, exc: Exception) -> Response:
 
 async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
+    if exc.status_code == 400 and json_depth.is_too_deep_failure(exc.__cause__):  # FastAPI's body parse
+        return await _shelfspace_error(request, json_depth.JsonTooDeep())
     code = _STATUS_CODES.get(exc.status_code, ErrorCode.INTERNAL)
     return await _answer(request, exc.status_code, code, str(exc.detail))
 

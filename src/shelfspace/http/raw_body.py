@@ -16,31 +16,38 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ValidationError
 from starlette.requests import Request
 
+from shelfspace.core import json_depth
 from shelfspace.core.errors import PayloadTooLarge
+from shelfspace.http.body_limits import BodyTooLarge, limit_for
 
 Model = TypeVar("Model", bound=BaseModel)
 REF = "#/components/schemas/{model}"
-# A page's decision or an OpenRTB request is a few KiB; a batch of first-party events at
-# most some hundreds. Anything bigger is refused before it is held in memory.
-MAX_BODY_BYTES = 1024 * 1024
 
 
-async def read_body(request: Request, limit: int = MAX_BODY_BYTES) -> bytes:
-    """The request's body, refused with 413 as soon as it passes `limit` bytes (a declared
-    Content-Length over it is refused before anything is read)."""
+async def read_body(request: Request) -> bytes:
+    """The request's body, refused with 413 as soon as it passes its route's limit
+    (`http/body_limits.py`; a declared Content-Length over it is refused before anything is
+    read). Counted here too, so the route is capped even in an app without the middleware.
+    The refusal is a `PayloadTooLarge`, which the hot routes' own handling renders (the
+    OpenRTB route adds its CORS headers to it)."""
+    limit = limit_for(request.scope["path"])
     declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
-        raise PayloadTooLarge(f"the body is at most {limit} bytes")
+    if declared.isdigit() and int(declared) > limit.max_bytes:
+        raise PayloadTooLarge(limit.message)
     chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise PayloadTooLarge(f"the body is at most {limit} bytes")
-        chunks.append(chunk)
+    try:
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > limit.max_bytes:
+                raise PayloadTooLarge(limit.message)
+            chunks.append(chunk)
+    except BodyTooLarge as refused:
+        raise PayloadTooLarge(refused.limit.message) from None
     return b"".join(chunks)
 
 
 def parse_body(model: type[Model], raw: bytes) -> Model:
+    json_depth.check(raw)  # the one depth rule (core/json_depth.py): 422 before the parser recurses
     try:
         return model.model_validate_json(raw)
     except ValidationError as invalid:

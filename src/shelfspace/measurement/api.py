@@ -11,6 +11,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query, Request
 
 from shelfspace.catalog.services import campaigns
+from shelfspace.core.inputs import KEY_PATTERN
 from shelfspace.core.jsonbody import JsonBody
 from shelfspace.http.deps import Caller, Db
 from shelfspace.http.errors import ERROR_RESPONSES
@@ -18,15 +19,19 @@ from shelfspace.measurement import brand_lift, planner
 from shelfspace.measurement.brand_lift import StudyCreate, StudyUpdate
 from shelfspace.measurement.campaign_lift import campaign_lift
 from shelfspace.measurement.planner import PlanIn
+from shelfspace.measurement.schemas import BrandLiftStudyList, BrandLiftStudyOut, CampaignLiftOut, PlanOut
 
 router = APIRouter(tags=["measurement"],
                    responses={k: v for k, v in ERROR_RESPONSES.items() if k in (401, 403, 422)})
 NOT_FOUND: dict[int | str, dict[str, Any]] = {k: v for k, v in ERROR_RESPONSES.items() if k == 404}
 
+CampaignId = Annotated[str, Path(max_length=40, pattern=KEY_PATTERN, description="The campaign's id.")]
+StudyId = Annotated[str, Path(max_length=40, pattern=KEY_PATTERN, description="The study's id.")]
+
 
 @router.get("/v1/campaigns/{campaign_id}/lift", summary="Incrementality against the campaign's holdout",
-            responses=NOT_FOUND)
-def lift(request: Request, db: Db, caller: Caller, campaign_id: Annotated[str, Path(max_length=40)]) -> JsonBody:
+            responses=NOT_FOUND, response_model=CampaignLiftOut)
+def lift(request: Request, db: Db, caller: Caller, campaign_id: CampaignId) -> JsonBody:
     """Treatment against control, intent to treat (every user the campaign's targeting
     matched) and exposed against would-have-been-exposed (ghost ads): conversions and
     revenue per user, absolute and relative lift with 95% intervals, incremental
@@ -37,7 +42,7 @@ def lift(request: Request, db: Db, caller: Caller, campaign_id: Annotated[str, P
 
 
 @router.post("/v1/brand-lift-studies", status_code=201, summary="Start a brand lift study for a campaign",
-             responses=NOT_FOUND)
+             responses=NOT_FOUND, response_model=BrandLiftStudyOut)
 def create_study(request: Request, db: Db, caller: Caller, body: StudyCreate) -> JsonBody:
     """A question put to the campaign's exposed users and to its control users who would
     have been exposed. The campaign must hold users out (`holdout_percent`)."""
@@ -46,32 +51,35 @@ def create_study(request: Request, db: Db, caller: Caller, body: StudyCreate) ->
                     status_code=201)
 
 
-@router.get("/v1/brand-lift-studies", summary="List brand lift studies")
+@router.get("/v1/brand-lift-studies", summary="List brand lift studies", response_model=BrandLiftStudyList)
 def list_studies(request: Request, db: Db, caller: Caller,
-                 campaign_id: Annotated[str | None, Query(max_length=40)] = None) -> JsonBody:
+                 campaign_id: Annotated[str | None, Query(max_length=40, pattern=KEY_PATTERN)] = None) -> JsonBody:
     state = request.app.state
     now = state.clock.now()
     return JsonBody({"data": [brand_lift.results(db, state.event_log, s, now)
                               for s in brand_lift.listed(db, caller, campaign_id)]})
 
 
-@router.get("/v1/brand-lift-studies/{study_id}", summary="A brand lift study and its results", responses=NOT_FOUND)
-def get_study(request: Request, db: Db, caller: Caller, study_id: Annotated[str, Path(max_length=40)]) -> JsonBody:
+@router.get("/v1/brand-lift-studies/{study_id}", summary="A brand lift study and its results", responses=NOT_FOUND,
+            response_model=BrandLiftStudyOut)
+def get_study(request: Request, db: Db, caller: Caller, study_id: StudyId) -> JsonBody:
     """Answers per group, the share choosing the brand, absolute and relative lift with 95%
     intervals, cost per lifted user, and whether the minimum sample is reached."""
     state = request.app.state
     return JsonBody(brand_lift.results(db, state.event_log, brand_lift.get(db, caller, study_id), state.clock.now()))
 
 
-@router.patch("/v1/brand-lift-studies/{study_id}", summary="Close or reopen a brand lift study", responses=NOT_FOUND)
-def update_study(request: Request, db: Db, caller: Caller, study_id: Annotated[str, Path(max_length=40)],
+@router.patch("/v1/brand-lift-studies/{study_id}", summary="Close or reopen a brand lift study", responses=NOT_FOUND,
+              response_model=BrandLiftStudyOut)
+def update_study(request: Request, db: Db, caller: Caller, study_id: StudyId,
                  body: StudyUpdate) -> JsonBody:
     state = request.app.state
     study = brand_lift.set_status(db, caller, study_id, body)
     return JsonBody(brand_lift.results(db, state.event_log, study, state.clock.now()))
 
 
-@router.post("/v1/lift/plan", summary="Plan a lift study: users and days needed, minimum detectable effect")
+@router.post("/v1/lift/plan", summary="Plan a lift study: users and days needed, minimum detectable effect",
+             response_model=PlanOut, response_model_exclude_unset=True)
 def plan(request: Request, db: Db, caller: Caller, body: PlanIn) -> dict[str, Any]:
     """The sample size for purchases per user, the statistic the verdict reads (two-sided
     `alpha`, `power`), with the network's repeat buying of the last 28 days: users per group

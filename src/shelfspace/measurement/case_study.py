@@ -209,8 +209,10 @@ def draft_narrative(view: CaseStudyView) -> str:
     return "\n\n".join(paragraphs)
 
 
-def render_html(view: CaseStudyView, share_url: str | None = None) -> str:
-    return _templates.get_template("case_study.html").render(v=view, share_url=share_url, fmt=_Formats)
+def render_html(view: CaseStudyView, share_url: str | None = None, nonce: str | None = None) -> str:
+    """`nonce`: the response's CSP nonce (http/security_headers.py), which lets a browser
+    apply the inline stylesheet; the PDF has no policy and needs none."""
+    return _templates.get_template("case_study.html").render(v=view, share_url=share_url, fmt=_Formats, nonce=nonce)
 
 
 def render_pdf(html: str, base_url: str) -> bytes:

@@ -29,7 +29,15 @@ from shelfspace.measurement.stats import (
     users_needed,
 )
 
-Rate = Annotated[float, Field(gt=0, lt=1)]
+# A rate below one in a million squares to nothing in floating point (the sample size
+# divides by the squared difference of two rates): refused, as no plan is made for it.
+MIN_RATE = 1e-6
+Rate = Annotated[float, Field(ge=MIN_RATE, lt=1)]
+# Below this, 1 - alpha/2 rounds to 1.0 in floating point long before (about 1e-16) and the
+# normal quantile is undefined; no study is planned at one in a million anyway.
+MIN_ALPHA = 1e-6
+# Far above any network's reach; it keeps the sample-size arithmetic within floats.
+MAX_USERS_PER_DAY = 1_000_000_000
 
 METHOD = ("Sample size for purchases per user, the statistic the verdict reads: two-sided, pooled variance under "
           "the null and each group's own under the alternative, with the variance of purchases per user from the "
@@ -57,11 +65,12 @@ class PlanIn(InputModel):
     holdout_percent: int = Field(default=TEST_HOLDOUT_PERCENT, ge=1, le=50, description=(
         "Users held out as control; by default a test campaign's own share, so a plan is made for the campaign "
         "that will run."))
-    users_per_day: int | None = Field(default=None, ge=1, description="New users the campaign can reach per day.")
+    users_per_day: int | None = Field(default=None, ge=1, le=MAX_USERS_PER_DAY,
+                                      description="New users the campaign can reach per day.")
     days: int | None = Field(default=None, ge=1, le=366, description="The flight length, for `mde`.")
     campaign_id: str | None = Field(default=None, max_length=40, description=(
         "Plan for this campaign: its holdout share unless `holdout_percent` is given."))
-    alpha: float = Field(default=ALPHA, gt=0, lt=0.5, description="Two-sided significance level.")
+    alpha: float = Field(default=ALPHA, ge=MIN_ALPHA, lt=0.5, description="Two-sided significance level.")
     power: float = Field(default=POWER, gt=0.5, lt=1)
 
     @model_validator(mode="after")

@@ -19,6 +19,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from shelfspace.core.errors import InvalidInput, Unavailable
+from shelfspace.core.inputs import NulFree
 from shelfspace.core.jsonbody import JsonBody
 from shelfspace.db.session import session_scope
 from shelfspace.decisioning.holdout import StudyGroup
@@ -26,6 +27,7 @@ from shelfspace.delivery.api import ANY_ORIGIN
 from shelfspace.events.model import InvalidReason
 from shelfspace.http.errors import ERROR_RESPONSES
 from shelfspace.measurement.brand_lift import answer_event, next_question, respondent_group
+from shelfspace.measurement.schemas import SurveyOut
 from shelfspace.tracking import ivt
 from shelfspace.tracking.signing import TokenRefused
 
@@ -37,10 +39,10 @@ NO_STORE = {"Cache-Control": "no-store, max-age=0"}
 
 
 @router.get("/v1/surveys", summary="The brand lift question to ask this user now, if any",
-            responses={204: {"description": "Nothing to ask this user."}},
+            responses={204: {"description": "Nothing to ask this user."}}, response_model=SurveyOut,
             openapi_extra={"security": [{}]})  # no key: pages ask as they ask for ads
 def survey(request: Request,
-                 user: Annotated[str, Query(min_length=1, max_length=200, description="The operator's user id.")]
+                 user: Annotated[NulFree, Query(min_length=1, max_length=200, description="The operator's user id.")]
                  ) -> Response:
     """Asked by a page with room for one question. The answer lists each choice with the URL
     to call when the user picks it."""

@@ -14,7 +14,7 @@ from pydantic import BaseModel, Field
 from starlette.responses import Response
 
 from shelfspace.core.errors import FieldProblem, InvalidInput
-from shelfspace.core.jsonbody import JsonBody
+from shelfspace.core.jsonbody import ExactDecimal, JsonBody
 from shelfspace.http.deps import Caller, Db
 from shelfspace.http.errors import ERROR_RESPONSES
 from shelfspace.reporting.metrics import METRICS
@@ -30,9 +30,14 @@ class ReportFormat(StrEnum):
     CSV = "csv"
 
 
+# A row's groupings are text (ids, `day`, `hour`); its metrics counts, exact decimals
+# (money and ratios) or null (a ratio over zero).
+Row = dict[str, str | int | ExactDecimal | None]
+
+
 class ReportOut(BaseModel):
-    rows: list[dict[str, Any]] = Field(description="One per group: its groupings, then every metric.")
-    totals: dict[str, Any]
+    rows: list[Row] = Field(description="One per group: its groupings, then every metric: " + ", ".join(METRICS) + ".")
+    totals: dict[str, int | ExactDecimal | None] = Field(description="Every metric, over the whole report.")
     disclosure: dict[str, Any] = Field(description="Attribution, viewability, invalid traffic, time zone.")
 
 

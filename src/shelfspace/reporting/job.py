@@ -32,8 +32,9 @@ import threading
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 import json
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import structlog
@@ -41,6 +42,7 @@ from sqlalchemy import delete, func, insert, or_, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from shelfspace.billing import ledger
+from shelfspace.catalog.brand_claims import brand_key, claimed_brands
 from shelfspace.catalog.models import Advertiser, Campaign, LineItem, Placement, Product
 from shelfspace.core.days import day_bounds, day_of
 from shelfspace.db.session import session_scope
@@ -64,6 +66,7 @@ from shelfspace.reporting.models import (
     RollupInteraction,
     RollupState,
 )
+from shelfspace.tracking.counting import FOLLOWS_IMPRESSION, JUDGED_CLICK_REASONS, expected_ctr_of
 from shelfspace.reporting.rollup import (
     DELIVERY_EVENTS,
     FINAL_REASONS,
@@ -100,7 +103,7 @@ READ_BATCH = 50_000
 SECONDS_PER_DAY = 86_400
 SETTLE_SECONDS = 10.0  # a day's last 10 s of events (by their time) are folded again each run
 WHOLE_DAY_AFTER = 200_000  # a day with more new events than this in one run is rolled whole
-JUDGED_CLICKS = (None, InvalidReason.CLICK_WITHOUT_IMPRESSION, InvalidReason.CLICK_FLOOD)  # judged by the rollup
+JUDGED_CLICKS = (None, *JUDGED_CLICK_REASONS)  # judged by the rollup (tracking/counting.py)
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,14 +116,15 @@ class Catalogue:
     promoted: dict[str, frozenset[str]]  # line item → SKUs
     product_brands: dict[str, str]
     funds: dict[str, int]  # advertisers paying from limited funds: what all their charges may reach
+    formats: dict[str, str] = field(default_factory=dict)  # placement → format: its expected click rate
 
     @classmethod
     def load(cls, db: Session) -> Catalogue:
-        products = {sku: brand.lower() for sku, brand in db.execute(select(Product.sku, Product.brand)) if brand}
+        products = {sku: brand_key(brand) for sku, brand in db.execute(select(Product.sku, Product.brand)) if brand}
         promoted = {li: frozenset(skus) for li, skus in db.execute(select(LineItem.id, LineItem.products))}
         brands: dict[str, set[str]] = defaultdict(set)
         for advertiser_id, name, owned in db.execute(select(Advertiser.id, Advertiser.name, Advertiser.brands)):
-            brands[advertiser_id].update(b.lower() for b in owned or [name])
+            brands[advertiser_id].update(claimed_brands(name, owned))
         for advertiser_id, skus in db.execute(select(LineItem.advertiser_id, LineItem.products)):
             brands[advertiser_id].update(products[s] for s in skus if s in products)
         return cls(
@@ -131,6 +135,7 @@ class Catalogue:
             promoted=promoted,
             product_brands=products,
             funds=ledger.funds(db),
+            formats={p: str(f) for p, f in db.execute(select(Placement.id, Placement.format))},
         )
 
 
@@ -166,14 +171,18 @@ class RollupJob:
                     yield from (event for _, event in batch)
 
             self._roll(db, new_events())
-            if not read:
+            claims = self._follow_claims(db, state.brand_claims if state else None)
+            if not read and claims is None:
                 db.rollback()
                 return 0
             now = datetime.now(UTC)
             if state is None:
-                db.add(RollupState(id=STATE_ROW, log_position=position, built_at=now))
+                state = RollupState(id=STATE_ROW, log_position=position, built_at=now)
+                db.add(state)
             else:
                 state.log_position, state.built_at = position, now
+            if claims is not None:
+                state.brand_claims = claims
             return read
 
     def apply(self, events: list[Event], mark_rolled_up: bool = False) -> None:
@@ -189,10 +198,14 @@ class RollupJob:
                 db.execute(update(EventRow).where(EventRow.key.in_([e.key for e in events])).values(rolled_up=True))
             now = datetime.now(UTC)
             state = db.get(RollupState, STATE_ROW)
+            claims = self._follow_claims(db, state.brand_claims if state else None)
             if state is None:
-                db.add(RollupState(id=STATE_ROW, log_position=0, built_at=now))
+                state = RollupState(id=STATE_ROW, log_position=0, built_at=now)
+                db.add(state)
             else:
                 state.built_at = now
+            if claims is not None:
+                state.brand_claims = claims
 
     @staticmethod
     def _serialise(db: Session) -> None:
@@ -348,7 +361,7 @@ class RollupJob:
                        {c: Budget(cap, None) for c, (_, cap) in caps.items() if cap is not None}, {},
                        funds=Funds({a: room for a, room in funds.items() if room is not None}),
                        clicks=clicks, recent=base.recent, today=base.today, account_today=base.account,
-                       uncapped=base.uncapped)
+                       uncapped=base.uncapped, expected_ctr=expected_ctr_of(catalogue.formats.get))
         settle = base.before if not events else max(base.before, events[-1].time - self.settle_seconds)
         cut = next((n for n, e in enumerate(events) if e.time >= settle), len(events))
         fold.feed(events[:cut])
@@ -408,7 +421,7 @@ class RollupJob:
                        {c: Budget(cap, None) for c, (_, cap) in caps.items() if cap is not None}, {},
                        funds=Funds({a: room for a, room in funds.items() if room is not None}),
                        clicks=clicks, recent=end.recent, today=end.today, account_today=end.account,
-                       uncapped=end.uncapped)
+                       uncapped=end.uncapped, expected_ctr=expected_ctr_of(catalogue.formats.get))
         fold.feed(events)
         hours, counted = fold.take()
         end_clicks = dict(end.clicks)
@@ -457,7 +470,8 @@ class RollupJob:
     def _impression_times(self, events: list[Event], clicked: set[str]) -> dict[str, float]:
         """When each ad the fold judges by its impression (a click, a viewable event) had its
         counted impression, from the log (it may be on another day)."""
-        viewed = {e.ad.ad_id for e in events if e.type is EventType.VIEWABLE and e.ad is not None and e.invalid is None}
+        viewed = {e.ad.ad_id for e in events if e.type in FOLLOWS_IMPRESSION and e.ad is not None
+                  and e.invalid not in FINAL_REASONS}
         return {e.ad.ad_id: e.time for e in self.event_log.get(
             ad_event_key(EventType.IMPRESSION, ad_id) for ad_id in sorted(clicked | viewed)) if e.ad is not None}
 
@@ -512,6 +526,30 @@ class RollupJob:
         return {c for c, v in spend.items() if v}
 
     # --- attribution ---------------------------------------------------------------------
+
+    def _follow_claims(self, db: Session, stored: dict[str, Any] | None) -> dict[str, Any] | None:
+        """Credit again what was credited under brand claims that have since moved (the
+        operator gave a brand to another advertiser, or took one back): the conversions of
+        every user who met a moved advertiser's ads. Returns the claims to store when they
+        differ from `stored`, else None. A first run only records them: nothing was
+        credited before it."""
+        claims = {advertiser_id: sorted(claimed_brands(name, brands)) for advertiser_id, name, brands in
+                  db.execute(select(Advertiser.id, Advertiser.name, Advertiser.brands))}
+        if claims == stored:
+            return None
+        if stored is not None:
+            moved = {a for a in claims.keys() | stored.keys() if claims.get(a) != stored.get(a)}
+            longest = self.windows.longest_days * SECONDS_PER_DAY
+            conversions: dict[str, Event] = {}
+            for user_id, first, last in db.execute(
+                    select(RollupInteraction.user_id, func.min(RollupInteraction.time), func.max(RollupInteraction.time))
+                    .where(RollupInteraction.advertiser_id.in_(moved)).group_by(RollupInteraction.user_id)):
+                conversions.update((c.key, c) for c in self.event_log.of_user(
+                    user_id, EventType.CONVERSION, first, last + longest))
+            if conversions:
+                self._attribute(db, conversions.values(), Catalogue.load(db))
+            log.info("brand_claims_followed", advertisers=len(moved), conversions=len(conversions))
+        return claims
 
     def _attribute(self, db: Session, conversions: Iterable[Event], catalogue: Catalogue) -> None:
         longest = self.windows.longest_days * SECONDS_PER_DAY

@@ -11,6 +11,7 @@ interaction, on the interaction's hour.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import BigInteger, Boolean, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
@@ -134,6 +135,9 @@ class RollupState(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     log_position: Mapped[int] = mapped_column(BigInteger, default=0)
     built_at: Mapped[datetime]
+    # The brand claims attribution last credited under (advertiser id -> its brands,
+    # catalog/brand_claims.py): when the operator moves one, the rollups credit again.
+    brand_claims: Mapped[dict[str, Any] | None] = mapped_column(nullable=True)
 
 
 class PlacementRequests(Base):

@@ -2,15 +2,17 @@
 
 The rows depend on which distinct events exist, never on the order they arrived in, so
 the same stream sent in any order and with any repetition gives the same report:
-- an impression counts unless it was invalid traffic when it came (bot, prefetch,
-  forged, expired); a viewable impression likewise. A counted impression of a known user
-  is a view for attribution; a counted viewable event of a known user is a viewable view
-  if a counted impression of its ad happened at or before it (any day): the views the
-  viewable-only view-through rule credits;
-- a click counts once per ad, if a counted impression of the ad happened at or before
-  it and its user has not clicked more than the flood rule allows just before; a click
-  that never meets these rules is one invalid click (`click_without_impression` or
-  `click_flood`), whatever was decided when it arrived;
+- an impression counts unless it was invalid traffic when it came (bot, prefetch, a
+  user agent no person's software sends); a viewable impression, or a video player's
+  progress, counts only if a counted impression of its ad happened at or before it (any
+  day), whatever was decided when it arrived. A counted impression of a known user is a
+  view for attribution; a counted viewable event of a known user is a viewable view: the
+  views the viewable-only view-through rule credits;
+- a click counts once per ad, under the click rule of `tracking/counting.py` (the one the
+  recorder applies as clicks arrive): after a counted impression of its ad, within the
+  flood limits of its user, device and address, at a plausible rate for its address; a
+  click that never meets the rule is one invalid click (with the reason of its latest
+  try), whatever was decided when it arrived;
 - spend is the cost of each counted billable event (CPM: price / 1000 at the impression;
   CPC: the price at the click), in time order, capped by the campaign's daily budget on
   that day and by what its total budget had left before the day, and, for an advertiser
@@ -20,18 +22,18 @@ the same stream sent in any order and with any repetition gives the same report:
 
 from __future__ import annotations
 
-from collections import defaultdict, deque
+from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from shelfspace.events.model import AdFacts, Event, EventType, InvalidReason, VideoEvent
-from shelfspace.tracking.recorder import FloodRule, cost_of
+from shelfspace.tracking.counting import DEFAULT_FLOOD, FINAL_REASONS, FloodRule, Judge, follows_impression
+from shelfspace.tracking.recorder import cost_of
 
-# Decided by the request alone, once and for all when it arrived.
-FINAL_REASONS = frozenset({InvalidReason.BOT, InvalidReason.PREFETCH, InvalidReason.BAD_SIGNATURE,
-                           InvalidReason.EXPIRED})
+__all__ = ["FINAL_REASONS", "AdDims", "Budget", "ClickState", "Counted", "DayFold", "DayRollup", "Delivery",
+           "Funds", "roll_day"]
 NO_AD = ""
 
 
@@ -157,15 +159,16 @@ class DayFold:
     moves as the rule decides: -1 where it was, +1 where it goes, so the rows after any
     prefix are the rows of that prefix, with no step at the end); `counted` the counted
     interactions of the events fed; `clicks` the per-ad state (seeded with what earlier
-    events left, for the ads about to be fed); `recent` each user's counted click times
-    still inside the flood window; the spender what each campaign and advertiser was
+    events left, for the ads about to be fed); `judge` the click rule's windows (seeded
+    with `recent`, as `recent_after` left them); the spender what each campaign and advertiser was
     charged so far today, and `uncapped` what it would have been with no cap."""
 
     def __init__(self, tz: ZoneInfo, impression_times: Mapping[str, float], channel_of: Callable[[str], str],
-                 budgets: Mapping[str, Budget], spent_before: Mapping[str, int], flood: FloodRule = FloodRule(),
+                 budgets: Mapping[str, Budget], spent_before: Mapping[str, int], flood: FloodRule = DEFAULT_FLOOD,
                  funds: Funds = Funds(), clicks: dict[str, ClickState] | None = None,
                  recent: Mapping[str, Sequence[float]] | None = None, today: Mapping[str, int] | None = None,
-                 account_today: Mapping[str, int] | None = None, uncapped: Mapping[str, int] | None = None) -> None:
+                 account_today: Mapping[str, int] | None = None, uncapped: Mapping[str, int] | None = None,
+                 expected_ctr: Callable[[str], float] | None = None) -> None:
         self.tz = tz
         self.impression_times = impression_times
         self.channel_of = channel_of
@@ -175,7 +178,7 @@ class DayFold:
         self.spender.account_today.update(account_today or {})
         self.uncapped: dict[str, int] = defaultdict(int, uncapped or {})
         self.clicks: dict[str, ClickState] = clicks if clicks is not None else {}
-        self.recent: dict[str, deque[float]] = defaultdict(deque, {k: deque(v) for k, v in (recent or {}).items()})
+        self.judge = Judge(flood, recent) if expected_ctr is None else Judge(flood, recent, expected_ctr)
         self.hours: dict[tuple[int, AdDims], Delivery] = {}
         self.counted: list[Counted] = []
         self.touched: set[str] = set()  # ads whose click state the events fed changed
@@ -221,23 +224,21 @@ class DayFold:
                     continue
                 row.impressions += 1
                 assert event.ad is not None
+                self.judge.impression(event)
                 row.spend_micros += self._charge(dims, cost_of(event))
                 if event.user_id:
                     self.counted.append(Counted(event.ad.ad_id, "view", hour, event.time, event.user_id, dims))
             elif event.type is EventType.VIDEO:
                 progress = VIDEO_COUNTS.get(VideoEvent((event.data or {}).get("event", VideoEvent.ERROR)))
-                if event.invalid is None and progress is not None:
+                if progress is not None and self._after_impression(event):
                     setattr(row, progress, getattr(row, progress) + 1)
             elif event.type is EventType.VIEWABLE:
-                if event.invalid is not None:
+                if not self._after_impression(event):
                     row.invalid_viewable_impressions += 1
                     continue
                 row.viewable_impressions += 1
                 if event.user_id and event.ad is not None:  # a view under the viewable-only rule, once
-                    seen = self.impression_times.get(event.ad.ad_id)  # the ad's impression counted before it
-                    if seen is not None and seen <= event.time:
-                        self.counted.append(Counted(event.ad.ad_id, "viewable", hour, event.time, event.user_id,
-                                                    dims))
+                    self.counted.append(Counted(event.ad.ad_id, "viewable", hour, event.time, event.user_id, dims))
             elif event.type is EventType.CLICK:
                 if event.invalid in FINAL_REASONS or event.ad is None:
                     row.invalid_clicks += 1
@@ -248,18 +249,14 @@ class DayFold:
                     state = self.clicks[ad_id] = ClickState()
                 if state.counted:
                     continue  # the same click, recorded again under another decision
-                seen = self.impression_times.get(ad_id)
-                if seen is None or seen > event.time:
+                reason = self.judge.click(event, self.impression_times.get(ad_id))
+                if reason is InvalidReason.CLICK_WITHOUT_IMPRESSION:
                     if state.unmet is None:  # the first such click places the invalid one
                         self._place_unmet(ad_id, state, (hour, dims))
                     continue
-                window = self.recent[event.user_id or f"ad:{ad_id}"]
-                while window and event.time - window[0] > self.flood.seconds:
-                    window.popleft()
-                if len(window) >= self.flood.max_clicks:
+                if reason is not None:
                     self._place_unmet(ad_id, state, (hour, dims))  # the latest flood places it
                     continue
-                window.append(event.time)
                 state.counted = True
                 self.touched.add(ad_id)
                 if state.unmet is not None:
@@ -271,11 +268,16 @@ class DayFold:
                 if event.user_id:
                     self.counted.append(Counted(ad_id, "click", hour, event.time, event.user_id, dims))
 
+    def _after_impression(self, event: Event) -> bool:
+        """A viewable or video event counts if it was not invalid by its request alone and
+        a counted impression of its ad came at or before it."""
+        if event.invalid in FINAL_REASONS or event.ad is None:
+            return False
+        return follows_impression(event, self.impression_times.get(event.ad.ad_id))
+
     def recent_after(self, moment: float) -> dict[str, list[float]]:
-        """The flood windows as any event at or after `moment` can see them."""
-        horizon = moment - self.flood.seconds
-        kept = {user: [t for t in times if t >= horizon] for user, times in self.recent.items()}
-        return {user: times for user, times in kept.items() if times}
+        """The click rule's windows as any event at or after `moment` can see them."""
+        return self.judge.after(moment)
 
     def take(self) -> tuple[dict[tuple[int, AdDims], Delivery], list[Counted]]:
         """What the events fed since the last `take` added; the fold goes on from its state."""
@@ -286,7 +288,7 @@ class DayFold:
 
 def roll_day(events: Sequence[Event], tz: ZoneInfo, impression_times: Mapping[str, float],
              channel_of: Callable[[str], str], budgets: Mapping[str, Budget], spent_before: Mapping[str, int],
-             flood: FloodRule = FloodRule(), funds: Funds = Funds()) -> DayRollup:
+             flood: FloodRule = DEFAULT_FLOOD, funds: Funds = Funds()) -> DayRollup:
     """`events`: every ad event of one local day; `impression_times`: ad id → time of its
     counted impression, for the day's clicks and viewable events (the impression may be the
     day before)."""

@@ -17,7 +17,8 @@ from shelfspace.accounts.schemas import UserCreate
 from shelfspace.accounts.service import create_user
 from shelfspace.catalog.models import Advertiser
 
-DEMO_PASSWORD = "shelfspace-demo"
+# Passes the password rule (accounts/passwords.py) as any password must: a demo shows the real thing.
+DEMO_PASSWORD = "juicy-pear-basket-42"
 OPERATOR_EMAIL = "operator@freshmart.example"
 
 

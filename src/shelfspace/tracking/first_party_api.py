@@ -13,16 +13,12 @@ from shelfspace.http.raw_body import documented_body, parse_body, read_body
 from shelfspace.tracking.first_party import Accepted, Batch, BehaviourBatch, ConversionBatch, validate
 from shelfspace.tracking.recorder import Recorder
 
-# Up to 10,000 events a batch (first_party.MAX_BATCH), orders with their items: room for
-# that, and no more.
-MAX_BATCH_BYTES = 64 * 1024 * 1024
-
 router = APIRouter(tags=["events"], responses={k: v for k, v in ERROR_RESPONSES.items() if k in (401, 403, 422)})
 
 
 async def _ingest(kind: EventType, request: Request, caller: Caller) -> JsonBody:
     caller.require_operator(f"send {kind} events")
-    batch = parse_body(Batch, await read_body(request, MAX_BATCH_BYTES))
+    batch = parse_body(Batch, await read_body(request))
     good, rejected = validate(kind, batch.events, request.app.state.clock.now())
     recorder: Recorder = request.app.state.recorder
     try:

@@ -2,8 +2,10 @@
 
 Tracking requests hand their events to a queue and wait. One thread takes everything
 queued, applies the rules that need other events (a key seen before is a duplicate and
-stores nothing; a click needs a counted impression of its ad; too many clicks from one
-user are a flood), charges each counted billable event (a CPM impression, a CPC click)
+stores nothing; the rest is `tracking/counting.py`'s, which the rollup applies too: a
+click needs a counted impression of its ad, so do viewable and video events; too many
+clicks from one user, device or address are a flood, and an address clicking far more
+than people do is implausible), charges each counted billable event (a CPM impression, a CPC click)
 to its campaign through the counters, capped atomically so the budget is never passed
 even when several processes charge it at once, appends the batch with its charges to the
 log in one durable commit (group commit: one disk sync for many requests) and only then
@@ -17,38 +19,31 @@ from __future__ import annotations
 import asyncio
 import queue
 import threading
-from collections import Counter, defaultdict, deque
+from collections import Counter
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
-import structlog
 import prometheus_client
+import structlog
 from prometheus_client import CollectorRegistry
 
 from shelfspace.counters.protocol import RESERVATION_SECONDS, Charge, Counters, Hold
 from shelfspace.decisioning.auction import cost_of_one
+from shelfspace.decisioning.ctr import PLACEMENT_WIDE
 from shelfspace.decisioning.inventory import LiveCampaign, Pricing
 from shelfspace.events.log import EventLog
 from shelfspace.events.model import Event, EventType, InvalidReason, ad_event_key, invalid_key
+from shelfspace.tracking.counting import DEFAULT_FLOOD, JUDGED_CLICK_REASONS, FloodRule, Judge, needs_impression
+
+__all__ = ["FloodRule", "Recorder", "cost_of", "hold_of"]
 
 log = structlog.get_logger(__name__)
 
 MAX_BATCH = 2_000
+PRUNE_EVERY_SECONDS = 60.0  # how often the rule's windows forget what has left them
 Budgets = Callable[[str], LiveCampaign | None]
 Stored = Callable[[list[str]], None]  # told the keys of newly stored events, before the answer
-
-
-@dataclass(frozen=True, slots=True)
-class FloodRule:
-    """More than `max_clicks` counted clicks from one user within `seconds` is a flood; so
-    are more than `max_answers` counted survey answers from one address (people share
-    addresses, so it is generous) within `answer_seconds`."""
-
-    max_clicks: int = 5
-    seconds: float = 60.0
-    max_answers: int = 20
-    answer_seconds: float = 3600.0
 
 
 def cost_of(event: Event) -> int:
@@ -80,21 +75,36 @@ def hold_of(event: Event) -> Hold | None:
 
 class Recorder:
     def __init__(self, event_log: EventLog, counters: Counters, budgets: Budgets,
-                 flood: FloodRule = FloodRule(), on_stored: Stored | None = None,
-                 duplicates_counter: prometheus_client.Counter | None = None) -> None:
+                 flood: FloodRule = DEFAULT_FLOOD, on_stored: Stored | None = None,
+                 duplicates_counter: prometheus_client.Counter | None = None,
+                 refused_counter: prometheus_client.Counter | None = None,
+                 expected_ctr: Callable[[str], float] | None = None) -> None:
         self.event_log = event_log
         self.on_stored = on_stored  # the rollup runner wakes up, or the workers hear of the keys
         self.counters = counters
         self.budgets = budgets
-        self.flood = flood
+        # The windows of `tracking/counting.py`, in event time; `expected_ctr`: placement id →
+        # its expected click rate (`counting.expected_ctr_of` the snapshot's placements).
+        self.judge = Judge(flood) if expected_ctr is None else Judge(flood, expected_ctr=expected_ctr)
+        self._pruned_at = 0.0
         # Events sent again, by type: stored once, so the same stream always gives the same
         # report; their number is exported as `shelfspace_events_duplicate_total`.
         self.duplicates: Counter[EventType] = Counter()
         self.duplicates_counter = duplicates_counter
+        # Tracking tokens refused (forged, altered, of another kind, expired), by type and
+        # reason: counted, never stored (`shelfspace_tracking_refused_total`).
+        self.refused: Counter[tuple[EventType, InvalidReason]] = Counter()
+        self.refused_counter = refused_counter
         self._queue: queue.Queue[tuple[list[Event], Future[list[bool]]] | None] = queue.Queue()
-        self._clicks: dict[str, deque[float]] = defaultdict(deque)
-        self._answers: dict[str, deque[float]] = defaultdict(deque)  # by the address's pseudonym
         self._thread: threading.Thread | None = None
+
+    @property
+    def flood(self) -> FloodRule:
+        return self.judge.rule
+
+    @flood.setter
+    def flood(self, rule: FloodRule) -> None:
+        self.judge.rule = rule
 
     # --- life ----------------------------------------------------------------------------
 
@@ -121,6 +131,12 @@ class Recorder:
             self.counters.restore(self.event_log.charged(), self.event_log.charged_by_account())
         log.info("spend_restored_from_log")
         return True
+
+    def refuse(self, kind: EventType, reason: InvalidReason) -> None:
+        """A tracking request whose token was refused: counted by reason, not stored."""
+        self.refused[(kind, reason)] += 1
+        if self.refused_counter is not None:
+            self.refused_counter.labels(str(kind), str(reason)).inc()
 
     # --- recording -----------------------------------------------------------------------
 
@@ -193,11 +209,15 @@ class Recorder:
         batch's charges settled together: one round trip to shared counters); and the
         positions of billable events that charge nothing because their campaign stopped."""
         clicks = [e.ad.ad_id for e in events if e.type is EventType.CLICK and e.ad is not None]
+        followers = [e for e in events if needs_impression(e)]
         lookups = {e.key for e in events}
         lookups |= {ad_event_key(EventType.IMPRESSION, ad_id) for ad_id in clicks}
-        lookups |= {ad_event_key(EventType.CLICK, ad_id, reason) for ad_id in clicks
-                    for reason in (InvalidReason.CLICK_WITHOUT_IMPRESSION, InvalidReason.CLICK_FLOOD)}
+        lookups |= {ad_event_key(EventType.CLICK, ad_id, reason) for ad_id in clicks for reason in JUDGED_CLICK_REASONS}
+        lookups |= {ad_event_key(EventType.IMPRESSION, e.ad.ad_id) for e in followers if e.ad is not None}
         known = self.event_log.contains(lookups)
+        if events and events[-1].time - self._pruned_at > PRUNE_EVERY_SECONDS:
+            self.judge.prune(events[-1].time)
+            self._pruned_at = events[-1].time
         ruled: list[Event] = []
         billed: list[tuple[int, Charge]] = []  # (position in `ruled`, its charge)
         unbilled: list[int] = []
@@ -206,12 +226,19 @@ class Recorder:
                 reason = self._click_rule(event, known)
                 if reason is not None:
                     event = replace(event, key=ad_event_key(event.type, event.ad.ad_id, reason), invalid=reason)
+            if event.key not in known and event.counted and needs_impression(event) and event.ad is not None \
+                    and ad_event_key(EventType.IMPRESSION, event.ad.ad_id) not in known:
+                # Kept under its own key: one viewable (or quartile) per ad, whenever it came.
+                # The rollup judges it again by its time against the impression's.
+                event = replace(event, invalid=InvalidReason.NO_IMPRESSION)
             if event.key not in known and event.type is EventType.SURVEY and event.counted \
-                    and self._answer_flooded(event):
+                    and self.judge.answer_flooded(event):
                 reason = InvalidReason.ANSWER_FLOOD
                 event = replace(event, key=invalid_key(event.key, reason), invalid=reason)
             if event.key not in known:  # sent before: the log keeps the first, nothing is charged
                 known.add(event.key)
+                if event.type is EventType.IMPRESSION and event.counted:
+                    self.judge.impression(event)
                 if (charge := self._charge_of(event)) is not None:
                     billed.append((len(ruled), charge))
                 elif cost_of(event) and event.ad is not None:
@@ -223,29 +250,12 @@ class Recorder:
                 ruled[position] = replace(ruled[position], charged_micros=micros)
         return ruled, unbilled
 
-    def _answer_flooded(self, answer: Event) -> bool:
-        source = (answer.data or {}).get("from")
-        if not source:
-            return False
-        recent = self._answers[source]
-        while recent and answer.time - recent[0] > self.flood.answer_seconds:
-            recent.popleft()
-        if len(recent) >= self.flood.max_answers:
-            return True
-        recent.append(answer.time)
-        return False
-
-    def _click_rule(self, click: Event, impressions: set[str]) -> InvalidReason | None:
+    def _click_rule(self, click: Event, known: set[str]) -> InvalidReason | None:
+        """The click rule of `tracking/counting.py`; the impression stored before this click
+        is taken as happening before it (its exact time is the rollup's to weigh)."""
         assert click.ad is not None
-        if ad_event_key(EventType.IMPRESSION, click.ad.ad_id) not in impressions:
-            return InvalidReason.CLICK_WITHOUT_IMPRESSION
-        recent = self._clicks[click.user_id or f"ad:{click.ad.ad_id}"]
-        while recent and click.time - recent[0] > self.flood.seconds:
-            recent.popleft()
-        if len(recent) >= self.flood.max_clicks:
-            return InvalidReason.CLICK_FLOOD
-        recent.append(click.time)
-        return None
+        seen = ad_event_key(EventType.IMPRESSION, click.ad.ad_id) in known
+        return self.judge.click(click, click.time if seen else None)
 
     def _charge_of(self, event: Event) -> Charge | None:
         """What a counted billable event settles (giving back its hold), if anything."""
@@ -258,18 +268,17 @@ class Recorder:
         return Charge(hold_of(event), campaign.limits(event.ad.budget_day), cost)
 
     def _count(self, stored: Sequence[Event]) -> None:
-        """Newly stored events: their impressions and clicks for predicted CTR, in one step."""
+        """Newly stored events: their counted (valid) impressions and clicks for predicted
+        CTR, per creative and placement and per placement (`decisioning/ctr.py`
+        PLACEMENT_WIDE), in one step. Invalid traffic never teaches the model."""
         ctr: dict[tuple[str, str], tuple[int, int]] = {}
         for event in stored:
             ad = event.ad
-            if ad is None or not event.counted:
+            if ad is None or not event.counted or event.type not in (EventType.IMPRESSION, EventType.CLICK):
                 continue
-            place = (ad.creative_id, ad.placement_id)
-            seen, clicked = ctr.get(place, (0, 0))
-            if event.type is EventType.IMPRESSION:
-                ctr[place] = (seen + 1, clicked)
-            elif event.type is EventType.CLICK:
-                ctr[place] = (seen, clicked + 1)
+            for place in ((ad.creative_id, ad.placement_id), (PLACEMENT_WIDE, ad.placement_id)):
+                seen, clicked = ctr.get(place, (0, 0))
+                ctr[place] = (seen + 1, clicked) if event.type is EventType.IMPRESSION else (seen, clicked + 1)
         self.counters.count_ctr_all(ctr)
 
 
@@ -278,3 +287,10 @@ def duplicates_metric(registry: CollectorRegistry) -> prometheus_client.Counter:
     A real Prometheus counter, so that several processes' counts add up on /metrics."""
     return prometheus_client.Counter("shelfspace_events_duplicate", "Events sent again: stored and counted once.",
                                      ["type"], registry=registry)
+
+
+def refused_metric(registry: CollectorRegistry) -> prometheus_client.Counter:
+    """`shelfspace_tracking_refused_total{type,reason}`: tracking requests whose token was
+    refused (`bad_signature`: forged, altered, garbage or of another kind; `expired`)."""
+    return prometheus_client.Counter("shelfspace_tracking_refused", "Tracking requests whose token was refused: "
+                                     "counted, not stored.", ["type", "reason"], registry=registry)

@@ -1,7 +1,9 @@
 """Advertisers: the brands buying on the network.
 
 Operators create and manage them; an advertiser key reads its own and may correct its
-name and domain, but not its status (approval and suspension are the operator's).
+name and domain, but not its status (approval and suspension are the operator's), nor
+its brands or category: the brands decide whose sales it is credited with, the category
+which placements may show it (`catalog/brand_claims.py`).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from shelfspace.accounts.audit import AuditAction, record
 from shelfspace.accounts.roles import Principal
+from shelfspace.catalog.brand_claims import refuse_taken
 from shelfspace.catalog.enums import AdvertiserStatus, BillingMode
 from shelfspace.catalog.models import Advertiser
 from shelfspace.catalog.ownership import apply, archive_status, changed_fields, refuse_if_archived, require_present
@@ -47,6 +50,7 @@ def create(db: Session, by: Principal, spec: AdvertiserCreate) -> Advertiser:
     by.require_operator("create advertisers")
     advertiser_id = new_id("adv")
     _check_competitors(db, advertiser_id, spec.competitors)
+    refuse_taken(db, advertiser_id, spec.name, spec.brands, "brands" if spec.brands else "name")
     advertiser = Advertiser(
         id=advertiser_id, name=spec.name, domain=spec.domain, status=spec.status,
         category=spec.category, competitors=spec.competitors, brands=spec.brands, billing_mode=spec.billing_mode,
@@ -74,6 +78,15 @@ def update(db: Session, by: Principal, advertiser_id: str, spec: AdvertiserUpdat
         by.require_operator("change an advertiser's status")
     if "brands" in changes:
         changes["brands"] = changes["brands"] or []
+        if changes["brands"] != advertiser.brands:  # a client sending back what it read is not refused
+            by.require_operator("set the brands an advertiser answers for")
+    if "category" in changes and changes["category"] != advertiser.category:
+        by.require_operator("set an advertiser's category")
+    if changes.get("name", advertiser.name) != advertiser.name and not by.is_operator and not advertiser.brands:
+        changes["brands"] = [advertiser.name]  # the claim was the old name: renaming does not move it
+    if "brands" in changes or "name" in changes:
+        refuse_taken(db, advertiser.id, changes.get("name", advertiser.name),
+                     changes.get("brands", advertiser.brands), "brands" if "brands" in changes else "name")
     if "billing_mode" in changes or "credit_limit" in changes:
         by.require_operator("set how an advertiser pays")
         mode = changes.get("billing_mode") or advertiser.billing_mode

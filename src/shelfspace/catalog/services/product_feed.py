@@ -26,6 +26,7 @@ from shelfspace.catalog.models import Product
 from shelfspace.catalog.schemas import ImportProblem, ImportResult, ProductIn
 from shelfspace.catalog.services.products import row_values
 from shelfspace.catalog.version import bump_catalogue_version
+from shelfspace.core import json_depth
 from shelfspace.core.clock import utcnow
 from shelfspace.core.errors import InvalidInput, UnsupportedMediaType
 
@@ -42,7 +43,7 @@ class OnError(StrEnum):
 
 def rows_from_json(raw: bytes) -> Iterator[tuple[int, Any]]:
     try:
-        document = json.loads(raw)
+        document = json_depth.loads(raw)  # the one depth rule: 422, never Python's RecursionError
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise InvalidInput.on("body", f"not valid JSON: {exc}") from None
     if not isinstance(document, dict) or not isinstance(document.get("products"), list):

@@ -21,6 +21,7 @@ from starlette.datastructures import FormData, UploadFile
 from starlette.responses import JSONResponse, Response
 
 from shelfspace.audiences import service as audience_service
+from shelfspace.audiences.api import size_view
 from shelfspace.audiences.schemas import AudienceFilters, AudienceOut
 from shelfspace.catalog.enums import AdFormat, CapPeriod, Device, Pacing, Pricing
 from shelfspace.catalog.models import Advertiser, Product
@@ -71,10 +72,9 @@ def _own_products(request: Request, user: DashboardUser) -> list[Product]:
 
 def _targetable_audiences(request: Request, user: DashboardUser) -> list[AudienceOut]:
     """The segments this brand may target now: the network's and its own, big enough."""
-    minimum = request.app.state.settings.audience_min_size
-    with session_scope(request.app.state.sessions) as db:
+    with session_scope(request.app.state.sessions) as db:  # sizes as the brand may see them (disclosure.py)
         found = audience_service.outs(db, list(db.scalars(audience_service.query(user.principal, AudienceFilters()))),
-                                      minimum)
+                                      size_view(request, db, user.principal))
     return [a for a in found if a.targetable]
 
 

@@ -16,11 +16,12 @@ from shelfspace.dashboard.rendering import render
 from shelfspace.dashboard.routing import page_router
 from shelfspace.dashboard.session import OperatorUser
 from shelfspace.db.session import session_scope
+from shelfspace.http.body_limits import PRODUCT_FEED_BYTES
 
 router = page_router()
 
 PAGE_SIZE = 50
-MAX_FEED_BYTES = 64 * 1024 * 1024
+MAX_FEED_BYTES = PRODUCT_FEED_BYTES  # http/body_limits.py holds every body limit
 FEED_TYPES = {"csv": "text/csv", "json": "application/json"}
 
 

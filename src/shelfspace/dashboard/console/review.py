@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Annotated
 from urllib.parse import urlsplit
 
-from fastapi import Request
+from fastapi import Path, Request
 from pydantic import ValidationError
 from sqlalchemy import select
 from starlette.responses import Response
 
+from shelfspace.accounts.models import User
 from shelfspace.catalog.enums import AdvertiserStatus, ReviewStatus
 from shelfspace.catalog.models import Advertiser, Creative
 from shelfspace.catalog.schemas import AdvertiserUpdate, CreativeUpdate
 from shelfspace.catalog.services import advertisers, creatives
-from shelfspace.core.errors import ShelfspaceError
+from shelfspace.core.errors import NotFound, ShelfspaceError
+from shelfspace.core.inputs import KEY_PATTERN
 from shelfspace.dashboard.csrf import CheckedForm
 from shelfspace.dashboard.forms import FieldErrors, errors_of, text
 from shelfspace.dashboard.previews import previews
@@ -22,6 +25,7 @@ from shelfspace.dashboard.rendering import redirect_with, render
 from shelfspace.dashboard.routing import page_router
 from shelfspace.dashboard.session import OperatorUser
 from shelfspace.db.session import session_scope
+from shelfspace.http.security_headers import creative_preview
 
 router = page_router()
 
@@ -45,7 +49,13 @@ def _page(request: Request, status_code: int = 200, errors: dict[str, FieldError
         queue = list(db.scalars(select(Creative).where(Creative.status == ReviewStatus.PENDING,
                                                        Creative.archived_at.is_(None)).order_by(Creative.created_at)))
         shown = previews(db, queue, own_hosts(request))
+        signups: dict[str, list[tuple[str, bool]]] = {}  # whether each waiting brand's people proved their e-mail
+        for email, advertiser_id, verified_at in db.execute(
+                select(User.email, User.advertiser_id, User.email_verified_at)
+                .where(User.advertiser_id.in_([a.id for a in waiting])).order_by(User.created_at)):
+            signups.setdefault(advertiser_id or "", []).append((email, verified_at is not None))
         return render(request, "operator/review.html", status_code=status_code, title="Review", advertisers=waiting,
+                      signups=signups,
                       previews=shown, errors=errors or {}, typed=typed or {})
 
 
@@ -85,3 +95,16 @@ def review_advertiser(request: Request, advertiser_id: str, user: OperatorUser, 
         name = advertiser.name
     done = f"{name} approved: it can build campaigns now." if status is AdvertiserStatus.ACTIVE else f"{name} declined."
     return redirect_with(request, "/console/review", done)
+
+
+@router.get("/console/review/creatives/{creative_id}/preview")
+def creative_markup(request: Request, creative_id: Annotated[str, Path(max_length=40, pattern=KEY_PATTERN)],
+                    user: OperatorUser) -> Response:
+    """An HTML banner's markup for the preview's frame (_preview.html), under the policy
+    http/security_headers.py gives creatives: sandboxed, its inline styles allowed."""
+    with session_scope(request.app.state.sessions) as db:
+        creative = db.get(Creative, creative_id)
+        markup = creative.html if creative is not None else None
+    if markup is None:
+        raise NotFound(f"no HTML creative {creative_id}")
+    return creative_preview(markup)

@@ -104,7 +104,18 @@ function downloads() {
   });
 }
 
+// <div class="ad-frame" data-width data-height>: a banner's box at its own proportions, no
+// wider than itself. Set through the CSSOM: the pages' Content-Security-Policy refuses
+// style="" attributes, not styles a script of ours sets.
+function sizeAdFrames() {
+  document.querySelectorAll(".ad-frame[data-width][data-height]").forEach((frame) => {
+    frame.style.aspectRatio = frame.dataset.width + " / " + frame.dataset.height;
+    frame.style.maxWidth = "min(100%, " + frame.dataset.width + "px)";
+  });
+}
+
 document.addEventListener("DOMContentLoaded", () => {
+  sizeAdFrames();
   drawCharts().catch((error) => console.error(error));
   progressForms();
   downloads();

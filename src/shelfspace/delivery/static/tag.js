@@ -82,7 +82,10 @@
         var dims = (c.size || "300x250").split("x");
         media = el("iframe", { sandbox: "allow-scripts allow-popups allow-popups-to-escape-sandbox",
                                width: dims[0], height: dims[1], title: "Advertisement", scrolling: "no",
-                               style: "border:0;overflow:hidden", referrerpolicy: "no-referrer" });
+                               referrerpolicy: "no-referrer" });
+        // Through the CSSOM, not a style="" attribute: a shop whose Content-Security-Policy
+        // refuses inline styles still gets a borderless frame.
+        media.style.border = "0"; media.style.overflow = "hidden";
         media.srcdoc = c.html.split("%%CLICK_URL%%").join(escapeAttribute(ad.tracking.click || ""));
         box.appendChild(media);
       } else if (ad.format === "banner") {
