@@ -79,7 +79,7 @@ def update_study(request: Request, db: Db, caller: Caller, study_id: StudyId,
 
 
 @router.post("/v1/lift/plan", summary="Plan a lift study: users and days needed, minimum detectable effect",
-             response_model=PlanOut, response_model_exclude_unset=True)
+             response_model=PlanOut, response_model_exclude_unset=True, responses=NOT_FOUND)  # campaign_id
 def plan(request: Request, db: Db, caller: Caller, body: PlanIn) -> dict[str, Any]:
     """The sample size for purchases per user, the statistic the verdict reads (two-sided
     `alpha`, `power`), with the network's repeat buying of the last 28 days: users per group
