@@ -5,11 +5,9 @@ clock (moved by the test, never slept)."""
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
-import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, func, select
 
@@ -22,25 +20,15 @@ from shelfspace.dashboard.session import FORM_COOKIE, SESSION_COOKIE
 from shelfspace.db.session import make_sessionmaker, session_scope
 from shelfspace.sim.clock import SteppedClock
 from tests.conftest import new_key
+from tests.dashboard.conftest import START
 from tests.dashboard.pages import PASSWORD, make_user, sign_in, token_of
 from tests.databases import empty_all_tables
 from tests.support import Api, field_errors
 
-START = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 NEW_PASSWORD = "quiet orchard lantern 58"
 
 
-@pytest.fixture
-def clock() -> SteppedClock:
-    return SteppedClock(START)
 
-
-@pytest.fixture
-def app_client(engine: Engine, settings: Settings, clock: SteppedClock) -> Iterator[TestClient]:
-    """The app on a clock the test moves."""
-    with TestClient(create_app(settings, engine, clock=clock), raise_server_exceptions=False) as test_client:
-        yield test_client
-    empty_all_tables(engine)
 
 
 def _signed_in(client: TestClient, email: str, password: str = PASSWORD) -> str:

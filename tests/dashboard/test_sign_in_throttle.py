@@ -4,11 +4,9 @@ processes on one database count together."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import httpx
-import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
@@ -16,22 +14,9 @@ from shelfspace.accounts.sign_in_throttle import ACCOUNT_FAILURES, ADDRESS_FAILU
 from shelfspace.app import create_app
 from shelfspace.config import Settings
 from shelfspace.sim.clock import SteppedClock
+from tests.dashboard.conftest import START
 from tests.dashboard.pages import PASSWORD, make_user, token_of
 from tests.databases import empty_all_tables
-
-START = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def clock() -> SteppedClock:
-    return SteppedClock(START)
-
-
-@pytest.fixture
-def app_client(engine: Engine, settings: Settings, clock: SteppedClock) -> Iterator[TestClient]:
-    with TestClient(create_app(settings, engine, clock=clock), raise_server_exceptions=False) as test_client:
-        yield test_client
-    empty_all_tables(engine)
 
 
 def _try(client: TestClient, email: str, password: str) -> httpx.Response:

@@ -125,13 +125,10 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
 
     def on_response_complete(self) -> None:
         super().on_response_complete()
-        if not self.transport.is_closing():
-            self.head_clock.start()
+        _answered(self)
 
     def _head_overdue(self) -> None:
-        answering = self.cycle is not None and not self.cycle.response_complete
-        if not answering and not self.transport.is_closing():
-            self._refuse(HeadRefusal.TOO_SLOW)
+        _overdue(self)
 
     def _refuse(self, reason: HeadRefusal) -> None:
         _refuse(self, reason)
@@ -161,13 +158,23 @@ class BoundedH11Protocol(H11Protocol):
 
     def on_response_complete(self) -> None:
         super().on_response_complete()
-        if not self.transport.is_closing():
-            self.head_clock.start()
+        _answered(self)
 
     def _head_overdue(self) -> None:
-        answering = self.cycle is not None and not self.cycle.response_complete
-        if not answering and not self.transport.is_closing():
-            _refuse(self, HeadRefusal.TOO_SLOW)
+        _overdue(self)
+
+
+def _answered(protocol: BoundedHttpToolsProtocol | BoundedH11Protocol) -> None:
+    """An answer is sent: the clock starts for the next request's head."""
+    if not protocol.transport.is_closing():
+        protocol.head_clock.start()
+
+
+def _overdue(protocol: BoundedHttpToolsProtocol | BoundedH11Protocol) -> None:
+    """The head's time ran out: closed, unless a request is being answered (never cut)."""
+    answering = protocol.cycle is not None and not protocol.cycle.response_complete
+    if not answering and not protocol.transport.is_closing():
+        _refuse(protocol, HeadRefusal.TOO_SLOW)
 
 
 def _refuse(protocol: BoundedHttpToolsProtocol | BoundedH11Protocol, reason: HeadRefusal) -> None:
