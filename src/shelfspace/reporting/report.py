@@ -17,15 +17,13 @@ from shelfspace.measurement.attribution import Windows
 from shelfspace.reporting.metrics import Sums
 from shelfspace.reporting.rollup import Delivery
 from shelfspace.reporting.models import AttributedItem, RollupDay, RollupHour, RollupInteraction, RollupState
+from shelfspace.tracking.counting import invalid_traffic_rules
 
 ATTRIBUTION_RULE = ("last touch: a conversion item goes to at most one ad interaction of the same user; a click "
                     "beats a view, then the same SKU beats the same brand, then the latest interaction wins")
 VIEWABILITY_STANDARD = ("MRC/IAB: at least 50% of the ad's pixels in view for 1 continuous second "
                         "(2 seconds for video), reported by the page's tag through the viewable URL")
-INVALID_TRAFFIC_RULES = ("not counted, and reported as invalid: declared bots and crawlers (crawler-user-agents "
-                         "list), prefetch and preview requests, forged or altered URLs, expired URLs, clicks "
-                         "without a counted impression before them, more than 5 clicks from one user in 60 s; "
-                         "an event sent again is counted once (their number is the metric shelfspace_events_duplicate_total)")
+INVALID_TRAFFIC_RULES = invalid_traffic_rules()
 
 
 # Every count a rollup row holds, summed by reports.

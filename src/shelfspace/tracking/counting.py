@@ -78,6 +78,21 @@ class FloodRule:
 DEFAULT_FLOOD = FloodRule()
 
 
+def invalid_traffic_rules(rule: FloodRule = DEFAULT_FLOOD) -> str:
+    """The rules in words, as reports disclose them: written from the limits themselves,
+    so the disclosure cannot drift from what is counted."""
+    window = f"{rule.seconds:g} s"
+    return ("not counted, and reported as invalid: declared bots and crawlers (crawler-user-agents list), requests "
+            "with no user agent or one no browser or app sends, prefetch and preview requests, forged or altered "
+            "URLs (counted in the metric shelfspace_tracking_refused_total, not stored), expired URLs; clicks "
+            f"without a counted impression before them, more than {rule.max_clicks} clicks from one user, "
+            f"{rule.max_device_clicks} from one device (address and user agent) or {rule.max_address_clicks} from "
+            f"one network address in {window}, and an address's clicks on a placement beyond {rule.ctr_multiple:g} "
+            f"times its expected click rate (after {rule.plausible_clicks} clicks in {rule.plausible_seconds / 3600:g} "
+            "h); viewable and video events without a counted impression of their ad; an event sent again is counted "
+            "once (their number is the metric shelfspace_events_duplicate_total)")
+
+
 def source_data(address: str | None, user_agent: str, pseudonym: Callable[[str], str]) -> dict[str, str]:
     """The event data that lets the rules key on where a request came from: pseudonyms of
     the address and of the address with the user agent (a device), never the address."""
