@@ -34,10 +34,19 @@ PACE = timedelta(seconds=0.25)  # five minutes of attack: the bound on change al
 CPC_BID = 2.0  # 2.00 a click at the banner prior of 0.2%: an eCPM of 4.00, above the 2.50 floor
 
 
+def _one_day_ahead(now: datetime) -> datetime:
+    """A start from which the attack stays within one day (the test reads one day's report
+    and budget; run just before midnight, it would straddle two): now, or just after midnight."""
+    span = PAIRS * PACE + timedelta(minutes=5)
+    if (now + span).date() == now.date():
+        return now
+    return datetime.combine(now.date() + timedelta(days=1), datetime.min.time(), UTC) + timedelta(minutes=1)
+
+
 @pytest.fixture
 def attacked(engine: Engine, settings: Settings) -> Iterator[tuple[Api, SteppedClock]]:
     """An app on a clock the test moves, with the tour network's line item bidding per click."""
-    clock = SteppedClock(datetime.now(UTC))
+    clock = SteppedClock(_one_day_ahead(datetime.now(UTC)))
     with TestClient(create_app(settings, engine, clock=clock), raise_server_exceptions=False,
                     headers=BROWSER) as client:
         operator = Api(client, new_key(engine, Role.OPERATOR))
