@@ -49,7 +49,10 @@ def check_history_and_live_traffic(operator: httpx.Client) -> None:
     week = operator.get("/v1/reports", params={"from": (today - timedelta(days=7)).isoformat(),
                                                "to": today.isoformat(), "group_by": "day"}).json()
     days_with_ads = {row["day"] for row in week["rows"] if row["impressions"] > 0}
-    assert len(days_with_ads) == 8, week["rows"]  # seven whole days and today
+    whole_days = {(today - timedelta(days=n)).isoformat() for n in range(1, 8)}
+    # Seven whole days of history; today's replayed part may hold no ad in its first hours
+    # (a light night), so today is judged by the live traffic below.
+    assert whole_days <= days_with_ads, week["rows"]
     assert week["totals"]["clicks"] > 0 and week["totals"]["conversions"] > 0
     assert week["disclosure"]["invalid_traffic"]["impressions"]["invalid"] == 0  # the shoppers are browsers
     ctr = week["totals"]["ctr"]
