@@ -41,7 +41,7 @@ from shelfspace.measurement.lift import (
 )
 from shelfspace.measurement.models import LiftStudyUser
 from shelfspace.measurement.stats import Interval
-from shelfspace.reporting.job import Catalogue
+from shelfspace.reporting.catalogue import Catalogue
 from shelfspace.reporting.metrics import money
 from shelfspace.reporting.models import RollupDay
 

@@ -28,11 +28,10 @@ short is simply run again.
 
 from __future__ import annotations
 
-import threading
-from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator
 import json
-from dataclasses import dataclass, field, replace
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -42,13 +41,13 @@ from sqlalchemy import delete, func, insert, or_, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from shelfspace.billing import ledger
-from shelfspace.catalog.brand_claims import brand_key, claimed_brands
-from shelfspace.catalog.models import Advertiser, Campaign, LineItem, Placement, Product
+from shelfspace.catalog.brand_claims import claimed_brands
+from shelfspace.catalog.models import Advertiser
 from shelfspace.core.days import day_bounds, day_of
 from shelfspace.db.session import session_scope
 from shelfspace.events.log import EventLog
+from shelfspace.events.model import Event, EventType, ad_event_key
 from shelfspace.events.models import EventRow
-from shelfspace.events.model import Event, EventType, InvalidReason, ad_event_key
 from shelfspace.measurement.attribution import (
     Conversion,
     Interaction,
@@ -57,6 +56,7 @@ from shelfspace.measurement.attribution import (
     Windows,
     attribute,
 )
+from shelfspace.reporting.catalogue import Catalogue
 from shelfspace.reporting.models import (
     AttributedItem,
     RollupCheckpoint,
@@ -66,7 +66,6 @@ from shelfspace.reporting.models import (
     RollupInteraction,
     RollupState,
 )
-from shelfspace.tracking.counting import FOLLOWS_IMPRESSION, JUDGED_CLICK_REASONS, expected_ctr_of
 from shelfspace.reporting.rollup import (
     DELIVERY_EVENTS,
     FINAL_REASONS,
@@ -77,6 +76,7 @@ from shelfspace.reporting.rollup import (
     Delivery,
     Funds,
 )
+from shelfspace.tracking.counting import FOLLOWS_IMPRESSION, JUDGED_CLICK_REASONS, expected_ctr_of
 
 log = structlog.get_logger(__name__)
 
@@ -104,39 +104,6 @@ SECONDS_PER_DAY = 86_400
 SETTLE_SECONDS = 10.0  # a day's last 10 s of events (by their time) are folded again each run
 WHOLE_DAY_AFTER = 200_000  # a day with more new events than this in one run is rolled whole
 JUDGED_CLICKS = (None, *JUDGED_CLICK_REASONS)  # judged by the rollup (tracking/counting.py)
-
-
-@dataclass(frozen=True, slots=True)
-class Catalogue:
-    """What rollups and attribution need from the catalogue, read once per run."""
-
-    channels: dict[str, str]
-    budgets: dict[str, Budget]
-    brands_of_advertiser: dict[str, frozenset[str]]
-    promoted: dict[str, frozenset[str]]  # line item → SKUs
-    product_brands: dict[str, str]
-    funds: dict[str, int]  # advertisers paying from limited funds: what all their charges may reach
-    formats: dict[str, str] = field(default_factory=dict)  # placement → format: its expected click rate
-
-    @classmethod
-    def load(cls, db: Session) -> Catalogue:
-        products = {sku: brand_key(brand) for sku, brand in db.execute(select(Product.sku, Product.brand)) if brand}
-        promoted = {li: frozenset(skus) for li, skus in db.execute(select(LineItem.id, LineItem.products))}
-        brands: dict[str, set[str]] = defaultdict(set)
-        for advertiser_id, name, owned in db.execute(select(Advertiser.id, Advertiser.name, Advertiser.brands)):
-            brands[advertiser_id].update(claimed_brands(name, owned))
-        for advertiser_id, skus in db.execute(select(LineItem.advertiser_id, LineItem.products)):
-            brands[advertiser_id].update(products[s] for s in skus if s in products)
-        return cls(
-            channels={p: str(c) for p, c in db.execute(select(Placement.id, Placement.channel))},
-            budgets={c: Budget(total, daily) for c, total, daily in db.execute(
-                select(Campaign.id, Campaign.budget_total_micros, Campaign.budget_daily_micros))},
-            brands_of_advertiser={a: frozenset(b) for a, b in brands.items()},
-            promoted=promoted,
-            product_brands=products,
-            funds=ledger.funds(db),
-            formats={p: str(f) for p, f in db.execute(select(Placement.id, Placement.format))},
-        )
 
 
 class RollupJob:
