@@ -12,6 +12,7 @@ from shelfspace.accounts.roles import Principal, Role
 from shelfspace.accounts.schemas import ApiKeyCreate
 from shelfspace.accounts.service import create_key
 from shelfspace.app import create_app
+from shelfspace.core.clock import Clock
 from shelfspace.config import Settings
 from shelfspace.db.session import make_sessionmaker, session_scope
 from tests.databases import empty_all_tables, fresh_postgres, migrated_engine, sqlite_url
@@ -40,8 +41,14 @@ def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
 
 
 @pytest.fixture
-def client(engine: Engine, settings: Settings) -> Iterator[TestClient]:
-    app = create_app(settings, engine)
+def app_clock() -> Clock | None:
+    """The app's clock: the system's, unless a test module moves its own (a `SteppedClock`)."""
+    return None
+
+
+@pytest.fixture
+def client(engine: Engine, settings: Settings, app_clock: Clock | None) -> Iterator[TestClient]:
+    app = create_app(settings, engine, clock=app_clock)
     # A browser's user agent, as the pages and apps that call the tracking URLs send
     # (tracking/ivt.py counts no request without one); a test may send its own.
     with TestClient(app, raise_server_exceptions=False, headers={"User-Agent": BROWSER_UA}) as test_client:

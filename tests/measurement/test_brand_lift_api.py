@@ -13,7 +13,7 @@ from shelfspace.decisioning.holdout import StudyGroup, group_of
 from shelfspace.events.model import InvalidReason
 from shelfspace.measurement.brand_lift import answer_event
 from shelfspace.tracking.recorder import FloodRule
-from tests.measurement.test_lift_api import past_the_read_date, surveyed_study  # noqa: F401  (the fixture)
+from tests.measurement.test_lift_api import app_clock, past_the_read_date, surveyed_study  # noqa: F401  (fixtures)
 from tests.support import HERO_ASK, Api, decide, field_errors
 
 QUESTION = {"question": "Which of these brands have you heard of?", "answers": ["Bolt", "Acme", "Camp Co"],
@@ -38,11 +38,11 @@ def read_after_answers(operator: Api, study: dict[str, Any], chose_exposed: int,
     the brand), and its results read past the campaign's read date."""
     created = operator.post("/v1/brand-lift-studies", QUESTION | {"campaign_id": study["campaign"]["id"]})
     recorder = operator.client.app.state.recorder  # type: ignore[attr-defined]
-    now = datetime.now(UTC)
+    now = study["clock"].now()
     recorder.record_now([answer_event(created["id"], f"{group.value}-{n}", group, 1 if n < chose else 0, now)
                          for group, chose in ((StudyGroup.TREATMENT, chose_exposed), (StudyGroup.CONTROL, chose_control))
                          for n in range(150)])
-    past_the_read_date(study["read_at"])
+    past_the_read_date(study)
     return operator.get(f"/v1/brand-lift-studies/{created['id']}")["results"]
 
 
@@ -72,7 +72,7 @@ def test_exposed_and_control_users_are_asked_once_and_the_lift_adds_up(
     interim = operator.get(f"/v1/brand-lift-studies/{created['id']}")["results"]
     assert interim["interim"] is True and interim["absolute_lift"] is None and interim["ci95"]["absolute"] is None
     assert interim["exposed"]["responses"] == chose[StudyGroup.TREATMENT][0]  # the counts, and no lift yet
-    past_the_read_date(study["read_at"])
+    past_the_read_date(study)
 
     body = operator.get(f"/v1/brand-lift-studies/{created['id']}")
     results = body["results"]
@@ -186,7 +186,7 @@ def test_answer_urls_say_nothing_of_the_group_and_scripts_count_nowhere(
                                ).status_code == 204  # a bot learns nothing
     for question in questions[1:]:
         choose(operator, question, 1)  # one script, one address, always "the brand"
-    past_the_read_date(study["read_at"])
+    past_the_read_date(study)
     results = operator.get(f"/v1/brand-lift-studies/{created['id']}")["results"]
     counted = results["exposed"]["responses"] + results["control"]["responses"]
     assert counted == 20, "only the first 20 answers from one address in an hour count"
@@ -213,7 +213,7 @@ def test_after_the_read_date_nobody_is_asked_and_late_answers_count_nowhere(
     created = operator.post("/v1/brand-lift-studies", QUESTION | {"campaign_id": study["campaign"]["id"]})
     question = ask(operator, study["users"][0])
     assert question is not None
-    past_the_read_date(study["read_at"])
+    past_the_read_date(study)
     assert ask(operator, study["users"][1]) is None  # the study has been read: nothing more to ask
     choose(operator, question, 1)  # an answer to a question asked before the read date comes late
     results = operator.get(f"/v1/brand-lift-studies/{created['id']}")["results"]

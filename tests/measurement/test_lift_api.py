@@ -11,6 +11,7 @@ import pytest
 
 from shelfspace.decisioning.holdout import StudyGroup, group_of
 from shelfspace.events.model import EventType
+from shelfspace.sim.clock import SteppedClock
 from tests.reporting.test_reports_api import BROWSER
 from tests.support import HERO_ASK, Api, build_network, decide, decide_until, field_errors, wait_until
 
@@ -39,19 +40,44 @@ def _flush(api: Api) -> None:
     state.rollups.run()
 
 
-def make_study(operator: Api, advertiser_api: Api, buyers_every: int, read_after: float = 5,
+@pytest.fixture
+def app_clock() -> SteppedClock:
+    """The app's clock, moved by the test past a study's read date: however slow the set-up
+    (five seconds on PostgreSQL under a full CI run), it cannot cross the date by itself."""
+    return SteppedClock(datetime.now(UTC))
+
+
+def warm_up_users(campaign_id: str) -> list[str]:
+    """One shopper of each group, asked for the banner until the holdout is live."""
+    return [next(u for n in range(100) if group_of(campaign_id, u := f"warm-up-{n}", 50) is group)
+            for group in (StudyGroup.TREATMENT, StudyGroup.CONTROL)]
+
+
+def wait_for_the_holdout(operator: Api, campaign_id: str) -> list[str]:
+    """Until the snapshot holds the campaign's holdout: the treatment shopper is served and the
+    control shopper's ad is held out (a snapshot from before the holdout serves both)."""
+    exposed, held = warm_up_users(campaign_id)
+    decide_until(operator, HERO_ASK | {"user": {"id": exposed}}, "home-hero", 1)
+
+    def held_out() -> bool:
+        body = decide(operator, HERO_ASK | {"user": {"id": held}, "debug": True})
+        return not body["decisions"]["home-hero"] and any(e["reason"] == "held_out" for e in body["explain"])
+    wait_until(held_out, 10, "the holdout in the snapshot", every=0.05)
+    return [exposed, held]
+
+
+def make_study(operator: Api, advertiser_api: Api, buyers_every: int, clock: SteppedClock,
                wait: bool = True) -> dict[str, Any]:
-    """A campaign holding half its users out, read `read_after` seconds after it is set up
-    (waited for unless told not to); sixty
-    shoppers ask for the hero banner, and every `buyers_every`-th one buys the advertiser's
-    tent, every ninth its stove too, every `buyers_every`-th something else as well."""
+    """A campaign holding half its users out, read an hour after it is set up on the app's
+    clock (moved past that unless told not to); sixty shoppers ask for the hero banner, and
+    every `buyers_every`-th one buys the advertiser's tent, every ninth its stove too, every
+    `buyers_every`-th something else as well."""
     network = build_network(operator, advertiser_api.advertiser_id or "")
     campaign = network["campaign"]
     operator.patch(f"/v1/advertisers/{advertiser_api.advertiser_id}", {"brands": ["Acme"]})
-    read_at = datetime.now(UTC) + timedelta(seconds=read_after)
+    read_at = clock.now() + timedelta(hours=1)
     operator.patch(f"/v1/campaigns/{campaign['id']}", {"holdout_percent": 50, "lift_read_at": read_at.isoformat()})
-    warm_up = next(u for n in range(100) if group_of(campaign["id"], u := f"warm-up-{n}", 50) is StudyGroup.TREATMENT)
-    decide_until(operator, HERO_ASK | {"user": {"id": warm_up}}, "home-hero", 1)  # the holdout is live
+    warm_up = wait_for_the_holdout(operator, campaign["id"])
     users = balanced_users(campaign["id"])
     served = {}
     for user in users:
@@ -59,8 +85,8 @@ def make_study(operator: Api, advertiser_api: Api, buyers_every: int, read_after
         for ad in served[user]:  # the impressions are what the campaign pays for
             impression = urlsplit(ad["tracking"]["impression"])
             assert operator.client.get(impression.path, headers=BROWSER).status_code == 204
-    later = datetime.now(UTC)  # after every decision above
-    assert later < read_at, "the set-up took longer than the time to the read date"
+    clock.advance_to(clock.now() + timedelta(seconds=1))
+    later = clock.now()  # after every decision above
     orders = []
     for n, user in enumerate(users):
         if n % buyers_every == 0:
@@ -76,33 +102,33 @@ def make_study(operator: Api, advertiser_api: Api, buyers_every: int, read_after
     _flush(operator)
     interim = operator.get(f"/v1/campaigns/{campaign['id']}/lift")
     assert interim["interim"] is True and interim["p_value"] is None and interim["ci95"]["absolute"] is None
+    study = {"campaign": campaign, "users": users, "served": served, "warm_up": warm_up, "interim": interim,
+             "read_at": read_at, "clock": clock}
     if wait:
-        past_the_read_date(read_at)
-    return {"campaign": campaign, "users": users, "served": served, "warm_up": warm_up, "interim": interim,
-            "read_at": read_at}
+        past_the_read_date(study)
+    return study
 
 
-def past_the_read_date(read_at: datetime) -> None:
-    wait_until(lambda: datetime.now(UTC) > read_at, 30, "the read date")
+def past_the_read_date(study: dict[str, Any]) -> None:
+    study["clock"].advance_to(study["read_at"] + timedelta(seconds=1))
 
 
 @pytest.fixture
-def study(operator: Api, advertiser_api: Api) -> dict[str, Any]:
+def study(operator: Api, advertiser_api: Api, app_clock: SteppedClock) -> dict[str, Any]:
     """Too few buyers (under twenty) for the smaller group to expect ten."""
-    return make_study(operator, advertiser_api, 5)
+    return make_study(operator, advertiser_api, 5, app_clock)
 
 
 @pytest.fixture
-def surveyed_study(operator: Api, advertiser_api: Api) -> dict[str, Any]:
-    """Read ten seconds after set-up, not waited for: time to ask its shoppers a question (the set-up
-    alone took five seconds on PostgreSQL under a full CI run)."""
-    return make_study(operator, advertiser_api, 5, read_after=10, wait=False)
+def surveyed_study(operator: Api, advertiser_api: Api, app_clock: SteppedClock) -> dict[str, Any]:
+    """Not yet past its read date: time to ask its shoppers a question."""
+    return make_study(operator, advertiser_api, 5, app_clock, wait=False)
 
 
 @pytest.fixture
-def readable_study(operator: Api, advertiser_api: Api) -> dict[str, Any]:
+def readable_study(operator: Api, advertiser_api: Api, app_clock: SteppedClock) -> dict[str, Any]:
     """Every second shopper buys: the smaller group expects about fifteen buyers and as many who do not."""
-    return make_study(operator, advertiser_api, 2)
+    return make_study(operator, advertiser_api, 2, app_clock)
 
 
 def test_the_groups_follow_the_hash_and_every_figure_adds_up_from_the_raw_events(
@@ -112,7 +138,7 @@ def test_the_groups_follow_the_hash_and_every_figure_adds_up_from_the_raw_events
     body = operator.get(f"/v1/campaigns/{campaign_id}/lift")
     assert body["population"] == "intent_to_treat" and "hash" in body["method"] and body["holdout_percent"] == 50
 
-    groups = {user: group_of(campaign_id, user, 50) for user in study["users"] + [study["warm_up"]]}
+    groups = {user: group_of(campaign_id, user, 50) for user in study["users"] + study["warm_up"]}
     # Held-out users were never shown the ad; everyone else was.
     for user in study["users"]:
         assert bool(study["served"][user]) == (groups[user] is StudyGroup.TREATMENT), user
