@@ -12,12 +12,11 @@ from shelfspace.accounts.roles import Principal, Role
 from shelfspace.accounts.schemas import ApiKeyCreate
 from shelfspace.accounts.service import create_key
 from shelfspace.app import create_app
-from shelfspace.core.clock import Clock
 from shelfspace.config import Settings
+from shelfspace.core.clock import Clock
 from shelfspace.db.session import make_sessionmaker, session_scope
 from tests.databases import empty_all_tables, fresh_postgres, migrated_engine, sqlite_url
 from tests.support import BROWSER_UA, Api
-
 
 BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
 

@@ -3,7 +3,6 @@ recorded through tracking, results recomputed here from the answers."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
