@@ -16,6 +16,7 @@ import pytest
 from shelfspace.counters.leases import LEASE_SECONDS
 from shelfspace.counters.protocol import RESERVATION_SECONDS, BudgetLimits, Charge
 from shelfspace.counters.redis import RedisCounters
+from shelfspace.decisioning.engine import cap_key
 from tests.counters.conftest import hold, redis_or_skip
 from tests.support import wait_until
 
@@ -231,7 +232,8 @@ def test_a_decision_makes_no_round_trip_in_the_common_case(tmp_path: Path) -> No
         assert trips.count / decisions < 0.1, f"{trips.count} Redis round trips for {decisions} decisions"
         counters.close()  # the frequency counts written behind reach Redis
         capped = next(c for c in snapshot.placements["hero"].candidates if c.id == "li2")
-        assert int(client.hget(f"{prefix}fu:shopper-1", type(engine)._cap_key(capped, now)) or 0) == 320
+        assert capped.line_item.frequency_cap is not None
+        assert int(client.hget(f"{prefix}fu:shopper-1", cap_key(capped.id, capped.line_item.frequency_cap, now)) or 0) == 320
     finally:
         counters.close()
         keys = list(client.scan_iter(f"{prefix}*", count=1000))

@@ -20,7 +20,7 @@ import yaml
 from shelfspace.catalog.schemas import Targeting as TargetingIn
 from shelfspace.counters.memory import MemoryCounters
 from shelfspace.counters.protocol import BudgetLimits, Counters, PacingState
-from shelfspace.decisioning.engine import Engine
+from shelfspace.decisioning.engine import Engine, cap_key
 from shelfspace.decisioning.index import Snapshot, compile_snapshot
 from shelfspace.decisioning.inventory import (
     FrequencyCap,
@@ -171,7 +171,8 @@ def _seed_state(counters: Counters, state: dict[str, Any], snapshot: Snapshot,
         counters.settle(None, earlier, micros(spent.get("total", 0)) - today)
     for cap in state.get("frequency", []):
         line_item = next(c for index in snapshot.placements.values() for c in index.candidates if c.id == cap["line_item"])
-        key = Engine._cap_key(line_item, now.astimezone(tz))
+        assert line_item.line_item.frequency_cap is not None
+        key = cap_key(line_item.id, line_item.line_item.frequency_cap, now.astimezone(tz))
         for _ in range(cap["count"]):
             counters.count_frequency(cap["user"], key, now.timestamp() + 86400)
     for stat in state.get("ctr", []):

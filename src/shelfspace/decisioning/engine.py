@@ -29,7 +29,7 @@ from shelfspace.decisioning import auction
 from shelfspace.decisioning.ctr import CtrModel, SmoothedCtr
 from shelfspace.decisioning.holdout import Ghost, StudyMark, group_of, held_out
 from shelfspace.decisioning.index import SPONSORED_PRODUCT, Candidate, PlacementIndex, Snapshot, bits
-from shelfspace.decisioning.inventory import LiveCampaign, LiveCreative, LiveProduct, Pacing, Pricing
+from shelfspace.decisioning.inventory import FrequencyCap, LiveCampaign, LiveCreative, LiveProduct, Pacing, Pricing
 from shelfspace.decisioning.pacing import DayWindow, next_state
 from shelfspace.decisioning.ranking import Bid, Page, Ranking
 from shelfspace.decisioning.reasons import Reason
@@ -57,6 +57,19 @@ class UnknownPlacements(ValueError):
 @dataclass(frozen=True, slots=True)
 class EngineSettings:
     pacing_interval_seconds: float = 30.0
+    # Keep each placement's ranking (winners and the bid pricing them) in the decision:
+    # what a forecast replays a proposed line item against. Off when serving.
+    record_ranking: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class RankedBid:
+    """A bid that competed for a placement's slots: a winner, or the one just below them."""
+
+    line_item_id: str
+    advertiser_id: str
+    ecpm_micros: int
+    won: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +106,7 @@ class Decision:
     explain: list[Considered] | None
     ghosts: list[Ghost] = field(default_factory=list)
     study: dict[str, StudyMark] = field(default_factory=dict)  # campaign id -> this request's mark
+    ranked: dict[str, tuple[RankedBid, ...]] = field(default_factory=dict)  # with EngineSettings.record_ranking
 
 
 @dataclass(frozen=True, slots=True)
@@ -214,30 +228,21 @@ class Engine:
 
     def _rule_out(self, candidate: Candidate, index: PlacementIndex, request: DecisionRequest,
                   matchable: Matchable, now: datetime, page: Page) -> Reason | None:
-        campaign, line_item = candidate.campaign, candidate.line_item
+        campaign = candidate.campaign
         if now < campaign.start:
             return Reason.CAMPAIGN_NOT_STARTED
         if campaign.end is not None and now >= campaign.end:
             return Reason.CAMPAIGN_ENDED
-        dayparts = line_item.targeting.dayparts
-        if dayparts and not any(d.contains(matchable.local_time) for d in dayparts):
-            return Reason.OUTSIDE_DAYPART
-        if candidate.categories & index.placement.blocked_categories:
-            return Reason.BLOCKED_CATEGORY
-        if self._competes(candidate, page.advertisers):
-            return Reason.COMPETITOR_ON_PAGE
-        cap = line_item.frequency_cap
+        reason = page_rule(candidate, index, matchable, page.advertisers)
+        if reason is not None:
+            return reason
+        cap = candidate.line_item.frequency_cap
         if cap is not None:
             if not (request.user_id and request.consent):
                 return Reason.CAP_NEEDS_CONSENT
-            if self.counters.frequency(request.user_id, self._cap_key(candidate, matchable.local_time)) >= cap.count:
+            if self.counters.frequency(request.user_id, cap_key(candidate.id, cap, matchable.local_time)) >= cap.count:
                 return Reason.FREQUENCY_CAPPED
         return None
-
-    @staticmethod
-    def _competes(candidate: Candidate, advertisers: set[str]) -> bool:
-        """The snapshot made competitor lists symmetric: A listing B keeps both apart."""
-        return not candidate.advertiser.competitors.isdisjoint(advertisers)
 
     def _price(self, candidate: Candidate, index: PlacementIndex, matchable: Matchable, taken: set[str],
                snapshot: Snapshot) -> Bid | None:
@@ -251,7 +256,7 @@ class Engine:
             product = None
             if creative.format == SPONSORED_PRODUCT:
                 product = snapshot.products.get(creative.sku or "")  # absent when unavailable
-                if product is None or product.sku in taken or not _relevant(product, matchable):
+                if product is None or product.sku in taken or not relevant(product, matchable):
                     continue
             if not per_click:
                 return Bid(candidate, creative, product, None, line_item.bid_micros)
@@ -277,7 +282,7 @@ class Engine:
             if reason is None and candidate.advertiser.id in ranking.advertisers:
                 ranking.set_aside(bid)  # noted as advertiser_already_won if it stays aside
                 continue
-            if reason is None and self._competes(candidate, ranking.advertisers):
+            if reason is None and competes(candidate, ranking.advertisers):
                 reason = Reason.COMPETITOR_ON_PAGE
             elif reason is None and bid.product is not None and bid.product.sku in ranking.skus:
                 # Its SKU went to a bid above: it competes again with its next relevant one.
@@ -307,7 +312,7 @@ class Engine:
         reason: Reason | None = None
         if candidate.advertiser.id in ranking.advertisers:
             reason = Reason.ADVERTISER_ALREADY_WON
-        elif self._competes(candidate, ranking.advertisers):
+        elif competes(candidate, ranking.advertisers):
             reason = Reason.COMPETITOR_ON_PAGE
         elif bid.product is not None and bid.product.sku in ranking.skus:
             reason = Reason.NO_RELEVANT_PRODUCT
@@ -396,6 +401,10 @@ class Engine:
                        self._short_of(refused.candidate.campaign, now, auction_.snapshot))
         served.sort(key=lambda s: auction.rank_key(s.ecpm_micros, s.candidate.line_item.pricing, s.candidate.id))
         winners_ids = {s.candidate.id for s in served}
+        if self.settings.record_ranking:
+            decision.ranked[placement.id] = tuple(
+                RankedBid(b.candidate.id, b.candidate.advertiser.id, b.ecpm, b.candidate.id in winners_ids)
+                for b in ranking.ranked if not b.held_out)
         request, page = auction_.request, auction_.page
         self._record_ghosts(ranking.ranked, count, request, now, auction_.snapshot.timezone, placement.id, decision)
         self._mark_exposed(served, request, now, decision)
@@ -414,8 +423,8 @@ class Engine:
                 page.skus.add(ad.product.sku)
             cap = ad.candidate.line_item.frequency_cap
             if cap is not None and request.user_id:
-                key = self._cap_key(ad.candidate, now.astimezone(auction_.snapshot.timezone))
-                self.counters.count_frequency(request.user_id, key, self._cap_expiry(ad.candidate, now))
+                key = cap_key(ad.candidate.id, cap, now.astimezone(auction_.snapshot.timezone))
+                self.counters.count_frequency(request.user_id, key, cap_expiry(cap, now))
         return served
 
     def _serve(self, bid: Bid, below: int | None, index: PlacementIndex, floor: int, now: datetime,
@@ -446,9 +455,10 @@ class Engine:
                 campaign = bid.candidate.campaign
                 decision.ghosts.append(Ghost(decision.request_id, now.timestamp(), request.user_id, campaign.id,
                                              bid.candidate.id, placement_id))
-                if bid.candidate.line_item.frequency_cap is not None:  # a ghost counts as its ad would have
-                    key = self._cap_key(bid.candidate, now.astimezone(timezone))
-                    self.counters.count_frequency(request.user_id, key, self._cap_expiry(bid.candidate, now))
+                cap = bid.candidate.line_item.frequency_cap
+                if cap is not None:  # a ghost counts as its ad would have
+                    key = cap_key(bid.candidate.id, cap, now.astimezone(timezone))
+                    self.counters.count_frequency(request.user_id, key, cap_expiry(cap, now))
                 decision.study[campaign.id] = StudyMark(campaign.id, request.user_id, group_of(
                     campaign.id, request.user_id, campaign.holdout_percent), now.timestamp(), exposed=True)
 
@@ -493,33 +503,49 @@ class Engine:
         return DayWindow(day_start.date().isoformat(), start.timestamp(), end.timestamp(), daily_target)
 
     @staticmethod
-    def _cap_key(candidate: Candidate, local: datetime) -> str:
-        """The user's counter for the candidate's cap: its line item and period bucket."""
-        cap = candidate.line_item.frequency_cap
-        assert cap is not None
-        bucket = {
-            "hour": local.strftime("%Y-%m-%dT%H"),
-            "day": local.strftime("%Y-%m-%d"),
-            "week": "%04d-W%02d" % local.isocalendar()[:2],
-            "month": local.strftime("%Y-%m"),
-        }.get(cap.period, "flight")
-        return f"{candidate.id}:{bucket}"
-
-    @staticmethod
-    def _cap_expiry(candidate: Candidate, now: datetime) -> float:
-        seconds = {"hour": 3600, "day": 86400, "week": 7 * 86400, "month": 31 * 86400}
-        cap = candidate.line_item.frequency_cap
-        assert cap is not None
-        return now.timestamp() + seconds.get(cap.period, FLIGHT_SECONDS) + 86400
-
-    @staticmethod
     def _note(explain: list[Considered] | None, placement_id: str, candidate: Candidate, ecpm: int | None,
               reason: Reason | None, won: bool = False) -> None:
         if explain is not None:
             explain.append(Considered(placement_id, candidate.id, candidate.advertiser.id, ecpm, won, reason))
 
 
-def _relevant(product: LiveProduct, matchable: Matchable) -> bool:
+def page_rule(candidate: Candidate, index: PlacementIndex, matchable: Matchable, advertisers: set[str]) -> Reason | None:
+    """The rules that depend on the page and its time of day, not on spend: day-parts,
+    the placement's blocked categories, competitors already on the page. A forecast
+    applies the same ones to a proposed line item."""
+    dayparts = candidate.line_item.targeting.dayparts
+    if dayparts and not any(d.contains(matchable.local_time) for d in dayparts):
+        return Reason.OUTSIDE_DAYPART
+    if candidate.categories & index.placement.blocked_categories:
+        return Reason.BLOCKED_CATEGORY
+    if competes(candidate, advertisers):
+        return Reason.COMPETITOR_ON_PAGE
+    return None
+
+
+def competes(candidate: Candidate, advertisers: set[str]) -> bool:
+    """The snapshot made competitor lists symmetric: A listing B keeps both apart."""
+    return not candidate.advertiser.competitors.isdisjoint(advertisers)
+
+
+def cap_key(line_item_id: str, cap: FrequencyCap, local: datetime) -> str:
+    """The user's counter for a line item's cap: the line item and the period's bucket."""
+    bucket = {
+        "hour": local.strftime("%Y-%m-%dT%H"),
+        "day": local.strftime("%Y-%m-%d"),
+        "week": "%04d-W%02d" % local.isocalendar()[:2],
+        "month": local.strftime("%Y-%m"),
+    }.get(cap.period, "flight")
+    return f"{line_item_id}:{bucket}"
+
+
+def cap_expiry(cap: FrequencyCap, now: datetime) -> float:
+    """When the user's counter may be forgotten: a day after its period ends."""
+    seconds = {"hour": 3600, "day": 86400, "week": 7 * 86400, "month": 31 * 86400}
+    return now.timestamp() + seconds.get(cap.period, FLIGHT_SECONDS) + 86400
+
+
+def relevant(product: LiveProduct, matchable: Matchable) -> bool:
     """A sponsored product fits the request: the shopper searched for it, browses its
     category, or it is among the SKUs the page shows."""
     if product.sku in matchable.skus:
