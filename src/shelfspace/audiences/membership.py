@@ -117,6 +117,11 @@ class AudienceIndex:
     def sizes(self) -> dict[str, int]:
         return dict(self._sizes)
 
+    def visible_members(self) -> Mapping[str, frozenset[str]]:
+        """Every user's targetable segments, as decisions read them (the current map,
+        never changed in place): a forecast hashes it to match sampled requests."""
+        return self._visible
+
     def targetable(self, audience_id: str) -> bool:
         return audience_id in self._targetable
 

@@ -51,7 +51,7 @@ def targeting_of(spec: dict[str, Any]) -> Targeting:
     )
 
 
-def _creative(c: Creative) -> LiveCreative:
+def live_creative(c: Creative) -> LiveCreative:
     return LiveCreative(c.id, str(c.format), c.size, c.image_url, c.click_url, c.media_url, c.duration_seconds,
                         c.title, c.body, c.sku, c.media_type, c.bitrate_kbps, c.html)
 
@@ -80,7 +80,7 @@ def load_inventory(db: Session, now: datetime) -> Inventory:
     for c in db.scalars(select(Creative).where(
         Creative.status == ReviewStatus.APPROVED, Creative.archived_at.is_(None), Creative.line_item_id.is_not(None)
     ).order_by(Creative.id)):
-        creatives.setdefault(c.line_item_id or "", []).append(_creative(c))
+        creatives.setdefault(c.line_item_id or "", []).append(live_creative(c))
     line_items = tuple(
         LiveLineItem(
             li.id, li.campaign_id, li.advertiser_id, Pricing(str(li.pricing)), li.bid_micros,

@@ -1,0 +1,1 @@
+"""Forecasting: what a proposed line item would buy, by replaying sampled requests."""

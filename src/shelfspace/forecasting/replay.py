@@ -1,0 +1,473 @@
+"""A proposed line item replayed against the baseline: what it would win, day by day.
+
+For each sampled slot on the proposal's placements (`baseline.py` recorded how the live
+line items ran it), in the order the engine would decide:
+
+1. targeting: the proposal's own compiled index (`compile_snapshot`, the engine's bitmaps)
+   matches the request's context; its day-parts, the placement's blocked categories and
+   competitors already on the page are the engine's `page_rule`; for sponsored products
+   one of its products must be relevant (`relevant`) and not already on the page;
+2. the floor: its eCPM (a CPM bid, or a CPC bid times the predicted click rate) at or
+   above the slot's floor;
+3. the auction: it wins a slot when fewer than `count` recorded bids rank at or above it
+   (a tie goes to the line item already there); a competitor ranked above it keeps it
+   out, its own advertiser's better line item too; the price is the engine's
+   (`auction.clearing_ecpm` against the bid just below it), the cost expected per ad;
+4. caps per user (the engine's `cap_key`), then the budget: a day's spend stops at its
+   daily budget scaled to the sample; even pacing takes an even share of the day's
+   chances (each the same fraction), ASAP takes them in time order until the day's
+   budget is gone; the total budget and the advertiser's funds end the flight.
+
+Each future day of the flight replays a sampled day of the same weekday (alternating
+between the weeks sampled), shifted to its date; figures are scaled by the sample's
+weight. What the proposal takes from the live line items is not fed back into their
+budgets (they would spend a little less, and a little later): a second-order effect the
+method states.
+"""
+
+from __future__ import annotations
+
+import heapq
+import statistics
+from collections import Counter, defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, timedelta
+from enum import StrEnum
+from zoneinfo import ZoneInfo
+
+from shelfspace.decisioning import auction
+from shelfspace.decisioning.engine import cap_key, page_rule, relevant
+from shelfspace.decisioning.index import SPONSORED_PRODUCT, Candidate, PlacementIndex, compile_snapshot
+from shelfspace.decisioning.inventory import Inventory, LiveAdvertiser, LiveCampaign, LiveLineItem, Pacing, Pricing
+from shelfspace.decisioning.reasons import Reason
+from shelfspace.forecasting.baseline import Baseline, SlotOutcome
+
+OPEN_ENDED_DAYS = 30  # a flight without an end is forecast this far
+LONGEST_FLIGHT_DAYS = 366
+
+
+class Limit(StrEnum):
+    """What stops a line item buying more, largest loss first in a forecast."""
+
+    TARGETING = "targeting"  # the requests on its placements that its targeting does not match
+    FLOOR = "floor"  # its eCPM is under the slot's floor
+    BID = "bid"  # other line items rank above it
+    CAP = "cap"  # its frequency cap
+    BUDGET = "budget"  # its daily or total budget, or pacing
+    FUNDS = "funds"  # the advertiser's funds
+
+
+@dataclass(frozen=True, slots=True)
+class Proposal:
+    """A line item as it would be live: its campaign's dates and budgets as they are (not
+    scaled), and, when it is a live line item at new settings, the one it replaces."""
+
+    line_item: LiveLineItem
+    campaign: LiveCampaign
+    advertiser: LiveAdvertiser
+    replaces: str | None = None
+    spent_micros: int = 0  # the campaign's spend so far (a live campaign's)
+    funds_left_micros: int | None = None  # the advertiser's funds left; None: no limit
+
+
+@dataclass(slots=True)
+class Funnel:
+    """Sampled slots at each step, over the days forecast (scaled when reported)."""
+
+    requests: int = 0  # slots on its placements
+    targeted: int = 0  # its targeting, day-parts, categories and competitors allow it
+    above_floor: int = 0
+    won: int = 0  # it would rank among the winners
+    within_cap: int = 0
+    served: int = 0
+
+
+@dataclass(slots=True)
+class _Chance:
+    at: float
+    user_hash: str | None  # with consent only: a cap counts nobody else
+    cost_micros: int  # expected: price per thousand / 1000, or price per click × click rate
+    ctr: float
+
+
+@dataclass(slots=True)
+class _SampledDay:
+    """One sampled day of the proposal: its chances to win, in time order, and what it met."""
+
+    chances: list[_Chance] = field(default_factory=list)
+    funnel: Funnel = field(default_factory=Funnel)
+    dimensions: Counter[Reason] = field(default_factory=Counter)  # slots each targeting dimension lets through
+    met: Counter[str] = field(default_factory=Counter)  # rival line item -> auctions together
+    beaten: Counter[str] = field(default_factory=Counter)  # rival line item -> auctions it ranked above it
+    lost_to: list[int] = field(default_factory=list)  # eCPM needed where it lost on bid
+
+
+@dataclass(frozen=True, slots=True)
+class DayForecast:
+    day: date
+    requests: int
+    avails: int  # requests its targeting matches
+    impressions: int
+    clicks: float
+    spend_micros: int
+    reach: int  # unique users
+    sampled_day: date  # the sampled day it replays
+
+
+@dataclass(frozen=True, slots=True)
+class Rival:
+    line_item_id: str
+    advertiser_id: str
+    auctions: int  # scaled: auctions they would meet in
+    won_share: float  # of those, the share the proposal ranks above it
+
+
+@dataclass(frozen=True, slots=True)
+class LimitFound:
+    limit: Limit
+    lost_share: float  # of the requests before this step
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class Forecast:
+    days: list[DayForecast]
+    reach: int  # unique users over the flight forecast
+    funnel: Funnel  # scaled
+    limits: list[LimitFound]  # largest loss first
+    rivals: list[Rival]
+    ecpm_micros: int  # the proposal's eCPM per placement, the highest
+    predicted_ctr: float
+    sampled_days: list[date]
+    open_ended: bool  # no end date: OPEN_ENDED_DAYS forecast
+
+    @property
+    def impressions(self) -> int:
+        return sum(d.impressions for d in self.days)
+
+    @property
+    def clicks(self) -> float:
+        return sum(d.clicks for d in self.days)
+
+    @property
+    def spend_micros(self) -> int:
+        return sum(d.spend_micros for d in self.days)
+
+    @property
+    def frequency(self) -> float | None:
+        return self.impressions / self.reach if self.reach else None
+
+
+# The click rate a creative is predicted to get on a placement: (creative, placement, format) -> rate.
+PredictCtr = Callable[[str, str, str], float]
+
+
+def flight_days(campaign: LiveCampaign, today: date, baseline: Baseline) -> tuple[list[date], bool]:
+    """The local days to forecast: from today (or the start) to the end, or OPEN_ENDED_DAYS."""
+    tz = baseline.timezone
+    first = max(today, campaign.start.astimezone(tz).date())
+    if campaign.end is None:
+        return [first + timedelta(days=n) for n in range(OPEN_ENDED_DAYS)], True
+    last = (campaign.end - timedelta(microseconds=1)).astimezone(tz).date()
+    count = min(LONGEST_FLIGHT_DAYS, (last - first).days + 1)
+    return [first + timedelta(days=n) for n in range(max(0, count))], False
+
+
+def forecast(baseline: Baseline, proposal: Proposal, today: date, predict_ctr: PredictCtr) -> Forecast | None:
+    """The proposal's forecast, or None when no sampled request touched its placements."""
+    indexes = _indexes(baseline.inventory, proposal)
+    sampled = baseline.sampled_days(indexes)
+    if not sampled:
+        return None
+    replayer = _Replayer(baseline, proposal, indexes, predict_ctr)
+    per_sampled = {day: replayer.sampled_day(day) for day in sampled}
+    days, open_ended = flight_days(proposal.campaign, today, baseline)
+    return _project(baseline, proposal, per_sampled, days, open_ended, replayer)
+
+
+def _indexes(inventory: Inventory, proposal: Proposal) -> dict[str, PlacementIndex]:
+    """The proposal compiled alone, per placement it buys and can fill: the engine's own
+    targeting bitmaps, with its competitors as the snapshot makes them (both ways)."""
+    line_item = proposal.line_item
+    advertisers = dict(inventory.advertisers)
+    advertisers[proposal.advertiser.id] = proposal.advertiser
+    alone = Inventory(
+        placements={pid: p for pid, p in inventory.placements.items() if pid in line_item.placements},
+        advertisers=advertisers, campaigns={proposal.campaign.id: proposal.campaign},
+        line_items=(line_item,), products=inventory.products)
+    snapshot = compile_snapshot(alone, 0, proposal.campaign.start, ZoneInfo("UTC"))
+    return {pid: index for pid, index in snapshot.placements.items() if index.candidates}
+
+
+class _Replayer:
+    def __init__(self, baseline: Baseline, proposal: Proposal, indexes: dict[str, PlacementIndex],
+                 predict_ctr: PredictCtr) -> None:
+        self.baseline = baseline
+        self.proposal = proposal
+        self.indexes = indexes
+        self.line_item = proposal.line_item
+        self.ctr = {pid: predict_ctr(index.candidates[0].creatives[0].id, pid, index.placement.format)
+                    for pid, index in indexes.items()}
+        self.ecpm = {pid: auction.ecpm_micros(self.line_item.pricing, self.line_item.bid_micros, self.ctr[pid])
+                     for pid in indexes}
+        self._matches: dict[tuple[str, int], bool] = {}
+        self._dimensions: dict[tuple[str, int], tuple[Reason, ...]] = {}
+
+    def sampled_day(self, day: date) -> _SampledDay:
+        result = _SampledDay()
+        lists = [self.baseline.slots.get((day, pid), []) for pid in self.indexes]
+        for slot in heapq.merge(*lists, key=lambda s: s.at):
+            self._offer(slot, result)
+        return result
+
+    def _offer(self, slot: SlotOutcome, result: _SampledDay) -> None:
+        index = self.indexes[slot.placement_id]
+        candidate = index.candidates[0]
+        funnel = result.funnel
+        funnel.requests += 1
+        if not self._matched(index, slot, result):
+            return
+        matchable = self.baseline.contexts[slot.context]
+        if candidate.line_item.targeting.dayparts:
+            matchable = replace(matchable, local_time=datetime.fromtimestamp(slot.at, self.baseline.timezone))
+        if page_rule(candidate, index, matchable, set(slot.page_advertisers)) is not None:
+            return
+        if index.placement.format == SPONSORED_PRODUCT and not self._product_for(candidate, slot):
+            return
+        funnel.targeted += 1
+        ecpm = self.ecpm[slot.placement_id]
+        if ecpm < slot.floor_micros:
+            return
+        funnel.above_floor += 1
+        ahead, below = 0, None
+        for bid in slot.bids:
+            if bid.line_item_id == self.proposal.replaces:
+                continue
+            if bid.advertiser_id == self.proposal.advertiser.id:
+                if bid.ecpm_micros >= ecpm:
+                    ahead = slot.count  # its own better line item keeps the advertiser's one ad
+                continue  # a worse one of its own gives way
+            result.met[bid.line_item_id] += 1
+            if bid.ecpm_micros >= ecpm:
+                ahead += 1
+                if bid.advertiser_id in candidate.advertiser.competitors:
+                    ahead = slot.count  # a competitor above keeps it off the page
+            else:
+                result.beaten[bid.line_item_id] += 1
+                if below is None or bid.ecpm_micros > below:
+                    below = bid.ecpm_micros
+        if ahead >= slot.count:
+            needed = [b.ecpm_micros for b in slot.bids if b.line_item_id != self.proposal.replaces]
+            if needed:
+                result.lost_to.append(sorted(needed, reverse=True)[min(slot.count, len(needed)) - 1])
+            return
+        funnel.won += 1
+        ctr = self.ctr[slot.placement_id]
+        pricing = self.line_item.pricing
+        price = auction.price_micros(pricing, self.line_item.bid_micros,
+                                     auction.clearing_ecpm(ecpm, below, slot.floor_micros), ctr)
+        result.chances.append(_Chance(slot.at, slot.user_hash if slot.consent else None,
+                                      auction.cost_of_one(pricing, price, ctr), ctr))
+
+    def _matched(self, index: PlacementIndex, slot: SlotOutcome, result: _SampledDay) -> bool:
+        key = (index.placement.id, slot.context)
+        found = self._matches.get(key)
+        if found is None:
+            matchable = self.baseline.contexts[slot.context]
+            passing = tuple(reason for reason, mask in index.targeting_masks(matchable) if mask & 1)
+            self._dimensions[key] = passing
+            found = self._matches[key] = index.matching(matchable) & 1 == 1
+        result.dimensions.update(self._dimensions[key])
+        return found
+
+    def _product_for(self, candidate: Candidate, slot: SlotOutcome) -> bool:
+        matchable = self.baseline.contexts[slot.context]
+        products = self.baseline.inventory.products
+        for creative in candidate.creatives:
+            product = products.get(creative.sku or "")
+            if product is not None and product.sku not in slot.page_skus and relevant(product, matchable):
+                return True
+        return False
+
+
+@dataclass(slots=True)
+class _DayResult:
+    served: list[_Chance]
+    within_cap: int
+    spend: int
+
+
+def _run_day(chances: list[_Chance], shift: float, proposal: Proposal, tz: ZoneInfo, caps: dict[str, int],
+             limit: float | None) -> _DayResult:
+    """One flight day: the chances its caps allow (a user without an id and consent is
+    never counted, so never shown a capped line item), then its budget: even pacing takes
+    the same share of every chance, ASAP takes them in time order until the money is gone."""
+    cap = proposal.line_item.frequency_cap
+    keys: list[str | None] = []
+    allowed = wanted = 0
+    dry: Counter[str] = Counter()
+    for chance in chances:
+        key = None
+        if cap is not None:
+            if chance.user_hash is None:
+                keys.append(None)
+                continue
+            key = chance.user_hash + "|" + cap_key(proposal.line_item.id, cap,
+                                                  datetime.fromtimestamp(chance.at + shift, tz))
+            if caps.get(key, 0) + dry[key] >= cap.count:
+                keys.append(None)
+                continue
+            dry[key] += 1
+        keys.append(key or "")
+        allowed += 1
+        wanted += chance.cost_micros
+    even = proposal.campaign.pacing is Pacing.EVEN
+    share = limit / wanted if limit is not None and even and wanted > limit else 1.0
+    served: list[_Chance] = []
+    spend, owed = 0, 0.0
+    for chance, key in zip(chances, keys, strict=True):
+        if key is None or (key and caps.get(key, 0) >= cap.count):  # type: ignore[union-attr]
+            continue
+        owed += share
+        if owed < 1:
+            continue
+        owed -= 1
+        if limit is not None and spend + chance.cost_micros > limit:
+            if even:
+                continue
+            break
+        served.append(chance)
+        spend += chance.cost_micros
+        if key:
+            caps[key] = caps.get(key, 0) + 1
+    return _DayResult(served, allowed, spend)
+
+
+def _project(baseline: Baseline, proposal: Proposal, per_sampled: dict[date, _SampledDay], days: list[date],
+             open_ended: bool, replayer: _Replayer) -> Forecast:
+    weight = baseline.weight
+    campaign = proposal.campaign
+    tz = baseline.timezone
+    by_weekday: dict[int, list[date]] = defaultdict(list)
+    for day in sorted(per_sampled):
+        by_weekday[day.weekday()].append(day)
+    everything = sorted(per_sampled)
+    total_left = max(0, campaign.budget_total_micros - proposal.spent_micros)
+    if proposal.funds_left_micros is not None:
+        total_left = min(total_left, proposal.funds_left_micros)
+    daily = campaign.budget_daily_micros
+    if daily is None and campaign.pacing is Pacing.EVEN and days:
+        daily = total_left // len(days)
+    day_limit = daily / weight if daily is not None else None
+    left = total_left / weight
+    caps: dict[str, int] = {}
+    seen: set[str] = set()
+    funnel = Funnel()
+    met: Counter[str] = Counter()
+    beaten: Counter[str] = Counter()
+    seen_weekday: Counter[int] = Counter()
+    forecasts: list[DayForecast] = []
+    wanted_total = 0
+    for day in days:
+        choices = by_weekday.get(day.weekday()) or everything
+        sampled_day = choices[seen_weekday[day.weekday()] % len(choices)]
+        seen_weekday[day.weekday()] += 1
+        source = per_sampled[sampled_day]
+        shift = (day - sampled_day).days * 86400.0
+        limit = max(0.0, left if day_limit is None else min(day_limit, left))
+        result = _run_day(source.chances, shift, proposal, tz, caps, limit)
+        wanted_total += sum(c.cost_micros for c in source.chances)
+        left -= result.spend
+        users = {c.user_hash for c in result.served if c.user_hash is not None}
+        seen |= users
+        f = source.funnel
+        funnel.requests += f.requests
+        funnel.targeted += f.targeted
+        funnel.above_floor += f.above_floor
+        funnel.won += f.won
+        funnel.within_cap += result.within_cap
+        funnel.served += len(result.served)
+        met.update(source.met)
+        beaten.update(source.beaten)
+        forecasts.append(DayForecast(
+            day, round(f.requests * weight), round(f.targeted * weight), round(len(result.served) * weight),
+            sum(c.ctr for c in result.served) * weight, round(result.spend * weight), round(len(users) * weight),
+            sampled_day))
+    scaled = Funnel(*(round(getattr(funnel, n) * weight) for n in Funnel.__dataclass_fields__))
+    rivals = sorted((Rival(li, _advertiser_of(baseline, li), round(n * weight), beaten[li] / n)
+                     for li, n in met.items()), key=lambda r: -r.auctions)
+    dimensions: Counter[Reason] = Counter()
+    for source in per_sampled.values():
+        dimensions.update(source.dimensions)
+    sampled_requests = sum(s.funnel.requests for s in per_sampled.values())
+    limits = _limits(funnel, proposal, replayer, per_sampled, dimensions, sampled_requests, wanted_total, weight)
+    return Forecast(forecasts, round(len(seen) * weight), scaled, limits, rivals[:10],
+                    max(replayer.ecpm.values()), max(replayer.ctr.values()), sorted(per_sampled), open_ended)
+
+
+def _advertiser_of(baseline: Baseline, line_item_id: str) -> str:
+    for line_item in baseline.inventory.line_items:
+        if line_item.id == line_item_id:
+            return line_item.advertiser_id
+    return ""
+
+
+DIMENSION_WORDS = {
+    Reason.KEYWORD_MISMATCH: "your keywords", Reason.CATEGORY_MISMATCH: "your categories",
+    Reason.AUDIENCE_MISMATCH: "your audiences", Reason.AUDIENCE_NEEDS_CONSENT: "your audiences",
+    Reason.COUNTRY_MISMATCH: "your countries", Reason.DEVICE_MISMATCH: "your devices",
+    Reason.NO_RELEVANT_PRODUCT: "your products",
+}
+
+
+def _limits(funnel: Funnel, proposal: Proposal, replayer: _Replayer, per_sampled: dict[date, _SampledDay],
+            dimensions: Counter[Reason], sampled_requests: int, wanted_micros: int, weight: float) -> list[LimitFound]:
+    """Each step's loss, as a share of what reached it, with what to do about it."""
+    found: list[LimitFound] = []
+    line_item = proposal.line_item
+
+    def lost(before: int, after: int) -> float:
+        return (before - after) / before if before else 0.0
+
+    share = lost(funnel.requests, funnel.targeted)
+    if share > 0:
+        narrowest = min(((dimensions[r] / sampled_requests, r) for r in DIMENSION_WORDS
+                         if sampled_requests and dimensions[r] < sampled_requests), default=None)
+        words = f"Your targeting matches {1 - share:.1%} of the requests on these placements"
+        if narrowest is not None:
+            words += f"; {DIMENSION_WORDS[narrowest[1]]} match {narrowest[0]:.1%} of them"
+        found.append(LimitFound(Limit.TARGETING, share, words + "."))
+    share = lost(funnel.targeted, funnel.above_floor)
+    if share > 0:
+        found.append(LimitFound(Limit.FLOOR, share, f"Your bid is under the floor on {share:.1%} of the requests "
+                                                    "it matches."))
+    share = lost(funnel.above_floor, funnel.won)
+    if share > 0:
+        lost_to = [n for s in per_sampled.values() for n in s.lost_to]
+        words = f"Other line items rank above yours in {share:.1%} of the auctions it enters."
+        if len(lost_to) >= 4:
+            needed = statistics.quantiles(lost_to, n=4)[2] + auction.INCREMENT_MICROS
+            ctr = max(replayer.ctr.values())
+            bid = needed if line_item.pricing is Pricing.CPM else needed / (ctr * auction.MICROS_PER_MILLE)
+            unit = "per thousand impressions" if line_item.pricing is Pricing.CPM else "per click"
+            words += f" A bid of about {bid / 1_000_000:.2f} {unit} would win three in four of those."
+        found.append(LimitFound(Limit.BID, share, words))
+    share = lost(funnel.won, funnel.within_cap)
+    if share > 0:
+        words = f"Your frequency cap stops {share:.1%} of the ads it would win"
+        if line_item.frequency_cap is not None and not any(c.user_hash for s in per_sampled.values() for c in s.chances):
+            words = "A frequency cap needs a user id with consent: none of the requests it would win has one"
+        found.append(LimitFound(Limit.CAP, share, words + "."))
+    share = lost(funnel.within_cap, funnel.served)
+    if share > 0:
+        limit = Limit.FUNDS if proposal.funds_left_micros is not None and proposal.funds_left_micros < \
+            proposal.campaign.budget_total_micros - proposal.spent_micros else Limit.BUDGET
+        per_day = wanted_micros * weight / max(1, len(per_sampled)) / 1_000_000
+        words = (f"Your budget buys {1 - share:.1%} of what the bid could win; about {per_day:,.2f} a day "
+                 "would buy all of it.") if limit is Limit.BUDGET else \
+            f"Your account's funds buy {1 - share:.1%} of what the bid could win: add funds to deliver more."
+        found.append(LimitFound(limit, share, words))
+    return sorted(found, key=lambda f: -f.lost_share)
+
+
