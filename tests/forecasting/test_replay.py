@@ -40,6 +40,7 @@ START, END = baselines.window(TODAY, 14)
 WEIGHT = 10.0  # a 10% sample
 HOURS = [1, 1, 1, 1, 1, 2, 3, 5, 6, 6, 7, 8, 9, 8, 7, 7, 8, 9, 10, 10, 8, 5, 3, 2]
 KEYWORDS = ["tents", "stoves", "boots", "milk", "bread"]
+ANYONE = Targeting()
 HERO = LivePlacement("hero", "web", "banner", ("970x250",), 1_000_000, 1)
 
 
@@ -64,7 +65,7 @@ def campaign(cid: str, advertiser: str, daily: int | None = None, pacing: Pacing
     return LiveCampaign(cid, advertiser, datetime(2026, 1, 1, tzinfo=UTC), None, 10**12, daily, pacing, 0)
 
 
-def line_item(lid: str, cid: str, advertiser: str, bid: float, targeting: Targeting = Targeting(),
+def line_item(lid: str, cid: str, advertiser: str, bid: float, targeting: Targeting = ANYONE,
               cap: FrequencyCap | None = None) -> LiveLineItem:
     return LiveLineItem(lid, cid, advertiser, Pricing.CPM, int(bid * 1_000_000), frozenset({"hero"}), targeting, cap,
                         (), (LiveCreative(f"cr-{lid}", "banner", "970x250"),))
@@ -90,7 +91,7 @@ def build_baseline(requests: list[SampledRequest], inv: Inventory | None = None)
 
 
 def proposal(bid: float, daily: float | None = None, pacing: Pacing = Pacing.ASAP,
-             targeting: Targeting = Targeting(), cap: FrequencyCap | None = None) -> Proposal:
+             targeting: Targeting = ANYONE, cap: FrequencyCap | None = None) -> Proposal:
     days = 14
     live = campaign("c-new", "brand", int(daily * 1_000_000) if daily else None, pacing)
     live = replace(live, start=datetime.combine(TODAY, datetime.min.time(), TZ),
