@@ -82,12 +82,13 @@ def inventory() -> Inventory:
         products={})
 
 
-def build_baseline(requests: list[SampledRequest], inv: Inventory | None = None) -> baselines.Baseline:
+def build_baseline(requests: list[SampledRequest], inv: Inventory | None = None,
+                   segments: dict[str, frozenset[str]] | None = None) -> baselines.Baseline:
     counters = MemoryCounters()
     counters.restore([])
     return baselines.build(inv or inventory(), requests, version=1, built_at=datetime.combine(TODAY, datetime.min.time(), TZ),
-                           weight=WEIGHT, tz=TZ, counters=counters, ctr=SmoothedCtr(counters), segments_by_hash={},
-                           start=START, end=END)
+                           weight=WEIGHT, tz=TZ, counters=counters, ctr=SmoothedCtr(counters),
+                           segments_by_hash=segments or {}, start=START, end=END)
 
 
 def proposal(bid: float, daily: float | None = None, pacing: Pacing = Pacing.ASAP,
@@ -174,3 +175,28 @@ def test_targeting_bid_and_cap_each_move_the_forecast() -> None:
     funded = forecast(base, proposal(5.0, daily=1.0), TODAY, predict)
     assert funded is not None and funded.limits[0].limit is Limit.BUDGET
     assert all(d.spend_micros <= 1_000_000 * 1.01 for d in funded.days)
+
+
+def test_even_pacing_spends_the_day_across_the_day_as_the_engine_does() -> None:
+    """The engine's controller and the forecast's even share differ in how, not how much."""
+    requests = sampled_requests()
+    proposed = proposal(5.0, 3.0, Pacing.EVEN)
+    found = forecast(build_baseline(requests), proposed, TODAY, predict)
+    assert found is not None
+    truth = engine_replay(requests, proposed) * WEIGHT
+    print(f"figures: even pacing: forecast {found.impressions}, engine {truth:.0f}")
+    assert found.impressions == pytest.approx(truth, rel=0.1)
+    assert found.limits[0].limit is Limit.BUDGET
+
+
+def test_an_audience_reaches_only_its_members_who_consented() -> None:
+    requests = sampled_requests()
+    members = {f"h{n}": frozenset({"aud-campers"}) for n in range(40)}  # 40 of the 400 hashed users
+    found = forecast(build_baseline(requests, segments=members), proposal(5.0, targeting=Targeting(
+        audiences=frozenset({"aud-campers"}))), TODAY, predict)
+    assert found is not None
+    served_to = {r.user_hash for r in requests if r.user_hash in members and r.consent}
+    expected = sum(1 for r in requests if r.user_hash in members and r.consent) * WEIGHT
+    assert found.impressions == pytest.approx(expected, rel=0.001)
+    assert found.reach == pytest.approx(len(served_to) * WEIGHT)
+    assert found.limits[0].limit is Limit.TARGETING and "your audiences match" in found.limits[0].message
