@@ -530,12 +530,17 @@ def competes(candidate: Candidate, advertisers: set[str]) -> bool:
 
 def cap_key(line_item_id: str, cap: FrequencyCap, local: datetime) -> str:
     """The user's counter for a line item's cap: the line item and the period's bucket."""
-    bucket = {
-        "hour": local.strftime("%Y-%m-%dT%H"),
-        "day": local.strftime("%Y-%m-%d"),
-        "week": "%04d-W%02d" % local.isocalendar()[:2],
-        "month": local.strftime("%Y-%m"),
-    }.get(cap.period, "flight")
+    period = cap.period
+    if period == "day":
+        bucket = local.strftime("%Y-%m-%d")
+    elif period == "hour":
+        bucket = local.strftime("%Y-%m-%dT%H")
+    elif period == "week":
+        bucket = "%04d-W%02d" % local.isocalendar()[:2]
+    elif period == "month":
+        bucket = local.strftime("%Y-%m")
+    else:
+        bucket = "flight"
     return f"{line_item_id}:{bucket}"
 
 

@@ -27,13 +27,13 @@ method states.
 
 from __future__ import annotations
 
-import heapq
 import statistics
 from collections import Counter, defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from enum import StrEnum
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from shelfspace.decisioning import auction
@@ -41,6 +41,7 @@ from shelfspace.decisioning.engine import cap_key, page_rule, relevant
 from shelfspace.decisioning.index import SPONSORED_PRODUCT, Candidate, PlacementIndex, compile_snapshot
 from shelfspace.decisioning.inventory import Inventory, LiveAdvertiser, LiveCampaign, LiveLineItem, Pacing, Pricing
 from shelfspace.decisioning.reasons import Reason
+from shelfspace.decisioning.request import Matchable
 from shelfspace.forecasting.baseline import Baseline, SlotOutcome
 
 OPEN_ENDED_DAYS = 30  # a flight without an end is forecast this far
@@ -83,8 +84,9 @@ class Funnel:
     served: int = 0
 
 
-@dataclass(slots=True)
-class _Chance:
+class _Chance(NamedTuple):
+    """A slot the proposal would win (a tuple: a forecast makes one per slot won)."""
+
     at: float
     user_hash: str | None  # with consent only: a cap counts nobody else
     cost_micros: int  # expected: price per thousand / 1000, or price per click × click rate
@@ -174,6 +176,23 @@ def flight_days(campaign: LiveCampaign, today: date, baseline: Baseline) -> tupl
     return [first + timedelta(days=n) for n in range(max(0, count))], False
 
 
+def replayed_days(sampled: Iterable[date], days: Iterable[date]) -> list[date]:
+    """The sampled day each of `days` replays: one of the same weekday, alternating between
+    the weeks sampled; any sampled day in turn when that weekday was never sampled.
+    `sampled` must not be empty."""
+    everything = sorted(sampled)
+    by_weekday: dict[int, list[date]] = defaultdict(list)
+    for day in everything:
+        by_weekday[day.weekday()].append(day)
+    seen: Counter[int] = Counter()
+    found = []
+    for day in days:
+        choices = by_weekday.get(day.weekday()) or everything
+        found.append(choices[seen[day.weekday()] % len(choices)])
+        seen[day.weekday()] += 1
+    return found
+
+
 def forecast(baseline: Baseline, proposal: Proposal, today: date, predict_ctr: PredictCtr) -> Forecast | None:
     """The proposal's forecast, or None when no sampled request touched its placements."""
     indexes = _indexes(baseline.inventory, proposal)
@@ -211,75 +230,96 @@ class _Replayer:
                     for pid, index in indexes.items()}
         self.ecpm = {pid: auction.ecpm_micros(self.line_item.pricing, self.line_item.bid_micros, self.ctr[pid])
                      for pid in indexes}
-        self._matches: dict[tuple[str, int], bool] = {}
-        self._dimensions: dict[tuple[str, int], tuple[Reason, ...]] = {}
+        # (placement, context) -> the targeting dimensions it passes, and whether it passes them all
+        self._passing: dict[tuple[str, int], tuple[tuple[Reason, ...], bool]] = {}
 
     def sampled_day(self, day: date) -> _SampledDay:
         result = _SampledDay()
-        lists = [self.baseline.slots.get((day, pid), []) for pid in self.indexes]
-        for slot in heapq.merge(*lists, key=lambda s: s.at):
-            self._offer(slot, result)
+        for pid, index in self.indexes.items():
+            slots = self.baseline.slots.get((day, pid))
+            if slots:
+                self._placement_day(index, slots, result)
+        if len(self.indexes) > 1:
+            result.chances.sort(key=lambda c: c.at)  # runs already in time order: merged cheaply
         return result
 
-    def _offer(self, slot: SlotOutcome, result: _SampledDay) -> None:
-        index = self.indexes[slot.placement_id]
+    def _placement_day(self, index: PlacementIndex, slots: list[SlotOutcome], result: _SampledDay) -> None:
+        """Every sampled slot of one placement on one day, through the steps in the module's
+        docstring. The hot loop of a forecast: what is fixed for the placement is read once."""
         candidate = index.candidates[0]
-        funnel = result.funnel
-        funnel.requests += 1
-        if not self._matched(index, slot, result):
-            return
-        matchable = self.baseline.contexts[slot.context]
-        if candidate.line_item.targeting.dayparts:
-            matchable = replace(matchable, local_time=datetime.fromtimestamp(slot.at, self.baseline.timezone))
-        if page_rule(candidate, index, matchable, set(slot.page_advertisers)) is not None:
-            return
-        if index.placement.format == SPONSORED_PRODUCT and not self._product_for(candidate, slot):
-            return
-        funnel.targeted += 1
-        ecpm = self.ecpm[slot.placement_id]
-        if ecpm < slot.floor_micros:
-            return
-        funnel.above_floor += 1
-        ahead, below = 0, None
-        for bid in slot.bids:
-            if bid.line_item_id == self.proposal.replaces:
+        pid = index.placement.id
+        ecpm, ctr = self.ecpm[pid], self.ctr[pid]
+        pricing, bid_micros = self.line_item.pricing, self.line_item.bid_micros
+        replaces, own = self.proposal.replaces, self.proposal.advertiser.id
+        competitors = candidate.advertiser.competitors
+        page_rules = bool(candidate.line_item.targeting.dayparts or competitors or
+                          candidate.categories & index.placement.blocked_categories)
+        sponsored = index.placement.format == SPONSORED_PRODUCT
+        contexts = self.baseline.contexts
+        tz = self.baseline.timezone
+        seen: Counter[int] = Counter()
+        passing = self._passing
+        chances, met, beaten, lost_to = result.chances, result.met, result.beaten, result.lost_to
+        targeted = above = won = 0
+        for slot in slots:
+            context = slot.context
+            seen[context] += 1
+            found = passing.get((pid, context))
+            if found is None:
+                found = passing[(pid, context)] = self._match(index, contexts[context])
+            if not found[1]:
                 continue
-            if bid.advertiser_id == self.proposal.advertiser.id:
+            if page_rules:
+                matchable = replace(contexts[context], local_time=datetime.fromtimestamp(slot.at, tz))
+                if page_rule(candidate, index, matchable, set(slot.page_advertisers)) is not None:
+                    continue
+            if sponsored and not self._product_for(candidate, slot):
+                continue
+            targeted += 1
+            floor = slot.floor_micros
+            if ecpm < floor:
+                continue
+            above += 1
+            ahead, below = 0, None
+            for bid in slot.bids:
+                if bid.line_item_id == replaces:
+                    continue
+                if bid.advertiser_id == own:
+                    if bid.ecpm_micros >= ecpm:
+                        ahead = slot.count  # its own better line item keeps the advertiser's one ad
+                    continue  # a worse one of its own gives way
+                rival = bid.line_item_id
+                met[rival] = met.get(rival, 0) + 1
                 if bid.ecpm_micros >= ecpm:
-                    ahead = slot.count  # its own better line item keeps the advertiser's one ad
-                continue  # a worse one of its own gives way
-            result.met[bid.line_item_id] += 1
-            if bid.ecpm_micros >= ecpm:
-                ahead += 1
-                if bid.advertiser_id in candidate.advertiser.competitors:
-                    ahead = slot.count  # a competitor above keeps it off the page
-            else:
-                result.beaten[bid.line_item_id] += 1
-                if below is None or bid.ecpm_micros > below:
-                    below = bid.ecpm_micros
-        if ahead >= slot.count:
-            needed = [b.ecpm_micros for b in slot.bids if b.line_item_id != self.proposal.replaces]
-            if needed:
-                result.lost_to.append(sorted(needed, reverse=True)[min(slot.count, len(needed)) - 1])
-            return
-        funnel.won += 1
-        ctr = self.ctr[slot.placement_id]
-        pricing = self.line_item.pricing
-        price = auction.price_micros(pricing, self.line_item.bid_micros,
-                                     auction.clearing_ecpm(ecpm, below, slot.floor_micros), ctr)
-        result.chances.append(_Chance(slot.at, slot.user_hash if slot.consent else None,
-                                      auction.cost_of_one(pricing, price, ctr), ctr))
+                    ahead += 1
+                    if bid.advertiser_id in competitors:
+                        ahead = slot.count  # a competitor above keeps it off the page
+                else:
+                    beaten[rival] = beaten.get(rival, 0) + 1
+                    if below is None or bid.ecpm_micros > below:
+                        below = bid.ecpm_micros
+            if ahead >= slot.count:
+                needed = sorted((b.ecpm_micros for b in slot.bids if b.line_item_id != replaces), reverse=True)
+                if needed:
+                    lost_to.append(needed[min(slot.count, len(needed)) - 1])
+                continue
+            won += 1
+            price = auction.price_micros(pricing, bid_micros, auction.clearing_ecpm(ecpm, below, floor), ctr)
+            chances.append(_Chance(slot.at, slot.user_hash if slot.consent else None,
+                                   auction.cost_of_one(pricing, price, ctr), ctr))
+        funnel = result.funnel
+        funnel.requests += len(slots)
+        funnel.targeted += targeted
+        funnel.above_floor += above
+        funnel.won += won
+        for context, n in seen.items():
+            for reason in passing[(pid, context)][0]:
+                result.dimensions[reason] += n
 
-    def _matched(self, index: PlacementIndex, slot: SlotOutcome, result: _SampledDay) -> bool:
-        key = (index.placement.id, slot.context)
-        found = self._matches.get(key)
-        if found is None:
-            matchable = self.baseline.contexts[slot.context]
-            passing = tuple(reason for reason, mask in index.targeting_masks(matchable) if mask & 1)
-            self._dimensions[key] = passing
-            found = self._matches[key] = index.matching(matchable) & 1 == 1
-        result.dimensions.update(self._dimensions[key])
-        return found
+    @staticmethod
+    def _match(index: PlacementIndex, matchable: Matchable) -> tuple[tuple[Reason, ...], bool]:
+        passing = tuple(reason for reason, mask in index.targeting_masks(matchable) if mask & 1)
+        return passing, index.matching(matchable) & 1 == 1
 
     def _product_for(self, candidate: Candidate, slot: SlotOutcome) -> bool:
         matchable = self.baseline.contexts[slot.context]
@@ -304,22 +344,30 @@ def _run_day(chances: list[_Chance], shift: float, proposal: Proposal, tz: ZoneI
     never counted, so never shown a capped line item), then its budget: even pacing takes
     the same share of every chance, ASAP takes them in time order until the money is gone."""
     cap = proposal.line_item.frequency_cap
+    buckets: dict[int, str] = {}  # a cap's period bucket by the local hour it holds (the engine's cap_key)
+
+    def key_of(chance: _Chance) -> str | None:
+        assert cap is not None
+        if chance.user_hash is None:
+            return None
+        hour = int((chance.at + shift) // 3600)
+        bucket = buckets.get(hour)
+        if bucket is None:
+            bucket = buckets[hour] = cap_key(proposal.line_item.id, cap, datetime.fromtimestamp(hour * 3600 + 1, tz))
+        return chance.user_hash + "|" + bucket
+
     keys: list[str | None] = []
     allowed = wanted = 0
     dry: Counter[str] = Counter()
     for chance in chances:
-        key = None
+        key: str | None = ""
         if cap is not None:
-            if chance.user_hash is None:
-                keys.append(None)
-                continue
-            key = chance.user_hash + "|" + cap_key(proposal.line_item.id, cap,
-                                                  datetime.fromtimestamp(chance.at + shift, tz))
-            if caps.get(key, 0) + dry[key] >= cap.count:
+            key = key_of(chance) or ""
+            if not key or caps.get(key, 0) + dry[key] >= cap.count:
                 keys.append(None)
                 continue
             dry[key] += 1
-        keys.append(key or "")
+        keys.append(key)
         allowed += 1
         wanted += chance.cost_micros
     even = proposal.campaign.pacing is Pacing.EVEN
@@ -327,7 +375,7 @@ def _run_day(chances: list[_Chance], shift: float, proposal: Proposal, tz: ZoneI
     served: list[_Chance] = []
     spend, owed = 0, 0.0
     for chance, key in zip(chances, keys, strict=True):
-        if key is None or (key and caps.get(key, 0) >= cap.count):  # type: ignore[union-attr]
+        if key is None or (key and cap is not None and caps.get(key, 0) >= cap.count):
             continue
         owed += share
         if owed < 1:
@@ -349,10 +397,6 @@ def _project(baseline: Baseline, proposal: Proposal, per_sampled: dict[date, _Sa
     weight = baseline.weight
     campaign = proposal.campaign
     tz = baseline.timezone
-    by_weekday: dict[int, list[date]] = defaultdict(list)
-    for day in sorted(per_sampled):
-        by_weekday[day.weekday()].append(day)
-    everything = sorted(per_sampled)
     total_left = max(0, campaign.budget_total_micros - proposal.spent_micros)
     if proposal.funds_left_micros is not None:
         total_left = min(total_left, proposal.funds_left_micros)
@@ -366,13 +410,9 @@ def _project(baseline: Baseline, proposal: Proposal, per_sampled: dict[date, _Sa
     funnel = Funnel()
     met: Counter[str] = Counter()
     beaten: Counter[str] = Counter()
-    seen_weekday: Counter[int] = Counter()
     forecasts: list[DayForecast] = []
     wanted_total = 0
-    for day in days:
-        choices = by_weekday.get(day.weekday()) or everything
-        sampled_day = choices[seen_weekday[day.weekday()] % len(choices)]
-        seen_weekday[day.weekday()] += 1
+    for day, sampled_day in zip(days, replayed_days(per_sampled, days), strict=True):
         source = per_sampled[sampled_day]
         shift = (day - sampled_day).days * 86400.0
         limit = max(0.0, left if day_limit is None else min(day_limit, left))
