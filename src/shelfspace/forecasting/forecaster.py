@@ -1,9 +1,10 @@
 """The forecasting service: one baseline at a time, shared by every forecast.
 
 Builds the baseline (`baseline.build`: the last `LOOKBACK_DAYS` whole days of sampled
-requests replayed through the engine) when first asked, and again when the day turns,
-when the catalogue has changed and the baseline is older than `REBUILD_AFTER_CHANGE`,
-or when it is older than `MAX_AGE`; one build at a time, callers wait for it. Everything
+requests replayed through the engine) when first asked, and again when the day turns
+(callers wait for that one); when the catalogue has changed and the baseline is older
+than `REBUILD_AFTER_CHANGE`, or when it is older than `MAX_AGE`, a new one is built in the
+background while the current one goes on answering. One build at a time. Everything
 here is blocking work (SQL, the replay): callers are plain `def` routes, in the thread pool.
 """
 
@@ -28,6 +29,7 @@ from shelfspace.decisioning.ctr import SmoothedCtr
 from shelfspace.delivery.snapshot_loader import load_inventory
 from shelfspace.forecasting import baseline as baselines
 from shelfspace.forecasting.baseline import Baseline
+from shelfspace.forecasting.inventory_forecast import InventoryForecast, forecast_inventory, live_spending
 from shelfspace.forecasting.proposals import ForecastIn, proposal_of
 from shelfspace.forecasting.replay import Forecast, Proposal, forecast
 from shelfspace.forecasting.request_log import RequestLog
@@ -69,19 +71,38 @@ class Forecaster:
         return self._clock.now().astimezone(self._tz).date()
 
     def baseline(self, today: date | None = None) -> Baseline:
-        """The baseline for `today` (the days before it), built or rebuilt as needed."""
+        """The baseline for `today` (the days before it). A stale one of the same day is
+        answered while a fresh one is built in the background (a forecast never waits on a
+        catalogue change); one of another day, or none, is built now."""
+        now = self._clock.now()
+        today = today or now.astimezone(self._tz).date()
+        with session_scope(self._sessions) as db:
+            version = catalogue_version(db)
+        current = self._baseline
+        if current is not None and current.end == today - timedelta(days=1):
+            age = now - current.built_at
+            if age >= MAX_AGE or (current.version != version and age >= REBUILD_AFTER_CHANGE):
+                self._rebuild_in_background(today, version)
+            return current
         with self._building:
-            now = self._clock.now()
-            today = today or now.astimezone(self._tz).date()
-            with session_scope(self._sessions) as db:
-                version = catalogue_version(db)
-            current = self._baseline
-            if current is not None and current.end == today - timedelta(days=1):
-                age = now - current.built_at
-                if age < MAX_AGE and (current.version == version or age < REBUILD_AFTER_CHANGE):
-                    return current
-            self._baseline = self._build(today, version, now)
-            return self._baseline
+            current = self._baseline  # built by another caller while this one waited
+            if current is None or current.end != today - timedelta(days=1):
+                current = self._baseline = self._build(today, version, self._clock.now())
+            return current
+
+    def _rebuild_in_background(self, today: date, version: int) -> None:
+        if not self._building.acquire(blocking=False):
+            return  # a build is under way
+
+        def rebuild() -> None:
+            try:
+                self._baseline = self._build(today, version, self._clock.now())
+            except Exception:  # the stale baseline goes on answering; the next forecast tries again
+                log.exception("forecast_baseline_failed")
+            finally:
+                self._building.release()
+
+        threading.Thread(target=rebuild, name="forecast-baseline", daemon=True).start()
 
     def _build(self, today: date, version: int, now: datetime) -> Baseline:
         start, end = baselines.window(today, self.lookback_days)
@@ -112,3 +133,11 @@ class Forecaster:
         """A proposal already built (a backtest forecasting a live line item)."""
         baseline = self.baseline(today)
         return forecast(baseline, proposal, today or self.today(), self._ctr.predict)
+
+    def inventory(self, days: int, today: date | None = None) -> InventoryForecast:
+        """The operator's inventory forecast (`inventory_forecast.py`) for the next `days`
+        days, with each campaign's spend and each advertiser's funds as the counters have them."""
+        baseline = self.baseline(today)
+        today = today or self.today()
+        spending = live_spending(self._counters, baseline.inventory, today)
+        return forecast_inventory(baseline, today, days, spending, self._ctr.predict)
