@@ -16,6 +16,9 @@
 8. Rollups (benchmarks/rollups.py): one run's time for 10,000 new events on top of days of
    0, 100,000 and 1,000,000 events (`--rollup-sizes` up to 10,000,000), beside a whole-day
    roll, and how fresh reports stay at a sustained rate.
+9. Forecasts (benchmarks/forecasts.py): the baseline's replay of 14 days of a 1% sample of a
+   million requests a day (1,000 line items) beside the engine's own decisions, and the
+   forecasts of several proposals against it (p50 to max).
 
 Numbers are measured, never asserted: compare runs on the same machine.
 """
@@ -172,7 +175,7 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=10_000, help="rows in the import feed")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--only", choices=["http", "import", "decisions", "tracking", "production", "audiences",
-                                            "overheads", "rollups"],
+                                            "overheads", "rollups", "forecasts"],
                         help="run one benchmark")
     parser.add_argument("--events", type=int, default=10_000_000, help="impressions behind the report benchmark")
     parser.add_argument("--line-items", default="100,1000,10000", help="network sizes for the decision benchmark")
@@ -182,6 +185,7 @@ def main() -> None:
     parser.add_argument("--users", type=int, default=100_000, help="shoppers in the audience benchmark")
     parser.add_argument("--rollup-sizes", default="0,100000,1000000",
                         help="events already in the day for the rollup benchmark (10000000 takes minutes to build)")
+    parser.add_argument("--forecast-runs", type=int, default=30, help="runs of each proposal in the forecast benchmark")
     args = parser.parse_args()
     if args.only in (None, "http"):
         console.print(http_benchmark(args.requests))
@@ -215,6 +219,11 @@ def main() -> None:
         from benchmarks.rollups import rollup_benchmark
 
         console.print(rollup_benchmark(tuple(int(n) for n in args.rollup_sizes.split(","))))
+    if args.only in (None, "forecasts"):
+        from benchmarks.forecasts import forecast_benchmark
+
+        for table in forecast_benchmark(args.forecast_runs):
+            console.print(table)
 
 
 if __name__ == "__main__":

@@ -29,6 +29,12 @@ from shelfspace.decisioning.engine import Engine as DecisionEngine
 from shelfspace.delivery.api import router as decisions_router
 from shelfspace.delivery.catalogue_listener import CatalogueListener
 from shelfspace.delivery.opportunities import Opportunities
+from shelfspace.forecasting.api import forecasts_router
+from shelfspace.forecasting.forecaster import Forecaster
+from shelfspace.forecasting.inventory_api import inventory_forecast_router
+from shelfspace.forecasting.request_log import RequestLog
+from shelfspace.forecasting.sample_key import SampleKeyRing
+from shelfspace.forecasting.sample import RequestSampler
 from shelfspace.measurement.api import router as measurement_router
 from shelfspace.measurement.case_study_api import public as shared_case_study_router
 from shelfspace.measurement.case_study_api import router as case_study_router
@@ -96,7 +102,11 @@ def create_app(settings: Settings, engine: Engine | None = None, clock: Clock | 
     rollups = RollupJob(sessions, event_log, ZoneInfo(settings.timezone), windows, clock.now)
     # Embedded, this process rolls up its own log; in production the workers do.
     rollup_runner = None if backends.shared else RollupRunner(rollups)
-    opportunities = Opportunities(sessions, ZoneInfo(settings.timezone))
+    # The sample forecasts replay; users' hashes keyed by the sample's own key (loaded at start).
+    sample_keys = SampleKeyRing(sessions)
+    sampler = RequestSampler(settings.request_sample_percent, pseudonym=sample_keys.digest)
+    request_log = RequestLog(sessions, sampler, ZoneInfo(settings.timezone), clock.now)
+    opportunities = Opportunities(sessions, ZoneInfo(settings.timezone), requests=request_log)
     study_log = StudyLog(sessions)
     on_stored = backends.publish if rollup_runner is None else rollup_runner.nudge
     metrics_registry = CollectorRegistry()  # this app's own: tests build many apps in one process
@@ -105,6 +115,8 @@ def create_app(settings: Settings, engine: Engine | None = None, clock: Clock | 
                         refused_counter=refused_metric(metrics_registry),
                         expected_ctr=expected_ctr_of(snapshots.placement_format))
     audience_index = AudienceIndex(settings.audience_min_size)
+    forecaster = Forecaster(sessions, request_log, counters, audience_index, sample_keys.digest, clock,
+                            ZoneInfo(settings.timezone))
     # Only a shared log (PostgreSQL, many writers) commits positions out of order.
     audience_refresher = AudienceRefresher(audience_index, sessions, event_log, clock.now,
                                            overlap=OVERLAP if backends.shared else 0)
@@ -125,6 +137,7 @@ def create_app(settings: Settings, engine: Engine | None = None, clock: Clock | 
             except IntegrityError:  # processes starting together: another one created it
                 log.info("bootstrap_key_created_elsewhere")
         app.state.keys = KeyRing(sessions, clock)
+        sample_keys.load()  # before the first decision: no SQL on the event loop after
         recorder.start()  # restores spend from the log before the first decision
         snapshots.start()
         if listener is not None:
@@ -210,9 +223,11 @@ def create_app(settings: Settings, engine: Engine | None = None, clock: Clock | 
     app.include_router(billing_router)
     app.include_router(reports_router)
     app.include_router(measurement_router)
+    app.include_router(forecasts_router(forecaster))
+    app.include_router(inventory_forecast_router(forecaster))
     app.include_router(survey_router)
     app.include_router(case_study_router)
     app.include_router(shared_case_study_router)
     install_demand(app, snapshots)  # demand partners: routes, live list, auction metrics
-    install_dashboard(app, settings)
+    install_dashboard(app, settings, forecaster)
     return app

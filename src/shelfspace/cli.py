@@ -1,4 +1,4 @@
-"""The `shelfspace` command: serve, worker, migrate, keys, users, demo, simulate."""
+"""The `shelfspace` command: serve, worker, migrate, keys, users, demo, simulate, backtest-forecasts."""
 
 from __future__ import annotations
 
@@ -328,7 +328,8 @@ def demo(
     from shelfspace.sim.truth import check_test_campaigns
 
     named = {} if os.environ.get("SHELFSPACE_NETWORK_NAME") else {"network_name": "Freshmart"}
-    settings = settings_or_exit(host=host, port=port, **named)
+    # The demo's traffic is small: forecasts replay all of it.
+    settings = settings_or_exit(host=host, port=port, request_sample_percent=100, **named)
     configure_logging()
     engine = prepared_engine(settings)
     sessions = make_sessionmaker(engine)
@@ -439,3 +440,67 @@ def simulate(
     console.print(f"done: {tally.summary()}")
     if tally.errors:
         raise typer.Exit(1)
+
+
+@app.command("backtest-forecasts")
+def backtest_forecasts(
+    days: Annotated[int, typer.Option(min=2, max=30, help="Days of simulated history.")] = 21,
+    warm_up: Annotated[int, typer.Option(min=1, max=29, help="Days of history before the first day forecast.")] = 7,
+    visits_per_day: Annotated[int, typer.Option(min=10, max=100_000, help="Shopper visits a simulated day.")] = 1000,
+    seed: Annotated[int, typer.Option(help="Seed of the simulated shoppers.")] = 7,
+    until: Annotated[str | None, typer.Option(help="The UTC day the history ends before (YYYY-MM-DD); default today.")] = None,
+    each_day: Annotated[bool, typer.Option("--each-day", help="Also print every campaign-day.")] = False,
+    markdown: Annotated[bool, typer.Option("--markdown", help="Print Markdown tables (as in docs/forecasting.md).")] = False,
+    data_dir: Annotated[Path | None, typer.Option(help="Keep the simulated network here (an empty folder); "
+                                                       "default: a temporary one, deleted.")] = None,
+) -> None:
+    """Measure forecast accuracy: the demo network's history simulated in a database of its
+    own, each day forecast at its first instant from the days before, then compared with
+    what the shoppers were served (median absolute percentage error, docs/forecasting.md)."""
+    import logging
+    import tempfile
+    import time
+    from datetime import UTC, date, datetime, timedelta
+
+    from shelfspace.db.engine import make_engine
+    from shelfspace.db.migrate import upgrade
+    from shelfspace.forecasting.backtest import backtest_settings, run_backtest, seed_network
+    from shelfspace.forecasting.backtest_tables import campaign_rows, day_rows, rich_table, summary_rows
+    from shelfspace.forecasting.backtest_tables import markdown as as_markdown
+    from shelfspace.logs import configure_logging
+    from shelfspace.sim.runs import Audience
+
+    if warm_up >= days:
+        console.print("[red]--warm-up must be below --days: at least one day is forecast[/red]")
+        raise typer.Exit(2)
+    try:
+        last = date.fromisoformat(until) if until else datetime.now(UTC).date()
+    except ValueError:
+        console.print("[red]--until: a date, YYYY-MM-DD[/red]")
+        raise typer.Exit(2) from None
+    end = datetime.combine(last, datetime.min.time(), UTC)
+    with tempfile.TemporaryDirectory(prefix="shelfspace-backtest-") as scratch:
+        folder = data_dir or Path(scratch)
+        folder.mkdir(parents=True, exist_ok=True)
+        settings = backtest_settings(folder)
+        engine = make_engine(settings.sqlalchemy_url())
+        upgrade(engine)
+        key = seed_network(engine, days, end)
+        configure_logging(logging.WARNING)
+        console.print(f"simulating {days} days, {(end - timedelta(days=days)).date()} to {last - timedelta(days=1)}, "
+                      f"{visits_per_day:,} visits a day; forecasting each day after the first {warm_up}")
+        started = time.monotonic()
+        result = run_backtest(settings, engine, key, days, Audience(visits_per_day=visits_per_day, seed=seed), end,
+                              warm_up)
+        engine.dispose()
+    console.print(f"done in {time.monotonic() - started:.0f} s: {len(result.made)} line item forecasts over "
+                  f"{result.forecast_days[0]} to {result.forecast_days[1]}")
+    tables = [("Forecast accuracy", summary_rows(result)), ("By campaign", campaign_rows(result))]
+    if each_day:
+        tables.append(("Each campaign-day", day_rows(result)))
+    out = Console(soft_wrap=not markdown, width=200)
+    for title, rows in tables:
+        if markdown:
+            out.print(f"\n{title}\n\n{as_markdown(rows)}", markup=False, highlight=False)
+        else:
+            out.print(rich_table(title, rows))

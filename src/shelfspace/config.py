@@ -112,6 +112,11 @@ class Settings(BaseSettings):
                            description="The From address of the e-mails Shelfspace sends.")
     signups_per_address_per_hour: int = Field(
         default=5, ge=1, le=10_000, description="Brand sign-ups one network address may make in an hour.")
+    request_sample_percent: int = Field(
+        default=10, ge=1, le=100,
+        description="The share of decision requests kept for 28 days for forecasts to replay (placements, page "
+                    "context, consent and a keyed hash of the user id, never the id): every request of a sampled "
+                    "user, so caps and reach replay as they happened. More is a finer forecast and a bigger table.")
 
     @field_validator("database_url")
     @classmethod

@@ -61,7 +61,9 @@ def test_a_pending_brand_sees_only_its_own_sign_up(client: TestClient, operator:
     assert "Harbor Tea" in home.text and "ops@harbortea.example" in home.text
     # The same pages open once the operator approves: the gate is what refused them.
     operator.patch(f"/v1/advertisers/{brand}", {"status": "active"})
-    assert client.get("/brand/forecast", params={"placements": "home-hero"}).status_code == 200
+    token = token_of(client.get("/brand/campaigns/new").text)
+    forecast = client.post("/brand/forecast", data={"csrf_token": token, "placements": "home-hero"})
+    assert forecast.status_code == 422 and forecast.json()["error"]["fields"]  # the form is read: its gaps named
     assert "Home hero" in client.get("/brand/campaigns/new").text
 
 

@@ -89,7 +89,7 @@ def test_the_emailed_link_verifies_the_address_once(mailed: TestClient, mailbox:
 
     # Until the link is followed, the account sees "check your e-mail" and nothing else.
     assert _user(engine).email_verified_at is None
-    for page in ("/brand", "/brand/campaigns/new", "/brand/forecast", "/media-kit", "/brand/audiences"):
+    for page in ("/brand", "/brand/campaigns/new", "/media-kit", "/brand/audiences"):
         answer = mailed.get(page)
         assert answer.status_code == 403 and 'data-state="check-email"' in answer.text, page
         assert EMAIL in answer.text

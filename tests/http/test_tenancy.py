@@ -250,6 +250,23 @@ def owns_nothing(t: Tenants, method: str, path: str, collection: str) -> None:
     t.a.post(path, {"baseline_rate": 0.02, "expected_rate": 0.03}, status=200)
 
 
+def owned_forecast(t: Tenants, method: str, path: str, collection: str) -> None:
+    """A forecast is of one's own line item: A forecasts in a new campaign of its own and in
+    its own campaign; B's advertiser, campaign or line item are refused naming the field."""
+    line_item = {k: v for k, v in line_item_body("").items() if k not in ("campaign_id", "name")}
+    a_campaign, b_campaign = t.a_objects["campaigns"], t.b_objects["campaigns"]
+    t.a.post(path, {"campaign": campaign_body(None), "line_item": line_item}, status=200)
+    t.a.post(path, {"line_item": line_item | {"campaign_id": a_campaign}, "replaces": t.a_objects["line-items"]},
+             status=200)
+    for body, field in (({"campaign": campaign_body(t.b_objects["advertisers"]), "line_item": line_item},
+                         "campaign.advertiser_id"),
+                        ({"line_item": line_item | {"campaign_id": b_campaign}}, "line_item.campaign_id"),
+                        ({"campaign": campaign_body(None), "line_item": line_item,
+                          "replaces": t.b_objects["line-items"]}, "replaces")):
+        answer = t.a.post(path, body, status=422)
+        assert field in field_errors(answer), f"POST {path} as A: {answer}"
+
+
 def audience_tenancy(t: Tenants, method: str, path: str, collection: str) -> None:
     """A brand sees the network's segments and its own, never another brand's; sizes only;
     contact data, erasure and exports are the operator's."""
@@ -361,6 +378,8 @@ def rule_for(method: str, path: str) -> Rule | None:
         return owned_measurement
     if (collection, shape) == ("lift", "plan"):
         return owns_nothing
+    if (collection, shape) == ("forecasts", "collection"):
+        return owned_forecast
     if collection in ("audiences", "identities"):
         return audience_tenancy
     if collection == "brand-lift-studies" and shape in {"collection", "item"}:

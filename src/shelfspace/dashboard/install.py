@@ -12,10 +12,13 @@ from starlette.staticfiles import StaticFiles
 from shelfspace.config import Settings
 from shelfspace.dashboard import audiences, auth_pages, billing, measurement, media_kit, uploads
 from shelfspace.dashboard.approval_gate import install_approval_gate_pages
-from shelfspace.dashboard.brand import campaigns, signup, wizard
+from shelfspace.dashboard.brand import campaign_edit, campaigns, signup, wizard
+from shelfspace.dashboard.brand.forecast_pages import forecast_pages
 from shelfspace.dashboard.console import advertisers, catalogue, health, inventory, overview, review
+from shelfspace.dashboard.console.forecast import forecast_console_pages
 from shelfspace.dashboard.errors import install_page_errors
 from shelfspace.dashboard.session import install_sessions
+from shelfspace.forecasting.forecaster import Forecaster
 
 STATIC_DIR = Path(__file__).parent / "static"
 # Charts are drawn by Plotly's own build, served from the installed `plotly` package: no CDN.
@@ -25,15 +28,20 @@ assert _PLOTLY is not None and _PLOTLY.origin is not None, "the plotly package i
 PLOTLY_DIR = Path(_PLOTLY.origin).parent / "package_data"
 
 # The wizard before the campaign pages: /brand/campaigns/new is not a campaign id.
-PAGE_MODULES = (auth_pages, overview, review, inventory, catalogue, advertisers, health, wizard, campaigns, measurement, audiences,
+PAGE_MODULES = (auth_pages, overview, review, inventory, catalogue, advertisers, health, wizard, campaign_edit, campaigns,
+                measurement, audiences,
                 billing, signup, uploads, media_kit)
 
 
-def install_dashboard(app: FastAPI, settings: Settings) -> None:
+def install_dashboard(app: FastAPI, settings: Settings, forecaster: Forecaster) -> None:
+    """`forecaster` answers the pages that forecast (the wizard, the edit page, the
+    operator's inventory forecast): their routers are built around it."""
     install_sessions(app, settings)
     install_page_errors(app)
     app.mount("/static/vendor", StaticFiles(directory=PLOTLY_DIR), name="vendor")
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     install_approval_gate_pages(app)
+    app.include_router(forecast_pages(forecaster))  # before the brand campaign pages
+    app.include_router(forecast_console_pages(forecaster))
     for module in PAGE_MODULES:
         app.include_router(module.router)

@@ -9,6 +9,7 @@ from shelfspace.catalog import version as _version  # noqa: F401
 from shelfspace.db.base import Base
 from shelfspace.demand import models as _demand  # noqa: F401
 from shelfspace.events import models as _events  # noqa: F401
+from shelfspace.forecasting import models as _forecasting  # noqa: F401
 from shelfspace.measurement import models as _measurement  # noqa: F401
 from shelfspace.reporting import models as _reporting  # noqa: F401
 from shelfspace.tracking import models as _tracking  # noqa: F401

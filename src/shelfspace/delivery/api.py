@@ -116,7 +116,7 @@ async def decide(request: Request) -> JsonBody:
     state = request.app.state
     now = state.clock.now()
     served_at = int(now.timestamp())
-    note_decision(state, decision, [(p.id, p.count, len(decision.ads.get(p.id, ()))) for p in body.placements], now)
+    note_decision(state, ask, decision, [(p.id, p.count, len(decision.ads.get(p.id, ()))) for p in body.placements], now)
 
     def urls(ad: ServedAd) -> dict[str, str]:
         return tracking_for(state, ad, body.user.id, served_at)

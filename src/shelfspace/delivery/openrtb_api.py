@@ -126,7 +126,8 @@ async def _auction(request: Request) -> Response:
 
     bids = bids_of(wanted, decision, markup)
     if not wanted.test:  # test auctions are not billable, nor opportunities
-        note_decision(state, decision, [(pid, n, bids.filled.get(pid, 0)) for pid, n in wanted.asked().items()], now)
+        filled = [(pid, n, bids.filled.get(pid, 0)) for pid, n in wanted.asked().items()]
+        note_decision(state, wanted.request, decision, filled, now)
     answer = bid_response(bid_request, wanted, decision.request_id, bids, currency)
     if answer is None:
         return Response(status_code=204)

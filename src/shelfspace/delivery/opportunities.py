@@ -4,6 +4,9 @@ The decision route counts in memory (a dict update on the event loop); a backgro
 thread (`core/periodic.py`) adds the counts to `placement_requests_hourly` every few
 seconds and at shutdown. A crash loses at most the last few seconds of counts: this feeds
 fill rates, not money, so it is not worth a durable write per page view.
+
+What was asked for is also what forecasts replay: the request log (forecasting/
+request_log.py), given, is offered every request counted here and flushed with the counts.
 """
 
 from __future__ import annotations
@@ -20,6 +23,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from shelfspace.core.periodic import PeriodicFlush
 from shelfspace.db.session import session_scope
+from shelfspace.decisioning.request import DecisionRequest
+from shelfspace.forecasting.request_log import RequestLog
 from shelfspace.reporting.models import PlacementRequests
 
 log = structlog.get_logger(__name__)
@@ -30,14 +35,22 @@ Key = tuple[str, int, str]  # local day, local hour, placement id
 
 
 class Opportunities(PeriodicFlush):
-    def __init__(self, sessions: sessionmaker[Session], tz: ZoneInfo, flush_seconds: float = FLUSH_SECONDS) -> None:
+    def __init__(self, sessions: sessionmaker[Session], tz: ZoneInfo, flush_seconds: float = FLUSH_SECONDS,
+                 requests: RequestLog | None = None) -> None:
         super().__init__("opportunities", flush_seconds)
+        self.requests = requests  # the sampled request log, for the forecaster
         self._sessions = sessions
         self._tz = tz
         self._counts: defaultdict[Key, list[int]] = defaultdict(lambda: [0, 0])
         self._lock = threading.Lock()
         self._hour_start = 0.0
         self._hour_key: tuple[str, int] = ("", 0)
+
+    def asked(self, request: DecisionRequest, now: datetime, slots: list[tuple[str, int, int]]) -> None:
+        """One decision: count its slots (`count`) and offer the request to the request log."""
+        self.count(now, slots)
+        if self.requests is not None:
+            self.requests.offer(request, now)
 
     def count(self, now: datetime, slots: list[tuple[str, int, int]]) -> None:
         """`slots`: (placement id, slots asked for, ads served) for one decision."""
@@ -53,7 +66,12 @@ class Opportunities(PeriodicFlush):
                 counts[1] += served
 
     def write_batch(self) -> int:
-        """Add what was counted to the table; returns the rows written."""
+        """Add what was counted to the table, and write the request log's batch; returns
+        the rows written."""
+        written = self.requests.flush() if self.requests is not None else 0
+        return written + self._write_counts()
+
+    def _write_counts(self) -> int:
         with self._lock:
             taken, self._counts = self._counts, defaultdict(lambda: [0, 0])
         if not taken:

@@ -2,9 +2,10 @@
 
 `POST /v1/decisions`, `GET /v1/vast` and `POST /openrtb2/auction` speak different
 formats but serve the same way: run the engine (in the thread pool when the counters are
-a network away), count the opportunities asked for and filled (fill rates), note the
-lift-study marks, and give each served ad its signed tracking URLs. Keeping these steps
-here means a served ad is counted and tracked the same whichever face served it.
+a network away), count the opportunities asked for and filled (fill rates), offer the
+request to the forecasting sample, note the lift-study marks, and give each served ad its
+signed tracking URLs. Keeping these steps here means a served ad is counted and tracked
+the same whichever face served it.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from shelfspace.core.money import from_micros
 from shelfspace.decisioning.engine import Decision, Engine, ServedAd
 from shelfspace.decisioning.index import Snapshot
 from shelfspace.decisioning.request import DecisionRequest
+from shelfspace.delivery.opportunities import Opportunities
 from shelfspace.delivery.vast_xml import QUARTILES, VideoAd
 from shelfspace.events.model import VideoEvent
 from shelfspace.tracking.urls import facts_of, landing_of, tracking_urls, video_url
@@ -34,10 +36,12 @@ async def decide(state: State, snapshot: Snapshot, request: DecisionRequest) -> 
     return engine.decide(snapshot, request)
 
 
-def note_decision(state: State, decision: Decision, asked: Iterable[tuple[str, int, int]], now: datetime) -> None:
+def note_decision(state: State, request: DecisionRequest, decision: Decision, asked: Iterable[tuple[str, int, int]],
+                  now: datetime) -> None:
     """Count each placement's slots asked for and filled (`(placement, asked, filled)`),
-    and keep the decision's lift-study marks."""
-    state.opportunities.count(now, list(asked))
+    offer the request to the forecasting sample, and keep the decision's lift-study marks."""
+    opportunities: Opportunities = state.opportunities
+    opportunities.asked(request, now, list(asked))
     if decision.study:
         state.study_log.note(decision.study.values())
 

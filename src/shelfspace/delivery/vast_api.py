@@ -62,7 +62,7 @@ async def vast_ad(request: Request) -> Response:
         raise InvalidInput.on("placement", f"no placement {placement!r}") from None
     now = state.clock.now()
     ads = decision.ads.get(placement, [])
-    note_decision(state, decision, [(placement, 1, len(ads))], now)
+    note_decision(state, ask, decision, [(placement, 1, len(ads))], now)
     if not ads:
         return Response(empty_vast(), media_type=VAST_MEDIA_TYPE, headers=HEADERS)
     return Response(vast(video_ad(state, ads[0], user, int(now.timestamp()))), media_type=VAST_MEDIA_TYPE,

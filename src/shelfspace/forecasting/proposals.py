@@ -63,17 +63,22 @@ class ForecastIn(InputModel):
 def proposal_of(sessions: sessionmaker[Session], by: Principal, spec: ForecastIn, counters: Counters,
                 today: str, placements: dict[str, LivePlacement]) -> Proposal:
     """Validate `spec` as the services would and build the proposal; raises InvalidInput
-    (422) or NotFound (the replaced line item or campaign is not the caller's)."""
+    (422 naming the field; a replaced line item or campaign that is not the caller's too,
+    as `POST /v1/line-items` answers another advertiser's `campaign_id`)."""
     if spec.campaign is None and spec.line_item.campaign_id is None:
         raise InvalidInput.on("campaign", "give a campaign, or line_item.campaign_id for an existing one")
+    if spec.campaign is not None and spec.line_item.campaign_id is not None:
+        raise InvalidInput.on("line_item.campaign_id", "give a new campaign or an existing one's id, not both")
     db = sessions()
     try:
-        replaced = line_item_service.get(db, by, spec.replaces) if spec.replaces else None
+        replaces = spec.replaces
+        replaced = _prefixed("replaces", lambda: line_item_service.get(db, by, replaces)) if replaces else None
         if spec.campaign is not None:
             new_campaign = spec.campaign
             campaign = _prefixed("campaign", lambda: campaign_service.create(db, by, new_campaign))
         else:
-            campaign = campaign_service.get(db, by, spec.line_item.campaign_id or "")
+            campaign = _prefixed("line_item.campaign_id",
+                                 lambda: campaign_service.get(db, by, spec.line_item.campaign_id or ""))
         line_spec = LineItemCreate.model_validate(spec.line_item.model_dump() | {"campaign_id": campaign.id})
         line_item = _prefixed("line_item", lambda: line_item_service.create(db, by, line_spec))
         advertiser = db.get(Advertiser, campaign.advertiser_id)
@@ -93,8 +98,8 @@ def proposal_of(sessions: sessionmaker[Session], by: Principal, spec: ForecastIn
         db.rollback()
         db.close()
     spent = counters.budget_use(spent_campaign, today).spent_total
-    funds_left = None if funds is None else counters.account_use(advertiser.id).left(funds)
-    return Proposal(live, live_campaign, live_advertiser, replaces=replaced.id if replaced else None,
+    funds_left = None if funds is None else counters.account_use(live_advertiser.id).left(funds)
+    return Proposal(live, live_campaign, live_advertiser, replaces=replaces or None,
                     spent_micros=spent, funds_left_micros=funds_left)
 
 

@@ -461,6 +461,18 @@ DIMENSION_WORDS = {
 }
 
 
+def _targeted(line_item: LiveLineItem, dimensions: Counter[Reason]) -> dict[Reason, int]:
+    """The slots each dimension the line item targets lets through (one an empty list
+    leaves open says nothing); a request's audiences pass under either audience reason."""
+    t = line_item.targeting
+    chosen = {Reason.KEYWORD_MISMATCH: t.keywords, Reason.CATEGORY_MISMATCH: t.categories,
+              Reason.AUDIENCE_MISMATCH: t.audiences, Reason.COUNTRY_MISMATCH: t.countries,
+              Reason.DEVICE_MISMATCH: t.devices, Reason.NO_RELEVANT_PRODUCT: line_item.products}
+    counts = dimensions.copy()
+    counts[Reason.AUDIENCE_MISMATCH] += counts.pop(Reason.AUDIENCE_NEEDS_CONSENT, 0)
+    return {reason: counts[reason] for reason, values in chosen.items() if values}
+
+
 def _limits(funnel: Funnel, proposal: Proposal, replayer: _Replayer, per_sampled: dict[date, _SampledDay],
             dimensions: Counter[Reason], sampled_requests: int, wanted_micros: int, weight: float) -> list[LimitFound]:
     """Each step's loss, as a share of what reached it, with what to do about it."""
@@ -472,8 +484,8 @@ def _limits(funnel: Funnel, proposal: Proposal, replayer: _Replayer, per_sampled
 
     share = lost(funnel.requests, funnel.targeted)
     if share > 0:
-        narrowest = min(((dimensions[r] / sampled_requests, r) for r in DIMENSION_WORDS
-                         if sampled_requests and dimensions[r] < sampled_requests), default=None)
+        narrowest = min(((n / sampled_requests, r) for r, n in _targeted(line_item, dimensions).items()
+                         if sampled_requests and n < sampled_requests), default=None)
         words = f"Your targeting matches {1 - share:.1%} of the requests on these placements"
         if narrowest is not None:
             words += f"; {DIMENSION_WORDS[narrowest[1]]} match {narrowest[0]:.1%} of them"

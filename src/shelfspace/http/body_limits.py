@@ -51,6 +51,7 @@ class BodyKind(StrEnum):
     IDENTITIES = "a batch of identities"
     CREATIVE_UPLOAD = "a campaign form with its creative image"
     FEED_UPLOAD = "a product feed upload"
+    FORECAST = "a forecast request"
     OTHER = "a request body"
 
 
@@ -80,6 +81,8 @@ _EXACT: dict[str, BodyLimit] = {
     "/v1/events/behaviour": BodyLimit(BodyKind.EVENT_BATCH, EVENT_BATCH_BYTES),
     "/v1/products/import": BodyLimit(BodyKind.PRODUCT_FEED, PRODUCT_FEED_BYTES),
     "/v1/identities": BodyLimit(BodyKind.IDENTITIES, IDENTITIES_BYTES),
+    # A proposed campaign and line item: what POST /v1/campaigns and /v1/line-items take.
+    "/v1/forecasts": BodyLimit(BodyKind.FORECAST, DEFAULT_BYTES),
     "/brand/campaigns/new": BodyLimit(BodyKind.CREATIVE_UPLOAD, CREATIVE_IMAGE_BYTES + FORM_FIELDS_BYTES),
     "/console/products/feed": BodyLimit(BodyKind.FEED_UPLOAD, PRODUCT_FEED_BYTES + FORM_FIELDS_BYTES),
 }

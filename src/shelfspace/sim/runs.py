@@ -33,11 +33,14 @@ class Audience:
 
 
 def replay_history(settings: Settings, engine: Engine, operator_key: str, days: int, audience: Audience,
-                   until: datetime | None = None, on_progress: Callable[[float, Tally], None] | None = None) -> Tally:
+                   until: datetime | None = None, on_progress: Callable[[float, Tally], None] | None = None,
+                   on_day: Callable[[FastAPI, datetime], None] | None = None) -> Tally:
     """Replay `days` whole days before today, and today up to `until` (default: now),
     through the real app served over HTTP on a loopback port, on a stepped clock; returns
     once the rollups hold it all. `on_progress` hears the share of simulated time done
-    after every simulated hour.
+    after every simulated hour. `on_day` is called at the start of each day, the clock on
+    its first instant and the days before rolled up, before any of its traffic is planned
+    (the forecasting backtest forecasts the day there, from what came before it only).
 
     The same seed, network and `until` give the same requests and the same answers: the
     app's timed chores run at fixed simulated times (`ServerChores`), not on its threads.
@@ -63,6 +66,8 @@ def replay_history(settings: Settings, engine: Engine, operator_key: str, days: 
         span = max(1.0, (until - first_day).total_seconds())
         for day in range(days + 1):
             start = first_day + timedelta(days=day)
+            if on_day is not None:
+                on_day(app, start)
             traffic.plan_day(start, audience.visits_per_day)
             for hour in range(1, 25):
                 step_end = min(start + timedelta(hours=hour), until)

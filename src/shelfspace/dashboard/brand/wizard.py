@@ -28,9 +28,7 @@ from shelfspace.catalog.models import Advertiser, Product
 from shelfspace.catalog.schemas import CampaignCreate, CreativeCreate, FrequencyCap, LineItemCreate, Targeting
 from shelfspace.catalog.services import campaigns, creatives, line_items
 from shelfspace.core.errors import FieldProblem, InvalidInput, ShelfspaceError
-from shelfspace.core.money import to_micros
 from shelfspace.dashboard.brand.campaigns import awaiting_approval
-from shelfspace.dashboard.brand.forecast import ASSUMPTION, forecast
 from shelfspace.dashboard.csrf import check_csrf
 from shelfspace.dashboard.forms import GENERAL, FieldErrors, errors_of, split_commas, text, texts
 from shelfspace.dashboard.periods import today
@@ -70,7 +68,7 @@ def _own_products(request: Request, user: DashboardUser) -> list[Product]:
                                .order_by(Product.sku).limit(200)))
 
 
-def _targetable_audiences(request: Request, user: DashboardUser) -> list[AudienceOut]:
+def targetable_audiences(request: Request, user: DashboardUser) -> list[AudienceOut]:
     """The segments this brand may target now: the network's and its own, big enough."""
     with session_scope(request.app.state.sessions) as db:  # sizes as the brand may see them (disclosure.py)
         found = audience_service.outs(db, list(db.scalars(audience_service.query(user.principal, AudienceFilters()))),
@@ -85,8 +83,8 @@ def _page(request: Request, user: DashboardUser, values: dict[str, Any], errors:
                   errors=errors, steps=STEPS, first_step=first, placements=_placements(request),
                   products=_own_products(request, user), goals=list(Goal), pacings=list(Pacing),
                   pricings=list(Pricing), devices=[d for d in Device if d is not Device.OTHER],
-                  periods=list(CapPeriod), assumption=ASSUMPTION, today=today(request).isoformat(),
-                  audiences=_targetable_audiences(request, user))
+                  periods=list(CapPeriod), today=today(request).isoformat(),
+                  audiences=targetable_audiences(request, user))
 
 
 @router.get("/brand/campaigns/new")
@@ -120,7 +118,8 @@ def _money(raw: str, field: str, errors: FieldErrors) -> Decimal | None:
         return None
 
 
-def _values(form: FormData) -> dict[str, Any]:
+def form_values(form: FormData) -> dict[str, Any]:
+    """The wizard's fields as typed (the forecast and the edit page read the same names)."""
     single = ("goal", "name", "budget_total", "budget_daily", "start", "end", "pacing", "keywords", "categories",
               "countries", "cap_count", "cap_period", "pricing", "bid", "click_url", "title", "body", "media_url",
               "duration_seconds")
@@ -130,30 +129,44 @@ def _values(form: FormData) -> dict[str, Any]:
     return values
 
 
-def _specs(request: Request, values: dict[str, Any], image_url: str | None, size: str | None,
-           placement_formats: dict[str, AdFormat], errors: FieldErrors) -> tuple[Any, ...] | None:
-    """The three shapes the services take, or None with `errors` filled."""
+def form_field(key: str) -> str:
+    """The form field an error belongs to, however the model or the service named it:
+    `line_item.targeting.keywords.3` -> `keywords`, `frequency_cap.count` -> `cap_count`."""
+    parts = key.removeprefix("campaign.").removeprefix("line_item.").split(".")
+    if parts[0] == "targeting" and len(parts) > 1:
+        return parts[1]
+    if parts[0] in ("frequency_cap", "count", "period"):  # the cap, or its own model's fields
+        return "cap_period" if parts[-1] == "period" else "cap_count"
+    return parts[0]
+
+
+def campaign_spec(request: Request, values: dict[str, Any], errors: FieldErrors) -> CampaignCreate | None:
+    """The campaign as the services take it, from the budget-and-dates fields; None with
+    `errors` filled (named by form field)."""
     tz = ZoneInfo(request.app.state.settings.timezone)
     if not values["start"]:
         errors["start"] = "choose the first day"
     if not values["budget_total"]:
         errors["budget_total"] = "how much may the campaign spend in all?"
-    if not values["bid"]:
-        errors["bid"] = "your bid: per thousand impressions (CPM) or per click (CPC)"
     start = _day(values["start"], "start", errors, tz)
     end = _day(values["end"], "end", errors, tz, at_end=True)
-    total, daily, bid = (_money(values[k], k, errors) for k in ("budget_total", "budget_daily", "bid"))
-    formats = {placement_formats[p] for p in values["placements"] if p in placement_formats}
-    if not values["placements"]:
-        errors["placements"] = "choose at least one placement"
-    elif len(formats) > 1:
-        errors["placements"] = "choose placements of one format (one creative serves them all)"
-    campaign = line_item = None
+    total, daily = (_money(values[k], k, errors) for k in ("budget_total", "budget_daily"))
     try:
-        campaign = CampaignCreate(name=values["name"], start=start or "", end=end, budget_total=total or 0,
-                                  budget_daily=daily, pacing=values["pacing"] or Pacing.EVEN)
+        return CampaignCreate(name=values["name"], start=start or "", end=end, budget_total=total or 0,
+                              budget_daily=daily, pacing=values["pacing"] or Pacing.EVEN)
     except ValidationError as exc:
         errors |= {k: v for k, v in errors_of(exc).items() if k not in errors}
+        return None
+
+
+def line_item_spec(values: dict[str, Any], errors: FieldErrors) -> LineItemCreate | None:
+    """The line item as the services take it (its campaign still to be named), from the
+    placement, targeting and bid fields; None with `errors` filled (named by form field)."""
+    if not values["bid"]:
+        errors["bid"] = "your bid: per thousand impressions (CPM) or per click (CPC)"
+    if not values["placements"]:
+        errors["placements"] = "choose at least one placement"
+    bid = _money(values["bid"], "bid", errors)
     try:
         cap = None
         if values["cap_count"]:
@@ -161,13 +174,23 @@ def _specs(request: Request, values: dict[str, Any], image_url: str | None, size
         targeting = Targeting(keywords=split_commas(values["keywords"]), categories=split_commas(values["categories"]),
                               countries=[c.upper() for c in split_commas(values["countries"])], devices=values["devices"],
                               audiences=values["audiences"])
-        line_item = LineItemCreate(campaign_id="pending", name=values["name"] or "line item",
-                                   pricing=values["pricing"] or Pricing.CPM, bid=bid or 0, placements=values["placements"] or ["x"],
-                                   targeting=targeting, frequency_cap=cap, products=values["products"])
+        return LineItemCreate(campaign_id="pending", name=values["name"] or "line item",
+                              pricing=values["pricing"] or Pricing.CPM, bid=bid or 0, placements=values["placements"] or ["x"],
+                              targeting=targeting, frequency_cap=cap, products=values["products"])
     except ValidationError as exc:
         for key, message in errors_of(exc).items():
-            errors.setdefault(key.replace("targeting.", "").split(".")[0] if key.startswith("targeting.") else
-                              ("cap_count" if key.startswith("count") else key), message)
+            errors.setdefault(form_field(key), message)
+        return None
+
+
+def _specs(request: Request, values: dict[str, Any], image_url: str | None, size: str | None,
+           placement_formats: dict[str, AdFormat], errors: FieldErrors) -> tuple[Any, ...] | None:
+    """The three shapes the services take, or None with `errors` filled."""
+    formats = {placement_formats[p] for p in values["placements"] if p in placement_formats}
+    if len(formats) > 1:
+        errors["placements"] = "choose placements of one format (one creative serves them all)"
+    campaign = campaign_spec(request, values, errors)
+    line_item = line_item_spec(values, errors)
     if errors or campaign is None or line_item is None or not formats:
         return None
     ad_format = formats.pop()
@@ -213,7 +236,7 @@ def _create_campaign(request: Request, user: DashboardUser, form: FormData) -> R
     if waiting is not None:
         return waiting
     check_csrf(request, form)
-    values = _values(form)
+    values = form_values(form)
     errors: FieldErrors = {}
     image_url, size = _image(request, form, errors)
     values |= {"image_kept": image_url or "", "image_size": size or ""}
@@ -246,26 +269,6 @@ def _create_campaign(request: Request, user: DashboardUser, form: FormData) -> R
 
 def _creative_problem(exc: ValidationError) -> InvalidInput:
     return InvalidInput.collect([FieldProblem(k, v) for k, v in errors_of(exc).items()])
-
-
-@router.get("/brand/forecast")
-def forecast_json(request: Request, user: AdvertiserUser) -> Response:
-    params = request.query_params
-    try:
-        pricing = Pricing(params.get("pricing", "cpm"))
-        bid = to_micros(Decimal(params.get("bid") or "0"))
-        daily = to_micros(Decimal(params["budget_daily"])) if params.get("budget_daily") else None
-        total = to_micros(Decimal(params["budget_total"])) if params.get("budget_total") else None
-        days = max(1, min(366, int(params.get("days") or 30)))
-    except (ValueError, InvalidOperation):
-        return JSONResponse({"error": "bid, budgets and days must be numbers"}, status_code=422)
-    with session_scope(request.app.state.sessions) as db:
-        result = forecast(db, today(request), params.getlist("placements"), pricing, bid, days, daily, total)
-    return JSONResponse({"daily": {"impressions": result.daily_impressions, "clicks": result.daily_clicks,
-                                   "cost": f"{result.daily_cost_micros / 1_000_000:.2f}"},
-                         "total": {"impressions": result.total_impressions, "clicks": result.total_clicks,
-                                   "cost": f"{result.total_cost_micros / 1_000_000:.2f}"},
-                         "below_floor": result.below_floor, "assumption": ASSUMPTION})
 
 
 @router.get("/brand/products")

@@ -1,4 +1,5 @@
-// The campaign wizard: one step at a time, a live forecast, a live preview, product search.
+// The campaign wizard: one step at a time, a live preview, product search (the live
+// forecast below the steps is forecast.js).
 // Without JavaScript every step shows and the form still works.
 "use strict";
 
@@ -15,7 +16,6 @@ document.addEventListener("DOMContentLoaded", () => {
     steps.forEach((step, i) => { step.hidden = i !== current; });
     labels.forEach((label, i) => { label.className = i < current ? "done" : i === current ? "current" : ""; });
     back.hidden = current === 0; next.hidden = current === steps.length - 1; submit.hidden = current !== steps.length - 1;
-    if (current === 4) updateForecast();
     if (current === 5) showFormat();
     window.scrollTo({ top: 0, behavior: "smooth" });
   };
@@ -39,33 +39,6 @@ document.addEventListener("DOMContentLoaded", () => {
     const hint = form.querySelector("[data-banner-hint]");
     if (hint && f === "banner" && sizes.length) hint.textContent = "PNG, JPEG or GIF up to 2 MB, sized " + sizes.join(" or ") + ".";
   }
-
-  let timer = null;
-  function updateForecast() {
-    clearTimeout(timer);
-    timer = setTimeout(async () => {
-      const params = new URLSearchParams();
-      chosen().forEach((c) => params.append("placements", c.value));
-      ["pricing", "bid", "budget_daily", "budget_total"].forEach((name) => params.set(name, form.elements[name].value));
-      const start = form.elements.start.value, end = form.elements.end.value;
-      if (start && end) params.set("days", String(Math.max(1, (new Date(end) - new Date(start)) / 86400000 + 1)));
-      const box = form.querySelector("[data-forecast]");
-      try {
-        const response = await fetch("/brand/forecast?" + params, { credentials: "same-origin" });
-        const data = await response.json();
-        if (!response.ok) throw new Error(data.error);
-        const n = (v) => Number(v).toLocaleString();
-        box.querySelector('[data-out="daily.impressions"]').textContent = n(data.daily.impressions);
-        box.querySelector('[data-out="daily.clicks"]').textContent = n(data.daily.clicks);
-        box.querySelector('[data-out="daily.cost"]').textContent = data.daily.cost;
-        box.querySelector('[data-out="total"]').textContent = n(data.total.impressions) + " impressions, " + n(data.total.clicks) + " clicks, " + data.total.cost;
-        box.querySelector('[data-out="below_floor"]').textContent = data.below_floor.length ? "Below the floor of: " + data.below_floor.join(", ") : "";
-      } catch (error) {
-        box.querySelector('[data-out="below_floor"]').textContent = String(error.message || error);
-      }
-    }, 250);
-  }
-  ["bid", "pricing", "budget_daily", "budget_total"].forEach((name) => form.elements[name].addEventListener("input", updateForecast));
 
   // Live preview: the image as chosen, the words as typed.
   const img = form.querySelector("[data-preview-img]");

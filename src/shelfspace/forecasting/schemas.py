@@ -1,0 +1,114 @@
+"""The shape of `POST /v1/forecasts`'s answer, for `/openapi.json` and for building it.
+
+The figures come from `replay.py` (a `Forecast`, in the network's units: counts scaled
+from the sample, money in micros); `answer.py` turns one into this model: money as exact
+decimals (`MoneyFromMicros`), expected clicks and shares rounded, the method in words,
+and competitors as the caller may see them. The schemathesis walk
+(`tests/http/test_openapi_conformance.py`) holds the answers sent to this document.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from shelfspace.core.money import MoneyFromMicros
+from shelfspace.forecasting.replay import Limit
+
+
+class ForecastFigures(BaseModel):
+    """One day's figures, or the flight's."""
+
+    requests: int = Field(description="Requests on the line item's placements (slots asked for).")
+    avails: int = Field(description="Of those, the requests its targeting matches.")
+    impressions: int
+    clicks: float = Field(description="Expected clicks (impressions times the predicted click rate), to 0.1.")
+    spend: MoneyFromMicros = Field(description="Expected cost, exact to the micro.")
+    reach: int = Field(description="Unique users shown an ad (users with an id and consent only).")
+    frequency: float | None = Field(description="Impressions per user reached, to 0.01; null without reach.")
+
+
+class ForecastDay(ForecastFigures):
+    date: date
+    sampled_day: date = Field(description="The sampled day of the same weekday this day replays.")
+
+
+class ForecastTotal(ForecastFigures):
+    """The flight: `reach` is unique users over all of it, not the sum of the days'."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    days: int
+    from_: date | None = Field(alias="from", description="The first day forecast (null: no day left in the flight).")
+    to: date | None
+    open_ended: bool = Field(description="No end date: the next 30 days are forecast.")
+
+
+class ForecastFunnel(BaseModel):
+    """Requests at each step over the flight, scaled like every figure."""
+
+    requests: int
+    targeted: int = Field(description="Its targeting, day-parts, blocked categories and competitors allow it.")
+    above_floor: int
+    won: int = Field(description="It would rank among the winners.")
+    within_cap: int
+    served: int
+
+
+class ForecastLimit(BaseModel):
+    limit: Limit
+    lost_share: float = Field(description="The share of what reached this step that it loses here.")
+    message: str
+
+
+class Competitor(BaseModel):
+    """A live line item met in the auctions (an operator's view: ids and names)."""
+
+    line_item_id: str
+    line_item_name: str
+    advertiser_id: str
+    advertiser_name: str
+    auctions: int = Field(description="Auctions they would meet in, scaled.")
+    won_share: float = Field(description="Of those, the share the proposal ranks above it.")
+
+
+class AnonymousCompetitor(BaseModel):
+    """A live line item of another advertiser, as an advertiser's key sees it: numbered, no ids."""
+
+    competitor: str = Field(examples=["competitor 1"])
+    auctions: int
+    won_share: float
+
+
+class ForecastHistory(BaseModel):
+    """What the forecast replays."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    sampled_days: int = Field(description="Days of the window with a sampled request on these placements.")
+    sampled_requests: int = Field(description="Sampled requests on these placements in the window (per placement).")
+    sample_percent: float = Field(description="The share of all requests kept (`request_sample_percent`).")
+    from_: date = Field(alias="from", description="The window replayed: its first and last local days.")
+    to: date
+    catalogue_version: int
+    replayed_at: datetime
+
+
+class ForecastOut(BaseModel):
+    """A proposed line item's forecast; without history (`has_history` false) no figure is
+    made up: `days` and `limits` are empty and `total` is null, and `method` says why."""
+
+    has_history: bool
+    method: str
+    days: list[ForecastDay]
+    total: ForecastTotal | None
+    funnel: ForecastFunnel | None
+    limits: list[ForecastLimit] = Field(description="What stops it buying more, largest loss first.")
+    limited_by: Limit | None = Field(description="The first of `limits`, or null.")
+    ecpm: MoneyFromMicros | None = Field(description="Its eCPM (a CPC bid times the predicted click rate), the "
+                                                     "highest over its placements.")
+    predicted_ctr: float | None
+    competition: list[Competitor | AnonymousCompetitor] = Field(
+        description="The live line items it meets most; another advertiser's are anonymised for an advertiser's key.")
+    history: ForecastHistory
