@@ -19,7 +19,7 @@ from shelfspace.measurement import planner
 from shelfspace.measurement.models import BrandLiftStudy
 from shelfspace.measurement.planner import PlanIn
 from tests.dashboard.pages import make_user, post_form, sign_in, token_of
-from tests.measurement.test_lift_api import readable_study, study  # noqa: F401  (the fixtures)
+from tests.measurement.test_lift_api import app_clock, readable_study, study  # noqa: F401  (the fixtures)
 from tests.support import Api
 
 BRAND = "person@acme.example"

@@ -12,7 +12,7 @@ from pypdf import PdfReader
 
 from shelfspace.accounts.roles import Role
 from tests.conftest import new_key
-from tests.measurement.test_lift_api import readable_study, study, surveyed_study  # noqa: F401  (the fixtures)
+from tests.measurement.test_lift_api import app_clock, readable_study, study, surveyed_study  # noqa: F401  (the fixtures)
 from tests.support import Api
 
 

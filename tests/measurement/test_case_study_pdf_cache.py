@@ -15,7 +15,7 @@ from pypdf import PdfReader
 from shelfspace.config import Settings
 from shelfspace.measurement import case_study
 from shelfspace.measurement.case_study_pdf import DIRECTORY, PdfCache, version_of
-from tests.measurement.test_lift_api import study  # noqa: F401  (the fixture)
+from tests.measurement.test_lift_api import app_clock, study  # noqa: F401  (the fixtures)
 from tests.support import Api
 
 
