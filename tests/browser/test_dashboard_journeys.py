@@ -88,7 +88,7 @@ def test_a_brand_signs_up_builds_a_campaign_sees_it_deliver_and_exports_it(
         page.click("[data-next]")
         page.fill("input[name=bid]", "6")
         # A new network has no sampled requests yet: the forecast box says so rather than guess.
-        page.wait_for_function("document.querySelector('[data-forecast]').dataset.state === 'no-history'")
+        page.wait_for_function("() => document.querySelector('[data-forecast]').dataset.state === 'no-history'")
         assert "No history on these placements yet" in page.locator("[data-forecast]").inner_text()
         shot(page, "wizard-5-bid")
         page.click("[data-next]")

@@ -137,7 +137,7 @@ def test_targeting_cap_and_budget_move_the_numbers_with_the_reason(client: TestC
 
 
 def test_mistakes_answer_422_named_by_form_field(client: TestClient, brand: str) -> None:
-    def fields(**typed: str) -> dict[str, str]:
+    def fields(**typed: str | list[str]) -> dict[str, str]:
         answer = forecast(client, wizard_form(client, **typed), status=422)
         assert answer["error"]["code"] == "validation_failed"
         return {f["field"]: f["message"] for f in answer["error"]["fields"]}

@@ -161,6 +161,7 @@ def test_the_figures_are_the_requests_made_on_each_replayed_day(operator: Api, e
     """Bid 10.00 on VN mobile: it wins every request its targeting matches, paying the
     rival's 3.00 and a cent where the rival bids (tent searches), the floor elsewhere."""
     net = _network(operator, engine, app_clock)
+    TIMINGS.clear()
     answer = forecast(net.acme, {"campaign": _campaign(), "line_item": _line_item()})
     assert answer["has_history"] is True
     days = answer["days"]

@@ -380,6 +380,8 @@ def rule_for(method: str, path: str) -> Rule | None:
         return owns_nothing
     if (collection, shape) == ("forecasts", "collection"):
         return owned_forecast
+    if (collection, shape) == ("forecasts", "inventory"):  # the whole network's campaigns: as /metrics, refused
+        return operator_only_metrics
     if collection in ("audiences", "identities"):
         return audience_tenancy
     if collection == "brand-lift-studies" and shape in {"collection", "item"}:

@@ -33,7 +33,7 @@ from shelfspace.forecasting.schemas import (
     ForecastTotal,
 )
 
-CLICK_DECIMALS = 1  # expected clicks: a forecast knows them to a tenth at best
+CLICK_DECIMALS = 2  # expected clicks: a few hundred impressions make a fraction of one
 SHARE_DECIMALS = 4
 FREQUENCY_DECIMALS = 2
 CTR_DECIMALS = 6

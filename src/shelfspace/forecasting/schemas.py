@@ -9,32 +9,36 @@ and competitors as the caller may see them. The schemathesis walk
 
 from __future__ import annotations
 
+import datetime as dt
 from datetime import date, datetime
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from shelfspace.core.money import MoneyFromMicros
 from shelfspace.forecasting.replay import Limit
 
+Requests = Annotated[int, Field(description="Requests on the line item's placements (slots asked for).")]
+Avails = Annotated[int, Field(description="Of those, the requests its targeting matches.")]
+Clicks = Annotated[float, Field(description="Expected clicks (each impression's predicted click rate), to 0.01.")]
+Spend = Annotated[MoneyFromMicros, Field(description="Expected cost, exact to the micro.")]
+Reach = Annotated[int, Field(description="Unique users shown an ad (users with an id and consent only).")]
+Frequency = Annotated[float | None, Field(description="Impressions per user reached, to 0.01; null without reach.")]
 
-class ForecastFigures(BaseModel):
-    """One day's figures, or the flight's."""
 
-    requests: int = Field(description="Requests on the line item's placements (slots asked for).")
-    avails: int = Field(description="Of those, the requests its targeting matches.")
+class ForecastDay(BaseModel):
+    date: dt.date
+    sampled_day: dt.date = Field(description="The sampled day of the same weekday this day replays.")
+    requests: Requests
+    avails: Avails
     impressions: int
-    clicks: float = Field(description="Expected clicks (impressions times the predicted click rate), to 0.1.")
-    spend: MoneyFromMicros = Field(description="Expected cost, exact to the micro.")
-    reach: int = Field(description="Unique users shown an ad (users with an id and consent only).")
-    frequency: float | None = Field(description="Impressions per user reached, to 0.01; null without reach.")
+    clicks: Clicks
+    spend: Spend
+    reach: Reach
+    frequency: Frequency
 
 
-class ForecastDay(ForecastFigures):
-    date: date
-    sampled_day: date = Field(description="The sampled day of the same weekday this day replays.")
-
-
-class ForecastTotal(ForecastFigures):
+class ForecastTotal(BaseModel):
     """The flight: `reach` is unique users over all of it, not the sum of the days'."""
 
     model_config = ConfigDict(populate_by_name=True)
@@ -43,6 +47,13 @@ class ForecastTotal(ForecastFigures):
     from_: date | None = Field(alias="from", description="The first day forecast (null: no day left in the flight).")
     to: date | None
     open_ended: bool = Field(description="No end date: the next 30 days are forecast.")
+    requests: Requests
+    avails: Avails
+    impressions: int
+    clicks: Clicks
+    spend: Spend
+    reach: Reach
+    frequency: Frequency
 
 
 class ForecastFunnel(BaseModel):

@@ -39,13 +39,13 @@ from shelfspace.core.errors import NotFound, ShelfspaceError
 from shelfspace.core.money import from_micros, to_micros
 from shelfspace.dashboard.brand.wizard import (
     campaign_spec,
-    form_field,
+    form_errors,
     form_values,
     line_item_spec,
     targetable_audiences,
 )
 from shelfspace.dashboard.csrf import CheckedForm
-from shelfspace.dashboard.forms import GENERAL, FieldErrors, errors_of, text
+from shelfspace.dashboard.forms import FieldErrors, text
 from shelfspace.dashboard.rendering import redirect_with, render
 from shelfspace.dashboard.routing import page_router
 from shelfspace.dashboard.session import AdvertiserUser, DashboardUser
@@ -53,10 +53,8 @@ from shelfspace.db.session import session_scope
 
 router = page_router()
 
-# The fields this page edits; the others are the line item's as it is.
+# The campaign's fields this page edits (the line item's: bid, targeting, cap).
 CAMPAIGN_FIELDS = ("budget_total", "budget_daily", "end", "pacing")
-TARGETING_FIELDS = ("keywords", "categories", "countries", "devices", "audiences")
-CAP_FIELDS = ("cap_count", "cap_period")
 
 
 def _plain(micros: int | None) -> str:
@@ -175,8 +173,6 @@ def save_edit(request: Request, campaign_id: str, user: AdvertiserUser, form: Ch
     # What the page does not edit is the line item's own, whatever the form says.
     fixed = ("name", "start", "placements", "pricing", "products")
     values = form_values(form) | {k: saved[k] for k in fixed}
-    if line_item is None:
-        values |= {k: saved[k] for k in (*TARGETING_FIELDS, *CAP_FIELDS, "bid")}
     errors: FieldErrors = {}
     new_campaign = campaign_spec(request, values, errors)
     new_line_item = line_item_spec(values, errors) if line_item is not None else None
@@ -192,10 +188,7 @@ def save_edit(request: Request, campaign_id: str, user: AdvertiserUser, form: Ch
             if line_item is not None and line_item_update.model_fields_set:
                 line_items.update(db, user.principal, line_item.id, line_item_update)
     except (ShelfspaceError, ValidationError) as exc:
-        found: FieldErrors = {}
-        for key, message in errors_of(exc).items():
-            found.setdefault(key if key == GENERAL else form_field(key), message)
-        return _page(request, user, campaign, line_item, siblings, values, found, 400)
+        return _page(request, user, campaign, line_item, siblings, values, form_errors(exc), 400)
     if not campaign_update.model_fields_set and not line_item_update.model_fields_set:
         return redirect_with(request, f"/brand/campaigns/{campaign.id}", f"Nothing was changed in {campaign.name}.")
     return redirect_with(request, f"/brand/campaigns/{campaign.id}", f"{campaign.name} is updated.")

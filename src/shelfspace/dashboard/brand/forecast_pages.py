@@ -30,11 +30,11 @@ from starlette.responses import JSONResponse, Response
 
 from shelfspace.catalog.schemas import Targeting
 from shelfspace.catalog.services import line_items
-from shelfspace.core.errors import ErrorCode, FieldProblem, InvalidInput, NotFound, ShelfspaceError
+from shelfspace.core.errors import ErrorCode, FieldProblem, InvalidInput, NotFound
 from shelfspace.core.money import from_micros
-from shelfspace.dashboard.brand.wizard import campaign_spec, form_field, form_values, line_item_spec
+from shelfspace.dashboard.brand.wizard import campaign_spec, form_errors, form_values, line_item_spec
 from shelfspace.dashboard.csrf import CheckedForm
-from shelfspace.dashboard.forms import GENERAL, FieldErrors, errors_of, text
+from shelfspace.dashboard.forms import FieldErrors, text
 from shelfspace.dashboard.routing import page_router
 from shelfspace.dashboard.session import AdvertiserUser, DashboardUser
 from shelfspace.db.session import session_scope
@@ -78,7 +78,7 @@ def method(baseline: Baseline, found: Forecast | None) -> str:
     if found is None:
         return (f"Forecasts replay the ad requests sampled on these placements from {baseline.start:%d %b} to "
                 f"{baseline.end:%d %b}: there are none yet.")
-    flight = "the next 30 days (no end date)" if found.open_ended else "the days left of the flight"
+    flight = "the next 30 days (no end date)" if found.open_ended else "the flight"
     return (f"Your line item replayed against {len(found.sampled_days)} days of this shop's ad requests "
             f"({_days(found.sampled_days)}; {percent:g}% of shoppers sampled, scaled up), competing with the live "
             f"campaigns' bids as the ad server ran them, under your targeting, floor, frequency cap, budget and "
@@ -124,13 +124,6 @@ def spec_of(request: Request, user: DashboardUser, values: dict[str, Any]) -> Fo
                       replaces=replaces)
 
 
-def _field_errors(exc: ShelfspaceError | ValidationError) -> list[FieldProblem]:
-    found: dict[str, str] = {}
-    for key, message in errors_of(exc).items():
-        found.setdefault(key if key == GENERAL else form_field(key), message)
-    return [FieldProblem(k, v) for k, v in found.items()]
-
-
 def forecast_pages(forecaster: Forecaster) -> APIRouter:
     router = page_router()
 
@@ -143,7 +136,7 @@ def forecast_pages(forecaster: Forecaster) -> APIRouter:
         except NotFound as exc:
             return error_response(404, ErrorCode.NOT_FOUND, exc.message)
         except (InvalidInput, ValidationError) as exc:
-            problems = _field_errors(exc)
+            problems = [FieldProblem(k, v) for k, v in form_errors(exc).items()]
             return error_response(422, ErrorCode.VALIDATION_FAILED,
                                   "; ".join(f"{p.field}: {p.message}" for p in problems), problems)
         return JSONResponse(answer(made.baseline, made.forecast, request.app.state.settings.currency))

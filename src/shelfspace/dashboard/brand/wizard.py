@@ -140,6 +140,14 @@ def form_field(key: str) -> str:
     return parts[0]
 
 
+def form_errors(exc: ShelfspaceError | ValidationError) -> FieldErrors:
+    """A failed save's or forecast's errors, each beside the form field it names."""
+    found: FieldErrors = {}
+    for key, message in errors_of(exc).items():
+        found.setdefault(key if key == GENERAL else form_field(key), message)
+    return found
+
+
 def campaign_spec(request: Request, values: dict[str, Any], errors: FieldErrors) -> CampaignCreate | None:
     """The campaign as the services take it, from the budget-and-dates fields; None with
     `errors` filled (named by form field)."""
