@@ -200,3 +200,16 @@ def test_an_audience_reaches_only_its_members_who_consented() -> None:
     assert found.impressions == pytest.approx(expected, rel=0.001)
     assert found.reach == pytest.approx(len(served_to) * WEIGHT)
     assert found.limits[0].limit is Limit.TARGETING and "your audiences match" in found.limits[0].message
+
+
+def test_a_test_campaigns_held_out_users_are_shown_nothing() -> None:
+    requests = sampled_requests()
+    open_ = forecast(build_baseline(requests), proposal(5.0), TODAY, predict)
+    tested = proposal(5.0)
+    tested = replace(tested, campaign=replace(tested.campaign, holdout_percent=50))
+    found = forecast(build_baseline(requests), tested, TODAY, predict)
+    assert open_ is not None and found is not None
+    known = sum(1 for r in requests if r.user_hash) * WEIGHT  # every request has a user: about half held out
+    assert found.funnel.held_out == pytest.approx(known / 2, rel=0.15)
+    assert found.impressions == open_.impressions - found.funnel.held_out
+    assert found.limits[0].limit is Limit.HOLDOUT and "holds out" in found.limits[0].message

@@ -38,6 +38,7 @@ from zoneinfo import ZoneInfo
 
 from shelfspace.decisioning import auction
 from shelfspace.decisioning.engine import cap_key, page_rule, relevant
+from shelfspace.decisioning.holdout import held_out
 from shelfspace.decisioning.index import SPONSORED_PRODUCT, Candidate, PlacementIndex, compile_snapshot
 from shelfspace.decisioning.inventory import Inventory, LiveAdvertiser, LiveCampaign, LiveLineItem, Pacing, Pricing
 from shelfspace.decisioning.reasons import Reason
@@ -54,6 +55,7 @@ class Limit(StrEnum):
     TARGETING = "targeting"  # the requests on its placements that its targeting does not match
     FLOOR = "floor"  # its eCPM is under the slot's floor
     BID = "bid"  # other line items rank above it
+    HOLDOUT = "holdout"  # users its campaign holds out to measure lift are shown nothing
     CAP = "cap"  # its frequency cap
     BUDGET = "budget"  # its daily or total budget, or pacing
     FUNDS = "funds"  # the advertiser's funds
@@ -80,6 +82,7 @@ class Funnel:
     targeted: int = 0  # its targeting, day-parts, categories and competitors allow it
     above_floor: int = 0
     won: int = 0  # it would rank among the winners
+    held_out: int = 0  # of those, the users its campaign holds out (a ghost, never an ad)
     within_cap: int = 0
     served: int = 0
 
@@ -251,6 +254,7 @@ class _Replayer:
         ecpm, ctr = self.ecpm[pid], self.ctr[pid]
         pricing, bid_micros = self.line_item.pricing, self.line_item.bid_micros
         replaces, own = self.proposal.replaces, self.proposal.advertiser.id
+        campaign_id, holdout = self.proposal.campaign.id, self.proposal.campaign.holdout_percent
         competitors = candidate.advertiser.competitors
         page_rules = bool(candidate.line_item.targeting.dayparts or competitors or
                           candidate.categories & index.placement.blocked_categories)
@@ -260,7 +264,7 @@ class _Replayer:
         seen: Counter[int] = Counter()
         passing = self._passing
         chances, met, beaten, lost_to = result.chances, result.met, result.beaten, result.lost_to
-        targeted = above = won = 0
+        targeted = above = won = held = 0
         for slot in slots:
             context = slot.context
             seen[context] += 1
@@ -304,6 +308,9 @@ class _Replayer:
                     lost_to.append(needed[min(slot.count, len(needed)) - 1])
                 continue
             won += 1
+            if holdout and slot.user_hash and held_out(campaign_id, slot.user_hash, holdout):
+                held += 1  # the hash stands in for the id: the same share of users, not the same users
+                continue
             price = auction.price_micros(pricing, bid_micros, auction.clearing_ecpm(ecpm, below, floor), ctr)
             chances.append(_Chance(slot.at, slot.user_hash if slot.consent else None,
                                    auction.cost_of_one(pricing, price, ctr), ctr))
@@ -312,14 +319,18 @@ class _Replayer:
         funnel.targeted += targeted
         funnel.above_floor += above
         funnel.won += won
+        funnel.held_out += held
         for context, n in seen.items():
             for reason in passing[(pid, context)][0]:
                 result.dimensions[reason] += n
 
     @staticmethod
     def _match(index: PlacementIndex, matchable: Matchable) -> tuple[tuple[Reason, ...], bool]:
-        passing = tuple(reason for reason, mask in index.targeting_masks(matchable) if mask & 1)
-        return passing, index.matching(matchable) & 1 == 1
+        """The dimensions the context passes, and whether it passes all: the candidate's bit
+        in each of the index's masks (`PlacementIndex.matching` ANDs the same masks)."""
+        masks = index.targeting_masks(matchable)
+        passing = tuple(reason for reason, mask in masks if mask & 1)
+        return passing, len(passing) == len(masks)
 
     def _product_for(self, candidate: Candidate, slot: SlotOutcome) -> bool:
         matchable = self.baseline.contexts[slot.context]
@@ -426,6 +437,7 @@ def _project(baseline: Baseline, proposal: Proposal, per_sampled: dict[date, _Sa
         funnel.targeted += f.targeted
         funnel.above_floor += f.above_floor
         funnel.won += f.won
+        funnel.held_out += f.held_out
         funnel.within_cap += result.within_cap
         funnel.served += len(result.served)
         met.update(source.met)
@@ -505,7 +517,11 @@ def _limits(funnel: Funnel, proposal: Proposal, replayer: _Replayer, per_sampled
             unit = "per thousand impressions" if line_item.pricing is Pricing.CPM else "per click"
             words += f" A bid of about {bid / 1_000_000:.2f} {unit} would win three in four of those."
         found.append(LimitFound(Limit.BID, share, words))
-    share = lost(funnel.won, funnel.within_cap)
+    share = funnel.held_out / funnel.won if funnel.won else 0.0
+    if share > 0:
+        found.append(LimitFound(Limit.HOLDOUT, share, f"Your campaign holds out {share:.1%} of the users it would "
+                                                      "reach, to measure its lift: they are shown nothing."))
+    share = lost(funnel.won - funnel.held_out, funnel.within_cap)
     if share > 0:
         words = f"Your frequency cap stops {share:.1%} of the ads it would win"
         if line_item.frequency_cap is not None and not any(c.user_hash for s in per_sampled.values() for c in s.chances):

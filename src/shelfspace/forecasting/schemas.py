@@ -63,6 +63,7 @@ class ForecastFunnel(BaseModel):
     targeted: int = Field(description="Its targeting, day-parts, blocked categories and competitors allow it.")
     above_floor: int
     won: int = Field(description="It would rank among the winners.")
+    held_out: int = Field(description="Of those, users its campaign holds out to measure lift: shown nothing.")
     within_cap: int
     served: int
 
