@@ -213,3 +213,18 @@ def test_a_test_campaigns_held_out_users_are_shown_nothing() -> None:
     assert found.funnel.held_out == pytest.approx(known / 2, rel=0.15)
     assert found.impressions == open_.impressions - found.funnel.held_out
     assert found.limits[0].limit is Limit.HOLDOUT and "holds out" in found.limits[0].message
+
+
+def test_a_rival_out_of_funds_bids_on_nothing() -> None:
+    """An advertiser whose wallet is empty serves nothing live: nor in the baseline."""
+    requests = sampled_requests()
+    inv = inventory()
+    broke = replace(inv, campaigns=inv.campaigns | {"c-a": replace(inv.campaigns["c-a"], funds_micros=5_000_000)})
+    counters = MemoryCounters()
+    counters.restore([], accounts=[("rival-a", 5_000_000)])  # all of it charged already
+    built = baselines.build(broke, requests, version=1, built_at=datetime.combine(TODAY, datetime.min.time(), TZ),
+                            weight=WEIGHT, tz=TZ, counters=counters, ctr=SmoothedCtr(counters), segments_by_hash={},
+                            start=START, end=END)
+    assert all(b.line_item_id != "li-a" for slots in built.slots.values() for s in slots for b in s.bids)
+    found = forecast(built, proposal(2.0), TODAY, predict)
+    assert found is not None and found.impressions > 0  # the slots li-a took are free now

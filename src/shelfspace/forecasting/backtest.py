@@ -17,9 +17,9 @@ When the replay ends, the forecasts are compared with the rollups (`reporting/re
 `build_report`, what `GET /v1/reports` answers) of the same day: impressions, clicks and
 spend per line item and per campaign (its line items summed), each error as an absolute
 percentage of the actual, and their median (MdAPE). A day with no actual delivery has no
-percentage error: such days are counted apart. Beside it, the error of the naive forecast
-"the same as the day before" on the same campaign-days, so the table says what the
-replay adds over persistence.
+percentage error: such days are counted apart. Beside it, the errors of two naive
+forecasts on the same campaign-days, "the same as the day before" and "the same as the
+same weekday last week", so the table says what the replay adds over copying the past.
 """
 
 from __future__ import annotations
@@ -49,7 +49,7 @@ from shelfspace.counters.protocol import Counters
 from shelfspace.db.session import make_sessionmaker, session_scope
 from shelfspace.decisioning.inventory import Inventory
 from shelfspace.forecasting.forecaster import Forecaster
-from shelfspace.forecasting.replay import Proposal
+from shelfspace.forecasting.replay import DayForecast, Proposal
 from shelfspace.measurement.attribution import Windows
 from shelfspace.reporting.report import Grouping, ReportQuery, build_report
 from shelfspace.sim.demo_network import BRANDS, seed_demo_network
@@ -100,7 +100,8 @@ class LineForecast:
     figures: Figures
     made_at: datetime  # the replay's clock when the forecast was made: the day's first instant
     baseline_end: date  # the last day the baseline replayed: always before `day`
-    sampled_day: date | None  # the sampled day replayed for it (None: no sampled request on its placements)
+    detail: DayForecast | None  # the forecast's day: requests, avails, the sampled day replayed (None: no
+    # sampled request on its placements, or the campaign starts later)
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,7 +161,8 @@ class BacktestResult:
     made: list[LineForecast]
     line_items: list[Compared]
     campaigns: list[Compared]
-    naive: list[Compared]  # each campaign-day forecast as the campaign's actual of the day before
+    naive_day: list[Compared]  # each campaign-day forecast as the campaign's actual of the day before
+    naive_week: list[Compared]  # ... and of the same weekday a week before
 
     def accuracy(self, metric: Metric, rows: str = "campaigns") -> Accuracy:
         return accuracy(getattr(self, rows), metric)
@@ -200,8 +202,7 @@ def forecast_day(forecaster: Forecaster, counters: Counters, clock: Clock, day: 
         forecast = forecaster.forecast_proposal(proposal, today=day)
         found = next((d for d in forecast.days if d.day == day), None) if forecast is not None else None
         figures = Figures(found.impressions, found.clicks, found.spend_micros) if found is not None else NOTHING
-        made.append(LineForecast(day, line_item.campaign_id, line_item.id, figures, now, baseline.end,
-                                 found.sampled_day if found is not None else None))
+        made.append(LineForecast(day, line_item.campaign_id, line_item.id, figures, now, baseline.end, found))
     return made
 
 
@@ -239,10 +240,11 @@ def actuals(db: Session, start: date, end: date, windows: Windows, timezone: str
     return found
 
 
-def compare(made: list[LineForecast], actual: dict[tuple[date, str], Figures],
-            names: dict[str, str]) -> tuple[list[Compared], list[Compared], list[Compared]]:
-    """Per line item-day, per campaign-day (its line items summed), and the naive forecast
-    (the campaign's actual of the day before) on the same campaign-days."""
+def compare(made: list[LineForecast], actual: dict[tuple[date, str], Figures], names: dict[str, str],
+            history_start: date) -> tuple[list[Compared], list[Compared], list[Compared], list[Compared]]:
+    """Per line item-day, per campaign-day (its line items summed), and the naive forecasts
+    on the same campaign-days: the campaign's actual of the day before, and of a week before
+    (only where that day is in the history)."""
     line_items: list[Compared] = []
     forecasts: dict[tuple[date, str], Figures] = defaultdict(lambda: NOTHING)
     campaign_of: dict[str, str] = {}
@@ -259,9 +261,12 @@ def compare(made: list[LineForecast], actual: dict[tuple[date, str], Figures],
             by_campaign[(day, campaign_id)] += figures
     campaigns = [Compared(day, cid, names.get(cid, ""), None, figures, by_campaign[(day, cid)])
                  for (day, cid), figures in sorted(forecasts.items())]
-    naive = [Compared(c.day, c.campaign_id, c.campaign, None, by_campaign[(c.day - timedelta(days=1), c.campaign_id)],
-                      c.actual) for c in campaigns]
-    return line_items, campaigns, naive
+
+    def naive(lag: int) -> list[Compared]:
+        return [Compared(c.day, c.campaign_id, c.campaign, None, by_campaign[(c.day - timedelta(days=lag), c.campaign_id)],
+                         c.actual) for c in campaigns if c.day - timedelta(days=lag) >= history_start]
+
+    return line_items, campaigns, naive(1), naive(7)
 
 
 def seed_network(engine: Engine, days: int, until: datetime) -> str:
@@ -297,9 +302,9 @@ def run_backtest(settings: Settings, engine: Engine, operator_key: str, days: in
     replay_history(settings, engine, operator_key, days, audience, until=until, on_day=forecasts)
     with session_scope(make_sessionmaker(engine)) as db:
         actual = actuals(db, first, last, settings.attribution_windows(), settings.timezone)
-        names = dict(db.execute(select(Campaign.id, Campaign.name)).tuples())
-    line_items, campaigns, naive = compare(forecasts.made, actual, names)
-    return BacktestResult((first, last), (forecasts.first, last), forecasts.made, line_items, campaigns, naive)
+        names = {cid: name for cid, name in db.execute(select(Campaign.id, Campaign.name))}
+    return BacktestResult((first, last), (forecasts.first, last), forecasts.made,
+                          *compare(forecasts.made, actual, names, first))
 
 
 @dataclass(slots=True)

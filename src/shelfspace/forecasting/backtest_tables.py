@@ -27,16 +27,19 @@ def _amount(metric: Metric, value: float) -> str:
 
 def summary_rows(result: BacktestResult) -> Rows:
     """Per metric: MdAPE per campaign-day (target for impressions), per line item-day, and
-    the naive forecast's; the rows measured and those without delivery; totals and bias."""
-    headers = ["metric", "MdAPE campaign-days", "MdAPE line item-days", "MdAPE naive (day before)",
-               "campaign-days measured", "no delivery (forecast 0 too)", "forecast total", "actual total", "bias"]
+    the naive forecasts' (MdAPE too); the rows measured and those without delivery; totals
+    and bias."""
+    headers = ["metric", "MdAPE campaign-days", "MdAPE line item-days", "naive: day before",
+               "naive: a week before", "campaign-days measured", "no delivery (forecast 0 too)", "forecast total", "actual total", "bias"]
     rows = []
     for metric in Metric:
         campaigns: Accuracy = result.accuracy(metric)
         line_items = result.accuracy(metric, "line_items")
-        naive = result.accuracy(metric, "naive")
+        naive_day = result.accuracy(metric, "naive_day")
+        naive_week = result.accuracy(metric, "naive_week")
         target = f" (target < {TARGET_MDAPE:.0%})" if metric is Metric.IMPRESSIONS else ""
-        rows.append([metric.value, _pct(campaigns.mdape) + target, _pct(line_items.mdape), _pct(naive.mdape),
+        rows.append([metric.value, _pct(campaigns.mdape) + target, _pct(line_items.mdape), _pct(naive_day.mdape),
+                     _pct(naive_week.mdape),
                      str(campaigns.measured), f"{campaigns.zero_actual} ({campaigns.zero_both})",
                      _amount(metric, campaigns.forecast_total), _amount(metric, campaigns.actual_total),
                      _signed(campaigns.bias)])

@@ -120,14 +120,19 @@ def daily_equivalent(campaign: LiveCampaign, spent_total: int, today: date, tz: 
 def scaled_inventory(inventory: Inventory, weight: float, counters: Counters, today: date, tz: ZoneInfo,
                      since: datetime) -> Inventory:
     """The live inventory with each campaign's day scaled to the sample and its dates
-    opened over the replayed window."""
+    opened over the replayed window; a day never more than its advertiser's funds left
+    (each campaign alone: an advertiser's campaigns sharing a wallet may together take more)."""
     campaigns = {}
     for cid, campaign in inventory.campaigns.items():
         spent = counters.budget_use(cid, today.isoformat()).spent_total
         daily = daily_equivalent(campaign, spent, today, tz)
-        campaigns[cid] = replace(campaign, start=since, end=None, budget_total_micros=NEVER_BINDS,
-                                 budget_daily_micros=max(1, int(daily / weight)), funds_micros=None)
-    return replace(inventory, campaigns=campaigns)
+        if campaign.funds_micros is not None:  # an advertiser out of funds bids on nothing
+            daily = min(daily, counters.account_use(campaign.advertiser_id).left(campaign.funds_micros))
+        if daily / weight >= 1:
+            campaigns[cid] = replace(campaign, start=since, end=None, budget_total_micros=NEVER_BINDS,
+                                     budget_daily_micros=int(daily / weight), funds_micros=None)
+    line_items = tuple(li for li in inventory.line_items if li.campaign_id in campaigns)
+    return replace(inventory, campaigns=campaigns, line_items=line_items)
 
 
 def build(inventory: Inventory, requests: Iterable[SampledRequest], *, version: int, built_at: datetime,

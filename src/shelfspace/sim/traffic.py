@@ -43,7 +43,10 @@ from shelfspace.sim.shoppers import (
 # Visits by local hour: quiet at night, a lunch bump, busiest in the evening.
 HOURLY_WEIGHTS = (1, 0.6, 0.4, 0.3, 0.3, 0.5, 1.2, 2.2, 3, 3.2, 3.4, 3.8, 4.4, 4, 3.6, 3.4, 3.6, 4.2, 5.4, 6.2,
                   6, 4.8, 3.2, 1.8)
-WEEKEND_FACTOR = 1.25
+# Visits by weekday, Monday first: a quiet start of the week, busier from Friday. Weekdays
+# differ, so a forecast that replays the wrong weekday shows in the backtest
+# (docs/forecasting.md).
+WEEKDAY_FACTORS = (0.9, 0.95, 1.0, 1.0, 1.1, 1.25, 1.25)
 EVENT_BATCH = 200  # first-party events are posted in batches, as an order system would
 INSTORE_PER_HOUR = 12  # checkout screen plays between 8:00 and 22:00, nobody identified
 EMAIL_OPEN_RATE = 0.06  # of shoppers, per day
@@ -128,8 +131,7 @@ class Traffic:
 
     def plan_day(self, day_start: datetime, visits: int) -> None:
         """Visits of one day (their times follow the daily curve), e-mail opens and in-store plays."""
-        weekend = day_start.weekday() >= 5
-        total = int(visits * (WEEKEND_FACTOR if weekend else 1))
+        total = int(visits * WEEKDAY_FACTORS[day_start.weekday()])
         hours = self.rng.choices(range(24), weights=HOURLY_WEIGHTS, k=total)
         for hour in hours:
             start = day_start + timedelta(hours=hour, seconds=self.rng.uniform(0, 3600))
