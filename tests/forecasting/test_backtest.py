@@ -54,8 +54,8 @@ UNTIL = datetime(2026, 11, 20, tzinfo=UTC)  # the history is Monday 16 to Thursd
 DAYS = 4
 WARM_UP = 1  # Tuesday, Wednesday and Thursday are forecast
 AUDIENCE = Audience(shoppers=1500, visits_per_day=600, seed=11)
-# Impressions per campaign-day: see test_each_day_is_forecast_within_the_bound for why 35%.
-BOUND = 0.35
+# Impressions per campaign-day: see test_each_day_is_forecast_within_the_bound for why 30%.
+BOUND = 0.30
 
 
 @pytest.fixture(scope="module")
@@ -76,18 +76,18 @@ def backtest(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyp
 
 
 def test_each_day_is_forecast_within_the_bound(backtest) -> None:  # type: ignore[no-untyped-def]
-    """The median error of impressions per campaign-day, under 35%.
+    """The median error of impressions per campaign-day, under 30%.
 
-    Why 35% and not the issue's 15%: in four days of 600 visits the median campaign-day
+    Why 30% and not the issue's 15%: in four days of 600 visits the median campaign-day
     has a few dozen impressions, and a forecast from one sampled day of the same shop is a
     second draw of the same chance. Two independent Poisson counts around n differ by
     about sqrt(2n), so for n = 40 the median absolute error of a forecast exactly right
     in expectation is about 0.674 * sqrt(2 / 40) = 15% already (measured below). The
-    forecaster's known errors (docs/forecasting.md: funds not in the baseline, holdouts
-    not applied, weekly caps starting from zero, ads served counted as impressions) add
-    about ten points today (27.6% measured); with them fixed, 25% would do. Budgets scaled
-    twice by a sample, a line item's own bids left against it or a forecast of twice or
-    half the traffic land far outside (halving every forecast: over 35%)."""
+    forecaster's remaining known errors (docs/forecasting.md: caps longer than a day start
+    from zero, ads served counted as impressions) add to it: 21.1% measured (27.6% before
+    funds and holdouts were replayed). Budgets scaled twice by a sample, a line item's own
+    bids left against it, or a forecast of twice or half the traffic land far outside
+    (halving every forecast: over 30%)."""
     result = backtest.result
     measured = result.accuracy(Metric.IMPRESSIONS)
     assert measured.measured >= 3 * 10, measured  # three days of at least ten delivering campaigns
