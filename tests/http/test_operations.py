@@ -20,6 +20,9 @@ OWN_ERROR_STATUSES = {(path, method): {"401", "403", "422"} for path, method in 
 # Measurement reads; a lift plan looks nothing up at all.
 OWN_ERROR_STATUSES[("/v1/campaigns/{campaign_id}/lift", "get")] = {"401", "403", "404", "422"}
 OWN_ERROR_STATUSES[("/v1/lift/plan", "post")] = {"401", "403", "422"}
+# A forecast writes nothing; another advertiser's ids in its body are a 422 naming the field.
+OWN_ERROR_STATUSES[("/v1/forecasts", "post")] = {"401", "403", "422"}
+OWN_ERROR_STATUSES[("/v1/forecasts/inventory", "get")] = {"401", "403", "422"}
 for method in ("get", "patch"):
     OWN_ERROR_STATUSES[("/v1/brand-lift-studies/{study_id}", method)] = {"401", "403", "404", "422"}
 OWN_ERROR_STATUSES[("/v1/brand-lift-studies", "get")] = {"401", "403", "422"}

@@ -62,7 +62,7 @@ def wait_for_the_holdout(operator: Api, campaign_id: str) -> list[str]:
     def held_out() -> bool:
         body = decide(operator, HERO_ASK | {"user": {"id": held}, "debug": True})
         return not body["decisions"]["home-hero"] and any(e["reason"] == "held_out" for e in body["explain"])
-    wait_until(held_out, 10, "the holdout in the snapshot", every=0.05)
+    wait_until(held_out, 30, "the holdout in the snapshot", every=0.05)  # a loaded CI: 10 s was not enough
     return [exposed, held]
 
 
