@@ -447,7 +447,8 @@ def _project(baseline: Baseline, proposal: Proposal, per_sampled: dict[date, _Sa
             sum(c.ctr for c in result.served) * weight, round(result.spend * weight), round(len(users) * weight),
             sampled_day))
     scaled = Funnel(*(round(getattr(funnel, n) * weight) for n in Funnel.__dataclass_fields__))
-    rivals = sorted((Rival(li, _advertiser_of(baseline, li), round(n * weight), beaten[li] / n)
+    advertiser_of = {li.id: li.advertiser_id for li in baseline.inventory.line_items}
+    rivals = sorted((Rival(li, advertiser_of.get(li, ""), round(n * weight), beaten[li] / n)
                      for li, n in met.items()), key=lambda r: -r.auctions)
     dimensions: Counter[Reason] = Counter()
     for source in per_sampled.values():
@@ -456,13 +457,6 @@ def _project(baseline: Baseline, proposal: Proposal, per_sampled: dict[date, _Sa
     limits = _limits(funnel, proposal, replayer, per_sampled, dimensions, sampled_requests, wanted_total, weight)
     return Forecast(forecasts, round(len(seen) * weight), scaled, limits, rivals[:10],
                     max(replayer.ecpm.values()), max(replayer.ctr.values()), sorted(per_sampled), open_ended)
-
-
-def _advertiser_of(baseline: Baseline, line_item_id: str) -> str:
-    for line_item in baseline.inventory.line_items:
-        if line_item.id == line_item_id:
-            return line_item.advertiser_id
-    return ""
 
 
 DIMENSION_WORDS = {
