@@ -69,7 +69,7 @@ from shelfspace.delivery.schemas import DecisionIn
 from shelfspace.delivery.snapshot_loader import load_inventory
 from shelfspace.forecasting import baseline as baselines
 from shelfspace.forecasting.forecaster import Forecaster
-from shelfspace.forecasting.replay import Proposal
+from shelfspace.forecasting.replay_types import Proposal
 from shelfspace.forecasting.request_log import RequestLog
 from shelfspace.forecasting.sample import RequestSampler, SampledRequest, user_hash
 from shelfspace.sim.synthetic import VOCABULARY, seed_synthetic_network, synthetic_request
@@ -104,9 +104,15 @@ def sampled_requests(per_day: int, seed: int = 20) -> list[SampledRequest]:
         for hour in rng.choices(range(24), weights=HOURLY_WEIGHTS, k=count):
             request = to_request(DecisionIn.model_validate(synthetic_request(rng)))
             known = rng.random() < KNOWN_USER_SHARE
-            found.append(SampledRequest(midnight + timedelta(hours=hour, seconds=rng.uniform(0, 3599)), request.slots,
-                                        request.context, known and rng.random() < CONSENT_SHARE,
-                                        rng.choice(users) if known else None))
+            found.append(
+                SampledRequest(
+                    midnight + timedelta(hours=hour, seconds=rng.uniform(0, 3599)),
+                    request.slots,
+                    request.context,
+                    known and rng.random() < CONSENT_SHARE,
+                    rng.choice(users) if known else None,
+                )
+            )
     found.sort(key=lambda r: r.at)
     return found
 
@@ -136,20 +142,47 @@ def _stored(sessions: sessionmaker[Session], requests: list[SampledRequest]) -> 
     return RequestLog(sessions, RequestSampler(SAMPLE_PERCENT, _pseudonym), TZ, lambda: now)
 
 
-def _proposal(name: str, placements: tuple[str, ...], bid: float, pricing: Pricing = Pricing.CPM,
-              targeting: Targeting = ANYONE, cap: FrequencyCap | None = None,
-              products: tuple[str, ...] = (), daily: float | None = 500.0) -> Proposal:
+def _proposal(
+    name: str,
+    placements: tuple[str, ...],
+    bid: float,
+    pricing: Pricing = Pricing.CPM,
+    targeting: Targeting = ANYONE,
+    cap: FrequencyCap | None = None,
+    products: tuple[str, ...] = (),
+    daily: float | None = 500.0,
+) -> Proposal:
     start = datetime.combine(TODAY, datetime.min.time(), TZ)
-    campaign = LiveCampaign(f"c-{name}", "adv-bench", start, start + timedelta(days=14), 100_000 * 1_000_000,
-                            int(daily * 1_000_000) if daily else None, Pacing.EVEN, 0)
+    campaign = LiveCampaign(
+        f"c-{name}",
+        "adv-bench",
+        start,
+        start + timedelta(days=14),
+        100_000 * 1_000_000,
+        int(daily * 1_000_000) if daily else None,
+        Pacing.EVEN,
+        0,
+    )
     if products:
-        creatives = tuple(LiveCreative(f"cr-{name}-{sku}", "sponsored_product", sku=sku) for sku in products)
+        creatives = tuple(LiveCreative(id=f"cr-{name}-{sku}", format="sponsored_product", sku=sku) for sku in products)
     else:
         formats = {p.split("-")[0]: "banner" if p.startswith("banner") else "native" for p in placements}
-        creatives = tuple(LiveCreative(f"cr-{name}-{f}", fmt, size="300x250" if fmt == "banner" else None)
-                          for f, fmt in formats.items())
-    line_item = LiveLineItem("forecast", campaign.id, "adv-bench", pricing, int(bid * 1_000_000), frozenset(placements),
-                             targeting, cap, products, creatives)
+        creatives = tuple(
+            LiveCreative(id=f"cr-{name}-{f}", format=fmt, size="300x250" if fmt == "banner" else None)
+            for f, fmt in formats.items()
+        )
+    line_item = LiveLineItem(
+        id="forecast",
+        campaign_id=campaign.id,
+        advertiser_id="adv-bench",
+        pricing=pricing,
+        bid_micros=int(bid * 1_000_000),
+        placements=frozenset(placements),
+        targeting=targeting,
+        frequency_cap=cap,
+        products=products,
+        creatives=creatives,
+    )
     return Proposal(line_item, campaign, LiveAdvertiser("adv-bench"))
 
 
@@ -161,12 +194,15 @@ def proposals(inventory: Inventory) -> dict[str, Proposal]:
     return {
         "broad: 4 banners, no targeting, CPM 19.50": _proposal("broad", banners, 19.5),
         "narrow: 2 keywords on 4 banners, CPM 20.00": _proposal(
-            "narrow", banners, 20.0, targeting=Targeting(keywords=frozenset(phrase(w) for w in VOCABULARY[:2]))),
-        "capped: 2 a day per user, 4 banners, CPM 19.80": _proposal("capped", banners, 19.8,
-                                                                    cap=FrequencyCap(2, "day")),
+            "narrow", banners, 20.0, targeting=Targeting(keywords=frozenset(phrase(w) for w in VOCABULARY[:2]))
+        ),
+        "capped: 2 a day per user, 4 banners, CPM 19.80": _proposal(
+            "capped", banners, 19.8, cap=FrequencyCap(2, "day")
+        ),
         "CPC 6.00 on 6 native": _proposal("cpc", tuple(f"native-{i}" for i in range(6)), 6.0, Pricing.CPC),
         "sponsored products: 5 SKUs on 6 searches, CPC 0.40": _proposal(
-            "sp", tuple(f"search-{i}" for i in range(6)), 0.4, Pricing.CPC, products=skus),
+            "sp", tuple(f"search-{i}" for i in range(6)), 0.4, Pricing.CPC, products=skus
+        ),
     }
 
 
@@ -189,8 +225,9 @@ def _timed(call: Callable[[], object], runs: int) -> Timings:
     return Timings(samples)
 
 
-def forecast_benchmark(runs: int = 30, line_items: int = LINE_ITEMS,
-                       per_day: int = REQUESTS_PER_DAY * SAMPLE_PERCENT // 100) -> list[Table]:
+def forecast_benchmark(
+    runs: int = 30, line_items: int = LINE_ITEMS, per_day: int = REQUESTS_PER_DAY * SAMPLE_PERCENT // 100
+) -> list[Table]:
     made = time.perf_counter()
     sessions, inventory = _network(line_items)
     requests = sampled_requests(per_day)
@@ -205,16 +242,28 @@ def forecast_benchmark(runs: int = 30, line_items: int = LINE_ITEMS,
     weight = 100 / SAMPLE_PERCENT
 
     def build(sampled: list[SampledRequest]) -> baselines.Baseline:
-        return baselines.build(inventory, sampled, version=1, built_at=midnight, weight=weight, tz=TZ,
-                               counters=counters, ctr=ctr, segments_by_hash={}, start=start, end=end)
+        return baselines.build(
+            inventory,
+            sampled,
+            version=1,
+            built_at=midnight,
+            weight=weight,
+            tz=TZ,
+            counters=counters,
+            ctr=ctr,
+            segments_by_hash={},
+            start=start,
+            end=end,
+        )
 
     build(requests[:2000])  # warm
     started = time.perf_counter()
     replayed = build(requests).requests
     build_s = time.perf_counter() - started
     # The engine alone on the same requests and the same (scaled) snapshot, fresh counters.
-    snapshot = compile_snapshot(baselines.scaled_inventory(inventory, weight, counters, TODAY, TZ, since), 1, midnight,
-                                TZ)
+    snapshot = compile_snapshot(
+        baselines.scaled_inventory(inventory, weight, counters, TODAY, TZ, since), 1, midnight, TZ
+    )
     decide_counters = MemoryCounters()
     decide_counters.restore([])
     clock = SteppedClock(since)
@@ -238,17 +287,27 @@ def forecast_benchmark(runs: int = 30, line_items: int = LINE_ITEMS,
 
     per_build = build_s / len(requests) * 1e6
     per_decide = decide / len(requests) * 1e6
-    head = Table(title=f"Forecast baseline: {line_items:,} line items, 14 days of a {SAMPLE_PERCENT}% sample of "
-                       f"{REQUESTS_PER_DAY:,} requests a day ({len(requests):,} sampled requests, "
-                       f"{replayed:,} on the network's placements)")
+    head = Table(
+        title=f"Forecast baseline: {line_items:,} line items, 14 days of a {SAMPLE_PERCENT}% sample of "
+        f"{REQUESTS_PER_DAY:,} requests a day ({len(requests):,} sampled requests, "
+        f"{replayed:,} on the network's placements)"
+    )
     for column in ("step", "seconds", "µs per sampled request", "vs Engine.decide"):
         head.add_column(column, justify="left" if column == "step" else "right")
-    head.add_row("baseline.build: the replay through the engine, rankings recorded", f"{build_s:.2f}",
-                 f"{per_build:.0f}", f"{per_build / per_decide:.2f}x")
+    head.add_row(
+        "baseline.build: the replay through the engine, rankings recorded",
+        f"{build_s:.2f}",
+        f"{per_build:.0f}",
+        f"{per_build / per_decide:.2f}x",
+    )
     head.add_row("Engine.decide alone, the same requests and snapshot", f"{decide:.2f}", f"{per_decide:.0f}", "1.00x")
     head.add_row("RequestLog.read: the 14 days from SQLite", f"{read_s:.2f}", f"{read_s / len(requests) * 1e6:.0f}", "")
-    head.add_row("Forecaster.baseline: read, replay, kept out of collections", f"{service_s:.2f}",
-                 f"{service_s / len(requests) * 1e6:.0f}", f"{service_s / len(requests) * 1e6 / per_decide:.2f}x")
+    head.add_row(
+        "Forecaster.baseline: read, replay, kept out of collections",
+        f"{service_s:.2f}",
+        f"{service_s / len(requests) * 1e6:.0f}",
+        f"{service_s / len(requests) * 1e6 / per_decide:.2f}x",
+    )
     head.add_row("setup: network seeded, requests made and stored", f"{setup:.1f}", "", "")
 
     table = Table(title=f"Forecasts against that baseline (Forecaster.forecast_proposal), {runs} runs each (ms)")
@@ -257,10 +316,13 @@ def forecast_benchmark(runs: int = 30, line_items: int = LINE_ITEMS,
     for name, proposal in proposals(inventory).items():
         answer = forecaster.forecast_proposal(proposal, TODAY)
         timings = _timed(lambda p=proposal: forecaster.forecast_proposal(p, TODAY), runs)  # type: ignore[misc]
-        table.add_row(name, *(f"{timings.q(p) * 1000:.0f}" for p in (0.5, 0.9, 0.99)),
-                      f"{max(timings.samples) * 1000:.0f}",
-                      f"{answer.impressions:,}" if answer else "-",
-                      f"{round(answer.funnel.requests / weight):,}" if answer else "-")
+        table.add_row(
+            name,
+            *(f"{timings.q(p) * 1000:.0f}" for p in (0.5, 0.9, 0.99)),
+            f"{max(timings.samples) * 1000:.0f}",
+            f"{answer.impressions:,}" if answer else "-",
+            f"{round(answer.funnel.requests / weight):,}" if answer else "-",
+        )
     return [head, table]
 
 

@@ -65,13 +65,25 @@ class _Events:
         line_item = rng.randrange(5)
         pricing = "cpc" if campaign % 4 == 0 else "cpm"
         user = f"u{rng.randrange(USERS)}"
-        facts = AdFacts(f"ad{self.ads:012d}", f"p{rng.randrange(10)}", f"adv{campaign % 7}", f"cmp{campaign:03d}",
-                        f"li{campaign:03d}{line_item}", f"cr{campaign:03d}{line_item}{rng.randrange(2)}", None,
-                        pricing, 2_500_000 if pricing == "cpm" else 400_000, user, int(at), "2026-11-20")
+        facts = AdFacts(
+            ad_id=f"ad{self.ads:012d}",
+            placement_id=f"p{rng.randrange(10)}",
+            advertiser_id=f"adv{campaign % 7}",
+            campaign_id=f"cmp{campaign:03d}",
+            line_item_id=f"li{campaign:03d}{line_item}",
+            creative_id=f"cr{campaign:03d}{line_item}{rng.randrange(2)}",
+            sku=None,
+            pricing=pricing,
+            price_micros=2_500_000 if pricing == "cpm" else 400_000,
+            user_id=user,
+            served_at=int(at),
+            budget_day="2026-11-20",
+        )
         events = [Event(ad_event_key(EventType.IMPRESSION, facts.ad_id), EventType.IMPRESSION, at, facts, user)]
         if rng.random() < 0.5:
-            events.append(Event(ad_event_key(EventType.VIEWABLE, facts.ad_id), EventType.VIEWABLE, at + 1.5, facts,
-                                user))
+            events.append(
+                Event(ad_event_key(EventType.VIEWABLE, facts.ad_id), EventType.VIEWABLE, at + 1.5, facts, user)
+            )
         if rng.random() < 0.02:
             events.append(Event(ad_event_key(EventType.CLICK, facts.ad_id), EventType.CLICK, at + 4.0, facts, user))
         return events
@@ -99,9 +111,17 @@ def _network(folder: Path) -> tuple[RollupJob, SqliteEventLog]:
             db.add(Advertiser(id=f"adv{a}", name=f"Brand {a}", domain=f"b{a}.example", billing_mode=BillingMode.CREDIT))
         db.flush()
         for c in range(CAMPAIGNS):
-            db.add(Campaign(id=f"cmp{c:03d}", advertiser_id=f"adv{c % 7}", name=f"Campaign {c}",
-                            start=datetime(2026, 11, 1, tzinfo=UTC), end=None, budget_total_micros=10**15,
-                            budget_daily_micros=None))
+            db.add(
+                Campaign(
+                    id=f"cmp{c:03d}",
+                    advertiser_id=f"adv{c % 7}",
+                    name=f"Campaign {c}",
+                    start=datetime(2026, 11, 1, tzinfo=UTC),
+                    end=None,
+                    budget_total_micros=10**15,
+                    budget_daily_micros=None,
+                )
+            )
     log = SqliteEventLog(folder / "events.db")
     return RollupJob(make_sessionmaker(engine), log, TZ, now=lambda: datetime(2026, 11, 20, 21, tzinfo=UTC)), log
 
@@ -199,28 +219,48 @@ def _freshness(base: int, rate: int, seconds: float) -> tuple[list[float], list[
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def rollup_benchmark(sizes: tuple[int, ...] = (0, 100_000, 1_000_000), whole_day_up_to: int = 1_000_000,
-                     rate: int = 1_000, seconds: float = 30.0, freshness_base: int | None = None) -> Table:
+def rollup_benchmark(
+    sizes: tuple[int, ...] = (0, 100_000, 1_000_000),
+    whole_day_up_to: int = 1_000_000,
+    rate: int = 1_000,
+    seconds: float = 30.0,
+    freshness_base: int | None = None,
+) -> Table:
     """One run's time for 10,000 new events on top of each day size (pass 10_000_000 in
     `sizes` for the full figure: building that day takes minutes), a whole-day roll beside
     it up to `whole_day_up_to`, and freshness at `rate` events a second for `seconds` on top
     of `freshness_base` events (by default the largest size up to 1,000,000: it is built
     again, apart)."""
-    table = Table(title=f"Rollups (embedded SQLite): one run for {NEW_EVENTS:,} new events, by events already in the day")
-    for column in ("events already in the day", "run for the new events", "events the run read",
-                   "whole-day roll (every run before)", "building the day (runs of 150k)"):
+    table = Table(
+        title=f"Rollups (embedded SQLite): one run for {NEW_EVENTS:,} new events, by events already in the day"
+    )
+    for column in (
+        "events already in the day",
+        "run for the new events",
+        "events the run read",
+        "whole-day roll (every run before)",
+        "building the day (runs of 150k)",
+    ):
         table.add_column(column, justify="right")
     for size in sizes:
         run, read, whole, built = _one_run(size, whole_day=size <= whole_day_up_to)
-        table.add_row(f"{size:,}", f"{run * 1000:,.0f} ms", f"{read:,}",
-                      "-" if whole is None else f"{whole * 1000:,.0f} ms", f"{built:,.1f} s" if size else "-")
+        table.add_row(
+            f"{size:,}",
+            f"{run * 1000:,.0f} ms",
+            f"{read:,}",
+            "-" if whole is None else f"{whole * 1000:,.0f} ms",
+            f"{built:,.1f} s" if size else "-",
+        )
     base = max(s for s in (*sizes, 0) if s <= 1_000_000) if freshness_base is None else freshness_base
     lags, durations, reads = _freshness(base, rate, seconds)
     table.add_section()
-    table.add_row(f"freshness on {base:,}", f"{rate:,} events/s for {seconds:.0f} s",
-                  f"{len(durations)} runs, {statistics.mean(reads):,.0f} events each",
-                  f"run p50 {statistics.median(durations) * 1000:,.0f} ms, max {max(durations) * 1000:,.0f} ms",
-                  f"lag p50 {statistics.median(lags):.1f} s, max {max(lags):.1f} s")
+    table.add_row(
+        f"freshness on {base:,}",
+        f"{rate:,} events/s for {seconds:.0f} s",
+        f"{len(durations)} runs, {statistics.mean(reads):,.0f} events each",
+        f"run p50 {statistics.median(durations) * 1000:,.0f} ms, max {max(durations) * 1000:,.0f} ms",
+        f"lag p50 {statistics.median(lags):.1f} s, max {max(lags):.1f} s",
+    )
     return table
 
 

@@ -46,8 +46,20 @@ end
 def _facts(n: int) -> object:
     from shelfspace.events.model import AdFacts
 
-    return AdFacts(f"ad_bench{n:09d}", "home-hero", "adv_b", "cmp_b", "li_b", "crv_b", None, "cpm", 2_500_000,
-                   f"u{n % 50_000}", int(time.time()), datetime.now(UTC).date().isoformat())
+    return AdFacts(
+        ad_id=f"ad_bench{n:09d}",
+        placement_id="home-hero",
+        advertiser_id="adv_b",
+        campaign_id="cmp_b",
+        line_item_id="li_b",
+        creative_id="crv_b",
+        sku=None,
+        pricing="cpm",
+        price_micros=2_500_000,
+        user_id=f"u{n % 50_000}",
+        served_at=int(time.time()),
+        budget_day=datetime.now(UTC).date().isoformat(),
+    )
 
 
 def over_http(seconds: int, connections: int, tokens: int) -> tuple[dict[str, float], dict[str, float], int]:
@@ -68,8 +80,10 @@ def over_http(seconds: int, connections: int, tokens: int) -> tuple[dict[str, fl
         with session_scope(make_sessionmaker(engine)) as db:
             signer = load_signer(db, datetime.now(UTC))
         expires = int(time.time()) + 3600
-        paths = [f"/track/impression/{signer.sign(EventType.IMPRESSION, _facts(n), expires)}"  # type: ignore[arg-type]
-                 for n in range(tokens)]
+        paths = [
+            f"/track/impression/{signer.sign(EventType.IMPRESSION, _facts(n), expires)}"  # type: ignore[arg-type]
+            for n in range(tokens)
+        ]
         (work / "paths.txt").write_text("\n".join(paths) + "\n")
         (work / "track.lua").write_text(WRK_SCRIPT % {"paths": work / "paths.txt", "agent": BROWSER})
         (work / "bare.lua").write_text(BARE_SCRIPT)
@@ -106,8 +120,17 @@ def in_process(events: int, threads: int) -> float:
     def send(offset: int) -> None:
         for n in range(offset, offset + per_thread):
             facts = _facts(n)
-            recorder.record_now([Event(ad_event_key(EventType.IMPRESSION, facts.ad_id), EventType.IMPRESSION,  # type: ignore[attr-defined]
-                                       now, facts, facts.user_id)])  # type: ignore[arg-type, attr-defined]
+            recorder.record_now(
+                [
+                    Event(
+                        ad_event_key(EventType.IMPRESSION, facts.ad_id),
+                        EventType.IMPRESSION,  # type: ignore[attr-defined]
+                        now,
+                        facts,
+                        facts.user_id,
+                    )
+                ]
+            )  # type: ignore[arg-type, attr-defined]
 
     workers = [threading.Thread(target=send, args=(t * per_thread,)) for t in range(threads)]
     started = time.perf_counter()
@@ -127,10 +150,10 @@ def report_queries(events: int, repeats: int = 7) -> list[tuple[str, float, floa
     from sqlalchemy import insert
 
     from shelfspace.config import Settings
+    from shelfspace.core.attribution import Windows
     from shelfspace.db.engine import make_engine
     from shelfspace.db.migrate import upgrade
     from shelfspace.db.session import make_sessionmaker, session_scope
-    from shelfspace.measurement.attribution import Windows
     from shelfspace.reporting.models import RollupDay, RollupHour, RollupInteraction
     from shelfspace.reporting.report import Grouping, ReportQuery, build_report
 
@@ -140,25 +163,46 @@ def report_queries(events: int, repeats: int = 7) -> list[tuple[str, float, floa
     upgrade(engine)
     first = date(2026, 10, 1)
     campaigns, line_items_per, creatives_per = 50, 4, 2
-    ads = [(f"cmp_{c:03d}", f"li_{c:03d}_{li}", f"crv_{c:03d}_{li}_{cr}", f"p{(c + li) % 10}")
-           for c in range(campaigns) for li in range(line_items_per) for cr in range(creatives_per)]
+    ads = [
+        (f"cmp_{c:03d}", f"li_{c:03d}_{li}", f"crv_{c:03d}_{li}_{cr}", f"p{(c + li) % 10}")
+        for c in range(campaigns)
+        for li in range(line_items_per)
+        for cr in range(creatives_per)
+    ]
     per_row = max(1, events // (30 * 24 * len(ads)))
     sessions = make_sessionmaker(engine)
     hours: list[dict[str, object]] = []
     for day in range(30):
         for hour in range(24):
             for campaign, line_item, creative, placement in ads:
-                hours.append({"day": (first + timedelta(days=day)).isoformat(), "hour": hour,
-                              "advertiser_id": f"adv_{campaign[-3:]}", "campaign_id": campaign,
-                              "line_item_id": line_item, "creative_id": creative, "placement_id": placement,
-                              "channel": "web", "sku": "", "impressions": per_row, "viewable_impressions": per_row // 2,
-                              "clicks": per_row // 100, "spend_micros": per_row * 2500, "invalid_impressions": 0,
-                              "invalid_viewable_impressions": 0, "invalid_clicks": 0})
+                hours.append(
+                    {
+                        "day": (first + timedelta(days=day)).isoformat(),
+                        "hour": hour,
+                        "advertiser_id": f"adv_{campaign[-3:]}",
+                        "campaign_id": campaign,
+                        "line_item_id": line_item,
+                        "creative_id": creative,
+                        "placement_id": placement,
+                        "channel": "web",
+                        "sku": "",
+                        "impressions": per_row,
+                        "viewable_impressions": per_row // 2,
+                        "clicks": per_row // 100,
+                        "spend_micros": per_row * 2500,
+                        "invalid_impressions": 0,
+                        "invalid_viewable_impressions": 0,
+                        "invalid_clicks": 0,
+                    }
+                )
     days: dict[tuple[object, ...], dict[str, object]] = {}
     for row in hours:
         key = tuple(row[k] for k in ("day", "campaign_id", "line_item_id", "creative_id"))
-        day = days.setdefault(key, {k: v for k, v in row.items() if k != "hour"} | {
-            m: 0 for m in ("impressions", "viewable_impressions", "clicks", "spend_micros")})
+        day = days.setdefault(
+            key,
+            {k: v for k, v in row.items() if k != "hour"}
+            | {m: 0 for m in ("impressions", "viewable_impressions", "clicks", "spend_micros")},
+        )
         for m in ("impressions", "viewable_impressions", "clicks", "spend_micros"):
             day[m] = int(day[m]) + int(row[m])  # type: ignore[call-overload]
     with session_scope(sessions) as db:
@@ -171,10 +215,28 @@ def report_queries(events: int, repeats: int = 7) -> list[tuple[str, float, floa
         for row in hours:
             for _ in range(int(row["impressions"])):  # type: ignore[call-overload]
                 written += 1
-                batch.append({"ad_id": f"ad{written:010d}", "kind": "view", "day": row["day"], "hour": row["hour"],
-                              "time": 0.0, "user_id": f"u{rng.randrange(500_000)}",
-                              **{k: row[k] for k in ("advertiser_id", "campaign_id", "line_item_id", "creative_id",
-                                                     "placement_id", "channel", "sku")}})
+                batch.append(
+                    {
+                        "ad_id": f"ad{written:010d}",
+                        "kind": "view",
+                        "day": row["day"],
+                        "hour": row["hour"],
+                        "time": 0.0,
+                        "user_id": f"u{rng.randrange(500_000)}",
+                        **{
+                            k: row[k]
+                            for k in (
+                                "advertiser_id",
+                                "campaign_id",
+                                "line_item_id",
+                                "creative_id",
+                                "placement_id",
+                                "channel",
+                                "sku",
+                            )
+                        },
+                    }
+                )
                 if len(batch) == 100_000:
                     db.execute(insert(RollupInteraction), batch)
                     batch.clear()
@@ -184,7 +246,10 @@ def report_queries(events: int, repeats: int = 7) -> list[tuple[str, float, floa
     month = (first, first + timedelta(days=29))
     for label, query in (
         ("campaign by day, all 50 campaigns", ReportQuery(*month, (Grouping.DAY, Grouping.CAMPAIGN))),
-        ("campaign by day, one campaign", ReportQuery(*month, (Grouping.DAY, Grouping.CAMPAIGN), campaign_id="cmp_007")),
+        (
+            "campaign by day, one campaign",
+            ReportQuery(*month, (Grouping.DAY, Grouping.CAMPAIGN), campaign_id="cmp_007"),
+        ),
     ):
         samples, rows = [], 0
         for _ in range(repeats):
@@ -193,7 +258,9 @@ def report_queries(events: int, repeats: int = 7) -> list[tuple[str, float, floa
                 rows = len(build_report(db, query, Windows(), "UTC").rows)
                 samples.append((time.perf_counter() - started) * 1000)
         samples.sort()
-        timings.append((label, statistics.median(samples), samples[int(len(samples) * 0.95) - 1 if len(samples) > 1 else 0], rows))
+        timings.append(
+            (label, statistics.median(samples), samples[int(len(samples) * 0.95) - 1 if len(samples) > 1 else 0], rows)
+        )
     engine.dispose()
     shutil.rmtree(data_dir, ignore_errors=True)
     timings.insert(0, (f"(rows: {len(hours):,} hourly, {total:,} impressions)", 0.0, 0.0, 0))
@@ -206,11 +273,22 @@ def tracking_benchmark(seconds: int, connections: int, events: int) -> list[Tabl
         http.add_column(column, justify="right")
     if shutil.which("wrk"):
         bare, tracked, stored = over_http(seconds, connections, 200_000)
-        http.add_row("bare ASGI (baseline)", f"{bare['per_s']:,.0f}", f"{bare['p50']:.2f}", f"{bare['p99']:.2f}",
-                     f"{bare['p999']:.2f}", "1.00")
-        http.add_row(f"GET /track/impression (durable; {stored:,} events in the log)", f"{tracked['per_s']:,.0f}",
-                     f"{tracked['p50']:.2f}", f"{tracked['p99']:.2f}", f"{tracked['p999']:.2f}",
-                     f"{tracked['per_s'] / bare['per_s']:.2f}")
+        http.add_row(
+            "bare ASGI (baseline)",
+            f"{bare['per_s']:,.0f}",
+            f"{bare['p50']:.2f}",
+            f"{bare['p99']:.2f}",
+            f"{bare['p999']:.2f}",
+            "1.00",
+        )
+        http.add_row(
+            f"GET /track/impression (durable; {stored:,} events in the log)",
+            f"{tracked['per_s']:,.0f}",
+            f"{tracked['p50']:.2f}",
+            f"{tracked['p99']:.2f}",
+            f"{tracked['p999']:.2f}",
+            f"{tracked['per_s'] / bare['per_s']:.2f}",
+        )
     else:
         http.add_row("skipped: wrk is not installed (scripts/bench installs it as root)", "", "", "", "", "")
     recorder = Table(title="Recorder and embedded event log alone (SQLite WAL, synchronous=FULL, group commit)")
@@ -221,7 +299,9 @@ def tracking_benchmark(seconds: int, connections: int, events: int) -> list[Tabl
     for column in ("query", "median ms", "p95 ms", "rows"):
         reports.add_column(column, justify="right")
     for label, median, p95, rows in report_queries(events):
-        reports.add_row(label, f"{median:.1f}" if rows else "", f"{p95:.1f}" if rows else "", f"{rows:,}" if rows else "")
+        reports.add_row(
+            label, f"{median:.1f}" if rows else "", f"{p95:.1f}" if rows else "", f"{rows:,}" if rows else ""
+        )
     return [http, recorder, reports]
 
 

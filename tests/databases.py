@@ -19,8 +19,8 @@ from sqlalchemy import Engine, text
 from sqlalchemy.engine import make_url
 
 from shelfspace.db.engine import make_engine
-from shelfspace.db.metadata import target_metadata
 from shelfspace.db.migrate import upgrade
+from shelfspace.tables import target_metadata
 
 POSTGRES_ADMIN_URL = os.environ.get("SHELFSPACE_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
@@ -35,8 +35,10 @@ def missing(message: str, hint: str = "") -> NoReturn:
 
 
 def postgres_unavailable(reason: str) -> NoReturn:
-    missing(f"PostgreSQL at {make_url(POSTGRES_ADMIN_URL).render_as_string()} is not reachable ({reason})",
-            "set SHELFSPACE_TEST_POSTGRES or start PostgreSQL to run these tests")
+    missing(
+        f"PostgreSQL at {make_url(POSTGRES_ADMIN_URL).render_as_string()} is not reachable ({reason})",
+        "set SHELFSPACE_TEST_POSTGRES or start PostgreSQL to run these tests",
+    )
 
 
 @contextmanager

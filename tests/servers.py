@@ -10,7 +10,6 @@ import subprocess
 import sys
 import tempfile
 import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import partial
@@ -19,7 +18,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.support import wait_until
+from tests.waiting import wait_for
 
 BOOTSTRAP = "bootstrap-key-for-the-serve-test-0123456789"
 STARTUP_SECONDS = 30
@@ -42,8 +41,13 @@ def base_env(data_dir: Path, **extra: str) -> dict[str, str]:
     return env | {"SHELFSPACE_DATA_DIR": str(data_dir)} | extra
 
 
-def start_server(env: dict[str, str], command: str = "serve", log: Path | None = None,
-                 args: tuple[str, ...] = (), startup_seconds: float = STARTUP_SECONDS) -> tuple[subprocess.Popen[str], str]:
+def start_server(
+    env: dict[str, str],
+    command: str = "serve",
+    log: Path | None = None,
+    args: tuple[str, ...] = (),
+    startup_seconds: float = STARTUP_SECONDS,
+) -> tuple[subprocess.Popen[str], str]:
     """Start `shelfspace <command> --port N` and wait until it is healthy; the caller stops it.
     Its output goes to `log` (a file, never a pipe that a chatty server could fill and block on)."""
     port = free_port()
@@ -51,35 +55,50 @@ def start_server(env: dict[str, str], command: str = "serve", log: Path | None =
     with log.open("w") as out:
         process = subprocess.Popen(
             [sys.executable, "-m", "shelfspace", command, "--port", str(port), *args],
-            env=env, stdout=out, stderr=subprocess.STDOUT, text=True,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            text=True,
         )
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + startup_seconds
-    while True:
+
+    def healthy() -> bool:
         if process.poll() is not None:
             raise AssertionError(f"server exited {process.returncode}: {log.read_text()}")
         try:
-            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                return process, url
+            return httpx.get(f"{url}/healthz", timeout=1).status_code == 200
         except httpx.TransportError:
-            pass
-        if time.monotonic() > deadline:
-            process.kill()
-            raise AssertionError(f"server not healthy within {startup_seconds}s: {log.read_text()}")
-        time.sleep(0.1)
+            return False
+
+    try:
+        wait_for(healthy, startup_seconds, "the server to answer /healthz", interval=0.1)
+    except AssertionError as failed:
+        process.kill()
+        raise AssertionError(f"{failed}: {log.read_text()}") from None
+    return process, url
 
 
 @contextmanager
-def running_server(env: dict[str, str], command: str = "serve", log: Path | None = None,
-                   args: tuple[str, ...] = (), startup_seconds: float = STARTUP_SECONDS) -> Iterator[str]:
+def running_server(
+    env: dict[str, str],
+    command: str = "serve",
+    log: Path | None = None,
+    args: tuple[str, ...] = (),
+    startup_seconds: float = STARTUP_SECONDS,
+) -> Iterator[str]:
     """A started server, stopped with SIGTERM (as Ctrl-C does) when the block ends."""
     with running_process(env, command, log, args, startup_seconds) as (_, url):
         yield url
 
 
 @contextmanager
-def running_process(env: dict[str, str], command: str = "serve", log: Path | None = None, args: tuple[str, ...] = (),
-                    startup_seconds: float = STARTUP_SECONDS) -> Iterator[tuple[subprocess.Popen[str], str]]:
+def running_process(
+    env: dict[str, str],
+    command: str = "serve",
+    log: Path | None = None,
+    args: tuple[str, ...] = (),
+    startup_seconds: float = STARTUP_SECONDS,
+) -> Iterator[tuple[subprocess.Popen[str], str]]:
     """`running_server`, with the server's process too (its pid, to read its memory in /proc)."""
     process, url = start_server(env, command, log, args, startup_seconds)
     try:
@@ -120,5 +139,5 @@ def emailed_link(log: Path, email: str, seconds: float = 10) -> str:
                     found.append(match.group(0))
         return bool(found)
 
-    wait_until(logged, seconds, f"the confirmation link for {email} in {log}")
+    wait_for(logged, seconds, f"the confirmation link for {email} in {log}")
     return found[-1]

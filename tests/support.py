@@ -3,19 +3,27 @@
 from __future__ import annotations
 
 import io
-
 import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from fastapi.testclient import TestClient
 from httpx import Response
+from starlette.applications import Starlette
 
+from shelfspace.runtime import Runtime, runtime_of
+from tests.waiting import WaitTimedOut, wait_for
 
 # A real browser's user agent: tracking requests without one like it are invalid traffic
 # (tracking/ivt.py), so the tests' clients send it, as pages and apps do.
-BROWSER_UA = ("Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 "
-              "Safari/537.36")
+BROWSER_UA = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36"
+
+
+def runtime(client: TestClient | Starlette) -> Runtime:
+    """The app's collaborators, typed: the tests' one way into the app (`runtime.py`)."""
+    app = client.app if isinstance(client, TestClient) else client
+    assert isinstance(app, Starlette), app
+    return runtime_of(app)
 
 
 class ApiError(AssertionError):
@@ -40,7 +48,9 @@ class Api:
 
     def _expect(self, response: Response, status: int) -> Any:
         if response.status_code != status:
-            raise ApiError(f"{response.request.method} {response.request.url} -> {response.status_code}, expected {status}: {response.text}")
+            raise ApiError(
+                f"{response.request.method} {response.request.url} -> {response.status_code}, expected {status}: {response.text}"
+            )
         return response.json() if response.content else None
 
     def get(self, path: str, status: int = 200, **kwargs: Any) -> Any:
@@ -61,12 +71,31 @@ def field_errors(body: Any) -> dict[str, str]:
     return {f["field"]: f["message"] for f in body["error"]["fields"]}
 
 
-BANNER = {"id": "home-hero", "name": "Home hero", "channel": "web", "format": "banner",
-          "sizes": ["1200x400", "300x250"], "floor_cpm": 2.5, "max_ads": 1}
-SEARCH = {"id": "search-top", "name": "Search results, top", "channel": "search",
-          "format": "sponsored_product", "floor_cpm": 1, "max_ads": 3}
-VIDEO = {"id": "ctv-preroll", "name": "CTV pre-roll", "channel": "ctv", "format": "video",
-         "sizes": ["1920x1080"], "floor_cpm": 20}
+BANNER = {
+    "id": "home-hero",
+    "name": "Home hero",
+    "channel": "web",
+    "format": "banner",
+    "sizes": ["1200x400", "300x250"],
+    "floor_cpm": 2.5,
+    "max_ads": 1,
+}
+SEARCH = {
+    "id": "search-top",
+    "name": "Search results, top",
+    "channel": "search",
+    "format": "sponsored_product",
+    "floor_cpm": 1,
+    "max_ads": 3,
+}
+VIDEO = {
+    "id": "ctv-preroll",
+    "name": "CTV pre-roll",
+    "channel": "ctv",
+    "format": "video",
+    "sizes": ["1920x1080"],
+    "floor_cpm": 20,
+}
 PRODUCTS = [
     {"sku": "TENT-2P", "title": "Two-person tent", "brand": "Acme", "category": "outdoor/camping", "price": 199.0},
     {"sku": "STOVE-1", "title": "Camping stove", "brand": "Acme", "category": "outdoor/camping", "price": 49.9},
@@ -74,8 +103,14 @@ PRODUCTS = [
 
 
 def campaign_body(advertiser_id: str | None, **overrides: Any) -> dict[str, Any]:
-    body = {"name": "Spring sale", "start": "2026-12-01T00:00:00+00:00", "end": "2026-12-31T00:00:00+00:00",
-            "budget_total": 1000, "budget_daily": 50, "pacing": "even"}
+    body = {
+        "name": "Spring sale",
+        "start": "2026-12-01T00:00:00+00:00",
+        "end": "2026-12-31T00:00:00+00:00",
+        "budget_total": 1000,
+        "budget_daily": 50,
+        "pacing": "even",
+    }
     if advertiser_id:
         body["advertiser_id"] = advertiser_id
     return body | overrides
@@ -88,16 +123,25 @@ def live_dates(days: int = 60) -> dict[str, str]:
 
 
 def line_item_body(campaign_id: str, **overrides: Any) -> dict[str, Any]:
-    body = {"campaign_id": campaign_id, "name": "Hero banner", "pricing": "cpm", "bid": 3.0,
-            "placements": ["home-hero"],
-            "targeting": {"keywords": ["tent"], "countries": ["VN"], "devices": ["mobile"]},
-            "frequency_cap": {"count": 3, "period": "day"}}
+    body = {
+        "campaign_id": campaign_id,
+        "name": "Hero banner",
+        "pricing": "cpm",
+        "bid": 3.0,
+        "placements": ["home-hero"],
+        "targeting": {"keywords": ["tent"], "countries": ["VN"], "devices": ["mobile"]},
+        "frequency_cap": {"count": 3, "period": "day"},
+    }
     return body | overrides
 
 
 def banner_creative(advertiser_id: str | None, line_item_id: str | None, **overrides: Any) -> dict[str, Any]:
-    body: dict[str, Any] = {"format": "banner", "size": "300x250", "image_url": "https://acme.example/a.png",
-                            "click_url": "https://acme.example/tents"}
+    body: dict[str, Any] = {
+        "format": "banner",
+        "size": "300x250",
+        "image_url": "https://acme.example/a.png",
+        "click_url": "https://acme.example/tents",
+    }
     if advertiser_id:
         body["advertiser_id"] = advertiser_id
     if line_item_id:
@@ -119,9 +163,12 @@ def build_network(operator: Api, advertiser_id: str) -> dict[str, Any]:
 # --- decisions ---------------------------------------------------------------------------
 
 LIVE_WITHIN_SECONDS = 2.0
-HERO_ASK = {"placements": [{"id": "home-hero"}],
-            "context": {"keywords": ["Tents"], "country": "VN", "device": "mobile"}, "user": {"id": "u-1"},
-            "consent": {"targeting": True}}
+HERO_ASK = {
+    "placements": [{"id": "home-hero"}],
+    "context": {"keywords": ["Tents"], "country": "VN", "device": "mobile"},
+    "user": {"id": "u-1"},
+    "consent": {"targeting": True},
+}
 
 
 def decide(api: Api, body: dict[str, Any], status: int = 200) -> Any:
@@ -129,20 +176,25 @@ def decide(api: Api, body: dict[str, Any], status: int = 200) -> Any:
 
 
 def decide_until(api: Api, body: dict[str, Any], placement: str, wanted: int) -> tuple[list[dict[str, Any]], float]:
-    """Ask until `wanted` ads come back (the snapshot refreshes in the background).
-
-    A placement created a moment ago is unknown (422) until the snapshot has it."""
+    """Ask until `wanted` ads come back (the snapshot refreshes in the background); the ads,
+    and how long that took. A placement created a moment ago is unknown (422) until the
+    snapshot has it."""
     started = time.monotonic()
-    while True:
-        response = api.call("POST", "/v1/decisions", body)
-        waited = time.monotonic() - started
-        if response.status_code == 200:
-            ads: list[dict[str, Any]] = response.json()["decisions"][placement]
-            if len(ads) == wanted or waited > LIVE_WITHIN_SECONDS + 1:
-                return ads, waited
-        elif waited > LIVE_WITHIN_SECONDS + 1:
-            raise AssertionError(f"still {response.status_code} after {waited:.1f}s: {response.text}")
-        time.sleep(0.05)
+    answers: list[Response] = []
+
+    def enough() -> tuple[list[dict[str, Any]]] | None:
+        answers.append(api.call("POST", "/v1/decisions", body))
+        if answers[-1].status_code != 200:
+            return None
+        ads: list[dict[str, Any]] = answers[-1].json()["decisions"][placement]
+        return (ads,) if len(ads) == wanted else None
+
+    try:
+        [ads] = wait_for(enough, LIVE_WITHIN_SECONDS + 1, f"{wanted} ad(s) on {placement}", interval=0.05)
+    except WaitTimedOut as timed_out:
+        last = answers[-1]
+        raise WaitTimedOut(f"{timed_out}; the last answer: {last.status_code} {last.text[:500]}") from None
+    return ads, time.monotonic() - started
 
 
 def pdf_text(pdf: bytes) -> str:
@@ -150,16 +202,3 @@ def pdf_text(pdf: bytes) -> str:
     from pypdf import PdfReader
 
     return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
-
-
-def wait_until(condition: Any, seconds: float, what: str, every: float = 0.01) -> bool:
-    """Poll `condition()` until it is true or `seconds` pass; with `what`, a timeout fails
-    the test naming what never happened, without (`what=""`) it returns False. The one
-    place tests wait for something another thread or process does."""
-    deadline = time.monotonic() + seconds
-    while not condition():
-        if time.monotonic() >= deadline:
-            assert not what, f"{what} (waited {seconds} s)"
-            return False
-        time.sleep(every)
-    return True

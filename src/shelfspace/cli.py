@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
 import sys
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -12,6 +12,7 @@ from rich.console import Console
 
 from shelfspace.accounts.roles import Principal, Role
 from shelfspace.config import Settings, SettingsError, load_settings
+from shelfspace.sim.demo_sources import DemoData
 
 if TYPE_CHECKING:
     from shelfspace.events.log import EventLog
@@ -48,7 +49,9 @@ def prepared_engine(settings: Settings):  # type: ignore[no-untyped-def]
     try:
         upgrade(engine)
     except OperationalError as exc:
-        console.print(f"[red]cannot reach the database {settings.sqlalchemy_url().render_as_string()}: {exc.orig}[/red]")
+        console.print(
+            f"[red]cannot reach the database {settings.sqlalchemy_url().render_as_string()}: {exc.orig}[/red]"
+        )
         raise typer.Exit(1) from None
     console.print(f"database ready at revision {current_revision(engine)}")
     return engine
@@ -65,10 +68,17 @@ GRACEFUL_SHUTDOWN_SECONDS = 20  # on SIGTERM: requests in flight finish, queued 
 def serve(
     host: HostOption = None,
     port: PortOption = None,
-    workers: Annotated[int, typer.Option(min=1, max=64, help=(
-        "Server processes on this machine. More than one needs production mode "
-        "(SHELFSPACE_REDIS_URL and a PostgreSQL SHELFSPACE_DATABASE_URL): they share budgets through Redis."
-    ))] = 1,
+    workers: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            max=64,
+            help=(
+                "Server processes on this machine. More than one needs production mode "
+                "(SHELFSPACE_REDIS_URL and a PostgreSQL SHELFSPACE_DATABASE_URL): they share budgets through Redis."
+            ),
+        ),
+    ] = 1,
 ) -> None:
     """Migrate the database if needed, then serve the API."""
     import os
@@ -83,27 +93,44 @@ def serve(
 
     settings = settings_or_exit(host=host, port=port)
     if workers > 1 and settings.redis_url is None:
-        console.print("[red]--workers above 1 needs SHELFSPACE_REDIS_URL (and a PostgreSQL "
-                      "SHELFSPACE_DATABASE_URL): each process alone would keep budgets of its own "
-                      "and could overspend them.[/red]")
+        console.print(
+            "[red]--workers above 1 needs SHELFSPACE_REDIS_URL (and a PostgreSQL "
+            "SHELFSPACE_DATABASE_URL): each process alone would keep budgets of its own "
+            "and could overspend them.[/red]"
+        )
         raise typer.Exit(2)
     configure_logging()
     engine = prepared_engine(settings)
     mode = "production: Redis counters, PostgreSQL event log" if settings.redis_url else "embedded"
-    console.print(f"Shelfspace on {settings.base_url()}  (API docs: {settings.base_url()}/docs; "
-                  f"{workers} process{'es' if workers > 1 else ''}, {mode})")
+    console.print(
+        f"Shelfspace on {settings.base_url()}  (API docs: {settings.base_url()}/docs; "
+        f"{workers} process{'es' if workers > 1 else ''}, {mode})"
+    )
     if workers == 1:
-        uvicorn.run(create_app(settings, engine), host=settings.host, port=settings.port, log_level="info",
-                    timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS, **server_options())
+        uvicorn.run(
+            create_app(settings, engine),
+            host=settings.host,
+            port=settings.port,
+            log_level="info",
+            timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
+            **server_options(),
+        )
         return
     engine.dispose()
     # The worker processes read the same settings from the environment.
     os.environ["SHELFSPACE_HOST"], os.environ["SHELFSPACE_PORT"] = settings.host, str(settings.port)
     with tempfile.TemporaryDirectory(prefix="shelfspace-metrics-") as metrics_dir:
         prepare_multiprocess(Path(metrics_dir))  # /metrics adds up every worker's
-        uvicorn.run("shelfspace.asgi:app_from_environment", factory=True, workers=workers, host=settings.host,
-                    port=settings.port, log_level="info", timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
-                    **server_options())
+        uvicorn.run(
+            "shelfspace.asgi:app_from_environment",
+            factory=True,
+            workers=workers,
+            host=settings.host,
+            port=settings.port,
+            log_level="info",
+            timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
+            **server_options(),
+        )
 
 
 @app.command()
@@ -121,8 +148,10 @@ def worker() -> None:
 
     settings = settings_or_exit()
     if settings.redis_url is None:
-        console.print("[red]the worker runs in production mode: set SHELFSPACE_REDIS_URL and a PostgreSQL "
-                      "SHELFSPACE_DATABASE_URL (the embedded server rolls up by itself)[/red]")
+        console.print(
+            "[red]the worker runs in production mode: set SHELFSPACE_REDIS_URL and a PostgreSQL "
+            "SHELFSPACE_DATABASE_URL (the embedded server rolls up by itself)[/red]"
+        )
         raise typer.Exit(2)
     configure_logging()
     engine = prepared_engine(settings)
@@ -198,8 +227,11 @@ def invoices(
     try:
         with session_scope(make_sessionmaker(prepared_engine(settings))) as db:
             issued = issue_month_for_all(db, SYSTEM, month, settings, now)
-            lines = [f"{i.number}  {i.kind.value:<8} {i.buyer['name']:<30} "
-                     f"{display(i.total_micros, i.currency):>12} {i.currency}" for i in issued]
+            lines = [
+                f"{i.number}  {i.kind.value:<8} {i.buyer['name']:<30} "
+                f"{display(i.total_micros, i.currency):>12} {i.currency}"
+                for i in issued
+            ]
     except InvalidInput as refused:
         console.print(f"[red]{refused.message}[/red]")
         raise typer.Exit(2) from None
@@ -255,8 +287,10 @@ def users_create(
     from shelfspace.core.errors import ShelfspaceError
     from shelfspace.db.session import make_sessionmaker, session_scope
 
-    password = sys.stdin.readline().rstrip("\n") if password_stdin else typer.prompt(
-        "Password", hide_input=True, confirmation_prompt=True
+    password = (
+        sys.stdin.readline().rstrip("\n")
+        if password_stdin
+        else typer.prompt("Password", hide_input=True, confirmation_prompt=True)
     )
     engine = prepared_engine(settings_or_exit())
     try:
@@ -295,123 +329,89 @@ DEMO_AUDIENCE_VISITS = 1000  # visits a day in the replayed week: enough for eve
 def demo(
     host: HostOption = None,
     port: PortOption = None,
-    history_days: Annotated[int, typer.Option(min=0, max=60, help="Days of simulated history on the first run.")] = HISTORY_DAYS,
-    visits_per_day: Annotated[int, typer.Option(min=10, max=100_000, help="Shopper visits a simulated day.")] = DEMO_AUDIENCE_VISITS,
-    live_visits_per_second: Annotated[float, typer.Option(min=0, max=100, help="Live traffic while serving; 0 for none.")] = 1.0,
+    history_days: Annotated[
+        int, typer.Option(min=0, max=60, help="Days of simulated history on the first run.")
+    ] = HISTORY_DAYS,
+    visits_per_day: Annotated[
+        int, typer.Option(min=10, max=100_000, help="Shopper visits a simulated day.")
+    ] = DEMO_AUDIENCE_VISITS,
+    live_visits_per_second: Annotated[
+        float, typer.Option(min=0, max=100, help="Live traffic while serving; 0 for none.")
+    ] = 1.0,
     seed: Annotated[int, typer.Option(help="Seed of the simulated shoppers.")] = 7,
+    data: Annotated[
+        DemoData,
+        typer.Option(
+            "--data",
+            help="synthetic: made-up shoppers; complete-journey: dunnhumby's real baskets (the demo-data extra).",
+        ),
+    ] = DemoData.SYNTHETIC,
 ) -> None:
-    """Seed the Freshmart demo network, replay a week of shoppers through it, then serve the
-    dashboard and the API with live simulated traffic. A second run serves what is there."""
-    import logging
+    """Seed the Freshmart demo network, replay a week of shoppers through it (or, with
+    `--data complete-journey`, two weeks of real baskets), then serve the dashboard and
+    the API with live simulated traffic. A second run serves what is there."""
     import os
     import threading
-    import time
     from datetime import UTC, datetime
-    from zoneinfo import ZoneInfo
 
     import uvicorn
-    from sqlalchemy import select
 
     from shelfspace.accounts.schemas import ApiKeyCreate
     from shelfspace.accounts.service import create_key
     from shelfspace.app import create_app
-    from shelfspace.catalog.models import Advertiser
     from shelfspace.db.session import make_sessionmaker, session_scope
     from shelfspace.http.server_limits import server_options
     from shelfspace.logs import configure_logging
-    from shelfspace.sim.demo_logins import DEMO_PASSWORD, ensure_demo_logins
-    from shelfspace.billing.models import DocumentKind
-    from shelfspace.sim.demo_billing import issue_demo_documents, wallets
-    from shelfspace.sim.demo_network import DemoAlreadySeeded, audience_sizes, seed_demo_network
-    from shelfspace.sim.progress import replay_progress
-    from shelfspace.sim.runs import Audience, LiveTraffic, replay_history
-    from shelfspace.sim.truth import check_test_campaigns
+    from shelfspace.sim.demo_network import DemoAlreadySeeded
+    from shelfspace.sim.demo_run import greet, run_synthetic_demo, start_when_healthy
+    from shelfspace.sim.journey_data import JourneyDataMissing, installed
+    from shelfspace.sim.runs import Audience, LiveTraffic
 
+    if data is DemoData.COMPLETE_JOURNEY and not installed():
+        console.print(str(JourneyDataMissing()), style="red", markup=False)  # "[demo-data]" is no markup
+        raise typer.Exit(2)
     named = {} if os.environ.get("SHELFSPACE_NETWORK_NAME") else {"network_name": "Freshmart"}
     # The demo's traffic is small: forecasts replay all of it.
     settings = settings_or_exit(host=host, port=port, request_sample_percent=100, **named)
     configure_logging()
     engine = prepared_engine(settings)
-    sessions = make_sessionmaker(engine)
     audience = Audience(seed=seed, visits_per_day=visits_per_day)
-    with session_scope(sessions) as db:
+    with session_scope(make_sessionmaker(engine)) as db:
         _, operator_key = create_key(db, CLI, ApiKeyCreate(role=Role.OPERATOR, name="demo operator"))
     try:
         seeded_at = datetime.now(UTC)  # the replay ends here, and the test campaign is read here
-        with session_scope(sessions) as db:
-            network = seed_demo_network(db, seeded_at, ZoneInfo(settings.timezone))
-        console.print(
-            f"seeded the demo network: {len(network.placement_ids)} placements, {network.products} products, "
-            f"{len(network.advertiser_ids)} advertisers, {network.campaigns} campaigns, "
-            f"{network.line_items} line items, {network.creatives} creatives"
-        )
-        if history_days:
-            configure_logging(logging.WARNING)  # the replayed week's routine lines would bury the summary
-            started = time.monotonic()
-            with replay_progress(console, f"replaying {history_days} days") as on_progress:
-                tally = replay_history(settings, engine, operator_key, history_days, audience, until=seeded_at,
-                                       on_progress=on_progress)
-            console.print(f"replayed {history_days} days and today in {time.monotonic() - started:.0f} s: "
-                          f"{tally.summary()}")
-            for check in check_test_campaigns(settings, engine, tally, datetime.now(UTC)):
-                console.print(f"test campaign {check.line()}")
-            with session_scope(sessions) as db:
-                sizes = audience_sizes(db)
-            console.print("audiences: " + ", ".join(f"{name} {size:,} users" for name, size in sizes))
-            with session_scope(sessions) as db:
-                documents = issue_demo_documents(db, settings, datetime.now(UTC))
-                for wallet in wallets(db, settings.currency):
-                    console.print(wallet.line())
-            console.print(f"issued {len(documents)} invoices and receipts; every one matches its report: "
-                          f"{all(d.matches for d in documents)}")
-            for document in documents:
-                if document.kind is DocumentKind.RECEIPT or not document.matches:
-                    console.print(f"  {document.line()}")
-            configure_logging()
+        if data is DemoData.COMPLETE_JOURNEY:
+            _journey_demo(settings, engine, operator_key, seeded_at, seed)
+        else:
+            run_synthetic_demo(settings, engine, operator_key, console, history_days, audience, seeded_at)
     except DemoAlreadySeeded:
         console.print(f"the demo network is already in {settings.data_dir}; serving it")
-    with session_scope(sessions) as db:
-        logins = ensure_demo_logins(db)
-        first_brand = db.scalars(select(Advertiser.id).order_by(Advertiser.id).limit(1)).first()
-        _, brand_key = create_key(db, CLI, ApiKeyCreate(role=Role.ADVERTISER, advertiser_id=first_brand, name="demo brand"))
-    base = settings.base_url()
-    console.print(f"\nShelfspace demo: [bold]{settings.network_name}[/bold] on [bold]{base}[/bold]")
-    console.print(f"  dashboard:  {base}/login   (password for every demo login: {DEMO_PASSWORD})")
-    console.print(f"  operator:   {logins[0].email}")
-    for login in logins[1:3]:
-        console.print(f"  brand:      {login.email}  ({login.who})")
-    console.print(f"  media kit:  {base}/media-kit    API docs: {base}/docs")
-    if settings.smtp_host is None:
-        console.print("  sign-ups:   no SMTP host set: each e-mail confirmation link is written to this log "
-                      "(mail_not_sent_no_smtp_host); set SHELFSPACE_SMTP_HOST to send them")
-    console.print()
-    console.print(f"operator key:   {operator_key}")
-    console.print(f"advertiser key: {brand_key}  (advertiser {first_brand})")
-    console.print(f"try: curl -H 'Authorization: Bearer {operator_key}' {base}/v1/campaigns\n")
+    greet(settings, engine, CLI, operator_key, console)
     if live_visits_per_second > 0:
-        live = LiveTraffic(base, operator_key, audience, live_visits_per_second)
-        threading.Thread(target=_start_when_healthy, args=(base, live), daemon=True).start()
-    uvicorn.run(create_app(settings, engine), host=settings.host, port=settings.port, log_level="warning",
-                **server_options())
+        live = LiveTraffic(settings.base_url(), operator_key, audience, live_visits_per_second)
+        threading.Thread(target=start_when_healthy, args=(settings.base_url(), live), daemon=True).start()
+    uvicorn.run(
+        create_app(settings, engine), host=settings.host, port=settings.port, log_level="warning", **server_options()
+    )
 
 
-def _start_when_healthy(base: str, live: object) -> None:
-    """Live traffic starts once the server answers; it runs until the process ends."""
-    import time
+def _journey_demo(settings: Settings, engine: object, operator_key: str, until: object, seed: int) -> None:
+    """The network built from the Complete Journey's baskets, replayed up to `until`, its
+    summary printed (sim/journey_demo.py)."""
+    import logging
+    from datetime import datetime
 
-    import httpx
+    from sqlalchemy import Engine
 
-    from shelfspace.sim.runs import LiveTraffic
+    from shelfspace.logs import configure_logging
+    from shelfspace.sim.journey_demo import run_journey_demo
 
-    assert isinstance(live, LiveTraffic)
-    for _ in range(600):
-        try:
-            if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                break
-        except httpx.TransportError:
-            pass
-        time.sleep(0.2)
-    live.start_in_background()
+    assert isinstance(engine, Engine) and isinstance(until, datetime)
+    configure_logging(logging.WARNING)  # the replay's routine lines would bury the summary
+    try:
+        run_journey_demo(settings, engine, operator_key, console, until=until, seed=seed)
+    finally:
+        configure_logging()
 
 
 @app.command()
@@ -420,7 +420,9 @@ def simulate(
     key: Annotated[str, typer.Option(help="An operator API key (orders and behaviour events need one).")],
     seed: Annotated[int, typer.Option(help="The same seed gives the same shoppers and the same requests.")] = 7,
     shoppers: Annotated[int, typer.Option(min=1, max=1_000_000)] = 1500,
-    rate: Annotated[float, typer.Option(min=0.01, max=1000, help="Page views a second (a visit is about three).")] = 3.0,
+    rate: Annotated[
+        float, typer.Option(min=0.01, max=1000, help="Page views a second (a visit is about three).")
+    ] = 3.0,
     duration: Annotated[float | None, typer.Option(min=1, help="Seconds to run; default: until Ctrl-C.")] = None,
 ) -> None:
     """Send simulated shoppers to a running server through its public API, on the real clock."""
@@ -444,19 +446,39 @@ def simulate(
 
 @app.command("backtest-forecasts")
 def backtest_forecasts(
-    days: Annotated[int, typer.Option(min=2, max=30, help="Days of simulated history.")] = 21,
+    days: Annotated[int, typer.Option(min=2, max=30, help="Days of simulated history (synthetic).")] = 21,
     warm_up: Annotated[int, typer.Option(min=1, max=29, help="Days of history before the first day forecast.")] = 7,
-    visits_per_day: Annotated[int, typer.Option(min=10, max=100_000, help="Shopper visits a simulated day.")] = 1000,
+    visits_per_day: Annotated[
+        int, typer.Option(min=10, max=100_000, help="Shopper visits a simulated day (synthetic).")
+    ] = 1000,
     seed: Annotated[int, typer.Option(help="Seed of the simulated shoppers.")] = 7,
-    until: Annotated[str | None, typer.Option(help="The UTC day the history ends before (YYYY-MM-DD); default today.")] = None,
+    until: Annotated[
+        str | None, typer.Option(help="The UTC day the history ends before (YYYY-MM-DD); default today.")
+    ] = None,
+    data: Annotated[
+        DemoData,
+        typer.Option(
+            "--data",
+            help="synthetic: made-up shoppers; complete-journey: dunnhumby's real baskets (the demo-data extra).",
+        ),
+    ] = DemoData.SYNTHETIC,
+    weeks: Annotated[
+        int | None,
+        typer.Option(min=1, max=8, help="Weeks of real baskets replayed (complete-journey); default: the demo's."),
+    ] = None,
     each_day: Annotated[bool, typer.Option("--each-day", help="Also print every campaign-day.")] = False,
-    markdown: Annotated[bool, typer.Option("--markdown", help="Print Markdown tables (as in docs/forecasting.md).")] = False,
-    data_dir: Annotated[Path | None, typer.Option(help="Keep the simulated network here (an empty folder); "
-                                                       "default: a temporary one, deleted.")] = None,
+    markdown: Annotated[
+        bool, typer.Option("--markdown", help="Print Markdown tables (as in docs/forecasting.md).")
+    ] = False,
+    data_dir: Annotated[
+        Path | None,
+        typer.Option(help="Keep the simulated network here (an empty folder); default: a temporary one, deleted."),
+    ] = None,
 ) -> None:
     """Measure forecast accuracy: the demo network's history simulated in a database of its
-    own, each day forecast at its first instant from the days before, then compared with
-    what the shoppers were served (median absolute percentage error, docs/forecasting.md)."""
+    own (or, with `--data complete-journey`, the network built from `--weeks` of real
+    baskets), each day forecast at its first instant from the days before, then compared
+    with what the shoppers were served (median absolute percentage error, docs/forecasting.md)."""
     import logging
     import tempfile
     import time
@@ -464,14 +486,24 @@ def backtest_forecasts(
 
     from shelfspace.db.engine import make_engine
     from shelfspace.db.migrate import upgrade
-    from shelfspace.forecasting.backtest import backtest_settings, run_backtest, seed_network
-    from shelfspace.forecasting.backtest_tables import campaign_rows, day_rows, rich_table, summary_rows
-    from shelfspace.forecasting.backtest_tables import markdown as as_markdown
     from shelfspace.logs import configure_logging
+    from shelfspace.sim.backtest import backtest_settings, run_backtest, seed_network
+    from shelfspace.sim.backtest_tables import campaign_rows, day_rows, rich_table, summary_rows
+    from shelfspace.sim.backtest_tables import markdown as as_markdown
+    from shelfspace.sim.journey_backtest import run_journey_backtest
+    from shelfspace.sim.journey_data import JourneyDataMissing, installed
+    from shelfspace.sim.journey_window import WINDOW_WEEKS, default_window
+    from shelfspace.sim.progress import replay_progress
     from shelfspace.sim.runs import Audience
 
+    journey = data is DemoData.COMPLETE_JOURNEY
+    if journey and not installed():
+        console.print(str(JourneyDataMissing()), style="red", markup=False)  # "[demo-data]" is no markup
+        raise typer.Exit(2)
+    weeks = weeks or WINDOW_WEEKS
+    days = 7 * weeks if journey else days
     if warm_up >= days:
-        console.print("[red]--warm-up must be below --days: at least one day is forecast[/red]")
+        console.print("[red]--warm-up must be below the days replayed: at least one day is forecast[/red]")
         raise typer.Exit(2)
     try:
         last = date.fromisoformat(until) if until else datetime.now(UTC).date()
@@ -485,16 +517,36 @@ def backtest_forecasts(
         settings = backtest_settings(folder)
         engine = make_engine(settings.sqlalchemy_url())
         upgrade(engine)
-        key = seed_network(engine, days, end)
         configure_logging(logging.WARNING)
-        console.print(f"simulating {days} days, {(end - timedelta(days=days)).date()} to {last - timedelta(days=1)}, "
-                      f"{visits_per_day:,} visits a day; forecasting each day after the first {warm_up}")
         started = time.monotonic()
-        result = run_backtest(settings, engine, key, days, Audience(visits_per_day=visits_per_day, seed=seed), end,
-                              warm_up)
+        if journey:
+            window = default_window(weeks)
+            console.print(
+                f"replaying the Complete Journey's {window.first_day} to {window.end - timedelta(days=1)} "
+                f"as {(end - timedelta(days=days)).date()} to {last - timedelta(days=1)}; "
+                f"forecasting each day after the first {warm_up}"
+            )
+            with replay_progress(console, f"replaying {days} days of baskets") as on_progress:
+                ran = run_journey_backtest(settings, engine, window, end, warm_up, seed, on_progress)
+            result = ran.result
+            console.print(
+                f"{ran.baskets:,} baskets of {len(ran.data.households):,} households; {ran.campaigns} campaigns "
+                f"({ran.promotion_weeks} of them display and mailer weeks)"
+            )
+        else:
+            key = seed_network(engine, days, end)
+            console.print(
+                f"simulating {days} days, {(end - timedelta(days=days)).date()} to {last - timedelta(days=1)}, "
+                f"{visits_per_day:,} visits a day; forecasting each day after the first {warm_up}"
+            )
+            result = run_backtest(
+                settings, engine, key, days, Audience(visits_per_day=visits_per_day, seed=seed), end, warm_up
+            )
         engine.dispose()
-    console.print(f"done in {time.monotonic() - started:.0f} s: {len(result.made)} line item forecasts over "
-                  f"{result.forecast_days[0]} to {result.forecast_days[1]}")
+    console.print(
+        f"done in {time.monotonic() - started:.0f} s: {len(result.made)} line item forecasts over "
+        f"{result.forecast_days[0]} to {result.forecast_days[1]}"
+    )
     tables = [("Forecast accuracy", summary_rows(result)), ("By campaign", campaign_rows(result))]
     if each_day:
         tables.append(("Each campaign-day", day_rows(result)))

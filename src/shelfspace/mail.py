@@ -15,25 +15,16 @@ from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from enum import StrEnum
-from typing import TYPE_CHECKING
 
 import structlog
 from starlette.concurrency import run_in_threadpool
 
-if TYPE_CHECKING:
-    from shelfspace.config import Settings
+from shelfspace.config import Settings
+from shelfspace.config import SmtpSecurity as SmtpSecurity  # a setting's values, defined with the settings
 
 log = structlog.get_logger(__name__)
 
 SMTP_TIMEOUT_SECONDS = 15.0
-
-
-class SmtpSecurity(StrEnum):
-    """How the connection to the SMTP server is protected."""
-
-    STARTTLS = "starttls"  # a plain connection upgraded with STARTTLS (port 587); refused if not offered
-    TLS = "tls"  # TLS from the first byte (port 465)
-    NONE = "none"  # no encryption: only for a relay on the same machine or network
 
 
 class Delivery(StrEnum):

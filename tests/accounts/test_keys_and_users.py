@@ -9,11 +9,12 @@ from sqlalchemy import Engine, select
 
 from shelfspace.accounts.models import ApiKey, User
 from shelfspace.accounts.passwords import verify_password
+from shelfspace.accounts.rights import TeamRole
 from shelfspace.accounts.roles import Principal, Role
 from shelfspace.accounts.service import authenticate_user, ensure_bootstrap_key, hash_key, keys_query
-from shelfspace.core.errors import Forbidden
 from shelfspace.app import create_app
 from shelfspace.config import Settings
+from shelfspace.core.errors import Forbidden
 from shelfspace.db.session import make_sessionmaker, session_scope
 from tests.databases import empty_all_tables
 from tests.support import Api, field_errors
@@ -41,7 +42,10 @@ def test_revoked_key_stops_working(operator: Api) -> None:
 
 
 def test_role_and_advertiser_must_agree(operator: Api) -> None:
-    assert "body" in field_errors(operator.post("/v1/api-keys", {"role": "advertiser"}, status=422))
+    assert "advertiser_id" in field_errors(operator.post("/v1/api-keys", {"role": "advertiser"}, status=422))
+    assert "advertiser_id" in field_errors(
+        operator.post("/v1/api-keys", {"role": "operator", "advertiser_id": "adv_x"}, status=422)
+    )
     body = operator.post("/v1/api-keys", {"role": "advertiser", "advertiser_id": "adv_nope"}, status=422)
     assert "advertiser_id" in field_errors(body)
 
@@ -53,9 +57,13 @@ def test_missing_and_wrong_keys_are_401(client: TestClient) -> None:
 
 
 def test_users_have_argon2_passwords(operator: Api, engine: Engine) -> None:
-    user = operator.post("/v1/users", {"email": "Ops@Shop.example", "password": "correct horse battery", "role": "operator"})
+    user = operator.post(
+        "/v1/users", {"email": "Ops@Shop.example", "password": "correct horse battery", "role": "operator"}
+    )
     assert user["email"] == "ops@shop.example" and "password" not in user
-    operator.post("/v1/users", {"email": "ops@shop.example", "password": "another long one", "role": "operator"}, status=409)
+    operator.post(
+        "/v1/users", {"email": "ops@shop.example", "password": "another long one", "role": "operator"}, status=409
+    )
     assert "password" in field_errors(
         operator.post("/v1/users", {"email": "b@shop.example", "password": "short", "role": "operator"}, status=422)
     )
@@ -76,7 +84,8 @@ def test_audit_log_records_who_changed_what(operator: Api, advertiser_api: Api) 
     assert entries[0]["actor"].startswith("key:") and entries[1]["actor"] != entries[0]["actor"]
     # Renamed by itself, the brand keeps answering for its old name (catalog/brand_claims.py).
     assert entries[1]["changes"] == {"name": ["Acme Outdoor", "Acme Outdoor Ltd"], "brands": [[], ["Acme Outdoor"]]}
-    advertiser_api.get("/v1/audit-log", status=403)
+    # The brand reads its own object's history, the operator's change included (tests/accounts/test_audit_history.py).
+    assert advertiser_api.get(f"/v1/audit-log?object_id={advertiser_api.advertiser_id}")["data"] == entries
 
 
 def test_failed_change_leaves_no_audit_entry(operator: Api) -> None:
@@ -97,6 +106,6 @@ def test_bootstrap_key_is_created_once(engine: Engine, settings: Settings) -> No
         empty_all_tables(engine)
 
 
-def test_services_refuse_advertisers_for_operator_actions() -> None:
-    with pytest.raises(Forbidden, match="operator"):
-        keys_query(Principal("key:x", Role.ADVERTISER, "adv_1"))
+def test_services_refuse_keys_to_roles_without_the_right() -> None:
+    with pytest.raises(Forbidden, match="your role"):
+        keys_query(Principal("key:x", Role.ADVERTISER, "adv_1", TeamRole.REPORTING))

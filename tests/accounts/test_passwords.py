@@ -54,8 +54,9 @@ def test_only_the_start_of_a_very_long_password_is_estimated() -> None:
 
 def test_the_api_refuses_weak_passwords_naming_the_field(operator: Api, engine: Engine) -> None:
     for n, password in enumerate(WEAK):
-        body = operator.post("/v1/users", {"email": f"u{n}@shop.example", "password": password, "role": "operator"},
-                             status=422)
+        body = operator.post(
+            "/v1/users", {"email": f"u{n}@shop.example", "password": password, "role": "operator"}, status=422
+        )
         assert "too easy to guess" in field_errors(body)["password"]
     operator.post("/v1/users", {"email": "ops@shop.example", "password": STRONG, "role": "operator"})
     with session_scope(make_sessionmaker(engine)) as db:
@@ -64,9 +65,18 @@ def test_the_api_refuses_weak_passwords_naming_the_field(operator: Api, engine: 
 
 def test_sign_up_refuses_a_weak_password_beside_the_field(client: TestClient, engine: Engine) -> None:
     token = token_of(client.get("/signup").text)
-    answer = client.post("/signup", data={"name": "Harbor Tea", "domain": "harbortea.example", "category": "",
-                                          "email": "ops@harbortea.example", "password": "password1234",
-                                          "csrf_token": token}, follow_redirects=False)
+    answer = client.post(
+        "/signup",
+        data={
+            "name": "Harbor Tea",
+            "domain": "harbortea.example",
+            "category": "",
+            "email": "ops@harbortea.example",
+            "password": "password1234",
+            "csrf_token": token,
+        },
+        follow_redirects=False,
+    )
     assert answer.status_code == 400
     assert 'id="password-error"' in answer.text and "too easy to guess" in answer.text
     with session_scope(make_sessionmaker(engine)) as db:
@@ -74,8 +84,15 @@ def test_sign_up_refuses_a_weak_password_beside_the_field(client: TestClient, en
 
 
 def test_the_cli_refuses_a_weak_password(tmp_path: Path) -> None:
-    made = shelfspace("users", "create", "--email", "ops@shop.example", "--password-stdin", env=base_env(tmp_path),
-                      input="123456789012\n")
+    made = shelfspace(
+        "users",
+        "create",
+        "--email",
+        "ops@shop.example",
+        "--password-stdin",
+        env=base_env(tmp_path),
+        input="123456789012\n",
+    )
     assert made.returncode == 2
     assert "too easy to guess" in made.stderr + made.stdout
 

@@ -31,8 +31,9 @@ SECRETS = [hashlib.sha256(f"secret {n}".encode()).digest() for n in range(40)]
 
 def _order(user: str, sku: str, days_ago: float) -> Event:
     items = [{"sku": sku, "quantity": 1, "price_micros": 5_000_000}]
-    return Event(f"conversion:{user}:{sku}", EventType.CONVERSION, NOW - days_ago * DAY, user_id=user,
-                 data={"items": items})
+    return Event(
+        f"conversion:{user}:{sku}", EventType.CONVERSION, NOW - days_ago * DAY, user_id=user, data={"items": items}
+    )
 
 
 def _network() -> AudienceIndex:
@@ -114,13 +115,14 @@ def test_rewriting_the_rule_to_average_the_noise_away_does_not_converge() -> Non
         averaged_errors.append(means[0] - means[1] - BOTH)
         (a_size, a_members), a_key = truths[str(A)][0]
         (b_size, b_members), b_key = truths[str(A_NOT_B)][0]
-        single_errors.append((noise.shown(a_size, a_key, a_members) or 0)
-                             - (noise.shown(b_size, b_key, b_members) or 0) - BOTH)
+        single_errors.append(
+            (noise.shown(a_size, a_key, a_members) or 0) - (noise.shown(b_size, b_key, b_members) or 0) - BOTH
+        )
     averaged, single = statistics.pstdev(averaged_errors), statistics.pstdev(single_errors)
     assert averaged >= MIN_SIZE / 4, (averaged, averaged_errors)  # still about +-40 users: no better than a guess
     assert averaged >= single / 2, (averaged, single)
     # Had the noise been keyed by the rule alone, 60 rewrites would have cut it by sqrt(60):
-    assert averaged > 3 * single / 60 ** 0.5
+    assert averaged > 3 * single / 60**0.5
 
 
 def test_small_groups_are_suppressed_and_the_operator_sees_exact_sizes() -> None:

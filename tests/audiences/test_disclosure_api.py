@@ -20,7 +20,8 @@ from shelfspace.app import create_app
 from shelfspace.config import Settings
 from tests.conftest import new_key
 from tests.databases import empty_all_tables
-from tests.support import Api, wait_until
+from tests.support import Api
+from tests.waiting import wait_for
 
 MIN_SIZE = 5
 QUESTIONS = 4
@@ -31,27 +32,39 @@ A_NOT_B: dict[str, Any] = {"all": [A, {"not": B}]}
 
 
 def _settings(data_dir: Path) -> Settings:
-    return Settings(data_dir=data_dir, public_url="http://shelfspace.test", audience_min_size=MIN_SIZE,
-                    audience_size_questions_per_day=QUESTIONS)
+    return Settings(
+        data_dir=data_dir,
+        public_url="http://shelfspace.test",
+        audience_min_size=MIN_SIZE,
+        audience_size_questions_per_day=QUESTIONS,
+    )
 
 
 @pytest.fixture
 def client(engine: Engine, tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
-    with TestClient(create_app(_settings(tmp_path_factory.mktemp("data")), engine),
-                    raise_server_exceptions=False) as test_client:
+    with TestClient(
+        create_app(_settings(tmp_path_factory.mktemp("data")), engine), raise_server_exceptions=False
+    ) as test_client:
         yield test_client
     empty_all_tables(engine)
 
 
 def _buyers(operator: Api) -> None:
     now = datetime.now(UTC).isoformat()
-    orders = [{"id": f"o-{n}", "user_id": f"u-{n}", "time": now,
-               "items": [{"sku": "TENT-2P", "quantity": 1, "price": 199}]} for n in range(BUYERS)]
-    orders += [{"id": f"r-{n}", "user_id": f"u-{n}", "time": now,
-                "items": [{"sku": "STOVE-1", "quantity": 1, "price": 49.9}]} for n in range(BOTH)]
+    orders = [
+        {"id": f"o-{n}", "user_id": f"u-{n}", "time": now, "items": [{"sku": "TENT-2P", "quantity": 1, "price": 199}]}
+        for n in range(BUYERS)
+    ]
+    orders += [
+        {"id": f"r-{n}", "user_id": f"u-{n}", "time": now, "items": [{"sku": "STOVE-1", "quantity": 1, "price": 49.9}]}
+        for n in range(BOTH)
+    ]
     operator.post("/v1/events/conversions", {"events": orders}, status=202)
-    wait_until(lambda: operator.post("/v1/audiences/preview", {"rule": A}, status=200)["size"] == BUYERS, 10,
-               "the buyers counted")
+    wait_for(
+        lambda: operator.post("/v1/audiences/preview", {"rule": A}, status=200)["size"] == BUYERS,
+        10,
+        "the buyers counted",
+    )
 
 
 def _preview(api: Api, rule: dict[str, Any], status: int = 200) -> Any:
@@ -75,7 +88,8 @@ def test_a_brand_sees_noisy_stable_sizes_and_the_operator_exact_ones(operator: A
 
 
 def test_a_brand_has_so_many_size_questions_a_day_in_every_process(
-        operator: Api, advertiser_api: Api, engine: Engine, tmp_path: Path) -> None:
+    operator: Api, advertiser_api: Api, engine: Engine, tmp_path: Path
+) -> None:
     saved = advertiser_api.post("/v1/audiences", {"name": "Tent buyers", "rule": A})  # a new rule: question 1
     for _ in range(QUESTIONS - 1):
         _preview(advertiser_api, A)

@@ -181,9 +181,7 @@ def test_invalid_phones_are_refused(raw: str) -> None:
         assert normalise_phone(platform, raw, "GB") is None
 
 
-@pytest.mark.parametrize(
-    "raw", ["not-an-email", "jo@", "@example.com", "jo@localhost", "j o@example.com", "jo@@x.com"]
-)
+@pytest.mark.parametrize("raw", ["not-an-email", "jo@", "@example.com", "jo@localhost", "j o@example.com", "jo@@x.com"])
 def test_invalid_emails_are_refused(raw: str) -> None:
     for platform in Platform:
         assert normalise_email(platform, raw) is None
@@ -278,8 +276,15 @@ def contact_lists(draw: st.DrawFn) -> list[Contact]:
         bad_email = draw(st.sampled_from([f"user{i}", f"user{i}@", f"user {i}@example.com"]))
         bad_phone = draw(st.sampled_from([str(i % 1000), "+44", "12"]))
         kinds = [
-            (email, None), (None, phone), (email, phone), (email, bad_phone),
-            (bad_email, phone), (bad_email, None), (None, bad_phone), (bad_email, bad_phone), (None, None),
+            (email, None),
+            (None, phone),
+            (email, phone),
+            (email, bad_phone),
+            (bad_email, phone),
+            (bad_email, None),
+            (None, bad_phone),
+            (bad_email, bad_phone),
+            (None, None),
         ]
         contacts.append(Contact(*draw(st.sampled_from(kinds))))
     duplicates = draw(st.lists(st.sampled_from(contacts), max_size=5)) if contacts else []
@@ -302,8 +307,12 @@ def test_every_value_is_a_hash_and_every_contact_is_a_row_or_skipped(
 @settings(max_examples=60, deadline=None)
 @given(
     platform=st.sampled_from(list(Platform)),
-    contacts=st.lists(st.builds(Contact, email=st.none() | st.text(max_size=30) | st.emails(),
-                                phone=st.none() | st.text(max_size=20)), max_size=15),
+    contacts=st.lists(
+        st.builds(
+            Contact, email=st.none() | st.text(max_size=30) | st.emails(), phone=st.none() | st.text(max_size=20)
+        ),
+        max_size=15,
+    ),
 )
 def test_arbitrary_input_never_leaks_raw_values(platform: Platform, contacts: list[Contact]) -> None:
     export = export_file(platform, contacts, "GB")

@@ -48,15 +48,23 @@ def evaluations(monkeypatch: pytest.MonkeyPatch) -> list[object]:
     return asked
 
 
-@pytest.mark.parametrize(("rule", "limit"), [
-    (_huge(), f"at most {rule_limits.MAX_CONDITIONS} conditions"),
-    ({"all": [{"any": [dict(CONDITION, sku=f"SKU-{n}") for n in range(10)]}] * 5 + [CONDITION]},
-     f"at most {rule_limits.MAX_CONDITIONS} conditions"),
-    (_nested(rule_limits.MAX_DEPTH + 1), f"nests at most {rule_limits.MAX_DEPTH} levels"),
-    ({"not": _nested(rule_limits.MAX_DEPTH)}, f"nests at most {rule_limits.MAX_DEPTH} levels"),
-    ({"any": [CONDITION] * (rule_limits.MAX_LIST_ITEMS + 1)}, f"combines at most {rule_limits.MAX_LIST_ITEMS} rules"),
-    ({"all": [dict(CONDITION, query="x" * 5000, event="search")] * 4}, "at most 16 KB as JSON"),
-])
+@pytest.mark.parametrize(
+    ("rule", "limit"),
+    [
+        (_huge(), f"at most {rule_limits.MAX_CONDITIONS} conditions"),
+        (
+            {"all": [{"any": [dict(CONDITION, sku=f"SKU-{n}") for n in range(10)]}] * 5 + [CONDITION]},
+            f"at most {rule_limits.MAX_CONDITIONS} conditions",
+        ),
+        (_nested(rule_limits.MAX_DEPTH + 1), f"nests at most {rule_limits.MAX_DEPTH} levels"),
+        ({"not": _nested(rule_limits.MAX_DEPTH)}, f"nests at most {rule_limits.MAX_DEPTH} levels"),
+        (
+            {"any": [CONDITION] * (rule_limits.MAX_LIST_ITEMS + 1)},
+            f"combines at most {rule_limits.MAX_LIST_ITEMS} rules",
+        ),
+        ({"all": [dict(CONDITION, query="x" * 5000, event="search")] * 4}, "at most 16 KB as JSON"),
+    ],
+)
 def test_each_limit_is_refused_naming_it(rule: dict[str, Any], limit: str) -> None:
     for shape in (AudiencePreview, AudienceCreate):
         with pytest.raises(ValidationError) as refused:
@@ -83,7 +91,8 @@ def test_a_10_mb_rule_is_refused_before_anything_reads_it(evaluations: list[obje
 
 
 def test_the_api_refuses_big_rules_with_422_and_never_evaluates_them(
-        advertiser_api: Api, operator: Api, evaluations: list[object]) -> None:
+    advertiser_api: Api, operator: Api, evaluations: list[object]
+) -> None:
     wide = {"all": [dict(CONDITION, sku=f"SKU-{n}") for n in range(20)]}
     big = {"any": [wide] * 20}  # 400 conditions, about 25 KB
     for api in (operator, advertiser_api):
@@ -91,8 +100,9 @@ def test_the_api_refuses_big_rules_with_422_and_never_evaluates_them(
             answer = api.post(path, body, status=422)
             assert f"at most {rule_limits.MAX_CONDITIONS} conditions" in field_errors(answer)["rule"]
     ten_mb = json.dumps({"rule": _huge()}).encode()
-    answer = advertiser_api.client.post("/v1/audiences/preview", content=ten_mb, headers={
-        **advertiser_api.headers, "content-type": "application/json"})
+    answer = advertiser_api.client.post(
+        "/v1/audiences/preview", content=ten_mb, headers={**advertiser_api.headers, "content-type": "application/json"}
+    )
     # Refused whole: by the body's size cap (http/body_limits.py) when one applies, else by the rule's limits.
     assert answer.status_code in (413, 422), answer.text
     assert evaluations == []

@@ -19,7 +19,7 @@ def test_minor_units_follow_iso_4217() -> None:
     assert share_of(10_050_000, Decimal("7.5"), "USD") == 750_000  # 0.75375 -> 0.75
 
 
-@given(st.lists(st.integers(-10**9, 10**10), min_size=1, max_size=12), st.sampled_from(["USD", "JPY", "KWD"]))
+@given(st.lists(st.integers(-(10**9), 10**10), min_size=1, max_size=12), st.sampled_from(["USD", "JPY", "KWD"]))
 def test_lines_add_up_to_the_rounded_total_and_each_is_within_a_unit(amounts: list[int], currency: str) -> None:
     unit = 1_000_000 // 10 ** decimals(currency)
     lines = allocate(amounts, currency)

@@ -22,13 +22,13 @@ from shelfspace.billing import ledger
 from shelfspace.billing.models import EntryKind, LedgerEntry
 from shelfspace.catalog.enums import BillingMode
 from shelfspace.catalog.models import Advertiser, Campaign
+from shelfspace.core.attribution import Windows
 from shelfspace.core.money import from_micros
 from shelfspace.counters.memory import MemoryCounters
 from shelfspace.db.session import make_sessionmaker, session_scope
 from shelfspace.decisioning.inventory import LiveCampaign, Pacing
 from shelfspace.events.memory_log import MemoryEventLog
 from shelfspace.events.model import AdFacts, Event, EventType, ad_event_key
-from shelfspace.measurement.attribution import Windows
 from shelfspace.reporting.job import RollupJob
 from shelfspace.reporting.report import Grouping, ReportQuery, build_report
 from shelfspace.tracking.recorder import Recorder
@@ -68,10 +68,27 @@ def seed_accounts(engine: Engine, campaigns: dict[str, tuple[str, int, int | Non
         db.add(Advertiser(id="adv-credit", name="Credit", domain="c.example", billing_mode=BillingMode.CREDIT))
         db.flush()
         for campaign_id, (advertiser_id, total, daily) in campaigns.items():
-            db.add(Campaign(id=campaign_id, advertiser_id=advertiser_id, name=campaign_id, start=START,
-                            end=None, budget_total_micros=total, budget_daily_micros=daily))
-        ledger.post(db, advertiser_id="adv-wallet", kind=EntryKind.TOP_UP, amount_micros=wallet_micros,
-                    day=date(2026, 10, 1), time=START, actor="test", reference="BANK-1")
+            db.add(
+                Campaign(
+                    id=campaign_id,
+                    advertiser_id=advertiser_id,
+                    name=campaign_id,
+                    start=START,
+                    end=None,
+                    budget_total_micros=total,
+                    budget_daily_micros=daily,
+                )
+            )
+        ledger.post(
+            db,
+            advertiser_id="adv-wallet",
+            kind=EntryKind.TOP_UP,
+            amount_micros=wallet_micros,
+            day=date(2026, 10, 1),
+            time=START,
+            actor="test",
+            reference="BANK-1",
+        )
 
 
 def live(campaign_id: str) -> LiveCampaign:
@@ -89,21 +106,48 @@ def stream(rng: random.Random, ads: int) -> list[Event]:
         pricing = rng.choice(("cpm", "cpc"))
         price = rng.randrange(1, 10) * (1_000_000 if pricing == "cpm" else 100_000)
         served = FIRST + timedelta(minutes=rng.randrange(0, DAYS * 24 * 60))
-        ad = AdFacts(f"ad{n}", "hero", CAMPAIGNS[campaign_id][0], campaign_id, "li", "cr", None, pricing, price,
-                     f"u{rng.randrange(20)}", int(served.timestamp()), served.date().isoformat())
+        ad = AdFacts(
+            ad_id=f"ad{n}",
+            placement_id="hero",
+            advertiser_id=CAMPAIGNS[campaign_id][0],
+            campaign_id=campaign_id,
+            line_item_id="li",
+            creative_id="cr",
+            sku=None,
+            pricing=pricing,
+            price_micros=price,
+            user_id=f"u{rng.randrange(20)}",
+            served_at=int(served.timestamp()),
+            budget_day=served.date().isoformat(),
+        )
         if rng.random() < 0.9:
-            events.append(Event(ad_event_key(EventType.IMPRESSION, ad.ad_id), EventType.IMPRESSION,
-                                served.timestamp() + 1, ad, ad.user_id))
+            events.append(
+                Event(
+                    ad_event_key(EventType.IMPRESSION, ad.ad_id),
+                    EventType.IMPRESSION,
+                    served.timestamp() + 1,
+                    ad,
+                    ad.user_id,
+                )
+            )
         if rng.random() < 0.4:
-            events.append(Event(ad_event_key(EventType.CLICK, ad.ad_id), EventType.CLICK,
-                                served.timestamp() + rng.randrange(2, 600), ad, ad.user_id))
+            events.append(
+                Event(
+                    ad_event_key(EventType.CLICK, ad.ad_id),
+                    EventType.CLICK,
+                    served.timestamp() + rng.randrange(2, 600),
+                    ad,
+                    ad.user_id,
+                )
+            )
     return events
 
 
 def charges(engine: Engine, start: date, end: date, campaign_id: str | None = None) -> int:
     with session_scope(make_sessionmaker(engine)) as db:
         stmt = select(func.sum(LedgerEntry.amount_micros)).where(
-            LedgerEntry.kind == EntryKind.CHARGE, LedgerEntry.day >= start, LedgerEntry.day <= end)
+            LedgerEntry.kind == EntryKind.CHARGE, LedgerEntry.day >= start, LedgerEntry.day <= end
+        )
         if campaign_id is not None:
             stmt = stmt.where(LedgerEntry.campaign_id == campaign_id)
         return -int(db.scalar(stmt) or 0)
@@ -116,10 +160,16 @@ def reported(engine: Engine, start: date, end: date, campaign_id: str | None = N
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(seed_=st.integers(0, 2**32 - 1), ads=st.integers(1, 120), batch=st.integers(1, 40),
-       repeats=st.integers(0, 20), roll_every=st.integers(1, 6))
-def test_the_ledger_charges_any_period_what_the_report_spends(engine: Engine, seed_: int, ads: int, batch: int,
-                                                               repeats: int, roll_every: int) -> None:
+@given(
+    seed_=st.integers(0, 2**32 - 1),
+    ads=st.integers(1, 120),
+    batch=st.integers(1, 40),
+    repeats=st.integers(0, 20),
+    roll_every=st.integers(1, 6),
+)
+def test_the_ledger_charges_any_period_what_the_report_spends(
+    engine: Engine, seed_: int, ads: int, batch: int, repeats: int, roll_every: int
+) -> None:
     seed(engine)
     rng = random.Random(seed_)
     events = stream(rng, ads)
@@ -142,7 +192,8 @@ def test_the_ledger_charges_any_period_what_the_report_spends(engine: Engine, se
                 assert from_micros(charges(engine, first, last)) == reported(engine, first, last), (first, last)
     for campaign_id in CAMPAIGNS:
         assert from_micros(charges(engine, days[0], days[-1], campaign_id)) == reported(
-            engine, days[0], days[-1], campaign_id)
+            engine, days[0], days[-1], campaign_id
+        )
     with session_scope(make_sessionmaker(engine)) as db:
         books = ledger.account_sums(db)
         assert sum(books.values()) == 0  # double entry: every posting has its opposite

@@ -6,7 +6,6 @@ from __future__ import annotations
 import csv
 import hashlib
 import re
-import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -16,21 +15,48 @@ import httpx
 from tests.browser.test_dashboard_journeys import PASSWORD, _sign_in, shot
 from tests.dashboard.images import png
 from tests.servers import BOOTSTRAP, base_env, running_server
+from tests.waiting import wait_for
 
 SHOPPERS = [f"shopper-{n}" for n in range(6)]
 
 
 def _shop(api: httpx.Client) -> str:
-    assert api.post("/v1/placements", json={"id": "home-hero", "name": "Home page hero", "channel": "web",
-                                            "format": "banner", "sizes": ["300x250"], "floor_cpm": 1}).status_code == 201
-    feed = {"products": [{"sku": "COF-1", "title": "Espresso beans", "brand": "Bean Co", "category": "beverages/coffee",
-                          "price": 8.5}, {"sku": "TEA-1", "title": "Green tea", "brand": "Leafy", "category": "beverages/tea",
-                                          "price": 4}]}
+    assert (
+        api.post(
+            "/v1/placements",
+            json={
+                "id": "home-hero",
+                "name": "Home page hero",
+                "channel": "web",
+                "format": "banner",
+                "sizes": ["300x250"],
+                "floor_cpm": 1,
+            },
+        ).status_code
+        == 201
+    )
+    feed = {
+        "products": [
+            {
+                "sku": "COF-1",
+                "title": "Espresso beans",
+                "brand": "Bean Co",
+                "category": "beverages/coffee",
+                "price": 8.5,
+            },
+            {"sku": "TEA-1", "title": "Green tea", "brand": "Leafy", "category": "beverages/tea", "price": 4},
+        ]
+    }
     assert api.post("/v1/products/import", json=feed).status_code == 200
     brand = api.post("/v1/advertisers", json={"name": "Bean Co", "domain": "beanco.example"}).json()
-    for email, role, advertiser in (("ops@beanco.example", "advertiser", brand["id"]), ("boss@shop.example", "operator", None)):
+    for email, role, advertiser in (
+        ("ops@beanco.example", "advertiser", brand["id"]),
+        ("boss@shop.example", "operator", None),
+    ):
         body: dict[str, Any] = {"email": email, "password": PASSWORD, "role": role}
-        assert api.post("/v1/users", json=body | ({"advertiser_id": advertiser} if advertiser else {})).status_code == 201
+        assert (
+            api.post("/v1/users", json=body | ({"advertiser_id": advertiser} if advertiser else {})).status_code == 201
+        )
     now = datetime.now(UTC).isoformat()
     carts = [{"id": f"cart-{u}", "user_id": u, "time": now, "type": "add_to_cart", "sku": "COF-1"} for u in SHOPPERS]
     views = [{"id": f"view-{u}", "user_id": u, "time": now, "type": "view", "sku": "TEA-1"} for u in ("tea-1", "tea-2")]
@@ -41,16 +67,20 @@ def _shop(api: httpx.Client) -> str:
 
 
 def _decide(url: str, user: str) -> list[dict[str, Any]]:
-    answer = httpx.post(f"{url}/v1/decisions", json={"placements": [{"id": "home-hero"}], "user": {"id": user},
-                                                     "consent": {"targeting": True}})
+    answer = httpx.post(
+        f"{url}/v1/decisions",
+        json={"placements": [{"id": "home-hero"}], "user": {"id": user}, "consent": {"targeting": True}},
+    )
     return list(answer.json()["decisions"]["home-hero"])
 
 
 def test_a_brand_builds_a_segment_targets_it_and_the_operator_exports_it(
-        tmp_path: Path, page_and_outside: tuple[Any, list[str]]) -> None:
+    tmp_path: Path, page_and_outside: tuple[Any, list[str]]
+) -> None:
     page, outside = page_and_outside
-    env = base_env(tmp_path / "data", SHELFSPACE_BOOTSTRAP_KEY=BOOTSTRAP, SHELFSPACE_AUDIENCE_MIN_SIZE="5",
-                   SHELFSPACE_COUNTRY="GB")
+    env = base_env(
+        tmp_path / "data", SHELFSPACE_BOOTSTRAP_KEY=BOOTSTRAP, SHELFSPACE_AUDIENCE_MIN_SIZE="5", SHELFSPACE_COUNTRY="GB"
+    )
     with running_server(env) as url:
         api = httpx.Client(base_url=url, headers={"Authorization": f"Bearer {BOOTSTRAP}"})
         _shop(api)
@@ -71,10 +101,14 @@ def test_a_brand_builds_a_segment_targets_it_and_the_operator_exports_it(
         page.click("button[value=save]")
         page.wait_for_load_state()
         assert "saved" in page.locator(".flash").inner_text()
-        deadline = time.monotonic() + 10
-        while "counting" in page.locator("#audiences").inner_text() and time.monotonic() < deadline:
-            time.sleep(0.5)
+
+        def counted() -> bool:
+            if "counting" not in page.locator("#audiences").inner_text():
+                return True
             page.reload()
+            return False
+
+        wait_for(counted, 10, "the audience counted on the brand's page", interval=0.5)
         row = page.locator("#audiences tbody tr").first
         assert row.locator(".size").inner_text() == preview.group(1), row.inner_text()  # the same rule, the same users
         assert "shopper-" not in page.content()
@@ -98,6 +132,8 @@ def test_a_brand_builds_a_segment_targets_it_and_the_operator_exports_it(
         image.write_bytes(png(300, 250))
         page.set_input_files("input[name=image]", str(image))
         page.fill("input[name=click_url]", "https://beanco.example/checkout")
+        page.click("[data-next]")  # the review step: what will be bought, before anything is saved
+        page.wait_for_selector("[data-summary-ready]")
         page.click("[data-submit]")
         page.wait_for_load_state()
         assert "waiting for the operator's review" in page.locator(".flash").inner_text()
@@ -107,9 +143,7 @@ def test_a_brand_builds_a_segment_targets_it_and_the_operator_exports_it(
         creative = api.get("/v1/creatives").json()["data"][0]
         api.patch(f"/v1/creatives/{creative['id']}", json={"status": "approved"})
         api.patch(f"/v1/campaigns/{line_item['campaign_id']}", json={"start": "2020-01-01T00:00:00Z"})
-        deadline = time.monotonic() + 10
-        while not _decide(url, "shopper-1") and time.monotonic() < deadline:
-            time.sleep(0.2)
+        wait_for(lambda: _decide(url, "shopper-1"), 10, "the segment's line item to serve shopper-1", interval=0.2)
         assert [a["line_item_id"] for a in _decide(url, "shopper-1")] == [line_item["id"]]
         assert _decide(url, "tea-1") == []  # viewed tea, not in the segment
 
@@ -122,7 +156,8 @@ def test_a_brand_builds_a_segment_targets_it_and_the_operator_exports_it(
             page.click(f"tr[data-audience='{audience_id}'] a:text('Meta')")
         rows = list(csv.DictReader(Path(download.value.path()).read_text().splitlines()))
         assert sorted(r["email"] for r in rows) == sorted(
-            hashlib.sha256(f"{u}@mail.example".encode()).hexdigest() for u in SHOPPERS)
+            hashlib.sha256(f"{u}@mail.example".encode()).hexdigest() for u in SHOPPERS
+        )
         audit = api.get(f"/v1/audiences/{audience_id}/exports").json()
         assert [(e["platform"], e["rows"], e["actor"].startswith("user:")) for e in audit] == [("meta", 6, True)]
     assert outside == [], f"pages reached outside the machine: {outside}"

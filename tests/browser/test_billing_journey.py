@@ -20,7 +20,8 @@ from shelfspace.billing.models import EntryKind
 from shelfspace.config import Settings
 from shelfspace.db.engine import make_engine
 from shelfspace.db.session import make_sessionmaker, session_scope
-from tests.browser.test_dashboard_journeys import PASSWORD, PHONE, _sign_in
+from tests.browser.network import BOSS, add_people
+from tests.browser.test_dashboard_journeys import PHONE, _sign_in
 from tests.servers import BOOTSTRAP, base_env, running_server
 
 COPIES = Path("/tmp/billing-shots")
@@ -43,18 +44,25 @@ class Shots:
 
 
 def _network(api: httpx.Client) -> dict[str, Any]:
-    brand = api.post("/v1/advertisers", json={"name": "Harbor Tea", "domain": "harbortea.example",
-                                              "billing_mode": "prepaid"}).json()
-    other = api.post("/v1/advertisers", json={"name": "Bigco Foods", "domain": "bigco.example",
-                                              "credit_limit": 2000}).json()
-    for email, role, advertiser in (("money@harbortea.example", "advertiser", brand["id"]),
-                                    ("boss@shop.example", "operator", None)):
-        body: dict[str, Any] = {"email": email, "password": PASSWORD, "role": role}
-        assert api.post("/v1/users", json=body | ({"advertiser_id": advertiser} if advertiser else {})).status_code == 201
+    brand = api.post(
+        "/v1/advertisers", json={"name": "Harbor Tea", "domain": "harbortea.example", "billing_mode": "prepaid"}
+    ).json()
+    other = api.post(
+        "/v1/advertisers", json={"name": "Bigco Foods", "domain": "bigco.example", "credit_limit": 2000}
+    ).json()
+    add_people(api, (("money@harbortea.example", "advertiser", brand["id"]), (BOSS, "operator", None)))
     campaigns = {}
     for advertiser, name in ((brand, "Green tea launch"), (other, "Snack week")):
-        made = api.post("/v1/campaigns", json={"advertiser_id": advertiser["id"], "name": name, "budget_total": 10000,
-                                               "budget_daily": 1000, "start": "2026-01-01T00:00:00Z"})
+        made = api.post(
+            "/v1/campaigns",
+            json={
+                "advertiser_id": advertiser["id"],
+                "name": name,
+                "budget_total": 10000,
+                "budget_daily": 1000,
+                "start": "2026-01-01T00:00:00Z",
+            },
+        )
         assert made.status_code == 201, made.text
         campaigns[advertiser["id"]] = made.json()["id"]
     return {"brand": brand, "other": other, "campaigns": campaigns}
@@ -70,28 +78,45 @@ def _delivered(data: Path, advertiser_id: str, campaign_id: str, micros: int, da
     try:
         with session_scope(make_sessionmaker(engine)) as db:
             for back in range(days):
-                ledger.post(db, advertiser_id=advertiser_id, kind=EntryKind.CHARGE, amount_micros=-micros,
-                            day=yesterday - timedelta(days=back), time=datetime.now(UTC), actor="rollup",
-                            campaign_id=campaign_id)
+                ledger.post(
+                    db,
+                    advertiser_id=advertiser_id,
+                    kind=EntryKind.CHARGE,
+                    amount_micros=-micros,
+                    day=yesterday - timedelta(days=back),
+                    time=datetime.now(UTC),
+                    actor="rollup",
+                    campaign_id=campaign_id,
+                )
     finally:
         engine.dispose()
     return yesterday.isoformat()
 
 
-def test_the_operator_records_a_top_up_and_the_brand_sees_it(tmp_path: Path,
-                                                             page_and_outside: tuple[Any, list[str]]) -> None:
+def test_the_operator_records_a_top_up_and_the_brand_sees_it(
+    tmp_path: Path, page_and_outside: tuple[Any, list[str]]
+) -> None:
     page, outside = page_and_outside
     shot = Shots(tmp_path / "shots")
     data = tmp_path / "data"
-    env = base_env(data, SHELFSPACE_BOOTSTRAP_KEY=BOOTSTRAP, SHELFSPACE_COMPANY_NAME="Freshmart Media Ltd",
-                   SHELFSPACE_COMPANY_ADDRESS="1 Market Street; London EC1A 1AA", SHELFSPACE_TAX_RATE="20")
+    env = base_env(
+        data,
+        SHELFSPACE_BOOTSTRAP_KEY=BOOTSTRAP,
+        SHELFSPACE_COMPANY_NAME="Freshmart Media Ltd",
+        SHELFSPACE_COMPANY_ADDRESS="1 Market Street; London EC1A 1AA",
+        SHELFSPACE_TAX_RATE="20",
+    )
     with running_server(env) as url:
         api = httpx.Client(base_url=url, headers={"Authorization": f"Bearer {BOOTSTRAP}"})
         made = _network(api)
         brand = made["brand"]
         other = made["other"]["id"]
-        assert api.post(f"/v1/advertisers/{other}/top-ups",
-                        json={"amount": "250", "reference": "BANK-BIGCO-1"}).status_code == 201
+        assert (
+            api.post(
+                f"/v1/advertisers/{other}/top-ups", json={"amount": "250", "reference": "BANK-BIGCO-1"}
+            ).status_code
+            == 201
+        )
         # 800 a day for a week on 2,250 available (its 2,000 limit and 250 paid in): under 3 days left.
         through = _delivered(data, other, made["campaigns"][other], 800_000_000, 7)
         invoice = api.post("/v1/invoices", json={"advertiser_id": other, "through": through}).json()
@@ -124,8 +149,10 @@ def test_the_operator_records_a_top_up_and_the_brand_sees_it(tmp_path: Path,
         page.fill("input[name=amount]", "1500")
         page.click("#top-up button[type=submit]")
         page.wait_for_load_state()
-        assert ("Top-up of 1,500.00 USD recorded for Harbor Tea: its balance is now 1,500.00 USD."
-                in page.locator(".flash").inner_text())
+        assert (
+            "Top-up of 1,500.00 USD recorded for Harbor Tea: its balance is now 1,500.00 USD."
+            in page.locator(".flash").inner_text()
+        )
         row = page.locator(f"#balances tr[data-advertiser='{brand['id']}']")
         assert row.locator(".balance").inner_text() == "1,500.00"
         assert row.locator(".available").inner_text() == "1,500.00"

@@ -22,7 +22,7 @@ from tests.browser.test_dashboard_journeys import SHOTS, shot
 from tests.browser.test_demo_journey import DEMO_ARGS
 from tests.browser.test_publisher_tag import DOC_SERVER, as_shopper, documented_lines, shop_with_ads
 from tests.servers import base_env, running_server
-from tests.support import wait_until
+from tests.waiting import wait_for
 
 BRAND_EMAIL = "brightbean@brands.example"  # the demo's brand with a lift study and a case study
 REPORT_VIOLATIONS = """
@@ -38,8 +38,14 @@ class Violations(list[str]):
         super().__init__()
         page.context.expose_function("__cspViolation", lambda report: self.append(report))
         page.context.add_init_script(REPORT_VIOLATIONS)
-        page.on("console", lambda m: self.append(f"console: {m.text}")
-                if "Content Security Policy" in m.text or "Content-Security-Policy" in m.text else None)
+        page.on(
+            "console",
+            lambda m: (
+                self.append(f"console: {m.text}")
+                if "Content Security Policy" in m.text or "Content-Security-Policy" in m.text
+                else None
+            ),
+        )
 
 
 def _sign_in(page: Any, url: str, email: str) -> None:
@@ -64,7 +70,9 @@ def _charts_drawn(page: Any, name: str) -> None:
     """Plotly (loaded by shelfspace.js from /static/vendor) drew every chart of the page."""
     charts = page.locator(".chart[data-source]")
     assert charts.count() > 0, f"{name}: no chart on the page"
-    page.wait_for_function("[...document.querySelectorAll('.chart[data-source]')].every((c) => c.querySelector('.main-svg'))")
+    page.wait_for_function(
+        "[...document.querySelectorAll('.chart[data-source]')].every((c) => c.querySelector('.main-svg'))"
+    )
     assert page.locator(".chart-tabs button").count() > 0  # made by shelfspace.js
     shot(page, f"csp-{name}")
 
@@ -80,16 +88,33 @@ def _html_banner_waiting_for_review(url: str, demo_log: Path) -> str:
     assert found, "the demo printed no advertiser key"
     brand = httpx.Client(base_url=url, headers={"Authorization": f"Bearer {found.group(1)}"})
     advertiser_id = found.group(2)
-    campaign = brand.post("/v1/campaigns", json={"advertiser_id": advertiser_id, "name": "HTML banner",
-                                                 "budget_total": 100, "budget_daily": 10,
-                                                 "start": "2026-01-01T00:00:00Z"})
+    campaign = brand.post(
+        "/v1/campaigns",
+        json={
+            "advertiser_id": advertiser_id,
+            "name": "HTML banner",
+            "budget_total": 100,
+            "budget_daily": 10,
+            "start": "2026-01-01T00:00:00Z",
+        },
+    )
     assert campaign.status_code == 201, campaign.text
-    line_item = brand.post("/v1/line-items", json={"campaign_id": campaign.json()["id"], "name": "Hero", "bid": 5,
-                                                   "placements": ["home-hero"]})
+    line_item = brand.post(
+        "/v1/line-items",
+        json={"campaign_id": campaign.json()["id"], "name": "Hero", "bid": 5, "placements": ["home-hero"]},
+    )
     assert line_item.status_code == 201, line_item.text
-    creative = brand.post("/v1/creatives", json={"advertiser_id": advertiser_id, "line_item_id": line_item.json()["id"],
-                                                 "format": "banner", "size": "300x250", "html": HTML_BANNER,
-                                                 "click_url": "https://brand.example/"})
+    creative = brand.post(
+        "/v1/creatives",
+        json={
+            "advertiser_id": advertiser_id,
+            "line_item_id": line_item.json()["id"],
+            "format": "banner",
+            "size": "300x250",
+            "html": HTML_BANNER,
+            "click_url": "https://brand.example/",
+        },
+    )
     assert creative.status_code == 201, creative.text
     return str(creative.json()["id"])
 
@@ -116,11 +141,20 @@ def walk_every_page(page: Any, url: str, demo_log: Path) -> None:
     banner = page.frame_locator(f"article[data-creative={html_banner}] iframe")
     assert banner.locator("body").evaluate("b => getComputedStyle(b).backgroundColor") == "rgb(11, 110, 79)"
     assert banner.locator("body").evaluate("b => b.dataset.ran || 'no'") == "no"
-    assert page.locator(f"article[data-creative={html_banner}] .ad-frame").evaluate("e => e.style.aspectRatio") == "300 / 250"
+    assert (
+        page.locator(f"article[data-creative={html_banner}] .ad-frame").evaluate("e => e.style.aspectRatio")
+        == "300 / 250"
+    )
     # The banner's frame is a document of another (opaque) origin: a full-page shot leaves it blank.
     page.locator(f"article[data-creative={html_banner}]").screenshot(path=str(SHOTS / "csp-review-html-banner.png"))
-    for path in ("/console/inventory", "/console/products", "/console/campaigns", "/console/advertisers",
-                 "/console/health", "/media-kit"):
+    for path in (
+        "/console/inventory",
+        "/console/products",
+        "/console/campaigns",
+        "/console/advertisers",
+        "/console/health",
+        "/media-kit",
+    ):
         _visit(page, f"{url}{path}")
     _visit(page, f"{url}/console/campaigns")
     page.locator("tr", has_text="Brightbean launch").locator("a", has_text="Measurement").click()
@@ -158,19 +192,22 @@ def walk_every_page(page: Any, url: str, demo_log: Path) -> None:
 
 
 def test_every_page_runs_its_scripts_and_styles_with_no_policy_violation(
-        tmp_path: Path, page_and_outside: tuple[Any, list[str]]) -> None:
+    tmp_path: Path, page_and_outside: tuple[Any, list[str]]
+) -> None:
     page, outside = page_and_outside
     violations = Violations(page)
     log = tmp_path / "demo.log"
-    with running_server(base_env(tmp_path / "data"), command="demo", log=log, args=DEMO_ARGS,
-                        startup_seconds=180) as url:
+    with running_server(
+        base_env(tmp_path / "data"), command="demo", log=log, args=DEMO_ARGS, startup_seconds=180
+    ) as url:
         walk_every_page(page, url, log)
     assert violations == [], "\n".join(violations)
     assert outside == [], outside
 
 
 def test_the_publisher_tag_works_on_a_page_with_its_own_strict_policy(
-        tmp_path: Path, page_and_outside: tuple[Any, list[str]]) -> None:
+    tmp_path: Path, page_and_outside: tuple[Any, list[str]]
+) -> None:
     """The tag, its decisions, banners and pixels come from Shelfspace to OTHER sites: our
     headers must not get in their way, and a shop whose own CSP allows our origin (and
     nothing inline) must see its ads render and count, with no refusal."""
@@ -178,8 +215,10 @@ def test_the_publisher_tag_works_on_a_page_with_its_own_strict_policy(
     violations = Violations(page)
     with shop_with_ads(tmp_path) as (url, shop_page_url, api):
         slot_top, _, script = documented_lines()
-        strict = (f"default-src 'self'; script-src 'self' {url}; connect-src {url}; img-src 'self' {url}; "
-                  "style-src 'self'; frame-src 'none'")
+        strict = (
+            f"default-src 'self'; script-src 'self' {url}; connect-src {url}; img-src 'self' {url}; "
+            "style-src 'self'; frame-src 'none'"
+        )
         (tmp_path / "site" / "strict.html").write_text(f"""<!doctype html><html><head><meta charset="utf-8">
 <meta http-equiv="Content-Security-Policy" content="{strict}"><title>Strict shop</title></head>
 <body><h1>Offers</h1>{slot_top}{script.replace(DOC_SERVER, url)}</body></html>""")
@@ -197,6 +236,6 @@ def test_the_publisher_tag_works_on_a_page_with_its_own_strict_policy(
             totals = api.get("/v1/reports", params={"from": today, "to": today}).json()["totals"]
             return bool(totals["impressions"] >= 1)
 
-        wait_until(counted, 10, "the impression pixel was not counted", every=0.2)
+        wait_for(counted, 10, "the impression pixel counted", interval=0.2)
     assert violations == [], "\n".join(violations)
     assert outside == [], outside

@@ -3,7 +3,6 @@ console, and the demo's own simulated shoppers make the campaign deliver."""
 
 from __future__ import annotations
 
-import time
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -12,6 +11,7 @@ from shelfspace.sim.demo_logins import DEMO_PASSWORD
 from tests.browser.test_dashboard_journeys import PHONE, shot
 from tests.dashboard.images import png
 from tests.servers import base_env, emailed_link, running_server
+from tests.waiting import wait_for
 
 DEMO_ARGS = ("--visits-per-day", "100", "--live-visits-per-second", "6")
 OPERATOR = ("operator@freshmart.example", DEMO_PASSWORD)
@@ -37,8 +37,12 @@ def _measurement_in_the_demo(page: Any, url: str) -> None:
     row.locator("a", has_text="Measurement").click()
     page.wait_for_load_state()
     assert page.locator("[data-verdict=intent_to_treat]").inner_text() in (
-        "Proven lift", "No proven lift", "Fewer buyers than the holdout", "Too few shoppers to read",
-        "Interim: not read yet")
+        "Proven lift",
+        "No proven lift",
+        "Fewer buyers than the holdout",
+        "Too few shoppers to read",
+        "Interim: not read yet",
+    )
     assert int(page.locator("[data-figure=exposed-responses]").inner_text().replace(",", "")) > 0
     assert int(page.locator("[data-figure=control-responses]").inner_text().replace(",", "")) > 0
     shot(page, "demo-measurement-operator")
@@ -70,8 +74,9 @@ def _measurement_in_the_demo(page: Any, url: str) -> None:
 
 def test_a_new_brand_delivers_in_the_demo(tmp_path: Path, page_and_outside: tuple[Any, list[str]]) -> None:
     page, outside = page_and_outside
-    with running_server(base_env(tmp_path / "data"), command="demo", log=tmp_path / "demo.log", args=DEMO_ARGS,
-                        startup_seconds=180) as url:
+    with running_server(
+        base_env(tmp_path / "data"), command="demo", log=tmp_path / "demo.log", args=DEMO_ARGS, startup_seconds=180
+    ) as url:
         # The operator's first look: a populated console.
         _sign_in(page, url, *OPERATOR)
         assert "Network overview" in page.locator("h1").inner_text()
@@ -81,8 +86,13 @@ def test_a_new_brand_delivers_in_the_demo(tmp_path: Path, page_and_outside: tupl
         page.context.clear_cookies()
 
         page.goto(f"{url}/signup")
-        for name, value in (("name", "Harbor Tea"), ("domain", "harbortea.example"), ("category", "beverages/tea"),
-                            ("email", "ops@harbortea.example"), ("password", "a long password 123")):
+        for name, value in (
+            ("name", "Harbor Tea"),
+            ("domain", "harbortea.example"),
+            ("category", "beverages/tea"),
+            ("email", "ops@harbortea.example"),
+            ("password", "a long password 123"),
+        ):
             page.fill(f"input[name={name}]", value)
         page.click("button[type=submit]")
         assert "Check your e-mail" in page.locator("main").inner_text()  # the demo has no SMTP: the link is logged
@@ -94,6 +104,9 @@ def test_a_new_brand_delivers_in_the_demo(tmp_path: Path, page_and_outside: tupl
         page.context.clear_cookies()
         _sign_in(page, url, *OPERATOR)
         page.goto(f"{url}/console/review")
+        signup = page.locator("[data-signup]", has_text="Harbor Tea")  # approved on credit: it has no wallet yet
+        signup.locator("select[name=billing_mode]").select_option("credit")
+        signup.locator("input[name=credit_limit]").fill("1000")
         page.click("button:has-text('Approve Harbor Tea')")
         page.wait_for_load_state()
         assert "approved" in page.locator(".flash").inner_text()
@@ -117,6 +130,8 @@ def test_a_new_brand_delivers_in_the_demo(tmp_path: Path, page_and_outside: tupl
         image.write_bytes(png(300, 250))
         page.set_input_files("input[name=image]", str(image))
         page.fill("input[name=click_url]", "https://harbortea.example/tea")
+        page.click("[data-next]")  # the review step: what will be bought, before anything is saved
+        page.wait_for_selector("[data-summary-ready]")
         page.click("[data-submit]")
         page.wait_for_load_state()
         campaign_url = page.url
@@ -133,19 +148,21 @@ def test_a_new_brand_delivers_in_the_demo(tmp_path: Path, page_and_outside: tupl
 
         page.context.clear_cookies()
         page.context.add_cookies(brand_cookies)
-        deadline = time.monotonic() + 60
-        while True:
+
+        def delivering() -> bool:
             page.goto(campaign_url)
-            impressions = page.locator(".kpi", has_text="Impressions").locator(".value").inner_text()
-            if impressions not in ("0", "–"):
-                break
-            assert time.monotonic() < deadline, "the demo's shoppers did not see the new campaign in 60 s"
-            time.sleep(2)
+            return page.locator(".kpi", has_text="Impressions").locator(".value").inner_text() not in ("0", "–")
+
+        wait_for(
+            delivering, 60, "the demo's shoppers to see the new campaign (its page counting impressions)", interval=2
+        )
         shot(page, "demo-new-campaign-delivering")
         page.set_viewport_size(PHONE)
         shot(page, "demo-new-campaign-phone")
         page.set_viewport_size(DESKTOP)
         _measurement_in_the_demo(page, url)
     log = (tmp_path / "demo.log").read_text()
-    assert "test campaign Brightbean launch: true incremental purchases" in log  # the simulator's truth, beside the interval
+    assert (
+        "test campaign Brightbean launch: true incremental purchases" in log
+    )  # the simulator's truth, beside the interval
     assert outside == [], f"pages reached outside the machine: {outside}"

@@ -51,9 +51,15 @@ def _history(data_dir: Path, days: int = 7, a_day: int = 60) -> None:
     for back in range(1, days + 1):
         for n in range(a_day):
             at = datetime.combine(today - timedelta(days=back), time(8), tz) + timedelta(minutes=10 * n)
-            log.offer(DecisionRequest((SlotRequest("home-hero", 1),), Context(
-                keywords=("tents" if n % 2 else "coffee",), country="GB", device="mobile"), f"shopper-{n % 20}",
-                consent=True), at)
+            log.offer(
+                DecisionRequest(
+                    (SlotRequest("home-hero", 1),),
+                    Context(keywords=("tents" if n % 2 else "coffee",), country="GB", device="mobile"),
+                    f"shopper-{n % 20}",
+                    consent=True,
+                ),
+                at,
+            )
     assert log.write_batch() == days * a_day
     engine.dispose()
 
@@ -74,7 +80,9 @@ def _keep(page: Any, name: str, element: str | None = None) -> Path:
     return kept
 
 
-def test_the_forecast_moves_with_targeting_and_the_edit_saves(tmp_path: Path, page_and_outside: tuple[Any, list[str]]) -> None:
+def test_the_forecast_moves_with_targeting_and_the_edit_saves(
+    tmp_path: Path, page_and_outside: tuple[Any, list[str]]
+) -> None:
     page, outside = page_and_outside
     violations = Violations(page)
     data = tmp_path / "data"
@@ -83,8 +91,13 @@ def test_the_forecast_moves_with_targeting_and_the_edit_saves(tmp_path: Path, pa
         api = httpx.Client(base_url=url, headers={"Authorization": f"Bearer {BOOTSTRAP}"})
         assert api.post("/v1/placements", json=BANNER).status_code == 201
         brand = api.post("/v1/advertisers", json={"name": "Acme Outdoor", "domain": "acme.example"}).json()
-        assert api.post("/v1/users", json={"email": EMAIL, "password": PASSWORD, "role": "advertiser",
-                                           "advertiser_id": brand["id"]}).status_code == 201
+        assert (
+            api.post(
+                "/v1/users",
+                json={"email": EMAIL, "password": PASSWORD, "role": "advertiser", "advertiser_id": brand["id"]},
+            ).status_code
+            == 201
+        )
         _history(data)
         page.goto(f"{url}/login")
         page.fill("input[name=email]", EMAIL)
@@ -97,6 +110,7 @@ def test_the_forecast_moves_with_targeting_and_the_edit_saves(tmp_path: Path, pa
         page.wait_for_function(f"() => {STATE} === 'invalid'")
         assert "To see a forecast" in page.locator("[data-forecast] [data-out='status']").inner_text()
         page.check("input[value=awareness]")
+        page.fill("input[name=name]", "Tents in the sun")  # each step is checked before the next
         page.click("[data-next]")
         page.fill("input[name=budget_total]", "500")
         page.fill("input[name=budget_daily]", "50")
@@ -128,10 +142,16 @@ def test_the_forecast_moves_with_targeting_and_the_edit_saves(tmp_path: Path, pa
 
         # The edit page of a running campaign: its line item forecast at the edited settings.
         start = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0) - timedelta(days=1)
-        campaign = api.post("/v1/campaigns", json=campaign_body(brand["id"], start=start.isoformat(),
-                                                               end=(start + timedelta(days=30)).isoformat())).json()
-        line_item = api.post("/v1/line-items", json=line_item_body(campaign["id"], targeting={
-            "keywords": ["tents"], "countries": ["GB"], "devices": ["mobile"]})).json()
+        campaign = api.post(
+            "/v1/campaigns",
+            json=campaign_body(brand["id"], start=start.isoformat(), end=(start + timedelta(days=30)).isoformat()),
+        ).json()
+        line_item = api.post(
+            "/v1/line-items",
+            json=line_item_body(
+                campaign["id"], targeting={"keywords": ["tents"], "countries": ["GB"], "devices": ["mobile"]}
+            ),
+        ).json()
         assert api.post("/v1/creatives", json=banner_creative(brand["id"], line_item["id"])).status_code == 201
         page.goto(f"{url}/brand/campaigns/{campaign['id']}")
         page.click(f"a[href='/brand/campaigns/{campaign['id']}/edit']")

@@ -16,7 +16,7 @@ import httpx
 from tests.browser.test_dashboard_journeys import PHONE, shot
 from tests.browser.test_demo_journey import OPERATOR, _sign_in
 from tests.servers import base_env, running_server
-from tests.support import wait_until
+from tests.waiting import wait_for
 
 DEMO_ARGS = ("--visits-per-day", "100", "--live-visits-per-second", "0")  # no live traffic: the figures hold still
 
@@ -30,10 +30,12 @@ def _operator_key(log: Path) -> str:
 def test_the_operator_reads_the_inventory_forecast(tmp_path: Path, page_and_outside: tuple[Any, list[str]]) -> None:
     page, outside = page_and_outside
     log = tmp_path / "demo.log"
-    with running_server(base_env(tmp_path / "data"), command="demo", log=log, args=DEMO_ARGS,
-                        startup_seconds=180) as url:
-        answer = httpx.get(f"{url}/v1/forecasts/inventory", headers={"Authorization": f"Bearer {_operator_key(log)}"},
-                           timeout=60).json()
+    with running_server(
+        base_env(tmp_path / "data"), command="demo", log=log, args=DEMO_ARGS, startup_seconds=180
+    ) as url:
+        answer = httpx.get(
+            f"{url}/v1/forecasts/inventory", headers={"Authorization": f"Bearer {_operator_key(log)}"}, timeout=60
+        ).json()
         assert answer["has_history"] is True and answer["history"]["sampled_days"] == 7  # the demo's replayed week
         _sign_in(page, url, *OPERATOR)
         page.click("nav a:has-text('Forecast')")
@@ -68,7 +70,10 @@ def test_the_operator_reads_the_inventory_forecast(tmp_path: Path, page_and_outs
         shot(page, "console-forecast")
         page.set_viewport_size(PHONE)
         svg = charts.first.locator(".main-svg").first
-        wait_until(lambda: (svg.bounding_box() or {"width": 1e9})["width"] <= PHONE["width"], 10,
-                   "the chart redrawn to the phone's width")  # Plotly's charts are responsive
+        wait_for(
+            lambda: (svg.bounding_box() or {"width": 1e9})["width"] <= PHONE["width"],
+            10,
+            "the chart redrawn to the phone's width",
+        )  # Plotly's charts are responsive
         shot(page, "console-forecast-phone")
     assert outside == []  # everything from this server: Plotly from /static/vendor

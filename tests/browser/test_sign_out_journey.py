@@ -15,12 +15,16 @@ PASSWORD = "a long password 123"
 
 
 def _on_sign_in_page(page: Any) -> bool:
-    return "/login" in page.url and page.locator("input[name=password]").count() == 1 \
+    return (
+        "/login" in page.url
+        and page.locator("input[name=password]").count() == 1
         and page.locator("form.signout").count() == 0
+    )
 
 
 def test_after_signing_out_neither_the_back_button_nor_the_old_cookie_opens_the_console(
-        tmp_path: Path, page_and_outside: tuple[Any, list[str]]) -> None:
+    tmp_path: Path, page_and_outside: tuple[Any, list[str]]
+) -> None:
     page, outside = page_and_outside
     env = base_env(tmp_path / "data", SHELFSPACE_BOOTSTRAP_KEY=BOOTSTRAP)
     with running_server(env) as url:

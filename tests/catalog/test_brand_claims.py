@@ -40,14 +40,19 @@ def test_attribution_follows_the_claim_when_the_operator_moves_it(operator: Api,
     ad = decide(Api(client, None), HERO_ASK | {"user": {"id": "shopper-0"}})["decisions"]["home-hero"][0]
     hit(client, ad["tracking"]["impression"])
     hit(client, ad["tracking"]["click"])
-    order = {"id": "o-1", "user_id": "shopper-0", "time": datetime.now(UTC).isoformat(),
-             "items": [{"sku": "TENT-2P", "quantity": 1, "price": 199.0}]}  # an Acme tent
+    order = {
+        "id": "o-1",
+        "user_id": "shopper-0",
+        "time": datetime.now(UTC).isoformat(),
+        "items": [{"sku": "TENT-2P", "quantity": 1, "price": 199.0}],
+    }  # an Acme tent
     operator.post("/v1/events/conversions", {"events": [order]}, status=202)
 
     def revenue() -> float:
         run_rollups(operator)
-        [row] = [r for r in report(operator, group_by="campaign")["rows"]
-                 if r["campaign_id"] == network["campaign"]["id"]]
+        [row] = [
+            r for r in report(operator, group_by="campaign")["rows"] if r["campaign_id"] == network["campaign"]["id"]
+        ]
         return float(row["revenue"])
 
     assert revenue() == 0  # "Acme Outdoor" answers for its name only: not the brand Acme

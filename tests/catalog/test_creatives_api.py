@@ -34,6 +34,7 @@ def test_review_flow(operator: Api, advertiser_api: Api, network: dict[str, Any]
 
     resubmitted = advertiser_api.patch(path, {"image_url": "https://acme.example/b.png"})
     assert resubmitted["status"] == "pending"  # a change goes back to review
+    assert resubmitted["review_note"] is None  # the old reason judged the old content (the audit log keeps it)
 
     approved = operator.patch(path, {"status": "approved"})
     assert approved["status"] == "approved" and approved["reviewed_at"] is not None

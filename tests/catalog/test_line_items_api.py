@@ -68,7 +68,10 @@ def test_update_placements_and_clear_cap(operator: Api, campaign: dict[str, Any]
         ({"targeting": {"countries": ["XX"]}}, "targeting.countries.0"),
         ({"targeting": {"devices": ["fridge"]}}, "targeting.devices.0"),
         ({"targeting": {"dayparts": [{"days": ["mon"], "start": "18:00", "end": "09:00"}]}}, "targeting.dayparts.0"),
-        ({"targeting": {"dayparts": [{"days": ["someday"], "start": "08:00", "end": "09:00"}]}}, "targeting.dayparts.0.days"),
+        (
+            {"targeting": {"dayparts": [{"days": ["someday"], "start": "08:00", "end": "09:00"}]}},
+            "targeting.dayparts.0.days",
+        ),
         ({"targeting": {"colour": ["red"]}}, "targeting.colour"),
         ({"frequency_cap": {"count": 0, "period": "day"}}, "frequency_cap.count"),
         ({"frequency_cap": {"count": 1, "period": "fortnight"}}, "frequency_cap.period"),

@@ -50,8 +50,11 @@ def test_csv_import_reports_each_bad_row_and_keeps_the_good(operator: Api) -> No
 
 def test_reject_mode_writes_nothing_when_a_row_is_bad(operator: Api) -> None:
     result = operator.post(
-        "/v1/products/import?on_error=reject", None, status=422,
-        content=CSV_FEED.encode(), headers={"Content-Type": "text/csv"},
+        "/v1/products/import?on_error=reject",
+        None,
+        status=422,
+        content=CSV_FEED.encode(),
+        headers={"Content-Type": "text/csv"},
     )
     assert result["written"] is False and result["imported"] == 0 and len(result["rejected"]) == 3
     assert operator.get("/v1/products")["data"] == []
@@ -65,14 +68,17 @@ def test_json_rows_are_numbered_from_one(operator: Api) -> None:
 
 def test_feed_shape_errors(operator: Api) -> None:
     assert "products" in field_errors(operator.post("/v1/products/import", {"items": []}, status=422))
-    bad_json = operator.post("/v1/products/import", None, status=422, content=b"{oops",
-                             headers={"Content-Type": "application/json"})
+    bad_json = operator.post(
+        "/v1/products/import", None, status=422, content=b"{oops", headers={"Content-Type": "application/json"}
+    )
     assert "body" in field_errors(bad_json)
-    bad_header = operator.post("/v1/products/import", None, status=422, content=b"name,cost\nx,1\n",
-                               headers={"Content-Type": "text/csv"})
+    bad_header = operator.post(
+        "/v1/products/import", None, status=422, content=b"name,cost\nx,1\n", headers={"Content-Type": "text/csv"}
+    )
     assert "header" in field_errors(bad_header)
-    xml = operator.post("/v1/products/import", None, status=415, content=b"<products/>",
-                        headers={"Content-Type": "application/xml"})
+    xml = operator.post(
+        "/v1/products/import", None, status=415, content=b"<products/>", headers={"Content-Type": "application/xml"}
+    )
     assert xml["error"]["code"] == "unsupported_media_type"
 
 
@@ -80,11 +86,13 @@ def test_ten_thousand_products_import(operator: Api) -> None:
     feed = "sku,title,brand,category,price\n" + "".join(
         f"SKU-{i:05d},Product {i},Brand {i % 40},cat-{i % 12}/sub-{i % 5},{i % 100}.99\n" for i in range(10_000)
     )
-    result = operator.post("/v1/products/import", None, status=200, content=feed.encode(),
-                           headers={"Content-Type": "text/csv"})
+    result = operator.post(
+        "/v1/products/import", None, status=200, content=feed.encode(), headers={"Content-Type": "text/csv"}
+    )
     assert (result["created"], result["rejected"]) == (10_000, [])
-    again = operator.post("/v1/products/import", None, status=200, content=feed.encode(),
-                          headers={"Content-Type": "text/csv"})
+    again = operator.post(
+        "/v1/products/import", None, status=200, content=feed.encode(), headers={"Content-Type": "text/csv"}
+    )
     assert (again["created"], again["updated"]) == (0, 10_000)
     page = operator.get("/v1/products?limit=500&category=cat-3")
     assert len(page["data"]) == 500 and page["has_more"] is True

@@ -21,8 +21,16 @@ def test_the_monthly_run_issues_once_and_refuses_a_month_not_ended(tmp_path: Pat
     with session_scope(make_sessionmaker(engine)) as db:
         db.add(Advertiser(id="adv-1", name="Bolt Coffee", domain="bolt.example"))
         db.flush()
-        ledger.post(db, advertiser_id="adv-1", kind=EntryKind.CHARGE, amount_micros=-12_345_678,
-                    day=date(2026, 5, 14), time=datetime(2026, 5, 15, tzinfo=UTC), actor="test", campaign_id="c-1")
+        ledger.post(
+            db,
+            advertiser_id="adv-1",
+            kind=EntryKind.CHARGE,
+            amount_micros=-12_345_678,
+            day=date(2026, 5, 14),
+            time=datetime(2026, 5, 15, tzinfo=UTC),
+            actor="test",
+            campaign_id="c-1",
+        )
     engine.dispose()
 
     first = shelfspace("invoices", "--month", "2026-05", env=env)

@@ -14,21 +14,50 @@ import pytest
 from tests.databases import fresh_postgres
 from tests.servers import BOOTSTRAP, base_env, running_server, shelfspace
 
+
 def walk_through(url: str) -> None:
     """The README's tour: placement, advertiser, campaign, line item, creative."""
     api = httpx.Client(base_url=url, headers={"Authorization": f"Bearer {BOOTSTRAP}"}, timeout=10)
-    assert api.post("/v1/placements", json={"id": "home-hero", "name": "Home hero", "channel": "web",
-                                             "format": "banner", "sizes": ["300x250"], "floor_cpm": 2.5}).status_code == 201
+    assert (
+        api.post(
+            "/v1/placements",
+            json={
+                "id": "home-hero",
+                "name": "Home hero",
+                "channel": "web",
+                "format": "banner",
+                "sizes": ["300x250"],
+                "floor_cpm": 2.5,
+            },
+        ).status_code
+        == 201
+    )
     advertiser = api.post("/v1/advertisers", json={"name": "Acme", "domain": "acme.example"}).json()
-    campaign = api.post("/v1/campaigns", json={"advertiser_id": advertiser["id"], "name": "Launch",
-                                               "start": "2026-12-01T00:00:00Z", "end": "2026-12-31T00:00:00Z",
-                                               "budget_total": 500, "budget_daily": 25}).json()
-    line_item = api.post("/v1/line-items", json={"campaign_id": campaign["id"], "name": "Hero", "bid": 3,
-                                                 "placements": ["home-hero"]}).json()
-    creative = api.post("/v1/creatives", json={"advertiser_id": advertiser["id"], "line_item_id": line_item["id"],
-                                               "format": "banner", "size": "300x250",
-                                               "image_url": "https://acme.example/a.png",
-                                               "click_url": "https://acme.example/"})
+    campaign = api.post(
+        "/v1/campaigns",
+        json={
+            "advertiser_id": advertiser["id"],
+            "name": "Launch",
+            "start": "2026-12-01T00:00:00Z",
+            "end": "2026-12-31T00:00:00Z",
+            "budget_total": 500,
+            "budget_daily": 25,
+        },
+    ).json()
+    line_item = api.post(
+        "/v1/line-items", json={"campaign_id": campaign["id"], "name": "Hero", "bid": 3, "placements": ["home-hero"]}
+    ).json()
+    creative = api.post(
+        "/v1/creatives",
+        json={
+            "advertiser_id": advertiser["id"],
+            "line_item_id": line_item["id"],
+            "format": "banner",
+            "size": "300x250",
+            "image_url": "https://acme.example/a.png",
+            "click_url": "https://acme.example/",
+        },
+    )
     assert creative.status_code == 201 and creative.json()["status"] == "approved"
     assert api.get("/openapi.json").status_code == 200
     assert "shelfspace_http_requests_total" in api.get("/metrics").text
@@ -73,7 +102,8 @@ def test_keys_create_prints_a_working_key(tmp_path: Path) -> None:
 
 def test_users_create_reads_the_password_from_stdin(tmp_path: Path) -> None:
     env = base_env(tmp_path)
-    made = shelfspace("users", "create", "--email", "ops@shop.example", "--password-stdin", env=env,
-                      input="a long enough password\n")
+    made = shelfspace(
+        "users", "create", "--email", "ops@shop.example", "--password-stdin", env=env, input="a long enough password\n"
+    )
     assert made.returncode == 0, made.stderr
     assert "ops@shop.example" in made.stderr

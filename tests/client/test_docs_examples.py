@@ -24,15 +24,21 @@ def blocks(page: str, language: str) -> list[str]:
 
 def test_the_documented_examples_work(tmp_path: Path) -> None:
     log = tmp_path / "demo.log"
-    with running_server(base_env(tmp_path / "data"), command="demo", log=log, args=QUICK_DEMO,
-                        startup_seconds=120) as url:
+    with running_server(
+        base_env(tmp_path / "data"), command="demo", log=log, args=QUICK_DEMO, startup_seconds=120
+    ) as url:
         key = printed_key(log, "operator")
 
         # docs/python-client.md: the Python example, as a backend would run it.
         script = tmp_path / "example.py"
         script.write_text(blocks("python-client.md", "python")[0])
-        ran = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=60,
-                             env=os.environ | {"SHELFSPACE_URL": url, "SHELFSPACE_KEY": key})
+        ran = subprocess.run(
+            [sys.executable, str(script)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env=os.environ | {"SHELFSPACE_URL": url, "SHELFSPACE_KEY": key},
+        )
         assert ran.returncode == 0, ran.stderr
         assert "orders stored: 1" in ran.stdout and "404 not_found" in ran.stdout
         assert "home-hero" in ran.stdout
@@ -43,8 +49,11 @@ def test_the_documented_examples_work(tmp_path: Path) -> None:
         ask = json.loads(blocks("apps.md", "json")[0])
         explained = []
         for n in range(1, 21):
-            answer = httpx.post(f"{url}/v1/decisions", headers={"Authorization": f"Bearer {key}"},
-                                json=ask | {"user": {"id": f"shopper-{n}"}, "debug": True}).json()
+            answer = httpx.post(
+                f"{url}/v1/decisions",
+                headers={"Authorization": f"Bearer {key}"},
+                json=ask | {"user": {"id": f"shopper-{n}"}, "debug": True},
+            ).json()
             native = answer["decisions"]["app-feed-native"]
             if native:
                 break
@@ -62,14 +71,24 @@ def test_the_documented_examples_work(tmp_path: Path) -> None:
 
         # docs/measurement.md: plan, read the demo's test campaign, start a study, print the PDF.
         script.write_text(blocks("measurement.md", "python")[0])
-        ran = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120,
-                             env=os.environ | {"SHELFSPACE_URL": url, "SHELFSPACE_KEY": key})
+        ran = subprocess.run(
+            [sys.executable, str(script)],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            env=os.environ | {"SHELFSPACE_URL": url, "SHELFSPACE_KEY": key},
+        )
         assert ran.returncode == 0, ran.stderr
         assert "needs " in ran.stdout and "Brightbean launch held out: 50 %" in ran.stdout, ran.stdout
         assert "study live answers so far: 0" in ran.stdout and "case study PDF: True" in ran.stdout
 
         # docs/video-vast.md: the player's request, run with curl as written.
-        played = subprocess.run(["bash", "-c", blocks("video-vast.md", "sh")[0]], capture_output=True, text=True,
-                                timeout=30, env=os.environ | {"S": url})
+        played = subprocess.run(
+            ["bash", "-c", blocks("video-vast.md", "sh")[0]],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            env=os.environ | {"S": url},
+        )
         assert played.returncode == 0, played.stderr
         assert '<VAST version="4.2"' in played.stdout and "<MediaFile" in played.stdout

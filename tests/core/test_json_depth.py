@@ -26,7 +26,7 @@ def test_the_limit_is_exact(build: object) -> None:
 
 
 def test_brackets_in_strings_do_not_count_and_escapes_are_read() -> None:
-    text = json.dumps({"q": "[" * 500, "r": "\\\"{" * 300, "list": [[1], [2, {"b": "]]]]"}]] * 100}).encode()
+    text = json.dumps({"q": "[" * 500, "r": '\\"{' * 300, "list": [[1], [2, {"b": "]]]]"}]] * 100}).encode()
     assert not nests_deeper_than(text)
     assert nests_deeper_than(json.dumps({"q": "]" * 500, "deep": json.loads(_arrays(70))}).encode())
 
@@ -34,7 +34,7 @@ def test_brackets_in_strings_do_not_count_and_escapes_are_read() -> None:
 def test_wide_documents_are_not_deep_and_unclosed_openers_are() -> None:
     assert not nests_deeper_than(json.dumps([[{"a": [1, 2]}] for _ in range(10_000)]).encode())
     assert nests_deeper_than(b"[" * (MAX_JSON_DEPTH + 1))  # never closed: as deep for a recursive parser
-    assert nests_deeper_than(b"[1," * 40 + b"{\"a\":" * 40)
+    assert nests_deeper_than(b"[1," * 40 + b'{"a":' * 40)
 
 
 def test_loads_refuses_with_the_api_error_and_parses_the_rest() -> None:

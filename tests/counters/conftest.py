@@ -29,8 +29,13 @@ def redis_or_skip():  # type: ignore[no-untyped-def]
     return client
 
 
-@pytest.fixture(params=["memory", pytest.param("redis", marks=pytest.mark.redis),
-                        pytest.param("redis-steering", marks=pytest.mark.redis)])
+@pytest.fixture(
+    params=[
+        "memory",
+        pytest.param("redis", marks=pytest.mark.redis),
+        pytest.param("redis-steering", marks=pytest.mark.redis),
+    ]
+)
 def new_counters(request: pytest.FixtureRequest) -> Iterator[CountersFactory]:
     """Makes empty counters of the backend under test (each under its own Redis prefix);
     `redis-steering` is production's: steering reads from the process's own copy."""
@@ -49,8 +54,9 @@ def new_counters(request: pytest.FixtureRequest) -> Iterator[CountersFactory]:
             earlier.close()
         made.clear()
         prefixes.append(f"test:{uuid.uuid4().hex}:")
-        counters = RedisCounters(client, prefixes[-1],
-                                 steering_seconds=STEERING_SECONDS if request.param == "redis-steering" else 0.0)
+        counters = RedisCounters(
+            client, prefixes[-1], steering_seconds=STEERING_SECONDS if request.param == "redis-steering" else 0.0
+        )
         counters.restore([])  # a new network: nothing charged yet
         made.append(counters)
         return counters

@@ -9,8 +9,7 @@ import threading
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from shelfspace.counters.protocol import BudgetLimits
-from shelfspace.counters.protocol import Hold
+from shelfspace.counters.protocol import BudgetLimits, Hold
 from tests.counters.conftest import CountersFactory, hold, live
 
 DAY = "2026-03-10"
@@ -90,11 +89,22 @@ def test_expired_and_released_reservations_give_the_funds_back(new_counters: Cou
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(funds=st.integers(1, 5_000_000), daily=st.one_of(st.none(), st.integers(1, 5_000_000)),
-       steps=st.lists(st.tuples(st.sampled_from(["reserve", "settle", "release", "expire"]),
-                                st.integers(1, 2_000_000), st.integers(0, 2), st.booleans()), max_size=60))
-def test_spend_and_holds_never_pass_the_funds(new_counters: CountersFactory, funds: int, daily: int | None,
-                                              steps: list[tuple[str, int, int, bool]]) -> None:
+@given(
+    funds=st.integers(1, 5_000_000),
+    daily=st.one_of(st.none(), st.integers(1, 5_000_000)),
+    steps=st.lists(
+        st.tuples(
+            st.sampled_from(["reserve", "settle", "release", "expire"]),
+            st.integers(1, 2_000_000),
+            st.integers(0, 2),
+            st.booleans(),
+        ),
+        max_size=60,
+    ),
+)
+def test_spend_and_holds_never_pass_the_funds(
+    new_counters: CountersFactory, funds: int, daily: int | None, steps: list[tuple[str, int, int, bool]]
+) -> None:
     """Any mix over three campaigns of one advertiser: a reservation is granted only within
     both the campaign's budgets and the funds; charges never pass the funds."""
     counters = new_counters()
@@ -113,8 +123,11 @@ def test_spend_and_holds_never_pass_the_funds(new_counters: CountersFactory, fun
                 held.append(hold(f"r{n}", limits(campaign, funds, daily), amount, expires_at))
         elif action == "settle":
             settled = held.pop(0) if held else None
-            counters.settle(live(settled, clock) if settled else None,
-                            limits(settled.campaign_id if settled else campaign, funds, daily), amount)
+            counters.settle(
+                live(settled, clock) if settled else None,
+                limits(settled.campaign_id if settled else campaign, funds, daily),
+                amount,
+            )
         elif action == "release" and held:
             if (released := live(held.pop(random.Random(n).randrange(len(held))), clock)) is not None:
                 counters.release(released)

@@ -16,8 +16,6 @@ from hypothesis import strategies as st
 
 from shelfspace.counters.memory import MemoryCounters
 from shelfspace.counters.protocol import RESERVATION_SECONDS, BudgetLimits, BudgetUse, Counters, Hold
-from tests.counters.conftest import CountersFactory, hold, live
-from tests.support import wait_until
 from shelfspace.decisioning.engine import Engine
 from shelfspace.decisioning.index import compile_snapshot
 from shelfspace.decisioning.inventory import (
@@ -31,7 +29,9 @@ from shelfspace.decisioning.inventory import (
     Pricing,
 )
 from shelfspace.decisioning.request import DecisionRequest, SlotRequest
+from tests.counters.conftest import CountersFactory, hold, live
 from tests.decisioning.golden import FixedClock
+from tests.waiting import wait_for
 
 NOW = datetime(2026, 12, 1, 10, tzinfo=UTC)
 DAY = NOW.date().isoformat()
@@ -42,12 +42,22 @@ def test_threads_serving_one_campaign_never_overspend_it(new_counters: CountersF
     """8 threads ask for ads from one campaign with room for 200; every served ad is settled."""
     budget = 1_000_000  # 1.00
     placement = LivePlacement("hero", "web", "native", (), 5_000_000, 1)  # alone, it pays the floor
-    campaign = LiveCampaign("c1", "a1", NOW - timedelta(days=1), NOW + timedelta(days=1), budget, None,
-                            Pacing.ASAP, 0)
-    line_item = LiveLineItem("li1", "c1", "a1", Pricing.CPM, 5_000_000, frozenset({"hero"}),
-                             creatives=(LiveCreative("cr1", "native", title="Ad"),))
-    snapshot = compile_snapshot(Inventory({"hero": placement}, {"a1": LiveAdvertiser("a1")}, {"c1": campaign},
-                                          (line_item,), {}), 1, NOW, ZoneInfo("UTC"))
+    campaign = LiveCampaign("c1", "a1", NOW - timedelta(days=1), NOW + timedelta(days=1), budget, None, Pacing.ASAP, 0)
+    line_item = LiveLineItem(
+        id="li1",
+        campaign_id="c1",
+        advertiser_id="a1",
+        pricing=Pricing.CPM,
+        bid_micros=5_000_000,
+        placements=frozenset({"hero"}),
+        creatives=(LiveCreative(id="cr1", format="native", title="Ad"),),
+    )
+    snapshot = compile_snapshot(
+        Inventory({"hero": placement}, {"a1": LiveAdvertiser("a1")}, {"c1": campaign}, (line_item,), {}),
+        1,
+        NOW,
+        ZoneInfo("UTC"),
+    )
     counters = new_counters()
     engine = Engine(counters, FixedClock(NOW))
     limits = BudgetLimits("c1", DAY, budget, None)
@@ -58,8 +68,13 @@ def test_threads_serving_one_campaign_never_overspend_it(new_counters: CountersF
         start.wait()
         for _ in range(60):
             for ad in engine.decide(snapshot, DecisionRequest((SlotRequest("hero"),))).ads["hero"]:
-                served.append(counters.settle(hold(ad.ad_id, limits, ad.reserved_micros, NOW.timestamp() + RESERVATION_SECONDS),
-                                               limits, ad.reserved_micros))
+                served.append(
+                    counters.settle(
+                        hold(ad.ad_id, limits, ad.reserved_micros, NOW.timestamp() + RESERVATION_SECONDS),
+                        limits,
+                        ad.reserved_micros,
+                    )
+                )
 
     workers = [threading.Thread(target=serve) for _ in range(THREADS)]
     for worker in workers:
@@ -69,19 +84,27 @@ def test_threads_serving_one_campaign_never_overspend_it(new_counters: CountersF
     assert len(served) == 200, "each ad costs 0.005 (5.00 CPM): exactly 200 fit in 1.00"
     assert sum(served) == budget
     # Production's copies may show a step that raced with their read a moment later.
-    wait_until(lambda: counters.budget_use("c1", DAY) == BudgetUse(budget, budget, 0, 0), 2,
-               "the counters never showed every ad charged and nothing held")
+    wait_for(
+        lambda: counters.budget_use("c1", DAY) == BudgetUse(budget, budget, 0, 0),
+        2,
+        "the counters to show every ad charged and nothing held",
+    )
 
 
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     budget=st.integers(1, 10_000_000),
     daily=st.one_of(st.none(), st.integers(1, 10_000_000)),
-    steps=st.lists(st.tuples(st.sampled_from(["reserve", "settle", "release", "expire"]),
-                             st.integers(1, 3_000_000), st.booleans()), max_size=60),
+    steps=st.lists(
+        st.tuples(
+            st.sampled_from(["reserve", "settle", "release", "expire"]), st.integers(1, 3_000_000), st.booleans()
+        ),
+        max_size=60,
+    ),
 )
-def test_spend_and_reservations_never_pass_the_budget(new_counters: CountersFactory, budget: int, daily: int | None,
-                                                      steps: list[tuple[str, int, bool]]) -> None:
+def test_spend_and_reservations_never_pass_the_budget(
+    new_counters: CountersFactory, budget: int, daily: int | None, steps: list[tuple[str, int, bool]]
+) -> None:
     """Any mix of reservations, settlements (even for more than reserved, as a CPC click
     costs more than its expected cost), releases and expiries: a reservation is granted only
     within what is left, and what is spent never exceeds either budget."""
@@ -125,16 +148,23 @@ def test_expired_reservations_are_released_once(new_counters: CountersFactory) -
     assert counters.reserve("again", limits, 60, expires_at=40)
 
 
-STEP = st.tuples(st.sampled_from(["reserve", "settle", "release", "expire", "frequency", "forget", "ctr"]),
-                 st.integers(1, 3_000_000), st.integers(0, 5))
+STEP = st.tuples(
+    st.sampled_from(["reserve", "settle", "release", "expire", "frequency", "forget", "ctr"]),
+    st.integers(1, 3_000_000),
+    st.integers(0, 5),
+)
 
 
 @pytest.mark.redis
-@given(budget=st.integers(1, 10_000_000), daily=st.one_of(st.none(), st.integers(1, 10_000_000)),
-       steps=st.lists(STEP, max_size=40))
+@given(
+    budget=st.integers(1, 10_000_000),
+    daily=st.one_of(st.none(), st.integers(1, 10_000_000)),
+    steps=st.lists(STEP, max_size=40),
+)
 @settings(suppress_health_check=[HealthCheck.function_scoped_fixture], deadline=None, max_examples=60)
-def test_redis_answers_every_sequence_of_steps_as_memory_does(budget: int, daily: int | None,
-                                                              steps: list[tuple[str, int, int]]) -> None:
+def test_redis_answers_every_sequence_of_steps_as_memory_does(
+    budget: int, daily: int | None, steps: list[tuple[str, int, int]]
+) -> None:
     """The same steps on both backends: the same grants, charges and counts after each."""
     from shelfspace.counters.redis import RedisCounters
     from tests.counters.conftest import redis_or_skip

@@ -16,9 +16,9 @@ import pytest
 from shelfspace.counters.leases import LEASE_SECONDS
 from shelfspace.counters.protocol import RESERVATION_SECONDS, BudgetLimits, Charge
 from shelfspace.counters.redis import RedisCounters
-from shelfspace.decisioning.engine import cap_key
+from shelfspace.decisioning.page_rules import cap_key
 from tests.counters.conftest import hold, redis_or_skip
-from tests.support import wait_until
+from tests.waiting import wait_at_most, wait_for
 
 pytestmark = pytest.mark.redis
 
@@ -96,7 +96,8 @@ def fresh(counters: RedisCounters) -> RedisCounters:
 
 
 def test_four_processes_spend_a_budget_for_200_ads_to_the_last_two_and_never_past_it(
-        processes: list[RedisCounters]) -> None:
+    processes: list[RedisCounters],
+) -> None:
     served: list[str] = []
     lock, done = threading.Lock(), threading.Event()
     takes = [0]
@@ -117,7 +118,7 @@ def test_four_processes_spend_a_budget_for_200_ads_to_the_last_two_and_never_pas
             ad = f"ad-{worker}-{n}"
             # Steer as the engine does: skip the campaign when the (maybe stale) copy says spent.
             if counters.budget_use(LIMITS.campaign_id, DAY).left(LIMITS) < PRICE:
-                time.sleep(0.001)
+                done.wait(0.001)  # a serving thread's back-off (not a test's wait): ends at once when done
                 continue
             expires_at = time.time() + RESERVATION_SECONDS
             if counters.reserve(ad, LIMITS, PRICE, expires_at):
@@ -129,7 +130,7 @@ def test_four_processes_spend_a_budget_for_200_ads_to_the_last_two_and_never_pas
         threads = [threading.Thread(target=serve, args=(processes[i % 4], i)) for i in range(8)]
         for thread in threads:
             thread.start()
-        wait_until(lambda: len(served) >= ADS, 20, what="")  # short of it, the assertions below say by how much
+        wait_at_most(lambda: len(served) >= ADS, 20)  # short of it, the assertions below say by how much
         done.set()
         for thread in threads:
             thread.join()
@@ -151,8 +152,11 @@ def test_own_steps_show_at_once_and_others_within_the_steering_time(processes: l
     assert mine.reserve("ad-1", LIMITS, PRICE, expires_at)
     assert mine.budget_use(LIMITS.campaign_id, DAY).reserved_total == PRICE  # its own ad, at once
     # Others see the whole slice held: it is this process's to hand out.
-    wait_until(lambda: theirs.budget_use(LIMITS.campaign_id, DAY).reserved_total >= PRICE, 5,
-               "another process never saw the lease")
+    wait_for(
+        lambda: theirs.budget_use(LIMITS.campaign_id, DAY).reserved_total >= PRICE,
+        5,
+        "another process to see the lease",
+    )
     assert mine.settle_all([Charge(hold("ad-1", LIMITS, PRICE, expires_at), LIMITS, PRICE)]) == [PRICE]
     settled = mine.budget_use(LIMITS.campaign_id, DAY)
     assert (settled.spent_total, settled.reserved_total) == (PRICE, 0)
@@ -226,14 +230,19 @@ def test_a_decision_makes_no_round_trip_in_the_common_case(tmp_path: Path) -> No
         with RoundTrips() as trips:
             for _ in range(decisions):
                 served += len(engine.decide(snapshot, request).ads["hero"])
-        print(f"figures: {decisions} decisions, {served} ads, {trips.count} Redis round trips "
-              f"({trips.count / decisions:.3f} a decision)")
+        print(
+            f"figures: {decisions} decisions, {served} ads, {trips.count} Redis round trips "
+            f"({trips.count / decisions:.3f} a decision)"
+        )
         assert served == 3 * decisions
         assert trips.count / decisions < 0.1, f"{trips.count} Redis round trips for {decisions} decisions"
         counters.close()  # the frequency counts written behind reach Redis
         capped = next(c for c in snapshot.placements["hero"].candidates if c.id == "li2")
         assert capped.line_item.frequency_cap is not None
-        assert int(client.hget(f"{prefix}fu:shopper-1", cap_key(capped.id, capped.line_item.frequency_cap, now)) or 0) == 320
+        assert (
+            int(client.hget(f"{prefix}fu:shopper-1", cap_key(capped.id, capped.line_item.frequency_cap, now)) or 0)
+            == 320
+        )
     finally:
         counters.close()
         keys = list(client.scan_iter(f"{prefix}*", count=1000))
@@ -246,6 +255,6 @@ def test_frequency_counts_show_at_once_here_and_within_a_moment_elsewhere(proces
     assert theirs.frequency("shopper-1", "li1:2026-12-04") == 0
     assert mine.count_frequency("shopper-1", "li1:2026-12-04", time.time() + 86400) == 1
     assert mine.frequency("shopper-1", "li1:2026-12-04") == 1  # its own count, before it is written
-    wait_until(lambda: theirs.frequency("shopper-1", "li1:2026-12-04") == 1, 5, "the count was never written behind")
+    wait_for(lambda: theirs.frequency("shopper-1", "li1:2026-12-04") == 1, 5, "the count written behind")
     mine.forget_expired_frequency(time.time() + 2 * 86400)
     assert mine.frequency("shopper-1", "li1:2026-12-04") == 0

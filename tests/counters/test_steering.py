@@ -47,8 +47,9 @@ class FakePipeline:
         return answers
 
 
-KIND = Kind("budget", lambda pipe, key: pipe.ask(), lambda answers: answers[0][0],
-            version=lambda answers: int(answers[0][1]))
+KIND = Kind(
+    "budget", lambda pipe, key: pipe.ask(), lambda answers: answers[0][0], version=lambda answers: int(answers[0][1])
+)
 KEY = ("c1", "2026-12-01")
 
 
@@ -70,7 +71,8 @@ def own_step(redis: FakeRedis, copies: SteeringCopies, by: int) -> Callable[[], 
 
 
 def test_a_read_answered_after_a_step_does_not_count_the_step_twice(
-        redis_and_copies: tuple[FakeRedis, SteeringCopies]) -> None:
+    redis_and_copies: tuple[FakeRedis, SteeringCopies],
+) -> None:
     redis, copies = redis_and_copies
     assert copies.get(KIND, KEY) == 0
     answer = own_step(redis, copies, 20_000)  # a lease granted in Redis...

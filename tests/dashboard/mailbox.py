@@ -12,7 +12,7 @@ from typing import Any
 from aiosmtpd.controller import Controller
 
 from tests.servers import free_port
-from tests.support import wait_until
+from tests.waiting import wait_for
 
 LINK = re.compile(r"https?://\S+/signup/verify\?token=[A-Za-z0-9_.\-]+")
 
@@ -31,7 +31,7 @@ class Mailbox:
         return "250 Message accepted for delivery"
 
     def wait_for(self, count: int) -> EmailMessage:
-        wait_until(lambda: len(self.messages) >= count, 10, f"{count} e-mail(s) received")
+        wait_for(lambda: len(self.messages) >= count, 10, f"{count} e-mail(s) received")
         return self.messages[count - 1]
 
     @staticmethod
@@ -45,6 +45,13 @@ class Mailbox:
         found = LINK.search(self.body_of(message))
         assert found, f"no verification link in: {self.body_of(message)}"
         return "/signup/verify" + found.group(0).split("/signup/verify", 1)[1]
+
+    def path_in(self, message: EmailMessage, prefix: str) -> str:
+        """The first link of the message whose path starts with `prefix` (`/invite/`), as a
+        path the test client can open."""
+        found = re.search(rf"https?://[^/\s]+({re.escape(prefix)}\S*)", self.body_of(message))
+        assert found, f"no link to {prefix} in: {self.body_of(message)}"
+        return found.group(1)
 
 
 @contextmanager

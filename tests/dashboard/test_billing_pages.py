@@ -18,7 +18,7 @@ from shelfspace.billing.models import EntryKind, Invoice, LedgerEntry
 from shelfspace.catalog.models import Advertiser
 from shelfspace.db.session import session_scope
 from tests.dashboard.pages import make_user, post_form, sign_in
-from tests.support import Api, campaign_body
+from tests.support import Api, campaign_body, runtime
 
 BOSS = "ops@network.example"
 BRAND = "money@harbortea.example"
@@ -26,31 +26,39 @@ BRAND = "money@harbortea.example"
 
 def _advertiser(operator: Api, name: str, **billing: Any) -> dict[str, Any]:
     advertiser: dict[str, Any] = operator.post(
-        "/v1/advertisers", {"name": name, "domain": f"{name.split()[0].lower()}.example"} | billing)
+        "/v1/advertisers", {"name": name, "domain": f"{name.split()[0].lower()}.example"} | billing
+    )
     advertiser["campaign_id"] = operator.post("/v1/campaigns", campaign_body(advertiser["id"]))["id"]
     return advertiser
 
 
 def _charge(client: TestClient, advertiser: dict[str, Any], day: date, micros: int) -> None:
     """Delivery charged on `day`, as the rollups post it."""
-    with session_scope(client.app.state.sessions) as db:  # type: ignore[attr-defined]
-        ledger.post(db, advertiser_id=advertiser["id"], kind=EntryKind.CHARGE, amount_micros=-micros, day=day,
-                    time=datetime.combine(day, datetime.min.time(), UTC), actor="test",
-                    campaign_id=advertiser["campaign_id"])
+    with session_scope(runtime(client).db_sessions) as db:
+        ledger.post(
+            db,
+            advertiser_id=advertiser["id"],
+            kind=EntryKind.CHARGE,
+            amount_micros=-micros,
+            day=day,
+            time=datetime.combine(day, datetime.min.time(), UTC),
+            actor="test",
+            campaign_id=advertiser["campaign_id"],
+        )
 
 
 def _issue(client: TestClient, advertiser: dict[str, Any], through: date, now: datetime) -> Invoice:
-    state = client.app.state  # type: ignore[attr-defined]
-    with session_scope(state.sessions) as db:
+    rt = runtime(client)
+    with session_scope(rt.db_sessions) as db:
         found = db.get(Advertiser, advertiser["id"])
         assert found is not None
-        issued = invoices.issue_through(db, SYSTEM, found, through, state.settings, now)
+        issued = invoices.issue_through(db, SYSTEM, found, through, rt.settings, now)
         assert issued is not None
         return issued
 
 
 def _ledger_rows(engine_client: TestClient) -> int:
-    with session_scope(engine_client.app.state.sessions) as db:  # type: ignore[attr-defined]
+    with session_scope(runtime(engine_client).db_sessions) as db:
         return int(db.scalar(select(func.count()).select_from(LedgerEntry)) or 0)
 
 
@@ -59,7 +67,8 @@ def _today() -> date:
 
 
 def test_the_operator_sees_balances_warnings_revenue_and_unpaid_invoices(
-        client: TestClient, operator: Api, engine: Engine) -> None:
+    client: TestClient, operator: Api, engine: Engine
+) -> None:
     empty = _advertiser(operator, "Harbor Tea", billing_mode="prepaid")
     low = _advertiser(operator, "Acme Outdoor", billing_mode="prepaid")
     open_ended = _advertiser(operator, "Bigco Foods")  # credit without a limit: never warned
@@ -80,8 +89,10 @@ def test_the_operator_sees_balances_warnings_revenue_and_unpaid_invoices(
     assert page.status_code == 200
     html = page.text
     assert '<a href="/console/billing" aria-current="page">Billing</a>' in html
-    rows = {name: html.index(f'data-advertiser="{a["id"]}"') for name, a in
-            (("empty", empty), ("low", low), ("open", open_ended), ("limited", limited))}
+    rows = {
+        name: html.index(f'data-advertiser="{a["id"]}"')
+        for name, a in (("empty", empty), ("low", low), ("open", open_ended), ("limited", limited))
+    }
     assert rows["empty"] < rows["low"] < rows["open"]  # the most urgent first
     assert f'data-reason="{LowBalanceReason.FUNDS_USED_UP.value}"' in html
     assert f'data-reason="{LowBalanceReason.UNDER_DAYS_OF_SPEND.value}"' in html
@@ -89,7 +100,7 @@ def test_the_operator_sees_balances_warnings_revenue_and_unpaid_invoices(
     assert html.count("data-reason=") == 2  # neither credit account is warned
     assert "1,000.00" in html and "no limit" in html  # the credit limit, and the account without one
 
-    unpaid_table = html[html.index('id="unpaid"'):html.index('id="revenue"')]
+    unpaid_table = html[html.index('id="unpaid"') : html.index('id="revenue"')]
     assert overdue.number in unpaid_table and unpaid.number in unpaid_table
     assert receipt.number not in unpaid_table  # a receipt is paid from the wallet
     assert unpaid_table.index(overdue.number) < unpaid_table.index(unpaid.number)  # due first, listed first
@@ -98,13 +109,14 @@ def test_the_operator_sees_balances_warnings_revenue_and_unpaid_invoices(
     assert f'href="/console/billing/documents/{overdue.id}"' in unpaid_table
     assert "Crisp Snacks" in unpaid_table and "120.00" in unpaid_table
 
-    revenue = html[html.index('id="revenue"'):]
+    revenue = html[html.index('id="revenue"') :]
     assert f">{today:%Y-%m}</td>" in revenue and "revenue-chart" in html
     assert client.get(f"/console/billing/documents/{unpaid.id}").status_code == 200  # the operator sees any
 
 
 def test_a_top_up_is_recorded_or_its_mistakes_named_beside_the_fields(
-        client: TestClient, operator: Api, engine: Engine) -> None:
+    client: TestClient, operator: Api, engine: Engine
+) -> None:
     brand = _advertiser(operator, "Harbor Tea", billing_mode="prepaid")
     make_user(engine, BOSS)
     sign_in(client, BOSS)
@@ -112,28 +124,53 @@ def test_a_top_up_is_recorded_or_its_mistakes_named_beside_the_fields(
     assert f'<option value="{brand["id"]}" selected>' in picked  # the row's "Top up" link
 
     before = _ledger_rows(client)
-    for amount, reference, field in (("-20", "BANK-7", "amount"), ("0", "BANK-7", "amount"), ("", "BANK-7", "amount"),
-                                     ("ten", "BANK-7", "amount"), ("20", "", "reference"), ("20", "   ", "reference")):
-        bad = post_form(client, "/console/billing", "/console/billing/top-ups",
-                        {"advertiser_id": brand["id"], "amount": amount, "reference": reference})
+    for amount, reference, field in (
+        ("-20", "BANK-7", "amount"),
+        ("0", "BANK-7", "amount"),
+        ("", "BANK-7", "amount"),
+        ("ten", "BANK-7", "amount"),
+        ("20", "", "reference"),
+        ("20", "   ", "reference"),
+    ):
+        bad = post_form(
+            client,
+            "/console/billing",
+            "/console/billing/top-ups",
+            {"advertiser_id": brand["id"], "amount": amount, "reference": reference},
+        )
         assert bad.status_code == 422, (amount, reference)
         assert f'id="{field}-error"' in bad.text and 'aria-invalid="true"' in bad.text, (amount, reference)
         assert f'value="{amount}"' in bad.text  # what was typed stays in the form
-    nobody = post_form(client, "/console/billing", "/console/billing/top-ups",
-                       {"advertiser_id": "", "amount": "", "reference": "BANK-7"})
+    nobody = post_form(
+        client,
+        "/console/billing",
+        "/console/billing/top-ups",
+        {"advertiser_id": "", "amount": "", "reference": "BANK-7"},
+    )
     assert nobody.status_code == 422
     assert 'id="advertiser_id-error"' in nobody.text and 'id="amount-error"' in nobody.text  # both at once
-    unknown = post_form(client, "/console/billing", "/console/billing/top-ups",
-                        {"advertiser_id": "adv_missing", "amount": "20", "reference": "BANK-7"})
+    unknown = post_form(
+        client,
+        "/console/billing",
+        "/console/billing/top-ups",
+        {"advertiser_id": "adv_missing", "amount": "20", "reference": "BANK-7"},
+    )
     assert unknown.status_code == 422 and "no advertiser &#39;adv_missing&#39;</span>" in unknown.text
-    forged = client.post("/console/billing/top-ups", data={"advertiser_id": brand["id"], "amount": "20",
-                                                           "reference": "BANK-7"}, follow_redirects=False)
+    forged = client.post(
+        "/console/billing/top-ups",
+        data={"advertiser_id": brand["id"], "amount": "20", "reference": "BANK-7"},
+        follow_redirects=False,
+    )
     assert forged.status_code == 403  # no form token
     assert _ledger_rows(client) == before
     assert operator.get(f"/v1/advertisers/{brand['id']}/balance")["balance"] == 0
 
-    done = post_form(client, "/console/billing", "/console/billing/top-ups",
-                     {"advertiser_id": brand["id"], "amount": "1,250.5", "reference": "BANK-7"})
+    done = post_form(
+        client,
+        "/console/billing",
+        "/console/billing/top-ups",
+        {"advertiser_id": brand["id"], "amount": "1,250.5", "reference": "BANK-7"},
+    )
     assert done.status_code == 303
     balance = operator.get(f"/v1/advertisers/{brand['id']}/balance")
     assert balance["balance"] == 1250.5 and balance["available"] == 1250.5
@@ -143,12 +180,13 @@ def test_a_top_up_is_recorded_or_its_mistakes_named_beside_the_fields(
     assert audit["actor"].startswith("user:")
     page = client.get("/console/billing").text
     assert "Top-up of 1,250.50 USD recorded for Harbor Tea: its balance is now 1,250.50 USD." in page
-    row = page[page.index(f'data-advertiser="{brand["id"]}"'):]
-    assert '<td class="num balance">1,250.50</td>' in row[:row.index("</tr>")]
+    row = page[page.index(f'data-advertiser="{brand["id"]}"') :]
+    assert '<td class="num balance">1,250.50</td>' in row[: row.index("</tr>")]
 
 
 def test_a_brand_sees_its_balance_top_ups_and_documents_and_no_one_elses(
-        client: TestClient, operator: Api, engine: Engine) -> None:
+    client: TestClient, operator: Api, engine: Engine
+) -> None:
     mine = _advertiser(operator, "Harbor Tea", billing_mode="prepaid")
     theirs = _advertiser(operator, "Bigco Foods", credit_limit=500)
     operator.post(f"/v1/advertisers/{mine['id']}/top-ups", {"amount": "300", "reference": "BANK-HT-1"})
@@ -168,10 +206,10 @@ def test_a_brand_sees_its_balance_top_ups_and_documents_and_no_one_elses(
     assert '<a href="/brand/billing" aria-current="page">Billing</a>' in html
     assert "Prepaid account" in html and "235.00 <small>USD</small>" in html  # 300 - 40 - 25
     assert "Credit limit" not in html
-    history = html[html.index('id="history"'):html.index('id="documents"')]
+    history = html[html.index('id="history"') : html.index('id="documents"')]
     assert history.index("BANK-HT-OUT") < history.index("BANK-HT-1")  # newest first
-    assert "-40.00" in history and "300.00" in history and "data-kind=\"charge\"" not in history
-    documents = html[html.index('id="documents"'):]
+    assert "-40.00" in history and "300.00" in history and 'data-kind="charge"' not in history
+    documents = html[html.index('id="documents"') :]
     assert receipt.number in documents and other.number not in documents and "Receipt" in documents
     assert f'href="/brand/billing/documents/{receipt.id}?format=pdf"' in documents
 
@@ -194,7 +232,8 @@ def test_a_brand_sees_its_balance_top_ups_and_documents_and_no_one_elses(
 
 
 def test_a_brand_on_credit_sees_its_limit_and_a_warning_when_funds_run_low(
-        client: TestClient, operator: Api, engine: Engine) -> None:
+    client: TestClient, operator: Api, engine: Engine
+) -> None:
     brand = _advertiser(operator, "Crisp Snacks", credit_limit=100)
     today = _today()
     for back in (1, 2):  # started two days ago at 40 a day: 100 is 2.5 days of it

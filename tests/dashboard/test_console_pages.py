@@ -9,7 +9,8 @@ from sqlalchemy import Engine
 
 from shelfspace.accounts.roles import Role
 from shelfspace.db.session import make_sessionmaker, session_scope
-from shelfspace.reporting.models import PlacementRequests, RollupDay
+from shelfspace.delivery.models import PlacementRequests
+from shelfspace.reporting.models import RollupDay
 from tests.dashboard.pages import make_user, post_form, sign_in
 from tests.support import BANNER, Api, build_network
 
@@ -23,10 +24,25 @@ def test_the_overview_shows_revenue_and_fill_by_placement(client: TestClient, op
     operator.post("/v1/placements", BANNER)
     today = date.today().isoformat()
     with session_scope(make_sessionmaker(engine)) as db:
-        db.add(RollupDay(day=today, advertiser_id="a", campaign_id="c", line_item_id="l", creative_id="cr",
-                         placement_id="home-hero", channel="web", sku="", impressions=2000, viewable_impressions=1000,
-                         clicks=10, spend_micros=9_000_000, invalid_impressions=0,
-                         invalid_viewable_impressions=0, invalid_clicks=0))
+        db.add(
+            RollupDay(
+                day=today,
+                advertiser_id="a",
+                campaign_id="c",
+                line_item_id="l",
+                creative_id="cr",
+                placement_id="home-hero",
+                channel="web",
+                sku="",
+                impressions=2000,
+                viewable_impressions=1000,
+                clicks=10,
+                spend_micros=9_000_000,
+                invalid_impressions=0,
+                invalid_viewable_impressions=0,
+                invalid_clicks=0,
+            )
+        )
         db.add(PlacementRequests(day=today, hour=9, placement_id="home-hero", requests=4000, filled=2000))
     _operator_session(client, engine)
     html = client.get("/console").text
@@ -35,11 +51,20 @@ def test_the_overview_shows_revenue_and_fill_by_placement(client: TestClient, op
     assert '"Revenue"' in html  # the chart's data is in the page
 
 
-def test_reviewing_creatives_approves_or_rejects_with_a_reason(client: TestClient, operator: Api, engine: Engine,
-                                                               advertiser_api: Api) -> None:
+def test_reviewing_creatives_approves_or_rejects_with_a_reason(
+    client: TestClient, operator: Api, engine: Engine, advertiser_api: Api
+) -> None:
     network = build_network(operator, advertiser_api.advertiser_id)  # type: ignore[arg-type]
-    pending = advertiser_api.post("/v1/creatives", {"format": "banner", "size": "300x250", "line_item_id": network["line_item"]["id"],
-                                                    "image_url": "https://acme.example/ad.png", "click_url": "https://acme.example/"})
+    pending = advertiser_api.post(
+        "/v1/creatives",
+        {
+            "format": "banner",
+            "size": "300x250",
+            "line_item_id": network["line_item"]["id"],
+            "image_url": "https://acme.example/ad.png",
+            "click_url": "https://acme.example/",
+        },
+    )
     assert pending["status"] == "pending"
     _operator_session(client, engine)
     queue = client.get("/console/review").text
@@ -77,10 +102,14 @@ def test_console_pages_are_for_operators_only(client: TestClient, operator: Api,
     assert operator.get(f"/v1/advertisers/{brand['id']}")["status"] == "active"
 
 
-def test_the_media_kit_is_public_and_counted_from_the_network(client: TestClient, operator: Api, engine: Engine) -> None:
+def test_the_media_kit_is_public_and_counted_from_the_network(
+    client: TestClient, operator: Api, engine: Engine
+) -> None:
     operator.post("/v1/placements", BANNER)
     with session_scope(make_sessionmaker(engine)) as db:
-        db.add(PlacementRequests(day=date.today().isoformat(), hour=9, placement_id="home-hero", requests=3000, filled=10))
+        db.add(
+            PlacementRequests(day=date.today().isoformat(), hour=9, placement_id="home-hero", requests=3000, filled=10)
+        )
     html = client.get("/media-kit").text
     assert "Home hero" in html and "2.50" in html and "1200x400, 300x250" in html  # a placement, its floor and sizes
     assert "3,000" in html and "100" in html  # opportunities in 30 days, and a day

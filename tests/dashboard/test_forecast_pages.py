@@ -13,52 +13,71 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, func, select
 
 from shelfspace.accounts.models import AuditEntry
 from shelfspace.accounts.roles import Role
 from shelfspace.config import Settings
 from shelfspace.db.session import make_sessionmaker, session_scope
 from shelfspace.decisioning.request import Context, DecisionRequest, SlotRequest
+from shelfspace.forecasting.models import SampledRequestRow
 from shelfspace.forecasting.request_log import RequestLog
 from tests.dashboard.pages import make_user, sign_in, token_of
-from tests.support import BANNER, VIDEO, Api, banner_creative, campaign_body, line_item_body
+from tests.support import BANNER, VIDEO, Api, banner_creative, campaign_body, line_item_body, runtime
+from tests.waiting import wait_for_equal
 
 USERS = 20
 REQUESTS_A_DAY = 60
 HISTORY_DAYS = 7
-INPUT = re.compile(r'<input type="(?:hidden|text|date|number)" name="([a-z_]+)" value="([^"]*)"')
+INPUT = re.compile(r'<input type="(?:hidden|text|date|number|time)" name="([a-z_0-9]+)" value="([^"]*)"')
 REPEATED = ("placements", "products")
+CHECKED = re.compile(r'<input type="checkbox" name="([a-z_0-9]+)" value="([^"]+)"[^>]*?\bchecked\b')
+SELECTED = re.compile(r'<select name="([a-z_]+)">.*?<option value="([^"]+)" selected', re.S)
 
 
 @pytest.fixture
 def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     """Every request sampled: the history below is exactly what the forecast replays."""
-    return Settings(data_dir=tmp_path_factory.mktemp("data"), public_url="http://shelfspace.test",
-                    request_sample_percent=100)
+    return Settings(
+        data_dir=tmp_path_factory.mktemp("data"), public_url="http://shelfspace.test", request_sample_percent=100
+    )
 
 
 def today(client: TestClient) -> date:
-    settings: Settings = client.app.state.settings  # type: ignore[attr-defined]
+    settings: Settings = runtime(client).settings
     return datetime.now(UTC).astimezone(ZoneInfo(settings.timezone)).date()
 
 
 def write_history(client: TestClient, placement: str = "home-hero") -> None:
     """A week of requests on `placement`: shoppers searching tents or coffee, in GB, on
     mobile, each with an id and consent, offered to the app's request log as the decision
-    route offers them and flushed."""
-    settings: Settings = client.app.state.settings  # type: ignore[attr-defined]
+    route offers them and flushed. The app's background flusher takes from the same buffer,
+    so a flush here returns only what it took; all of them are in the table after it."""
+    settings: Settings = runtime(client).settings
     tz = ZoneInfo(settings.timezone)
-    log: RequestLog = client.app.state.opportunities.requests  # type: ignore[attr-defined]
+    log = runtime(client).opportunities.requests
+    assert isinstance(log, RequestLog)
     for back in range(1, HISTORY_DAYS + 1):
         day = today(client) - timedelta(days=back)
         for n in range(REQUESTS_A_DAY):
             at = datetime.combine(day, time(8), tz) + timedelta(minutes=10 * n)
             keyword = "tents" if n % 2 else "coffee"
-            log.offer(DecisionRequest((SlotRequest(placement, 1),),
-                                      Context(keywords=(keyword,), country="GB", device="mobile"),
-                                      f"shopper-{n % USERS}", consent=True), at)
-    assert log.write_batch() == HISTORY_DAYS * REQUESTS_A_DAY
+            log.offer(
+                DecisionRequest(
+                    (SlotRequest(placement, 1),),
+                    Context(keywords=(keyword,), country="GB", device="mobile"),
+                    f"shopper-{n % USERS}",
+                    consent=True,
+                ),
+                at,
+            )
+    log.write_batch()  # the app's own flusher may have taken some first, and be writing them still
+
+    def written() -> int:
+        with session_scope(runtime(client).db_sessions) as db:
+            return int(db.scalar(select(func.count()).select_from(SampledRequestRow)) or 0)
+
+    wait_for_equal(written, HISTORY_DAYS * REQUESTS_A_DAY, 10, "the week of requests in the table")
 
 
 @pytest.fixture
@@ -75,11 +94,24 @@ def brand(client: TestClient, operator: Api, engine: Engine) -> str:
 
 def wizard_form(client: TestClient, **fields: str | list[str]) -> dict[str, Any]:
     start = today(client) + timedelta(days=1)
-    form: dict[str, Any] = {"csrf_token": token_of(client.get("/brand/campaigns/new").text), "goal": "awareness",
-                            "name": "", "budget_total": "500", "budget_daily": "50", "start": start.isoformat(),
-                            "end": (start + timedelta(days=13)).isoformat(), "pacing": "even",
-                            "placements": "home-hero", "pricing": "cpm", "bid": "6", "keywords": "", "categories": "",
-                            "countries": "", "cap_count": "", "cap_period": "day"}
+    form: dict[str, Any] = {
+        "csrf_token": token_of(client.get("/brand/campaigns/new").text),
+        "goal": "awareness",
+        "name": "",
+        "budget_total": "500",
+        "budget_daily": "50",
+        "start": start.isoformat(),
+        "end": (start + timedelta(days=13)).isoformat(),
+        "pacing": "even",
+        "placements": "home-hero",
+        "pricing": "cpm",
+        "bid": "6",
+        "keywords": "",
+        "categories": "",
+        "countries": "",
+        "cap_count": "",
+        "cap_period": "day",
+    }
     return form | fields
 
 
@@ -94,7 +126,7 @@ def test_the_wizard_forecasts_from_the_replayed_week(client: TestClient, brand: 
     assert "data-forecast" in page and "/static/forecast.js" in page
     found = forecast(client, wizard_form(client))
     assert found["has_history"] is True
-    assert found["currency"] == client.app.state.settings.currency  # type: ignore[attr-defined]
+    assert found["currency"] == runtime(client).settings.currency
     assert found["days"] == 14 and found["open_ended"] is False
     daily, total = found["daily"], found["total"]
     # Untargeted, over the floor, alone on the placement: every request of a sampled day is won.
@@ -169,42 +201,72 @@ def test_the_forecast_is_a_checked_post_for_a_signed_in_brand(client: TestClient
 
 def _campaign(operator: Api, advertiser_id: str, **line_item: Any) -> tuple[dict[str, Any], dict[str, Any]]:
     start = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0) - timedelta(days=1)
-    campaign = operator.post("/v1/campaigns", campaign_body(
-        advertiser_id, start=start.isoformat(), end=(start + timedelta(days=31, hours=15, minutes=30)).isoformat()))
-    made = operator.post("/v1/line-items", line_item_body(
-        campaign["id"], **({"targeting": {"keywords": ["tents"], "countries": ["GB"], "devices": ["mobile"],
-                                          "dayparts": [{"days": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"],
-                                                        "start": "00:00", "end": "23:59"}]}} | line_item)))
+    campaign = operator.post(
+        "/v1/campaigns",
+        campaign_body(
+            advertiser_id, start=start.isoformat(), end=(start + timedelta(days=31, hours=15, minutes=30)).isoformat()
+        ),
+    )
+    made = operator.post(
+        "/v1/line-items",
+        line_item_body(
+            campaign["id"],
+            **(
+                {
+                    "targeting": {
+                        "keywords": ["tents"],
+                        "countries": ["GB"],
+                        "devices": ["mobile"],
+                        "dayparts": [
+                            {
+                                "days": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"],
+                                "start": "00:00",
+                                "end": "23:59",
+                            }
+                        ],
+                    }
+                }
+                | line_item
+            ),
+        ),
+    )
     operator.post("/v1/creatives", banner_creative(advertiser_id, made["id"]))
     return campaign, made
 
 
 def _audit(engine: Engine, object_id: str) -> list[AuditEntry]:
     with session_scope(make_sessionmaker(engine)) as db:
-        return list(db.scalars(select(AuditEntry).where(AuditEntry.object_id == object_id,
-                                                        AuditEntry.action == "update").order_by(AuditEntry.id)))
+        return list(
+            db.scalars(
+                select(AuditEntry)
+                .where(AuditEntry.object_id == object_id, AuditEntry.action == "update")
+                .order_by(AuditEntry.id)
+            )
+        )
 
 
 def _edit_form(page: str, **fields: str | list[str]) -> dict[str, Any]:
     """The edit form as the page fills it in (what a browser would send), with `fields` typed over it."""
-    form = page.split('data-campaign-edit>', 1)[1].split("</form>", 1)[0]
+    form = page.split("data-campaign-edit>", 1)[1].split("</form>", 1)[0]
     sent: dict[str, Any] = {}
     for name, value in INPUT.findall(form):
         sent.setdefault(name, []).append(value)
     values: dict[str, Any] = {k: v if k in REPEATED else v[0] for k, v in sent.items()}
+    for name, value in CHECKED.findall(form):  # every ticked box: devices, placements, day-parts' days…
+        values.setdefault(name, []).append(value)
     for name in ("devices", "audiences"):
-        values[name] = re.findall(rf'name="{name}" value="([^"]+)" checked', form)
-    for name in ("pacing", "cap_period"):
-        chosen = re.search(rf'<select name="{name}">.*?<option value="([^"]+)" selected', form, re.S)
-        assert chosen is not None, name
-        values[name] = chosen.group(1)
+        values.setdefault(name, [])
+    for name, value in SELECTED.findall(form):
+        values[name] = value
+    assert {"pacing", "cap_period"} <= values.keys()
     return values | fields
 
 
-def test_a_brand_edits_its_campaign_in_one_transaction(client: TestClient, operator: Api, brand: str,
-                                                       engine: Engine) -> None:
+def test_a_brand_edits_its_campaign_in_one_transaction(
+    client: TestClient, operator: Api, brand: str, engine: Engine
+) -> None:
     campaign, line_item = _campaign(operator, brand)
-    assert f'/brand/campaigns/{campaign["id"]}/edit' in client.get(f"/brand/campaigns/{campaign['id']}").text
+    assert f"/brand/campaigns/{campaign['id']}/edit" in client.get(f"/brand/campaigns/{campaign['id']}").text
     page = client.get(f"/brand/campaigns/{campaign['id']}/edit").text
     assert 'name="budget_total" value="1000"' in page and 'name="keywords" value="tents"' in page
     assert 'name="replaces" value="' + line_item["id"] in page and "data-forecast" in page
@@ -216,17 +278,32 @@ def test_a_brand_edits_its_campaign_in_one_transaction(client: TestClient, opera
     assert operator.get(f"/v1/campaigns/{campaign['id']}")["end"] == campaign["end"]
 
     # A good budget with a bid the service refuses: neither is saved, the bid is named.
-    refused = client.post(f"/brand/campaigns/{campaign['id']}/edit",
-                          data=_edit_form(page, budget_total="2000", bid="1"))
+    refused = client.post(
+        f"/brand/campaigns/{campaign['id']}/edit", data=_edit_form(page, budget_total="2000", bid="1")
+    )
     assert refused.status_code == 400 and 'id="bid-error"' in refused.text and "floor" in refused.text
     assert 'value="2000"' in refused.text  # what was typed stays
     assert operator.get(f"/v1/campaigns/{campaign['id']}")["budget_total"] == 1000
     assert _audit(engine, campaign["id"]) == []
 
     last_day = (today(client) + timedelta(days=20)).isoformat()
-    saved = client.post(f"/brand/campaigns/{campaign['id']}/edit", follow_redirects=False, data=_edit_form(
-        page, budget_total="2000", budget_daily="80", end=last_day, pacing="asap", bid="4.5",
-        keywords="tents, stoves", countries="gb, ie", devices=["mobile", "desktop"], cap_count="2", cap_period="week"))
+    saved = client.post(
+        f"/brand/campaigns/{campaign['id']}/edit",
+        follow_redirects=False,
+        data=_edit_form(
+            page,
+            budget_total="2000",
+            budget_daily="80",
+            end=last_day,
+            pacing="asap",
+            bid="4.5",
+            keywords="tents, stoves",
+            countries="gb, ie",
+            devices=["mobile", "desktop"],
+            cap_count="2",
+            cap_period="week",
+        ),
+    )
     assert saved.status_code == 303, saved.text
     assert "is updated" in client.get(saved.headers["location"]).text
     now = operator.get(f"/v1/campaigns/{campaign['id']}")
@@ -244,13 +321,21 @@ def test_a_brand_edits_its_campaign_in_one_transaction(client: TestClient, opera
 
     # Clearing the cap and the daily budget clears them.
     page = client.get(f"/brand/campaigns/{campaign['id']}/edit").text
-    assert client.post(f"/brand/campaigns/{campaign['id']}/edit", data=_edit_form(page, cap_count="", budget_daily=""),
-                       follow_redirects=False).status_code == 303
+    assert (
+        client.post(
+            f"/brand/campaigns/{campaign['id']}/edit",
+            data=_edit_form(page, cap_count="", budget_daily=""),
+            follow_redirects=False,
+        ).status_code
+        == 303
+    )
     assert operator.get(f"/v1/line-items/{line_item['id']}")["frequency_cap"] is None
     assert operator.get(f"/v1/campaigns/{campaign['id']}")["budget_daily"] is None
 
 
-def test_the_edit_page_forecasts_the_line_item_at_its_new_settings(client: TestClient, operator: Api, brand: str) -> None:
+def test_the_edit_page_forecasts_the_line_item_at_its_new_settings(
+    client: TestClient, operator: Api, brand: str
+) -> None:
     campaign, line_item = _campaign(operator, brand)
     page = client.get(f"/brand/campaigns/{campaign['id']}/edit").text
     as_it_is = forecast(client, _edit_form(page))
@@ -266,8 +351,9 @@ def test_the_edit_page_forecasts_the_line_item_at_its_new_settings(client: TestC
     assert forecast(client, _edit_form(page, bid="1"), status=422)["error"]["fields"][0]["field"] == "bid"
 
 
-def test_a_brand_never_edits_another_brands_campaign(client: TestClient, operator: Api, brand: str,
-                                                     engine: Engine) -> None:
+def test_a_brand_never_edits_another_brands_campaign(
+    client: TestClient, operator: Api, brand: str, engine: Engine
+) -> None:
     rival = operator.post("/v1/advertisers", {"name": "Rival Goods", "domain": "rival.example"})
     theirs, their_line_item = _campaign(operator, rival["id"])
     mine, _ = _campaign(operator, brand)
@@ -275,8 +361,12 @@ def test_a_brand_never_edits_another_brands_campaign(client: TestClient, operato
     page = client.get(f"/brand/campaigns/{mine['id']}/edit").text
     posted = client.post(f"/brand/campaigns/{theirs['id']}/edit", data=_edit_form(page, budget_total="1"))
     assert posted.status_code == 404
-    assert client.get(f"/brand/campaigns/{mine['id']}/edit",
-                      params={"line_item": their_line_item["id"]}).status_code == 404
+    assert (
+        client.get(f"/brand/campaigns/{mine['id']}/edit", params={"line_item": their_line_item["id"]}).status_code
+        == 404
+    )
     assert operator.get(f"/v1/campaigns/{theirs['id']}")["budget_total"] == 1000 and _audit(engine, theirs["id"]) == []
     # Nor forecasts another brand's line item as its own.
-    assert forecast(client, _edit_form(page, replaces=their_line_item["id"]), status=404)["error"]["code"] == "not_found"
+    assert (
+        forecast(client, _edit_form(page, replaces=their_line_item["id"]), status=404)["error"]["code"] == "not_found"
+    )

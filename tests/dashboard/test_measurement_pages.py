@@ -37,8 +37,9 @@ def studies(engine: Engine) -> int:
         return db.scalar(select(func.count()).select_from(BrandLiftStudy)) or 0
 
 
-def test_the_brand_reads_the_lift_the_api_computes(client: TestClient, operator: Api, advertiser_api: Api,
-                                                    engine: Engine, readable_study: dict[str, Any]) -> None:  # noqa: F811
+def test_the_brand_reads_the_lift_the_api_computes(
+    client: TestClient, operator: Api, advertiser_api: Api, engine: Engine, readable_study: dict[str, Any]
+) -> None:  # noqa: F811
     campaign_id = readable_study["campaign"]["id"]
     lift = operator.get(f"/v1/campaigns/{campaign_id}/lift")
     assert lift["readable"] and not lift["interim"]
@@ -50,7 +51,8 @@ def test_the_brand_reads_the_lift_the_api_computes(client: TestClient, operator:
     assert figure(html, "intent_to_treat-incremental") == f"{lift['incremental_conversions']:,.1f}"
     assert figure(html, "exposed-incremental") == f"{lift['exposed']['incremental_conversions']:,.1f}"
     assert figure(html, "intent_to_treat-relative") == (
-        "–" if lift["relative_lift"] is None else f"{lift['relative_lift'] * 100:.1f}%")
+        "–" if lift["relative_lift"] is None else f"{lift['relative_lift'] * 100:.1f}%"
+    )
     for group in ("treatment", "control"):
         assert f'<td class="num">{lift[group]["users"]:,}</td>' in html
     assert escape(lift["method"]) in html and escape(lift["minimum_sample"]) in html
@@ -59,8 +61,8 @@ def test_the_brand_reads_the_lift_the_api_computes(client: TestClient, operator:
 
 
 def test_below_the_minimum_sample_the_page_shows_counts_and_no_lift(
-        client: TestClient, operator: Api, advertiser_api: Api, engine: Engine,
-        study: dict[str, Any]) -> None:  # noqa: F811
+    client: TestClient, operator: Api, advertiser_api: Api, engine: Engine, study: dict[str, Any]
+) -> None:  # noqa: F811
     campaign_id = study["campaign"]["id"]
     lift = operator.get(f"/v1/campaigns/{campaign_id}/lift")
     make_user(engine, BRAND, Role.ADVERTISER, advertiser_api.advertiser_id)
@@ -72,20 +74,37 @@ def test_below_the_minimum_sample_the_page_shows_counts_and_no_lift(
 
 
 def test_a_brand_lift_study_is_started_checked_and_closed_from_the_page(
-        client: TestClient, advertiser_api: Api, engine: Engine, study: dict[str, Any]) -> None:  # noqa: F811
+    client: TestClient, advertiser_api: Api, engine: Engine, study: dict[str, Any]
+) -> None:  # noqa: F811
     campaign_id = study["campaign"]["id"]
     base = f"/brand/campaigns/{campaign_id}"
     make_user(engine, BRAND, Role.ADVERTISER, advertiser_api.advertiser_id)
     sign_in(client, BRAND)
-    wrong = post_form(client, f"{base}/measurement", f"{base}/brand-lift",
-                      {"metric": "recall", "question": "Which of these brands have you seen advertised?",
-                       "answers": "Bolt\nCamp Co", "correct_answer": "Acme"})
+    wrong = post_form(
+        client,
+        f"{base}/measurement",
+        f"{base}/brand-lift",
+        {
+            "metric": "recall",
+            "question": "Which of these brands have you seen advertised?",
+            "answers": "Bolt\nCamp Co",
+            "correct_answer": "Acme",
+        },
+    )
     assert wrong.status_code == 400 and "correct_answer must be one of the answers" in wrong.text
     assert "Bolt\nCamp Co" in wrong.text  # what was typed stays in the form
     assert studies(engine) == 0  # nothing half saved
-    made = post_form(client, f"{base}/measurement", f"{base}/brand-lift",
-                     {"metric": "recall", "question": "Which of these brands have you seen advertised?",
-                      "answers": "Bolt\n  Acme \nCamp Co\n", "correct_answer": "Acme"})
+    made = post_form(
+        client,
+        f"{base}/measurement",
+        f"{base}/brand-lift",
+        {
+            "metric": "recall",
+            "question": "Which of these brands have you seen advertised?",
+            "answers": "Bolt\n  Acme \nCamp Co\n",
+            "correct_answer": "Acme",
+        },
+    )
     assert made.status_code == 303 and made.headers["location"].endswith("/measurement#brand-lift")
     [listed] = advertiser_api.get(f"/v1/brand-lift-studies?campaign_id={campaign_id}")["data"]
     assert listed["answers"] == ["Bolt", "Acme", "Camp Co"] and listed["metric"] == "recall"
@@ -98,28 +117,54 @@ def test_a_brand_lift_study_is_started_checked_and_closed_from_the_page(
 
 
 def test_the_planner_answers_on_the_page_and_names_bad_input(
-        client: TestClient, advertiser_api: Api, engine: Engine, study: dict[str, Any]) -> None:  # noqa: F811
+    client: TestClient, advertiser_api: Api, engine: Engine, study: dict[str, Any]
+) -> None:  # noqa: F811
     base = f"/brand/campaigns/{study['campaign']['id']}"
     make_user(engine, BRAND, Role.ADVERTISER, advertiser_api.advertiser_id)
     sign_in(client, BRAND)
-    page = client.get(f"{base}/measurement", params={"plan_baseline_rate": "2", "plan_expected_rate": "2.4",
-                                                     "plan_users_per_day": "5000", "plan_days": "",
-                                                     "plan_holdout_percent": "20"})
+    page = client.get(
+        f"{base}/measurement",
+        params={
+            "plan_baseline_rate": "2",
+            "plan_expected_rate": "2.4",
+            "plan_users_per_day": "5000",
+            "plan_days": "",
+            "plan_holdout_percent": "20",
+        },
+    )
     expected = planner.plan(PlanIn(baseline_rate=0.02, expected_rate=0.024, users_per_day=5000, holdout_percent=20))
     assert figure(page.text, "days") == f"{expected['days']:,}"
     assert figure(page.text, "mde") == f"{expected['mde'] * 100:,.3f} pp"
-    bad = client.get(f"{base}/measurement", params={"plan_baseline_rate": "two", "plan_users_per_day": "5000",
-                                                    "plan_days": "14", "plan_holdout_percent": "20"})
+    bad = client.get(
+        f"{base}/measurement",
+        params={
+            "plan_baseline_rate": "two",
+            "plan_users_per_day": "5000",
+            "plan_days": "14",
+            "plan_holdout_percent": "20",
+        },
+    )
     assert bad.status_code == 200 and "plan-answer" not in bad.text
     assert 'aria-invalid="true"' in bad.text and "valid number" in bad.text
 
 
 def test_the_holdout_is_set_from_the_page_within_its_limits(
-        client: TestClient, advertiser_api: Api, engine: Engine, study: dict[str, Any]) -> None:  # noqa: F811
+    client: TestClient, advertiser_api: Api, engine: Engine, study: dict[str, Any]
+) -> None:  # noqa: F811
     campaign_id = study["campaign"]["id"]
+    # The brand's test has started: its held-out share is fixed, not offered, and refused if sent.
     base = f"/brand/campaigns/{campaign_id}"
     make_user(engine, BRAND, Role.ADVERTISER, advertiser_api.advertiser_id)
     sign_in(client, BRAND)
+    assert "data-holdout-fixed" in client.get(f"{base}/measurement").text
+    fixed = post_form(client, f"{base}/measurement", f"{base}/holdout", {"holdout_percent": "20"})
+    assert fixed.status_code == 400 and "fixed once it has started" in fixed.text
+    assert advertiser_api.get(f"/v1/campaigns/{campaign_id}")["holdout_percent"] == 50
+    # The operator still may, within the limits.
+    client.post("/logout", data={"csrf_token": token_of(client.get("/brand").text)})
+    make_user(engine, BOSS)
+    sign_in(client, BOSS)
+    base = f"/console/campaigns/{campaign_id}"
     refused = post_form(client, f"{base}/measurement", f"{base}/holdout", {"holdout_percent": "80"})
     assert refused.status_code == 400 and "less than or equal to 50" in refused.text
     assert advertiser_api.get(f"/v1/campaigns/{campaign_id}")["holdout_percent"] == 50
@@ -129,7 +174,8 @@ def test_the_holdout_is_set_from_the_page_within_its_limits(
 
 
 def test_the_operator_edits_publishes_and_withdraws_the_case_study(
-        client: TestClient, operator: Api, engine: Engine, study: dict[str, Any]) -> None:  # noqa: F811
+    client: TestClient, operator: Api, engine: Engine, study: dict[str, Any]
+) -> None:  # noqa: F811
     campaign_id = study["campaign"]["id"]
     make_user(engine, BOSS)
     sign_in(client, BOSS)
@@ -139,12 +185,19 @@ def test_the_operator_edits_publishes_and_withdraws_the_case_study(
     assert client.get(f"/brand/campaigns/{campaign_id}/measurement").status_code == 404  # the brand's side
     editor = f"/console/campaigns/{campaign_id}/case-study/edit"
     page = client.get(editor)
-    assert page.status_code == 200 and "The narrative is the draft" in page.text
+    assert page.status_code == 200 and "narrative are the generated draft" in page.text
     too_long = post_form(client, editor, editor, {"headline": "x" * 201, "narrative": "Words.", "action": "save"})
     assert too_long.status_code == 400 and "at most 200 characters" in too_long.text
-    published = post_form(client, editor, editor, {"headline": "Acme grows its tent sales",
-                                                   "narrative": "First paragraph.\n\nSecond paragraph.",
-                                                   "action": "publish"})
+    published = post_form(
+        client,
+        editor,
+        editor,
+        {
+            "headline": "Acme grows its tent sales",
+            "narrative": "First paragraph.\n\nSecond paragraph.",
+            "action": "publish",
+        },
+    )
     assert published.status_code == 303
     html = client.get(editor).text
     assert "Published: anyone with the link can read it" in html
@@ -161,8 +214,8 @@ def test_the_operator_edits_publishes_and_withdraws_the_case_study(
 
 
 def test_the_brand_reads_its_case_study_and_never_another_brands_pages(
-        client: TestClient, operator: Api, advertiser_api: Api, engine: Engine,
-        study: dict[str, Any]) -> None:  # noqa: F811
+    client: TestClient, operator: Api, advertiser_api: Api, engine: Engine, study: dict[str, Any]
+) -> None:  # noqa: F811
     campaign_id = study["campaign"]["id"]
     rival = operator.post("/v1/advertisers", {"name": "Rival Goods", "domain": "rival.example"})
     make_user(engine, "person@rival.example", Role.ADVERTISER, rival["id"])
@@ -170,11 +223,19 @@ def test_the_brand_reads_its_case_study_and_never_another_brands_pages(
     for path in ("measurement", "case-study", "case-study?format=pdf"):
         assert client.get(f"/brand/campaigns/{campaign_id}/{path}").status_code == 404, path
     token = token_of(client.get("/brand").text)
-    assert client.post(f"/brand/campaigns/{campaign_id}/holdout",
-                       data={"csrf_token": token, "holdout_percent": "10"}).status_code == 404
-    assert client.post(f"/brand/campaigns/{campaign_id}/brand-lift",
-                       data={"csrf_token": token, "question": "Which of these?", "answers": "A\nB",
-                             "correct_answer": "A"}).status_code == 404
+    assert (
+        client.post(
+            f"/brand/campaigns/{campaign_id}/holdout", data={"csrf_token": token, "holdout_percent": "10"}
+        ).status_code
+        == 404
+    )
+    assert (
+        client.post(
+            f"/brand/campaigns/{campaign_id}/brand-lift",
+            data={"csrf_token": token, "question": "Which of these?", "answers": "A\nB", "correct_answer": "A"},
+        ).status_code
+        == 404
+    )
     assert client.get(f"/console/campaigns/{campaign_id}/case-study/edit").status_code == 404
     assert operator.get(f"/v1/campaigns/{campaign_id}")["holdout_percent"] == 50 and studies(engine) == 0
 

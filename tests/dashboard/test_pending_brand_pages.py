@@ -45,8 +45,9 @@ def walk(client: TestClient, marker: str) -> int:
         if template in OPEN_BEFORE_APPROVAL:
             continue
         url = PARAM.sub("x", template)
-        answer = client.request(method, url, data={"csrf_token": token} if method == "POST" else None,
-                                follow_redirects=False)
+        answer = client.request(
+            method, url, data={"csrf_token": token} if method == "POST" else None, follow_redirects=False
+        )
         expected = {200, 403} if template == "/brand" else {403}
         assert answer.status_code in expected and marker in answer.text, f"{method} {url}: {answer.status_code}"
         assert "Bolt" not in answer.text, f"{method} {url} shows another brand"

@@ -28,9 +28,6 @@ from tests.support import Api, field_errors
 NEW_PASSWORD = "quiet orchard lantern 58"
 
 
-
-
-
 def _signed_in(client: TestClient, email: str, password: str = PASSWORD) -> str:
     """Sign in afresh (as another browser would) and return the session cookie's value."""
     client.cookies.clear()
@@ -63,8 +60,9 @@ def _rows(engine: Engine) -> list[DashboardSession]:
         return rows
 
 
-def test_the_cookie_holds_only_a_random_token_and_the_server_keeps_its_hash(app_client: TestClient,
-                                                                            engine: Engine) -> None:
+def test_the_cookie_holds_only_a_random_token_and_the_server_keeps_its_hash(
+    app_client: TestClient, engine: Engine
+) -> None:
     user_id = make_user(engine, "ops@network.example")
     sign_in(app_client, "ops@network.example")
     cookie = next(c for c in app_client.cookies.jar if c.name == SESSION_COOKIE)
@@ -82,16 +80,20 @@ def test_the_cookie_is_secure_when_the_network_is_served_over_https(engine: Engi
     settings = Settings(data_dir=tmp_path, public_url="https://ads.network.example")
     with TestClient(create_app(settings, engine), base_url="https://testserver") as client:
         token = token_of(client.get("/login").text)
-        answer = client.post("/login", data={"email": "ops@network.example", "password": PASSWORD,
-                                             "csrf_token": token}, follow_redirects=False)
+        answer = client.post(
+            "/login",
+            data={"email": "ops@network.example", "password": PASSWORD, "csrf_token": token},
+            follow_redirects=False,
+        )
         assert answer.status_code == 303
         set_cookie = [v for v in answer.headers.get_list("set-cookie") if v.startswith(SESSION_COOKIE)]
         assert set_cookie and "Secure" in set_cookie[0] and "HttpOnly" in set_cookie[0]
     empty_all_tables(engine)
 
 
-def test_signing_out_ends_the_session_even_for_a_kept_copy_of_the_cookie(app_client: TestClient,
-                                                                           engine: Engine) -> None:
+def test_signing_out_ends_the_session_even_for_a_kept_copy_of_the_cookie(
+    app_client: TestClient, engine: Engine
+) -> None:
     make_user(engine, "ops@network.example")
     token = _signed_in(app_client, "ops@network.example")
     assert _opens_console(app_client, token)
@@ -112,23 +114,42 @@ def test_pages_are_not_kept_by_the_browser(app_client: TestClient, engine: Engin
     assert app_client.get("/console").headers["cache-control"] == "no-store"
 
 
-def test_a_password_change_ends_every_other_session_and_keeps_this_one(app_client: TestClient,
-                                                                       engine: Engine) -> None:
+def test_a_password_change_ends_every_other_session_and_keeps_this_one(app_client: TestClient, engine: Engine) -> None:
     make_user(engine, "ops@network.example")
     laptop = _signed_in(app_client, "ops@network.example")
     phone = _signed_in(app_client, "ops@network.example")
     form = token_of(_as(app_client, phone).get("/account/password").text)
-    weak = app_client.post("/account/password", data={"csrf_token": form, "current_password": PASSWORD,
-                                                      "password": "password1234", "password_again": "password1234"})
+    weak = app_client.post(
+        "/account/password",
+        data={
+            "csrf_token": form,
+            "current_password": PASSWORD,
+            "password": "password1234",
+            "password_again": "password1234",
+        },
+    )
     assert weak.status_code == 400 and "too easy to guess" in weak.text
     assert _opens_console(app_client, laptop)  # nothing changed
-    wrong = _as(app_client, phone).post("/account/password", data={
-        "csrf_token": form, "current_password": "not my password 42", "password": NEW_PASSWORD,
-        "password_again": NEW_PASSWORD})
+    wrong = _as(app_client, phone).post(
+        "/account/password",
+        data={
+            "csrf_token": form,
+            "current_password": "not my password 42",
+            "password": NEW_PASSWORD,
+            "password_again": NEW_PASSWORD,
+        },
+    )
     assert wrong.status_code == 400 and "not your current password" in wrong.text
-    done = _as(app_client, phone).post("/account/password", data={
-        "csrf_token": form, "current_password": PASSWORD, "password": NEW_PASSWORD, "password_again": NEW_PASSWORD},
-        follow_redirects=False)
+    done = _as(app_client, phone).post(
+        "/account/password",
+        data={
+            "csrf_token": form,
+            "current_password": PASSWORD,
+            "password": NEW_PASSWORD,
+            "password_again": NEW_PASSWORD,
+        },
+        follow_redirects=False,
+    )
     assert done.status_code == 303
     assert "1 other session signed out" in _as(app_client, phone).get("/console").text  # the flash, once
     assert "1 other session signed out" not in app_client.get("/console").text
@@ -147,16 +168,19 @@ def test_an_operator_ends_a_users_sessions_and_it_is_audited(app_client: TestCli
     app_client.cookies.clear()
     entries = operator.get(f"/v1/audit-log?object_type=user_sessions&object_id={user_id}")["data"]
     assert [(e["action"], e["changes"]) for e in entries] == [
-        ("revoke", {"sessions": 2, "reason": "revoked_by_operator"})]
+        ("revoke", {"sessions": 2, "reason": "revoked_by_operator"})
+    ]
     operator.delete("/v1/users/usr_nobody/sessions", status=404)
     brand = operator.post("/v1/advertisers", {"name": "Acme Outdoor", "domain": "acme.example"})
     Api(app_client, new_key(engine, Role.ADVERTISER, brand["id"])).delete(f"/v1/users/{user_id}/sessions", status=403)
     _signed_in(app_client, "ops@network.example")  # ended, not locked out
 
 
-def test_disabling_a_user_ends_their_sessions_and_an_operator_reset_password_too(app_client: TestClient,
-                                                                                 engine: Engine) -> None:
+def test_disabling_a_user_ends_their_sessions_and_an_operator_reset_password_too(
+    app_client: TestClient, engine: Engine
+) -> None:
     user_id = make_user(engine, "ops@network.example")
+    make_user(engine, "boss@network.example")  # the staff keep an active admin (accounts/team.py)
     token = _signed_in(app_client, "ops@network.example")
     app_client.cookies.clear()
     operator = Api(app_client, new_key(engine, Role.OPERATOR))
@@ -172,8 +196,9 @@ def test_disabling_a_user_ends_their_sessions_and_an_operator_reset_password_too
     assert all(row.revoked_at is not None for row in _rows(engine))
 
 
-def test_an_idle_session_ends_after_its_idle_lifetime(app_client: TestClient, engine: Engine,
-                                                     clock: SteppedClock) -> None:
+def test_an_idle_session_ends_after_its_idle_lifetime(
+    app_client: TestClient, engine: Engine, clock: SteppedClock
+) -> None:
     make_user(engine, "ops@network.example")
     token = _signed_in(app_client, "ops@network.example")
     clock.advance_to(START + IDLE_LIFETIME - timedelta(minutes=1))
@@ -184,8 +209,9 @@ def test_an_idle_session_ends_after_its_idle_lifetime(app_client: TestClient, en
     assert not _opens_console(app_client, token)
 
 
-def test_last_seen_is_written_at_most_once_a_minute(app_client: TestClient, engine: Engine,
-                                                   clock: SteppedClock) -> None:
+def test_last_seen_is_written_at_most_once_a_minute(
+    app_client: TestClient, engine: Engine, clock: SteppedClock
+) -> None:
     make_user(engine, "ops@network.example")
     token = _signed_in(app_client, "ops@network.example")
     clock.advance_to(START + timedelta(seconds=30))
@@ -197,8 +223,9 @@ def test_last_seen_is_written_at_most_once_a_minute(app_client: TestClient, engi
     assert [r.last_seen_at for r in _rows(engine)] == [START + timedelta(seconds=61)]
 
 
-def test_a_busy_session_still_ends_at_its_absolute_lifetime(app_client: TestClient, engine: Engine,
-                                                           clock: SteppedClock) -> None:
+def test_a_busy_session_still_ends_at_its_absolute_lifetime(
+    app_client: TestClient, engine: Engine, clock: SteppedClock
+) -> None:
     make_user(engine, "ops@network.example")
     token = _signed_in(app_client, "ops@network.example")
     moment = START

@@ -26,8 +26,9 @@ def test_a_wrong_password_is_named_beside_the_form_and_signs_nobody_in(client: T
     assert client.get("/console", follow_redirects=False).status_code == 303
 
 
-def test_an_operator_lands_on_the_console_and_a_brand_on_its_campaigns(client: TestClient, engine: Engine,
-                                                                       operator: Api) -> None:
+def test_an_operator_lands_on_the_console_and_a_brand_on_its_campaigns(
+    client: TestClient, engine: Engine, operator: Api
+) -> None:
     make_user(engine, "ops@network.example")
     sign_in(client, "ops@network.example")
     assert client.get("/", follow_redirects=False).headers["location"] == "/console"
@@ -51,8 +52,16 @@ def test_a_form_without_its_token_is_refused_and_does_nothing(client: TestClient
 def test_signing_in_never_redirects_to_another_site(client: TestClient, engine: Engine) -> None:
     make_user(engine, "ops@network.example")
     token = token_of(client.get("/login").text)
-    answer = client.post("/login", data={"email": "ops@network.example", "password": PASSWORD, "csrf_token": token,
-                                         "next": "//evil.example/steal"}, follow_redirects=False)
+    answer = client.post(
+        "/login",
+        data={
+            "email": "ops@network.example",
+            "password": PASSWORD,
+            "csrf_token": token,
+            "next": "//evil.example/steal",
+        },
+        follow_redirects=False,
+    )
     assert answer.headers["location"] == "/console"
 
 

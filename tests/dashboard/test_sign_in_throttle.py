@@ -22,8 +22,9 @@ from tests.databases import empty_all_tables
 def _try(client: TestClient, email: str, password: str) -> httpx.Response:
     client.cookies.clear()
     token = token_of(client.get("/login").text)
-    return client.post("/login", data={"email": email, "password": password, "csrf_token": token},
-                       follow_redirects=False)
+    return client.post(
+        "/login", data={"email": email, "password": password, "csrf_token": token}, follow_redirects=False
+    )
 
 
 def _fail(client: TestClient, email: str, times: int) -> None:
@@ -31,9 +32,9 @@ def _fail(client: TestClient, email: str, times: int) -> None:
         assert _try(client, email, f"wrong password number {n}").status_code == 400
 
 
-def test_an_account_is_paused_after_five_failures_even_for_the_right_password(app_client: TestClient,
-                                                                              engine: Engine,
-                                                                              clock: SteppedClock) -> None:
+def test_an_account_is_paused_after_five_failures_even_for_the_right_password(
+    app_client: TestClient, engine: Engine, clock: SteppedClock
+) -> None:
     make_user(engine, "ops@network.example")
     _fail(app_client, "ops@network.example", ACCOUNT_FAILURES)
     clock.advance_to(START + timedelta(minutes=5))
@@ -83,12 +84,13 @@ def test_an_address_is_paused_after_twenty_failures_across_accounts(app_client: 
         assert "your network address" in refused.text
 
 
-def test_two_processes_on_one_database_count_together(engine: Engine, settings: Settings,
-                                                      clock: SteppedClock) -> None:
+def test_two_processes_on_one_database_count_together(engine: Engine, settings: Settings, clock: SteppedClock) -> None:
     """As with `serve --workers 2`: each app alone saw fewer than five failures."""
     make_user(engine, "ops@network.example")
-    with (TestClient(create_app(settings, engine, clock=clock)) as first,
-          TestClient(create_app(settings, engine, clock=clock)) as second):
+    with (
+        TestClient(create_app(settings, engine, clock=clock)) as first,
+        TestClient(create_app(settings, engine, clock=clock)) as second,
+    ):
         for n in range(ACCOUNT_FAILURES):
             assert _try(first if n % 2 else second, "ops@network.example", f"wrong {n} password").status_code == 400
         assert _try(first, "ops@network.example", PASSWORD).status_code == 429

@@ -21,13 +21,13 @@ from sqlalchemy import Engine, func, select
 from shelfspace.accounts.email_verification import LINK_TTL, make_token
 from shelfspace.accounts.models import AuditEntry, User
 from shelfspace.accounts.roles import Role
+from shelfspace.accounts.signing_secret import session_secret
 from shelfspace.accounts.signup_models import SignupAction, SignupAttempt
 from shelfspace.accounts.signup_throttle import Limit, Throttled, take
 from shelfspace.app import create_app
 from shelfspace.catalog.models import Advertiser
 from shelfspace.config import Settings
 from shelfspace.core.clock import utcnow
-from shelfspace.dashboard.session import session_secret
 from shelfspace.db.session import make_sessionmaker, session_scope
 from shelfspace.mail import Mail, Mailer, MailNotSent, SmtpSecurity
 from shelfspace.sim.demo_logins import DEMO_PASSWORD, OPERATOR_EMAIL, brand_email, ensure_demo_logins
@@ -49,8 +49,14 @@ def mailbox() -> Iterator[Mailbox]:
 
 @pytest.fixture
 def mailed_settings(settings: Settings, mailbox: Mailbox) -> Settings:
-    return settings.model_copy(update={"smtp_host": "127.0.0.1", "smtp_port": mailbox.port,
-                                       "smtp_security": SmtpSecurity.NONE, "mail_from": "ads@freshmart.example"})
+    return settings.model_copy(
+        update={
+            "smtp_host": "127.0.0.1",
+            "smtp_port": mailbox.port,
+            "smtp_security": SmtpSecurity.NONE,
+            "mail_from": "ads@freshmart.example",
+        }
+    )
 
 
 @pytest.fixture
@@ -62,8 +68,13 @@ def mailed(engine: Engine, mailed_settings: Settings) -> Iterator[TestClient]:
 
 def signup(client: TestClient, **fields: str):  # type: ignore[no-untyped-def]
     token = token_of(client.get("/signup").text)
-    data = {"name": "Harbor Tea", "domain": "harbortea.example", "category": "beverages/tea", "email": EMAIL,
-            "password": PASSWORD} | fields
+    data = {
+        "name": "Harbor Tea",
+        "domain": "harbortea.example",
+        "category": "beverages/tea",
+        "email": EMAIL,
+        "password": PASSWORD,
+    } | fields
     return client.post("/signup", data=data | {"csrf_token": token}, follow_redirects=False)
 
 
@@ -77,8 +88,14 @@ def _user(engine: Engine, email: str = EMAIL) -> User:
 
 def _verifications(engine: Engine) -> int:
     with session_scope(make_sessionmaker(engine)) as db:
-        return db.scalar(select(func.count()).select_from(AuditEntry).where(
-            AuditEntry.object_type == "user", AuditEntry.action == "update")) or 0
+        return (
+            db.scalar(
+                select(func.count())
+                .select_from(AuditEntry)
+                .where(AuditEntry.object_type == "user", AuditEntry.action == "update")
+            )
+            or 0
+        )
 
 
 def test_the_emailed_link_verifies_the_address_once(mailed: TestClient, mailbox: Mailbox, engine: Engine) -> None:
@@ -111,8 +128,9 @@ def test_the_emailed_link_verifies_the_address_once(mailed: TestClient, mailbox:
     assert mailed.get("/signup/verify?token=").status_code == 400
 
 
-def test_an_expired_or_foreign_link_verifies_nothing(mailed: TestClient, mailed_settings: Settings,
-                                                     engine: Engine) -> None:
+def test_an_expired_or_foreign_link_verifies_nothing(
+    mailed: TestClient, mailed_settings: Settings, engine: Engine
+) -> None:
     assert signup(mailed).status_code == 303
     user = _user(engine)
     secret = session_secret(mailed_settings)
@@ -148,13 +166,14 @@ def test_resending_the_email_is_throttled(mailed: TestClient, mailbox: Mailbox, 
     assert all(mailed.get(link).status_code == 409 for link in links)
 
 
-def test_sign_ups_are_limited_per_address_across_processes(engine: Engine, settings: Settings,
-                                                            tmp_path: Path) -> None:
+def test_sign_ups_are_limited_per_address_across_processes(engine: Engine, settings: Settings, tmp_path: Path) -> None:
     other_settings = Settings(data_dir=tmp_path / "second", public_url="http://shelfspace.test")
     address = ("203.0.113.7", 40000)
     try:
-        with TestClient(create_app(settings, engine), raise_server_exceptions=False, client=address) as first, \
-                TestClient(create_app(other_settings, engine), raise_server_exceptions=False, client=address) as second:
+        with (
+            TestClient(create_app(settings, engine), raise_server_exceptions=False, client=address) as first,
+            TestClient(create_app(other_settings, engine), raise_server_exceptions=False, client=address) as second,
+        ):
             invalid = signup(first, password="short")  # a mistake costs nothing
             assert invalid.status_code == 400
             for n in range(settings.signups_per_address_per_hour):
@@ -169,8 +188,12 @@ def test_sign_ups_are_limited_per_address_across_processes(engine: Engine, setti
             assert "Too many sign-ups from your network address" in refused.text
             assert re.search(r"Try again in (\d+ minutes|a minute)", refused.text)
             with TestClient(first.app, raise_server_exceptions=False, client=("198.51.100.9", 40000)) as elsewhere:
-                assert signup(elsewhere, name="Elsewhere", domain="elsewhere.example",
-                              email="ops@elsewhere.example").status_code == 303
+                assert (
+                    signup(
+                        elsewhere, name="Elsewhere", domain="elsewhere.example", email="ops@elsewhere.example"
+                    ).status_code
+                    == 303
+                )
         with session_scope(make_sessionmaker(engine)) as db:
             names = set(db.scalars(select(Advertiser.name)))
         assert "One too many" not in names and len(names) == settings.signups_per_address_per_hour + 1
@@ -178,8 +201,9 @@ def test_sign_ups_are_limited_per_address_across_processes(engine: Engine, setti
         empty_all_tables(engine)
 
 
-def test_without_an_smtp_host_the_link_is_written_to_the_log(client: TestClient, engine: Engine,
-                                                             capsys: pytest.CaptureFixture[str]) -> None:
+def test_without_an_smtp_host_the_link_is_written_to_the_log(
+    client: TestClient, engine: Engine, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert signup(client).status_code == 303
     logged = capsys.readouterr()
     found = re.search(r"/signup/verify\?token=([A-Za-z0-9_.\-]+)", logged.out + logged.err)
@@ -188,8 +212,9 @@ def test_without_an_smtp_host_the_link_is_written_to_the_log(client: TestClient,
     assert _user(engine).email_verified_at is not None
 
 
-def test_the_review_queue_shows_whether_the_email_is_verified(mailed: TestClient, mailbox: Mailbox,
-                                                              engine: Engine) -> None:
+def test_the_review_queue_shows_whether_the_email_is_verified(
+    mailed: TestClient, mailbox: Mailbox, engine: Engine
+) -> None:
     assert signup(mailed).status_code == 303
     link = mailbox.link_in(mailbox.wait_for(1))
     make_user(engine, "ops@network.example", Role.OPERATOR)

@@ -8,8 +8,8 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import Engine, text
 
-from shelfspace.db.metadata import target_metadata
 from shelfspace.db.migrate import current_revision, head_revision, is_up_to_date, upgrade
+from shelfspace.tables import target_metadata
 from tests.databases import migrated_engine, sqlite_url
 
 

@@ -44,8 +44,13 @@ def test_exposed_and_ghosts_balance_when_the_budget_runs_out(tmp_path: Path, new
                 if ad.candidate.id == "li-brand":
                     exposed += 1
                     limits = ad.candidate.campaign.limits(ad.budget_day)
-                    held = Hold(ad.ad_id, limits.campaign_id, limits.day, ad.reserved_micros,
-                                case.engine.clock.now().timestamp() + RESERVATION_SECONDS)
+                    held = Hold(
+                        ad.ad_id,
+                        limits.campaign_id,
+                        limits.day,
+                        ad.reserved_micros,
+                        case.engine.clock.now().timestamp() + RESERVATION_SECONDS,
+                    )
                     case.engine.counters.settle(held, limits, ad.reserved_micros)
             ghosts += len(decision.ghosts)
     print(f"figures: {exposed} exposed impressions, {ghosts} ghosts over {RUNS} runs of {USERS} shoppers")

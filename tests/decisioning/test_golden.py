@@ -28,16 +28,24 @@ def test_golden_case(path: Path, new_counters: CountersFactory) -> None:
             case.engine.decide(case.snapshot, case.request)
         assert raised.value.ids == expect["error"]["unknown_placements"]
         return
+    campaigns = {c.campaign for index in case.snapshot.placements.values() for c in index.candidates}
+    day = case.engine.clock.now().astimezone(case.snapshot.timezone).date().isoformat()
+    before = {c.id: case.counters.budget_use(c.id, day) for c in campaigns}
     decision = case.engine.decide(case.snapshot, case.request)
 
     got = {
-        pid: [{"line_item": ad.candidate.id, "price": money(ad.price_micros)}
-              | ({"sku": ad.product.sku} if ad.product else {}) for ad in ads]
+        pid: [
+            {"line_item": ad.candidate.id, "price": money(ad.price_micros)}
+            | ({"sku": ad.product.sku} if ad.product else {})
+            for ad in ads
+        ]
         for pid, ads in decision.ads.items()
     }
     wanted = {
-        pid: [{"line_item": w["line_item"], "price": Decimal(str(w["price"]))} | ({"sku": w["sku"]} if "sku" in w else {})
-              for w in winners]
+        pid: [
+            {"line_item": w["line_item"], "price": Decimal(str(w["price"]))} | ({"sku": w["sku"]} if "sku" in w else {})
+            for w in winners
+        ]
         for pid, winners in expect["ads"].items()
     }
     assert got == wanted, f"{path.name}: {case.spec.get('description', '')}"
@@ -48,7 +56,15 @@ def test_golden_case(path: Path, new_counters: CountersFactory) -> None:
         assert {li: told.get(li) for li in reasons} == reasons, f"{path.name}: reasons on {pid}"
     assert sorted(g.line_item_id for g in decision.ghosts) == sorted(expect.get("ghosts", []))
 
-    # Invariants of every answer.
+    # Invariants of every answer. Only a served ad reserves: a ghost's "would reserve"
+    # check, and every refused or held-out bid, leaves its campaign's budget as it was.
+    reserved = {
+        c.id: sum(ad.reserved_micros for ads in decision.ads.values() for ad in ads if ad.candidate.campaign.id == c.id)
+        for c in campaigns
+    }
+    for c in campaigns:
+        after = case.counters.budget_use(c.id, day)
+        assert after.reserved_day - before[c.id].reserved_day == reserved[c.id], f"{path.name}: {c.id} reserved"
     skus = [ad.product.sku for ads in decision.ads.values() for ad in ads if ad.product]
     assert len(skus) == len(set(skus)), "a SKU twice in one answer"
     for ads in decision.ads.values():

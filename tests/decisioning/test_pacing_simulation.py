@@ -40,17 +40,33 @@ def test_ten_even_campaigns_spend_their_daily_budgets_within_five_percent() -> N
     rng = random.Random(2026)
     placement = LivePlacement("feed", "web", "native", (), 2_000_000, 10)
     campaigns = {
-        f"c{i}": LiveCampaign(f"c{i}", f"a{i}", DAY - timedelta(days=3), DAY + timedelta(days=30),
-                              1_000_000_000, (10 + 2 * i) * 1_000_000, Pacing.EVEN, 0)
+        f"c{i}": LiveCampaign(
+            f"c{i}",
+            f"a{i}",
+            DAY - timedelta(days=3),
+            DAY + timedelta(days=30),
+            1_000_000_000,
+            (10 + 2 * i) * 1_000_000,
+            Pacing.EVEN,
+            0,
+        )
         for i in range(10)
     }
     line_items = tuple(
-        LiveLineItem(f"li{i}", f"c{i}", f"a{i}", Pricing.CPM, (3 + i) * 1_000_000, frozenset({"feed"}),
-                     creatives=(LiveCreative(f"cr{i}", "native", title="Ad"),))
+        LiveLineItem(
+            id=f"li{i}",
+            campaign_id=f"c{i}",
+            advertiser_id=f"a{i}",
+            pricing=Pricing.CPM,
+            bid_micros=(3 + i) * 1_000_000,
+            placements=frozenset({"feed"}),
+            creatives=(LiveCreative(id=f"cr{i}", format="native", title="Ad"),),
+        )
         for i in range(10)
     )
-    inventory = Inventory({"feed": placement}, {f"a{i}": LiveAdvertiser(f"a{i}") for i in range(10)}, campaigns,
-                          line_items, {})
+    inventory = Inventory(
+        {"feed": placement}, {f"a{i}": LiveAdvertiser(f"a{i}") for i in range(10)}, campaigns, line_items, {}
+    )
     snapshot = compile_snapshot(inventory, 1, DAY, ZoneInfo("UTC"))
     counters = MemoryCounters()
     clock = FixedClock(DAY)
@@ -69,10 +85,14 @@ def test_ten_even_campaigns_spend_their_daily_budgets_within_five_percent() -> N
             if rng.random() > RENDER_RATE:
                 continue  # never rendered: its reservation expires
             campaign = ad.candidate.campaign
-            limits = BudgetLimits(campaign.id, ad.budget_day, campaign.budget_total_micros, campaign.budget_daily_micros)
+            limits = BudgetLimits(
+                campaign.id, ad.budget_day, campaign.budget_total_micros, campaign.budget_daily_micros
+            )
             cost = ad.price_micros // 1000
             nominal[campaign.id] += cost
-            held = Hold(ad.ad_id, campaign.id, ad.budget_day, ad.reserved_micros, moment.timestamp() + RESERVATION_SECONDS)
+            held = Hold(
+                ad.ad_id, campaign.id, ad.budget_day, ad.reserved_micros, moment.timestamp() + RESERVATION_SECONDS
+            )
             charged[campaign.id] += counters.settle(held, limits, cost)
 
     for cid, campaign in campaigns.items():

@@ -3,14 +3,22 @@ the README tour's objects, then winners, prices, explanations and errors."""
 
 from __future__ import annotations
 
-import time
-from typing import Any
-
 from sqlalchemy import Engine
 
 from shelfspace.accounts.roles import Role
 from tests.conftest import new_key
-from tests.support import HERO_ASK, LIVE_WITHIN_SECONDS, Api, build_network, decide, decide_until, field_errors, line_item_body
+from tests.support import (
+    HERO_ASK,
+    LIVE_WITHIN_SECONDS,
+    Api,
+    build_network,
+    decide,
+    decide_until,
+    field_errors,
+    line_item_body,
+)
+from tests.waiting import snapshot_current
+
 
 def test_the_tour_network_serves_its_line_item_at_the_floor_plus_a_cent(operator: Api, advertiser_api: Api) -> None:
     network = build_network(operator, advertiser_api.advertiser_id or "")
@@ -33,17 +41,33 @@ def test_debug_explains_why_the_others_lost(operator: Api, advertiser_api: Api) 
     network = build_network(operator, advertiser_api.advertiser_id or "")
     campaign_id = network["campaign"]["id"]
     rival = operator.post("/v1/advertisers", {"name": "Rival", "domain": "rival.example"})
-    rival_campaign = operator.post("/v1/campaigns", {"advertiser_id": rival["id"], "name": "R", "start": "2026-01-01T00:00:00Z",
-                                                     "budget_total": 100, "pacing": "asap"})
+    rival_campaign = operator.post(
+        "/v1/campaigns",
+        {
+            "advertiser_id": rival["id"],
+            "name": "R",
+            "start": "2026-01-01T00:00:00Z",
+            "budget_total": 100,
+            "pacing": "asap",
+        },
+    )
     richer = operator.post("/v1/line-items", line_item_body(rival_campaign["id"], bid=4.0, frequency_cap=None))
-    elsewhere = operator.post("/v1/line-items", line_item_body(campaign_id, name="Bikes", bid=9.0,
-                                                               targeting={"keywords": ["bike"]}))
+    elsewhere = operator.post(
+        "/v1/line-items", line_item_body(campaign_id, name="Bikes", bid=9.0, targeting={"keywords": ["bike"]})
+    )
     for line_item, advertiser in ((richer, rival["id"]), (elsewhere, advertiser_api.advertiser_id)):
-        operator.post("/v1/creatives", {"advertiser_id": advertiser, "line_item_id": line_item["id"], "format": "banner",
-                                        "size": "300x250", "image_url": "https://x.example/a.png",
-                                        "click_url": "https://x.example/"})
-    decide_until(Api(operator.client, None), HERO_ASK, "home-hero", 1)
-    time.sleep(LIVE_WITHIN_SECONDS)
+        operator.post(
+            "/v1/creatives",
+            {
+                "advertiser_id": advertiser,
+                "line_item_id": line_item["id"],
+                "format": "banner",
+                "size": "300x250",
+                "image_url": "https://x.example/a.png",
+                "click_url": "https://x.example/",
+            },
+        )
+    snapshot_current(operator.client)  # every line item above in it, not just the first one built
     answer = decide(operator, HERO_ASK | {"debug": True})
     [ad] = answer["decisions"]["home-hero"]
     assert ad["line_item_id"] == richer["id"] and ad["price"] == 3.01  # pays the runner-up's 3.00 + 0.01
@@ -59,8 +83,10 @@ def test_debug_needs_an_operator_key(operator: Api, advertiser_api: Api) -> None
     body = HERO_ASK | {"debug": True}
     assert Api(operator.client, None).call("POST", "/v1/decisions", body).status_code == 401
     assert advertiser_api.call("POST", "/v1/decisions", body).status_code == 403
-    assert "explain" not in decide(Api(operator.client, None), HERO_ASK) or decide(
-        Api(operator.client, None), HERO_ASK)["explain"] is None
+    assert (
+        "explain" not in decide(Api(operator.client, None), HERO_ASK)
+        or decide(Api(operator.client, None), HERO_ASK)["explain"] is None
+    )
 
 
 def test_an_unknown_placement_is_a_422_naming_it(operator: Api, advertiser_api: Api) -> None:
@@ -77,12 +103,19 @@ def test_a_pending_creative_serves_only_once_approved(operator: Api, engine: Eng
     brand = Api(operator.client, new_key(engine, Role.ADVERTISER, advertiser["id"]))
     network = build_network(operator, advertiser["id"])
     operator.delete(f"/v1/creatives/{network['creative']['id']}")
-    creative = brand.post("/v1/creatives", {"line_item_id": network["line_item"]["id"], "format": "banner",
-                                            "size": "300x250", "image_url": "https://brand.example/a.png",
-                                            "click_url": "https://brand.example/"})
+    creative = brand.post(
+        "/v1/creatives",
+        {
+            "line_item_id": network["line_item"]["id"],
+            "format": "banner",
+            "size": "300x250",
+            "image_url": "https://brand.example/a.png",
+            "click_url": "https://brand.example/",
+        },
+    )
     assert creative["status"] == "pending"
     public = Api(operator.client, None)
-    time.sleep(LIVE_WITHIN_SECONDS)
+    snapshot_current(operator.client)  # the snapshot has the pending creative: still nothing serves
     assert decide(public, HERO_ASK)["decisions"]["home-hero"] == []
     operator.patch(f"/v1/creatives/{creative['id']}", {"status": "approved"})
     ads, waited = decide_until(public, HERO_ASK, "home-hero", 1)
@@ -91,12 +124,28 @@ def test_a_pending_creative_serves_only_once_approved(operator: Api, engine: Eng
 
 def test_sponsored_products_come_with_their_product(operator: Api, advertiser_api: Api) -> None:
     network = build_network(operator, advertiser_api.advertiser_id or "")
-    line_item = operator.post("/v1/line-items", line_item_body(network["campaign"]["id"], name="Tents in search",
-                                                               placements=["search-top"], bid=2.0, targeting={},
-                                                               frequency_cap=None, products=["TENT-2P", "STOVE-1"]))
+    line_item = operator.post(
+        "/v1/line-items",
+        line_item_body(
+            network["campaign"]["id"],
+            name="Tents in search",
+            placements=["search-top"],
+            bid=2.0,
+            targeting={},
+            frequency_cap=None,
+            products=["TENT-2P", "STOVE-1"],
+        ),
+    )
     for sku in ("TENT-2P", "STOVE-1"):
-        operator.post("/v1/creatives", {"advertiser_id": advertiser_api.advertiser_id, "line_item_id": line_item["id"],
-                                        "format": "sponsored_product", "sku": sku})
+        operator.post(
+            "/v1/creatives",
+            {
+                "advertiser_id": advertiser_api.advertiser_id,
+                "line_item_id": line_item["id"],
+                "format": "sponsored_product",
+                "sku": sku,
+            },
+        )
     ask = {"placements": [{"id": "search-top", "count": 3}], "context": {"query": "tents"}}
     ads, _ = decide_until(Api(operator.client, None), ask, "search-top", 1)
     [ad] = ads  # one advertiser, one slot; the stove is not a tent

@@ -1,5 +1,5 @@
-"""`POST /openrtb2/auction` through the app: every OpenRTB example of ../shared/standards
-answered (and its bids valid against the IAB's BidResponse schema), invalid requests
+"""`POST /openrtb2/auction` through the app: every OpenRTB example of the standards folder
+(tests/standards.py) answered (and its bids valid against the IAB's BidResponse schema), invalid requests
 refused with the field named, floors, currencies, sizes, TCF consent, CORS, and the
 tracking a bid carries counting one impression and charging the campaign."""
 
@@ -7,9 +7,7 @@ from __future__ import annotations
 
 import base64
 import json
-import time
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -19,30 +17,23 @@ from httpx import Response
 from jsonschema import Draft202012Validator
 from referencing import Registry, Resource
 
-from shelfspace.catalog.version import catalogue_version
-from shelfspace.db.session import session_scope
-from tests.support import Api, field_errors, live_dates
+from tests.standards import Standard, standard
+from tests.support import Api, field_errors, live_dates, runtime
+from tests.waiting import snapshot_current
 
-STANDARDS = Path(__file__).parents[2].parent / "shared" / "standards" / "openrtb"
-SCHEMAS = STANDARDS / "openrtb2.x-pr179-jsonschema"
-BROWSER = {"User-Agent": "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
-                         "Chrome/131.0 Safari/537.36"}
+BROWSER = {
+    "User-Agent": "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36"
+}
 AUCTION = "/openrtb2/auction"
 FLOOR_CPM = 10.0  # the example placements' floor: a lone bidder pays it plus 0.01
 BID_CPM = 50.0
 
 
-def _standards() -> Path:
-    if not STANDARDS.exists():
-        pytest.skip(f"the OpenRTB examples are not at {STANDARDS} (../shared/standards beside the repository)")
-    return STANDARDS
-
-
 def valid_examples() -> list[tuple[str, dict[str, Any]]]:
     """Every valid bid request of the standards folder, by its path."""
-    root = _standards()
+    root = standard(Standard.OPENRTB)
     found: list[tuple[str, dict[str, Any]]] = []
-    for path in sorted((SCHEMAS / "examples").rglob("*.json")):
+    for path in sorted((standard(Standard.OPENRTB_SCHEMAS) / "examples").rglob("*.json")):
         found.append((str(path.relative_to(root)), json.loads(path.read_text())))
     for path in sorted((root / "prebid-openrtb" / "openrtb2" / "testdata" / "bid-request").rglob("*.json")):
         found.append((str(path.relative_to(root)), json.loads(path.read_text())))
@@ -54,12 +45,14 @@ def valid_examples() -> list[tuple[str, dict[str, Any]]]:
 
 def adapter_requests() -> list[dict[str, Any]]:
     """The bid requests prebid-server's adapters send (its exemplary tests), one a line."""
-    lines = (_standards() / "prebid-server" / "adapter-exemplary-ortb-bodies.jsonl").read_text().splitlines()
+    lines = (
+        (standard(Standard.OPENRTB) / "prebid-server" / "adapter-exemplary-ortb-bodies.jsonl").read_text().splitlines()
+    )
     return [r["body"] for r in map(json.loads, lines) if r["kind"] == "bid_request"]
 
 
 def invalid_examples() -> list[tuple[str, bytes]]:
-    root = _standards()
+    root = standard(Standard.OPENRTB)
     found = []
     for path in sorted((root / "prebid-server" / "invalid-whole").glob("*.json")):
         try:
@@ -71,12 +64,13 @@ def invalid_examples() -> list[tuple[str, bytes]]:
 
 
 def bid_response_validator() -> Draft202012Validator:
+    schemas = standard(Standard.OPENRTB_SCHEMAS)
     resources = []
-    for path in SCHEMAS.glob("*.json"):
+    for path in schemas.glob("*.json"):
         schema = json.loads(path.read_text())
         resources.append((schema["$id"], Resource.from_contents(schema)))
     registry: Registry[Any] = Registry().with_resources(resources)
-    return Draft202012Validator(json.loads((SCHEMAS / "BidResponse.json").read_text()), registry=registry)
+    return Draft202012Validator(json.loads((schemas / "BidResponse.json").read_text()), registry=registry)
 
 
 # --- TCF v2 consent strings, encoded here (the decoder is iab-tcf's, in the app) ----------------
@@ -128,29 +122,60 @@ GRANTS_1_ONLY = tc_string({1, 2, 7})
 # --- a network -------------------------------------------------------------------------------
 
 
-def network(operator: Api, placements: list[dict[str, Any]], *, bid: float = BID_CPM,
-            line_item: dict[str, Any] | None = None) -> dict[str, Any]:
+def network(
+    operator: Api, placements: list[dict[str, Any]], *, bid: float = BID_CPM, line_item: dict[str, Any] | None = None
+) -> dict[str, Any]:
     """The placements, and one advertiser whose CPM line item runs on all of them with a
     creative of every banner size and a video."""
     for placement in placements:
         operator.post("/v1/placements", placement)
     brand = operator.post("/v1/advertisers", {"name": "Acme Outdoor", "domain": "acme.example"})
-    campaign = operator.post("/v1/campaigns", {"advertiser_id": brand["id"], "name": "Open web", **live_dates(),
-                                               "budget_total": 10000, "pacing": "asap"})
-    item = operator.post("/v1/line-items", {"campaign_id": campaign["id"], "name": "Everywhere", "pricing": "cpm",
-                                            "bid": bid, "placements": [p["id"] for p in placements]}
-                         | (line_item or {}))
+    campaign = operator.post(
+        "/v1/campaigns",
+        {"advertiser_id": brand["id"], "name": "Open web", **live_dates(), "budget_total": 10000, "pacing": "asap"},
+    )
+    item = operator.post(
+        "/v1/line-items",
+        {
+            "campaign_id": campaign["id"],
+            "name": "Everywhere",
+            "pricing": "cpm",
+            "bid": bid,
+            "placements": [p["id"] for p in placements],
+        }
+        | (line_item or {}),
+    )
     sizes = sorted({s for p in placements if p["format"] == "banner" for s in p["sizes"]})
-    creatives = [operator.post("/v1/creatives", {"advertiser_id": brand["id"], "line_item_id": item["id"],
-                                                 "format": "banner", "size": size, "title": "Tents",
-                                                 "image_url": f"http://127.0.0.1:9/{size}.png",
-                                                 "click_url": "https://acme.example/tents"})
-                 for size in sizes]
+    creatives = [
+        operator.post(
+            "/v1/creatives",
+            {
+                "advertiser_id": brand["id"],
+                "line_item_id": item["id"],
+                "format": "banner",
+                "size": size,
+                "title": "Tents",
+                "image_url": f"http://127.0.0.1:9/{size}.png",
+                "click_url": "https://acme.example/tents",
+            },
+        )
+        for size in sizes
+    ]
     if any(p["format"] == "video" for p in placements):
-        creatives.append(operator.post("/v1/creatives", {
-            "advertiser_id": brand["id"], "line_item_id": item["id"], "format": "video", "size": "1920x1080",
-            "duration_seconds": 15, "media_url": "https://media.acme.example/tent.mp4",
-            "click_url": "https://acme.example/tents"}))
+        creatives.append(
+            operator.post(
+                "/v1/creatives",
+                {
+                    "advertiser_id": brand["id"],
+                    "line_item_id": item["id"],
+                    "format": "video",
+                    "size": "1920x1080",
+                    "duration_seconds": 15,
+                    "media_url": "https://media.acme.example/tent.mp4",
+                    "click_url": "https://acme.example/tents",
+                },
+            )
+        )
     return {"advertiser": brand, "campaign": campaign, "line_item": item, "creatives": creatives}
 
 
@@ -159,34 +184,21 @@ def auction(client: TestClient, body: Any, **headers: str) -> Response:
     return client.post(AUCTION, content=raw, headers={"Content-Type": "text/plain"} | headers)
 
 
-def auction_until(client: TestClient, body: dict[str, Any], seconds: float = 5.0) -> Response:
-    """The snapshot takes up a new line item within a second or so: ask until a bid comes."""
-    deadline = time.monotonic() + seconds
-    while True:
-        answer = auction(client, body)
-        if answer.status_code == 200 or time.monotonic() > deadline:
-            return answer
-        time.sleep(0.1)
-
-
-def snapshot_current(client: TestClient, seconds: float = 5.0) -> None:
-    """Wait until the engine's snapshot holds every catalogue change made so far: a snapshot
-    built while the creatives were still being added bids on some sizes only."""
-    state = client.app.state  # type: ignore[attr-defined]
-    deadline = time.monotonic() + seconds
-    while True:
-        with session_scope(state.sessions) as db:
-            version = catalogue_version(db)
-        if state.snapshots.ready and state.snapshots.snapshot.version >= version:
-            return
-        assert time.monotonic() < deadline, "the snapshot did not catch up with the catalogue"
-        time.sleep(0.05)
+def auction_until(client: TestClient, body: dict[str, Any]) -> Response:
+    """The auction once the snapshot holds the network just built (rebuilt now, not polled for)."""
+    snapshot_current(client)
+    return auction(client, body)
 
 
 def banner_request(tagid: str = "hero", **imp: Any) -> dict[str, Any]:
-    return {"id": "req-1", "imp": [{"id": "1", "tagid": tagid, "banner": {"format": [{"w": 300, "h": 250}]}} | imp],
-            "site": {"page": "https://shop.example/c/outdoor"}, "device": {"ua": BROWSER["User-Agent"]},
-            "user": {"buyeruid": "shopper-1"}, "regs": {"gdpr": 0}}
+    return {
+        "id": "req-1",
+        "imp": [{"id": "1", "tagid": tagid, "banner": {"format": [{"w": 300, "h": 250}]}} | imp],
+        "site": {"page": "https://shop.example/c/outdoor"},
+        "device": {"ua": BROWSER["User-Agent"]},
+        "user": {"buyeruid": "shopper-1"},
+        "regs": {"gdpr": 0},
+    }
 
 
 HERO = {"id": "hero", "name": "Hero", "channel": "web", "format": "banner", "sizes": ["300x250"], "floor_cpm": 1}
@@ -240,9 +252,16 @@ def test_every_example_request_is_answered_and_bids_where_it_names_a_placement(o
         for i, imp in enumerate(body["imp"]):
             imp["tagid"] = _slug_for(imp, taken, n * 100 + i)
             video = imp.get("video") is not None and imp.get("banner") is None
-            placements.append({"id": imp["tagid"], "name": f"{name} imp {i}", "channel": "web",
-                               "format": "video" if video else "banner",
-                               "sizes": ["1920x1080"] if video else _sizes(imp), "floor_cpm": FLOOR_CPM})
+            placements.append(
+                {
+                    "id": imp["tagid"],
+                    "name": f"{name} imp {i}",
+                    "channel": "web",
+                    "format": "video" if video else "banner",
+                    "sizes": ["1920x1080"] if video else _sizes(imp),
+                    "floor_cpm": FLOOR_CPM,
+                }
+            )
         rewritten.append((name, body))
     network(operator, placements)
     snapshot_current(client)
@@ -324,22 +343,36 @@ def test_floors_currencies_and_sizes(operator: Api) -> None:
     assert auction(client, banner_request(banner={"format": [{"w": 728, "h": 90}]})).status_code == 204
     assert auction(client, banner_request(banner={"w": 300, "h": 250})).status_code == 200
     # The placement named in the bidder params when tagid is absent.
-    params = {"id": "1", "banner": {"format": [{"w": 300, "h": 250}]},
-              "ext": {"prebid": {"bidder": {"shelfspace": {"placement": "hero"}}}}}
+    params = {
+        "id": "1",
+        "banner": {"format": [{"w": 300, "h": 250}]},
+        "ext": {"prebid": {"bidder": {"shelfspace": {"placement": "hero"}}}},
+    }
     assert auction(client, banner_request() | {"imp": [params]}).status_code == 200
     # Several imps: each declined one is named with its reason beside the bid.
-    mixed = banner_request() | {"imp": [
-        {"id": "a", "tagid": "hero", "banner": {"format": [{"w": 300, "h": 250}]}},
-        {"id": "b", "tagid": "hero", "banner": {"format": [{"w": 300, "h": 250}]}, "bidfloor": 2,
-         "bidfloorcur": "EUR"},
-        {"id": "c", "tagid": "nowhere", "banner": {"format": [{"w": 300, "h": 250}]}},
-        {"id": "d", "tagid": "hero", "native": {"request": "{}"}},
-        {"id": "e", "banner": {"format": [{"w": 300, "h": 250}]}},
-    ]}
+    mixed = banner_request() | {
+        "imp": [
+            {"id": "a", "tagid": "hero", "banner": {"format": [{"w": 300, "h": 250}]}},
+            {
+                "id": "b",
+                "tagid": "hero",
+                "banner": {"format": [{"w": 300, "h": 250}]},
+                "bidfloor": 2,
+                "bidfloorcur": "EUR",
+            },
+            {"id": "c", "tagid": "nowhere", "banner": {"format": [{"w": 300, "h": 250}]}},
+            {"id": "d", "tagid": "hero", "native": {"request": "{}"}},
+            {"id": "e", "banner": {"format": [{"w": 300, "h": 250}]}},
+        ]
+    }
     body = auction(client, mixed).json()
     assert [b["impid"] for b in body["seatbid"][0]["bid"]] == ["a"]
-    assert body["ext"]["shelfspace"]["nobid"] == {"b": "floor_in_other_currency", "c": "unknown_placement",
-                                                  "d": "media_type_not_served", "e": "no_placement_named"}
+    assert body["ext"]["shelfspace"]["nobid"] == {
+        "b": "floor_in_other_currency",
+        "c": "unknown_placement",
+        "d": "media_type_not_served",
+        "e": "no_placement_named",
+    }
 
 
 def test_tcf_consent_decides_for_a_frequency_capped_line_item(operator: Api) -> None:
@@ -363,8 +396,14 @@ def test_tcf_consent_decides_for_a_frequency_capped_line_item(operator: Api) -> 
 def test_cors_echoes_the_origin_with_credentials(operator: Api) -> None:
     client = operator.client
     origin = "http://shelfspace.test"  # the network's own; listed origins and strangers: tests/prebid/test_cors.py
-    preflight = client.options(AUCTION, headers={"Origin": origin, "Access-Control-Request-Method": "POST",
-                                                 "Access-Control-Request-Headers": "content-type"})
+    preflight = client.options(
+        AUCTION,
+        headers={
+            "Origin": origin,
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "content-type",
+        },
+    )
     assert preflight.status_code == 204
     assert preflight.headers["access-control-allow-origin"] == origin
     assert preflight.headers["access-control-allow-credentials"] == "true"
@@ -393,7 +432,7 @@ def test_burl_and_the_adm_pixel_count_one_impression_and_charge_once(operator: A
     _hit(client, bid["burl"])
     _hit(client, pixel)
     _hit(client, bid["burl"])
-    client.app.state.rollups.run()  # type: ignore[attr-defined]
+    runtime(client).rollups.run()
     today = datetime.now(UTC).date().isoformat()
     rows = operator.get(f"/v1/reports?from={today}&to={today}&group_by=campaign")["rows"]
     [row] = [r for r in rows if r["campaign_id"] == built["campaign"]["id"]]
@@ -410,11 +449,21 @@ def test_a_test_request_bids_without_tracking(operator: Api) -> None:
 
 
 def test_a_video_imp_gets_vast(operator: Api) -> None:
-    video = {"id": "preroll", "name": "Pre-roll", "channel": "web", "format": "video", "sizes": ["1920x1080"],
-             "floor_cpm": 5}
+    video = {
+        "id": "preroll",
+        "name": "Pre-roll",
+        "channel": "web",
+        "format": "video",
+        "sizes": ["1920x1080"],
+        "floor_cpm": 5,
+    }
     network(operator, [video], bid=9.0)
-    body = {"id": "v", "imp": [{"id": "1", "tagid": "preroll", "video": {"mimes": ["video/mp4"], "w": 640, "h": 360}}],
-            "app": {"bundle": "com.example"}, "device": {"devicetype": 3, "geo": {"country": "VNM"}}}
+    body = {
+        "id": "v",
+        "imp": [{"id": "1", "tagid": "preroll", "video": {"mimes": ["video/mp4"], "w": 640, "h": 360}}],
+        "app": {"bundle": "com.example"},
+        "device": {"devicetype": 3, "geo": {"country": "VNM"}},
+    }
     answer = auction_until(operator.client, body)
     assert answer.status_code == 200, answer.text
     [bid] = answer.json()["seatbid"][0]["bid"]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -10,10 +9,18 @@ import pytest
 
 from shelfspace.config import Settings
 from tests.demand.fake_partner import FakePartner
-from tests.support import HERO_ASK, Api, build_network, decide_until
+from tests.support import HERO_ASK, Api, build_network, decide_until, runtime
+from tests.waiting import wait_for
 
-SIDE = {"id": "side-banner", "name": "Side banner", "channel": "web", "format": "banner",
-        "sizes": ["300x250", "728x90"], "floor_cpm": 1.0, "max_ads": 2}
+SIDE = {
+    "id": "side-banner",
+    "name": "Side banner",
+    "channel": "web",
+    "format": "banner",
+    "sizes": ["300x250", "728x90"],
+    "floor_cpm": 1.0,
+    "max_ads": 2,
+}
 # The campaign wins home-hero; side-banner has no campaign at all.
 BOTH = HERO_ASK | {"placements": [{"id": "home-hero"}, {"id": "side-banner"}]}
 
@@ -23,8 +30,9 @@ def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     """The fake partner listens on 127.0.0.1, a private address Shelfspace refuses to call
     by default (core/outbound.py): these tests allow it, as an operator may. The refusal
     itself is tested with it off, in test_outbound.py."""
-    return Settings(data_dir=tmp_path_factory.mktemp("data"), public_url="http://shelfspace.test",
-                    outbound_allow_private=True)
+    return Settings(
+        data_dir=tmp_path_factory.mktemp("data"), public_url="http://shelfspace.test", outbound_allow_private=True
+    )
 
 
 @pytest.fixture(scope="session")
@@ -70,8 +78,19 @@ def add_partner(operator: Api, endpoint: str, patient: bool = True, **fields: An
 
 def wait_for_partners(operator: Api, wanted: set[str], exactly: bool = True) -> None:
     """Until the decision path's live partners are `wanted` (or include them)."""
-    demand = operator.client.app.state.demand  # type: ignore[attr-defined]
-    deadline = time.monotonic() + 3
-    while not ((live := {p.id for p in demand.partners}) == wanted or (not exactly and wanted <= live)):
-        assert time.monotonic() < deadline, f"live partners {live}, wanted {wanted}"
-        time.sleep(0.02)
+    demand = runtime(operator.client).demand
+
+    def arrived() -> bool:
+        live = {p.id for p in demand.partners}
+        return live == wanted or (not exactly and wanted <= live)
+
+    wait_for(arrived, 3, f"the live partners to be {wanted}{'' if exactly else ' (at least)'}")
+
+
+def settled_notices(operator: Api, partner: FakePartner) -> list[str]:
+    """The notices the partner received, once none is in flight. An impression's notices
+    are started before its answer (demand/api.py `impression`), so once the test has its
+    answers and the started ones have finished, no other can come: an absence is proven."""
+    demand = runtime(operator.client).demand
+    wait_for(lambda: not demand._notices, 3, "the partner's notices in flight to finish")
+    return sorted(partner.notices)

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -12,20 +10,20 @@ import pytest
 from shelfspace.demand.stats import BidOutcome
 from tests.demand.conftest import BOTH, add_partner
 from tests.demand.fake_partner import FakePartner, bid_everything
-from tests.support import BROWSER_UA, HERO_ASK, Api, decide
+from tests.standards import Standard, standard
+from tests.support import BROWSER_UA, HERO_ASK, Api, decide, runtime
 
-STANDARDS = Path(__file__).parents[2].parent / "shared" / "standards"
-SCHEMAS = STANDARDS / "openrtb" / "openrtb2.x-pr179-jsonschema"
 NOWHERE = {"context": HERO_ASK["context"] | {"country": "GB"}}  # the campaign targets VN only
 
 
 def outcomes(operator: Api, partner_id: str) -> dict[str, int]:
-    stats = operator.client.app.state.demand.stats  # type: ignore[attr-defined]
+    stats = runtime(operator.client).demand.stats
     return {str(outcome): n for (partner, outcome), n in stats.outcomes.items() if partner == partner_id}
 
 
-def test_a_partner_fills_the_unsold_slot_and_never_the_campaigns(operator: Api, network: dict[str, Any],
-                                                                  fake_partner: FakePartner) -> None:
+def test_a_partner_fills_the_unsold_slot_and_never_the_campaigns(
+    operator: Api, network: dict[str, Any], fake_partner: FakePartner
+) -> None:
     partner = add_partner(operator, fake_partner.endpoint)
     answer = decide(Api(operator.client, None), BOTH)
     [ours] = answer["decisions"]["home-hero"]
@@ -58,8 +56,9 @@ def test_no_user_id_leaves_without_consent(operator: Api, network: dict[str, Any
     assert with_consent["user"] == {"id": "u-1"}
 
 
-def test_the_partners_floor_and_the_placements_floor_both_hold(operator: Api, network: dict[str, Any],
-                                                                fake_partner: FakePartner) -> None:
+def test_the_partners_floor_and_the_placements_floor_both_hold(
+    operator: Api, network: dict[str, Any], fake_partner: FakePartner
+) -> None:
     partner = add_partner(operator, fake_partner.endpoint, floor_cpm=2.0)
     public = Api(operator.client, None)
     ask = BOTH | NOWHERE  # nothing of ours serves: both placements are offered
@@ -75,54 +74,64 @@ def test_the_partners_floor_and_the_placements_floor_both_hold(operator: Api, ne
     assert outcomes(operator, partner["id"]) == {"won": 1, "below_floor": 3}
 
 
-def test_a_slow_partner_adds_nothing_and_costs_at_most_its_timeout(operator: Api, network: dict[str, Any],
-                                                                    fake_partner: FakePartner) -> None:
+def test_a_slow_partner_adds_nothing_and_costs_at_most_its_timeout(
+    operator: Api, network: dict[str, Any], fake_partner: FakePartner
+) -> None:
     partner = add_partner(operator, fake_partner.endpoint, timeout_ms=100)
-    fake_partner.delay = 1.0
-    started = time.monotonic()
+    fake_partner.delay = 3.0  # far past the timeout: the decision must not wait for the answer
     answer = decide(Api(operator.client, None), BOTH)
-    took = time.monotonic() - started
     assert answer["decisions"]["side-banner"] == [] and len(answer["decisions"]["home-hero"]) == 1
-    assert took < 0.1 + 0.4, f"the decision took {took:.2f}s with a 100 ms partner"
+    assert fake_partner.requests and not fake_partner.answered, "the decision waited for the slow partner"
     assert outcomes(operator, partner["id"]) == {"timeout": 1}
     report = operator.get(f"/v1/demand-partners/{partner['id']}/report?from=2020-01-01&to=2030-12-31", status=422)
     assert "to" in {f["field"] for f in report["error"]["fields"]}
 
 
-@pytest.mark.parametrize(("answer", "reason"), [
-    (lambda request: (200, "{not json"), BidOutcome.MALFORMED),
-    (lambda request: (200, {"id": "another-request", "seatbid": []}), BidOutcome.MALFORMED),
-    (lambda request: (500, "{}"), BidOutcome.HTTP_ERROR),
-    (lambda request: (204, None), BidOutcome.NO_BID),
-])
-def test_a_broken_answer_is_dropped_with_its_reason(operator: Api, network: dict[str, Any], fake_partner: FakePartner,
-                                                     answer: Any, reason: BidOutcome) -> None:
+@pytest.mark.parametrize(
+    ("answer", "reason"),
+    [
+        (lambda request: (200, "{not json"), BidOutcome.MALFORMED),
+        (lambda request: (200, {"id": "another-request", "seatbid": []}), BidOutcome.MALFORMED),
+        (lambda request: (500, "{}"), BidOutcome.HTTP_ERROR),
+        (lambda request: (204, None), BidOutcome.NO_BID),
+    ],
+)
+def test_a_broken_answer_is_dropped_with_its_reason(
+    operator: Api, network: dict[str, Any], fake_partner: FakePartner, answer: Any, reason: BidOutcome
+) -> None:
     partner = add_partner(operator, fake_partner.endpoint)
     fake_partner.answer = answer
     assert decide(Api(operator.client, None), BOTH)["decisions"]["side-banner"] == []
     assert outcomes(operator, partner["id"]) == {str(reason): 1}
 
 
-@pytest.mark.parametrize(("answer", "reason"), [
-    (bid_everything(currency="EUR"), BidOutcome.WRONG_CURRENCY),
-    (bid_everything(currency=None), None),  # no `cur` means USD: ours
-    (bid_everything(adm=None), BidOutcome.NO_MARKUP),
-    (bid_everything(price=0), BidOutcome.ZERO_PRICE),
-    (bid_everything(impid="99"), BidOutcome.UNKNOWN_IMP),
-])
-def test_an_invalid_bid_is_dropped_with_its_reason(operator: Api, network: dict[str, Any], fake_partner: FakePartner,
-                                                    answer: Any, reason: BidOutcome | None) -> None:
+@pytest.mark.parametrize(
+    ("answer", "reason"),
+    [
+        (bid_everything(currency="EUR"), BidOutcome.WRONG_CURRENCY),
+        (bid_everything(currency=None), None),  # no `cur` means USD: ours
+        (bid_everything(adm=None), BidOutcome.NO_MARKUP),
+        (bid_everything(price=0), BidOutcome.ZERO_PRICE),
+        (bid_everything(impid="99"), BidOutcome.UNKNOWN_IMP),
+    ],
+)
+def test_an_invalid_bid_is_dropped_with_its_reason(
+    operator: Api, network: dict[str, Any], fake_partner: FakePartner, answer: Any, reason: BidOutcome | None
+) -> None:
     partner = add_partner(operator, fake_partner.endpoint)
     fake_partner.answer = answer
     filled = decide(Api(operator.client, None), BOTH)["decisions"]["side-banner"]
     assert len(filled) == (1 if reason is None else 0)
     assert outcomes(operator, partner["id"]) == {str(reason or "won"): 1}
     metrics = operator.client.get("/metrics", headers=operator.headers).text
-    assert f'shelfspace_demand_partner_bids_total{{outcome="{reason or "won"}",partner="{partner["id"]}"}} 1.0' in metrics
+    assert (
+        f'shelfspace_demand_partner_bids_total{{outcome="{reason or "won"}",partner="{partner["id"]}"}} 1.0' in metrics
+    )
 
 
 def test_the_highest_of_two_partners_wins_and_placements_limit_who_is_asked(
-        operator: Api, network: dict[str, Any], fake_partner: FakePartner) -> None:
+    operator: Api, network: dict[str, Any], fake_partner: FakePartner
+) -> None:
     low = add_partner(operator, fake_partner.endpoint + "?who=low", placements=["home-hero"])
     high = add_partner(operator, fake_partner.endpoint + "?who=high")
 
@@ -138,27 +147,32 @@ def test_the_highest_of_two_partners_wins_and_placements_limit_who_is_asked(
     assert outcomes(operator, low["id"]) == {"outbid": 1}
 
 
-def test_the_bid_request_validates_against_the_openrtb_schema(operator: Api, network: dict[str, Any],
-                                                               fake_partner: FakePartner) -> None:
-    if not (SCHEMAS / "BidRequest.json").exists():
-        pytest.skip(f"the OpenRTB 2.6 JSON schemas are not at {SCHEMAS}")
-    jsonschema = pytest.importorskip("jsonschema", reason="jsonschema is in the test extras")
+def test_the_bid_request_validates_against_the_openrtb_schema(
+    operator: Api, network: dict[str, Any], fake_partner: FakePartner
+) -> None:
+    import jsonschema  # in the test extras: never a reason to skip
     from referencing import Registry, Resource
     from referencing.jsonschema import DRAFT202012
+
+    schemas = standard(Standard.OPENRTB_SCHEMAS)  # the IAB's (tests/standards.py): absent, a CI failure
 
     def retrieve(uri: str) -> Resource:  # type: ignore[type-arg]
         # The folder holds only some objects (Imp, Banner, Video, ...); Site, Device, User and
         # the rest are checked by their type only.
-        path = SCHEMAS / uri.rsplit("/", 1)[-1]
+        path = schemas / uri.rsplit("/", 1)[-1]
         contents = json.loads(path.read_text()) if path.exists() else {"type": "object"}
         return DRAFT202012.create_resource(contents)
 
-    schema = json.loads((SCHEMAS / "BidRequest.json").read_text())
+    schema = json.loads((schemas / "BidRequest.json").read_text())
     validator = jsonschema.Draft202012Validator(schema, registry=Registry(retrieve=retrieve))  # type: ignore[call-arg]
     add_partner(operator, fake_partner.endpoint)
     ctv = {"id": "ctv-preroll"}
-    decide(Api(operator.client, None), BOTH | NOWHERE | {"placements": [{"id": "home-hero"}, {"id": "side-banner"}, ctv],
-                                                         "consent": {"targeting": True}})
+    decide(
+        Api(operator.client, None),
+        BOTH
+        | NOWHERE
+        | {"placements": [{"id": "home-hero"}, {"id": "side-banner"}, ctv], "consent": {"targeting": True}},
+    )
     [sent] = fake_partner.requests
     assert {imp["tagid"] for imp in sent["imp"]} == {"home-hero", "side-banner", "ctv-preroll"}
     video = next(imp for imp in sent["imp"] if imp["tagid"] == "ctv-preroll")

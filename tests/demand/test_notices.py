@@ -7,15 +7,15 @@ from __future__ import annotations
 from typing import Any
 
 from shelfspace.demand.notices import NoticeKind, NoticeOutcome, notice_domains, refusal_of
-from tests.demand.conftest import BOTH, SHOPPER, add_partner
+from tests.demand.conftest import BOTH, SHOPPER, add_partner, settled_notices
 from tests.demand.fake_partner import FakePartner, bid_everything
-from tests.support import Api, decide, field_errors, wait_until
+from tests.support import Api, decide, field_errors, runtime
 
 BASE = "http://shelfspace.test"
 
 
 def notice_counts(operator: Api, partner_id: str) -> dict[tuple[str, str], int]:
-    stats = operator.client.app.state.demand.stats  # type: ignore[attr-defined]
+    stats = runtime(operator.client).demand.stats
     return {(str(k), str(o)): n for (p, k, o), n in stats.notices.items() if p == partner_id}
 
 
@@ -42,30 +42,38 @@ def test_the_domain_rule() -> None:
 
 
 def test_a_notice_on_another_host_is_not_called_but_the_bid_still_serves(
-        operator: Api, network: dict[str, Any], fake_partner: FakePartner) -> None:
+    operator: Api, network: dict[str, Any], fake_partner: FakePartner
+) -> None:
     # The endpoint is at 127.0.0.1; the win notice names `localhost`, the same server
     # under another name: were it called, the fake partner would see it.
     partner = add_partner(operator, fake_partner.endpoint)
     fake_partner.answer = bid_everything(nurl=f"http://localhost:{fake_partner.port}/win?price=${{AUCTION_PRICE}}")
     show(operator)
-    wait_until(lambda: notice_counts(operator, partner["id"]).get(("burl", "sent")) == 1, 5, "the burl was sent")
-    assert fake_partner.notices == [f"{fake_partner.base}/bill?price=3&imp=side-banner"]
-    assert notice_counts(operator, partner["id"]) == {(str(NoticeKind.BILLING), "sent"): 1,
-                                                      (str(NoticeKind.WIN), "off_domain"): 1}
+    assert settled_notices(operator, fake_partner) == [f"{fake_partner.base}/bill?price=3&imp=side-banner"]
+    assert notice_counts(operator, partner["id"]) == {
+        (str(NoticeKind.BILLING), "sent"): 1,
+        (str(NoticeKind.WIN), "off_domain"): 1,
+    }
     metrics = operator.client.get("/metrics", headers=operator.headers).text
-    assert (f'shelfspace_demand_partner_notices_total{{kind="nurl",outcome="off_domain",partner="{partner["id"]}"}} 1.0'
-            in metrics)
+    assert (
+        f'shelfspace_demand_partner_notices_total{{kind="nurl",outcome="off_domain",partner="{partner["id"]}"}} 1.0'
+        in metrics
+    )
 
 
-def test_declared_notice_domains_replace_the_endpoints_host(operator: Api, network: dict[str, Any],
-                                                             fake_partner: FakePartner) -> None:
-    refused = operator.post("/v1/demand-partners", {"name": "X", "endpoint": fake_partner.endpoint,
-                                                    "notice_domains": ["not a domain"]}, status=422)
+def test_declared_notice_domains_replace_the_endpoints_host(
+    operator: Api, network: dict[str, Any], fake_partner: FakePartner
+) -> None:
+    refused = operator.post(
+        "/v1/demand-partners",
+        {"name": "X", "endpoint": fake_partner.endpoint, "notice_domains": ["not a domain"]},
+        status=422,
+    )
     assert set(field_errors(refused)) == {"notice_domains.0"}
     partner = add_partner(operator, fake_partner.endpoint, notice_domains=["notices.dsp.example"])
     assert partner["notice_domains"] == ["notices.dsp.example"]
     show(operator)  # its burl and nurl are on 127.0.0.1: neither may be called now
     assert notice_counts(operator, partner["id"]) == {("burl", "off_domain"): 1, ("nurl", "off_domain"): 1}
-    assert fake_partner.notices == []
+    assert settled_notices(operator, fake_partner) == []
     changed = operator.patch(f"/v1/demand-partners/{partner['id']}", {"notice_domains": []})
     assert changed["notice_domains"] == []  # back to the endpoint's host

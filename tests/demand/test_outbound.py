@@ -24,23 +24,44 @@ from shelfspace.demand.schemas import PartnerCreate
 from shelfspace.demand.stats import BidOutcome
 from tests.demand.conftest import BOTH, wait_for_partners
 from tests.demand.fake_partner import FakePartner
-from tests.support import Api, decide, field_errors
+from tests.support import Api, decide, field_errors, runtime
 
 STRICT = OutboundPolicy(allow_private=False)
 LENIENT = OutboundPolicy(allow_private=True)
 
-NOT_PUBLIC = ["127.0.0.1", "127.8.9.10", "10.0.0.1", "172.16.5.4", "192.168.1.1", "169.254.169.254", "100.64.0.1",
-              "0.0.0.0", "224.0.0.251", "239.255.255.250", "255.255.255.255", "::1", "::", "fe80::1", "fc00::1",
-              "fd12:3456::1", "ff02::1", "::ffff:127.0.0.1", "::ffff:10.0.0.1", "::ffff:169.254.169.254",
-              "64:ff9b::7f00:1", "2002:7f00:1::1"]
+NOT_PUBLIC = [
+    "127.0.0.1",
+    "127.8.9.10",
+    "10.0.0.1",
+    "172.16.5.4",
+    "192.168.1.1",
+    "169.254.169.254",
+    "100.64.0.1",
+    "0.0.0.0",
+    "224.0.0.251",
+    "239.255.255.250",
+    "255.255.255.255",
+    "::1",
+    "::",
+    "fe80::1",
+    "fc00::1",
+    "fd12:3456::1",
+    "ff02::1",
+    "::ffff:127.0.0.1",
+    "::ffff:10.0.0.1",
+    "::ffff:169.254.169.254",
+    "64:ff9b::7f00:1",
+    "2002:7f00:1::1",
+]
 PUBLIC = ["8.8.8.8", "1.1.1.1", "151.101.1.69", "2606:4700:4700::1111", "::ffff:8.8.8.8", "64:ff9b::808:808"]
 
 
 @pytest.fixture
 def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     """As in production: private addresses are not called (the default, stated here)."""
-    return Settings(data_dir=tmp_path_factory.mktemp("data"), public_url="http://shelfspace.test",
-                    outbound_allow_private=False)
+    return Settings(
+        data_dir=tmp_path_factory.mktemp("data"), public_url="http://shelfspace.test", outbound_allow_private=False
+    )
 
 
 def url_of(address: str, path: str = "/bid") -> str:
@@ -68,8 +89,12 @@ def test_a_name_is_judged_by_every_address_it_resolves_to(monkeypatch: pytest.Mo
         refused = refusal_of_url(loopback, STRICT)
         assert refused is not None and refused.reason is Refusal.NOT_PUBLIC, loopback
     # Other names by what they resolve to (a fake resolver: no DNS query leaves the machine).
-    answers = {"inside.dsp-one.com": ["10.0.0.8"], "mixed.dsp-one.com": ["8.8.8.8", "10.1.2.3"],
-               "public.dsp-one.com": ["8.8.8.8", "2606:4700:4700::1111"], "mapped.dsp-one.com": ["::ffff:127.0.0.1"]}
+    answers = {
+        "inside.dsp-one.com": ["10.0.0.8"],
+        "mixed.dsp-one.com": ["8.8.8.8", "10.1.2.3"],
+        "public.dsp-one.com": ["8.8.8.8", "2606:4700:4700::1111"],
+        "mapped.dsp-one.com": ["::ffff:127.0.0.1"],
+    }
     monkeypatch.setattr(outbound, "resolve", lambda host, port: [ipaddress.ip_address(a) for a in answers[host]])
     for name in ("inside", "mixed", "mapped"):
         refused = refusal_of_url(f"https://{name}.dsp-one.com/bid", STRICT)
@@ -87,6 +112,7 @@ def get(policy: OutboundPolicy, url: str) -> httpx.Response | BaseException:
     async def call() -> httpx.Response:
         async with async_client(policy, timeout=5) as client:
             return await client.get(url)
+
     try:
         return asyncio.run(call())
     except httpx.HTTPError as error:
@@ -94,8 +120,11 @@ def get(policy: OutboundPolicy, url: str) -> httpx.Response | BaseException:
 
 
 def test_the_client_refuses_to_connect_to_a_private_address(fake_partner: FakePartner) -> None:
-    for url in (f"{fake_partner.base}/win", f"http://localhost:{fake_partner.port}/win",
-                f"http://[::ffff:127.0.0.1]:{fake_partner.port}/win"):
+    for url in (
+        f"{fake_partner.base}/win",
+        f"http://localhost:{fake_partner.port}/win",
+        f"http://[::ffff:127.0.0.1]:{fake_partner.port}/win",
+    ):
         answer = get(STRICT, url)
         assert isinstance(answer, httpx.ConnectError), (url, answer)
         assert refusal_in(answer) is Refusal.NOT_PUBLIC
@@ -107,7 +136,8 @@ def test_the_client_refuses_to_connect_to_a_private_address(fake_partner: FakePa
 
 
 def test_the_connection_goes_to_the_address_checked_not_to_a_second_lookup(
-        fake_partner: FakePartner, monkeypatch: pytest.MonkeyPatch) -> None:
+    fake_partner: FakePartner, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """DNS rebinding: the name is resolved once, by the guard, and that answer is what the
     connection uses. `rebind.test` exists only in this fake resolver: if anything else
     looked the name up again, the call could not connect."""
@@ -133,9 +163,17 @@ def test_redirects_are_not_followed(fake_partner: FakePartner) -> None:
     assert fake_partner.notices == [f"{fake_partner.base}/moved"]  # /win, where it points, never called
 
 
-PRIVATE_ENDPOINTS = ["http://127.0.0.1:9/bid", "http://localhost/bid", "http://bid.localhost/", "http://[::1]/bid",
-                     "http://169.254.169.254/latest/meta-data/", "http://10.0.0.7/bid", "http://224.0.0.1/bid",
-                     "http://[::ffff:127.0.0.1]/bid", "http://[fe80::1]/bid"]
+PRIVATE_ENDPOINTS = [
+    "http://127.0.0.1:9/bid",
+    "http://localhost/bid",
+    "http://bid.localhost/",
+    "http://[::1]/bid",
+    "http://169.254.169.254/latest/meta-data/",
+    "http://10.0.0.7/bid",
+    "http://224.0.0.1/bid",
+    "http://[::ffff:127.0.0.1]/bid",
+    "http://[fe80::1]/bid",
+]
 
 
 @pytest.mark.parametrize("endpoint", PRIVATE_ENDPOINTS)
@@ -150,26 +188,30 @@ def test_a_partner_with_a_private_endpoint_is_refused_naming_the_field(operator:
     assert operator.get(f"/v1/demand-partners/{public['id']}")["endpoint"] == "https://8.8.8.8/bid"
 
 
-def test_a_stored_private_endpoint_is_never_called(operator: Api, network: dict[str, Any], engine: Engine,
-                                                   fake_partner: FakePartner) -> None:
+def test_a_stored_private_endpoint_is_never_called(
+    operator: Api, network: dict[str, Any], engine: Engine, fake_partner: FakePartner
+) -> None:
     """A partner stored before this rule (or with the setting on, then turned off) gets no
     bid request: the connection itself refuses, and the auction says why."""
     with session_scope(make_sessionmaker(engine)) as db:
-        partner = service.create(db, SYSTEM, PartnerCreate(name="Old", endpoint=fake_partner.endpoint,
-                                                          timeout_ms=1000), LENIENT)
+        partner = service.create(
+            db, SYSTEM, PartnerCreate(name="Old", endpoint=fake_partner.endpoint, timeout_ms=1000), LENIENT
+        )
         partner_id = partner.id
     wait_for_partners(operator, {partner_id})
     answer = decide(Api(operator.client, None), BOTH)
     assert answer["decisions"]["side-banner"] == []
     assert fake_partner.requests == []
-    stats = operator.client.app.state.demand.stats  # type: ignore[attr-defined]
+    stats = runtime(operator.client).demand.stats
     assert {str(o): n for (p, o), n in stats.outcomes.items() if p == partner_id} == {str(BidOutcome.NOT_PUBLIC): 1}
 
 
-def test_a_partner_whose_name_resolves_to_a_private_address_is_refused(operator: Api,
-                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_partner_whose_name_resolves_to_a_private_address_is_refused(
+    operator: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(outbound, "resolve", lambda host, port: [ipaddress.ip_address("10.20.30.40")])
-    answer = operator.post("/v1/demand-partners", {"name": "Rebound", "endpoint": "https://bid.dsp-one.com/rtb"},
-                           status=422)
+    answer = operator.post(
+        "/v1/demand-partners", {"name": "Rebound", "endpoint": "https://bid.dsp-one.com/rtb"}, status=422
+    )
     assert set(field_errors(answer)) == {"endpoint"} and "10.20.30.40" in field_errors(answer)["endpoint"]
     assert operator.get("/v1/demand-partners")["data"] == []

@@ -10,8 +10,9 @@ from tests.support import BANNER, Api, field_errors
 
 def test_an_operator_adds_lists_changes_and_archives_a_partner(operator: Api) -> None:
     operator.post("/v1/placements", BANNER)
-    partner = add_partner(operator, "https://dsp.example/openrtb2", patient=False, floor_cpm=1.25,
-                          placements=["home-hero"])
+    partner = add_partner(
+        operator, "https://dsp.example/openrtb2", patient=False, floor_cpm=1.25, placements=["home-hero"]
+    )
     assert partner["id"].startswith("dp_") and partner["timeout_ms"] == 150 and partner["status"] == "live"
     assert partner["floor_cpm"] == 1.25 and partner["placements"] == ["home-hero"]
     assert operator.get(f"/v1/demand-partners/{partner['id']}") == partner
@@ -46,8 +47,9 @@ def test_bad_input_is_a_422_naming_the_field_and_writes_nothing(operator: Api) -
     assert operator.get("/v1/demand-partners")["data"] == []
     operator.post("/v1/placements", SIDE)
     partner = add_partner(operator, "https://dsp.example/")
-    answer = operator.patch(f"/v1/demand-partners/{partner['id']}", {"placements": ["side-banner", "nowhere"]},
-                            status=422)
+    answer = operator.patch(
+        f"/v1/demand-partners/{partner['id']}", {"placements": ["side-banner", "nowhere"]}, status=422
+    )
     assert "placements" in field_errors(answer)
     assert operator.patch(f"/v1/demand-partners/{partner['id']}", {"name": None}, status=422)
     assert operator.get(f"/v1/demand-partners/{partner['id']}")["placements"] == []
@@ -55,12 +57,14 @@ def test_bad_input_is_a_422_naming_the_field_and_writes_nothing(operator: Api) -
 
 def test_advertiser_keys_are_refused_and_no_key_is_401(operator: Api, advertiser_api: Api) -> None:
     partner = add_partner(operator, "https://dsp.example/")
-    for method, path, body in (("GET", "/v1/demand-partners", None),
-                               ("POST", "/v1/demand-partners", {"name": "Mine", "endpoint": "https://x.example/"}),
-                               ("GET", f"/v1/demand-partners/{partner['id']}", None),
-                               ("PATCH", f"/v1/demand-partners/{partner['id']}", {"name": "Hijacked"}),
-                               ("DELETE", f"/v1/demand-partners/{partner['id']}", None),
-                               ("GET", f"/v1/demand-partners/{partner['id']}/report?from=2026-12-01&to=2026-12-02", None)):
+    for method, path, body in (
+        ("GET", "/v1/demand-partners", None),
+        ("POST", "/v1/demand-partners", {"name": "Mine", "endpoint": "https://x.example/"}),
+        ("GET", f"/v1/demand-partners/{partner['id']}", None),
+        ("PATCH", f"/v1/demand-partners/{partner['id']}", {"name": "Hijacked"}),
+        ("DELETE", f"/v1/demand-partners/{partner['id']}", None),
+        ("GET", f"/v1/demand-partners/{partner['id']}/report?from=2026-12-01&to=2026-12-02", None),
+    ):
         assert advertiser_api.call(method, path, body).status_code == 403, (method, path)
         assert Api(operator.client, None).call(method, path, body).status_code == 401, (method, path)
     assert operator.get(f"/v1/demand-partners/{partner['id']}")["name"] == "Fake DSP"

@@ -16,8 +16,20 @@ from shelfspace.events.sqlite_log import SqliteEventLog
 
 
 def ad(ad_id: str, campaign: str = "cmp_1", day: str = "2026-03-10") -> AdFacts:
-    return AdFacts(ad_id, "home-hero", "adv_1", campaign, "li_1", "cr_1", None, "cpm", 2_510_000, "u1", 1_773_100_000,
-                   day)
+    return AdFacts(
+        ad_id=ad_id,
+        placement_id="home-hero",
+        advertiser_id="adv_1",
+        campaign_id=campaign,
+        line_item_id="li_1",
+        creative_id="cr_1",
+        sku=None,
+        pricing="cpm",
+        price_micros=2_510_000,
+        user_id="u1",
+        served_at=1_773_100_000,
+        budget_day=day,
+    )
 
 
 def impression(ad_id: str, time: float, charged: int = 0, **facts: str) -> Event:
@@ -56,8 +68,14 @@ def test_an_event_is_stored_once_by_its_key(event_log: EventLog) -> None:
 
 def test_reads_by_time_by_user_and_in_append_order(event_log: EventLog) -> None:
     bot = Event("click:ad_2:bot", EventType.CLICK, 105.0, ad("ad_2"), "u1", invalid=InvalidReason.BOT)
-    order = Event("conversion:o1", EventType.CONVERSION, 110.0, None, "u1",
-                  data={"id": "o1", "items": [{"sku": "S", "quantity": 1, "price_micros": 5}]})
+    order = Event(
+        "conversion:o1",
+        EventType.CONVERSION,
+        110.0,
+        None,
+        "u1",
+        data={"id": "o1", "items": [{"sku": "S", "quantity": 1, "price_micros": 5}]},
+    )
     event_log.append([impression("ad_2", 104.0), bot, impression("ad_1", 100.0), order])
     assert [e.key for e in event_log.between(100.0, 105.0)] == ["impression:ad_1", "impression:ad_2"]
     assert [e.key for e in event_log.between(100.0, 111.0, EventType.CONVERSION)] == ["conversion:o1"]
@@ -74,10 +92,18 @@ def test_reads_by_time_by_user_and_in_append_order(event_log: EventLog) -> None:
 
 
 def test_a_users_events_of_one_kind_are_forgotten(event_log: EventLog) -> None:
-    views = [Event(f"behaviour:v{n}", EventType.BEHAVIOUR, 100.0 + n, None, user, data={"type": "view"})
-             for n, user in enumerate(["u1", "u2", "u1"])]
-    order = Event("conversion:o1", EventType.CONVERSION, 110.0, None, "u1",
-                  data={"id": "o1", "items": [{"sku": "S", "quantity": 1, "price_micros": 5}]})
+    views = [
+        Event(f"behaviour:v{n}", EventType.BEHAVIOUR, 100.0 + n, None, user, data={"type": "view"})
+        for n, user in enumerate(["u1", "u2", "u1"])
+    ]
+    order = Event(
+        "conversion:o1",
+        EventType.CONVERSION,
+        110.0,
+        None,
+        "u1",
+        data={"id": "o1", "items": [{"sku": "S", "quantity": 1, "price_micros": 5}]},
+    )
     event_log.append([*views, order])
     assert event_log.forget("u1", EventType.BEHAVIOUR) == 2
     assert [e.key for _, e in event_log.read(after=0)] == ["behaviour:v1", "conversion:o1"]
@@ -85,12 +111,21 @@ def test_a_users_events_of_one_kind_are_forgotten(event_log: EventLog) -> None:
 
 
 def test_charged_sums_spend_by_campaign_and_budget_day(event_log: EventLog) -> None:
-    event_log.append([impression("ad_1", 1.0, 2510), impression("ad_2", 2.0, 2510),
-                      impression("ad_3", 3.0, 1000, day="2026-03-11"), impression("ad_4", 4.0, 7, campaign="cmp_2"),
-                      impression("ad_5", 5.0, 0)])
+    event_log.append(
+        [
+            impression("ad_1", 1.0, 2510),
+            impression("ad_2", 2.0, 2510),
+            impression("ad_3", 3.0, 1000, day="2026-03-11"),
+            impression("ad_4", 4.0, 7, campaign="cmp_2"),
+            impression("ad_5", 5.0, 0),
+        ]
+    )
     with event_log.restoring():
-        assert sorted(event_log.charged()) == [("cmp_1", "2026-03-10", 5020), ("cmp_1", "2026-03-11", 1000),
-                                               ("cmp_2", "2026-03-10", 7)]
+        assert sorted(event_log.charged()) == [
+            ("cmp_1", "2026-03-10", 5020),
+            ("cmp_1", "2026-03-11", 1000),
+            ("cmp_2", "2026-03-10", 7),
+        ]
 
 
 @pytest.mark.redis
@@ -132,11 +167,18 @@ def test_a_day_archived_as_parquet_reads_back_as_stored(event_log: EventLog, tmp
 
     tz = ZoneInfo("Asia/Ho_Chi_Minh")
     start, end = day_bounds("2026-03-10", tz)
-    order = Event("conversion:o1", EventType.CONVERSION, start + 50, None, "u1",
-                  data={"id": "o1", "items": [{"sku": "S", "quantity": 2, "price_micros": 5}]})
+    order = Event(
+        "conversion:o1",
+        EventType.CONVERSION,
+        start + 50,
+        None,
+        "u1",
+        data={"id": "o1", "items": [{"sku": "S", "quantity": 2, "price_micros": 5}]},
+    )
     bot = Event("impression:ad_2:bot", EventType.IMPRESSION, start + 20, ad("ad_2"), "u1", invalid=InvalidReason.BOT)
-    event_log.append([impression("ad_1", start + 10, 2510), bot, order, impression("ad_0", start - 1),
-                      impression("ad_9", end)])  # the last two are the days around it
+    event_log.append(
+        [impression("ad_1", start + 10, 2510), bot, order, impression("ad_0", start - 1), impression("ad_9", end)]
+    )  # the last two are the days around it
     path, count = archive_day(event_log, "2026-03-10", tz, tmp_path / "archive")
     assert path.name == "events-2026-03-10.parquet" and count == 3
     assert read_day(path) == [impression("ad_1", start + 10, 2510), bot, order]

@@ -29,7 +29,10 @@ from shelfspace.decisioning.inventory import (
     Pacing,
     Pricing,
 )
-from shelfspace.forecasting.backtest import (
+from shelfspace.forecasting.forecaster import Forecaster
+from shelfspace.forecasting.request_log import RequestLog
+from shelfspace.forecasting.sample import RequestSampler
+from shelfspace.sim.backtest import (
     Compared,
     Figures,
     LineForecast,
@@ -43,9 +46,6 @@ from shelfspace.forecasting.backtest import (
     run_backtest,
     seed_network,
 )
-from shelfspace.forecasting.forecaster import Forecaster
-from shelfspace.forecasting.request_log import RequestLog
-from shelfspace.forecasting.sample import RequestSampler
 from shelfspace.sim.runs import Audience
 from tests.databases import migrated_engine, sqlite_url
 
@@ -65,10 +65,8 @@ def backtest(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyp
     folder = tmp_path_factory.mktemp("backtest")
     settings = backtest_settings(folder / "data")
     engine = migrated_engine(sqlite_url(folder))
-    ticks = itertools.count(int(UNTIL.timestamp()) * 10**9, 10**6)
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(ids, "_random", random.Random(5))
-        patch.setattr(ids, "time", SimpleNamespace(time_ns=lambda: next(ticks)))
+    ticks = itertools.count(int(UNTIL.timestamp()) * 1000)
+    with ids.drawn_from(ids.IdSource(lambda: next(ticks), random.Random(5))):
         key = seed_network(engine, DAYS, UNTIL)
     result = run_backtest(settings, engine, key, DAYS, AUDIENCE, UNTIL, WARM_UP)
     yield SimpleNamespace(result=result, engine=engine, settings=settings)
@@ -91,12 +89,15 @@ def test_each_day_is_forecast_within_the_bound(backtest) -> None:  # type: ignor
     result = backtest.result
     measured = result.accuracy(Metric.IMPRESSIONS)
     assert measured.measured >= 3 * 10, measured  # three days of at least ten delivering campaigns
-    noise = statistics.median(0.674 * (2 / row.actual.impressions) ** 0.5
-                              for row in result.campaigns if row.actual.impressions)
+    noise = statistics.median(
+        0.674 * (2 / row.actual.impressions) ** 0.5 for row in result.campaigns if row.actual.impressions
+    )
     assert noise < BOUND / 1.5, noise  # the history is big enough for the bound to mean something
     assert measured.mdape is not None and measured.mdape < BOUND, measured
-    halved = [Compared(r.day, r.campaign_id, r.campaign, None, Figures(r.forecast.impressions / 2, 0, 0), r.actual)
-              for r in result.campaigns]
+    halved = [
+        Compared(r.day, r.campaign_id, r.campaign, None, Figures(r.forecast.impressions / 2, 0, 0), r.actual)
+        for r in result.campaigns
+    ]
     assert accuracy(halved, Metric.IMPRESSIONS).mdape > BOUND  # type: ignore[operator]
 
 
@@ -121,15 +122,28 @@ def test_a_day_that_has_begun_is_refused(backtest) -> None:  # type: ignore[no-u
     clock = SteppedClock(UNTIL)
     counters = MemoryCounters()
     counters.restore([])
-    forecaster = Forecaster(sessions, RequestLog(sessions, RequestSampler(100, str), UTC_ZONE, clock.now), counters,
-                            AudienceIndex(10), str, clock, UTC_ZONE)
+    forecaster = Forecaster(
+        sessions,
+        RequestLog(sessions, RequestSampler(100, str), UTC_ZONE, clock.now),
+        counters,
+        AudienceIndex(10),
+        str,
+        clock,
+        UTC_ZONE,
+    )
     with pytest.raises(LookAhead):
         forecast_day(forecaster, counters, clock, date(2026, 11, 19), UTC_ZONE)
     with pytest.raises(LookAhead):  # a second into the day is too late as well
-        forecast_day(forecaster, counters, SteppedClock(datetime(2026, 11, 19, 0, 0, 1, tzinfo=UTC)),
-                     date(2026, 11, 19), UTC_ZONE)
-    made = forecast_day(forecaster, counters, SteppedClock(datetime(2026, 11, 20, tzinfo=UTC)), date(2026, 11, 20),
-                        UTC_ZONE)  # the day after the history, at its first instant: allowed
+        forecast_day(
+            forecaster,
+            counters,
+            SteppedClock(datetime(2026, 11, 19, 0, 0, 1, tzinfo=UTC)),
+            date(2026, 11, 19),
+            UTC_ZONE,
+        )
+    made = forecast_day(
+        forecaster, counters, SteppedClock(datetime(2026, 11, 20, tzinfo=UTC)), date(2026, 11, 20), UTC_ZONE
+    )  # the day after the history, at its first instant: allowed
     assert made and all(m.baseline_end == date(2026, 11, 19) for m in made)
 
 
@@ -139,20 +153,38 @@ D1, D2 = date(2026, 11, 17), date(2026, 11, 18)
 
 
 def _made(day: date, campaign: str, line_item: str, impressions: int) -> LineForecast:
-    return LineForecast(day, campaign, line_item, Figures(impressions, 1.0, impressions * 1000),
-                        datetime.combine(day, datetime.min.time(), UTC), day - timedelta(days=1), None)
+    return LineForecast(
+        day,
+        campaign,
+        line_item,
+        Figures(impressions, 1.0, impressions * 1000),
+        datetime.combine(day, datetime.min.time(), UTC),
+        day - timedelta(days=1),
+        None,
+    )
 
 
 def test_campaign_days_sum_their_line_items_and_the_naive_forecast_is_the_day_before() -> None:
     made = [_made(D2, "c1", "a", 60), _made(D2, "c1", "b", 40), _made(D2, "c2", "x", 10)]
-    actual = {(D1, "a"): Figures(50, 0, 0), (D1, "b"): Figures(30, 0, 0), (D2, "a"): Figures(70, 2, 0),
-              (D2, "b"): Figures(50, 0, 0), (D1, "x"): Figures(5, 0, 0), (D2, "y-not-forecast"): Figures(9, 0, 0),
-              (D2 - timedelta(days=7), "b"): Figures(90, 0, 0)}
+    actual = {
+        (D1, "a"): Figures(50, 0, 0),
+        (D1, "b"): Figures(30, 0, 0),
+        (D2, "a"): Figures(70, 2, 0),
+        (D2, "b"): Figures(50, 0, 0),
+        (D1, "x"): Figures(5, 0, 0),
+        (D2, "y-not-forecast"): Figures(9, 0, 0),
+        (D2 - timedelta(days=7), "b"): Figures(90, 0, 0),
+    }
     line_items, campaigns, naive, week = compare(made, actual, {"c1": "One", "c2": "Two"}, D2 - timedelta(days=7))
     assert [(r.line_item_id, r.forecast.impressions, r.actual.impressions) for r in line_items] == [
-        ("a", 60, 70), ("b", 40, 50), ("x", 10, 0)]
+        ("a", 60, 70),
+        ("b", 40, 50),
+        ("x", 10, 0),
+    ]
     assert [(r.campaign, r.forecast.impressions, r.actual.impressions) for r in campaigns] == [
-        ("One", 100, 120), ("Two", 10, 0)]
+        ("One", 100, 120),
+        ("Two", 10, 0),
+    ]
     assert [(r.forecast.impressions, r.actual.impressions) for r in naive] == [(80, 120), (5, 0)]
     assert [(r.forecast.impressions, r.actual.impressions) for r in week] == [(90, 120), (0, 0)]
     assert compare(made, actual, {}, D1)[3] == []  # a week before the history: no naive forecast
@@ -163,11 +195,32 @@ def test_campaign_days_sum_their_line_items_and_the_naive_forecast_is_the_day_be
 
 
 def test_a_live_line_item_is_proposed_as_it_is_replacing_itself() -> None:
-    campaign = LiveCampaign("c1", "adv", datetime(2026, 11, 1, tzinfo=UTC), None, 100_000_000, 5_000_000,
-                            Pacing.EVEN, 0, funds_micros=20_000_000)
-    line_item = LiveLineItem("li1", "c1", "adv", Pricing.CPM, 3_000_000, frozenset({"hero"}))
-    inventory = Inventory({"hero": LivePlacement("hero", "web", "banner", ("300x250",), 1_000_000, 1)},
-                          {"adv": LiveAdvertiser("adv")}, {"c1": campaign}, (line_item,), {})
+    campaign = LiveCampaign(
+        "c1",
+        "adv",
+        datetime(2026, 11, 1, tzinfo=UTC),
+        None,
+        100_000_000,
+        5_000_000,
+        Pacing.EVEN,
+        0,
+        funds_micros=20_000_000,
+    )
+    line_item = LiveLineItem(
+        id="li1",
+        campaign_id="c1",
+        advertiser_id="adv",
+        pricing=Pricing.CPM,
+        bid_micros=3_000_000,
+        placements=frozenset({"hero"}),
+    )
+    inventory = Inventory(
+        {"hero": LivePlacement("hero", "web", "banner", ("300x250",), 1_000_000, 1)},
+        {"adv": LiveAdvertiser("adv")},
+        {"c1": campaign},
+        (line_item,),
+        {},
+    )
     counters = MemoryCounters()
     counters.restore([("c1", "2026-11-16", 4_000_000), ("c1", "2026-11-17", 3_000_000)], [("adv", 12_000_000)])
     proposal = live_proposal(inventory, "li1", counters, D2)

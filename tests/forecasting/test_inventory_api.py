@@ -23,13 +23,20 @@ from shelfspace.config import Settings
 from shelfspace.core.clock import SteppedClock
 from tests.conftest import new_key
 from tests.dashboard.pages import make_user, sign_in
-from tests.support import BANNER, Api, banner_creative, field_errors, wait_until
+from tests.support import BANNER, Api, banner_creative, field_errors, runtime
+from tests.waiting import wait_for
 
 MIDNIGHT = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
 TODAY = MIDNIGHT.date()
 WEEK = [TODAY - timedelta(days=n) for n in range(7, 0, -1)]  # the days with decisions
-SIDE = {"id": "home-side", "name": "Home side", "channel": "web", "format": "banner", "sizes": ["300x250"],
-        "floor_cpm": 1}
+SIDE = {
+    "id": "home-side",
+    "name": "Home side",
+    "channel": "web",
+    "format": "banner",
+    "sizes": ["300x250"],
+    "floor_cpm": 1,
+}
 BOLT_PRICE = 2_610  # micros an impression: Acme's 2.60 below it, and the increment
 ACME_PRICE = 2_510  # the floor, 2.50, and the increment
 
@@ -37,8 +44,9 @@ ACME_PRICE = 2_510  # the floor, 2.50, and the increment
 @pytest.fixture
 def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     """Every request sampled: each figure is a count of the requests made, scaled by 1."""
-    return Settings(data_dir=tmp_path_factory.mktemp("data"), public_url="http://shelfspace.test",
-                    request_sample_percent=100)
+    return Settings(
+        data_dir=tmp_path_factory.mktemp("data"), public_url="http://shelfspace.test", request_sample_percent=100
+    )
 
 
 @pytest.fixture
@@ -60,8 +68,12 @@ class Network:
 
 
 def _ask(keyword: str, user: str) -> dict[str, Any]:
-    return {"placements": [{"id": "home-hero"}], "user": {"id": user},
-            "context": {"keywords": [keyword], "country": "VN", "device": "mobile"}, "consent": {"targeting": True}}
+    return {
+        "placements": [{"id": "home-hero"}],
+        "user": {"id": user},
+        "context": {"keywords": [keyword], "country": "VN", "device": "mobile"},
+        "consent": {"targeting": True},
+    }
 
 
 def _decide(api: Api, keyword: str, user: str) -> Any:
@@ -82,22 +94,42 @@ def _network(operator: Api, engine: Engine, clock: SteppedClock, with_history: b
     bolt_id = operator.post("/v1/advertisers", {"name": "Bolt Gear", "domain": "bolt.example"})["id"]
     campaigns = {}
     for advertiser, name, end_in, total, daily, bid, targeting in (
-            (bolt_id, "Bolt tents", 60, 10000, 500, 3.0, {"keywords": ["tent"]}),
-            (acme_id, "Acme last week", 5, 1000, 100, 2.6, {})):
-        campaign = operator.post("/v1/campaigns", {
-            "advertiser_id": advertiser, "name": name, "start": (MIDNIGHT - timedelta(days=20)).isoformat(),
-            "end": (MIDNIGHT + timedelta(days=end_in)).isoformat(), "budget_total": total, "budget_daily": daily,
-            "pacing": "asap"})
-        line_item = operator.post("/v1/line-items", {
-            "campaign_id": campaign["id"], "name": name, "bid": bid, "placements": ["home-hero"],
-            "targeting": targeting})
+        (bolt_id, "Bolt tents", 60, 10000, 500, 3.0, {"keywords": ["tent"]}),
+        (acme_id, "Acme last week", 5, 1000, 100, 2.6, {}),
+    ):
+        campaign = operator.post(
+            "/v1/campaigns",
+            {
+                "advertiser_id": advertiser,
+                "name": name,
+                "start": (MIDNIGHT - timedelta(days=20)).isoformat(),
+                "end": (MIDNIGHT + timedelta(days=end_in)).isoformat(),
+                "budget_total": total,
+                "budget_daily": daily,
+                "pacing": "asap",
+            },
+        )
+        line_item = operator.post(
+            "/v1/line-items",
+            {
+                "campaign_id": campaign["id"],
+                "name": name,
+                "bid": bid,
+                "placements": ["home-hero"],
+                "targeting": targeting,
+            },
+        )
         operator.post("/v1/creatives", banner_creative(advertiser, line_item["id"]))
         campaigns[advertiser] = campaign["id"]
     acme = Api(operator.client, new_key(engine, Role.ADVERTISER, acme_id))
     acme.advertiser_id = acme_id
     # The day before the window (not replayed): until the snapshot serves both campaigns.
-    wait_until(lambda: _served(operator, "Tents") == campaigns[bolt_id] and _served(operator, "stove") == campaigns[acme_id], 10,
-               "both campaigns in the snapshot", every=0.05)
+    wait_for(
+        lambda: _served(operator, "Tents") == campaigns[bolt_id] and _served(operator, "stove") == campaigns[acme_id],
+        10,
+        "both campaigns in the snapshot",
+        interval=0.05,
+    )
     asks: dict[date, list[str]] = {}
     if with_history:
         for day in WEEK:
@@ -106,7 +138,7 @@ def _network(operator: Api, engine: Engine, clock: SteppedClock, with_history: b
             for i, keyword in enumerate(asks[day]):
                 clock.advance_to(datetime.combine(day, datetime.min.time(), UTC) + timedelta(hours=1, minutes=40 * i))
                 _decide(operator, keyword, f"shopper-{i % 4}")
-        operator.client.app.state.opportunities.flush()  # type: ignore[attr-defined]
+        runtime(operator.client).opportunities.flush()
     clock.advance_to(MIDNIGHT + timedelta(hours=1))
     return Network(operator, acme, campaigns[bolt_id], campaigns[acme_id], asks)
 
@@ -121,15 +153,20 @@ def _money(micros: int) -> Decimal:
     return Decimal(micros) / 1_000_000
 
 
-def test_each_day_is_the_requests_made_on_the_sampled_day_it_replays(operator: Api, engine: Engine,
-                                                                     app_clock: SteppedClock) -> None:
+def test_each_day_is_the_requests_made_on_the_sampled_day_it_replays(
+    operator: Api, engine: Engine, app_clock: SteppedClock
+) -> None:
     net = _network(operator, engine, app_clock)
     answer = _read(operator)
     assert answer["has_history"] is True and answer["from"] == TODAY.isoformat() and answer["days"] == 30
-    assert answer["history"] == {"from": (TODAY - timedelta(days=14)).isoformat(),
-                                 "to": (TODAY - timedelta(days=1)).isoformat(), "sampled_days": 7,
-                                 "sampled_requests": sum(len(a) for a in net.asks.values()), "sample_percent": 100,
-                                 "message": None}
+    assert answer["history"] == {
+        "from": (TODAY - timedelta(days=14)).isoformat(),
+        "to": (TODAY - timedelta(days=1)).isoformat(),
+        "sampled_days": 7,
+        "sampled_requests": sum(len(a) for a in net.asks.values()),
+        "sample_percent": 100,
+        "message": None,
+    }
     assert "same weekday" in answer["method"]
     hero, side = answer["placements"]
     assert (hero["id"], hero["name"], side["id"], side["name"]) == ("home-hero", "Home hero", "home-side", "Home side")
@@ -145,14 +182,20 @@ def test_each_day_is_the_requests_made_on_the_sampled_day_it_replays(operator: A
         assert day["fill"] == round(Decimal(sold) / asked, 4)
         bolt_spend += tents * BOLT_PRICE
         acme_spend += (asked - tents) * ACME_PRICE if acme_sells else 0
-    assert hero["sold"] == sum(d["sold"] for d in hero["days"]) and hero["slots"] == sum(d["slots"] for d in hero["days"])
+    assert hero["sold"] == sum(d["sold"] for d in hero["days"]) and hero["slots"] == sum(
+        d["slots"] for d in hero["days"]
+    )
     by_id = {c["id"]: c for c in hero["campaigns"]}
     bolt, acme = by_id[net.bolt_campaign], by_id[net.acme_campaign]
     assert (bolt["name"], bolt["expected_spend"], bolt["budget_left"]) == ("Bolt tents", _money(bolt_spend), 10000)
     assert (acme["name"], acme["expected_spend"], acme["budget_left"]) == ("Acme last week", _money(acme_spend), 1000)
     assert bolt["share"] == round(Decimal(bolt["impressions"]) / hero["slots"], 4)
     assert (bolt["verdict"], bolt["reason"], acme["verdict"], acme["reason"]) == (
-        "will_under_deliver", "targeting", "will_under_deliver", "bid")
+        "will_under_deliver",
+        "targeting",
+        "will_under_deliver",
+        "bid",
+    )
     assert side["campaigns"] == [] and side["sampled_days"] == 0
     assert all(d["sampled_day"] is None and d["requests"] == d["sold"] == 0 for d in side["days"])
 
@@ -164,15 +207,18 @@ def test_each_day_is_the_requests_made_on_the_sampled_day_it_replays(operator: A
     bolt_out = campaigns[net.bolt_campaign]
     assert (bolt_out["flight_days"], bolt_out["to_spend"]) == (60, 10000)  # to its end; its total is less than 60 x 500
     flight = [TODAY + timedelta(days=n) for n in range(60)]
-    assert bolt_out["projected_spend"] == _money(sum(net.tents(WEEK[(d - WEEK[0]).days % 7]) * BOLT_PRICE
-                                                     for d in flight))
+    assert bolt_out["projected_spend"] == _money(
+        sum(net.tents(WEEK[(d - WEEK[0]).days % 7]) * BOLT_PRICE for d in flight)
+    )
     assert bolt_out["expected_spend"] == round(bolt_out["projected_spend"] / 60, 6)
-    assert [c["shortfall"] for c in answer["campaigns"]] == sorted((c["shortfall"] for c in answer["campaigns"]),
-                                                                    reverse=True)
+    assert [c["shortfall"] for c in answer["campaigns"]] == sorted(
+        (c["shortfall"] for c in answer["campaigns"]), reverse=True
+    )
 
 
-def test_only_an_operator_reads_it_and_days_are_one_to_ninety(operator: Api, engine: Engine,
-                                                            app_clock: SteppedClock) -> None:
+def test_only_an_operator_reads_it_and_days_are_one_to_ninety(
+    operator: Api, engine: Engine, app_clock: SteppedClock
+) -> None:
     net = _network(operator, engine, app_clock)
     refused = _read(net.acme, status=403)
     assert refused["error"]["code"] == "forbidden" and "inventory forecast" in refused["error"]["message"]
@@ -197,7 +243,8 @@ def test_without_history_it_says_so(operator: Api, engine: Engine, app_clock: St
 
 
 def test_the_console_page_shows_each_placement_and_the_campaigns_that_will_under_deliver(
-        operator: Api, engine: Engine, app_clock: SteppedClock) -> None:
+    operator: Api, engine: Engine, app_clock: SteppedClock
+) -> None:
     net = _network(operator, engine, app_clock)
     client = operator.client
     make_user(engine, "ops@network.example")
@@ -223,7 +270,8 @@ def test_the_console_page_shows_each_placement_and_the_campaigns_that_will_under
 
 
 def test_the_console_page_is_the_operators_alone_and_says_when_there_is_no_history(
-        operator: Api, engine: Engine, app_clock: SteppedClock) -> None:
+    operator: Api, engine: Engine, app_clock: SteppedClock
+) -> None:
     net = _network(operator, engine, app_clock, with_history=False)
     client = operator.client
     make_user(engine, "brand@acme.example", Role.ADVERTISER, net.acme.advertiser_id)

@@ -48,40 +48,87 @@ def predict(creative: str, placement: str, ad_format: str) -> float:
     return 0.002
 
 
-def campaign(cid: str, advertiser: str, *, daily: float | None = None, total: float = 1_000_000,
-             end_in_days: int | None = None, funds: float | None = None) -> LiveCampaign:
-    end = None if end_in_days is None else datetime.combine(TODAY + timedelta(days=end_in_days), datetime.min.time(), TZ)
-    return LiveCampaign(cid, advertiser, datetime(2026, 1, 1, tzinfo=UTC), end, int(total * UNITS),
-                        None if daily is None else int(daily * UNITS), Pacing.ASAP, 0,
-                        None if funds is None else int(funds * UNITS))
+def campaign(
+    cid: str,
+    advertiser: str,
+    *,
+    daily: float | None = None,
+    total: float = 1_000_000,
+    end_in_days: int | None = None,
+    funds: float | None = None,
+) -> LiveCampaign:
+    end = (
+        None if end_in_days is None else datetime.combine(TODAY + timedelta(days=end_in_days), datetime.min.time(), TZ)
+    )
+    return LiveCampaign(
+        cid,
+        advertiser,
+        datetime(2026, 1, 1, tzinfo=UTC),
+        end,
+        int(total * UNITS),
+        None if daily is None else int(daily * UNITS),
+        Pacing.ASAP,
+        0,
+        None if funds is None else int(funds * UNITS),
+    )
 
 
-def line_item(lid: str, c: LiveCampaign, bid: float, placements: frozenset[str] = frozenset({"hero"}),
-              targeting: Targeting = ANYONE) -> LiveLineItem:
-    return LiveLineItem(lid, c.id, c.advertiser_id, Pricing.CPM, int(bid * UNITS), placements, targeting, None, (),
-                        (LiveCreative(f"cr-{lid}", "banner", "970x250"),))
+def line_item(
+    lid: str,
+    c: LiveCampaign,
+    bid: float,
+    placements: frozenset[str] = frozenset({"hero"}),
+    targeting: Targeting = ANYONE,
+) -> LiveLineItem:
+    return LiveLineItem(
+        id=lid,
+        campaign_id=c.id,
+        advertiser_id=c.advertiser_id,
+        pricing=Pricing.CPM,
+        bid_micros=int(bid * UNITS),
+        placements=placements,
+        targeting=targeting,
+        frequency_cap=None,
+        products=(),
+        creatives=(LiveCreative(id=f"cr-{lid}", format="banner", size="970x250"),),
+    )
 
 
-def network(campaigns: list[tuple[LiveCampaign, float, Targeting]],
-            placements: tuple[LivePlacement, ...] = (HERO,)) -> Inventory:
+def network(
+    campaigns: list[tuple[LiveCampaign, float, Targeting]], placements: tuple[LivePlacement, ...] = (HERO,)
+) -> Inventory:
     """Each campaign with one line item at its bid and targeting, on every placement."""
     on = frozenset(p.id for p in placements)
-    return Inventory(placements={p.id: p for p in placements},
-                     advertisers={c.advertiser_id: LiveAdvertiser(c.advertiser_id) for c, _, _ in campaigns},
-                     campaigns={c.id: c for c, _, _ in campaigns},
-                     line_items=tuple(line_item(f"li-{c.id}", c, bid, on, t) for c, bid, t in campaigns), products={})
+    return Inventory(
+        placements={p.id: p for p in placements},
+        advertisers={c.advertiser_id: LiveAdvertiser(c.advertiser_id) for c, _, _ in campaigns},
+        campaigns={c.id: c for c, _, _ in campaigns},
+        line_items=tuple(line_item(f"li-{c.id}", c, bid, on, t) for c, bid, t in campaigns),
+        products={},
+    )
 
 
 def build(inventory: Inventory, requests: list[SampledRequest]) -> baselines.Baseline:
     counters = MemoryCounters()
     counters.restore([])
-    return baselines.build(inventory, requests, version=1, built_at=datetime.combine(TODAY, datetime.min.time(), TZ),
-                           weight=WEIGHT, tz=TZ, counters=counters, ctr=SmoothedCtr(counters), segments_by_hash={},
-                           start=START, end=END)
+    return baselines.build(
+        inventory,
+        requests,
+        version=1,
+        built_at=datetime.combine(TODAY, datetime.min.time(), TZ),
+        weight=WEIGHT,
+        tz=TZ,
+        counters=counters,
+        ctr=SmoothedCtr(counters),
+        segments_by_hash={},
+        start=START,
+        end=END,
+    )
 
 
-def run(inventory: Inventory, spending: Spending = NONE_SPENT, days: int = 30,
-        requests: list[SampledRequest] | None = None) -> tuple[InventoryForecast, baselines.Baseline]:
+def run(
+    inventory: Inventory, spending: Spending = NONE_SPENT, days: int = 30, requests: list[SampledRequest] | None = None
+) -> tuple[InventoryForecast, baselines.Baseline]:
     base = build(inventory, sampled_requests() if requests is None else requests)
     return forecast_inventory(base, TODAY, days, spending, predict), base
 
@@ -96,8 +143,14 @@ def outlook(found: InventoryForecast, cid: str) -> CampaignOutlook:
 def test_each_day_replays_its_weekday_and_sells_what_the_campaigns_took_never_more_than_its_slots() -> None:
     """Three campaigns compete for both placements (the side one shows two ads a request);
     no budget binds, so each day sells exactly what the campaigns took on the sampled day."""
-    inv = network([(campaign("c-a", "a"), 3.0, Targeting()), (campaign("c-b", "b"), 4.0, TENTS),
-                   (campaign("c-c", "c"), 2.0, Targeting(devices=frozenset({"mobile"})))], (HERO, SIDE))
+    inv = network(
+        [
+            (campaign("c-a", "a"), 3.0, Targeting()),
+            (campaign("c-b", "b"), 4.0, TENTS),
+            (campaign("c-c", "c"), 2.0, Targeting(devices=frozenset({"mobile"}))),
+        ],
+        (HERO, SIDE),
+    )
     both = [replace(r, slots=(SlotRequest("hero"), SlotRequest("side", 2))) for r in sampled_requests()]
     found, base = run(inv, requests=both)
     assert [p.placement_id for p in found.placements] == ["hero", "side"]
@@ -137,8 +190,13 @@ def test_a_campaign_whose_flight_ends_in_five_days_sells_nothing_after() -> None
 
 
 def test_a_campaign_with_a_low_bid_will_under_deliver_and_says_bid() -> None:
-    inv = network([(campaign("c-a", "a"), 3.0, Targeting()), (campaign("c-b", "b"), 4.0, TENTS),
-                   (campaign("c-low", "low", daily=100), 1.5, Targeting())])
+    inv = network(
+        [
+            (campaign("c-a", "a"), 3.0, Targeting()),
+            (campaign("c-b", "b"), 4.0, TENTS),
+            (campaign("c-low", "low", daily=100), 1.5, Targeting()),
+        ]
+    )
     found, _ = run(inv)
     low = outlook(found, "c-low")
     assert low.verdict is Verdict.UNDER_DELIVERS and low.why is Why.BID
@@ -169,8 +227,12 @@ def test_narrow_targeting_says_targeting_and_a_daily_budget_spent_every_day_is_o
 def test_what_is_left_of_the_budget_ends_the_sales_and_funds_shared_by_the_advertiser_say_funds() -> None:
     """c-a has 10.00 left of 20.00 and 2.00 a day: five days. c-f spends 2.00 a day too but
     its advertiser has 5.00 of funds left."""
-    inv = network([(campaign("c-a", "a", daily=2.0, total=20), 3.0, Targeting()),
-                   (campaign("c-f", "f", daily=2.0, funds=50), 3.5, Targeting())])
+    inv = network(
+        [
+            (campaign("c-a", "a", daily=2.0, total=20), 3.0, Targeting()),
+            (campaign("c-f", "f", daily=2.0, funds=50), 3.5, Targeting()),
+        ]
+    )
     found, _ = run(inv, Spending({"c-a": 10 * UNITS}, {}, {"f": 5 * UNITS}))
     a, f = outlook(found, "c-a"), outlook(found, "c-f")
     assert a.budget_left_micros == 10 * UNITS and a.to_spend_micros == 10 * UNITS
@@ -188,11 +250,13 @@ def test_what_is_left_of_the_budget_ends_the_sales_and_funds_shared_by_the_adver
 def test_no_history_forecasts_nothing_and_says_so() -> None:
     inv = network([(campaign("c-a", "a", daily=5.0), 3.0, Targeting())])
     found, _ = run(inv, requests=[])
-    assert found.sampled_days == [] and found.history_note is not None and "No request was sampled" in \
-        found.history_note
+    assert (
+        found.sampled_days == [] and found.history_note is not None and "No request was sampled" in found.history_note
+    )
     [hero] = found.placements
-    assert len(hero.days) == 30 and all((d.requests, d.slots, d.sold, d.sampled_day) == (0, 0, 0, None)
-                                        for d in hero.days)
+    assert len(hero.days) == 30 and all(
+        (d.requests, d.slots, d.sold, d.sampled_day) == (0, 0, 0, None) for d in hero.days
+    )
     a = outlook(found, "c-a")
     assert a.verdict is Verdict.UNDER_DELIVERS and a.why is Why.INVENTORY and "No request was sampled" in a.message
 
@@ -211,8 +275,10 @@ def test_a_campaign_without_a_servable_line_item_has_nothing_to_serve() -> None:
 def test_live_spending_reads_the_counters() -> None:
     inv = network([(campaign("c-a", "a", funds=100), 3.0, Targeting())])
     counters = MemoryCounters()
-    counters.restore([("c-a", (TODAY - timedelta(days=1)).isoformat(), 4 * UNITS), ("c-a", TODAY.isoformat(), UNITS)],
-                     [("a", 30 * UNITS)])
+    counters.restore(
+        [("c-a", (TODAY - timedelta(days=1)).isoformat(), 4 * UNITS), ("c-a", TODAY.isoformat(), UNITS)],
+        [("a", 30 * UNITS)],
+    )
     spending = live_spending(counters, inv, TODAY)
     assert spending.spent_total == {"c-a": 5 * UNITS} and spending.spent_today == {"c-a": UNITS}
     assert spending.funds_left == {"a": 70 * UNITS}

@@ -30,7 +30,7 @@ from shelfspace.forecasting.request_log import RequestLog
 from shelfspace.forecasting.sample import RETENTION_DAYS, RequestSampler, SampledRequest, user_hash
 from shelfspace.forecasting.sample_key import SampleKeyRing
 from tests.databases import empty_all_tables, sqlite_url
-from tests.support import HERO_ASK, Api, build_network, decide, decide_until
+from tests.support import HERO_ASK, Api, build_network, decide, decide_until, runtime
 
 NOW = datetime(2026, 12, 5, 12, 0, tzinfo=UTC)
 EVER = (datetime(2000, 1, 1, tzinfo=UTC), datetime(2100, 1, 1, tzinfo=UTC))
@@ -47,8 +47,9 @@ def ask(user: str | None = None, placement: str = "home-hero", **context: object
 
 @pytest.fixture
 def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
-    return Settings(data_dir=tmp_path_factory.mktemp("data"), public_url="http://shelfspace.test",
-                    request_sample_percent=100)
+    return Settings(
+        data_dir=tmp_path_factory.mktemp("data"), public_url="http://shelfspace.test", request_sample_percent=100
+    )
 
 
 @pytest.fixture
@@ -70,28 +71,44 @@ def test_every_decision_request_is_kept_at_100_percent(operator: Api, client: Te
     advertiser = operator.post("/v1/advertisers", {"name": "Acme Outdoor", "domain": "acme.example"})
     build_network(operator, advertiser["id"])
     decide_until(operator, HERO_ASK, "home-hero", 1)  # the snapshot serves the network now
-    state = client.app.state  # type: ignore[attr-defined]
-    log: RequestLog = state.opportunities.requests
+    rt = runtime(client)
+    log = rt.opportunities.requests
+    assert isinstance(log, RequestLog)
     assert (log.percent, log.weight) == (100, 1.0)
-    state.opportunities.flush()
+    rt.opportunities.flush()
     before = len(everything(log, engine))
     assert before >= 1
 
     decide(operator, HERO_ASK)
-    decide(operator, {"placements": [{"id": "search-top", "count": 2}, {"id": "home-hero"}],
-                      "context": {"category": "outdoor/camping", "query": "two person tent", "skus": ["TENT-2P"],
-                                  "device": "desktop"}})
-    assert client.get("/v1/vast", params={"placement": "ctv-preroll", "user": "u-2", "device": "ctv"}).status_code == 200
-    rtb = {"id": "req-1", "imp": [{"id": "1", "tagid": "home-hero", "banner": {"format": [{"w": 300, "h": 250}]}}],
-           "site": {"page": "https://shop.example/c/outdoor", "keywords": "tent,stove"},
-           "user": {"buyeruid": "u-3"}, "regs": {"gdpr": 0}}
+    decide(
+        operator,
+        {
+            "placements": [{"id": "search-top", "count": 2}, {"id": "home-hero"}],
+            "context": {
+                "category": "outdoor/camping",
+                "query": "two person tent",
+                "skus": ["TENT-2P"],
+                "device": "desktop",
+            },
+        },
+    )
+    assert (
+        client.get("/v1/vast", params={"placement": "ctv-preroll", "user": "u-2", "device": "ctv"}).status_code == 200
+    )
+    rtb = {
+        "id": "req-1",
+        "imp": [{"id": "1", "tagid": "home-hero", "banner": {"format": [{"w": 300, "h": 250}]}}],
+        "site": {"page": "https://shop.example/c/outdoor", "keywords": "tent,stove"},
+        "user": {"buyeruid": "u-3"},
+        "regs": {"gdpr": 0},
+    }
     client.post("/openrtb2/auction", content=json.dumps(rtb).encode(), headers={"Content-Type": "text/plain"})
-    state.opportunities.flush()  # the fill-rate flush writes the sample too
+    rt.opportunities.flush()  # the fill-rate flush writes the sample too
 
     kept = everything(log, engine)[before:]
     assert len(kept) == 4
     hero, search, video, auction = kept
-    keys = SampleKeyRing(state.sessions)  # the network's one sample key, read from the database
+    keys = SampleKeyRing(rt.db_sessions)  # the network's one sample key, read from the database
     assert [s.placement_id for s in hero.slots] == ["home-hero"]
     assert hero.context == Context(keywords=("Tents",), country="VN", device="mobile")
     assert hero.consent is True
@@ -99,8 +116,9 @@ def test_every_decision_request_is_kept_at_100_percent(operator: Api, client: Te
     assert len(hero.user_hash) == 24
     assert hero.decision_request().user_id == hero.user_hash  # the engine replays the hash, never the id
     assert [(s.placement_id, s.count) for s in search.slots] == [("search-top", 2), ("home-hero", 1)]
-    assert search.context == Context(category="outdoor/camping", query="two person tent", skus=("TENT-2P",),
-                                     device="desktop")
+    assert search.context == Context(
+        category="outdoor/camping", query="two person tent", skus=("TENT-2P",), device="desktop"
+    )
     assert (search.consent, search.user_hash) == (False, None)
     assert [s.placement_id for s in video.slots] == ["ctv-preroll"] and video.context.device == "ctv"
     assert video.user_hash == user_hash(keys.digest, "u-2")
@@ -144,10 +162,25 @@ def test_the_setting_is_one_to_a_hundred_percent() -> None:
             load_settings(request_sample_percent=wrong)
 
 
+def test_the_contract_names_the_share_as_a_fraction_too(monkeypatch: pytest.MonkeyPatch) -> None:
+    """/work/shared/api.md calls it SHELFSPACE_FORECAST_SAMPLE_RATE (0 < rate <= 1)."""
+    monkeypatch.setenv("SHELFSPACE_FORECAST_SAMPLE_RATE", "0.25")
+    assert Settings().request_sample_percent == 25
+    for wrong in ("0", "1.5", "0.005"):
+        monkeypatch.setenv("SHELFSPACE_FORECAST_SAMPLE_RATE", wrong)
+        with pytest.raises(SettingsError, match="SHELFSPACE_FORECAST_SAMPLE_RATE"):
+            load_settings()
+    monkeypatch.setenv("SHELFSPACE_FORECAST_SAMPLE_RATE", "0.5")
+    with pytest.raises(SettingsError, match="disagree"):
+        load_settings(request_sample_percent=20)
+
+
 # --- the log: writes, daypart, pruning, failures ---------------------------------------------------
 
 
-def test_rows_carry_the_local_daypart_and_read_back_in_time_order(sessions: sessionmaker[Session], engine: Engine) -> None:
+def test_rows_carry_the_local_daypart_and_read_back_in_time_order(
+    sessions: sessionmaker[Session], engine: Engine
+) -> None:
     log = RequestLog(sessions, RequestSampler(100, fake_pseudonym), ZoneInfo("Asia/Ho_Chi_Minh"))
     sunday_evening = datetime(2026, 12, 6, 20, 30, tzinfo=UTC)  # Monday 03:30 in Ho Chi Minh City (UTC+7)
     log.offer(ask("b", keywords=("late",)), sunday_evening + timedelta(seconds=1))
@@ -167,8 +200,9 @@ def test_rows_carry_the_local_daypart_and_read_back_in_time_order(sessions: sess
     assert [r.context for r in both[1:]] == [Context(keywords=("late",)), Context(query="milk")]  # same time: by id
 
 
-def test_the_daypart_follows_local_hours_that_do_not_start_on_the_utc_hour(sessions: sessionmaker[Session],
-                                                                           engine: Engine) -> None:
+def test_the_daypart_follows_local_hours_that_do_not_start_on_the_utc_hour(
+    sessions: sessionmaker[Session], engine: Engine
+) -> None:
     log = RequestLog(sessions, RequestSampler(100, fake_pseudonym), ZoneInfo("Asia/Kolkata"))  # UTC+5:30
     for minute in (29, 31, 89, 91):  # 02:59, 03:01, 03:59 and 04:01 in Kolkata
         log.offer(ask("a"), datetime(2026, 12, 6, 21, 0, tzinfo=UTC) + timedelta(minutes=minute))
@@ -178,7 +212,9 @@ def test_the_daypart_follows_local_hours_that_do_not_start_on_the_utc_hour(sessi
         assert list(hours) == [(0, 2), (0, 3), (0, 3), (0, 4)]
 
 
-def test_rows_older_than_the_retention_are_pruned_at_most_hourly(sessions: sessionmaker[Session], engine: Engine) -> None:
+def test_rows_older_than_the_retention_are_pruned_at_most_hourly(
+    sessions: sessionmaker[Session], engine: Engine
+) -> None:
     log = RequestLog(sessions, RequestSampler(100, fake_pseudonym), ZoneInfo("UTC"))
     retention = timedelta(days=RETENTION_DAYS)
     log.offer(ask("old", keywords=("old",)), NOW - retention - timedelta(minutes=1))
@@ -226,4 +262,3 @@ def test_text_the_databases_would_refuse_is_clipped_not_fatal(sessions: sessionm
     assert log.write_batch(now=NOW) == 1
     [row] = everything(log, engine)
     assert row.context == Context(category="c" * 300, keywords=("ab",), query="q")
-

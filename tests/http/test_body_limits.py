@@ -34,14 +34,18 @@ def test_the_table_names_real_routes(client: TestClient) -> None:
 
 def test_a_declared_length_over_the_default_is_refused_before_reading(operator: Api) -> None:
     body = b'{"name": "' + b"n" * DEFAULT_BYTES + b'"}'
-    answer = operator.client.post("/v1/placements", content=body, headers=operator.headers | {
-        "content-type": "application/json"})
+    answer = operator.client.post(
+        "/v1/placements", content=body, headers=operator.headers | {"content-type": "application/json"}
+    )
     assert answer.status_code == 413
     assert answer.json() == _refusal("a request body is at most 1 MiB (1048576 bytes)")
     assert answer.headers["connection"] == "close"
     # Just under the limit is read and judged on its content.
-    fits = operator.client.post("/v1/placements", content=b'{"name": "' + b"n" * (DEFAULT_BYTES - 64) + b'"}',
-                                headers=operator.headers | {"content-type": "application/json"})
+    fits = operator.client.post(
+        "/v1/placements",
+        content=b'{"name": "' + b"n" * (DEFAULT_BYTES - 64) + b'"}',
+        headers=operator.headers | {"content-type": "application/json"},
+    )
     assert fits.status_code == 422
 
 
@@ -59,15 +63,19 @@ def test_a_streamed_decision_body_is_refused_past_its_own_limit(client: TestClie
 
 
 def test_an_openrtb_body_is_refused_past_256_kib(client: TestClient) -> None:
-    answer = client.post("/openrtb2/auction", content=b" " * (OPENRTB_BYTES + 1),
-                         headers={"content-type": "application/json"})
+    answer = client.post(
+        "/openrtb2/auction", content=b" " * (OPENRTB_BYTES + 1), headers={"content-type": "application/json"}
+    )
     assert answer.status_code == 413
     assert answer.json()["error"]["message"] == f"an OpenRTB bid request is at most 256 KiB ({OPENRTB_BYTES} bytes)"
 
 
 def test_a_page_form_over_its_limit_gets_the_error_page(client: TestClient) -> None:
-    answer = client.post("/login", content=b"email=" + b"e" * DEFAULT_BYTES,
-                         headers={"content-type": "application/x-www-form-urlencoded", "accept": "text/html"})
+    answer = client.post(
+        "/login",
+        content=b"email=" + b"e" * DEFAULT_BYTES,
+        headers={"content-type": "application/x-www-form-urlencoded", "accept": "text/html"},
+    )
     assert answer.status_code == 413
     assert answer.headers["content-type"].startswith("text/html")
     assert "a request body is at most 1 MiB" in answer.text

@@ -49,7 +49,7 @@ from tests.conftest import new_key
 from tests.counters.conftest import REDIS_URL
 from tests.dashboard.pages import PASSWORD, make_user, sign_in, token_of
 from tests.databases import empty_all_tables, missing
-from tests.support import HERO_ASK, Api, build_network, decide_until
+from tests.support import HERO_ASK, Api, build_network, decide_until, runtime
 
 CHECKOUT = "database connection checkout"
 DATABASE = "SQL statement"  # also on a connection the request's session checked out earlier, in a thread
@@ -72,6 +72,7 @@ ASYNC_ROUTES = {
     "/v1/events/behaviour": "reads the body, then awaits the recorder's writer thread",
     "/v1/products/import": "streams the body (64 MiB at most), then imports in the thread pool",
     "/brand/campaigns/new": "reads the upload, then checks, stores and saves in the thread pool",
+    "/healthz/live": "answers from memory: liveness asks nothing outside the process",
 }
 
 # Query parameters some routes require before their handler runs; the others ignore them.
@@ -175,9 +176,8 @@ def routes_of(app: FastAPI) -> list[Route]:
 def url_of(app: FastAPI, path: str) -> str:
     """The path with its parameters filled: ids nobody has, tokens of a known key (an
     unknown key id makes the tracking routes reload the keys; not this test's subject)."""
-    known_key = app.state.keys.signer.signing_key
-    return (path.replace("{token}", f"{known_key}.x.x").replace("{event}", "start")
-            .replace("{", "").replace("}", ""))
+    known_key = runtime(app).keys.signer.signing_key
+    return path.replace("{token}", f"{known_key}.x.x").replace("{event}", "start").replace("{", "").replace("}", "")
 
 
 def walk(client: TestClient, routes: list[Route], watch: LoopWatch, headers: dict[str, str], pages: bool) -> int:
@@ -218,8 +218,12 @@ def production_client(engine: Engine, settings: Settings) -> Iterator[TestClient
         redis.Redis.from_url(redis_url).flushdb()
     except redis.exceptions.ConnectionError:
         missing(f"Redis is not reachable at {redis_url} (set SHELFSPACE_TEST_REDIS)")
-    production = Settings(data_dir=settings.data_dir, public_url=settings.public_url, redis_url=redis_url,
-                          database_url=engine.url.render_as_string(hide_password=False))
+    production = Settings(
+        data_dir=settings.data_dir,
+        public_url=settings.public_url,
+        redis_url=redis_url,
+        database_url=engine.url.render_as_string(hide_password=False),
+    )
     with TestClient(create_app(production, engine), raise_server_exceptions=False) as client:
         yield client
     empty_all_tables(engine)
@@ -227,8 +231,9 @@ def production_client(engine: Engine, settings: Settings) -> Iterator[TestClient
 
 
 @pytest.mark.parametrize("engine", [pytest.param("postgresql", marks=pytest.mark.postgres)], indirect=True)
-def test_production_mode_keeps_redis_and_sql_off_the_loop(production_client: TestClient, engine: Engine,
-                                                          watch: LoopWatch) -> None:
+def test_production_mode_keeps_redis_and_sql_off_the_loop(
+    production_client: TestClient, engine: Engine, watch: LoopWatch
+) -> None:
     """The same walk with Redis counters, plus an ad served and its impression counted:
     budgets, caps and pacing are Redis round trips, made in the thread pool."""
     client = production_client
@@ -247,13 +252,19 @@ def test_production_mode_keeps_redis_and_sql_off_the_loop(production_client: Tes
 
 
 UNKNOWN_KEY_TOKEN = "knew.x.x"  # a key id this process has not loaded: another process rotated, or a forger
-@pytest.mark.parametrize("path", [
-    "/track/programmatic/{token}",
-    "/track/impression/{token}",
-    "/track/click/{token}",
-])
-def test_a_token_of_an_unknown_key_reloads_the_keys_off_the_loop(client: TestClient, watch: LoopWatch,
-                                                                 monkeypatch: pytest.MonkeyPatch, path: str) -> None:
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/track/programmatic/{token}",
+        "/track/impression/{token}",
+        "/track/click/{token}",
+    ],
+)
+def test_a_token_of_an_unknown_key_reloads_the_keys_off_the_loop(
+    client: TestClient, watch: LoopWatch, monkeypatch: pytest.MonkeyPatch, path: str
+) -> None:
     monkeypatch.setattr(keys, "RELOAD_SECONDS", 0.0)  # a reload is due at once
     watch.armed = True
     watch.request = f"GET {path} with a token of an unknown key"
@@ -289,8 +300,13 @@ def play_every_route(client: TestClient, engine: Engine, watch: LoopWatch) -> No
     form = {"email": "ops@network.example", "password": "not the password 1", "csrf_token": _token(client)}
     assert client.post("/login", data=form, follow_redirects=False).status_code == 400
     watch.request = "POST /signup"  # a new user's password hashed (argon2)
-    form = {"name": "Bolt", "domain": "bolt.example", "email": "brand@bolt.example", "password": PASSWORD,
-            "csrf_token": _token(client)}
+    form = {
+        "name": "Bolt",
+        "domain": "bolt.example",
+        "email": "brand@bolt.example",
+        "password": PASSWORD,
+        "csrf_token": _token(client),
+    }
     assert client.post("/signup", data=form, follow_redirects=False).status_code == 303
 
     assert calls >= len(routes), "some routes were not called"
@@ -303,9 +319,15 @@ def _token(client: TestClient) -> str:
 
 def test_every_async_route_says_why_it_does_not_block(client: TestClient) -> None:
     app: FastAPI = client.app  # type: ignore[assignment]
-    coroutines = {r.path for r in iter_route_contexts(app.routes)
-                  if r.path is not None and inspect.iscoroutinefunction(r.endpoint)
-                  and getattr(r.endpoint, "__module__", "").startswith("shelfspace.")}
+    coroutines = {
+        r.path
+        for r in iter_route_contexts(app.routes)
+        if r.path is not None
+        and inspect.iscoroutinefunction(r.endpoint)
+        and getattr(r.endpoint, "__module__", "").startswith("shelfspace.")
+    }
     unexplained = sorted(coroutines - ASYNC_ROUTES.keys())
-    assert not unexplained, ("these routes are `async def`: make them plain `def` (FastAPI runs those in its thread "
-                             "pool), or list them in ASYNC_ROUTES with why they never block: " + ", ".join(unexplained))
+    assert not unexplained, (
+        "these routes are `async def`: make them plain `def` (FastAPI runs those in its thread "
+        "pool), or list them in ASYNC_ROUTES with why they never block: " + ", ".join(unexplained)
+    )

@@ -16,8 +16,7 @@ from shelfspace.http.fast_lane import HotRoute
 from tests.support import HERO_ASK, Api, build_network, decide_until, field_errors
 
 
-def test_hot_routes_never_reach_the_router(operator: Api, advertiser_api: Api,
-                                           monkeypatch: pytest.MonkeyPatch) -> None:
+def test_hot_routes_never_reach_the_router(operator: Api, advertiser_api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
     build_network(operator, advertiser_api.advertiser_id or "")
     [ad], _ = decide_until(operator, HERO_ASK, "home-hero", 1)
     client = operator.client

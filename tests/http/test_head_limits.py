@@ -29,7 +29,7 @@ from shelfspace.http.server_limits import (
     BoundedHttpToolsProtocol,
 )
 from tests.servers import free_port
-from tests.support import wait_until
+from tests.waiting import wait_for
 
 PROTOCOLS = {"httptools": BoundedHttpToolsProtocol, "h11": BoundedH11Protocol}
 
@@ -47,12 +47,21 @@ async def _slow(request: Request) -> Response:
 def address(request: pytest.FixtureRequest) -> Iterator[tuple[str, int]]:
     app = Starlette(routes=[Route("/ok", _ok), Route("/slow", _slow)])
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off",
-                                           http=PROTOCOLS[request.param], h11_max_incomplete_event_size=MAX_HEAD_BYTES,
-                                           timeout_keep_alive=KEEP_ALIVE_SECONDS))
+    server = uvicorn.Server(
+        uvicorn.Config(
+            app,
+            host="127.0.0.1",
+            port=port,
+            log_level="warning",
+            lifespan="off",
+            http=PROTOCOLS[request.param],
+            h11_max_incomplete_event_size=MAX_HEAD_BYTES,
+            timeout_keep_alive=KEEP_ALIVE_SECONDS,
+        )
+    )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
-    wait_until(lambda: server.started, 10, "the server to start")
+    wait_for(lambda: server.started, 10, "the server to start")
     yield "127.0.0.1", port
     server.should_exit = True
     thread.join(timeout=10)
@@ -89,8 +98,11 @@ def test_a_stalled_head_is_closed_even_on_a_kept_alive_connection(address: tuple
     stalled.sendall(b"GET /ok HTTP/1.1\r\nHost: t\r\nX-Half: ")  # the next request, never finished
     started = time.monotonic()
     try:
-        wait_until(lambda: _closed(silent) and _closed(stalled), HEAD_TIMEOUT_SECONDS + 10,
-                   "the server to close a silent connection and a stalled second request")
+        wait_for(
+            lambda: _closed(silent) and _closed(stalled),
+            HEAD_TIMEOUT_SECONDS + 10,
+            "the server to close a silent connection and a stalled second request",
+        )
         assert time.monotonic() - started >= HEAD_TIMEOUT_SECONDS / 2  # by the head clock, not at once
     finally:
         silent.close()

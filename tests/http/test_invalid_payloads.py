@@ -26,11 +26,33 @@ scalars = st.one_of(
     st.floats(allow_nan=True, allow_infinity=True),
     st.text(max_size=40),
     st.text(alphabet="x", min_size=5001, max_size=5001),
-    st.sampled_from(["", "\x00", "2026-13-45T99:99:99Z", "-1", "1e400", "web", "banner", "cpm",
-                     "https://x.example/", "300x250", "approved", "rejected", "ssk_", "../../etc/passwd",
-                     "'; drop table campaigns; --", "Tiếng Việt có dấu", "🛒"]),
+    st.sampled_from(
+        [
+            "",
+            "\x00",
+            "2026-13-45T99:99:99Z",
+            "-1",
+            "1e400",
+            "web",
+            "banner",
+            "cpm",
+            "https://x.example/",
+            "300x250",
+            "approved",
+            "rejected",
+            "ssk_",
+            "../../etc/passwd",
+            "'; drop table campaigns; --",
+            "Tiếng Việt có dấu",
+            "🛒",
+        ]
+    ),
 )
-any_json = st.recursive(scalars, lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner, max_size=4), max_leaves=12)
+any_json = st.recursive(
+    scalars,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner, max_size=4),
+    max_leaves=12,
+)
 
 
 def field_names(document: dict[str, Any], method: str, path: str) -> list[str]:
@@ -48,9 +70,15 @@ def target(operator: Api, advertiser_api: Api) -> dict[str, Any]:
     network = build_network(operator, advertiser_api.advertiser_id or "")
     return {
         "document": operator.get("/openapi.json"),
-        "ids": {"placements": "home-hero", "products": "TENT-2P", "advertisers": advertiser_api.advertiser_id,
-                "campaigns": network["campaign"]["id"], "line-items": network["line_item"]["id"],
-                "creatives": network["creative"]["id"], "api-keys": "key_0000"},
+        "ids": {
+            "placements": "home-hero",
+            "products": "TENT-2P",
+            "advertisers": advertiser_api.advertiser_id,
+            "campaigns": network["campaign"]["id"],
+            "line-items": network["line_item"]["id"],
+            "creatives": network["creative"]["id"],
+            "api-keys": "key_0000",
+        },
     }
 
 
@@ -80,7 +108,9 @@ def requests(draw: st.DrawFn, document: dict[str, Any], ids: dict[str, str]) -> 
     url = path.replace("{id}", draw(st.sampled_from([ids.get(collection, "x"), "nope", "%00", "a" * 200])))
     kind = draw(st.sampled_from(["any", "fields", "fields", "raw"]))
     if kind == "raw":
-        body = draw(st.one_of(st.binary(max_size=200), st.sampled_from([b"", b"{", b"[]", b"null", b"\xff\xfe", b'{"a":1}{'])))
+        body = draw(
+            st.one_of(st.binary(max_size=200), st.sampled_from([b"", b"{", b"[]", b"null", b"\xff\xfe", b'{"a":1}{']))
+        )
         content_type = draw(st.sampled_from(["application/json", "text/csv", "text/plain", "application/xml", ""]))
         return method, url, body, content_type
     if kind == "fields":
@@ -109,14 +139,17 @@ def test_random_writes_never_fail_with_a_server_error(operator: Api, target: dic
     run()
 
 
-@pytest.mark.parametrize(("path", "body", "field"), [
-    ("/v1/advertisers", {"name": "Nul\x00 brand", "domain": "nul.example"}, "name"),
-    ("/v1/placements", {"id": "p1", "name": "P", "channel": "web", "format": "native",
-                        "sizes": []}, None),
-    ("/v1/products", {"sku": "NUL-1", "title": "Tent", "brand": "Ac\x00me"}, "brand"),
-])
-def test_a_nul_character_is_refused_naming_its_field(operator: Api, path: str, body: dict[str, Any],
-                                                     field: str | None) -> None:
+@pytest.mark.parametrize(
+    ("path", "body", "field"),
+    [
+        ("/v1/advertisers", {"name": "Nul\x00 brand", "domain": "nul.example"}, "name"),
+        ("/v1/placements", {"id": "p1", "name": "P", "channel": "web", "format": "native", "sizes": []}, None),
+        ("/v1/products", {"sku": "NUL-1", "title": "Tent", "brand": "Ac\x00me"}, "brand"),
+    ],
+)
+def test_a_nul_character_is_refused_naming_its_field(
+    operator: Api, path: str, body: dict[str, Any], field: str | None
+) -> None:
     """PostgreSQL cannot store NUL: it must be a 422 on every database, never a 500 on one."""
     if field is None:  # in the path and the query string instead
         operator.post(path, body)

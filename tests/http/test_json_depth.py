@@ -26,17 +26,20 @@ def _refused_for_depth(answer: Any) -> None:
     assert [f["field"] for f in error["fields"]] == ["body"]
 
 
-@pytest.mark.parametrize(("method", "path"), [
-    ("POST", "/v1/events/behaviour"),  # raw body (http/raw_body.py)
-    ("POST", "/v1/events/conversions"),
-    ("POST", "/openrtb2/auction"),
-    ("POST", "/v1/products/import"),  # the feed: json.loads under the rule
-    ("POST", "/v1/advertisers"),  # FastAPI-parsed bodies
-    ("POST", "/v1/audiences"),
-    ("POST", "/v1/audiences/preview"),
-    ("POST", "/v1/lift/plan"),
-    ("PATCH", "/v1/advertisers/adv_00000000000000000000"),
-])
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("POST", "/v1/events/behaviour"),  # raw body (http/raw_body.py)
+        ("POST", "/v1/events/conversions"),
+        ("POST", "/openrtb2/auction"),
+        ("POST", "/v1/products/import"),  # the feed: json.loads under the rule
+        ("POST", "/v1/advertisers"),  # FastAPI-parsed bodies
+        ("POST", "/v1/audiences"),
+        ("POST", "/v1/audiences/preview"),
+        ("POST", "/v1/lift/plan"),
+        ("PATCH", "/v1/advertisers/adv_00000000000000000000"),
+    ],
+)
 def test_a_body_100000_levels_deep_is_a_422(operator: Api, method: str, path: str) -> None:
     _refused_for_depth(_send(operator, method, path, DEEP))
 

@@ -22,6 +22,7 @@ from shelfspace.config import Settings
 from shelfspace.http.loop_lag import LAG_BUCKETS, LAG_METRIC, TASK_NAME, LoopLagMonitor
 from tests.conftest import new_key
 from tests.databases import empty_all_tables
+from tests.waiting import wait_for, wait_for_async
 
 STALL_SECONDS = 0.2  # what the tests block the loop for
 SEEN_LAG_SECONDS = 0.1  # the least lag such a stall must be recorded as (the sleep may have been part-way)
@@ -58,10 +59,13 @@ def test_a_stalled_loop_is_recorded_and_the_monitor_stops() -> None:
         registry.register(monitor.histogram)
         monitor.start()
         await asyncio.sleep(0)  # the monitor is asleep now
-        time.sleep(STALL_SECONDS)  # blocking work on the loop: what the metric is for
-        deadline = time.monotonic() + DEADLINE_SECONDS
-        while stalls_seen(monitor_samples(registry)) < 1 and time.monotonic() < deadline:
-            await asyncio.sleep(0.005)
+        time.sleep(STALL_SECONDS)  # blocking work on the loop: what the metric is for (not a wait)
+        await wait_for_async(
+            lambda: stalls_seen(monitor_samples(registry)) >= 1,
+            DEADLINE_SECONDS,
+            f"the monitor to record the {STALL_SECONDS} s stall",
+            interval=0.005,
+        )
         seen = stalls_seen(monitor_samples(registry))
         await monitor.stop()
         return seen, {task.get_name() for task in asyncio.all_tasks()}
@@ -78,7 +82,7 @@ def blocking_app(engine: Engine, settings: Settings) -> Iterator[TestClient]:
 
     @app.get(BLOCKING_PATH, include_in_schema=False)
     async def block_the_loop() -> dict[str, bool]:
-        time.sleep(STALL_SECONDS)
+        time.sleep(STALL_SECONDS)  # the behaviour under test, not a wait
         return {"blocked": True}
 
     with TestClient(app, raise_server_exceptions=False) as client:
@@ -91,7 +95,8 @@ def test_metrics_show_the_lag_of_a_blocking_async_route(blocking_app: TestClient
     exported = samples_of(blocking_app.get("/metrics", headers=scraper).text)
     assert {f"le={float(b)}" for b in LAG_BUCKETS} <= exported.keys(), "the lag histogram is not on /metrics"
     assert blocking_app.get(BLOCKING_PATH).status_code == 200
-    deadline = time.monotonic() + DEADLINE_SECONDS
-    while stalls_seen(samples_of(blocking_app.get("/metrics", headers=scraper).text)) < 1:
-        assert time.monotonic() < deadline, f"/metrics never showed the {STALL_SECONDS}s stall"
-        time.sleep(0.02)
+    wait_for(
+        lambda: stalls_seen(samples_of(blocking_app.get("/metrics", headers=scraper).text)) >= 1,
+        DEADLINE_SECONDS,
+        f"/metrics to show the {STALL_SECONDS} s stall",
+    )

@@ -45,12 +45,17 @@ from shelfspace.app import create_app
 from shelfspace.config import Settings
 from tests.conftest import BACKENDS, new_key
 from tests.databases import fresh_postgres, migrated_engine, sqlite_url
-from tests.support import HERO_ASK, Api, build_network, wait_until
+from tests.support import HERO_ASK, Api, build_network
+from tests.waiting import wait_for
 
 EXAMPLES_PER_OPERATION = 25
 DEADLINE = timedelta(seconds=10)  # a runaway example, not a speed check
-CHECKS = [schemathesis.checks.not_a_server_error, status_code_conformance, content_type_conformance,
-          response_schema_conformance]
+CHECKS = [
+    schemathesis.checks.not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_schema_conformance,
+]
 
 # Left out, with the reason: a demand partner's endpoint is called on every decision with
 # unsold slots, so a generated partner (any host) would send tests' traffic off this machine.
@@ -90,16 +95,28 @@ def send(served: Served, case: schemathesis.Case) -> Any:
     elif request.get("data") is not None:
         data = request["data"]
         body["content" if isinstance(data, bytes | str) else "data"] = data
-    return served.client.request(request["method"], request["url"], params=request.get("params"),
-                                 headers=request["headers"], cookies=request.get("cookies"), **body)
+    return served.client.request(
+        request["method"],
+        request["url"],
+        params=request.get("params"),
+        headers=request["headers"],
+        cookies=request.get("cookies"),
+        **body,
+    )
 
 
 def walk(served: Served, operation: schemathesis.APIOperation, mode: GenerationMode) -> str | None:
     """Run `operation`'s examples in `mode`; the first failure, shrunk by Hypothesis, or None."""
 
     @given(case=operation.as_strategy(generation_mode=mode))
-    @settings(max_examples=EXAMPLES_PER_OPERATION, deadline=DEADLINE, derandomize=True, database=None,
-              suppress_health_check=list(HealthCheck), phases=[Phase.explicit, Phase.generate, Phase.shrink])
+    @settings(
+        max_examples=EXAMPLES_PER_OPERATION,
+        deadline=DEADLINE,
+        derandomize=True,
+        database=None,
+        suppress_health_check=list(HealthCheck),
+        phases=[Phase.explicit, Phase.generate, Phase.shrink],
+    )
     def examples(case: schemathesis.Case) -> None:
         case.validate_response(send(served, case), checks=CHECKS, headers=served.headers)
 
@@ -168,8 +185,11 @@ def test_every_error_is_documented_with_the_error_model(served: Served) -> None:
                     assert ERROR_BODY in (schema, *schema.get("anyOf", [])), f"{method} {path} {status}"
     components = served.document["components"]["schemas"]
     assert "HTTPValidationError" not in components
-    dangling = {ref for ref in re.findall(r'"\$ref": "#/components/schemas/([^"]+)"', json.dumps(served.document))
-                if ref not in components}
+    dangling = {
+        ref
+        for ref in re.findall(r'"\$ref": "#/components/schemas/([^"]+)"', json.dumps(served.document))
+        if ref not in components
+    }
     assert not dangling, f"references to no schema: {dangling}"
     # By shape: a body may be unreadable or too large; a key may be missing; an id may be unknown.
     create = paths["/v1/campaigns"]["post"]["responses"]
@@ -203,11 +223,13 @@ def test_no_parameter_with_a_nul_character_is_a_server_error(served: Served) -> 
                         url = url.replace(f"{{{other['name']}}}", "x\x00y" if other is parameter else "home-hero")
                 if parameter["in"] == "query":
                     params[parameter["name"]] = "x\x00y"
-                answer = served.client.request(method.upper(), url.replace("\x00", "%00"), params=params,
-                                               headers=served.headers)
+                answer = served.client.request(
+                    method.upper(), url.replace("\x00", "%00"), params=params, headers=served.headers
+                )
                 if answer.status_code >= 500:
-                    failures.append(f"{method.upper()} {path} {parameter['in']}.{parameter['name']}: "
-                                    f"{answer.status_code}")
+                    failures.append(
+                        f"{method.upper()} {path} {parameter['in']}.{parameter['name']}: {answer.status_code}"
+                    )
     assert not failures, "\n".join(failures)
 
 
@@ -221,7 +243,7 @@ def test_a_served_ad_is_as_documented(served: Served) -> None:
         answers.append(served.client.post("/v1/decisions", json=HERO_ASK, headers=served.headers))
         return answers[-1].status_code == 200 and bool(answers[-1].json()["decisions"]["home-hero"])
 
-    wait_until(served_an_ad, 5, "an ad served on home-hero")
+    wait_for(served_an_ad, 5, "an ad served on home-hero")
     operation.Case(body=HERO_ASK).validate_response(answers[-1], checks=CHECKS, headers=served.headers)
     [ad] = answers[-1].json()["decisions"]["home-hero"]
     assert isinstance(ad["price"], int | float)

@@ -2,21 +2,30 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from fastapi.testclient import TestClient
 from pydantic import SecretStr
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 
 from shelfspace.app import create_app
 from shelfspace.config import Settings
+from tests.databases import migrated_engine, sqlite_url
 from tests.support import BANNER, Api
 
 METRICS_TOKEN = "prometheus-scrapes-with-this-0123456789"
 ERROR_STATUSES = {"401", "403", "404", "409", "422"}
 # These look nothing up by id and conflict with nothing (an event sent again is accepted
 # once): they cannot answer 404 or 409.
-OWN_ERROR_STATUSES = {(path, method): {"401", "403", "422"} for path, method in (
-    ("/v1/decisions", "post"), ("/v1/events/conversions", "post"), ("/v1/events/behaviour", "post"),
-    ("/v1/reports", "get"))}
+OWN_ERROR_STATUSES = {
+    (path, method): {"401", "403", "422"}
+    for path, method in (
+        ("/v1/decisions", "post"),
+        ("/v1/events/conversions", "post"),
+        ("/v1/events/behaviour", "post"),
+        ("/v1/reports", "get"),
+    )
+}
 # Measurement reads; a lift plan looks nothing up at all.
 OWN_ERROR_STATUSES[("/v1/campaigns/{campaign_id}/lift", "get")] = {"401", "403", "404", "422"}
 OWN_ERROR_STATUSES[("/v1/lift/plan", "post")] = {"401", "403", "422"}
@@ -35,8 +44,23 @@ OWN_ERROR_STATUSES[("/v1/vast", "get")] = {"422"}
 
 
 def test_healthz(client: TestClient) -> None:
-    response = client.get("/healthz")
-    assert response.status_code == 200 and response.json() == {"status": "ok", "reason": None}
+    for path in ("/healthz", "/healthz/ready", "/healthz/live"):
+        response = client.get(path)
+        assert response.status_code == 200 and response.json() == {"status": "ok", "reason": None}, path
+
+
+def test_a_server_whose_database_is_behind_is_alive_but_not_ready(settings: Settings, tmp_path: Path) -> None:
+    """Liveness asks nothing outside the process: an orchestrator keeps the instance and
+    waits, rather than restarting it for a migration it cannot run itself."""
+    engine = migrated_engine(sqlite_url(tmp_path))
+    with TestClient(create_app(settings, engine)) as behind:
+        with engine.begin() as connection:  # as if a newer release's migrations were pending
+            connection.execute(text("UPDATE alembic_version SET version_num = '0001'"))
+        assert behind.get("/healthz/live").json() == {"status": "ok", "reason": None}
+        for path in ("/healthz/ready", "/healthz"):
+            answer = behind.get(path)
+            assert answer.status_code == 503 and answer.json()["reason"] == "migrations_pending", path
+    engine.dispose()
 
 
 def test_metrics_count_requests_by_route_template(operator: Api) -> None:
@@ -50,10 +74,15 @@ def test_metrics_count_requests_by_route_template(operator: Api) -> None:
     assert "/v1/placements/missing" not in text  # ids never become labels
 
 
-def test_metrics_need_the_operators_key_or_the_metrics_token(operator: Api, advertiser_api: Api, engine: Engine,
-                                                              settings: Settings) -> None:
-    for headers in ({}, {"Authorization": "Bearer ssk_not-a-key"}, {"Authorization": "Basic abc"},
-                    {"Authorization": f"Bearer {METRICS_TOKEN}"}):  # no token configured: not a key either
+def test_metrics_need_the_operators_key_or_the_metrics_token(
+    operator: Api, advertiser_api: Api, engine: Engine, settings: Settings
+) -> None:
+    for headers in (
+        {},
+        {"Authorization": "Bearer ssk_not-a-key"},
+        {"Authorization": "Basic abc"},
+        {"Authorization": f"Bearer {METRICS_TOKEN}"},
+    ):  # no token configured: not a key either
         anonymous = operator.client.get("/metrics", headers=headers)
         assert anonymous.status_code == 401 and anonymous.json()["error"]["code"] == "unauthorized", headers
         assert "shelfspace_" not in anonymous.text

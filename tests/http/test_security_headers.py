@@ -34,8 +34,11 @@ NONCE = re.compile(r"'nonce-([A-Za-z0-9_-]{16,})'")
 
 def directives(response: httpx.Response) -> dict[str, str]:
     policy = response.headers["content-security-policy"]
-    return {part.split(" ", 1)[0]: part.split(" ", 1)[1] if " " in part else ""
-            for part in (p.strip() for p in policy.split(";")) if part}
+    return {
+        part.split(" ", 1)[0]: part.split(" ", 1)[1] if " " in part else ""
+        for part in (p.strip() for p in policy.split(";"))
+        if part
+    }
 
 
 def assert_page_headers(response: httpx.Response) -> None:
@@ -72,7 +75,11 @@ def test_the_docs_page_has_no_inline_script(client: TestClient) -> None:
     page = client.get("/docs").text
     scripts = re.findall(r"<script([^>]*)>(.*?)</script>", page, re.S)
     assert scripts and all("src=" in attrs and not body.strip() for attrs, body in scripts)
-    assert client.get("/static/api-docs.js").headers["content-type"].startswith(("text/javascript", "application/javascript"))
+    assert (
+        client.get("/static/api-docs.js")
+        .headers["content-type"]
+        .startswith(("text/javascript", "application/javascript"))
+    )
 
 
 def test_api_answers_get_nosniff_and_no_page_policy(operator: Api) -> None:
@@ -100,8 +107,9 @@ def test_what_publishers_pages_load_keeps_working_cross_origin(operator: Api, ad
         assert_cheap_headers_only(response)
 
 
-def test_a_case_study_styles_itself_with_the_responses_nonce(client: TestClient, operator: Api,
-                                                             advertiser_api: Api) -> None:
+def test_a_case_study_styles_itself_with_the_responses_nonce(
+    client: TestClient, operator: Api, advertiser_api: Api
+) -> None:
     """(The dashboard's copy, framed by the case-study editor, is walked in the browser test.)"""
     network = build_network(operator, advertiser_api.advertiser_id or "")
     campaign_id = network["campaign"]["id"]
@@ -110,7 +118,6 @@ def test_a_case_study_styles_itself_with_the_responses_nonce(client: TestClient,
     nonce = NONCE.search(shared.headers["content-security-policy"]).group(1)  # type: ignore[union-attr]
     assert f'<style nonce="{nonce}">' in shared.text
     assert ' style="' not in shared.text  # attributes cannot carry a nonce
-
 
 
 # --- the middleware alone ----------------------------------------------------------------
@@ -125,13 +132,16 @@ def _own_headers(request: Request) -> Response:
 
 
 def _app(public_url: str | None) -> Starlette:
-    app = Starlette(routes=[
-        Route("/page", _styled), Route("/own", _own_headers),
-        Route("/framed", lambda request: frame_by_own_pages(HTMLResponse("<p>"))),
-        Route("/banner", lambda request: creative_preview('<body style="margin:0">ad</body>')),
-        Route("/hot/thing", lambda request: HTMLResponse("<p>")),
-        Route("/json", lambda request: JSONResponse({})),
-    ])
+    app = Starlette(
+        routes=[
+            Route("/page", _styled),
+            Route("/own", _own_headers),
+            Route("/framed", lambda request: frame_by_own_pages(HTMLResponse("<p>"))),
+            Route("/banner", lambda request: creative_preview('<body style="margin:0">ad</body>')),
+            Route("/hot/thing", lambda request: HTMLResponse("<p>")),
+            Route("/json", lambda request: JSONResponse({})),
+        ]
+    )
     app.add_middleware(SecurityHeaders, policy=HeaderPolicy.for_network(public_url), hot_prefixes=("/hot/",))
     return app
 

@@ -23,7 +23,7 @@ import pytest
 from shelfspace.http.body_limits import CREATIVE_IMAGE_BYTES, DECISION_BYTES, FORM_FIELDS_BYTES
 from shelfspace.http.server_limits import HEAD_TIMEOUT_SECONDS, MAX_HEAD_BYTES
 from tests.servers import BOOTSTRAP, base_env, running_process
-from tests.support import wait_until
+from tests.waiting import wait_for
 
 MiB = 1024 * 1024
 HALF_SENT = 1000
@@ -79,8 +79,14 @@ def _answer_of(sock: socket.socket) -> bytes:
                 break
             data += part
             head, _, body = data.partition(b"\r\n\r\n")
-            length = next((int(line.split(b":", 1)[1]) for line in head.split(b"\r\n")
-                           if line.lower().startswith(b"content-length:")), None)
+            length = next(
+                (
+                    int(line.split(b":", 1)[1])
+                    for line in head.split(b"\r\n")
+                    if line.lower().startswith(b"content-length:")
+                ),
+                None,
+            )
             if length is not None and len(body) >= length:
                 break
     except ConnectionResetError:
@@ -122,7 +128,7 @@ def _status_and_json(answer: bytes) -> tuple[int, dict[str, object], bytes]:
 def _raw(count: int) -> Iterator[bytes]:
     sent = 0
     while sent < count:
-        yield CHUNK[:count - sent]
+        yield CHUNK[: count - sent]
         sent += len(CHUNK)
 
 
@@ -158,11 +164,17 @@ def test_half_sent_requests_are_closed_after_the_head_timeout(server: Server) ->
                     first_closed_after.append(time.monotonic() - sent_at)
             return not still_open
 
-        wait_until(all_closed, HEAD_TIMEOUT_SECONDS + 30, f"the server to close all {HALF_SENT} half-sent requests",
-                   every=0.05)
+        wait_for(
+            all_closed,
+            HEAD_TIMEOUT_SECONDS + 30,
+            f"the server to close all {HALF_SENT} half-sent requests",
+            interval=0.05,
+        )
         closed_after = time.monotonic() - sent_at
-        print(f"\n{HALF_SENT} half-sent requests: first closed {first_closed_after[0]:.1f} s, all closed "
-              f"{closed_after:.1f} s after the last was sent (head timeout {HEAD_TIMEOUT_SECONDS:.0f} s)")
+        print(
+            f"\n{HALF_SENT} half-sent requests: first closed {first_closed_after[0]:.1f} s, all closed "
+            f"{closed_after:.1f} s after the last was sent (head timeout {HEAD_TIMEOUT_SECONDS:.0f} s)"
+        )
         # They were closed by the head timeout, and not, say, by the server running out of sockets.
         assert first_closed_after[0] >= HEAD_TIMEOUT_SECONDS / 2
     finally:
@@ -173,16 +185,25 @@ def test_half_sent_requests_are_closed_after_the_head_timeout(server: Server) ->
 
 def test_a_500_mb_decision_body_is_refused_and_the_memory_stays_flat(server: Server) -> None:
     before, peak_before = server.memory_mib(), server.memory_mib("VmHWM")
-    declared = (b"POST /v1/decisions HTTP/1.1\r\nHost: shelfspace\r\nContent-Type: application/json\r\n"
-                b"Content-Length: %d\r\n\r\n" % HUGE)
-    chunked = (b"POST /v1/decisions HTTP/1.1\r\nHost: shelfspace\r\nContent-Type: application/json\r\n"
-               b"Transfer-Encoding: chunked\r\n\r\n")
+    declared = (
+        b"POST /v1/decisions HTTP/1.1\r\nHost: shelfspace\r\nContent-Type: application/json\r\n"
+        b"Content-Length: %d\r\n\r\n" % HUGE
+    )
+    chunked = (
+        b"POST /v1/decisions HTTP/1.1\r\nHost: shelfspace\r\nContent-Type: application/json\r\n"
+        b"Transfer-Encoding: chunked\r\n\r\n"
+    )
     for framing, head, body in (("Content-Length", declared, _raw(HUGE)), ("chunked", chunked, _chunked(HUGE))):
         answer, sent = _send_until_answered(server, head, body)
         status, error, answer_head = _status_and_json(answer)
         assert status == 413, answer[:500]
-        assert error == {"error": {"code": "payload_too_large", "message": "a decision request is at most 64 KiB "
-                                   f"({DECISION_BYTES} bytes)", "fields": []}}
+        assert error == {
+            "error": {
+                "code": "payload_too_large",
+                "message": f"a decision request is at most 64 KiB ({DECISION_BYTES} bytes)",
+                "fields": [],
+            }
+        }
         assert b"connection: close" in answer_head
         assert sent < 100 * MiB, f"{sent} bytes were taken in before the refusal"
         print(f"\n500 MB decision body ({framing}): 413 after {sent / MiB:.1f} MiB sent")
@@ -198,10 +219,15 @@ def test_a_100_mb_header_is_refused(server: Server) -> None:
     answer, sent = _send_until_answered(server, head, _raw(100 * MiB))
     status, error, _ = _status_and_json(answer)
     assert status == 431
-    assert error["error"] == {"code": "payload_too_large", "fields": [], "message": (
-        f"the request line and headers are at most {MAX_HEAD_BYTES // 1024} KiB ({MAX_HEAD_BYTES} bytes)")}
+    assert error["error"] == {
+        "code": "payload_too_large",
+        "fields": [],
+        "message": (f"the request line and headers are at most {MAX_HEAD_BYTES // 1024} KiB ({MAX_HEAD_BYTES} bytes)"),
+    }
     assert sent < 100 * MiB
-    print(f"\n100 MB header: 431 after {sent / MiB:.1f} MiB sent; server RSS {before:.0f} -> {server.memory_mib():.0f} MiB")
+    print(
+        f"\n100 MB header: 431 after {sent / MiB:.1f} MiB sent; server RSS {before:.0f} -> {server.memory_mib():.0f} MiB"
+    )
     assert httpx.get(f"{server.url}/healthz", headers={"X-Fine": "y" * 8000}, timeout=10).status_code == 200
 
 
@@ -210,8 +236,15 @@ def _signed_in_brand(server: Server) -> httpx.Client:
     advertiser = api.post("/v1/advertisers", json={"name": "Acme", "domain": "acme.example"})
     assert advertiser.status_code == 201, advertiser.text
     password = "a long password 123"
-    user = api.post("/v1/users", json={"email": "brand@acme.example", "password": password, "role": "advertiser",
-                                       "advertiser_id": advertiser.json()["id"]})
+    user = api.post(
+        "/v1/users",
+        json={
+            "email": "brand@acme.example",
+            "password": password,
+            "role": "advertiser",
+            "advertiser_id": advertiser.json()["id"],
+        },
+    )
     assert user.status_code == 201, user.text
     brand = httpx.Client(base_url=server.url, timeout=10)
     page = brand.get("/login").text
@@ -226,11 +259,18 @@ def test_a_creative_upload_over_its_cap_is_refused_while_it_streams(server: Serv
     cookie = "; ".join(f"{name}={value}" for name, value in brand.cookies.items())
     before = server.memory_mib()
     boundary = b"shelfspace-test-boundary"
-    head = (b"POST /brand/campaigns/new HTTP/1.1\r\nHost: shelfspace\r\nAccept: text/html\r\n"
-            b"Cookie: " + cookie.encode() + b"\r\nContent-Type: multipart/form-data; boundary=" + boundary +
-            b"\r\nTransfer-Encoding: chunked\r\n\r\n")
-    part = (b"--" + boundary + b'\r\nContent-Disposition: form-data; name="image"; filename="banner.png"\r\n'
-            b"Content-Type: image/png\r\n\r\n\x89PNG\r\n\x1a\n")
+    head = (
+        b"POST /brand/campaigns/new HTTP/1.1\r\nHost: shelfspace\r\nAccept: text/html\r\n"
+        b"Cookie: "
+        + cookie.encode()
+        + b"\r\nContent-Type: multipart/form-data; boundary="
+        + boundary
+        + b"\r\nTransfer-Encoding: chunked\r\n\r\n"
+    )
+    part = (
+        b"--" + boundary + b'\r\nContent-Disposition: form-data; name="image"; filename="banner.png"\r\n'
+        b"Content-Type: image/png\r\n\r\n\x89PNG\r\n\x1a\n"
+    )
 
     def upload() -> Iterator[bytes]:  # a 500 MB "image", with no Content-Length: counted as it streams
         yield b"%x\r\n" % len(part) + part + b"\r\n"

@@ -10,7 +10,9 @@ Two advertisers, A and B, each with a campaign, a line item and a creative. A's 
 - lists only its own objects, whatever filter it passes;
 - gets 422 naming the field when it points a new object at B's objects;
 - may read placements and products but not change them (403);
-- gets 403 on keys, users and the audit log.
+- manages only its own brand's API keys (another brand's key reads as not found);
+- manages only its own people and invitations (another brand's read as not found);
+- reads the audit log of its own objects only.
 Without a key (or with a wrong one) every non-public operation answers 401.
 """
 
@@ -18,95 +20,32 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
-import pytest
 from sqlalchemy import Engine
 
 from shelfspace.accounts.roles import SYSTEM, Role
 from shelfspace.billing import invoices, ledger
 from shelfspace.billing.models import EntryKind
 from shelfspace.catalog.models import Advertiser
-from tests.conftest import new_key
 from shelfspace.db.session import session_scope
+from shelfspace.notifications import service as notices
+from shelfspace.notifications.kinds import NoticeKind
 from shelfspace.reporting.models import RollupDay, RollupHour
-from tests.support import Api, banner_creative, build_network, campaign_body, field_errors, line_item_body
-
-# Called by pages, apps and probes: no key (a key only unlocks the decision API's `debug`).
-PUBLIC = {("get", "/healthz"), ("post", "/v1/decisions"), ("get", "/track/impression/{token}"),
-          ("get", "/track/viewable/{token}"), ("get", "/track/click/{token}"), ("post", "/track/impression/{token}"),
-          ("post", "/track/viewable/{token}"), ("get", "/tag.js"), ("get", "/v1/vast"),
-          ("get", "/track/video/{event}/{token}"), ("post", "/track/video/{event}/{token}"),
-          ("get", "/v1/surveys"), ("get", "/track/survey/{token}"), ("get", "/case-studies/{token}"),
-          ("get", "/track/programmatic/{token}"), ("post", "/track/programmatic/{token}"),
-          ("post", "/openrtb2/auction")}
-OWNED = {"advertisers", "campaigns", "line-items", "creatives"}
-SHARED_READ_ONLY = {"placements", "products"}
-OPERATOR_ONLY = {"api-keys", "users", "audit-log", "demand-partners"}
-
-# A change that would be valid on the object if the caller were allowed to make it.
-CHANGE = {
-    "advertisers": {"name": "Hijacked"},
-    "campaigns": {"name": "Hijacked"},
-    "line-items": {"name": "Hijacked"},
-    "creatives": {"click_url": "https://hijack.example/"},
-    "placements": {"name": "Hijacked"},
-    "products": {"title": "Hijacked"},
-}
-
-
-@dataclass
-class Tenants:
-    operator: Api
-    a: Api
-    b_objects: dict[str, str]  # collection -> id of one of B's objects
-    a_objects: dict[str, str]
-    shared: dict[str, str]  # placements/products -> an existing id
-
-
-@pytest.fixture
-def tenants(operator: Api, engine: Engine) -> Tenants:
-    advertiser_a = operator.post("/v1/advertisers", {"name": "Acme", "domain": "acme.example"})["id"]
-    advertiser_b = operator.post("/v1/advertisers", {"name": "Bolt", "domain": "bolt.example"})["id"]
-    b = build_network(operator, advertiser_b)
-    a = Api(operator.client, new_key(engine, Role.ADVERTISER, advertiser_a))
-    a.advertiser_id = advertiser_a
-    campaign = a.post("/v1/campaigns", campaign_body(None))
-    line_item = a.post("/v1/line-items", line_item_body(campaign["id"]))
-    creative = a.post("/v1/creatives", banner_creative(None, line_item["id"]))
-    return Tenants(
-        operator=operator,
-        a=a,
-        b_objects={"advertisers": advertiser_b, "campaigns": b["campaign"]["id"],
-                   "line-items": b["line_item"]["id"], "creatives": b["creative"]["id"]},
-        a_objects={"advertisers": advertiser_a, "campaigns": campaign["id"],
-                   "line-items": line_item["id"], "creatives": creative["id"]},
-        shared={"placements": "home-hero", "products": "TENT-2P"},
-    )
-
-
-def operations(api: Api) -> list[tuple[str, str]]:
-    document = api.get("/openapi.json")
-    return [(method, path) for path, item in document["paths"].items() for method in item]
-
-
-def collection_and_shape(path: str) -> tuple[str, str]:
-    """`/v1/campaigns` → (campaigns, collection); `/v1/campaigns/{id}` → (campaigns, item)."""
-    parts = path.strip("/").split("/")
-    if parts[0] != "v1" or len(parts) < 2:
-        return path, "unversioned"
-    if len(parts) == 2:
-        return parts[1], "collection"
-    if len(parts) == 3 and parts[2].startswith("{"):
-        return parts[1], "item"
-    return parts[1], "/".join(parts[2:])
-
-
-def fill(path: str, object_id: str) -> str:
-    return path.replace("{id}", object_id)
-
+from tests.conftest import new_key
+from tests.http.tenancy import (
+    CHANGE,
+    OPERATOR_ONLY,
+    OWNED,
+    PUBLIC,
+    SHARED_READ_ONLY,
+    Tenants,
+    collection_and_shape,
+    fill,
+    operations,
+)
+from tests.support import Api, banner_creative, build_network, campaign_body, field_errors, line_item_body, runtime
 
 # --- the rules --------------------------------------------------------------------------
 
@@ -136,8 +75,10 @@ def owned_collection(t: Tenants, method: str, path: str, collection: str) -> Non
         "advertisers": [({"name": "Mine now", "domain": "mine.example"}, "", 403)],
         "campaigns": [(campaign_body(t.b_objects["advertisers"]), "advertiser_id", 422)],
         "line-items": [(line_item_body(b_campaign), "campaign_id", 422)],
-        "creatives": [(banner_creative(None, b_line_item), "line_item_id", 422),
-                      (banner_creative(t.b_objects["advertisers"], None), "advertiser_id", 422)],
+        "creatives": [
+            (banner_creative(None, b_line_item), "line_item_id", 422),
+            (banner_creative(t.b_objects["advertisers"], None), "advertiser_id", 422),
+        ],
     }
     for body, field, status in cross_references[collection]:
         answer = t.a.post(path, body, status=status)
@@ -166,22 +107,50 @@ def shared_read_only(t: Tenants, method: str, path: str, collection: str) -> Non
     answer = t.a.call(method.upper(), url, body)
     assert answer.status_code == 403, f"{method} {url} as A: {answer.status_code} {answer.text}"
     assert t.operator.get(one) == before
-    assert t.operator.get(f"/v1/{collection}", params={"limit": 200})["data"] == t.operator.get(
-        f"/v1/{collection}", params={"limit": 200})["data"]
+    assert (
+        t.operator.get(f"/v1/{collection}", params={"limit": 200})["data"]
+        == t.operator.get(f"/v1/{collection}", params={"limit": 200})["data"]
+    )
 
 
 def operator_only(t: Tenants, method: str, path: str, collection: str) -> None:
     target = t.operator.get("/v1/api-keys")["data"][0]["id"] if "{id}" in path else ""
-    body: dict[str, Any] = {"role": "operator"} if collection == "api-keys" else {"email": "x@acme.example", "password": "a long password 123", "role": "operator"}
+    body: dict[str, Any] = (
+        {"role": "operator"}
+        if collection == "api-keys"
+        else {"email": "x@acme.example", "password": "a long password 123", "role": "operator"}
+    )
     if collection == "events":
         body = {"events": []}
     if collection == "demand-partners":  # refused before the body or the id is looked at
-        answer = t.a.call(method.upper(), fill(path, "dp_any"), {"name": "Mine", "endpoint": "https://dsp.example/bid"}
-                          if method in {"post", "patch"} else None)
+        answer = t.a.call(
+            method.upper(),
+            fill(path, "dp_any"),
+            {"name": "Mine", "endpoint": "https://dsp.example/bid"} if method in {"post", "patch"} else None,
+        )
         assert answer.status_code == 403, f"{method} {path} as A: {answer.status_code} {answer.text}"
         return
     answer = t.a.call(method.upper(), fill(path, target), body if method == "post" else None)
     assert answer.status_code == 403, f"{method} {path} as A: {answer.status_code} {answer.text}"
+
+
+def own_keys(t: Tenants, method: str, path: str, collection: str) -> None:
+    """A's admin key lists and creates only its own brand's keys (naming B: 422); B's key
+    reads as not found and keeps working."""
+    mine, theirs = t.a_objects["advertisers"], t.b_objects["advertisers"]
+    b_key = t.operator.post("/v1/api-keys", {"role": "advertiser", "advertiser_id": theirs})
+    if method == "get":
+        listed = t.a.get(path)["data"]
+        assert listed and all(k["advertiser_id"] == mine for k in listed), f"{path} as A shows others' keys"
+    elif method == "post":
+        assert t.a.post(path, {"role": "advertiser"})["advertiser_id"] == mine
+        assert "advertiser_id" in field_errors(
+            t.a.post(path, {"role": "advertiser", "advertiser_id": theirs}, status=422)
+        )
+    else:
+        answer = t.a.call(method.upper(), fill(path, b_key["id"]))
+        assert answer.status_code == 404, f"{method} {path} of B's key as A: {answer.status_code} {answer.text}"
+        Api(t.a.client, b_key["key"]).get("/v1/campaigns")
 
 
 def operator_only_metrics(t: Tenants, method: str, path: str, collection: str) -> None:
@@ -199,13 +168,26 @@ def operator_only_report(t: Tenants, method: str, path: str, collection: str) ->
 
 def own_report(t: Tenants, method: str, path: str, collection: str) -> None:
     """An advertiser asking for another advertiser's report gets its own rows only."""
-    with session_scope(t.operator.client.app.state.sessions) as db:  # type: ignore[attr-defined]
+    with session_scope(runtime(t.operator.client).db_sessions) as db:
         for advertiser, impressions in ((t.a_objects["advertisers"], 7), (t.b_objects["advertisers"], 9)):
             # The rollup job writes each hour and the day it adds up to; a day report reads the day.
-            row = dict(day="2026-06-01", advertiser_id=advertiser, campaign_id="c", line_item_id="l",
-                       creative_id="cr", placement_id="home-hero", channel="web", sku="",
-                       impressions=impressions, viewable_impressions=0, clicks=0, spend_micros=0,
-                       invalid_impressions=0, invalid_viewable_impressions=0, invalid_clicks=0)
+            row = dict(
+                day="2026-06-01",
+                advertiser_id=advertiser,
+                campaign_id="c",
+                line_item_id="l",
+                creative_id="cr",
+                placement_id="home-hero",
+                channel="web",
+                sku="",
+                impressions=impressions,
+                viewable_impressions=0,
+                clicks=0,
+                spend_micros=0,
+                invalid_impressions=0,
+                invalid_viewable_impressions=0,
+                invalid_clicks=0,
+            )
             db.add(RollupHour(hour=10, **row))
             db.add(RollupDay(**row))
     asked = f"{path}?from=2026-06-01&to=2026-06-01&group_by=advertiser&advertiser_id={t.b_objects['advertisers']}"
@@ -256,13 +238,14 @@ def owned_forecast(t: Tenants, method: str, path: str, collection: str) -> None:
     line_item = {k: v for k, v in line_item_body("").items() if k not in ("campaign_id", "name")}
     a_campaign, b_campaign = t.a_objects["campaigns"], t.b_objects["campaigns"]
     t.a.post(path, {"campaign": campaign_body(None), "line_item": line_item}, status=200)
-    t.a.post(path, {"line_item": line_item | {"campaign_id": a_campaign}, "replaces": t.a_objects["line-items"]},
-             status=200)
-    for body, field in (({"campaign": campaign_body(t.b_objects["advertisers"]), "line_item": line_item},
-                         "campaign.advertiser_id"),
-                        ({"line_item": line_item | {"campaign_id": b_campaign}}, "line_item.campaign_id"),
-                        ({"campaign": campaign_body(None), "line_item": line_item,
-                          "replaces": t.b_objects["line-items"]}, "replaces")):
+    t.a.post(
+        path, {"line_item": line_item | {"campaign_id": a_campaign}, "replaces": t.a_objects["line-items"]}, status=200
+    )
+    for body, field in (
+        ({"campaign": campaign_body(t.b_objects["advertisers"]), "line_item": line_item}, "campaign.advertiser_id"),
+        ({"line_item": line_item | {"campaign_id": b_campaign}}, "line_item.campaign_id"),
+        ({"campaign": campaign_body(None), "line_item": line_item, "replaces": t.b_objects["line-items"]}, "replaces"),
+    ):
         answer = t.a.post(path, body, status=422)
         assert field in field_errors(answer), f"POST {path} as A: {answer}"
 
@@ -275,8 +258,9 @@ def audience_tenancy(t: Tenants, method: str, path: str, collection: str) -> Non
         answer = t.a.call(method.upper(), path.replace("{user_id}", "u-1"), body)
         assert answer.status_code == 403, f"{method} {path} as A: {answer.status_code} {answer.text}"
         return
-    theirs = t.operator.post("/v1/audiences", {"name": "Bolt's", "advertiser_id": t.b_objects["advertisers"],
-                                               "rule": {"event": "view"}})
+    theirs = t.operator.post(
+        "/v1/audiences", {"name": "Bolt's", "advertiser_id": t.b_objects["advertisers"], "rule": {"event": "view"}}
+    )
     network = t.operator.post("/v1/audiences", {"name": "Network", "rule": {"event": "search", "query": "tent"}})
     if path == "/v1/audiences" and method == "get":
         listed = {a["id"] for a in t.a.get(path)["data"]}
@@ -284,12 +268,18 @@ def audience_tenancy(t: Tenants, method: str, path: str, collection: str) -> Non
     elif path == "/v1/audiences" and method == "post":
         mine = t.a.post(path, {"name": "Mine", "rule": {"event": "view"}})
         assert mine["advertiser_id"] == t.a_objects["advertisers"]
-        answer = t.a.post(path, {"name": "As Bolt", "rule": {"event": "view"}, "advertiser_id": t.b_objects["advertisers"]},
-                          status=422)
+        answer = t.a.post(
+            path,
+            {"name": "As Bolt", "rule": {"event": "view"}, "advertiser_id": t.b_objects["advertisers"]},
+            status=422,
+        )
         assert "advertiser_id" in field_errors(answer)
     elif path in ("/v1/audiences/preview", "/v1/audiences/taxonomy"):
-        answer = (t.a.call("POST", path, {"rule": {"event": "view"}}) if method == "post"
-                  else t.a.call("GET", path, params={"q": "coffee"}))
+        answer = (
+            t.a.call("POST", path, {"rule": {"event": "view"}})
+            if method == "post"
+            else t.a.call("GET", path, params={"q": "coffee"})
+        )
         assert answer.status_code == 200 and "u-" not in answer.text
     elif path.endswith("/export") or path.endswith("/exports"):
         answer = t.a.call("GET", fill(path, theirs["id"]), params={"platform": "meta"})
@@ -310,8 +300,10 @@ def billing_tenancy(t: Tenants, method: str, path: str, collection: str) -> None
     t.operator.patch(f"/v1/advertisers/{theirs}", {"billing_mode": "prepaid"})
     t.operator.post(f"/v1/advertisers/{theirs}/top-ups", {"amount": "25", "reference": "BANK-B-1"})
     if path.startswith("/v1/advertisers/"):
-        if method == "post":  # top-ups, credits, refunds: refused before anything is read
+        if method == "post":  # top-ups, credits, refunds, terms: refused before anything is read
             body = {"amount": "5", "reason": "mine"} if path.endswith("/credits") else {"amount": "5", "reference": "m"}
+            if path.endswith("/terms"):
+                body = {"billing_mode": "credit", "credit_limit": "5", "reason": "mine"}
             before = t.operator.get(f"/v1/advertisers/{theirs}/ledger")
             for target in (mine, theirs):
                 answer = t.a.call("POST", fill(path, target), body)
@@ -325,13 +317,22 @@ def billing_tenancy(t: Tenants, method: str, path: str, collection: str) -> None
     if collection == "billing":
         assert t.a.call(method.upper(), path).status_code == 403
         return
-    with session_scope(t.operator.client.app.state.sessions) as db:  # type: ignore[attr-defined]
-        ledger.post(db, advertiser_id=theirs, kind=EntryKind.CHARGE, amount_micros=-2_000_000, day=date(2026, 6, 1),
-                    time=datetime(2026, 6, 1, 12, tzinfo=UTC), actor="test", campaign_id=t.b_objects["campaigns"])
+    with session_scope(runtime(t.operator.client).db_sessions) as db:
+        ledger.post(
+            db,
+            advertiser_id=theirs,
+            kind=EntryKind.CHARGE,
+            amount_micros=-2_000_000,
+            day=date(2026, 6, 1),
+            time=datetime(2026, 6, 1, 12, tzinfo=UTC),
+            actor="test",
+            campaign_id=t.b_objects["campaigns"],
+        )
         b = db.get(Advertiser, theirs)
         assert b is not None
-        issued = invoices.issue_through(db, SYSTEM, b, date(2026, 6, 30), t.operator.client.app.state.settings,
-                                        datetime(2026, 7, 1, tzinfo=UTC))  # type: ignore[attr-defined]
+        issued = invoices.issue_through(
+            db, SYSTEM, b, date(2026, 6, 30), runtime(t.operator.client).settings, datetime(2026, 7, 1, tzinfo=UTC)
+        )
         assert issued is not None
         theirs_invoice = issued.id
     if path == "/v1/invoices" and method == "get":
@@ -351,6 +352,94 @@ def billing_tenancy(t: Tenants, method: str, path: str, collection: str) -> None
         assert answer.status_code == 403, f"POST {path} as A: {answer.status_code} {answer.text}"
 
 
+def own_audit_log(t: Tenants, method: str, path: str, collection: str) -> None:
+    """A brand reads the history of its own objects, whoever changed them (its advertiser was
+    created by the operator), and never another brand's, whatever filter it passes."""
+    mine, theirs = t.a_objects["advertisers"], t.b_objects["advertisers"]
+    operator_actor = t.operator.get(path, params={"object_id": theirs})["data"][0]["actor"]
+    for params in (
+        {},
+        {"object_id": theirs},
+        {"object_type": "campaign", "object_id": t.b_objects["campaigns"]},
+        {"actor": operator_actor},
+        {"action": "create", "from": "2000-01-01", "to": "2100-01-01"},
+    ):
+        listed = t.a.get(path, params=params | {"limit": 500})["data"]
+        assert all(e["advertiser_id"] == mine for e in listed), f"{path}?{params} shows another's entries"
+    seen = {e["object_id"] for e in t.a.get(path, params={"limit": 500})["data"]}
+    assert {mine, t.a_objects["campaigns"], t.a_objects["creatives"]} <= seen
+    assert not seen & set(t.b_objects.values())
+
+
+def own_team(t: Tenants, method: str, path: str, collection: str) -> None:
+    """A's admin lists and changes only A's people and invitations: B's read as not found and
+    do not change; creating a user stays the operator's; inviting into B is a 422."""
+    mine, theirs = t.a_objects["advertisers"], t.b_objects["advertisers"]
+    person = {"password": "a long password 123", "role": "advertiser"}
+    made = {o["email"]: o for kind in ("users", "invites") for o in t.operator.get(f"/v1/{kind}")["data"]}
+    if "bea@bolt.example" not in made:  # once: the rule runs for each operation on the same tenants
+        made["bea@bolt.example"] = t.operator.post(
+            "/v1/users", person | {"email": "bea@bolt.example", "advertiser_id": theirs}
+        )
+        t.operator.post("/v1/users", person | {"email": "ann@acme.example", "advertiser_id": mine})
+        made["new@bolt.example"] = t.operator.post(
+            "/v1/invites", {"email": "new@bolt.example", "team_role": "reporting", "advertiser_id": theirs}
+        )
+        t.a.post("/v1/invites", {"email": "new@acme.example", "team_role": "reporting"})
+    b_user, b_invite = made["bea@bolt.example"], made["new@bolt.example"]
+    if method == "get":
+        listed = t.a.get(path)["data"]
+        assert listed and all(o["advertiser_id"] == mine for o in listed), f"{path} as A shows another brand's"
+    elif (method, collection) == ("post", "users"):
+        answer = t.a.call("POST", path, person | {"email": "x@acme.example", "advertiser_id": mine})
+        assert answer.status_code == 403, f"POST {path} as A: {answer.status_code} {answer.text}"
+    elif method == "post":
+        answer = t.a.post(
+            path, {"email": "x@bolt.example", "team_role": "reporting", "advertiser_id": theirs}, status=422
+        )
+        assert "advertiser_id" in field_errors(answer)
+    else:
+        target = b_user if collection == "users" else b_invite
+        answer = t.a.call(
+            method.upper(), fill(path, target["id"]), {"team_role": "reporting"} if method == "patch" else None
+        )
+        assert answer.status_code == 404, f"{method} {path} of B's as A: {answer.status_code} {answer.text}"
+        after = next(o for o in t.operator.get(f"/v1/{collection}")["data"] if o["id"] == target["id"])
+        assert (after.get("team_role"), after.get("revoked_at")) == (target["team_role"], None)
+
+
+def notification_tenancy(t: Tenants, method: str, path: str, collection: str) -> None:
+    """A brand lists and marks read its own notices; another's reads as not found and stays unread."""
+    mine, theirs = t.a_objects["advertisers"], t.b_objects["advertisers"]
+    made = {}
+    with session_scope(runtime(t.operator.client).db_sessions) as db:
+        for advertiser in (mine, theirs):
+            made[advertiser] = notices.emit(
+                db,
+                notices.NewNotice(
+                    advertiser, NoticeKind.BUDGET_LOW, "campaign", f"c-{advertiser}", method, "Low", "Low.", "/brand"
+                ),
+                datetime.now(UTC),
+            )
+    if method == "get":
+        for params in ({}, {"advertiser_id": theirs}):
+            listed = t.a.get(path, params=params)["data"]
+            assert listed and all(n["advertiser_id"] == mine for n in listed), f"{path}?{params} as A"
+        return
+    answer = t.a.call("POST", fill(path, str(made[theirs])))
+    assert answer.status_code == 404, f"POST {path} of B's as A: {answer.status_code} {answer.text}"
+    assert t.operator.get(path.split("/{")[0], params={"advertiser_id": theirs})["data"][0]["read_at"] is None
+    assert t.a.call("POST", fill(path, str(made[mine]))).status_code == 200
+
+
+def operator_only_policy(t: Tenants, method: str, path: str, collection: str) -> None:
+    """The network's sign-in policy: an advertiser's admin key neither reads nor sets it."""
+    before = t.operator.get(path)
+    answer = t.a.call(method.upper(), path, {"staff_two_factor_required": True} if method == "put" else None)
+    assert answer.status_code == 403, f"{method} {path} as A: {answer.status_code} {answer.text}"
+    assert t.operator.get(path) == before
+
+
 Rule = Callable[[Tenants, str, str, str], None]
 
 
@@ -360,8 +449,14 @@ def rule_for(method: str, path: str) -> Rule | None:
         return owned_item
     if collection in OWNED and shape == "collection":
         return owned_collection
-    if collection in SHARED_READ_ONLY and (shape in {"item", "collection"} or (collection, shape) == ("products", "import")):
+    if collection in SHARED_READ_ONLY and (
+        shape in {"item", "collection"} or (collection, shape) == ("products", "import")
+    ):
         return shared_read_only
+    if collection == "api-keys" and shape in {"item", "collection"}:
+        return own_keys
+    if collection in ("users", "invites") and shape in {"item", "collection"}:
+        return own_team
     if collection in OPERATOR_ONLY and shape in {"item", "collection"}:
         return operator_only
     if (collection, shape) == ("users", "{id}/sessions"):
@@ -384,10 +479,18 @@ def rule_for(method: str, path: str) -> Rule | None:
         return operator_only_metrics
     if collection in ("audiences", "identities"):
         return audience_tenancy
+    if collection == "access-policy" and shape == "collection":
+        return operator_only_policy
+    if collection == "audit-log" and shape == "collection":
+        return own_audit_log
+    if collection == "notifications" and shape in {"collection", "{id}/read"}:
+        return notification_tenancy
     if collection == "brand-lift-studies" and shape in {"collection", "item"}:
         return owned_study
-    if (collection == "advertisers" and shape in {"{id}/balance", "{id}/ledger", "{id}/top-ups", "{id}/credits",
-                                                  "{id}/refunds"}) or collection in {"invoices", "billing"}:
+    if (
+        collection == "advertisers"
+        and shape in {"{id}/balance", "{id}/ledger", "{id}/top-ups", "{id}/credits", "{id}/refunds", "{id}/terms"}
+    ) or collection in {"invoices", "billing"}:
         return billing_tenancy
     return None
 
@@ -429,8 +532,9 @@ def test_a_brand_awaiting_approval_is_refused_on_every_operation(operator: Api, 
     """A signed-up brand the operator has not approved reads nothing of the network with a key
     (audience sizes, forecasts, placements, products, reports): every non-public operation
     answers 403 `awaiting_approval`, before its parameters or body are looked at."""
-    pending = operator.post("/v1/advertisers", {"name": "Harbor Tea", "domain": "harbortea.example",
-                                                "status": "pending"})["id"]
+    pending = operator.post(
+        "/v1/advertisers", {"name": "Harbor Tea", "domain": "harbortea.example", "status": "pending"}
+    )["id"]
     build_network(operator, operator.post("/v1/advertisers", {"name": "Bolt", "domain": "bolt.example"})["id"])
     waiting = Api(operator.client, new_key(engine, Role.ADVERTISER, pending))
     checked = 0

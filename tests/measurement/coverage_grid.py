@@ -84,24 +84,40 @@ def _groups(rng: np.random.Generator, n: np.ndarray, rate: float) -> dict[str, n
     def total(values: np.ndarray) -> np.ndarray:
         return np.bincount(replication, weights=values, minlength=n.size)
 
-    return {"users": n, "buyers": buyers, "purchases": total(purchases), "purchases2": total(purchases**2.0),
-            "revenue": total(revenue), "revenue2": total(revenue**2)}
+    return {
+        "users": n,
+        "buyers": buyers,
+        "purchases": total(purchases),
+        "purchases2": total(purchases**2.0),
+        "revenue": total(revenue),
+        "revenue2": total(revenue**2),
+    }
 
 
 def _outcome(parts: list[dict[str, np.ndarray]], i: int) -> GroupOutcome:
     def total(name: str) -> float:
         return float(sum(part[name][i] for part in parts))
 
-    return GroupOutcome(int(total("users")), int(total("buyers")), int(total("purchases")),
-                        round(total("revenue") * 1_000_000), int(total("purchases2")), total("revenue2"))
+    return GroupOutcome(
+        int(total("users")),
+        int(total("buyers")),
+        int(total("purchases")),
+        round(total("revenue") * 1_000_000),
+        int(total("purchases2")),
+        total("revenue2"),
+    )
 
 
 def _truths(rate: float, treated: int, scale: float) -> dict[str, float]:
     """What the ads added, for `treated` treatment users of whom a share `scale` met them."""
     rise = rate * LIFT * scale  # buyers' rate
-    return {"absolute": rise, "relative": LIFT * scale, "incremental_conversions": rise * (1 + EXTRA_PURCHASES) * treated,
-            "incremental_revenue": rise * MEAN_REVENUE * treated,
-            "iroas": rise * MEAN_REVENUE * treated / (SPEND_MICROS / 1_000_000)}
+    return {
+        "absolute": rise,
+        "relative": LIFT * scale,
+        "incremental_conversions": rise * (1 + EXTRA_PURCHASES) * treated,
+        "incremental_revenue": rise * MEAN_REVENUE * treated,
+        "iroas": rise * MEAN_REVENUE * treated / (SPEND_MICROS / 1_000_000),
+    }
 
 
 def simulate(cell: Cell, replications: int = REPLICATIONS, seed: int = SEED) -> Coverage:
@@ -117,9 +133,14 @@ def simulate(cell: Cell, replications: int = REPLICATIONS, seed: int = SEED) -> 
         done += batch
         met = {g: rng.binomial(n, MEETS, size=batch) for g, n in sizes.items()}
         parts = {
-            "treatment": (_groups(rng, met["treatment"], cell.rate * (1 + LIFT)),
-                          _groups(rng, sizes["treatment"] - met["treatment"], cell.rate)),
-            "control": (_groups(rng, met["control"], cell.rate), _groups(rng, sizes["control"] - met["control"], cell.rate)),
+            "treatment": (
+                _groups(rng, met["treatment"], cell.rate * (1 + LIFT)),
+                _groups(rng, sizes["treatment"] - met["treatment"], cell.rate),
+            ),
+            "control": (
+                _groups(rng, met["control"], cell.rate),
+                _groups(rng, sizes["control"] - met["control"], cell.rate),
+            ),
         }
         for i in range(batch):
             reads = {
@@ -156,16 +177,21 @@ BRAND_ANSWERS = ((400, 100), (1_000, 250), (2_000, 2_000))  # (exposed, control)
 BRAND_RISE = 0.05
 
 
-def brand_lift_coverage(share: float, exposed_answers: int, control_answers: int,
-                        replications: int = REPLICATIONS, seed: int = SEED) -> dict[str, float]:
+def brand_lift_coverage(
+    share: float, exposed_answers: int, control_answers: int, replications: int = REPLICATIONS, seed: int = SEED
+) -> dict[str, float]:
     rng = np.random.default_rng([seed, round(share * 100), exposed_answers, control_answers])
     chose_exposed = rng.binomial(exposed_answers, share + BRAND_RISE, size=replications)
     chose_control = rng.binomial(control_answers, share, size=replications)
     covered = {"absolute": 0, "relative": 0}
     truth = {"absolute": BRAND_RISE, "relative": BRAND_RISE / share}
     for e, c in zip(chose_exposed, chose_control, strict=True):
-        figures = lift_figures(GroupAnswers(exposed_answers, int(e), []), GroupAnswers(control_answers, int(c), []),
-                               reached=1_000, spend=1_000_000)
+        figures = lift_figures(
+            GroupAnswers(exposed_answers, int(e), []),
+            GroupAnswers(control_answers, int(c), []),
+            reached=1_000,
+            spend=1_000_000,
+        )
         for name in covered:
             interval = figures["ci95"][name]
             covered[name] += interval is not None and interval[0] <= truth[name] <= interval[1]
@@ -174,24 +200,34 @@ def brand_lift_coverage(share: float, exposed_answers: int, control_answers: int
 
 def table(results: list[Coverage]) -> str:
     """The markdown table docs/measurement.md prints."""
-    head = ("| buyers' rate | users | held out | population | rate diff. | relative | incr. purchases | "
-            "incr. sales and iROAS |")
+    head = (
+        "| buyers' rate | users | held out | population | rate diff. | relative | incr. purchases | "
+        "incr. sales and iROAS |"
+    )
     lines = [head, "|" + "---|" * 8]
 
     def shown(result: Coverage, population: str, name: str) -> str:
         count = result.shown[(population, name)]
         if not count:
             return "not shown"
-        share = "" if count == REPLICATIONS else f" ({count / REPLICATIONS:.0%} shown)" if count >= MEASURABLE \
+        share = (
+            ""
+            if count == REPLICATIONS
+            else f" ({count / REPLICATIONS:.0%} shown)"
+            if count >= MEASURABLE
             else f" ({count} of {REPLICATIONS:,} shown)"
+        )
         return f"{result.rate(population, name):.1%}{share}"
 
     for result in results:
         c = result.cell
         for population in POPULATIONS:
             cells = [shown(result, population, name) for name in INTERVALS[:-1]]
-            lines.append(f"| {c.rate:.1%} | {c.users:,} | {c.holdout:.0%} | {population.replace('_', ' ')} | "
-                         + " | ".join(cells) + " |")
+            lines.append(
+                f"| {c.rate:.1%} | {c.users:,} | {c.holdout:.0%} | {population.replace('_', ' ')} | "
+                + " | ".join(cells)
+                + " |"
+            )
     return "\n".join(lines)
 
 
@@ -200,8 +236,10 @@ def brand_table() -> str:
     for share in BRAND_SHARES:
         for exposed_answers, control_answers in BRAND_ANSWERS:
             found = brand_lift_coverage(share, exposed_answers, control_answers)
-            lines.append(f"| {share:.0%} | {exposed_answers:,}, {control_answers:,} | {found['absolute']:.1%} | "
-                         f"{found['relative']:.1%} |")
+            lines.append(
+                f"| {share:.0%} | {exposed_answers:,}, {control_answers:,} | {found['absolute']:.1%} | "
+                f"{found['relative']:.1%} |"
+            )
     return "\n".join(lines)
 
 

@@ -1,6 +1,6 @@
 """Closed-loop attribution: which ad interaction gets the credit for each purchased item.
 
-Each rule of `shelfspace.measurement.attribution` has a fixture here, with its boundaries:
+Each rule of `shelfspace.core.attribution` has a fixture here, with its boundaries:
 the lookback windows are inclusive to the microsecond, the new-to-brand window is
 [purchase - 365 days, purchase), and the answer never depends on input order or repeats.
 """
@@ -16,7 +16,7 @@ from typing import TypeVar
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from shelfspace.measurement.attribution import (
+from shelfspace.core.attribution import (
     Conversion,
     Credit,
     Interaction,
@@ -42,15 +42,22 @@ def _maker(kind: InteractionKind) -> Callable[..., Interaction]:
     unless told (a viewable one is the ad's counted impression measured viewable, MRC, dated
     when it became so)."""
 
-    def make(ad_id: str = "ad-1", *, at: datetime = T0, user: str = "u1", skus: tuple[str, ...] = ("sku-1",),
-             brands: tuple[str, ...] = ("acme",)) -> Interaction:
+    def make(
+        ad_id: str = "ad-1",
+        *,
+        at: datetime = T0,
+        user: str = "u1",
+        skus: tuple[str, ...] = ("sku-1",),
+        brands: tuple[str, ...] = ("acme",),
+    ) -> Interaction:
         return _interaction(ad_id, kind, at, user, skus, brands)
 
     return make
 
 
-click, view, viewable = (_maker(kind) for kind in (InteractionKind.CLICK, InteractionKind.VIEW,
-                                                    InteractionKind.VIEWABLE))
+click, view, viewable = (
+    _maker(kind) for kind in (InteractionKind.CLICK, InteractionKind.VIEW, InteractionKind.VIEWABLE)
+)
 
 
 def _interaction(
@@ -256,8 +263,10 @@ def test_viewable_only_clicks_are_unchanged() -> None:
         windows = Windows(view_through=rule)
         assert credited_ad([click()], order(at=T0 + 14 * DAY), windows) == "ad-1"
         assert credited_ad([click()], order(at=T0 + 14 * DAY + US), windows) is None
-        assert credited_ad([viewable("seen", at=T0 + DAY / 4), view("served"), click("clicked")], order(),
-                           windows) == "clicked"  # a click beats either view
+        assert (
+            credited_ad([viewable("seen", at=T0 + DAY / 4), view("served"), click("clicked")], order(), windows)
+            == "clicked"
+        )  # a click beats either view
         assert credited_ad([click(at=T0 + US)], order(at=T0), windows) is None
 
 
@@ -322,8 +331,13 @@ def test_an_item_neither_promoted_nor_of_the_brand_is_not_credited() -> None:
 # --- new to brand ------------------------------------------------------------------------
 
 
-def new_to_brand(purchase: Conversion, *, others: tuple[Conversion, ...] = (), history: tuple[Conversion, ...] = (),
-                 windows: Windows = Windows()) -> bool:
+def new_to_brand(
+    purchase: Conversion,
+    *,
+    others: tuple[Conversion, ...] = (),
+    history: tuple[Conversion, ...] = (),
+    windows: Windows = Windows(),
+) -> bool:
     """Whether the first item of `purchase` is credited as new-to-brand (it must be credited)."""
     interactions = [click(at=purchase.time - DAY / 2)]
     credits = attribute(interactions, [purchase, *others], windows, history)
@@ -446,8 +460,13 @@ interactions_strategy = st.builds(
     skus=st.lists(st.sampled_from(SKUS), max_size=2).map(tuple),
     brands=st.lists(st.sampled_from(BRANDS), max_size=2).map(tuple),
 )
-items_strategy = st.builds(item, sku=st.sampled_from(SKUS), brand=st.sampled_from((*BRANDS, None)),
-                           quantity=st.integers(1, 3), price=st.integers(0, 5_000_000))
+items_strategy = st.builds(
+    item,
+    sku=st.sampled_from(SKUS),
+    brand=st.sampled_from((*BRANDS, None)),
+    quantity=st.integers(1, 3),
+    price=st.integers(0, 5_000_000),
+)
 conversions_strategy = st.builds(
     order,
     id_=st.sampled_from(("o1", "o2", "o3", "o4", "o5", "o6")),
@@ -472,7 +491,10 @@ def shuffled_with_repeats(records: list[T], rng: random.Random) -> list[T]:
     rule=st.sampled_from(ViewThrough),
 )
 def test_shuffling_and_repeating_the_inputs_does_not_change_the_credits(
-    interactions: list[Interaction], conversions: list[Conversion], history: list[Conversion], rng: random.Random,
+    interactions: list[Interaction],
+    conversions: list[Conversion],
+    history: list[Conversion],
+    rng: random.Random,
     rule: ViewThrough,
 ) -> None:
     """Same (ad_id, kind) or same conversion id with different content included: ids collide often."""
@@ -485,8 +507,9 @@ def test_shuffling_and_repeating_the_inputs_does_not_change_the_credits(
         shuffled_with_repeats(history, rng),
     )
     assert again == expected
-    assert [(c.conversion_id, c.item_index) for c in expected] == sorted({(c.conversion_id, c.item_index)
-                                                                          for c in expected})
+    assert [(c.conversion_id, c.item_index) for c in expected] == sorted(
+        {(c.conversion_id, c.item_index) for c in expected}
+    )
 
 
 @settings(max_examples=200, deadline=None)
@@ -505,5 +528,7 @@ def test_viewable_only_is_the_default_rule_with_the_viewable_views_as_its_views(
     viewable_only = attribute(interactions, conversions, VIEWABLE_ONLY, history)
     relabelled = attribute([*clicks, *as_views], conversions, Windows(), history)
     kind_of = {InteractionKind.VIEWABLE: InteractionKind.VIEW}
-    assert [replace(c, interaction=replace(c.interaction, kind=kind_of.get(c.interaction.kind, c.interaction.kind)))
-            for c in viewable_only] == relabelled
+    assert [
+        replace(c, interaction=replace(c.interaction, kind=kind_of.get(c.interaction.kind, c.interaction.kind)))
+        for c in viewable_only
+    ] == relabelled

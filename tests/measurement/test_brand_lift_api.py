@@ -13,10 +13,14 @@ from shelfspace.events.model import InvalidReason
 from shelfspace.measurement.brand_lift import answer_event
 from shelfspace.tracking.recorder import FloodRule
 from tests.measurement.test_lift_api import app_clock, past_the_read_date, surveyed_study  # noqa: F401  (fixtures)
-from tests.support import HERO_ASK, Api, decide, field_errors
+from tests.support import HERO_ASK, Api, decide, field_errors, runtime
 
-QUESTION = {"question": "Which of these brands have you heard of?", "answers": ["Bolt", "Acme", "Camp Co"],
-            "correct_answer": "Acme", "metric": "awareness"}
+QUESTION = {
+    "question": "Which of these brands have you heard of?",
+    "answers": ["Bolt", "Acme", "Camp Co"],
+    "correct_answer": "Acme",
+    "metric": "awareness",
+}
 
 
 def ask(api: Api, user: str) -> Any:
@@ -36,21 +40,26 @@ def read_after_answers(operator: Api, study: dict[str, Any], chose_exposed: int,
     """A study on the campaign, 150 answers a group recorded now (so many of each choosing
     the brand), and its results read past the campaign's read date."""
     created = operator.post("/v1/brand-lift-studies", QUESTION | {"campaign_id": study["campaign"]["id"]})
-    recorder = operator.client.app.state.recorder  # type: ignore[attr-defined]
+    recorder = runtime(operator.client).recorder
     now = study["clock"].now()
-    recorder.record_now([answer_event(created["id"], f"{group.value}-{n}", group, 1 if n < chose else 0, now)
-                         for group, chose in ((StudyGroup.TREATMENT, chose_exposed), (StudyGroup.CONTROL, chose_control))
-                         for n in range(150)])
+    recorder.record_now(
+        [
+            answer_event(created["id"], f"{group.value}-{n}", group, 1 if n < chose else 0, now)
+            for group, chose in ((StudyGroup.TREATMENT, chose_exposed), (StudyGroup.CONTROL, chose_control))
+            for n in range(150)
+        ]
+    )
     past_the_read_date(study)
     return operator.get(f"/v1/brand-lift-studies/{created['id']}")["results"]
 
 
 def test_exposed_and_control_users_are_asked_once_and_the_lift_adds_up(
-        operator: Api, surveyed_study: dict[str, Any]) -> None:  # noqa: F811
+    operator: Api, surveyed_study: dict[str, Any]
+) -> None:  # noqa: F811
     study = surveyed_study
     campaign_id = study["campaign"]["id"]
     # The 60 shoppers here all answer from the test client's one address: not a flood.
-    operator.client.app.state.recorder.flood = FloodRule(max_answers=1_000)  # type: ignore[attr-defined]
+    runtime(operator.client).recorder.flood = FloodRule(max_answers=1_000)
     created = operator.post("/v1/brand-lift-studies", QUESTION | {"campaign_id": campaign_id})
     assert created["status"] == "live" and created["results"]["exposed"]["responses"] == 0
     groups = {u: group_of(campaign_id, u, 50) for u in study["users"]}
@@ -58,8 +67,10 @@ def test_exposed_and_control_users_are_asked_once_and_the_lift_adds_up(
     for n, user in enumerate(study["users"]):
         question = ask(operator, user)
         assert question is not None, user  # every one of them was exposed, or had a ghost
-        assert question["question"] == QUESTION["question"] and [a["text"] for a in question["answers"]] == \
-            QUESTION["answers"]
+        assert (
+            question["question"] == QUESTION["question"]
+            and [a["text"] for a in question["answers"]] == QUESTION["answers"]
+        )
         # Treatment users pick Acme two times in three, control users one in three.
         picks_acme = n % 3 != 0 if groups[user] is StudyGroup.TREATMENT else n % 3 == 0
         choose(operator, question, 1 if picks_acme else 0)
@@ -89,7 +100,8 @@ def test_exposed_and_control_users_are_asked_once_and_the_lift_adds_up(
 
 
 def test_a_user_exposed_a_moment_ago_is_asked_before_the_marks_are_written(
-        operator: Api, surveyed_study: dict[str, Any]) -> None:  # noqa: F811
+    operator: Api, surveyed_study: dict[str, Any]
+) -> None:  # noqa: F811
     study = surveyed_study
     campaign_id = study["campaign"]["id"]
     operator.post("/v1/brand-lift-studies", QUESTION | {"campaign_id": campaign_id})
@@ -103,7 +115,8 @@ def test_a_user_exposed_a_moment_ago_is_asked_before_the_marks_are_written(
 
 
 def test_past_the_minimum_sample_the_lift_is_declared_with_its_cost(
-        operator: Api, surveyed_study: dict[str, Any]) -> None:  # noqa: F811
+    operator: Api, surveyed_study: dict[str, Any]
+) -> None:  # noqa: F811
     study = surveyed_study
     # 150 answers a group: 60% of the exposed chose the brand, 40% of the control group.
     results = read_after_answers(operator, study, chose_exposed=90, chose_control=60)
@@ -118,25 +131,39 @@ def test_past_the_minimum_sample_the_lift_is_declared_with_its_cost(
     page = operator.client.get(f"/v1/campaigns/{study['campaign']['id']}/case-study", headers=operator.headers).text
     assert "Acme Outdoor on " in page and ": +20.0 points in awareness" in page
     low, high = results["ci95"]["absolute"]
-    assert (f"60.0% of shoppers who saw the ads chose Acme, against 40.0% of shoppers held out: +20.0 points "
-            f"(95% interval {low * 100:+.1f} to {high * 100:+.1f}), from 150 and 150 answers.") in page
+    assert (
+        f"60.0% of shoppers who saw the ads chose Acme, against 40.0% of shoppers held out: +20.0 points "
+        f"(95% interval {low * 100:+.1f} to {high * 100:+.1f}), from 150 and 150 answers."
+    ) in page
 
 
-def test_bad_studies_and_bad_answers_are_named(operator: Api, advertiser_api: Api,
-                                               surveyed_study: dict[str, Any]) -> None:  # noqa: F811
+def test_bad_studies_and_bad_answers_are_named(
+    operator: Api, advertiser_api: Api, surveyed_study: dict[str, Any]
+) -> None:  # noqa: F811
     study = surveyed_study
     campaign_id = study["campaign"]["id"]
-    wrong = operator.post("/v1/brand-lift-studies", QUESTION | {"campaign_id": campaign_id, "correct_answer": "Zed"},
-                          status=422)
+    wrong = operator.post(
+        "/v1/brand-lift-studies", QUESTION | {"campaign_id": campaign_id, "correct_answer": "Zed"}, status=422
+    )
     assert "one of the answers" in str(wrong)
-    twice = operator.post("/v1/brand-lift-studies", QUESTION | {"campaign_id": campaign_id,
-                                                                 "answers": ["Acme", "Acme"]}, status=422)
+    twice = operator.post(
+        "/v1/brand-lift-studies", QUESTION | {"campaign_id": campaign_id, "answers": ["Acme", "Acme"]}, status=422
+    )
     assert "different" in str(twice)
-    assert "campaign_id" in field_errors(operator.post("/v1/brand-lift-studies", QUESTION | {"campaign_id": "cmp_x"},
-                                                       status=422))
-    no_holdout = operator.post("/v1/campaigns", {"advertiser_id": advertiser_api.advertiser_id, "name": "Plain",
-                                                 "start": "2026-12-01T00:00:00+00:00", "budget_total": 10,
-                                                 "budget_daily": 5, "pacing": "asap"})
+    assert "campaign_id" in field_errors(
+        operator.post("/v1/brand-lift-studies", QUESTION | {"campaign_id": "cmp_x"}, status=422)
+    )
+    no_holdout = operator.post(
+        "/v1/campaigns",
+        {
+            "advertiser_id": advertiser_api.advertiser_id,
+            "name": "Plain",
+            "start": "2026-12-01T00:00:00+00:00",
+            "budget_total": 10,
+            "budget_daily": 5,
+            "pacing": "asap",
+        },
+    )
     refused = operator.post("/v1/brand-lift-studies", QUESTION | {"campaign_id": no_holdout["id"]}, status=422)
     assert "holdout_percent" in field_errors(refused)["campaign_id"]
 
@@ -150,8 +177,9 @@ def test_bad_studies_and_bad_answers_are_named(operator: Api, advertiser_api: Ap
     assert operator.client.get("/v1/surveys").status_code == 422  # no user named
 
 
-def test_an_advertiser_sees_only_its_own_studies(operator: Api, advertiser_api: Api, engine: Any,
-                                                 surveyed_study: dict[str, Any]) -> None:  # noqa: F811
+def test_an_advertiser_sees_only_its_own_studies(
+    operator: Api, advertiser_api: Api, engine: Any, surveyed_study: dict[str, Any]
+) -> None:  # noqa: F811
     study = surveyed_study
     from shelfspace.accounts.roles import Role
     from tests.conftest import new_key
@@ -166,7 +194,8 @@ def test_an_advertiser_sees_only_its_own_studies(operator: Api, advertiser_api: 
 
 
 def test_answer_urls_say_nothing_of_the_group_and_scripts_count_nowhere(
-        operator: Api, surveyed_study: dict[str, Any]) -> None:  # noqa: F811
+    operator: Api, surveyed_study: dict[str, Any]
+) -> None:  # noqa: F811
     """The audit's forgery: a script read each user's group from the answer URL and
     answered for thousands of users from one address. Now the URL names the study and
     the user only; answers beyond 20 an hour from one address, and any from a declared
@@ -181,22 +210,23 @@ def test_answer_urls_say_nothing_of_the_group_and_scripts_count_nowhere(
     sealed = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
     assert not {"treatment", "control"} & {str(field) for field in sealed}, sealed
     bot = questions[0]["answers"][1]["url"]
-    assert operator.client.get(urlsplit(bot).path + "?answer=1", headers={"User-Agent": "Googlebot/2.1"}
-                               ).status_code == 204  # a bot learns nothing
+    assert (
+        operator.client.get(urlsplit(bot).path + "?answer=1", headers={"User-Agent": "Googlebot/2.1"}).status_code
+        == 204
+    )  # a bot learns nothing
     for question in questions[1:]:
         choose(operator, question, 1)  # one script, one address, always "the brand"
     past_the_read_date(study)
     results = operator.get(f"/v1/brand-lift-studies/{created['id']}")["results"]
     counted = results["exposed"]["responses"] + results["control"]["responses"]
     assert counted == 20, "only the first 20 answers from one address in an hour count"
-    log = operator.client.app.state.event_log  # type: ignore[attr-defined]
+    log = runtime(operator.client).event_log
     invalid = [e.invalid for e in log.between(0, 4e9) if e.invalid is not None and (e.data or {}).get("study_id")]
     assert invalid.count(InvalidReason.ANSWER_FLOOD) == len(study["users"]) - 1 - 20
     assert invalid.count(InvalidReason.BOT) == 1
 
 
-def test_a_significant_drop_is_called_a_drop_and_lifts_no_one(
-        operator: Api, surveyed_study: dict[str, Any]) -> None:  # noqa: F811
+def test_a_significant_drop_is_called_a_drop_and_lifts_no_one(operator: Api, surveyed_study: dict[str, Any]) -> None:  # noqa: F811
     study = surveyed_study
     # 150 answers a group: 40% of the exposed chose the brand, 60% of the control group.
     results = read_after_answers(operator, study, chose_exposed=60, chose_control=90)
@@ -207,7 +237,8 @@ def test_a_significant_drop_is_called_a_drop_and_lifts_no_one(
 
 
 def test_after_the_read_date_nobody_is_asked_and_late_answers_count_nowhere(
-        operator: Api, surveyed_study: dict[str, Any]) -> None:  # noqa: F811
+    operator: Api, surveyed_study: dict[str, Any]
+) -> None:  # noqa: F811
     study = surveyed_study
     created = operator.post("/v1/brand-lift-studies", QUESTION | {"campaign_id": study["campaign"]["id"]})
     question = ask(operator, study["users"][0])

@@ -16,8 +16,7 @@ from tests.measurement.test_lift_api import app_clock, readable_study, study, su
 from tests.support import Api
 
 
-def test_the_page_quotes_the_report_and_the_lift(operator: Api, advertiser_api: Api,
-                                                 study: dict[str, Any]) -> None:  # noqa: F811
+def test_the_page_quotes_the_report_and_the_lift(operator: Api, advertiser_api: Api, study: dict[str, Any]) -> None:  # noqa: F811
     campaign_id = study["campaign"]["id"]
     page = operator.client.get(f"/v1/campaigns/{campaign_id}/case-study", headers=operator.headers)
     assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
@@ -38,9 +37,10 @@ def test_the_page_quotes_the_report_and_the_lift(operator: Api, advertiser_api: 
     assert "Acme Outdoor" in html and "Home hero (web, banner)" in html and "searching for tent" in html
     assert "Methodology" in html and "stable hash" in html and "<svg" in html
     # The lift's period and the attribution windows are both stated: they differ.
-    assert (f"purchases of the study&#39;s users from {lift['window']['from'][:10]} to {lift['window']['to'][:10]}"
-            in html or f"purchases of the study's users from {lift['window']['from'][:10]} to "
-                       f"{lift['window']['to'][:10]}" in html)
+    assert (
+        f"purchases of the study&#39;s users from {lift['window']['from'][:10]} to {lift['window']['to'][:10]}" in html
+        or f"purchases of the study's users from {lift['window']['from'][:10]} to {lift['window']['to'][:10]}" in html
+    )
     assert "clicked one of its ads within 14 days" in html
 
     mine = advertiser_api.client.get(f"/v1/campaigns/{campaign_id}/case-study", headers=advertiser_api.headers)
@@ -48,8 +48,9 @@ def test_the_page_quotes_the_report_and_the_lift(operator: Api, advertiser_api: 
 
 
 def test_the_pdf_is_a_real_pdf(operator: Api, study: dict[str, Any]) -> None:  # noqa: F811
-    pdf = operator.client.get(f"/v1/campaigns/{study['campaign']['id']}/case-study?format=pdf",
-                              headers=operator.headers)
+    pdf = operator.client.get(
+        f"/v1/campaigns/{study['campaign']['id']}/case-study?format=pdf", headers=operator.headers
+    )
     assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"
     assert pdf.content.startswith(b"%PDF-")
     pages = PdfReader(io.BytesIO(pdf.content)).pages
@@ -59,13 +60,15 @@ def test_the_pdf_is_a_real_pdf(operator: Api, study: dict[str, Any]) -> None:  #
     assert f"{treated}" in text  # the lift table
 
 
-def test_the_operator_writes_and_publishes_and_only_the_operator(operator: Api, advertiser_api: Api, engine: Any,
-                                                                 study: dict[str, Any]) -> None:  # noqa: F811
+def test_the_operator_writes_and_publishes_and_only_the_operator(
+    operator: Api, advertiser_api: Api, engine: Any, study: dict[str, Any]
+) -> None:  # noqa: F811
     campaign_id = study["campaign"]["id"]
     path = f"/v1/campaigns/{campaign_id}/case-study"
     assert advertiser_api.patch(path, {"narrative": "Mine"}, status=403)["error"]["code"] == "forbidden"
-    edited = operator.patch(path, {"headline": "Acme tents sell out", "narrative": "First.\n\nSecond paragraph.",
-                                   "published": True})
+    edited = operator.patch(
+        path, {"headline": "Acme tents sell out", "narrative": "First.\n\nSecond paragraph.", "published": True}
+    )
     assert edited["published"] is True and edited["share_url"].startswith("http")
     html = operator.client.get(path, headers=operator.headers).text
     assert "<h1>Acme tents sell out</h1>" in html and "<p>Second paragraph.</p>" in html
@@ -76,8 +79,10 @@ def test_the_operator_writes_and_publishes_and_only_the_operator(operator: Api, 
     assert operator.patch(path, {"published": False})["share_url"] is None
     assert operator.client.get(f"/case-studies/{shared}").status_code == 404
     assert operator.patch(path, {"headline": "x" * 201}, status=422)
-    stranger = Api(operator.client, new_key(engine, Role.ADVERTISER,
-                                            operator.post("/v1/advertisers", {"name": "O", "domain": "o.example"})["id"]))
+    stranger = Api(
+        operator.client,
+        new_key(engine, Role.ADVERTISER, operator.post("/v1/advertisers", {"name": "O", "domain": "o.example"})["id"]),
+    )
     assert stranger.get(path, status=404)["error"]["code"] == "not_found"
 
 
@@ -92,8 +97,10 @@ def test_a_read_lift_is_quoted_with_what_it_may_show(operator: Api, readable_stu
     low, high = lift["ci95"]["incremental_conversions"]
     from shelfspace.measurement.case_study import _Formats
 
-    assert f"Incremental purchases {_Formats.estimate(lift['incremental_conversions'])} (95% " \
-           f"{_Formats.estimate(low)} to {_Formats.estimate(high)})" in page.text
+    assert (
+        f"Incremental purchases {_Formats.estimate(lift['incremental_conversions'])} (95% "
+        f"{_Formats.estimate(low)} to {_Formats.estimate(high)})" in page.text
+    )
     assert "incremental sales and iROAS not shown" in page.text
     assert f"up to its read date, {lift['read_at'][:10]}" in page.text
 

@@ -43,8 +43,9 @@ def _text(pdf: bytes) -> str:
     return " ".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
 
 
-def test_the_public_pdf_is_printed_once_per_version(operator: Api, settings: Settings, prints: list[str],
-                                                    study: dict[str, Any]) -> None:  # noqa: F811
+def test_the_public_pdf_is_printed_once_per_version(
+    operator: Api, settings: Settings, prints: list[str], study: dict[str, Any]
+) -> None:  # noqa: F811
     campaign_id = study["campaign"]["id"]
     edit = f"/v1/campaigns/{campaign_id}/case-study"
     shared = operator.patch(edit, {"headline": "Tents sell out", "published": True})["share_url"]
@@ -58,8 +59,9 @@ def test_the_public_pdf_is_printed_once_per_version(operator: Api, settings: Set
     assert len(prints) == 1  # served from the data directory: not printed again
     kept = list((settings.data_dir / DIRECTORY).glob(f"{campaign_id}-*.pdf"))
     assert [p.read_bytes() for p in kept] == [first.content]
-    print(f"\ncase study PDF: first (printed) {first_seconds * 1000:.0f} ms, "
-          f"then (cached) {second_seconds * 1000:.0f} ms")
+    print(
+        f"\ncase study PDF: first (printed) {first_seconds * 1000:.0f} ms, then (cached) {second_seconds * 1000:.0f} ms"
+    )
 
     # The owner's API and the pages share the same printed file when nothing shown differs.
     owners = operator.client.get(f"{edit}?format=pdf", headers=operator.headers)

@@ -46,8 +46,9 @@ def test_the_large_designs_show_every_interval(results: list[Coverage]) -> None:
     at 2% and up, everything is shown every time."""
     for result in results:
         if result.cell.users == 200_000 and result.cell.rate >= 0.02:
-            assert all(result.shown[(p, name)] == result.shown[(p, "absolute")] > 0 for p in POPULATIONS
-                       for name in INTERVALS), result.cell
+            assert all(
+                result.shown[(p, name)] == result.shown[(p, "absolute")] > 0 for p in POPULATIONS for name in INTERVALS
+            ), result.cell
 
 
 def test_the_minimum_sample_does_not_bias_what_it_lets_through(results: list[Coverage]) -> None:
@@ -66,8 +67,10 @@ def test_the_minimum_sample_does_not_bias_what_it_lets_through(results: list[Cov
                 control = round(result.cell.users * result.cell.holdout * size)
                 spread = (result.cell.rate * (1 / treated + 1 / control)) ** 0.5  # one read's standard error
                 margin = 3 * spread / result.shown[(population, "absolute")] ** 0.5
-                assert result.mean_absolute_lift(population) == pytest.approx(truth, abs=margin), (result.cell,
-                                                                                                    population)
+                assert result.mean_absolute_lift(population) == pytest.approx(truth, abs=margin), (
+                    result.cell,
+                    population,
+                )
 
 
 @pytest.mark.parametrize("share", BRAND_SHARES)

@@ -13,7 +13,8 @@ from shelfspace.decisioning.holdout import StudyGroup, group_of
 from shelfspace.events.model import EventType
 from shelfspace.sim.clock import SteppedClock
 from tests.reporting.test_reports_api import BROWSER
-from tests.support import HERO_ASK, Api, build_network, decide, decide_until, field_errors, wait_until
+from tests.support import HERO_ASK, Api, build_network, decide, decide_until, field_errors, runtime
+from tests.waiting import wait_for
 
 USERS = 60  # shoppers in a study, half in each group
 
@@ -35,9 +36,9 @@ def balanced_users(campaign_id: str) -> list[str]:
 
 
 def _flush(api: Api) -> None:
-    state = api.client.app.state  # type: ignore[attr-defined]
-    state.study_log.flush()
-    state.rollups.run()
+    rt = runtime(api.client)
+    rt.study_log.flush()
+    rt.rollups.run()
 
 
 @pytest.fixture
@@ -49,8 +50,10 @@ def app_clock() -> SteppedClock:
 
 def warm_up_users(campaign_id: str) -> list[str]:
     """One shopper of each group, asked for the banner until the holdout is live."""
-    return [next(u for n in range(100) if group_of(campaign_id, u := f"warm-up-{n}", 50) is group)
-            for group in (StudyGroup.TREATMENT, StudyGroup.CONTROL)]
+    return [
+        next(u for n in range(100) if group_of(campaign_id, u := f"warm-up-{n}", 50) is group)
+        for group in (StudyGroup.TREATMENT, StudyGroup.CONTROL)
+    ]
 
 
 def wait_for_the_holdout(operator: Api, campaign_id: str) -> list[str]:
@@ -62,12 +65,14 @@ def wait_for_the_holdout(operator: Api, campaign_id: str) -> list[str]:
     def held_out() -> bool:
         body = decide(operator, HERO_ASK | {"user": {"id": held}, "debug": True})
         return not body["decisions"]["home-hero"] and any(e["reason"] == "held_out" for e in body["explain"])
-    wait_until(held_out, 30, "the holdout in the snapshot", every=0.05)  # a loaded CI: 10 s was not enough
+
+    wait_for(held_out, 30, "the holdout in the snapshot", interval=0.05)  # a loaded CI: 10 s was not enough
     return [exposed, held]
 
 
-def make_study(operator: Api, advertiser_api: Api, buyers_every: int, clock: SteppedClock,
-               wait: bool = True) -> dict[str, Any]:
+def make_study(
+    operator: Api, advertiser_api: Api, buyers_every: int, clock: SteppedClock, wait: bool = True
+) -> dict[str, Any]:
     """A campaign holding half its users out, read an hour after it is set up on the app's
     clock (moved past that unless told not to); sixty shoppers ask for the hero banner, and
     every `buyers_every`-th one buys the advertiser's tent, every ninth its stove too, every
@@ -90,20 +95,45 @@ def make_study(operator: Api, advertiser_api: Api, buyers_every: int, clock: Ste
     orders = []
     for n, user in enumerate(users):
         if n % buyers_every == 0:
-            orders.append({"id": f"o-{n}", "user_id": user, "time": later.isoformat(),
-                           "items": [{"sku": "TENT-2P", "quantity": 1, "price": 199.0}]})
+            orders.append(
+                {
+                    "id": f"o-{n}",
+                    "user_id": user,
+                    "time": later.isoformat(),
+                    "items": [{"sku": "TENT-2P", "quantity": 1, "price": 199.0}],
+                }
+            )
         if n % 9 == 0:
-            orders.append({"id": f"o-{n}-again", "user_id": user, "time": later.isoformat(),
-                           "items": [{"sku": "STOVE-1", "quantity": 2, "price": 49.9}]})
+            orders.append(
+                {
+                    "id": f"o-{n}-again",
+                    "user_id": user,
+                    "time": later.isoformat(),
+                    "items": [{"sku": "STOVE-1", "quantity": 2, "price": 49.9}],
+                }
+            )
         if n % buyers_every == 0:
-            orders.append({"id": f"o-{n}-other", "user_id": user, "time": later.isoformat(),
-                           "items": [{"sku": "SOMEONE-ELSES", "quantity": 1, "price": 3.0}]})
+            orders.append(
+                {
+                    "id": f"o-{n}-other",
+                    "user_id": user,
+                    "time": later.isoformat(),
+                    "items": [{"sku": "SOMEONE-ELSES", "quantity": 1, "price": 3.0}],
+                }
+            )
     operator.post("/v1/events/conversions", {"events": orders}, status=202)
     _flush(operator)
     interim = operator.get(f"/v1/campaigns/{campaign['id']}/lift")
     assert interim["interim"] is True and interim["p_value"] is None and interim["ci95"]["absolute"] is None
-    study = {"campaign": campaign, "users": users, "served": served, "warm_up": warm_up, "interim": interim,
-             "read_at": read_at, "clock": clock}
+    study = {
+        "campaign": campaign,
+        "users": users,
+        "served": served,
+        "warm_up": warm_up,
+        "interim": interim,
+        "read_at": read_at,
+        "clock": clock,
+    }
     if wait:
         past_the_read_date(study)
     return study
@@ -132,7 +162,8 @@ def readable_study(operator: Api, advertiser_api: Api, app_clock: SteppedClock) 
 
 
 def test_the_groups_follow_the_hash_and_every_figure_adds_up_from_the_raw_events(
-        operator: Api, readable_study: dict[str, Any]) -> None:
+    operator: Api, readable_study: dict[str, Any]
+) -> None:
     study = readable_study
     campaign_id = study["campaign"]["id"]
     body = operator.get(f"/v1/campaigns/{campaign_id}/lift")
@@ -144,17 +175,22 @@ def test_the_groups_follow_the_hash_and_every_figure_adds_up_from_the_raw_events
         assert bool(study["served"][user]) == (groups[user] is StudyGroup.TREATMENT), user
 
     # Recomputed from the event log: the advertiser's items only (the tent and the stove).
-    log = operator.client.app.state.event_log  # type: ignore[attr-defined]
+    log = runtime(operator.client).event_log
     bought: dict[str, list[int]] = {}
     for event in log.between(0, 2e9, EventType.CONVERSION):
-        value = sum(i["quantity"] * i["price_micros"] for i in event.data["items"] if i["sku"] in ("TENT-2P", "STOVE-1"))
+        value = sum(
+            i["quantity"] * i["price_micros"] for i in event.data["items"] if i["sku"] in ("TENT-2P", "STOVE-1")
+        )
         if value:
             bought.setdefault(event.user_id, []).append(value)
     for name, group in (("treatment", StudyGroup.TREATMENT), ("control", StudyGroup.CONTROL)):
         members = [u for u, g in groups.items() if g is group]
-        expected = {"users": len(members), "converters": sum(1 for u in members if u in bought),
-                    "conversions": sum(len(bought.get(u, [])) for u in members),
-                    "revenue": sum(sum(bought.get(u, [])) for u in members) / 1_000_000}
+        expected = {
+            "users": len(members),
+            "converters": sum(1 for u in members if u in bought),
+            "conversions": sum(len(bought.get(u, [])) for u in members),
+            "revenue": sum(sum(bought.get(u, [])) for u in members) / 1_000_000,
+        }
         assert {k: body[name][k] for k in expected} == expected, name
     t, c = body["treatment"], body["control"]
     assert body["absolute_lift"] == pytest.approx(t["converters"] / t["users"] - c["converters"] / c["users"], abs=1e-6)
@@ -171,7 +207,12 @@ def test_the_groups_follow_the_hash_and_every_figure_adds_up_from_the_raw_events
     assert study["interim"]["treatment"]["users"] == t["users"] and study["interim"]["absolute_lift"] is None
     # About 15 buyers expected in the smaller group: enough for a lift, not for heavy-tailed sales.
     assert body["incremental_revenue"] is None and body["iroas"] is None and body["ci95"]["iroas"] is None
-    assert "at least 10" in body["minimum_sample"] and "50 expected buyers" in body["minimum_sample"] and body["read_at"] and "read" in body["read_rule"]
+    assert (
+        "at least 10" in body["minimum_sample"]
+        and "50 expected buyers" in body["minimum_sample"]
+        and body["read_at"]
+        and "read" in body["read_rule"]
+    )
     # Exposed: treatment users served the ad against control users who got a ghost.
     assert body["exposed"]["treatment"]["users"] == sum(1 for u in study["users"] if study["served"][u]) + 1
     assert body["exposed"]["control"]["users"] == c["users"]
@@ -193,24 +234,49 @@ def test_the_read_date_is_fixed_once_the_campaign_has_started(operator: Api, adv
     later = datetime.fromisoformat(made["lift_read_at"]) + timedelta(days=7)
     moved = operator.patch(f"/v1/campaigns/{campaign['id']}", {"lift_read_at": later.isoformat()}, status=422)
     assert "lift_read_at" in field_errors(moved) and "fixed" in str(moved)
-    end = operator.patch(f"/v1/campaigns/{campaign['id']}",
-                         {"end": (datetime.now(UTC) + timedelta(days=90)).isoformat()})
+    end = operator.patch(
+        f"/v1/campaigns/{campaign['id']}", {"end": (datetime.now(UTC) + timedelta(days=90)).isoformat()}
+    )
     assert end["lift_read_at"] == made["lift_read_at"]  # a longer flight does not move it
-    future = operator.post("/v1/campaigns", {
-        "advertiser_id": advertiser_api.advertiser_id, "name": "Next month's test", "is_test": True,
-        "start": (datetime.now(UTC) + timedelta(days=30)).isoformat(),
-        "end": (datetime.now(UTC) + timedelta(days=44)).isoformat(), "budget_total": "100"})
+    future = operator.post(
+        "/v1/campaigns",
+        {
+            "advertiser_id": advertiser_api.advertiser_id,
+            "name": "Next month's test",
+            "is_test": True,
+            "start": (datetime.now(UTC) + timedelta(days=30)).isoformat(),
+            "end": (datetime.now(UTC) + timedelta(days=44)).isoformat(),
+            "budget_total": "100",
+        },
+    )
     assert datetime.fromisoformat(future["lift_read_at"]) == datetime.fromisoformat(future["end"]) + timedelta(days=1)
-    shifted = operator.patch(f"/v1/campaigns/{future['id']}",
-                             {"end": (datetime.now(UTC) + timedelta(days=51)).isoformat()})
+    shifted = operator.patch(
+        f"/v1/campaigns/{future['id']}", {"end": (datetime.now(UTC) + timedelta(days=51)).isoformat()}
+    )
     assert datetime.fromisoformat(shifted["lift_read_at"]) == datetime.fromisoformat(shifted["end"]) + timedelta(days=1)
-    early = operator.patch(f"/v1/campaigns/{future['id']}",
-                           {"lift_read_at": (datetime.now(UTC) + timedelta(days=1)).isoformat()}, status=422)
+    early = operator.patch(
+        f"/v1/campaigns/{future['id']}",
+        {"lift_read_at": (datetime.now(UTC) + timedelta(days=1)).isoformat()},
+        status=422,
+    )
     assert field_errors(early)["lift_read_at"] == "must be after start"
 
 
-def test_an_advertiser_reads_only_its_own_campaigns_lift(operator: Api, advertiser_api: Api,
-                                                         study: dict[str, Any], engine: Any) -> None:
+def test_the_api_document_says_when_a_lift_may_be_read(operator: Api) -> None:
+    """The read rule is part of the contract: the OpenAPI document names the read date on
+    the campaign lift and the brand lift routes and on their fields."""
+    document = operator.client.get("/openapi.json").json()
+    lift = document["paths"]["/v1/campaigns/{campaign_id}/lift"]["get"]["description"]
+    study = document["paths"]["/v1/brand-lift-studies/{study_id}"]["get"]["description"]
+    assert "Read once, at `read_at`" in lift and "interim" in lift and "read date" in study
+    schemas = document["components"]["schemas"]
+    assert "fixed when the campaign started" in schemas["CampaignLiftOut"]["properties"]["read_at"]["description"]
+    assert "read date" in schemas["BrandLiftResults"]["properties"]["read_at"]["description"]
+
+
+def test_an_advertiser_reads_only_its_own_campaigns_lift(
+    operator: Api, advertiser_api: Api, study: dict[str, Any], engine: Any
+) -> None:
     from shelfspace.accounts.roles import Role
     from tests.conftest import new_key
 
@@ -223,16 +289,21 @@ def test_an_advertiser_reads_only_its_own_campaigns_lift(operator: Api, advertis
 
 
 def test_the_planner_gives_the_textbook_sample_size(operator: Api) -> None:
-    body = operator.post("/v1/lift/plan", {"baseline_rate": 0.10, "expected_rate": 0.15, "holdout_percent": 50,
-                                           "users_per_day": 100}, status=200)
+    body = operator.post(
+        "/v1/lift/plan",
+        {"baseline_rate": 0.10, "expected_rate": 0.15, "holdout_percent": 50, "users_per_day": 100},
+        status=200,
+    )
     assert body["users_per_group"] == {"treatment": 686, "control": 686} and body["users_total"] == 1372
     assert body["days"] == 14 and body["mde"] == pytest.approx(0.0497, abs=5e-4)  # 1,400 users reached in 14 days
-    ten = operator.post("/v1/lift/plan", {"baseline_rate": 0.02, "expected_rate": 0.022, "holdout_percent": 10,
-                                          "users_per_day": 10000}, status=200)
+    ten = operator.post(
+        "/v1/lift/plan",
+        {"baseline_rate": 0.02, "expected_rate": 0.022, "holdout_percent": 10, "users_per_day": 10000},
+        status=200,
+    )
     assert ten["users_per_group"]["control"] * 9 <= ten["users_per_group"]["treatment"] + 9
     assert ten["days"] == -(-ten["users_total"] // 10000)
-    mde_only = operator.post("/v1/lift/plan", {"baseline_rate": 0.02, "users_per_day": 5000, "days": 28},
-                             status=200)
+    mde_only = operator.post("/v1/lift/plan", {"baseline_rate": 0.02, "users_per_day": 5000, "days": 28}, status=200)
     assert "users_per_group" not in mde_only and "days" not in mde_only
     assert 0 < mde_only["mde"] < 0.01 and mde_only["days_for_mde"] == 28
     # Unless told, a plan is for a test campaign's own holdout of 20%, not an even split.
@@ -248,8 +319,9 @@ def test_the_planner_names_what_is_wrong(operator: Api) -> None:
     assert "no effect" in same["error"]["message"] or any("no effect" in m for m in field_errors(same).values())
     nothing = operator.post("/v1/lift/plan", {"baseline_rate": 0.02}, status=422)
     assert "users_per_day" in str(nothing)
-    assert operator.post("/v1/lift/plan", {"baseline_rate": 0.02, "expected_rate": 0.03, "holdout_percent": 0},
-                         status=422)
+    assert operator.post(
+        "/v1/lift/plan", {"baseline_rate": 0.02, "expected_rate": 0.03, "holdout_percent": 0}, status=422
+    )
 
 
 def test_the_planner_reads_repeat_buying_and_the_campaigns_holdout(operator: Api, advertiser_api: Api) -> None:
@@ -257,29 +329,45 @@ def test_the_planner_reads_repeat_buying_and_the_campaigns_holdout(operator: Api
     fresh = operator.post("/v1/lift/plan", ask, status=200)
     assert fresh["repeat_buying"]["from_history"] is False and fresh["repeat_buying"]["purchases_per_buyer"] == 1
     now = datetime.now(UTC)
-    orders = [{"id": f"h-{n}-{k}", "user_id": f"regular-{n}", "time": (now - timedelta(days=k + 1)).isoformat(),
-               "items": [{"sku": "TENT-2P", "quantity": 1, "price": 10.0}]}
-              for n in range(40) for k in range(1 + n % 3)]  # 40 buyers, 1 to 3 purchases each
+    orders = [
+        {
+            "id": f"h-{n}-{k}",
+            "user_id": f"regular-{n}",
+            "time": (now - timedelta(days=k + 1)).isoformat(),
+            "items": [{"sku": "TENT-2P", "quantity": 1, "price": 10.0}],
+        }
+        for n in range(40)
+        for k in range(1 + n % 3)
+    ]  # 40 buyers, 1 to 3 purchases each
     operator.post("/v1/events/conversions", {"events": orders}, status=202)
     planned = operator.post("/v1/lift/plan", ask, status=200)
-    assert planned["repeat_buying"] == {"purchases_per_buyer": pytest.approx(79 / 40), "buyers": 40, "days": 28,
-                                        "purchases_per_buyer_squared": pytest.approx(183 / 40), "from_history": True}
+    assert planned["repeat_buying"] == {
+        "purchases_per_buyer": pytest.approx(79 / 40),
+        "buyers": 40,
+        "days": 28,
+        "purchases_per_buyer_squared": pytest.approx(183 / 40),
+        "from_history": True,
+    }
     # Repeat buyers: the same rise in buyers is a bigger rise in purchases, against a larger variance.
     assert planned["users_per_group"] != fresh["users_per_group"]
     network = build_network(operator, advertiser_api.advertiser_id or "")
     operator.patch(f"/v1/campaigns/{network['campaign']['id']}", {"holdout_percent": 10})
     own = operator.post("/v1/lift/plan", ask | {"campaign_id": network["campaign"]["id"]}, status=200)
     assert own["holdout_percent"] == 10
-    told = operator.post("/v1/lift/plan", ask | {"campaign_id": network["campaign"]["id"], "holdout_percent": 30},
-                         status=200)
+    told = operator.post(
+        "/v1/lift/plan", ask | {"campaign_id": network["campaign"]["id"], "holdout_percent": 30}, status=200
+    )
     assert told["holdout_percent"] == 30
     assert operator.post("/v1/lift/plan", ask | {"campaign_id": "cmp_nope"}, status=404)
 
 
-@pytest.mark.parametrize("extreme", [{"alpha": 2.7e-19}, {"baseline_rate": 1e-244, "expected_rate": 5e-324},
-                                     {"users_per_day": 10**400, "days": 10}])
-def test_a_plan_past_what_floats_can_compute_is_refused_naming_the_field(operator: Api,
-                                                                         extreme: dict[str, Any]) -> None:
+@pytest.mark.parametrize(
+    "extreme",
+    [{"alpha": 2.7e-19}, {"baseline_rate": 1e-244, "expected_rate": 5e-324}, {"users_per_day": 10**400, "days": 10}],
+)
+def test_a_plan_past_what_floats_can_compute_is_refused_naming_the_field(
+    operator: Api, extreme: dict[str, Any]
+) -> None:
     """Found by the schemathesis walk: such inputs answered 500 (a normal quantile of 1.0, a
     division by a squared difference that rounds to zero)."""
     body = {"baseline_rate": 0.8, "expected_rate": 0.005, "users_per_day": 33702749, "days": 10} | extreme

@@ -33,8 +33,14 @@ def _outcome(sums: dict[str, np.ndarray], campaign: int, day: int) -> GroupOutco
     def at(name: str) -> float:
         return float(sums[name][campaign, day])
 
-    return GroupOutcome(int(at("users")), int(at("buyers")), int(at("purchases")), round(at("revenue") * 1_000_000),
-                        int(at("purchases2")), at("revenue2"))
+    return GroupOutcome(
+        int(at("users")),
+        int(at("buyers")),
+        int(at("purchases")),
+        round(at("revenue") * 1_000_000),
+        int(at("purchases2")),
+        at("revenue2"),
+    )
 
 
 def _proven_at_some_look(interim_before_the_read_date: bool) -> float:
@@ -45,8 +51,9 @@ def _proven_at_some_look(interim_before_the_read_date: bool) -> float:
     for campaign in range(CAMPAIGNS):
         for day in range(DAYS):
             interim = interim_before_the_read_date and day < DAYS - 1
-            figures = estimate_figures(estimate(_outcome(treatment, campaign, day), _outcome(control, campaign, day)),
-                                       1_000_000_000, interim)
+            figures = estimate_figures(
+                estimate(_outcome(treatment, campaign, day), _outcome(control, campaign, day)), 1_000_000_000, interim
+            )
             if verdict(figures) is Verdict.PROVEN:
                 proven += 1
                 break

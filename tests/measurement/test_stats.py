@@ -64,8 +64,9 @@ def test_the_agresti_caffo_interval_and_the_log_ratio_by_hand() -> None:
 def test_the_pooled_standard_error_on_means_by_hand() -> None:
     treatment = [3.0, 0.0, 5.0, 0.0, 2.0]  # mean 2, squared deviations 18
     control = [1.0, 0.0, 0.0, 1.0]  # mean 0.5, squared deviations 1
-    result = compare(Sample(5, sum(treatment), sum(v * v for v in treatment)),
-                     Sample(4, sum(control), sum(v * v for v in control)))
+    result = compare(
+        Sample(5, sum(treatment), sum(v * v for v in treatment)), Sample(4, sum(control), sum(v * v for v in control))
+    )
     se = math.sqrt((18 + 1) / 7 * (1 / 5 + 1 / 4))
     assert result.difference == pytest.approx(1.5)
     assert result.difference_ci.high - result.difference_ci.low == pytest.approx(2 * 1.959964 * se, abs=1e-6)
@@ -111,8 +112,10 @@ def test_the_plan_gives_the_power_it_promises_with_repeat_buying() -> None:
     t, c = group(treatment_n, 0.06), group(control_n, 0.05)
     found = 0
     for i in range(2_000):
-        lift = estimate(GroupOutcome(treatment_n, int(t[0][i]), int(t[1][i]), 0, int(t[2][i]), 0.0),
-                        GroupOutcome(control_n, int(c[0][i]), int(c[1][i]), 0, int(c[2][i]), 0.0))
+        lift = estimate(
+            GroupOutcome(treatment_n, int(t[0][i]), int(t[1][i]), 0, int(t[2][i]), 0.0),
+            GroupOutcome(control_n, int(c[0][i]), int(c[1][i]), 0, int(c[2][i]), 0.0),
+        )
         found += lift.conversions.difference_ci.low > 0
     assert 0.77 <= found / 2_000 <= 0.83, found / 2_000
 

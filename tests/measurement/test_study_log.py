@@ -27,8 +27,10 @@ def mark(campaign: str, user: str, time: float, exposed: bool, group: StudyGroup
 
 def stored(sessions: sessionmaker[Session]) -> dict[tuple[str, str], tuple[str, float, float | None, int]]:
     with sessions() as db:
-        return {(r.campaign_id, r.user_id): (r.study_group, r.eligible_at, r.exposed_at, r.exposures)
-                for r in db.scalars(select(LiftStudyUser))}
+        return {
+            (r.campaign_id, r.user_id): (r.study_group, r.eligible_at, r.exposed_at, r.exposures)
+            for r in db.scalars(select(LiftStudyUser))
+        }
 
 
 def test_marks_merge_and_are_readable_before_and_after_they_are_written(sessions: sessionmaker[Session]) -> None:
@@ -40,17 +42,20 @@ def test_marks_merge_and_are_readable_before_and_after_they_are_written(sessions
     assert log.unwritten_exposures("u2") == {}  # eligible only: nothing to ask about
     assert log.flush() == 3
     assert log.unwritten_exposures("u1") == {}
-    assert stored(sessions) == {("cmp_a", "u1"): ("treatment", 20.0, 25.0, 2),
-                                ("cmp_b", "u1"): ("control", 21.0, 21.0, 1),
-                                ("cmp_a", "u2"): ("treatment", 26.0, None, 0)}
+    assert stored(sessions) == {
+        ("cmp_a", "u1"): ("treatment", 20.0, 25.0, 2),
+        ("cmp_b", "u1"): ("control", 21.0, 21.0, 1),
+        ("cmp_a", "u2"): ("treatment", 26.0, None, 0),
+    }
     log.note([mark("cmp_a", "u1", 10.0, True), mark("cmp_a", "u2", 40.0, True)])
     assert log.flush() == 2  # a second batch merges with the rows: earliest times, exposures added
     assert stored(sessions)[("cmp_a", "u1")] == ("treatment", 10.0, 10.0, 3)
     assert stored(sessions)[("cmp_a", "u2")] == ("treatment", 26.0, 40.0, 1)
 
 
-def test_a_failed_write_keeps_the_marks_for_the_next_flush(sessions: sessionmaker[Session],
-                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_failed_write_keeps_the_marks_for_the_next_flush(
+    sessions: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch
+) -> None:
     log = StudyLog(sessions)
     log.note([mark("cmp_a", "u1", 20.0, True)])
 

@@ -16,15 +16,23 @@ from shelfspace.config import Settings, SettingsError, load_settings
 AUCTION = "/openrtb2/auction"
 LISTED = "https://news.example"
 OWN = "http://shelfspace.test"
-STRANGERS = ["https://evil.example", "https://news.example.evil.example", "http://news.example", "null",
-             "https://news.example:8443"]
+STRANGERS = [
+    "https://evil.example",
+    "https://news.example.evil.example",
+    "http://news.example",
+    "null",
+    "https://news.example:8443",
+]
 BODY = {"id": "req-1", "imp": [{"id": "1", "tagid": "nowhere", "banner": {"format": [{"w": 300, "h": 250}]}}]}
 
 
 @pytest.fixture
 def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
-    return Settings(data_dir=tmp_path_factory.mktemp("data"), public_url=OWN,
-                    prebid_origins="https://News.example/, https://shop.example")  # type: ignore[arg-type]
+    return Settings(
+        data_dir=tmp_path_factory.mktemp("data"),
+        public_url=OWN,
+        prebid_origins="https://News.example/, https://shop.example",
+    )  # type: ignore[arg-type]
 
 
 def auction(client: TestClient, body: Any, **headers: str) -> Response:
@@ -32,8 +40,14 @@ def auction(client: TestClient, body: Any, **headers: str) -> Response:
 
 
 def preflight(client: TestClient, origin: str) -> Response:
-    return client.options(AUCTION, headers={"Origin": origin, "Access-Control-Request-Method": "POST",
-                                            "Access-Control-Request-Headers": "content-type"})
+    return client.options(
+        AUCTION,
+        headers={
+            "Origin": origin,
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "content-type",
+        },
+    )
 
 
 @pytest.mark.parametrize("origin", [LISTED, OWN, "https://shop.example"])
@@ -69,8 +83,9 @@ def test_a_call_without_origin_is_a_servers_and_gets_no_cors_headers(client: Tes
     assert "access-control-allow-origin" not in answer.headers
 
 
-def test_by_default_only_the_networks_own_origin_may(tmp_path_factory: pytest.TempPathFactory,
-                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+def test_by_default_only_the_networks_own_origin_may(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.delenv("SHELFSPACE_PREBID_ORIGINS", raising=False)
     default = Settings(data_dir=tmp_path_factory.mktemp("data"), public_url="https://ads.shop.example/rmn")
     assert default.auction_origins() == {"https://ads.shop.example"}

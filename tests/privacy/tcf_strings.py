@@ -17,12 +17,28 @@ def _letters(text: str) -> str:
 def tc_string(purposes: set[int], vendors: set[int] = frozenset({1}), max_vendor: int = 10) -> str:  # type: ignore[assignment]
     deciseconds = 16_000_000_000
     fields = [
-        _bits(2, 6), _bits(deciseconds, 36), _bits(deciseconds, 36), _bits(7, 12), _bits(1, 12), _bits(1, 6),
-        _letters("EN"), _bits(100, 12), _bits(4, 6), "1", "0", _bits(0, 12),
+        _bits(2, 6),
+        _bits(deciseconds, 36),
+        _bits(deciseconds, 36),
+        _bits(7, 12),
+        _bits(1, 12),
+        _bits(1, 6),
+        _letters("EN"),
+        _bits(100, 12),
+        _bits(4, 6),
+        "1",
+        "0",
+        _bits(0, 12),
         "".join("1" if p in purposes else "0" for p in range(1, 25)),
-        _bits(0, 24), "0", _letters("GB"),
-        _bits(max_vendor, 16), "0", "".join("1" if v in vendors else "0" for v in range(1, max_vendor + 1)),
-        _bits(max_vendor, 16), "0", "0" * max_vendor,
+        _bits(0, 24),
+        "0",
+        _letters("GB"),
+        _bits(max_vendor, 16),
+        "0",
+        "".join("1" if v in vendors else "0" for v in range(1, max_vendor + 1)),
+        _bits(max_vendor, 16),
+        "0",
+        "0" * max_vendor,
         _bits(0, 12),
     ]
     bits = "".join(fields)

@@ -30,6 +30,7 @@ from tests.counters.conftest import REDIS_URL
 from tests.databases import missing
 from tests.servers import BOOTSTRAP, base_env, free_port, start_server
 from tests.support import BANNER, HERO_ASK, banner_creative, campaign_body, line_item_body, live_dates
+from tests.waiting import wait_for
 
 BROWSER = {"User-Agent": "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0"}
 TEST_REDIS_DB = 11  # a logical database of the shared Redis, flushed by each test
@@ -65,17 +66,18 @@ class OwnRedis:
     def start(self) -> None:
         self.process = subprocess.Popen(
             [self.binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         from redis import Redis
 
-        deadline = time.monotonic() + 10
-        while True:
+        def answers() -> bool:
             try:
-                Redis.from_url(self.url).ping()
-                return
+                return bool(Redis.from_url(self.url).ping())
             except Exception:
-                assert time.monotonic() < deadline, "redis-server did not start"
-                time.sleep(0.05)
+                return False
+
+        wait_for(answers, 10, "redis-server to answer a ping", interval=0.05)
 
     def kill(self) -> None:
         if self.process is not None:
@@ -98,16 +100,24 @@ class Cluster:
         log = Path(tempfile.mkstemp(prefix="shelfspace-worker-", suffix=".log")[1])
         self.logs.append(log)
         with log.open("w") as out:
-            worker = subprocess.Popen([sys.executable, "-m", "shelfspace", "worker"], env=self.env, stdout=out,
-                                      stderr=subprocess.STDOUT, text=True)
+            worker = subprocess.Popen(
+                [sys.executable, "-m", "shelfspace", "worker"],
+                env=self.env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                text=True,
+            )
         self.workers.append(worker)
         return worker
 
     def api_children(self) -> list[int]:
         """The uvicorn worker processes serving the port (the parent only supervises)."""
         found = subprocess.run(["pgrep", "-P", str(self.api.pid)], capture_output=True, text=True).stdout.split()
-        return [int(pid) for pid in found
-                if "resource_tracker" not in Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")]
+        return [
+            int(pid)
+            for pid in found
+            if "resource_tracker" not in Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")
+        ]
 
     def admin(self) -> httpx.Client:
         return httpx.Client(base_url=self.url, headers={"Authorization": f"Bearer {BOOTSTRAP}"}, timeout=30)
@@ -124,10 +134,13 @@ class Cluster:
 
 
 @contextmanager
-def cluster(tmp_path: Path, database_url: str, redis_url: str, api_processes: int,
-            workers: int) -> Iterator[Cluster]:
-    env = base_env(tmp_path, SHELFSPACE_BOOTSTRAP_KEY=BOOTSTRAP, SHELFSPACE_DATABASE_URL=database_url,
-                   SHELFSPACE_REDIS_URL=redis_url)
+def cluster(tmp_path: Path, database_url: str, redis_url: str, api_processes: int, workers: int) -> Iterator[Cluster]:
+    env = base_env(
+        tmp_path,
+        SHELFSPACE_BOOTSTRAP_KEY=BOOTSTRAP,
+        SHELFSPACE_DATABASE_URL=database_url,
+        SHELFSPACE_REDIS_URL=redis_url,
+    )
     log = tmp_path / "api.log"
     api, url = start_server(env, args=("--workers", str(api_processes)), log=log, startup_seconds=60)
     running = Cluster(env, url, api, logs=[log])
@@ -143,10 +156,13 @@ def build_campaign(admin: httpx.Client, budget_total: float, bid: float = 3.0) -
     """One CPM banner campaign without a daily budget or pacing: it spends as fast as it serves."""
     assert admin.post("/v1/placements", json=BANNER).status_code == 201
     advertiser = admin.post("/v1/advertisers", json={"name": "Acme", "domain": "acme.example"}).json()
-    campaign = admin.post("/v1/campaigns", json=campaign_body(
-        advertiser["id"], budget_total=budget_total, budget_daily=None, pacing="asap", **live_dates())).json()
-    line_item = admin.post("/v1/line-items", json=line_item_body(
-        campaign["id"], bid=bid, frequency_cap=None)).json()
+    campaign = admin.post(
+        "/v1/campaigns",
+        json=campaign_body(
+            advertiser["id"], budget_total=budget_total, budget_daily=None, pacing="asap", **live_dates()
+        ),
+    ).json()
+    line_item = admin.post("/v1/line-items", json=line_item_body(campaign["id"], bid=bid, frequency_cap=None)).json()
     assert admin.post("/v1/creatives", json=banner_creative(advertiser["id"], line_item["id"])).status_code == 201
     assert "id" in campaign, campaign
     return campaign
@@ -158,25 +174,26 @@ def redis_budget_state(redis_url: str, campaign_id: str) -> dict[str, Any]:
 
     client = Redis.from_url(redis_url, decode_responses=True)
     return {key: client.hgetall(key) for key in client.scan_iter(f"shelfspace:*{campaign_id}*")} | {
-        "epoch": client.get("shelfspace:restored")}
+        "epoch": client.get("shelfspace:restored")
+    }
 
 
 def wait_until_serving(url: str, seconds: float = 15, impressions: bool = False) -> None:
     """Until every process serves the new line item: 20 answers in a row with an ad, each on
     a new connection (the kernel spreads new connections over the processes). With
     `impressions`, each ad's impression is sent too, so none holds its budget unseen."""
-    deadline = time.monotonic() + seconds
-    in_a_row = 0
-    while in_a_row < 20:
+    in_a_row = [0]
+
+    def twenty_in_a_row() -> bool:
         answer = httpx.post(f"{url}/v1/decisions", json=HERO_ASK, timeout=10)
         served = answer.status_code == 200 and answer.json()["decisions"].get("home-hero")
         if served and impressions:
             for ad in served:
                 assert httpx.get(ad["tracking"]["impression"], headers=BROWSER, timeout=10).is_success
-        in_a_row = in_a_row + 1 if served else 0
-        if not served:
-            assert time.monotonic() < deadline, "the line item never went live in every process"
-            time.sleep(0.1)
+        in_a_row[0] = in_a_row[0] + 1 if served else 0
+        return in_a_row[0] >= 20
+
+    wait_for(twenty_in_a_row, seconds, "the line item to serve in every process (20 answers in a row)", interval=0.02)
 
 
 def ad_id_of(tracking_url: str) -> str:
@@ -215,8 +232,9 @@ class Load:
         with self._lock:
             self.statuses[answer.status_code] += 1
             if not answer.is_success and answer.status_code != 503 and len(self.unexpected) < 5:
-                self.unexpected.append(f"{answer.request.method} {answer.request.url.path[:40]} "
-                                       f"{answer.status_code} {answer.text[:300]}")
+                self.unexpected.append(
+                    f"{answer.request.method} {answer.request.url.path[:40]} {answer.status_code} {answer.text[:300]}"
+                )
 
     def _run(self, n: int) -> None:
         user = 0
@@ -251,8 +269,10 @@ def log_facts(database_url: str) -> dict[str, Any]:
     import psycopg
 
     with psycopg.connect(database_url) as connection:
-        counted = {row[0] for row in connection.execute(
-            "SELECT ad_id FROM event_log WHERE type = 'impression' AND invalid IS NULL")}
+        counted = {
+            row[0]
+            for row in connection.execute("SELECT ad_id FROM event_log WHERE type = 'impression' AND invalid IS NULL")
+        }
         (charged,) = connection.execute("SELECT COALESCE(SUM(charged_micros), 0) FROM event_log").fetchone() or (0,)
         (rows,) = connection.execute("SELECT COUNT(*) FROM event_log").fetchone() or (0,)
         (unrolled,) = connection.execute("SELECT COUNT(*) FROM event_log WHERE NOT rolled_up").fetchone() or (0,)
@@ -269,10 +289,12 @@ def report_totals(admin: httpx.Client) -> dict[str, Any]:
 
 def wait_for_rollups(database_url: str, seconds: float = 180) -> None:
     """Until the workers have rolled up every stored event."""
-    deadline = time.monotonic() + seconds
-    while log_facts(database_url)["unrolled"]:
-        assert time.monotonic() < deadline, "the workers did not roll up every stored event"
-        time.sleep(0.5)
+    wait_for(
+        lambda: not log_facts(database_url)["unrolled"],
+        seconds,
+        "the workers to roll up every stored event",
+        interval=0.5,
+    )
 
 
 def kill(pid: int) -> None:

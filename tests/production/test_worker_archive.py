@@ -3,6 +3,7 @@ of that day comes; on the real PostgreSQL and Redis."""
 
 from __future__ import annotations
 
+import time
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -53,3 +54,30 @@ def test_the_worker_archives_days_that_ended_and_late_events_of_them(tmp_path: P
             event_log.close()
             engine.dispose()
             client.delete(stream.name)
+
+
+def test_a_worker_started_while_redis_is_away_waits_for_it_instead_of_dying() -> None:
+    """A worker that starts during a Redis restart (CI saw one die at its first call, so the
+    events the restart lost were never published again) tries until Redis is back."""
+    client = redis_or_skip()
+    stream = EventStream(client, prefix=f"test:{uuid.uuid4().hex}:")
+    refusals = 3
+    joined = stream.ensure_group
+
+    def flaky_join() -> None:
+        nonlocal refusals
+        if refusals:
+            refusals -= 1
+            raise ConnectionError("Error 111 connecting to 127.0.0.1. Connection refused.")
+        joined()
+
+    stream.ensure_group = flaky_join  # type: ignore[method-assign]
+    worker = RollupWorker(None, None, stream, name="w1")  # type: ignore[arg-type]  # never reached
+    worker.step = lambda block_ms=0: worker.stopping.set() or 0  # type: ignore[method-assign]
+    worker._swept_at = time.monotonic()  # no sweep before the first step: it reads the log
+    try:
+        worker.run()
+        assert refusals == 0 and worker.stopping.is_set()  # it joined, then took its first step
+        assert client.xinfo_groups(stream.name)[0]["name"] == "rollups"
+    finally:
+        client.delete(stream.name)

@@ -23,10 +23,10 @@ from hypothesis import strategies as st
 from sqlalchemy import Engine, func, select
 
 from shelfspace.billing.models import EntryKind, LedgerEntry
+from shelfspace.core.attribution import ViewThrough, Windows
 from shelfspace.db.session import make_sessionmaker, session_scope
 from shelfspace.events.memory_log import MemoryEventLog
 from shelfspace.events.model import AdFacts, Event, EventType, InvalidReason, ad_event_key
-from shelfspace.measurement.attribution import ViewThrough, Windows
 from shelfspace.reporting.job import RollupJob
 from shelfspace.reporting.models import AttributedItem, RollupDay, RollupHour, RollupInteraction
 from shelfspace.reporting.rollup import Delivery
@@ -70,13 +70,40 @@ def history(rng: random.Random, ads: int) -> list[Event]:
         price = rng.randrange(1, 10) * (1_000_000 if pricing == "cpm" else 100_000)
         served = FIRST.timestamp() + rng.randrange(0, HOURS * 3600) + rng.random()
         user = f"u{rng.randrange(USERS)}" if rng.random() < 0.9 else None
-        ad = AdFacts(f"ad{n}", rng.choice(("hero", "grid")), CAMPAIGNS[campaign_id][0], campaign_id,
-                     f"li{n % 3}", f"cr{n % 2}", rng.choice((None, "sku1", "sku2")), pricing, price, user,
-                     int(served), datetime.fromtimestamp(served, TZ).date().isoformat())
+        ad = AdFacts(
+            ad_id=f"ad{n}",
+            placement_id=rng.choice(("hero", "grid")),
+            advertiser_id=CAMPAIGNS[campaign_id][0],
+            campaign_id=campaign_id,
+            line_item_id=f"li{n % 3}",
+            creative_id=f"cr{n % 2}",
+            sku=rng.choice((None, "sku1", "sku2")),
+            pricing=pricing,
+            price_micros=price,
+            user_id=user,
+            served_at=int(served),
+            budget_day=datetime.fromtimestamp(served, TZ).date().isoformat(),
+        )
 
-        def add(kind: EventType, at: float, invalid: InvalidReason | None = None, **data: Any) -> None:
-            events.append(Event(ad_event_key(kind, ad.ad_id, invalid) + (f":{data['event']}" if data else ""),
-                                kind, at, ad, user, invalid=invalid, data=data or None))
+        def add(
+            kind: EventType,
+            at: float,
+            invalid: InvalidReason | None = None,
+            ad: AdFacts = ad,
+            user: str | None = user,
+            **data: Any,
+        ) -> None:
+            events.append(
+                Event(
+                    ad_event_key(kind, ad.ad_id, invalid) + (f":{data['event']}" if data else ""),
+                    kind,
+                    at,
+                    ad,
+                    user,
+                    invalid=invalid,
+                    data=data or None,
+                )
+            )
 
         if rng.random() < 0.85:
             add(EventType.IMPRESSION, served)
@@ -88,8 +115,19 @@ def history(rng: random.Random, ads: int) -> list[Event]:
             add(EventType.VIDEO, served + 2, event=rng.choice(("start", "midpoint", "complete", "error")))
         if rng.random() < 0.5:  # a click, often within a minute of the user's others
             at = served + rng.choice((-1800, -5, 3, 20, 40, 700, 30_000))  # the last often on the next day
-            add(EventType.CLICK, at, rng.choice((None, None, InvalidReason.CLICK_WITHOUT_IMPRESSION,
-                                                 InvalidReason.CLICK_FLOOD, InvalidReason.PREFETCH)))
+            add(
+                EventType.CLICK,
+                at,
+                rng.choice(
+                    (
+                        None,
+                        None,
+                        InvalidReason.CLICK_WITHOUT_IMPRESSION,
+                        InvalidReason.CLICK_FLOOD,
+                        InvalidReason.PREFETCH,
+                    )
+                ),
+            )
             if rng.random() < 0.2:  # the same click again, judged otherwise when it came (maybe counted
                 # an hour after one that was not: the invalid click leaves its row)
                 # (on the same day: an ad's click counted on two days is one rollup_interactions key twice)
@@ -98,32 +136,70 @@ def history(rng: random.Random, ads: int) -> list[Event]:
                     again = at + 1
                 add(EventType.CLICK, again, rng.choice((None, InvalidReason.CLICK_FLOOD)))
         if user and rng.random() < 0.15:
-            events.append(Event(f"conversion:o{n}", EventType.CONVERSION, served + rng.choice((30, 3600, 90_000)),
-                                None, user, data={"id": f"o{n}", "items": [
-                                    {"sku": rng.choice(("sku1", "sku2")), "quantity": 1 + n % 2,
-                                     "price_micros": 2_500_000}]}))
+            events.append(
+                Event(
+                    f"conversion:o{n}",
+                    EventType.CONVERSION,
+                    served + rng.choice((30, 3600, 90_000)),
+                    None,
+                    user,
+                    data={
+                        "id": f"o{n}",
+                        "items": [
+                            {"sku": rng.choice(("sku1", "sku2")), "quantity": 1 + n % 2, "price_micros": 2_500_000}
+                        ],
+                    },
+                )
+            )
     for burst in range(rng.randrange(3)):  # a user clicking ad after ad: the flood rule
         user, at = f"u{rng.randrange(USERS)}", FIRST.timestamp() + rng.randrange(0, HOURS * 3600)
         for n in range(rng.randrange(4, 9)):
-            facts = AdFacts(f"burst{burst}-{n}", "grid", "adv-credit", "c-open", "li0", "cr0", "sku1", "cpc", 100_000,
-                            user, int(at), datetime.fromtimestamp(at, TZ).date().isoformat())
-            events.append(Event(ad_event_key(EventType.IMPRESSION, facts.ad_id), EventType.IMPRESSION, at + 8 * n,
-                                facts, user))
-            events.append(Event(ad_event_key(EventType.CLICK, facts.ad_id), EventType.CLICK, at + 8 * n + 2, facts,
-                                user))
-    forged = Event("click:forged:bad_signature", EventType.CLICK, FIRST.timestamp() + 100, None, None,
-                   invalid=InvalidReason.BAD_SIGNATURE)
+            facts = AdFacts(
+                ad_id=f"burst{burst}-{n}",
+                placement_id="grid",
+                advertiser_id="adv-credit",
+                campaign_id="c-open",
+                line_item_id="li0",
+                creative_id="cr0",
+                sku="sku1",
+                pricing="cpc",
+                price_micros=100_000,
+                user_id=user,
+                served_at=int(at),
+                budget_day=datetime.fromtimestamp(at, TZ).date().isoformat(),
+            )
+            events.append(
+                Event(ad_event_key(EventType.IMPRESSION, facts.ad_id), EventType.IMPRESSION, at + 8 * n, facts, user)
+            )
+            events.append(
+                Event(ad_event_key(EventType.CLICK, facts.ad_id), EventType.CLICK, at + 8 * n + 2, facts, user)
+            )
+    forged = Event(
+        "click:forged:bad_signature",
+        EventType.CLICK,
+        FIRST.timestamp() + 100,
+        None,
+        None,
+        invalid=InvalidReason.BAD_SIGNATURE,
+    )
     return [*events, forged]
 
 
-def arrival(rng: random.Random, events: list[Event], late: float, repeats: int,
-            late_kinds: frozenset[EventType] = frozenset(EventType)) -> list[Event]:
+def arrival(
+    rng: random.Random,
+    events: list[Event],
+    late: float,
+    repeats: int,
+    late_kinds: frozenset[EventType] = frozenset(EventType),
+) -> list[Event]:
     """The order the log stores them in: by time, each a little late (up to a few seconds,
     so runs fold the same seconds again), some `late` of the `late_kinds` hours or days
     late, some sent twice."""
-    delay = {e.key: rng.random() * 4 + (rng.choice((600, 7200, 86_400))
-                                        if e.type in late_kinds and rng.random() < late else 0)
-             for e in events}
+    delay = {
+        e.key: rng.random() * 4
+        + (rng.choice((600, 7200, 86_400)) if e.type in late_kinds and rng.random() < late else 0)
+        for e in events
+    }
     stored = sorted(events, key=lambda e: e.time + delay[e.key])
     for _ in range(repeats):
         stored.insert(rng.randrange(len(stored) + 1), rng.choice(events))
@@ -135,6 +211,7 @@ def rows(engine: Engine) -> dict[str, Any]:
     counts = [f.name for f in fields(Delivery)]
     dims = ["advertiser_id", "campaign_id", "line_item_id", "creative_id", "placement_id", "channel", "sku"]
     with session_scope(make_sessionmaker(engine)) as db:
+
         def table(model: Any, columns: list[str]) -> list[tuple[Any, ...]]:
             return sorted(tuple(r) for r in db.execute(select(*(getattr(model, c) for c in columns))))
 
@@ -142,18 +219,37 @@ def rows(engine: Engine) -> dict[str, Any]:
             "hourly": table(RollupHour, ["day", "hour", *dims, *counts]),
             "daily": table(RollupDay, ["day", *dims, *counts]),
             "interactions": table(RollupInteraction, ["ad_id", "kind", "day", "hour", "time", "user_id", *dims]),
-            "attributed": table(AttributedItem, ["conversion_id", "item_index", "day", "hour", "campaign_id",
-                                                 "purchased_sku", "interaction", "match", "new_to_brand", "quantity",
-                                                 "revenue_micros"]),
-            "charges": sorted((c, str(d), -int(v)) for c, d, v in db.execute(
-                select(LedgerEntry.campaign_id, LedgerEntry.day, func.sum(LedgerEntry.amount_micros))
-                .where(LedgerEntry.kind == EntryKind.CHARGE).group_by(LedgerEntry.campaign_id, LedgerEntry.day))
-                if v),
+            "attributed": table(
+                AttributedItem,
+                [
+                    "conversion_id",
+                    "item_index",
+                    "day",
+                    "hour",
+                    "campaign_id",
+                    "purchased_sku",
+                    "interaction",
+                    "match",
+                    "new_to_brand",
+                    "quantity",
+                    "revenue_micros",
+                ],
+            ),
+            "charges": sorted(
+                (c, str(d), -int(v))
+                for c, d, v in db.execute(
+                    select(LedgerEntry.campaign_id, LedgerEntry.day, func.sum(LedgerEntry.amount_micros))
+                    .where(LedgerEntry.kind == EntryKind.CHARGE)
+                    .group_by(LedgerEntry.campaign_id, LedgerEntry.day)
+                )
+                if v
+            ),
         }
 
 
-def roll_in_runs(engine: Engine, stored: list[Event], cuts: list[int], settle: float,
-                 windows: Windows | None = None) -> tuple[dict[str, Any], dict[str, Any]]:
+def roll_in_runs(
+    engine: Engine, stored: list[Event], cuts: list[int], settle: float, windows: Windows | None = None
+) -> tuple[dict[str, Any], dict[str, Any]]:
     """Store the events batch by batch, rolling up after each; then rebuild all. Both rows."""
     seed(engine)
     log = MemoryEventLog()
@@ -171,19 +267,26 @@ def scenarios(draw: st.DrawFn) -> tuple[list[Event], list[int], float, Windows]:
     rng = random.Random(draw(st.integers(0, 2**32 - 1)))
     events = history(rng, draw(st.integers(1, 150)))
     late_kinds = draw(st.sampled_from((frozenset(EventType), frozenset({EventType.IMPRESSION}))))
-    stored = arrival(rng, events, late=draw(st.sampled_from((0.0, 0.01, 0.05, 0.3))),
-                     repeats=draw(st.integers(0, 10)), late_kinds=late_kinds)
+    stored = arrival(
+        rng,
+        events,
+        late=draw(st.sampled_from((0.0, 0.01, 0.05, 0.3))),
+        repeats=draw(st.integers(0, 10)),
+        late_kinds=late_kinds,
+    )
     runs = draw(st.integers(1, 25))
     cuts = sorted(rng.randrange(len(stored) + 1) for _ in range(runs - 1))
     windows = Windows(view_through=draw(st.sampled_from(ViewThrough)))  # which views attribution credits
     return stored, cuts, draw(st.sampled_from((0.0, 5.0, 30.0, 600.0, 3600.0, 20_000.0))), windows
 
 
-@settings(max_examples=60, deadline=None,
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture]
+)
 @given(scenario=scenarios())
 def test_any_split_into_runs_gives_the_rows_of_one_full_rebuild(
-        engine: Engine, scenario: tuple[list[Event], list[int], float, Windows]) -> None:
+    engine: Engine, scenario: tuple[list[Event], list[int], float, Windows]
+) -> None:
     stored, cuts, settle, windows = scenario
     incremental, rebuilt = roll_in_runs(engine, stored, cuts, settle, windows)
     for name in rebuilt:
@@ -199,9 +302,13 @@ def test_caps_bind_and_runs_fold_only_the_tail(engine: Engine, settle: float, ru
     view-through rule, views of both kinds are kept; the rule's views earn the sales."""
     rng = random.Random(7)
     events = history(rng, 400)
-    incremental, rebuilt = roll_in_runs(engine, arrival(rng, events, late=0.02, repeats=5),
-                                        list(range(10, len(events), max(1, len(events) // 40))), settle,
-                                        Windows(view_through=rule))
+    incremental, rebuilt = roll_in_runs(
+        engine,
+        arrival(rng, events, late=0.02, repeats=5),
+        list(range(10, len(events), max(1, len(events) // 40))),
+        settle,
+        Windows(view_through=rule),
+    )
     assert incremental == rebuilt
     kinds = {row[1] for row in rebuilt["interactions"]}
     assert kinds == {"view", "viewable", "click"}
@@ -215,8 +322,20 @@ def test_caps_bind_and_runs_fold_only_the_tail(engine: Engine, settle: float, ru
 
 
 def ad(n: int, campaign_id: str, pricing: str, price: int, served: float, user: str = "u1") -> AdFacts:
-    return AdFacts(f"ad{n}", "hero", CAMPAIGNS[campaign_id][0], campaign_id, "li", "cr", None, pricing, price, user,
-                   int(served), datetime.fromtimestamp(served, TZ).date().isoformat())
+    return AdFacts(
+        ad_id=f"ad{n}",
+        placement_id="hero",
+        advertiser_id=CAMPAIGNS[campaign_id][0],
+        campaign_id=campaign_id,
+        line_item_id="li",
+        creative_id="cr",
+        sku=None,
+        pricing=pricing,
+        price_micros=price,
+        user_id=user,
+        served_at=int(served),
+        budget_day=datetime.fromtimestamp(served, TZ).date().isoformat(),
+    )
 
 
 def shown(facts: AdFacts, at: float) -> Event:
@@ -264,8 +383,14 @@ def test_a_row_left_with_nothing_goes(engine: Engine) -> None:
     as a rebuild would never write it."""
     nine = datetime(2026, 10, 26, 9, 30, tzinfo=TZ).timestamp()
     facts = ad(1, "c-open", "cpc", 500_000, nine)
-    early = Event(ad_event_key(EventType.CLICK, facts.ad_id, InvalidReason.CLICK_WITHOUT_IMPRESSION), EventType.CLICK,
-                  nine, facts, facts.user_id, invalid=InvalidReason.CLICK_WITHOUT_IMPRESSION)
+    early = Event(
+        ad_event_key(EventType.CLICK, facts.ad_id, InvalidReason.CLICK_WITHOUT_IMPRESSION),
+        EventType.CLICK,
+        nine,
+        facts,
+        facts.user_id,
+        invalid=InvalidReason.CLICK_WITHOUT_IMPRESSION,
+    )
     stored = [early, shown(facts, nine + 3600), clicked(facts, nine + 3660)]
     incremental, rebuilt = roll_in_runs(engine, stored, [1, 2], 0.0)
     assert incremental == rebuilt
@@ -286,12 +411,27 @@ def test_a_viewable_event_is_a_viewable_view_only_after_a_counted_impression_of_
     only ad1's is a viewable impression: a viewable event before any counted impression of
     its ad counts nowhere (the other two are invalid viewable impressions)."""
     nine = datetime(2026, 10, 26, 9, tzinfo=TZ).timestamp()
-    seen, unseen, early = ad(1, "c-open", "cpm", 1_000_000, nine), ad(2, "c-open", "cpm", 1_000_000, nine), \
-        ad(3, "c-open", "cpm", 1_000_000, nine)
-    bot = Event(ad_event_key(EventType.IMPRESSION, unseen.ad_id, InvalidReason.BOT), EventType.IMPRESSION, nine,
-                unseen, unseen.user_id, invalid=InvalidReason.BOT)
-    stored = [shown(seen, nine), became_viewable(seen, nine + 1), bot, became_viewable(unseen, nine + 1),
-              became_viewable(early, nine + 1), shown(early, nine + 2)]
+    seen, unseen, early = (
+        ad(1, "c-open", "cpm", 1_000_000, nine),
+        ad(2, "c-open", "cpm", 1_000_000, nine),
+        ad(3, "c-open", "cpm", 1_000_000, nine),
+    )
+    bot = Event(
+        ad_event_key(EventType.IMPRESSION, unseen.ad_id, InvalidReason.BOT),
+        EventType.IMPRESSION,
+        nine,
+        unseen,
+        unseen.user_id,
+        invalid=InvalidReason.BOT,
+    )
+    stored = [
+        shown(seen, nine),
+        became_viewable(seen, nine + 1),
+        bot,
+        became_viewable(unseen, nine + 1),
+        became_viewable(early, nine + 1),
+        shown(early, nine + 2),
+    ]
     incremental, rebuilt = roll_in_runs(engine, stored, [2, 4, 5], 0.0)
     assert incremental == rebuilt
     assert interactions_of(rebuilt) == [("ad1", "view"), ("ad1", "viewable"), ("ad3", "view")]
@@ -301,8 +441,9 @@ def test_a_viewable_event_is_a_viewable_view_only_after_a_counted_impression_of_
 
 @pytest.mark.parametrize("settle", [30.0, 7200.0])
 @pytest.mark.parametrize("judged", [EventType.CLICK, EventType.VIEWABLE])
-def test_an_impression_stored_late_before_midnight_rejudges_the_next_days_tail(engine: Engine, settle: float,
-                                                                                judged: EventType) -> None:
+def test_an_impression_stored_late_before_midnight_rejudges_the_next_days_tail(
+    engine: Engine, settle: float, judged: EventType
+) -> None:
     """A click or viewable event just after midnight is the last event of its day (in its
     unsettled tail), folded with no impression; the impression, a second before midnight,
     is stored a run later. No new event comes to the event's day, yet it is judged again."""
@@ -311,8 +452,9 @@ def test_an_impression_stored_late_before_midnight_rejudges_the_next_days_tail(e
     event = clicked(late, midnight + 5) if judged is EventType.CLICK else became_viewable(late, midnight + 5)
     incremental, rebuilt = roll_in_runs(engine, [event, shown(late, midnight - 1)], [1], settle)
     assert incremental == rebuilt
-    assert interactions_of(rebuilt) == sorted([("ad1", "view"), ("ad1", "click" if judged is EventType.CLICK
-                                                                     else "viewable")])
+    assert interactions_of(rebuilt) == sorted(
+        [("ad1", "view"), ("ad1", "click" if judged is EventType.CLICK else "viewable")]
+    )
 
 
 def test_the_viewable_rule_credits_the_viewable_view_and_a_rebuild_agrees(engine: Engine) -> None:
@@ -321,12 +463,25 @@ def test_the_viewable_rule_credits_the_viewable_view_and_a_rebuild_agrees(engine
     nine = datetime(2026, 10, 26, 9, tzinfo=TZ).timestamp()
     seen = replace(ad(1, "c-open", "cpm", 1_000_000, nine), sku="sku1")
     served = replace(ad(2, "c-open", "cpm", 1_000_000, nine), sku="sku2")
-    bought = Event("conversion:o1", EventType.CONVERSION, nine + 600, None, "u1", data={"id": "o1", "items": [
-        {"sku": "sku2", "quantity": 1, "price_micros": 2_000_000}, {"sku": "sku1", "quantity": 1,
-                                                                   "price_micros": 3_000_000}]})
+    bought = Event(
+        "conversion:o1",
+        EventType.CONVERSION,
+        nine + 600,
+        None,
+        "u1",
+        data={
+            "id": "o1",
+            "items": [
+                {"sku": "sku2", "quantity": 1, "price_micros": 2_000_000},
+                {"sku": "sku1", "quantity": 1, "price_micros": 3_000_000},
+            ],
+        },
+    )
     stored = [shown(seen, nine), shown(served, nine + 5), became_viewable(seen, nine + 9), bought]
-    for rule, credited in ((ViewThrough.IMPRESSION, [("o1", 0, "view", 2_000_000), ("o1", 1, "view", 3_000_000)]),
-                           (ViewThrough.VIEWABLE, [("o1", 1, "view", 3_000_000)])):
+    for rule, credited in (
+        (ViewThrough.IMPRESSION, [("o1", 0, "view", 2_000_000), ("o1", 1, "view", 3_000_000)]),
+        (ViewThrough.VIEWABLE, [("o1", 1, "view", 3_000_000)]),
+    ):
         incremental, rebuilt = roll_in_runs(engine, stored, [1, 3], 30.0, Windows(view_through=rule))
         assert incremental == rebuilt
         assert [(r[0], r[1], r[6], r[10]) for r in rebuilt["attributed"]] == credited, rule

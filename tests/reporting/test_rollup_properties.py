@@ -26,18 +26,37 @@ CAMPAIGN = LiveCampaign("c1", "a1", DAY - timedelta(days=1), None, 10**12, None,
 
 
 def facts(n: int, pricing: str) -> AdFacts:
-    return AdFacts(f"ad{n}", "hero", "a1", "c1", f"li{n % 2}", f"cr{n % 3}", None, pricing,
-                   3_000_000 if pricing == "cpm" else 500_000, f"u{n % 4}", int(DAY.timestamp()), "2026-12-01")
+    return AdFacts(
+        ad_id=f"ad{n}",
+        placement_id="hero",
+        advertiser_id="a1",
+        campaign_id="c1",
+        line_item_id=f"li{n % 2}",
+        creative_id=f"cr{n % 3}",
+        sku=None,
+        pricing=pricing,
+        price_micros=3_000_000 if pricing == "cpm" else 500_000,
+        user_id=f"u{n}",
+        served_at=int(DAY.timestamp()),
+        budget_day="2026-12-01",
+    )
 
 
 def event(kind: EventType, ad: AdFacts, minute: float, invalid: InvalidReason | None = None) -> Event:
-    return Event(ad_event_key(kind, ad.ad_id, invalid), kind, (DAY + timedelta(minutes=minute)).timestamp(), ad,
-                 ad.user_id, invalid=invalid)
+    return Event(
+        ad_event_key(kind, ad.ad_id, invalid),
+        kind,
+        (DAY + timedelta(minutes=minute)).timestamp(),
+        ad,
+        ad.user_id,
+        invalid=invalid,
+    )
 
 
 def base_stream() -> list[Event]:
     """Ten ads: impressions, some viewable, clicks after (and none before) their impression,
-    bots, a click with no impression at all, and a user who clicks too often."""
+    bots, a click with no impression at all, and a user who clicks too often (on eight
+    placements, so the flood rule judges it and not the plausibility of one placement's rate)."""
     stream: list[Event] = []
     for n in range(10):
         ad = facts(n, "cpc" if n % 3 == 0 else "cpm")
@@ -49,7 +68,7 @@ def base_stream() -> list[Event]:
         if n == 4:
             stream.append(event(EventType.IMPRESSION, ad, 10 * n, InvalidReason.BOT))
     stream.append(event(EventType.CLICK, facts(42, "cpc"), 500))  # never had an impression
-    flooder = [replace(facts(100 + n, "cpm"), user_id="flooder") for n in range(8)]
+    flooder = [replace(facts(100 + n, "cpm"), user_id="flooder", placement_id=f"p{n}") for n in range(8)]
     for n, ad in enumerate(flooder):
         stream += [event(EventType.IMPRESSION, ad, 600 + n * 0.1), event(EventType.CLICK, ad, 600.05 + n * 0.1)]
     return stream
@@ -65,8 +84,11 @@ def rolled(stream: list[Event], batch: int) -> tuple[dict[str, object], list[obj
     judged = {e.ad.ad_id for e in events if e.type in (EventType.CLICK, EventType.VIEWABLE) and e.ad}  # by impression
     impressions = {e.ad.ad_id: e.time for e in log.get(ad_event_key(EventType.IMPRESSION, a) for a in judged) if e.ad}
     day = roll_day(events, UTC_ZONE, impressions, lambda _: "web", {"c1": Budget(10**12, None)}, {})
-    hours = {f"{hour}|{dims}": asdict(delivery) for (hour, dims), delivery in day.hours.items()
-             if any(asdict(delivery).values())}
+    hours = {
+        f"{hour}|{dims}": asdict(delivery)
+        for (hour, dims), delivery in day.hours.items()
+        if any(asdict(delivery).values())
+    }
     return hours, sorted((c.ad_id, c.kind, c.time) for c in day.counted)
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 import csv
 import html
 import io
-import json
 from datetime import UTC, datetime
 from typing import Any
 
@@ -19,23 +18,26 @@ from sqlalchemy import Engine, select
 
 from shelfspace.accounts.roles import Role
 from shelfspace.config import Settings, SettingsError, load_settings
+from shelfspace.core.attribution import ViewThrough
 from shelfspace.db.session import session_scope
-from shelfspace.measurement.attribution import ViewThrough
 from shelfspace.reporting.models import AttributedItem
 from tests.dashboard.pages import make_user, sign_in
 from tests.reporting.test_reports_api import BOT, hit, report, run_rollups, today
-from tests.support import HERO_ASK, Api, build_network, decide, decide_until
+from tests.support import HERO_ASK, Api, build_network, decide, decide_until, runtime
 
 
 @pytest.fixture(params=list(ViewThrough), ids=lambda rule: f"views={rule}")
 def settings(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Settings:
     """The app's settings (conftest's `client` builds the app from them), under one rule."""
-    return Settings(data_dir=tmp_path_factory.mktemp("data"), public_url="http://shelfspace.test",
-                    attribution_view_through=request.param)
+    return Settings(
+        data_dir=tmp_path_factory.mktemp("data"),
+        public_url="http://shelfspace.test",
+        attribution_view_through=request.param,
+    )
 
 
 def rule_of(api: Api) -> ViewThrough:
-    return api.client.app.state.settings.attribution_view_through  # type: ignore[attr-defined,no-any-return]
+    return runtime(api.client).settings.attribution_view_through
 
 
 def shoppers_who_saw_clicked_and_bought(operator: Api, advertiser_api: Api) -> dict[str, Any]:
@@ -47,8 +49,10 @@ def shoppers_who_saw_clicked_and_bought(operator: Api, advertiser_api: Api) -> d
     operator.patch(f"/v1/advertisers/{advertiser_api.advertiser_id}", {"brands": ["Acme"]})
     client = operator.client
     decide_until(operator, HERO_ASK | {"user": {"id": "warm-up"}}, "home-hero", 1)
-    ads = [decide(Api(client, None), HERO_ASK | {"user": {"id": f"shopper-{n}"}})["decisions"]["home-hero"][0]
-           for n in range(4)]
+    ads = [
+        decide(Api(client, None), HERO_ASK | {"user": {"id": f"shopper-{n}"}})["decisions"]["home-hero"][0]
+        for n in range(4)
+    ]
     for ad in ads[:3]:
         hit(client, ad["tracking"]["impression"])
     hit(client, ads[3]["tracking"]["impression"], BOT)
@@ -56,8 +60,15 @@ def shoppers_who_saw_clicked_and_bought(operator: Api, advertiser_api: Api) -> d
     hit(client, ads[3]["tracking"]["viewable"])
     hit(client, ads[2]["tracking"]["click"])
     now = datetime.now(UTC).isoformat()  # after every interaction, inside both windows
-    orders = [{"id": f"o-{n}", "user_id": f"shopper-{n}", "time": now,
-               "items": [{"sku": "TENT-2P", "quantity": 1, "price": 100.0}]} for n in range(4)]
+    orders = [
+        {
+            "id": f"o-{n}",
+            "user_id": f"shopper-{n}",
+            "time": now,
+            "items": [{"sku": "TENT-2P", "quantity": 1, "price": 100.0}],
+        }
+        for n in range(4)
+    ]
     assert operator.post("/v1/events/conversions", {"events": orders}, status=202)["accepted"] == 4
     run_rollups(operator)
     return network
@@ -65,7 +76,7 @@ def shoppers_who_saw_clicked_and_bought(operator: Api, advertiser_api: Api) -> d
 
 def credited_orders(api: Api, campaign_id: str) -> set[str]:
     """The orders credited to the campaign, as the rollup holds them (what reports sum)."""
-    with session_scope(api.client.app.state.sessions) as db:  # type: ignore[attr-defined]
+    with session_scope(runtime(api.client).db_sessions) as db:
         return set(db.scalars(select(AttributedItem.conversion_id).where(AttributedItem.campaign_id == campaign_id)))
 
 
@@ -92,15 +103,18 @@ def stated(text: str, rule: ViewThrough) -> bool:
     text = html.unescape(text)
     windows = "14 days after a click" in text and "1 day after a view" in text
     if rule is ViewThrough.VIEWABLE:
-        view = ("a view is a viewable impression only: at least 50% of the ad's pixels in view for 1 continuous "
-                "second (2 seconds for video)") in text
+        view = (
+            "a view is a viewable impression only: at least 50% of the ad's pixels in view for 1 continuous "
+            "second (2 seconds for video)"
+        ) in text
     else:
         view = "a view is any counted impression (served and not invalid traffic), viewable or not" in text
     return windows and view
 
 
 def test_every_report_export_page_and_case_study_states_the_windows_and_the_view_rule(
-        client: TestClient, operator: Api, advertiser_api: Api, engine: Engine) -> None:
+    client: TestClient, operator: Api, advertiser_api: Api, engine: Engine
+) -> None:
     network = shoppers_who_saw_clicked_and_bought(operator, advertiser_api)
     rule, campaign_id = rule_of(operator), network["campaign"]["id"]
 
@@ -110,18 +124,25 @@ def test_every_report_export_page_and_case_study_states_the_windows_and_the_view
     assert ("50% of the ad's pixels" in terms["view_definition"]) is (rule is ViewThrough.VIEWABLE)
     assert stated(terms["terms"], rule)
 
-    exported = client.get(f"/v1/reports?from={today()}&to={today()}&format=csv", headers=operator.headers).text
-    comments = "\n".join(line[2:] for line in exported.splitlines() if line.startswith("# "))
-    assert json.loads(comments)["attribution"] == terms  # the CSV carries the same disclosure
-    assert list(csv.reader(io.StringIO(exported)))[-1][0] == today()  # and then its numbers
+    exported = client.get(f"/v1/reports?from={today()}&to={today()}&format=csv", headers=operator.headers)
+    assert exported.text.startswith("day,")  # the header first, as spreadsheets read a CSV
+    assert list(csv.reader(io.StringIO(exported.text)))[-1][0] == today()  # then its numbers
+    described = exported.headers["link"].split(">", 1)[0].lstrip("<")  # and its disclosure beside it
+    assert "format=terms" in described and f"from={today()}" in described
+    in_words = client.get(described, headers=operator.headers)
+    assert in_words.headers["content-type"].startswith("text/plain") and stated(in_words.text, rule)
+    assert f"Post click days: {terms['post_click_days']}" in in_words.text
 
     case_study = client.get(f"/v1/campaigns/{campaign_id}/case-study", headers=operator.headers)
     assert case_study.status_code == 200
     methodology = html.unescape(case_study.text)
     assert "clicked one of its ads within 14 days, or saw one within 1 day" in methodology
-    view = ("a view is a viewable impression only: at least 50% of the ad's pixels in view for 1 continuous second "
-            "(2 seconds for video)" if rule is ViewThrough.VIEWABLE else
-            "a view is any counted impression (served and not invalid traffic), viewable or not")
+    view = (
+        "a view is a viewable impression only: at least 50% of the ad's pixels in view for 1 continuous second "
+        "(2 seconds for video)"
+        if rule is ViewThrough.VIEWABLE
+        else "a view is any counted impression (served and not invalid traffic), viewable or not"
+    )
     assert view in methodology
 
     make_user(engine, "person@acme.example", Role.ADVERTISER, advertiser_api.advertiser_id)
@@ -129,12 +150,19 @@ def test_every_report_export_page_and_case_study_states_the_windows_and_the_view
     for page in ("/brand", f"/brand/campaigns/{campaign_id}", f"/brand/campaigns/{campaign_id}/measurement"):
         answer = client.get(page)
         assert answer.status_code == 200 and stated(answer.text, rule), page
-    brand_csv = client.get(f"/brand/campaigns/{campaign_id}/report.csv", params={"group_by": "day"}).text
-    assert f'"view_through": "{rule.value}"' in brand_csv and stated(brand_csv, rule)
+    brand_csv = client.get(f"/brand/campaigns/{campaign_id}/report.csv", params={"group_by": "day"})
+    assert brand_csv.text.startswith("day,impressions,")
+    brand_terms = client.get(brand_csv.headers["link"].split(">", 1)[0].lstrip("<")).text
+    assert f"View through: {rule.value}" in brand_terms and stated(brand_terms, rule)
     client.cookies.clear()
     make_user(engine, "ops@network.example", Role.OPERATOR)
     sign_in(client, "ops@network.example")
-    for page in ("/console", "/console/advertisers", "/console/campaigns", f"/console/campaigns/{campaign_id}/measurement"):
+    for page in (
+        "/console",
+        "/console/advertisers",
+        "/console/campaigns",
+        f"/console/campaigns/{campaign_id}/measurement",
+    ):
         answer = client.get(page)
         assert answer.status_code == 200 and stated(answer.text, rule), page
 

@@ -8,7 +8,6 @@ import shutil
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -59,10 +58,8 @@ def seeded(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     week: one run in a few dozen saw a single click where others saw seven."""
     folder = tmp_path_factory.mktemp("seeded")
     engine = migrated_engine(sqlite_url(folder))
-    ticks = itertools.count(int(UNTIL.timestamp()) * 10**9, 10**6)  # one millisecond per id
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(ids, "_random", random.Random(5))
-        patch.setattr(ids, "time", SimpleNamespace(time_ns=lambda: next(ticks)))
+    ticks = itertools.count(int(UNTIL.timestamp()) * 1000)  # one millisecond per id
+    with ids.drawn_from(ids.IdSource(lambda: next(ticks), random.Random(5))):
         with session_scope(make_sessionmaker(engine)) as db:
             seed_demo_network(db, UNTIL - timedelta(days=3), read_at=UNTIL)
             _, key = create_key(db, SYSTEM, ApiKeyCreate(role=Role.OPERATOR))
@@ -83,8 +80,9 @@ def replay(seeded: tuple[Path, str], folder: Path) -> Replay:
     truth = check_test_campaigns(settings, engine, tally, UNTIL)
     with TestClient(create_app(settings, engine, clock=SteppedClock(UNTIL))) as client:
         auth = {"Authorization": f"Bearer {key}"}
-        answer = client.get("/v1/reports", params={"from": DAY.isoformat(), "to": DAY.isoformat(), "group_by": "hour"},
-                            headers=auth)
+        answer = client.get(
+            "/v1/reports", params={"from": DAY.isoformat(), "to": DAY.isoformat(), "group_by": "hour"}, headers=auth
+        )
         studies = client.get("/v1/brand-lift-studies", headers=auth)
     engine.dispose()
     assert answer.status_code == 200, answer.text
@@ -98,7 +96,8 @@ def first(seeded: tuple[Path, str], tmp_path_factory: pytest.TempPathFactory) ->
 
 
 def test_the_same_seed_sends_the_same_shoppers_and_gets_the_same_report(
-        seeded: tuple[Path, str], first: Replay, tmp_path: Path) -> None:
+    seeded: tuple[Path, str], first: Replay, tmp_path: Path
+) -> None:
     second = replay(seeded, tmp_path / "second")
     assert second.tally.counts == first.tally.counts  # decisions, ads, impressions, views, clicks, orders
     assert second.report["totals"] == first.report["totals"]  # spend, conversions, revenue, reach...

@@ -25,10 +25,13 @@ from shelfspace.decisioning.ctr import MAX_STEP, PUBLISH_SECONDS
 from shelfspace.sim.clock import SteppedClock
 from tests.conftest import new_key
 from tests.databases import empty_all_tables
-from tests.support import HERO_ASK, Api, build_network, decide, wait_until
+from tests.support import HERO_ASK, Api, build_network, decide, runtime
+from tests.waiting import wait_for
 
-BROWSER = {"User-Agent": "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
-                         "Chrome/131.0.0.0 Safari/537.36"}
+BROWSER = {
+    "User-Agent": "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/131.0.0.0 Safari/537.36"
+}
 PAIRS = 1_272  # the audit's 2,544 scripted requests: an impression and a click each
 PACE = timedelta(seconds=0.25)  # five minutes of attack: the bound on change alone would allow MAX_STEP ** 5
 CPC_BID = 2.0  # 2.00 a click at the banner prior of 0.2%: an eCPM of 4.00, above the 2.50 floor
@@ -47,8 +50,9 @@ def _one_day_ahead(now: datetime) -> datetime:
 def attacked(engine: Engine, settings: Settings) -> Iterator[tuple[Api, SteppedClock]]:
     """An app on a clock the test moves, with the tour network's line item bidding per click."""
     clock = SteppedClock(_one_day_ahead(datetime.now(UTC)))
-    with TestClient(create_app(settings, engine, clock=clock), raise_server_exceptions=False,
-                    headers=BROWSER) as client:
+    with TestClient(
+        create_app(settings, engine, clock=clock), raise_server_exceptions=False, headers=BROWSER
+    ) as client:
         operator = Api(client, new_key(engine, Role.OPERATOR))
         brand = operator.post("/v1/advertisers", {"name": "Acme Outdoor", "domain": "acme.example"})
         network = build_network(operator, brand["id"])
@@ -98,17 +102,21 @@ def attack(operator: Api, clock: SteppedClock, addresses: list[str]) -> None:
 
 
 def clicks_by_reason(operator: Api) -> Counter[str | None]:
-    log = operator.client.app.state.event_log  # type: ignore[attr-defined]
+    log = runtime(operator.client).event_log
     return Counter(e.invalid and str(e.invalid) for _, e in log.read() if str(e.type) == "click")
 
 
-@pytest.mark.parametrize("addresses", [["203.0.113.7"], ["203.0.113.7", "198.51.100.23", "192.0.2.41",
-                                                          "203.0.113.99"]], ids=["one-address", "four-addresses"])
+@pytest.mark.parametrize(
+    "addresses",
+    [["203.0.113.7"], ["203.0.113.7", "198.51.100.23", "192.0.2.41", "203.0.113.99"]],
+    ids=["one-address", "four-addresses"],
+)
 def test_scripted_clicks_under_made_up_users_do_not_move_the_auction(
-        attacked: tuple[Api, SteppedClock], addresses: list[str]) -> None:
+    attacked: tuple[Api, SteppedClock], addresses: list[str]
+) -> None:
     operator, clock = attacked
     tries = itertools.count()
-    wait_until(lambda: serves_per_click(operator, tries), 5, "the line item never served per click")
+    wait_for(lambda: serves_per_click(operator, tries), 5, "the line item to serve per click")
     before = ecpm(operator)
     assert before == Decimal("4.00")  # the banner prior, 0.2%, at 2.00 a click
 
@@ -116,19 +124,24 @@ def test_scripted_clicks_under_made_up_users_do_not_move_the_auction(
     clock.advance_to(clock.now() + timedelta(seconds=PUBLISH_SECONDS))  # the model publishes what it learned
     after = ecpm(operator)
     assert MAX_STEP ** (PAIRS * PACE.total_seconds() / PUBLISH_SECONDS) > 2  # the bound alone would not hold it
+    print(
+        f"\nclick attack ({len(addresses)} address(es), {PAIRS} impressions and clicks): eCPM {before} -> {after} "
+        f"({after / before:.2f}x)"
+    )
     assert after / before < 2, (before, after)
 
     reasons = clicks_by_reason(operator)
     valid = reasons.pop(None, 0)
     assert sum(reasons.values()) + valid == PAIRS
     assert set(reasons) <= {"address_flood", "implausible_ctr"} and reasons["implausible_ctr"] > 0, reasons
+    print(f"clicks counted valid {valid} of {PAIRS}; invalid by reason {dict(reasons)}")
     assert valid <= 0.01 * PAIRS + 3 * len(addresses)  # at most 5x the banner prior per address, after 3 clicks
 
     # The realtime charges and the reports agree on what counted.
-    state: Any = operator.client.app.state  # type: ignore[attr-defined]
-    day = clock.now().astimezone(state.snapshots.timezone).date().isoformat()
-    spent = state.counters.budget_use(operator.campaign_id, day).spent_total  # type: ignore[attr-defined]
-    state.rollups.run()
+    rt = runtime(operator.client)
+    day = clock.now().astimezone(rt.snapshots.timezone).date().isoformat()
+    spent = rt.counters.budget_use(operator.campaign_id, day).spent_total  # type: ignore[attr-defined]
+    rt.rollups.run()
     totals: dict[str, Any] = operator.get(f"/v1/reports?from={day}&to={day}")["totals"]
     assert totals["clicks"] == valid and totals["impressions"] == PAIRS
     assert Decimal(str(totals["spend"])) * 1_000_000 == spent

@@ -8,7 +8,6 @@ import json
 import os
 import signal
 import threading
-import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -18,6 +17,7 @@ from shelfspace.events.model import EventType
 from shelfspace.events.sqlite_log import SqliteEventLog
 from tests.servers import BOOTSTRAP, base_env, start_server
 from tests.support import BANNER, HERO_ASK, banner_creative, campaign_body, line_item_body, live_dates
+from tests.waiting import wait_for
 
 BROWSER = {"User-Agent": "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0"}
 ADS = 400
@@ -36,13 +36,17 @@ def build(api: httpx.Client) -> None:
 def serve_ads(url: str) -> list[str]:
     """Impression URLs of ADS ads, one per user, once the new line item is live."""
     with httpx.Client(base_url=url, timeout=10) as public:
-        deadline = time.monotonic() + 10
-        while not public.post("/v1/decisions", json=HERO_ASK).json().get("decisions", {}).get("home-hero"):
-            assert time.monotonic() < deadline, "the line item never went live"
-            time.sleep(0.1)
+        wait_for(
+            lambda: public.post("/v1/decisions", json=HERO_ASK).json().get("decisions", {}).get("home-hero"),
+            10,
+            "the new line item to serve",
+            interval=0.1,
+        )
         urls = []
         for n in range(ADS):
-            [ad] = public.post("/v1/decisions", json=HERO_ASK | {"user": {"id": f"crash-{n}"}}).json()["decisions"]["home-hero"]
+            [ad] = public.post("/v1/decisions", json=HERO_ASK | {"user": {"id": f"crash-{n}"}}).json()["decisions"][
+                "home-hero"
+            ]
             urls.append(ad["tracking"]["impression"])
         return urls
 
@@ -56,8 +60,11 @@ def ad_id_of(tracking_url: str) -> str:
 def counted_ads(data_dir: Path) -> list[tuple[str, int]]:
     log = SqliteEventLog(data_dir / "events.db")
     try:
-        return [(e.ad.ad_id, e.charged_micros) for _, e in log.read(limit=10**6)
-                if e.type is EventType.IMPRESSION and e.counted and e.ad is not None]
+        return [
+            (e.ad.ad_id, e.charged_micros)
+            for _, e in log.read(limit=10**6)
+            if e.type is EventType.IMPRESSION and e.counted and e.ad is not None
+        ]
     finally:
         log.close()
 
@@ -86,8 +93,12 @@ def test_acknowledged_impressions_survive_kill_9_and_replay_counts_once(tmp_path
         senders = [threading.Thread(target=send, args=(urls[n::SENDERS],)) for n in range(SENDERS)]
         for sender in senders:
             sender.start()
-        while len(acknowledged) < KILL_AFTER and any(s.is_alive() for s in senders):
-            time.sleep(0.005)
+        wait_for(
+            lambda: len(acknowledged) >= KILL_AFTER or not any(s.is_alive() for s in senders),
+            60,
+            f"{KILL_AFTER} impressions acknowledged (or the senders done)",
+            interval=0.005,
+        )
         os.kill(process.pid, signal.SIGKILL)
         process.wait(timeout=10)
         for sender in senders:

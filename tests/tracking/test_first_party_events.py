@@ -4,18 +4,22 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from tests.support import Api
+from tests.support import Api, runtime
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 
 
 def order(id: str, **overrides: object) -> dict[str, object]:
-    return {"id": id, "user_id": "u-123", "time": (NOW - timedelta(hours=1)).isoformat(),
-            "items": [{"sku": "TENT-2P", "quantity": 2, "price": 19.90}]} | overrides
+    return {
+        "id": id,
+        "user_id": "u-123",
+        "time": (NOW - timedelta(hours=1)).isoformat(),
+        "items": [{"sku": "TENT-2P", "quantity": 2, "price": 19.90}],
+    } | overrides
 
 
 def stored(api: Api, kind: str) -> list[dict[str, object]]:
-    return [e.data for _, e in api.client.app.state.event_log.read() if str(e.type) == kind]  # type: ignore[attr-defined]
+    return [e.data or {} for _, e in runtime(api.client).event_log.read() if str(e.type) == kind]
 
 
 def test_a_batch_keeps_its_good_events_and_names_each_bad_one(operator: Api) -> None:
@@ -54,14 +58,24 @@ def test_an_order_sent_again_is_stored_once(operator: Api) -> None:
 def test_behaviour_events(operator: Api) -> None:
     events = [
         {"id": "b1", "user_id": "u-1", "time": NOW.isoformat(), "type": "search", "query": "tent"},
-        {"id": "b2", "user_id": "u-1", "time": NOW.isoformat(), "type": "view", "sku": "TENT-2P",
-         "category": "Outdoor/Camping"},
+        {
+            "id": "b2",
+            "user_id": "u-1",
+            "time": NOW.isoformat(),
+            "type": "view",
+            "sku": "TENT-2P",
+            "category": "Outdoor/Camping",
+        },
         {"id": "b3", "user_id": "u-1", "time": NOW.isoformat(), "type": "teleport"},
     ]
     answer = operator.post("/v1/events/behaviour", {"events": events}, status=202)
     assert answer["accepted"] == 2 and [r["index"] for r in answer["rejected"]] == [2]
-    assert stored(operator, "behaviour")[1] == {"id": "b2", "type": "view", "sku": "TENT-2P",
-                                                "category": "outdoor/camping"}
+    assert stored(operator, "behaviour")[1] == {
+        "id": "b2",
+        "type": "view",
+        "sku": "TENT-2P",
+        "category": "outdoor/camping",
+    }
 
 
 def test_only_operators_send_events(operator: Api, advertiser_api: Api) -> None:

@@ -23,14 +23,21 @@ from shelfspace.events.model import AdFacts, Event, EventType, InvalidReason, ad
 from shelfspace.tracking import ivt
 from shelfspace.tracking.counting import DEVICE, SOURCE, VIDEO_GRACE_SECONDS, FloodRule, Judge, follows_impression
 from shelfspace.tracking.recorder import Recorder
-from tests.support import BROWSER_UA, HERO_ASK, Api, build_network, decide, decide_until
+from tests.support import BROWSER_UA, HERO_ASK, Api, build_network, decide, decide_until, runtime
 
 START = datetime(2026, 11, 30, tzinfo=UTC)
-AUDIT_AGENTS = {"": InvalidReason.NO_USER_AGENT, "Java/17": InvalidReason.NOT_A_BROWSER,
-                "Googlebot": InvalidReason.NOT_A_BROWSER, "x": InvalidReason.NOT_A_BROWSER}
-APP_AGENTS = ["ShopApp/5.2 (iPhone; iOS 17.1; Scale/3.00)", "Dalvik/2.1.0 (Linux; U; Android 13; Pixel 7 Build/TQ3A)",
-              "Roku/DVP-12.5 (12.5.0.4178)",
-              "AppleCoreMedia/1.0.0.21A329 (iPhone; U; CPU OS 17_0 like Mac OS X; en_us)"]
+AUDIT_AGENTS = {
+    "": InvalidReason.NO_USER_AGENT,
+    "Java/17": InvalidReason.NOT_A_BROWSER,
+    "Googlebot": InvalidReason.NOT_A_BROWSER,
+    "x": InvalidReason.NOT_A_BROWSER,
+}
+APP_AGENTS = [
+    "ShopApp/5.2 (iPhone; iOS 17.1; Scale/3.00)",
+    "Dalvik/2.1.0 (Linux; U; Android 13; Pixel 7 Build/TQ3A)",
+    "Roku/DVP-12.5 (12.5.0.4178)",
+    "AppleCoreMedia/1.0.0.21A329 (iPhone; U; CPU OS 17_0 like Mac OS X; en_us)",
+]
 
 
 def test_every_browser_and_app_agent_passes_and_every_crawler_and_script_does_not() -> None:
@@ -42,16 +49,26 @@ def test_every_browser_and_app_agent_passes_and_every_crawler_and_script_does_no
     assert [ua for ua in crawlers if ivt.agent_reason(ua) is None] == []
     for agent, reason in AUDIT_AGENTS.items():
         assert ivt.agent_reason(agent) is reason, agent
-    for script in ("curl/8.4.0", "python-requests/2.31.0", "Apache-HttpClient/4.5.13 (Java/17.0.1)", "okhttp/4.12.0",
-                   "Go-http-client/1.1", "node-fetch/1.0 (+https://github.com/bitinn/node-fetch)", "testclient",
-                   "Mozilla/5.0", "x" * 2_000 + " (Windows)"):
+    for script in (
+        "curl/8.4.0",
+        "python-requests/2.31.0",
+        "Apache-HttpClient/4.5.13 (Java/17.0.1)",
+        "okhttp/4.12.0",
+        "Go-http-client/1.1",
+        "node-fetch/1.0 (+https://github.com/bitinn/node-fetch)",
+        "testclient",
+        "Mozilla/5.0",
+        "x" * 2_000 + " (Windows)",
+    ):
         assert ivt.agent_reason(script) is not None, script
 
 
 def served(operator: Api, users: int) -> list[dict[str, Any]]:
     decide_until(operator, HERO_ASK | {"user": {"id": "warm-up"}}, "home-hero", 1)
-    return [decide(Api(operator.client, None), HERO_ASK | {"user": {"id": f"u-{n}"}})["decisions"]["home-hero"][0]
-            for n in range(users)]
+    return [
+        decide(Api(operator.client, None), HERO_ASK | {"user": {"id": f"u-{n}"}})["decisions"]["home-hero"][0]
+        for n in range(users)
+    ]
 
 
 def get(client: TestClient, url: str, user_agent: str = BROWSER_UA) -> int:
@@ -61,26 +78,31 @@ def get(client: TestClient, url: str, user_agent: str = BROWSER_UA) -> int:
 
 
 def logged(client: TestClient) -> Counter[tuple[str, str | None]]:
-    return Counter((str(e.type), e.invalid and str(e.invalid)) for _, e in client.app.state.event_log.read())  # type: ignore[attr-defined]
+    return Counter((str(e.type), e.invalid and str(e.invalid)) for _, e in runtime(client).event_log.read())
 
 
 def report_totals(operator: Api) -> dict[str, Any]:
-    operator.client.app.state.rollups.run()  # type: ignore[attr-defined]
-    day = operator.client.app.state.clock.now().astimezone(  # type: ignore[attr-defined]
-        operator.client.app.state.snapshots.timezone).date().isoformat()  # type: ignore[attr-defined]
+    runtime(operator.client).rollups.run()
+    day = (
+        runtime(operator.client).clock.now().astimezone(runtime(operator.client).snapshots.timezone).date().isoformat()
+    )
     return operator.get(f"/v1/reports?from={day}&to={day}")  # type: ignore[no-any-return]
 
 
 def test_the_audits_user_agents_are_recorded_with_their_reason_and_counted_nowhere(
-        operator: Api, advertiser_api: Api) -> None:
+    operator: Api, advertiser_api: Api
+) -> None:
     build_network(operator, advertiser_api.advertiser_id or "")
     client = operator.client
     ads = served(operator, len(AUDIT_AGENTS) + 1)
     for ad, agent in zip(ads, AUDIT_AGENTS, strict=False):
         assert get(client, ad["tracking"]["impression"], agent) == 204  # answered alike: a script learns nothing
     assert get(client, ads[-1]["tracking"]["impression"]) == 204  # a browser's
-    assert logged(client) == {("impression", None): 1, ("impression", "no_user_agent"): 1,
-                              ("impression", "not_a_browser"): 3}
+    assert logged(client) == {
+        ("impression", None): 1,
+        ("impression", "no_user_agent"): 1,
+        ("impression", "not_a_browser"): 3,
+    }
     body = report_totals(operator)
     assert body["totals"]["impressions"] == 1
     assert body["disclosure"]["invalid_traffic"]["impressions"]["invalid"] == 4
@@ -98,8 +120,12 @@ def test_forged_tokens_are_counted_by_reason_and_never_stored(operator: Api, adv
     assert get(client, ad["tracking"]["impression"].replace("/impression/", "/viewable/")) == 204  # another kind
     assert sum(logged(client).values()) == before
     metrics = client.get("/metrics", headers=operator.headers).text
-    counts = {kind: float(count) for kind, count in re.findall(
-        r'^shelfspace_tracking_refused_total\{reason="bad_signature",type="(\w+)"\} (\S+)$', metrics, re.M)}
+    counts = {
+        kind: float(count)
+        for kind, count in re.findall(
+            r'^shelfspace_tracking_refused_total\{reason="bad_signature",type="(\w+)"\} (\S+)$', metrics, re.M
+        )
+    }
     assert counts == {"impression": 300.0, "viewable": 301.0}
 
 
@@ -131,18 +157,44 @@ def test_a_viewable_event_needs_its_impression_before_it_and_a_video_event_with_
 
 # --- the click rule's windows and the click-rate model, alone --------------------------------
 
+
 def facts(n: int, user: str | None = None, placement: str = "hero") -> AdFacts:
-    return AdFacts(f"ad{n}", placement, "a1", "c1", "li1", "cr1", None, "cpc", 500_000, user, 0, "2026-12-01")
+    return AdFacts(
+        ad_id=f"ad{n}",
+        placement_id=placement,
+        advertiser_id="a1",
+        campaign_id="c1",
+        line_item_id="li1",
+        creative_id="cr1",
+        sku=None,
+        pricing="cpc",
+        price_micros=500_000,
+        user_id=user,
+        served_at=0,
+        budget_day="2026-12-01",
+    )
 
 
 def shown(ad: AdFacts, time: float, address: str = "addr-1", device: str = "dev-1") -> Event:
-    return Event(ad_event_key(EventType.IMPRESSION, ad.ad_id), EventType.IMPRESSION, time, ad, ad.user_id,
-                 data={SOURCE: address, DEVICE: device})
+    return Event(
+        ad_event_key(EventType.IMPRESSION, ad.ad_id),
+        EventType.IMPRESSION,
+        time,
+        ad,
+        ad.user_id,
+        data={SOURCE: address, DEVICE: device},
+    )
 
 
 def clicked(ad: AdFacts, time: float, address: str = "addr-1", device: str = "dev-1") -> Event:
-    return Event(ad_event_key(EventType.CLICK, ad.ad_id), EventType.CLICK, time, ad, ad.user_id,
-                 data={SOURCE: address, DEVICE: device})
+    return Event(
+        ad_event_key(EventType.CLICK, ad.ad_id),
+        EventType.CLICK,
+        time,
+        ad,
+        ad.user_id,
+        data={SOURCE: address, DEVICE: device},
+    )
 
 
 def test_made_up_user_ids_do_not_escape_the_device_and_address_rules() -> None:
@@ -162,9 +214,24 @@ def test_an_address_clicking_far_above_the_placements_rate_is_implausible() -> N
     judge = Judge(FloodRule(), expected_ctr=lambda placement: 0.01)  # a ceiling of 5%
     for n in range(100):  # a hundred impressions over ten minutes from one address
         judge.impression(shown(facts(n), 6 * n, device=f"dev-{n}"))
-    reasons = [judge.click(clicked(facts(n, f"u{n}"), 600 + 60 * n, device=f"dev-{n}"), impression_time=0)
-               for n in range(10)]
+    reasons = [
+        judge.click(clicked(facts(n, f"u{n}"), 600 + 60 * n, device=f"dev-{n}"), impression_time=0) for n in range(10)
+    ]
     assert reasons == [None] * 5 + [InvalidReason.IMPLAUSIBLE_CTR] * 5  # 5 of 100 is the ceiling
+
+
+def test_a_user_clicking_far_above_the_placements_rate_is_implausible_from_any_address() -> None:
+    """The caller's user id is not trusted alone, but it is watched too: one user clicking
+    every ad it is shown, each time from a new address and device (so no address or device
+    rule sees it), loses its clicks beyond the plausible rate."""
+    judge = Judge(FloodRule(), expected_ctr=lambda placement_id: 0.01)
+    verdicts = []
+    for n in range(40):  # 40 s apart: never a flood of the minute
+        ad = facts(n, "clicker")
+        judge.impression(shown(ad, 40.0 * n, f"addr-{n}", f"dev-{n}"))
+        verdicts.append(judge.click(clicked(ad, 40.0 * n + 1, f"addr-{n}", f"dev-{n}"), impression_time=40.0 * n))
+    assert verdicts[:3] == [None] * 3  # a few clicks of evidence first
+    assert verdicts[3:].count(InvalidReason.IMPLAUSIBLE_CTR) == 37
 
 
 def test_the_windows_forget_what_has_left_them() -> None:
@@ -175,10 +242,10 @@ def test_the_windows_forget_what_has_left_them() -> None:
         assert judge.click(clicked(ad, n + 0.5, f"addr-{n}", f"dev-{n}"), impression_time=n) is None
         if n % 60 == 0:
             judge.prune(n)
-    # What a minute (users, devices, addresses) or an hour (an address's clicks and impressions of a
-    # placement) holds, not 5,000 of each.
-    assert len(judge.windows) < 3 * 61 + 2 * 3_661
-    assert len(judge.after(5_000.0)) < 3 * 61 + 2 * 3_661
+    # What a minute (users, devices, addresses) or an hour (an address's and a user's clicks and
+    # impressions of a placement) holds, not 5,000 of each.
+    assert len(judge.windows) < 3 * 61 + 4 * 3_661
+    assert len(judge.after(5_000.0)) < 3 * 61 + 4 * 3_661
     judge.prune(10_000)
     assert judge.windows == {}
 
@@ -188,8 +255,9 @@ def test_the_recorder_prunes_its_windows_as_events_come() -> None:
     recorder = Recorder(MemoryEventLog(), MemoryCounters(), budgets=lambda _: campaign)
     for n in range(3_000):
         ad = facts(n, f"u{n}")
-        recorder.record_now([shown(ad, 10.0 * n, f"addr-{n}", f"dev-{n}"), clicked(ad, 10.0 * n + 1, f"addr-{n}",
-                                                                                    f"dev-{n}")])
+        recorder.record_now(
+            [shown(ad, 10.0 * n, f"addr-{n}", f"dev-{n}"), clicked(ad, 10.0 * n + 1, f"addr-{n}", f"dev-{n}")]
+        )
     assert len(recorder.judge.windows) < 4 * 400  # an hour of addresses at one every ten seconds, not 3,000
 
 
@@ -214,10 +282,11 @@ def test_the_click_rate_shrinks_to_the_placement_and_moves_one_bounded_step_a_mi
     now[0] = 90.0
     assert model.predict("cr1", "hero", "banner") == pytest.approx(0.002 * 1.25)
     now[0] = 120.0
-    assert model.predict("cr1", "hero", "banner") == pytest.approx(0.002 * 1.25 ** 2)
+    assert model.predict("cr1", "hero", "banner") == pytest.approx(0.002 * 1.25**2)
     stats.counts[("cr2", "hero")] = (100_000, 100)  # a creative with much evidence of its own
-    assert model.estimate("cr2", "hero", "banner") == pytest.approx(120 / (100_000 + 20 / model.placement_rate(
-        "hero", "banner")))
+    assert model.estimate("cr2", "hero", "banner") == pytest.approx(
+        120 / (100_000 + 20 / model.placement_rate("hero", "banner"))
+    )
 
 
 def test_invalid_clicks_teach_the_model_nothing() -> None:
@@ -225,8 +294,14 @@ def test_invalid_clicks_teach_the_model_nothing() -> None:
     campaign = LiveCampaign("c1", "a1", START, None, 10**12, None, Pacing.ASAP, 0)
     recorder = Recorder(MemoryEventLog(), counters, budgets=lambda _: campaign)
     ad = facts(1, "u1")
-    bot = Event(ad_event_key(EventType.IMPRESSION, "ad1", InvalidReason.BOT), EventType.IMPRESSION, 0, ad, "u1",
-                invalid=InvalidReason.BOT)
+    bot = Event(
+        ad_event_key(EventType.IMPRESSION, "ad1", InvalidReason.BOT),
+        EventType.IMPRESSION,
+        0,
+        ad,
+        "u1",
+        invalid=InvalidReason.BOT,
+    )
     recorder.record_now([bot, clicked(ad, 1)])  # a bot's impression, then a click with no counted impression
     assert counters.ctr_stats("cr1", "hero") == (0, 0) and counters.ctr_stats(PLACEMENT_WIDE, "hero") == (0, 0)
     other = facts(2, "u2")

@@ -15,8 +15,20 @@ from shelfspace.tracking.keys import KeyRing, load_signer, rotate
 from shelfspace.tracking.models import TrackingKey
 from shelfspace.tracking.signing import Signer, TokenRefused
 
-FACTS = AdFacts("ad_1", "home-hero", "adv_1", "cmp_1", "li_1", "crv_1", None, "cpm", 2_510_000, "u-1", 1_800_000_000,
-                "2027-01-15")
+FACTS = AdFacts(
+    ad_id="ad_1",
+    placement_id="home-hero",
+    advertiser_id="adv_1",
+    campaign_id="cmp_1",
+    line_item_id="li_1",
+    creative_id="crv_1",
+    sku=None,
+    pricing="cpm",
+    price_micros=2_510_000,
+    user_id="u-1",
+    served_at=1_800_000_000,
+    budget_day="2027-01-15",
+)
 WEEK = timedelta(days=7)
 
 

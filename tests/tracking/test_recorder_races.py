@@ -15,7 +15,20 @@ from shelfspace.tracking.recorder import Recorder
 NOW = datetime(2026, 3, 10, 12, tzinfo=UTC)
 DAY = NOW.date().isoformat()
 CAMPAIGN = LiveCampaign("c1", "a1", NOW - timedelta(days=1), None, 10**9, None, Pacing.ASAP, 0)
-AD = AdFacts("ad_1", "home-hero", "a1", "c1", "li_1", "cr_1", None, "cpm", 2_510_000, "u1", int(NOW.timestamp()), DAY)
+AD = AdFacts(
+    ad_id="ad_1",
+    placement_id="home-hero",
+    advertiser_id="a1",
+    campaign_id="c1",
+    line_item_id="li_1",
+    creative_id="cr_1",
+    sku=None,
+    pricing="cpm",
+    price_micros=2_510_000,
+    user_id="u1",
+    served_at=int(NOW.timestamp()),
+    budget_day=DAY,
+)
 
 
 class RacingLog(MemoryEventLog):

@@ -1,4 +1,12 @@
-"""The audit log: every change to the catalogue or to access, by whom, field by field."""
+"""The audit log: every change to the catalogue or to access, by whom, field by field.
+
+Each entry also names the brand its object belongs to (`advertiser_id`; None for the
+network's own objects: placements, products, demand partners), so a brand reads the
+history of its own campaigns, creatives and people whoever changed them, the operator
+included. A service writing about a brand's object passes its owner; left out, the
+caller's own brand is taken, which is right for a brand's own changes and for the
+network's objects changed by the operator.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +14,7 @@ import enum
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy.orm import Session
 
@@ -23,6 +31,13 @@ class AuditAction(StrEnum):
     REVOKE = "revoke"
     EXPORT = "export"  # an audience's contacts sent offsite
     ERASE = "erase"  # a data subject's request: their data deleted
+    COPY = "copy"  # made as a copy of another (catalog/duplicate.py): what from
+
+
+class _Owner(enum.Enum):
+    """`record`'s default owner: the caller's own brand (None for the operator)."""
+
+    CALLERS = "the caller's own brand"
 
 
 def _plain(value: Any) -> Any:
@@ -47,8 +62,11 @@ def record(
     object_type: str,
     object_id: str,
     changes: dict[str, Any] | None = None,
+    *,
+    advertiser_id: str | None | Literal[_Owner.CALLERS] = _Owner.CALLERS,
 ) -> None:
-    """Add an entry to the caller's transaction: it commits or rolls back with the change."""
+    """Add an entry to the caller's transaction: it commits or rolls back with the change.
+    `advertiser_id`: the brand the object belongs to (None: the network's)."""
     db.add(
         AuditEntry(
             actor=by.actor,
@@ -56,5 +74,6 @@ def record(
             object_type=object_type,
             object_id=object_id,
             changes=_plain(changes or {}),
+            advertiser_id=by.advertiser_id if advertiser_id is _Owner.CALLERS else advertiser_id,
         )
     )

@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 from shelfspace.accounts.audit import AuditAction, record
 from shelfspace.accounts.models import User
 from shelfspace.accounts.roles import Principal
-from shelfspace.catalog.models import Advertiser
+from shelfspace.accounts.tenants import Brand
 from shelfspace.config import Settings
 from shelfspace.mail import Mail
 
@@ -43,9 +43,9 @@ class LinkProblem(StrEnum):
 
 MESSAGES = {
     LinkProblem.INVALID: "This link is not valid: it may have been cut short or changed. Open the newest e-mail we "
-                         "sent and use its link, or sign in and ask for a new one.",
+    "sent and use its link, or sign in and ask for a new one.",
     LinkProblem.EXPIRED: f"This link has expired (links work for {LINK_TTL.days * 24} hours). Sign in and ask for a "
-                         "new one.",
+    "new one.",
     LinkProblem.USED: "This link has already been used: your e-mail address is verified. Sign in to continue.",
 }
 
@@ -75,14 +75,15 @@ def link_of(settings: Settings, secret: str, user: User, now: datetime) -> str:
     return f"{settings.base_url()}{VERIFY_PATH}?token={make_token(secret, user, now)}"
 
 
-def verification_mail(settings: Settings, secret: str, user: User, advertiser: Advertiser | None,
-                      now: datetime) -> Mail:
+def verification_mail(settings: Settings, secret: str, user: User, advertiser: Brand | None, now: datetime) -> Mail:
     who = advertiser.name if advertiser is not None else user.email
-    body = (f"Hello,\n\nsomeone, probably you, signed {who} up to advertise on {settings.network_name}.\n"
-            f"Confirm that this is your e-mail address by opening this link:\n\n"
-            f"{link_of(settings, secret, user, now)}\n\n"
-            f"The link works once, for {LINK_TTL.days * 24} hours. If you did not sign up, ignore this e-mail: "
-            f"nothing happens without it.\n\n{settings.network_name}\n")
+    body = (
+        f"Hello,\n\nsomeone, probably you, signed {who} up to advertise on {settings.network_name}.\n"
+        f"Confirm that this is your e-mail address by opening this link:\n\n"
+        f"{link_of(settings, secret, user, now)}\n\n"
+        f"The link works once, for {LINK_TTL.days * 24} hours. If you did not sign up, ignore this e-mail: "
+        f"nothing happens without it.\n\n{settings.network_name}\n"
+    )
     return Mail(to=user.email, subject=f"Confirm your e-mail for {settings.network_name}", body=body)
 
 
@@ -91,8 +92,12 @@ def _payload(secret: str, token: str) -> tuple[str, str, int]:
         found: Any = _serializer(secret).loads(token)
     except BadSignature:
         raise LinkRefused(LinkProblem.INVALID) from None
-    if not (isinstance(found, dict) and isinstance(found.get("u"), str) and isinstance(found.get("e"), str)
-            and isinstance(found.get("t"), int)):
+    if not (
+        isinstance(found, dict)
+        and isinstance(found.get("u"), str)
+        and isinstance(found.get("e"), str)
+        and isinstance(found.get("t"), int)
+    ):
         raise LinkRefused(LinkProblem.INVALID)
     return found["u"], found["e"], found["t"]
 
@@ -108,11 +113,21 @@ def verify(db: Session, secret: str, token: str, now: datetime) -> Verified:
     if now.timestamp() - made_at > LINK_TTL.total_seconds():
         raise LinkRefused(LinkProblem.EXPIRED)
     # Conditional, so of two clicks racing exactly one verifies and writes the audit entry.
-    claimed = db.execute(update(User).where(User.id == user.id, User.email_verified_at.is_(None))
-                         .values(email_verified_at=now).execution_options(synchronize_session="fetch"))
+    claimed = db.execute(
+        update(User)
+        .where(User.id == user.id, User.email_verified_at.is_(None))
+        .values(email_verified_at=now)
+        .execution_options(synchronize_session="fetch")
+    )
     if getattr(claimed, "rowcount", 0) != 1:
         raise LinkRefused(LinkProblem.USED)
-    record(db, Principal(actor=f"user:{user.id}", role=user.role, advertiser_id=user.advertiser_id),
-           AuditAction.UPDATE, "user", user.id, {"email_verified_at": [None, now]})
+    record(
+        db,
+        Principal(actor=f"user:{user.id}", role=user.role, advertiser_id=user.advertiser_id),
+        AuditAction.UPDATE,
+        "user",
+        user.id,
+        {"email_verified_at": [None, now]},
+    )
     db.flush()
     return Verified(user.id, user.email)

@@ -1,16 +1,18 @@
-"""Roles and the caller of a request (the principal), with the tenancy rule in one place."""
+"""Roles and the caller of a request (the principal), with the tenancy rule in one place.
+
+`Role` is the side of the network (its operator, or one brand); the team role within it
+grants rights (accounts/rights.py). Tenancy (whose objects) and rights (which actions)
+are both asked of the principal, so a service needs no other source.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import StrEnum
 
+from shelfspace.accounts.rights import LABELS, Right, Role, TeamRole, rights_of
 from shelfspace.core.errors import Forbidden
 
-
-class Role(StrEnum):
-    OPERATOR = "operator"
-    ADVERTISER = "advertiser"
+__all__ = ["SYSTEM", "Principal", "Role"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,10 +22,18 @@ class Principal:
     actor: str
     role: Role
     advertiser_id: str | None = None
+    team_role: TeamRole | None = None  # None: the side's admin (SYSTEM, bootstrap, older callers)
 
     @property
     def is_operator(self) -> bool:
         return self.role is Role.OPERATOR
+
+    @property
+    def rights(self) -> frozenset[Right]:
+        return rights_of(self.role, self.team_role or TeamRole.ADMIN)
+
+    def may(self, right: Right) -> bool:
+        return right in self.rights
 
     def owns(self, advertiser_id: str | None) -> bool:
         """Operators see the whole network; an advertiser only its own objects."""
@@ -32,6 +42,13 @@ class Principal:
     def require_operator(self, action: str) -> None:
         if not self.is_operator:
             raise Forbidden(f"only an operator may {action}")
+
+    def require(self, right: Right, action: str) -> None:
+        """Refused unless the caller's team role holds `right` (its side is the services' check)."""
+        if not self.may(right):
+            team_role = self.team_role or TeamRole.ADMIN
+            asked = "" if team_role is TeamRole.ADMIN else ": ask an admin of your team"
+            raise Forbidden(f"your role ({LABELS[team_role].lower()}) may not {action}{asked}")
 
 
 SYSTEM = Principal(actor="system", role=Role.OPERATOR)

@@ -27,6 +27,9 @@ ABSOLUTE_LIFETIME = timedelta(days=14)  # and none lasts longer than this, howev
 # `last_seen_at` moves at most this often: a page view is a read, not a write.
 TOUCH_EVERY = timedelta(minutes=1)
 TOKEN_BYTES = 32  # 256 bits
+# A session that has proven the password but still owes the second factor: long enough to
+# open the authenticator app, too short to be worth stealing.
+SECOND_FACTOR_LIFETIME = timedelta(minutes=10)
 FLASH_LENGTH = 500
 
 
@@ -35,6 +38,7 @@ class SessionEnd(StrEnum):
 
     SIGNED_OUT = "signed_out"
     PASSWORD_CHANGED = "password_changed"
+    PASSWORD_RESET = "password_reset"  # a new password set through an e-mailed link
     REVOKED_BY_OPERATOR = "revoked_by_operator"
     USER_DISABLED = "user_disabled"
 
@@ -49,22 +53,57 @@ def _alive(row: DashboardSession, now: datetime) -> bool:
 
 def prune(db: Session, now: datetime) -> int:
     """Delete the rows of sessions that can no longer open anything."""
-    result = db.execute(delete(DashboardSession).where(or_(
-        DashboardSession.expires_at <= now,
-        DashboardSession.revoked_at.is_not(None),
-        DashboardSession.last_seen_at <= now - IDLE_LIFETIME,
-    )))
+    result = db.execute(
+        delete(DashboardSession).where(
+            or_(
+                DashboardSession.expires_at <= now,
+                DashboardSession.revoked_at.is_not(None),
+                DashboardSession.last_seen_at <= now - IDLE_LIFETIME,
+            )
+        )
+    )
     return int(getattr(result, "rowcount", 0) or 0)
 
 
-def start_session(db: Session, user_id: str, now: datetime) -> str:
-    """A new session for the user; returns the token for the cookie (never stored)."""
+def start_session(db: Session, user_id: str, now: datetime, second_factor_pending: bool = False) -> str:
+    """A new session for the user; returns the token for the cookie (never stored).
+
+    `second_factor_pending`: the password was right but a code is still owed; such a
+    session opens only the page that asks for it, and lapses after SECOND_FACTOR_LIFETIME."""
     prune(db, now)
     token = secrets.token_urlsafe(TOKEN_BYTES)
-    db.add(DashboardSession(id=token_hash(token), user_id=user_id, created_at=now, last_seen_at=now,
-                            expires_at=now + ABSOLUTE_LIFETIME))
+    lifetime = SECOND_FACTOR_LIFETIME if second_factor_pending else ABSOLUTE_LIFETIME
+    db.add(
+        DashboardSession(
+            id=token_hash(token),
+            user_id=user_id,
+            created_at=now,
+            last_seen_at=now,
+            expires_at=now + lifetime,
+            second_factor_pending=second_factor_pending,
+        )
+    )
     db.flush()
     return token
+
+
+def complete_second_factor(db: Session, token: str, now: datetime) -> str | None:
+    """The code was right: the pending session ends and a full one starts under a new token
+    (a token seen before the second factor opens nothing after it). None if the pending
+    session has ended meanwhile."""
+    row = find_session(db, token, now)
+    if row is None or not row.second_factor_pending:
+        return None
+    user_id = row.user_id
+    # Conditional, so of two codes racing on one pending session only one opens a session.
+    ended = db.execute(
+        delete(DashboardSession).where(
+            DashboardSession.id == token_hash(token), DashboardSession.second_factor_pending.is_(True)
+        )
+    )
+    if int(getattr(ended, "rowcount", 0) or 0) != 1:
+        return None
+    return start_session(db, user_id, now)
 
 
 def find_session(db: Session, token: str, now: datetime) -> DashboardSession | None:
@@ -84,9 +123,11 @@ def end_session(db: Session, token: str) -> None:
 
 def end_user_sessions(db: Session, user_id: str, now: datetime, keep_token: str | None = None) -> int:
     """Revoke every live session of the user but `keep_token`'s; returns how many ended."""
-    stmt = (update(DashboardSession)
-            .where(DashboardSession.user_id == user_id, DashboardSession.revoked_at.is_(None))
-            .values(revoked_at=now))
+    stmt = (
+        update(DashboardSession)
+        .where(DashboardSession.user_id == user_id, DashboardSession.revoked_at.is_(None))
+        .values(revoked_at=now)
+    )
     if keep_token is not None:
         stmt = stmt.where(DashboardSession.id != token_hash(keep_token))
     result = db.execute(stmt)
@@ -96,22 +137,42 @@ def end_user_sessions(db: Session, user_id: str, now: datetime, keep_token: str 
 def revoke_user_sessions(db: Session, by: Principal, user_id: str, now: datetime, reason: SessionEnd) -> int:
     """An operator ends someone's sessions (a lost laptop, a person who left): audited."""
     by.require_operator("end users' sessions")
-    if db.get(User, user_id) is None:
+    user = db.get(User, user_id)
+    if user is None:
         raise NotFound(f"no user {user_id!r}")
     ended = end_user_sessions(db, user_id, now)
-    record(db, by, AuditAction.REVOKE, "user_sessions", user_id, {"sessions": ended, "reason": reason})
+    record(
+        db,
+        by,
+        AuditAction.REVOKE,
+        "user_sessions",
+        user_id,
+        {"sessions": ended, "reason": reason},
+        advertiser_id=user.advertiser_id,
+    )
     return ended
 
 
 def live_session_count(db: Session, user_id: str, now: datetime) -> int:
-    return int(db.scalar(select(func.count()).select_from(DashboardSession).where(
-        DashboardSession.user_id == user_id, DashboardSession.revoked_at.is_(None),
-        DashboardSession.expires_at > now, DashboardSession.last_seen_at > now - IDLE_LIFETIME)) or 0)
+    return int(
+        db.scalar(
+            select(func.count())
+            .select_from(DashboardSession)
+            .where(
+                DashboardSession.user_id == user_id,
+                DashboardSession.revoked_at.is_(None),
+                DashboardSession.expires_at > now,
+                DashboardSession.last_seen_at > now - IDLE_LIFETIME,
+            )
+        )
+        or 0
+    )
 
 
 def set_flash(db: Session, token: str, message: str) -> None:
-    db.execute(update(DashboardSession).where(DashboardSession.id == token_hash(token))
-               .values(flash=message[:FLASH_LENGTH]))
+    db.execute(
+        update(DashboardSession).where(DashboardSession.id == token_hash(token)).values(flash=message[:FLASH_LENGTH])
+    )
 
 
 def clear_flash(db: Session, token: str) -> None:

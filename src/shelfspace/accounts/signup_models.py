@@ -26,9 +26,7 @@ class SignupAttempt(Base):
     __tablename__ = "signup_attempts"
     __table_args__ = (Index("ix_signup_attempts_action_key_at", "action", "key", "at"),)
 
-    id: Mapped[int] = mapped_column(
-        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
-    )
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True)
     at: Mapped[datetime] = mapped_column(index=True)
     action: Mapped[SignupAction]
     key: Mapped[str] = mapped_column(String(64))

@@ -59,11 +59,18 @@ def take(sessions: sessionmaker[Session], action: SignupAction, key: str, limit:
         db.flush()
         my_id = mine.id
     with session_scope(sessions) as db:
-        others = list(db.scalars(
-            select(SignupAttempt.at)
-            .where(SignupAttempt.action == action, SignupAttempt.key == key,
-                   SignupAttempt.at > now - limit.window, SignupAttempt.id != my_id)
-            .order_by(SignupAttempt.at)))
+        others = list(
+            db.scalars(
+                select(SignupAttempt.at)
+                .where(
+                    SignupAttempt.action == action,
+                    SignupAttempt.key == key,
+                    SignupAttempt.at > now - limit.window,
+                    SignupAttempt.id != my_id,
+                )
+                .order_by(SignupAttempt.at)
+            )
+        )
         if len(others) < limit.count:
             return
         db.execute(delete(SignupAttempt).where(SignupAttempt.id == my_id))

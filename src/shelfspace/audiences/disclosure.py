@@ -43,8 +43,6 @@ from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import update
-from sqlalchemy.dialects.postgresql import insert as postgres_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from shelfspace.accounts.roles import Principal
@@ -52,6 +50,7 @@ from shelfspace.audiences.membership import AudienceIndex
 from shelfspace.audiences.models import DisclosureSecret, SizeQuestions
 from shelfspace.audiences.rules import Rule, as_json
 from shelfspace.core.errors import TooManyRequests
+from shelfspace.db.upsert import insert_for
 
 SECRET_ROW = 1
 SECRET_BYTES = 32
@@ -71,8 +70,14 @@ def canonical(rule: Rule | Mapping[str, Any]) -> bytes:
 
     def ordered(node: Any) -> Any:
         if isinstance(node, dict):
-            return {k: (sorted((ordered(r) for r in v), key=_text) if k in ("all", "any") and isinstance(v, list)
-                        else ordered(v)) for k, v in node.items()}
+            return {
+                k: (
+                    sorted((ordered(r) for r in v), key=_text)
+                    if k in ("all", "any") and isinstance(v, list)
+                    else ordered(v)
+                )
+                for k, v in node.items()
+            }
         if isinstance(node, list):
             return [ordered(v) for v in node]
         return node
@@ -100,8 +105,9 @@ class Noise:
         if size < self.min_size:
             return None
         half = self.min_size / 2
-        noisy = size + half * (self._layer(NoiseLayer.RULE, rule)
-                               + self._layer(NoiseLayer.MEMBERS, members.to_bytes(8, "big")))
+        noisy = size + half * (
+            self._layer(NoiseLayer.RULE, rule) + self._layer(NoiseLayer.MEMBERS, members.to_bytes(8, "big"))
+        )
         return max(self.min_size, coarse(noisy, self.min_size))
 
     @property
@@ -160,9 +166,12 @@ def secret(db: Session) -> bytes:
     """The noise's server secret, made by the first caller ever (a race: one insert wins)."""
     row = db.get(DisclosureSecret, SECRET_ROW)
     if row is None:
-        insert = postgres_insert if db.get_bind().dialect.name == "postgresql" else sqlite_insert
-        db.execute(insert(DisclosureSecret).values(id=SECRET_ROW, secret=secrets.token_hex(SECRET_BYTES))
-                   .on_conflict_do_nothing())
+        insert = insert_for(db)
+        db.execute(
+            insert(DisclosureSecret)
+            .values(id=SECRET_ROW, secret=secrets.token_hex(SECRET_BYTES))
+            .on_conflict_do_nothing()
+        )
         row = db.get(DisclosureSecret, SECRET_ROW, populate_existing=True)
         assert row is not None
     return bytes.fromhex(row.secret)
@@ -192,14 +201,21 @@ def ask(db: Session, by: Principal, bound: DailyQuestions | None) -> None:
     if bound is None or by.advertiser_id is None:
         raise TypeError("a brand's size question needs the network's daily bound")
     per_day, today = bound.per_day, bound.today
-    insert = postgres_insert if db.get_bind().dialect.name == "postgresql" else sqlite_insert
-    db.execute(insert(SizeQuestions).values(advertiser_id=by.advertiser_id, day=today, asked=0).on_conflict_do_nothing())
-    taken = db.execute(update(SizeQuestions)
-                       .where(SizeQuestions.advertiser_id == by.advertiser_id, SizeQuestions.day == today,
-                              SizeQuestions.asked < per_day)
-                       .values(asked=SizeQuestions.asked + 1)
-                       .execution_options(synchronize_session=False))
+    insert = insert_for(db)
+    db.execute(
+        insert(SizeQuestions).values(advertiser_id=by.advertiser_id, day=today, asked=0).on_conflict_do_nothing()
+    )
+    taken = db.execute(
+        update(SizeQuestions)
+        .where(
+            SizeQuestions.advertiser_id == by.advertiser_id, SizeQuestions.day == today, SizeQuestions.asked < per_day
+        )
+        .values(asked=SizeQuestions.asked + 1)
+        .execution_options(synchronize_session=False)
+    )
     if getattr(taken, "rowcount", 0) != 1:
-        raise TooManyRequests(f"this brand has asked for {per_day} audience sizes today (previews and new or changed "
-                              "rules), the network's daily limit; saved audiences keep showing their sizes. "
-                              "Try again tomorrow (UTC).")
+        raise TooManyRequests(
+            f"this brand has asked for {per_day} audience sizes today (previews and new or changed "
+            "rules), the network's daily limit; saved audiences keep showing their sizes. "
+            "Try again tomorrow (UTC)."
+        )

@@ -33,8 +33,7 @@ from shelfspace.audiences.rules import (
     conditions,
 )
 from shelfspace.decisioning.text import words
-from shelfspace.events.model import Event, EventType
-from shelfspace.tracking.first_party import BehaviourType
+from shelfspace.events.model import BehaviourType, Event, EventType
 
 EMPTY: frozenset[str] = frozenset()
 DEFAULT_MIN_SIZE = 100
@@ -73,8 +72,17 @@ def facts_of(event: Event, products: Mapping[str, ProductFacts]) -> list[Fact]:
         found: list[Fact] = []
         for item in data.get("items", ()):
             product = products.get(item["sku"])
-            found.append((event.time, BehaviourType.PURCHASE, item["sku"], product.category if product else None,
-                          product.brand if product else None, frozenset(), item["quantity"] * item["price_micros"]))
+            found.append(
+                (
+                    event.time,
+                    BehaviourType.PURCHASE,
+                    item["sku"],
+                    product.category if product else None,
+                    product.brand if product else None,
+                    frozenset(),
+                    item["quantity"] * item["price_micros"],
+                )
+            )
         return found
     return []
 
@@ -87,8 +95,10 @@ class CompiledAudience:
 
 
 def compiled(audiences: Iterable[tuple[str, Rule]]) -> list[CompiledAudience]:
-    return [CompiledAudience(aid, compile_rule(rule), frozenset(int(c.within_days * DAY) for c in conditions(rule)))
-            for aid, rule in audiences]
+    return [
+        CompiledAudience(aid, compile_rule(rule), frozenset(int(c.within_days * DAY) for c in conditions(rule)))
+        for aid, rule in audiences
+    ]
 
 
 class AudienceIndex:
@@ -141,8 +151,9 @@ class AudienceIndex:
         """How many users a rule would hold now, and their `members_digest`."""
         predicate = compile_rule(rule)
         histories = list(self._history.items())
-        found = [user for user, facts in histories
-                 if predicate(by_kind(f for fs in list(facts.values()) for f in fs), now)]
+        found = [
+            user for user, facts in histories if predicate(by_kind(f for fs in list(facts.values()) for f in fs), now)
+        ]
         return len(found), members_digest(found)
 
     @property
@@ -151,8 +162,9 @@ class AudienceIndex:
 
     # --- writes (the refresher's thread) ------------------------------------------------
 
-    def set_audiences(self, audiences: Iterable[tuple[str, Rule]], products: Mapping[str, ProductFacts],
-                      now: float) -> None:
+    def set_audiences(
+        self, audiences: Iterable[tuple[str, Rule]], products: Mapping[str, ProductFacts], now: float
+    ) -> None:
         with self._lock:
             self._audiences = compiled(audiences)
             self._windows = tuple(sorted({w for a in self._audiences for w in a.windows}))
@@ -278,8 +290,9 @@ class AudienceIndex:
         """The user's segments now; and the next moment one of their facts leaves a window,
         when they must be evaluated again."""
         facts = by_kind(f for fs in history.values() for f in fs)
-        due = min((t + w for fs in history.values() for t in (fs[0][0],) for w in self._windows if t + w >= now),
-                  default=None)
+        due = min(
+            (t + w for fs in history.values() for t in (fs[0][0],) for w in self._windows if t + w >= now), default=None
+        )
         if due is not None and self._due_at.get(user) != due:
             self._due_at[user] = due
             heapq.heappush(self._due, (due, user))

@@ -13,6 +13,7 @@ from sqlalchemy import Boolean, Date, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from shelfspace.catalog.enums import DeliveryStatus
+from shelfspace.catalog.version import watch
 from shelfspace.core.clock import utcnow
 from shelfspace.db.base import Base, Timestamps
 
@@ -96,3 +97,8 @@ class SizeQuestions(Base):
     advertiser_id: Mapped[str] = mapped_column(ForeignKey("advertisers.id"), primary_key=True)
     day: Mapped[date] = mapped_column(Date, primary_key=True)
     asked: Mapped[int] = mapped_column(Integer)
+
+
+# The snapshot reads audiences' rules and erasures: a write to either moves the catalogue
+# version, so every process reloads them (catalog/version.py).
+watch(Audience, ForgottenUser)

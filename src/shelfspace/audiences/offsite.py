@@ -206,15 +206,11 @@ def export_file(platform: Platform, contacts: Iterable[Contact], default_region:
             Identifier.PHONE: normalise_phone(platform, contact.phone, region),
         }
         given = {Identifier.EMAIL: contact.email, Identifier.PHONE: contact.phone}
-        invalid += sum(
-            1 for kind, value in normalised.items() if value is None and (given[kind] or "").strip()
-        )
+        invalid += sum(1 for kind, value in normalised.items() if value is None and (given[kind] or "").strip())
         if all(value is None for value in normalised.values()):
             skipped += 1
             continue
-        row = tuple(
-            "" if (value := normalised[kind]) is None else sha256_hex(value) for kind, _ in layout.columns
-        )
+        row = tuple("" if (value := normalised[kind]) is None else sha256_hex(value) for kind, _ in layout.columns)
         rows.setdefault(row)
 
     buffer = io.StringIO()

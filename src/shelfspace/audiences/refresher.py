@@ -42,8 +42,14 @@ FED_BY = (EventType.BEHAVIOUR, EventType.CONVERSION)
 
 
 class AudienceRefresher:
-    def __init__(self, index: AudienceIndex, sessions: sessionmaker[Session], event_log: EventLog,
-                 now: Callable[[], datetime], overlap: int = OVERLAP) -> None:
+    def __init__(
+        self,
+        index: AudienceIndex,
+        sessions: sessionmaker[Session],
+        event_log: EventLog,
+        now: Callable[[], datetime],
+        overlap: int = OVERLAP,
+    ) -> None:
         self.index, self.sessions, self.event_log, self.now = index, sessions, event_log, now
         self.overlap = overlap  # 0 for a log with one writer, whose positions come in order
         self._version = -1
@@ -98,10 +104,14 @@ class AudienceRefresher:
                 return
             audiences = db.scalars(select(Audience).where(Audience.status == DeliveryStatus.LIVE)).all()
             rules = [(a.id, RULE.validate_python(a.rule)) for a in audiences]
-            products = {sku: ProductFacts(brand, category)
-                        for sku, brand, category in db.execute(select(Product.sku, Product.brand, Product.category))}
-            erased = {user: when.timestamp() for user, when in db.execute(
-                select(ForgottenUser.user_id, ForgottenUser.forgotten_at))}
+            products = {
+                sku: ProductFacts(brand, category)
+                for sku, brand, category in db.execute(select(Product.sku, Product.brand, Product.category))
+            }
+            erased = {
+                user: when.timestamp()
+                for user, when in db.execute(select(ForgottenUser.user_id, ForgottenUser.forgotten_at))
+            }
         self.index.set_audiences(rules, products, stamp)
         if erased:
             self.index.forget(erased, stamp)

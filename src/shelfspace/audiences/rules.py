@@ -26,7 +26,7 @@ from shelfspace.catalog.fields import Category, Sku
 from shelfspace.core.inputs import InputModel
 from shelfspace.core.money import Money, to_micros
 from shelfspace.decisioning.text import words
-from shelfspace.tracking.first_party import BehaviourType
+from shelfspace.events.model import BehaviourType
 
 MAX_WITHIN_DAYS = 365
 DAY = 86_400.0
@@ -79,10 +79,17 @@ def _kind(value: Any) -> str | None:
 
 
 Rule = Annotated[
-    Union[Annotated[Condition, Tag("event")], Annotated[AllOf, Tag("all")], Annotated[AnyOf, Tag("any")],
-          Annotated[NotOf, Tag("not")]],
-    Discriminator(_kind, custom_error_type="rule_kind",
-                  custom_error_message="a rule is a condition with `event`, or {\"all\": [...]}, {\"any\": [...]} or {\"not\": rule}"),
+    Union[
+        Annotated[Condition, Tag("event")],
+        Annotated[AllOf, Tag("all")],
+        Annotated[AnyOf, Tag("any")],
+        Annotated[NotOf, Tag("not")],
+    ],
+    Discriminator(
+        _kind,
+        custom_error_type="rule_kind",
+        custom_error_message='a rule is a condition with `event`, or {"all": [...]}, {"any": [...]} or {"not": rule}',
+    ),
 ]
 AllOf.model_rebuild()
 AnyOf.model_rebuild()
@@ -114,13 +121,21 @@ def as_json(rule: Rule) -> dict[str, Any]:
 
 # --- in words -------------------------------------------------------------------------
 
-VERBS = {BehaviourType.VIEW: "viewed", BehaviourType.SEARCH: "searched", BehaviourType.ADD_TO_CART: "added to cart",
-         BehaviourType.PURCHASE: "bought"}
+VERBS = {
+    BehaviourType.VIEW: "viewed",
+    BehaviourType.SEARCH: "searched",
+    BehaviourType.ADD_TO_CART: "added to cart",
+    BehaviourType.PURCHASE: "bought",
+}
 
 
 def _condition_words(c: Condition) -> str:
-    what = [f"SKU {c.sku}" if c.sku else "", f"brand {c.brand}" if c.brand else "",
-            f"in {c.category}" if c.category else "", f"“{c.query}”" if c.query else ""]
+    what = [
+        f"SKU {c.sku}" if c.sku else "",
+        f"brand {c.brand}" if c.brand else "",
+        f"in {c.category}" if c.category else "",
+        f"“{c.query}”" if c.query else "",
+    ]
     words = " ".join([VERBS[c.event], *[w for w in what if w]])
     if c.min_spend is not None:
         words += f", spending at least {c.min_spend}"
@@ -138,7 +153,8 @@ def describe(rule: Rule) -> str:
         return f"not: {describe(rule.not_)}"
     parts = [describe(r) for r in (rule.all if isinstance(rule, AllOf) else rule.any)]
     joined = (", and " if isinstance(rule, AllOf) else ", or ").join(
-        f"({p})" if ", and " in p or ", or " in p else p for p in parts)
+        f"({p})" if ", and " in p or ", or " in p else p for p in parts
+    )
     return joined
 
 
@@ -173,15 +189,20 @@ def _condition(c: Condition) -> Predicate:
 
     def matches(fact: Fact, since: float) -> bool:
         time, _, f_sku, f_category, f_brand, f_words, _ = fact
-        return (time >= since and (sku is None or f_sku == sku)
-                and (category is None or _in_category(f_category, category))
-                and (brand_key is None or (f_brand is not None and f_brand.casefold() == brand_key))
-                and (query is None or query <= f_words))
+        return (
+            time >= since
+            and (sku is None or f_sku == sku)
+            and (category is None or _in_category(f_category, category))
+            and (brand_key is None or (f_brand is not None and f_brand.casefold() == brand_key))
+            and (query is None or query <= f_words)
+        )
 
     if min_spend is not None:
+
         def spent(facts: FactsByKind, now: float) -> bool:
             since = now - window
             return sum(f[6] for f in facts.get(kind, ()) if matches(f, since)) >= min_spend
+
         return spent
 
     def counted(facts: FactsByKind, now: float) -> bool:
@@ -192,6 +213,7 @@ def _condition(c: Condition) -> Predicate:
                 if needed == 0:
                     return True
         return False
+
     return counted
 
 

@@ -40,9 +40,14 @@ def _known_segment(value: str | None) -> str | None:
 class AudienceCreate(InputModel):
     name: Name
     rule: Rule
-    advertiser_id: str | None = Field(default=None, max_length=40, description=(
-        "Operator key: omit for a network audience every brand may target, or name the one brand it is for. "
-        "Advertiser key: always the caller's own."))
+    advertiser_id: str | None = Field(
+        default=None,
+        max_length=40,
+        description=(
+            "Operator key: omit for a network audience every brand may target, or name the one brand it is for. "
+            "Advertiser key: always the caller's own."
+        ),
+    )
     iab_segment: IabSegment | None = None
 
     _limits = field_validator("rule", mode="before")(_bounded)
@@ -80,11 +85,15 @@ class AudienceFilters(InputModel):
 
 
 class SizeOut(BaseModel):
-    size: int | None = Field(description=(
-        "Users in the segment now; null below the minimum size (never reported). Exact for the operator; for a brand "
-        "rounded to two figures with deterministic noise of up to the minimum size (docs/audiences.md)."))
-    min_size: int = Field(description="The network's minimum: smaller segments can be neither targeted, "
-                                      "exported nor reported on.")
+    size: int | None = Field(
+        description=(
+            "Users in the segment now; null below the minimum size (never reported). Exact for the operator; for a brand "
+            "rounded to two figures with deterministic noise of up to the minimum size (docs/audiences.md)."
+        )
+    )
+    min_size: int = Field(
+        description="The network's minimum: smaller segments can be neither targeted, exported nor reported on."
+    )
     targetable: bool
 
 
@@ -144,7 +153,6 @@ class ExportOut(BaseModel):
     skipped: int
     actor: str
     created_at: datetime
-
 
 
 class TaxonomySegmentOut(BaseModel):

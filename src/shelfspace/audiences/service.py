@@ -55,11 +55,24 @@ def create(db: Session, by: Principal, spec: AudienceCreate, questions: DailyQue
     (`questions` may be left out by the operator's own callers only: the demo's seed)."""
     disclosure.ask(db, by, questions)
     owner = owner_for_new(db, by, spec.advertiser_id) if (spec.advertiser_id or not by.is_operator) else None
-    audience = Audience(id=new_id("aud"), name=spec.name, rule=as_json(spec.rule), advertiser_id=owner,
-                        iab_segment=spec.iab_segment, status=DeliveryStatus.LIVE)
+    audience = Audience(
+        id=new_id("aud"),
+        name=spec.name,
+        rule=as_json(spec.rule),
+        advertiser_id=owner,
+        iab_segment=spec.iab_segment,
+        status=DeliveryStatus.LIVE,
+    )
     db.add(audience)
-    record(db, by, AuditAction.CREATE, KIND, audience.id, {"name": spec.name, "rule": audience.rule,
-                                                           "advertiser_id": owner, "iab_segment": spec.iab_segment})
+    record(
+        db,
+        by,
+        AuditAction.CREATE,
+        KIND,
+        audience.id,
+        {"name": spec.name, "rule": audience.rule, "advertiser_id": owner, "iab_segment": spec.iab_segment},
+        advertiser_id=owner,
+    )
     db.flush()
     return audience
 
@@ -82,8 +95,9 @@ def _editable(db: Session, by: Principal, audience_id: str) -> Audience:
     return audience
 
 
-def update(db: Session, by: Principal, audience_id: str, spec: AudienceUpdate,
-           questions: DailyQuestions | None = None) -> Audience:
+def update(
+    db: Session, by: Principal, audience_id: str, spec: AudienceUpdate, questions: DailyQuestions | None = None
+) -> Audience:
     audience = _editable(db, by, audience_id)
     refuse_if_archived(audience.status is DeliveryStatus.ARCHIVED, KIND, audience_id)
     changes = changed_fields(spec)
@@ -94,14 +108,14 @@ def update(db: Session, by: Principal, audience_id: str, spec: AudienceUpdate,
             disclosure.ask(db, by, questions)
     diff = apply(audience, changes)
     if diff:
-        record(db, by, AuditAction.UPDATE, KIND, audience.id, diff)
+        record(db, by, AuditAction.UPDATE, KIND, audience.id, diff, advertiser_id=audience.advertiser_id)
     db.flush()
     return audience
 
 
 def archive(db: Session, by: Principal, audience_id: str) -> Audience:
     audience = _editable(db, by, audience_id)
-    archive_status(db, by, audience, KIND, DeliveryStatus.ARCHIVED)
+    archive_status(db, by, audience, KIND, DeliveryStatus.ARCHIVED, advertiser_id=audience.advertiser_id)
     return audience
 
 
@@ -130,16 +144,26 @@ def _out(audience: Audience, counted: AudienceSize | None, view: SizeView) -> Au
     targetable = counted is not None and counted.targetable and audience.status is DeliveryStatus.LIVE
     min_size = view.min_size
     return AudienceOut(
-        id=audience.id, name=audience.name, rule=audience.rule, advertiser_id=audience.advertiser_id,
-        iab_segment=audience.iab_segment, iab_label=taxonomy.label(audience.iab_segment), status=audience.status,
-        size=view.saved(audience.id, audience.rule, counted.size if counted is not None else None), min_size=min_size,
-        targetable=targetable, counted_at=counted.counted_at if counted is not None else None,
-        created_at=audience.created_at, updated_at=audience.updated_at,
+        id=audience.id,
+        name=audience.name,
+        rule=audience.rule,
+        advertiser_id=audience.advertiser_id,
+        iab_segment=audience.iab_segment,
+        iab_label=taxonomy.label(audience.iab_segment),
+        status=audience.status,
+        size=view.saved(audience.id, audience.rule, counted.size if counted is not None else None),
+        min_size=min_size,
+        targetable=targetable,
+        counted_at=counted.counted_at if counted is not None else None,
+        created_at=audience.created_at,
+        updated_at=audience.updated_at,
     )
 
 
 def check_targeting(db: Session, advertiser_id: str, audience_ids: Iterable[str], field: str) -> None:
-    """A line item may target live segments its brand can see and that are big enough."""
+    """A line item may target live segments its brand can see and that are big enough.
+    The catalogue's `AudienceCheck` (catalog/audience_check.py): the app hands it to the
+    line items' services through the Runtime."""
     wanted = list(dict.fromkeys(audience_ids))
     if not wanted:
         return
@@ -166,7 +190,9 @@ def check_targeting(db: Session, advertiser_id: str, audience_ids: Iterable[str]
 def store_identities(db: Session, by: Principal, users: list[IdentityIn]) -> int:
     by.require_operator("store contact data")
     stored = 0
-    existing = {i.user_id: i for i in db.scalars(select(Identity).where(Identity.user_id.in_([u.user_id for u in users])))}
+    existing = {
+        i.user_id: i for i in db.scalars(select(Identity).where(Identity.user_id.in_([u.user_id for u in users])))
+    }
     for user in users:
         row = existing.get(user.user_id)
         email = str(user.email) if user.email is not None else None
@@ -198,11 +224,18 @@ def erase(db: Session, by: Principal, user_id: str, event_log: EventLog, archive
         db.add(ForgottenUser(user_id=user_id, forgotten_at=now))
     else:
         forgotten.forgotten_at = now
-    record(db, by, AuditAction.ERASE, "user", user_id, {"events_deleted": events, "archived_events_deleted": archived,
-                                               "identity_deleted": identity is not None})
+    record(
+        db,
+        by,
+        AuditAction.ERASE,
+        "user",
+        user_id,
+        {"events_deleted": events, "archived_events_deleted": archived, "identity_deleted": identity is not None},
+    )
     db.flush()
-    return Erased(user_id=user_id, identity_deleted=identity is not None, events_deleted=events,
-                  archived_events_deleted=archived)
+    return Erased(
+        user_id=user_id, identity_deleted=identity is not None, events_deleted=events, archived_events_deleted=archived
+    )
 
 
 # --- exports --------------------------------------------------------------------------
@@ -211,26 +244,45 @@ def erase(db: Session, by: Principal, user_id: str, event_log: EventLog, archive
 def contacts_of(db: Session, user_ids: list[str]) -> list[offsite.Contact]:
     found: list[offsite.Contact] = []
     for start in range(0, len(user_ids), CHUNK):
-        rows = db.execute(select(Identity.email, Identity.phone).where(Identity.user_id.in_(user_ids[start:start + CHUNK])))
+        rows = db.execute(
+            select(Identity.email, Identity.phone).where(Identity.user_id.in_(user_ids[start : start + CHUNK]))
+        )
         found.extend(offsite.Contact(email, phone) for email, phone in rows)
     return found
 
 
-def export(db: Session, by: Principal, audience_id: str, platform: offsite.Platform, index: AudienceIndex,
-           region: str) -> tuple[offsite.ExportFile, AudienceExport]:
+def export(
+    db: Session, by: Principal, audience_id: str, platform: offsite.Platform, index: AudienceIndex, region: str
+) -> tuple[offsite.ExportFile, AudienceExport]:
     by.require_operator("export audiences offsite")
     audience = get(db, by, audience_id)
     if audience.status is not DeliveryStatus.LIVE:
         raise InvalidInput.on("id", f"audience {audience_id!r} is {audience.status}")
     if not index.targetable(audience.id):
-        raise InvalidInput.on("id", f"audience {audience_id!r} has fewer users than the network's minimum "
-                                    f"({index.min_size}), or is still being counted: it cannot be exported")
+        raise InvalidInput.on(
+            "id",
+            f"audience {audience_id!r} has fewer users than the network's minimum "
+            f"({index.min_size}), or is still being counted: it cannot be exported",
+        )
     file = offsite.export_file(platform, contacts_of(db, index.members(audience.id)), region)
-    entry = AudienceExport(id=new_id("exp"), audience_id=audience.id, platform=str(platform), rows=file.rows,
-                           skipped=file.skipped, actor=by.actor)
+    entry = AudienceExport(
+        id=new_id("exp"),
+        audience_id=audience.id,
+        platform=str(platform),
+        rows=file.rows,
+        skipped=file.skipped,
+        actor=by.actor,
+    )
     db.add(entry)
-    record(db, by, AuditAction.EXPORT, KIND, audience.id, {"platform": str(platform), "rows": file.rows,
-                                                           "skipped": file.skipped})
+    record(
+        db,
+        by,
+        AuditAction.EXPORT,
+        KIND,
+        audience.id,
+        {"platform": str(platform), "rows": file.rows, "skipped": file.skipped},
+        advertiser_id=audience.advertiser_id,
+    )
     db.flush()
     return file, entry
 
@@ -238,5 +290,10 @@ def export(db: Session, by: Principal, audience_id: str, platform: offsite.Platf
 def exports_of(db: Session, by: Principal, audience_id: str) -> list[AudienceExport]:
     by.require_operator("read the export audit")
     audience = get(db, by, audience_id)
-    return list(db.scalars(select(AudienceExport).where(AudienceExport.audience_id == audience.id)
-                           .order_by(AudienceExport.created_at.desc())))
+    return list(
+        db.scalars(
+            select(AudienceExport)
+            .where(AudienceExport.audience_id == audience.id)
+            .order_by(AudienceExport.created_at.desc())
+        )
+    )

@@ -59,42 +59,65 @@ def _payee(db: Session, by: Principal, advertiser_id: str, action: str) -> Adver
 
 
 def account(db: Session, advertiser: Advertiser, counters: Counters) -> Account:
-    paid_in = int(db.scalar(select(func.sum(LedgerEntry.amount_micros)).where(
-        LedgerEntry.advertiser_id == advertiser.id, LedgerEntry.kind != EntryKind.CHARGE)) or 0)
+    paid_in = int(
+        db.scalar(
+            select(func.sum(LedgerEntry.amount_micros)).where(
+                LedgerEntry.advertiser_id == advertiser.id, LedgerEntry.kind != EntryKind.CHARGE
+            )
+        )
+        or 0
+    )
     use = counters.account_use(advertiser.id)
-    return Account(advertiser, ledger.balance(db, advertiser.id),
-                   ledger.funds_of(BillingMode(advertiser.billing_mode), advertiser.credit_limit_micros, paid_in),
-                   use.spent, use.reserved)
+    return Account(
+        advertiser,
+        ledger.balance(db, advertiser.id),
+        ledger.funds_of(BillingMode(advertiser.billing_mode), advertiser.credit_limit_micros, paid_in),
+        use.spent,
+        use.reserved,
+    )
 
 
 def every_account(db: Session, counters: Counters) -> list[Account]:
     """Every advertiser not archived, by name: three queries for all of them."""
-    advertisers = list(db.scalars(select(Advertiser).where(Advertiser.status != AdvertiserStatus.ARCHIVED)
-                                  .order_by(Advertiser.name)))
+    advertisers = list(
+        db.scalars(select(Advertiser).where(Advertiser.status != AdvertiserStatus.ARCHIVED).order_by(Advertiser.name))
+    )
     balances, funds = ledger.balances(db), ledger.funds(db)
     found = []
     for advertiser in advertisers:
         use = counters.account_use(advertiser.id)
-        found.append(Account(advertiser, balances.get(advertiser.id, 0), funds.get(advertiser.id), use.spent,
-                             use.reserved))
+        found.append(
+            Account(advertiser, balances.get(advertiser.id, 0), funds.get(advertiser.id), use.spent, use.reserved)
+        )
     return found
 
 
 def balance_out(db: Session, by: Principal, advertiser_id: str, counters: Counters, currency: str) -> BalanceOut:
     found = account(db, advertisers.get(db, by, advertiser_id), counters)
-    posted_charges = -int(db.scalar(select(func.sum(LedgerEntry.amount_micros)).where(
-        LedgerEntry.advertiser_id == advertiser_id, LedgerEntry.kind == EntryKind.CHARGE)) or 0)
+    posted_charges = -int(
+        db.scalar(
+            select(func.sum(LedgerEntry.amount_micros)).where(
+                LedgerEntry.advertiser_id == advertiser_id, LedgerEntry.kind == EntryKind.CHARGE
+            )
+        )
+        or 0
+    )
     mode = BillingMode(found.advertiser.billing_mode)
     return BalanceOut(
-        advertiser_id=advertiser_id, mode=mode, currency=currency, balance=found.balance_micros,
+        advertiser_id=advertiser_id,
+        mode=mode,
+        currency=currency,
+        balance=found.balance_micros,
         credit_limit=found.advertiser.credit_limit_micros if mode is BillingMode.CREDIT else None,
-        available=found.available_micros, reserved=found.reserved_micros,
+        available=found.available_micros,
+        reserved=found.reserved_micros,
         unposted=max(0, found.spent_micros - posted_charges),
     )
 
 
-def entries(db: Session, by: Principal, advertiser_id: str, start: date | None, end: date | None,
-            currency: str) -> LedgerOut:
+def entries(
+    db: Session, by: Principal, advertiser_id: str, start: date | None, end: date | None, currency: str
+) -> LedgerOut:
     """The advertiser's entries on days `start`..`end` (both included), oldest first, each
     with the balance after it; the balance before the first and after the last."""
     advertiser = advertisers.get(db, by, advertiser_id)
@@ -102,8 +125,14 @@ def entries(db: Session, by: Principal, advertiser_id: str, start: date | None, 
         raise InvalidInput.on("to", "must not be before `from`")
     opening = 0
     if start is not None:
-        opening = int(db.scalar(select(func.sum(LedgerEntry.amount_micros)).where(
-            LedgerEntry.advertiser_id == advertiser.id, LedgerEntry.day < start)) or 0)
+        opening = int(
+            db.scalar(
+                select(func.sum(LedgerEntry.amount_micros)).where(
+                    LedgerEntry.advertiser_id == advertiser.id, LedgerEntry.day < start
+                )
+            )
+            or 0
+        )
     stmt = select(LedgerEntry).where(LedgerEntry.advertiser_id == advertiser.id)
     if start is not None:
         stmt = stmt.where(LedgerEntry.day >= start)
@@ -113,28 +142,66 @@ def entries(db: Session, by: Principal, advertiser_id: str, start: date | None, 
     out: list[LedgerEntryOut] = []
     for entry in db.scalars(stmt.order_by(LedgerEntry.day, LedgerEntry.id)):
         running += entry.amount_micros
-        out.append(LedgerEntryOut.model_validate({
-            "id": entry.id, "time": entry.time, "day": entry.day, "kind": entry.kind,
-            "amount_micros": entry.amount_micros, "campaign_id": entry.campaign_id, "reference": entry.reference,
-            "provider": entry.provider, "balance_after": running}))
-    return LedgerOut(advertiser_id=advertiser.id, currency=currency, start=start, end=end, opening_balance=opening,
-                     closing_balance=running, entries=out)
+        out.append(
+            LedgerEntryOut.model_validate(
+                {
+                    "id": entry.id,
+                    "time": entry.time,
+                    "day": entry.day,
+                    "kind": entry.kind,
+                    "amount_micros": entry.amount_micros,
+                    "campaign_id": entry.campaign_id,
+                    "reference": entry.reference,
+                    "provider": entry.provider,
+                    "balance_after": running,
+                }
+            )
+        )
+    return LedgerOut(
+        advertiser_id=advertiser.id,
+        currency=currency,
+        start=start,
+        end=end,
+        opening_balance=opening,
+        closing_balance=running,
+        entries=out,
+    )
 
 
 def _moved(db: Session, by: Principal, entry: LedgerEntry, what: str) -> LedgerEntry:
     bump_catalogue_version(db)  # the funds changed: every snapshot reloads them
-    record(db, by, AuditAction.CREATE, KIND, str(entry.id), {
-        "advertiser_id": entry.advertiser_id, "kind": what, "amount_micros": entry.amount_micros,
-        "reference": entry.reference, "provider": entry.provider})
+    record(
+        db,
+        by,
+        AuditAction.CREATE,
+        KIND,
+        str(entry.id),
+        {
+            "advertiser_id": entry.advertiser_id,
+            "kind": what,
+            "amount_micros": entry.amount_micros,
+            "reference": entry.reference,
+            "provider": entry.provider,
+        },
+        advertiser_id=entry.advertiser_id,
+    )
     return entry
 
 
 def top_up(db: Session, by: Principal, advertiser_id: str, spec: TopUpIn, now: datetime, tz: ZoneInfo) -> LedgerEntry:
     advertiser = _payee(db, by, advertiser_id, "record top-ups")
     receipt = provider(spec.provider).receive(Transfer(to_micros(spec.amount), spec.reference, now))
-    entry = ledger.post(db, advertiser_id=advertiser.id, kind=EntryKind.TOP_UP, amount_micros=receipt.amount_micros,
-                        day=now.astimezone(tz).date(), time=receipt.at, actor=by.actor, reference=receipt.reference,
-                        provider=receipt.provider)
+    entry = ledger.post(
+        db,
+        advertiser_id=advertiser.id,
+        kind=EntryKind.TOP_UP,
+        amount_micros=receipt.amount_micros,
+        day=now.astimezone(tz).date(),
+        time=receipt.at,
+        actor=by.actor,
+        reference=receipt.reference,
+        provider=receipt.provider,
+    )
     return _moved(db, by, entry, EntryKind.TOP_UP)
 
 
@@ -144,14 +211,23 @@ def credit(db: Session, by: Principal, advertiser_id: str, spec: CreditIn, now: 
         campaign = db.get(Campaign, spec.campaign_id)
         if campaign is None or campaign.advertiser_id != advertiser.id:
             raise InvalidInput.on("campaign_id", f"no campaign {spec.campaign_id!r} of this advertiser")
-    entry = ledger.post(db, advertiser_id=advertiser.id, kind=EntryKind.CREDIT, amount_micros=to_micros(spec.amount),
-                        day=now.astimezone(tz).date(), time=now, actor=by.actor, campaign_id=spec.campaign_id,
-                        reference=spec.reason)
+    entry = ledger.post(
+        db,
+        advertiser_id=advertiser.id,
+        kind=EntryKind.CREDIT,
+        amount_micros=to_micros(spec.amount),
+        day=now.astimezone(tz).date(),
+        time=now,
+        actor=by.actor,
+        campaign_id=spec.campaign_id,
+        reference=spec.reason,
+    )
     return _moved(db, by, entry, EntryKind.CREDIT)
 
 
-def refund(db: Session, by: Principal, advertiser_id: str, spec: RefundIn, now: datetime, tz: ZoneInfo,
-           counters: Counters) -> LedgerEntry:
+def refund(
+    db: Session, by: Principal, advertiser_id: str, spec: RefundIn, now: datetime, tz: ZoneInfo, counters: Counters
+) -> LedgerEntry:
     """Money back out of a wallet: never more than it could still spend."""
     advertiser = _payee(db, by, advertiser_id, "record refunds")
     amount = to_micros(spec.amount)
@@ -160,7 +236,15 @@ def refund(db: Session, by: Principal, advertiser_id: str, spec: RefundIn, now: 
     if amount > room:
         raise InvalidInput.on("amount", f"more than the {from_micros(max(0, room))} the account has available")
     receipt = provider(spec.provider).pay_out(Transfer(amount, spec.reference, now))
-    entry = ledger.post(db, advertiser_id=advertiser.id, kind=EntryKind.REFUND, amount_micros=-receipt.amount_micros,
-                        day=now.astimezone(tz).date(), time=receipt.at, actor=by.actor, reference=receipt.reference,
-                        provider=receipt.provider)
+    entry = ledger.post(
+        db,
+        advertiser_id=advertiser.id,
+        kind=EntryKind.REFUND,
+        amount_micros=-receipt.amount_micros,
+        day=now.astimezone(tz).date(),
+        time=receipt.at,
+        actor=by.actor,
+        reference=receipt.reference,
+        provider=receipt.provider,
+    )
     return _moved(db, by, entry, EntryKind.REFUND)

@@ -1,31 +1,18 @@
-"""Minor units of currencies (ISO 4217): invoices are in whole cents, pence, yen or fils.
+"""Money in a currency's minor unit (core/minor_units.py): invoices are in whole cents,
+pence, yen or fils, their lines adding up to their total to the unit.
 
-Only the exceptions are listed; every other currency has two decimals.
+How the numbers are written is core/money_words.py's; `display` stays as the name the
+ledger, the invoices and their tests use.
 """
 
 from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal
 
-from shelfspace.core.money import MICROS_PER_UNIT
+from shelfspace.core.minor_units import decimals, minor_unit_micros, round_micros
+from shelfspace.core.money_words import plain_number
 
-_DECIMALS = {
-    **dict.fromkeys(("BIF", "CLP", "DJF", "GNF", "ISK", "JPY", "KMF", "KRW", "PYG", "RWF", "UGX", "UYI", "VND",
-                     "VUV", "XAF", "XOF", "XPF"), 0),
-    **dict.fromkeys(("BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND"), 3),
-    "CLF": 4, "UYW": 4,
-}
-
-
-def decimals(currency: str) -> int:
-    return _DECIMALS.get(currency, 2)
-
-
-def round_micros(micros: int, currency: str) -> int:
-    """Micros rounded half away from zero to the currency's minor unit (still in micros)."""
-    step: int = MICROS_PER_UNIT // 10 ** decimals(currency)
-    units = (Decimal(micros) / step).quantize(Decimal(1), rounding=ROUND_HALF_UP)
-    return int(units) * step
+__all__ = ["allocate", "decimals", "display", "round_micros", "share_of"]
 
 
 def allocate(amounts: list[int], currency: str) -> list[int]:
@@ -33,7 +20,7 @@ def allocate(amounts: list[int], currency: str) -> list[int]:
     rounded down, then the units left go to the largest remainders (ties to the first).
     So a document's total is the report's to the cent, and each line is within a cent
     of its own exact amount."""
-    step: int = MICROS_PER_UNIT // 10 ** decimals(currency)
+    step = minor_unit_micros(currency)
     floors = [amount // step * step for amount in amounts]
     left = (round_micros(sum(amounts), currency) - sum(floors)) // step
     by_remainder = sorted(range(len(amounts)), key=lambda i: -(amounts[i] - floors[i]))
@@ -49,7 +36,5 @@ def share_of(micros: int, percent: Decimal, currency: str) -> int:
 
 
 def display(micros: int, currency: str) -> str:
-    """1234567890 micros in USD -> "1,234.57"."""
-    places = decimals(currency)
-    value = (Decimal(round_micros(micros, currency)) / MICROS_PER_UNIT).quantize(Decimal(1).scaleb(-places))
-    return f"{value:,.{places}f}"
+    """1234567890 micros in USD -> "1,234.57": the ledger's and the invoices' numbers."""
+    return plain_number(micros, currency)

@@ -92,8 +92,12 @@ def _through(spec: InvoiceIn, today: date) -> date:
 def _next_number(db: Session, prefix: str) -> tuple[int, str]:
     """The network's next number, taken in the issuing transaction (the row stays locked
     until it commits, so two issuers wait for each other rather than share a number)."""
-    moved = db.execute(update(InvoiceCounter).where(InvoiceCounter.id == COUNTER_ROW)
-                       .values(last=InvoiceCounter.last + 1).returning(InvoiceCounter.last)).scalar()
+    moved = db.execute(
+        update(InvoiceCounter)
+        .where(InvoiceCounter.id == COUNTER_ROW)
+        .values(last=InvoiceCounter.last + 1)
+        .returning(InvoiceCounter.last)
+    ).scalar()
     if moved is None:
         db.add(InvoiceCounter(id=COUNTER_ROW, last=1))
         db.flush()
@@ -103,8 +107,11 @@ def _next_number(db: Session, prefix: str) -> tuple[int, str]:
 
 def _seller(settings: Settings) -> dict[str, object]:
     address = [line.strip() for line in settings.company_address.replace(";", "\n").splitlines() if line.strip()]
-    return {"name": settings.company_name or settings.network_name, "address": address,
-            "tax_id": settings.company_tax_id}
+    return {
+        "name": settings.company_name or settings.network_name,
+        "address": address,
+        "tax_id": settings.company_tax_id,
+    }
 
 
 def _buyer(advertiser: Advertiser) -> dict[str, object]:
@@ -114,9 +121,18 @@ def _buyer(advertiser: Advertiser) -> dict[str, object]:
 def unbilled(db: Session, advertiser_id: str, through: date) -> list[LedgerEntry]:
     """Charges and credits up to `through` that no document has taken yet."""
     taken = select(InvoicedEntry.entry_id)
-    return list(db.scalars(select(LedgerEntry).where(
-        LedgerEntry.advertiser_id == advertiser_id, LedgerEntry.kind.in_(BILLED_KINDS), LedgerEntry.day <= through,
-        LedgerEntry.id.not_in(taken)).order_by(LedgerEntry.day, LedgerEntry.id)))
+    return list(
+        db.scalars(
+            select(LedgerEntry)
+            .where(
+                LedgerEntry.advertiser_id == advertiser_id,
+                LedgerEntry.kind.in_(BILLED_KINDS),
+                LedgerEntry.day <= through,
+                LedgerEntry.id.not_in(taken),
+            )
+            .order_by(LedgerEntry.day, LedgerEntry.id)
+        )
+    )
 
 
 def _lines(db: Session, taken: list[LedgerEntry], currency: str) -> list[tuple[str, str | None, int]]:
@@ -136,32 +152,61 @@ def _lines(db: Session, taken: list[LedgerEntry], currency: str) -> list[tuple[s
     for campaign_id in sorted(charges, key=lambda c: (min(days[c]), names.get(c, c))):
         first, last = min(days[campaign_id]), max(days[campaign_id])
         span = first.isoformat() if first == last else f"{first.isoformat()} to {last.isoformat()}"
-        exact.append((f"{names.get(campaign_id, campaign_id)}: delivery {span}", campaign_id or None,
-                      charges[campaign_id]))
-    exact += [(f"Credit: {entry.reference or 'adjustment'}", entry.campaign_id, -entry.amount_micros)
-              for entry in credits]
+        exact.append(
+            (f"{names.get(campaign_id, campaign_id)}: delivery {span}", campaign_id or None, charges[campaign_id])
+        )
+    exact += [
+        (f"Credit: {entry.reference or 'adjustment'}", entry.campaign_id, -entry.amount_micros) for entry in credits
+    ]
     amounts = allocate([amount for _, _, amount in exact], currency)
     return [(text, campaign, amount) for (text, campaign, _), amount in zip(exact, amounts, strict=True) if amount]
 
 
-def _write(db: Session, settings: Settings, advertiser: Advertiser, kind: DocumentKind, period: Period,
-           lines: list[tuple[str, str | None, int]], now: datetime, tax_rate: Decimal, corrects: Invoice | None = None,
-           note: str | None = None) -> Invoice:
+def _write(
+    db: Session,
+    settings: Settings,
+    advertiser: Advertiser,
+    kind: DocumentKind,
+    period: Period,
+    lines: list[tuple[str, str | None, int]],
+    now: datetime,
+    tax_rate: Decimal,
+    corrects: Invoice | None = None,
+    note: str | None = None,
+) -> Invoice:
     subtotal = sum(amount for _, _, amount in lines)
     tax = share_of(subtotal, tax_rate, settings.currency)
     sequence, number = _next_number(db, settings.invoice_prefix)
     today = now.astimezone(ZoneInfo(settings.timezone)).date()
     invoice = Invoice(
-        id=new_id("inv"), number=number, sequence=sequence, kind=kind, advertiser_id=advertiser.id,
-        period_start=period.start, period_end=period.end, issued_at=now,
+        id=new_id("inv"),
+        number=number,
+        sequence=sequence,
+        kind=kind,
+        advertiser_id=advertiser.id,
+        period_start=period.start,
+        period_end=period.end,
+        issued_at=now,
         due_on=today + timedelta(days=settings.payment_terms_days) if kind is DocumentKind.INVOICE else None,
-        currency=settings.currency, subtotal_micros=subtotal, tax_rate=format(tax_rate.normalize(), "f"),
-        tax_label=settings.tax_label, tax_micros=tax, total_micros=subtotal + tax,
-        corrects_id=corrects.id if corrects else None, note=note, seller=_seller(settings), buyer=_buyer(advertiser))
+        currency=settings.currency,
+        subtotal_micros=subtotal,
+        tax_rate=format(tax_rate.normalize(), "f"),
+        tax_label=settings.tax_label,
+        tax_micros=tax,
+        total_micros=subtotal + tax,
+        corrects_id=corrects.id if corrects else None,
+        note=note,
+        seller=_seller(settings),
+        buyer=_buyer(advertiser),
+    )
     db.add(invoice)
     db.flush()
-    db.add_all(InvoiceLine(invoice_id=invoice.id, position=i, description=text[:300], campaign_id=campaign,
-                           amount_micros=amount) for i, (text, campaign, amount) in enumerate(lines, 1))
+    db.add_all(
+        InvoiceLine(
+            invoice_id=invoice.id, position=i, description=text[:300], campaign_id=campaign, amount_micros=amount
+        )
+        for i, (text, campaign, amount) in enumerate(lines, 1)
+    )
     return invoice
 
 
@@ -178,16 +223,25 @@ def issue(db: Session, by: Principal, spec: InvoiceIn, settings: Settings, now: 
         raise InvalidInput.on("advertiser_id", f"no advertiser {spec.advertiser_id!r}")
     today = now.astimezone(ZoneInfo(settings.timezone)).date()
     through = _through(spec, today)
-    invoice = issue_through(db, by, advertiser, through, settings, now,
-                            month_period(spec.month, today).start if spec.month else None)
+    invoice = issue_through(
+        db, by, advertiser, through, settings, now, month_period(spec.month, today).start if spec.month else None
+    )
     if invoice is None:
-        raise InvalidInput.on("month" if spec.month else "through",
-                              f"nothing to invoice: every charge up to {through} is billed already")
+        raise InvalidInput.on(
+            "month" if spec.month else "through", f"nothing to invoice: every charge up to {through} is billed already"
+        )
     return invoice
 
 
-def issue_through(db: Session, by: Principal, advertiser: Advertiser, through: date, settings: Settings,
-                  now: datetime, month_start: date | None = None) -> Invoice | None:
+def issue_through(
+    db: Session,
+    by: Principal,
+    advertiser: Advertiser,
+    through: date,
+    settings: Settings,
+    now: datetime,
+    month_start: date | None = None,
+) -> Invoice | None:
     taken = unbilled(db, advertiser.id, through)
     lines = _lines(db, taken, settings.currency)
     if not lines:
@@ -197,7 +251,15 @@ def issue_through(db: Session, by: Principal, advertiser: Advertiser, through: d
     period = Period(min(first, month_start) if month_start else first, through)
     invoice = _write(db, settings, advertiser, kind, period, lines, now, _tax_rate(settings, kind))
     db.add_all(InvoicedEntry(entry_id=e.id, invoice_id=invoice.id) for e in taken)
-    record(db, by, AuditAction.CREATE, KIND, invoice.id, {"number": invoice.number, "total": invoice.total_micros})
+    record(
+        db,
+        by,
+        AuditAction.CREATE,
+        KIND,
+        invoice.id,
+        {"number": invoice.number, "total": invoice.total_micros},
+        advertiser_id=invoice.advertiser_id,
+    )
     return invoice
 
 
@@ -205,9 +267,15 @@ def issue_month_for_all(db: Session, by: Principal, month: str, settings: Settin
     """The monthly run: every advertiser with something unbilled up to the month's end."""
     today = now.astimezone(ZoneInfo(settings.timezone)).date()
     period = month_period(month, today)
-    owing = db.scalars(select(LedgerEntry.advertiser_id).distinct().where(
-        LedgerEntry.kind.in_(BILLED_KINDS), LedgerEntry.day <= period.end,
-        LedgerEntry.id.not_in(select(InvoicedEntry.entry_id))))
+    owing = db.scalars(
+        select(LedgerEntry.advertiser_id)
+        .distinct()
+        .where(
+            LedgerEntry.kind.in_(BILLED_KINDS),
+            LedgerEntry.day <= period.end,
+            LedgerEntry.id.not_in(select(InvoicedEntry.entry_id)),
+        )
+    )
     issued = []
     for advertiser_id in sorted(owing):
         advertiser = db.get(Advertiser, advertiser_id)
@@ -233,11 +301,17 @@ def _settled(db: Session, ids: list[str]) -> dict[str, int]:
     settled: dict[str, int] = defaultdict(int)
     if not ids:
         return settled
-    for invoice_id, total in db.execute(select(InvoicePayment.invoice_id, func.sum(InvoicePayment.amount_micros))
-                                        .where(InvoicePayment.invoice_id.in_(ids)).group_by(InvoicePayment.invoice_id)):
+    for invoice_id, total in db.execute(
+        select(InvoicePayment.invoice_id, func.sum(InvoicePayment.amount_micros))
+        .where(InvoicePayment.invoice_id.in_(ids))
+        .group_by(InvoicePayment.invoice_id)
+    ):
         settled[invoice_id] += int(total)
-    for corrected, total in db.execute(select(Invoice.corrects_id, func.sum(Invoice.total_micros))
-                                       .where(Invoice.corrects_id.in_(ids)).group_by(Invoice.corrects_id)):
+    for corrected, total in db.execute(
+        select(Invoice.corrects_id, func.sum(Invoice.total_micros))
+        .where(Invoice.corrects_id.in_(ids))
+        .group_by(Invoice.corrects_id)
+    ):
         settled[corrected or ""] += -int(total)
     return settled
 
@@ -248,8 +322,12 @@ def outs(db: Session, invoices: list[Invoice], today: date) -> list[InvoiceOut]:
     lines: dict[str, list[InvoiceLine]] = defaultdict(list)
     for line in db.scalars(select(InvoiceLine).where(InvoiceLine.invoice_id.in_(ids)).order_by(InvoiceLine.position)):
         lines[line.invoice_id].append(line)
-    numbers = {i: n for i, n in db.execute(select(Invoice.id, Invoice.number).where(
-        Invoice.id.in_([i.corrects_id for i in invoices if i.corrects_id])))}
+    numbers = {
+        i: n
+        for i, n in db.execute(
+            select(Invoice.id, Invoice.number).where(Invoice.id.in_([i.corrects_id for i in invoices if i.corrects_id]))
+        )
+    }
     result = []
     for invoice in invoices:
         if invoice.kind is DocumentKind.CREDIT_NOTE:
@@ -259,24 +337,44 @@ def outs(db: Session, invoices: list[Invoice], today: date) -> list[InvoiceOut]:
         else:
             paid = settled.get(invoice.id, 0)
             due = invoice.total_micros - paid
-            status = Status.PAID if due <= 0 else (
-                Status.OVERDUE if invoice.due_on is not None and invoice.due_on < today else Status.UNPAID)
-        result.append(InvoiceOut(
-            id=invoice.id, number=invoice.number, kind=invoice.kind, advertiser_id=invoice.advertiser_id,
-            period_start=invoice.period_start, period_end=invoice.period_end, issued_at=invoice.issued_at,
-            due_on=invoice.due_on, currency=invoice.currency, subtotal=invoice.subtotal_micros,
-            tax_label=invoice.tax_label, tax_rate=invoice.tax_rate, tax=invoice.tax_micros, total=invoice.total_micros,
-            paid=paid, outstanding=max(0, invoice.total_micros - paid) if invoice.total_micros > 0 else 0,
-            status=status, corrects=numbers.get(invoice.corrects_id or ""), note=invoice.note,
-            lines=[InvoiceLineOut.model_validate(line) for line in lines[invoice.id]]))
+            status = (
+                Status.PAID
+                if due <= 0
+                else (Status.OVERDUE if invoice.due_on is not None and invoice.due_on < today else Status.UNPAID)
+            )
+        result.append(
+            InvoiceOut(
+                id=invoice.id,
+                number=invoice.number,
+                kind=invoice.kind,
+                advertiser_id=invoice.advertiser_id,
+                period_start=invoice.period_start,
+                period_end=invoice.period_end,
+                issued_at=invoice.issued_at,
+                due_on=invoice.due_on,
+                currency=invoice.currency,
+                subtotal=invoice.subtotal_micros,
+                tax_label=invoice.tax_label,
+                tax_rate=invoice.tax_rate,
+                tax=invoice.tax_micros,
+                total=invoice.total_micros,
+                paid=paid,
+                outstanding=max(0, invoice.total_micros - paid) if invoice.total_micros > 0 else 0,
+                status=status,
+                corrects=numbers.get(invoice.corrects_id or ""),
+                note=invoice.note,
+                lines=[InvoiceLineOut.model_validate(line) for line in lines[invoice.id]],
+            )
+        )
     return result
 
 
 # --- corrections and payments ----------------------------------------------------------------
 
 
-def credit_note(db: Session, by: Principal, invoice_id: str, spec: CreditNoteIn, settings: Settings,
-                now: datetime) -> Invoice:
+def credit_note(
+    db: Session, by: Principal, invoice_id: str, spec: CreditNoteIn, settings: Settings, now: datetime
+) -> Invoice:
     """Correct an issued document: a credit note for part or all of its net amount, the same
     tax rate, and the money back to the advertiser's account as a credit in the ledger."""
     by.require_operator("issue credit notes")
@@ -287,20 +385,47 @@ def credit_note(db: Session, by: Principal, invoice_id: str, spec: CreditNoteIn,
     credited = -int(db.scalar(select(func.sum(Invoice.subtotal_micros)).where(Invoice.corrects_id == original.id)) or 0)
     room = original.subtotal_micros - credited
     if amount > room:
-        raise InvalidInput.on("amount", f"more than the {display(room, original.currency)} {original.currency} net "
-                                        f"that {original.number} still bills")
+        raise InvalidInput.on(
+            "amount",
+            f"more than the {display(room, original.currency)} {original.currency} net "
+            f"that {original.number} still bills",
+        )
     advertiser = db.get(Advertiser, original.advertiser_id)
     assert advertiser is not None
     today = now.astimezone(ZoneInfo(settings.timezone)).date()
-    note = _write(db, settings, advertiser, DocumentKind.CREDIT_NOTE, Period(original.period_start, original.period_end),
-                  [(f"Correction of {original.number}: {spec.reason}", None, -amount)], now,
-                  Decimal(original.tax_rate), corrects=original, note=spec.reason)
-    entry = ledger.post(db, advertiser_id=advertiser.id, kind=EntryKind.CREDIT, amount_micros=amount, day=today,
-                        time=now, actor=by.actor, reference=f"{note.number}: {spec.reason}"[:200])
+    note = _write(
+        db,
+        settings,
+        advertiser,
+        DocumentKind.CREDIT_NOTE,
+        Period(original.period_start, original.period_end),
+        [(f"Correction of {original.number}: {spec.reason}", None, -amount)],
+        now,
+        Decimal(original.tax_rate),
+        corrects=original,
+        note=spec.reason,
+    )
+    entry = ledger.post(
+        db,
+        advertiser_id=advertiser.id,
+        kind=EntryKind.CREDIT,
+        amount_micros=amount,
+        day=today,
+        time=now,
+        actor=by.actor,
+        reference=f"{note.number}: {spec.reason}"[:200],
+    )
     db.add(InvoicedEntry(entry_id=entry.id, invoice_id=note.id))  # billed by the note itself
     bump_catalogue_version(db)  # the funds grew
-    record(db, by, AuditAction.CREATE, KIND, note.id, {"number": note.number, "corrects": original.number,
-                                                        "total": note.total_micros})
+    record(
+        db,
+        by,
+        AuditAction.CREATE,
+        KIND,
+        note.id,
+        {"number": note.number, "corrects": original.number, "total": note.total_micros},
+        advertiser_id=note.advertiser_id,
+    )
     return note
 
 
@@ -310,26 +435,47 @@ def pay(db: Session, by: Principal, invoice_id: str, spec: PaymentIn, settings: 
     by.require_operator("record payments")
     invoice = get(db, by, invoice_id)
     if invoice.kind is not DocumentKind.INVOICE:
-        raise InvalidInput.on("invoice_id", f"{invoice.number} is a {invoice.kind.value.replace('_', ' ')}: "
-                                            "nothing is due on it")
+        raise InvalidInput.on(
+            "invoice_id", f"{invoice.number} is a {invoice.kind.value.replace('_', ' ')}: nothing is due on it"
+        )
     [out] = outs(db, [invoice], now.astimezone(ZoneInfo(settings.timezone)).date())
     due = to_micros(out.outstanding)
     if due <= 0:
         raise InvalidInput.on("invoice_id", f"{invoice.number} is paid already")
     amount = to_micros(spec.amount)
     if amount != due:
-        raise InvalidInput.on("amount", f"{invoice.number} has {display(due, invoice.currency)} {invoice.currency} "
-                                        "outstanding; record that amount")
+        raise InvalidInput.on(
+            "amount",
+            f"{invoice.number} has {display(due, invoice.currency)} {invoice.currency} outstanding; record that amount",
+        )
     receipt = provider(spec.provider).receive(Transfer(amount, spec.reference, now))
     net = due * invoice.subtotal_micros // invoice.total_micros if invoice.total_micros else due
-    entry = ledger.post(db, advertiser_id=invoice.advertiser_id, kind=EntryKind.TOP_UP, amount_micros=net,
-                        day=now.astimezone(ZoneInfo(settings.timezone)).date(), time=receipt.at, actor=by.actor,
-                        reference=f"{invoice.number}: {receipt.reference}"[:200], provider=receipt.provider)
-    db.add(InvoicePayment(invoice_id=invoice.id, entry_id=entry.id, amount_micros=receipt.amount_micros,
-                          received_at=receipt.at))
+    entry = ledger.post(
+        db,
+        advertiser_id=invoice.advertiser_id,
+        kind=EntryKind.TOP_UP,
+        amount_micros=net,
+        day=now.astimezone(ZoneInfo(settings.timezone)).date(),
+        time=receipt.at,
+        actor=by.actor,
+        reference=f"{invoice.number}: {receipt.reference}"[:200],
+        provider=receipt.provider,
+    )
+    db.add(
+        InvoicePayment(
+            invoice_id=invoice.id, entry_id=entry.id, amount_micros=receipt.amount_micros, received_at=receipt.at
+        )
+    )
     bump_catalogue_version(db)  # the credit line has room again
-    record(db, by, AuditAction.UPDATE, KIND, invoice.id, {"paid": receipt.amount_micros,
-                                                          "reference": receipt.reference})
+    record(
+        db,
+        by,
+        AuditAction.UPDATE,
+        KIND,
+        invoice.id,
+        {"paid": receipt.amount_micros, "reference": receipt.reference},
+        advertiser_id=invoice.advertiser_id,
+    )
     return invoice
 
 
@@ -346,10 +492,18 @@ def query(by: Principal, advertiser_id: str | None = None) -> Select[Invoice]:
 def unpaid(db: Session, by: Principal, today: date) -> list[InvoiceOut]:
     """Invoices still due, the earliest due first. Those paid in full are left out in SQL
     before their lines are read; `outs` then decides (a credit note may settle one)."""
-    paid = (select(InvoicePayment.invoice_id, func.sum(InvoicePayment.amount_micros).label("paid"))
-            .group_by(InvoicePayment.invoice_id).subquery())
-    found = list(db.scalars(query(by).where(Invoice.kind == DocumentKind.INVOICE)
-                            .outerjoin(paid, paid.c.invoice_id == Invoice.id)
-                            .where(func.coalesce(paid.c.paid, 0) < Invoice.total_micros)
-                            .order_by(Invoice.due_on, Invoice.sequence)))
+    paid = (
+        select(InvoicePayment.invoice_id, func.sum(InvoicePayment.amount_micros).label("paid"))
+        .group_by(InvoicePayment.invoice_id)
+        .subquery()
+    )
+    found = list(
+        db.scalars(
+            query(by)
+            .where(Invoice.kind == DocumentKind.INVOICE)
+            .outerjoin(paid, paid.c.invoice_id == Invoice.id)
+            .where(func.coalesce(paid.c.paid, 0) < Invoice.total_micros)
+            .order_by(Invoice.due_on, Invoice.sequence)
+        )
+    )
     return [out for out in outs(db, found, today) if out.status in DUE]

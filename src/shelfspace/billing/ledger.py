@@ -4,13 +4,14 @@ Nothing here updates or deletes a row. A balance is the sum of an account's post
 wallet's funds (what its campaigns may be charged in all) are every entry but charges,
 plus the credit limit. Charges come from the rollups: `post_charges` makes the ledger's
 charges for a campaign and day equal the rollups' spend for it, by appending the
-difference, in the rollup's own transaction.
+difference, in the rollup's own transaction. The rollup job reads that spend and hands it
+in (reporting/spend.py): the rollups stand above billing, which never reads them.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -26,38 +27,62 @@ from shelfspace.billing.models import (
 )
 from shelfspace.catalog.enums import BillingMode
 from shelfspace.catalog.models import Advertiser
-from shelfspace.reporting.models import RollupDay
 
 ROLLUP_ACTOR = "rollup"
 
 
-def post(db: Session, *, advertiser_id: str, kind: EntryKind, amount_micros: int, day: date, time: datetime,
-         actor: str, campaign_id: str | None = None, reference: str | None = None,
-         provider: str | None = None) -> LedgerEntry:
+def post(
+    db: Session,
+    *,
+    advertiser_id: str,
+    kind: EntryKind,
+    amount_micros: int,
+    day: date,
+    time: datetime,
+    actor: str,
+    campaign_id: str | None = None,
+    reference: str | None = None,
+    provider: str | None = None,
+) -> LedgerEntry:
     """Append one entry and its two postings: the advertiser's side and the other side."""
-    entry = LedgerEntry(time=time, day=day, advertiser_id=advertiser_id, kind=kind, amount_micros=amount_micros,
-                        campaign_id=campaign_id, reference=reference, provider=provider, actor=actor)
+    entry = LedgerEntry(
+        time=time,
+        day=day,
+        advertiser_id=advertiser_id,
+        kind=kind,
+        amount_micros=amount_micros,
+        campaign_id=campaign_id,
+        reference=reference,
+        provider=provider,
+        actor=actor,
+    )
     db.add(entry)
     db.flush()
-    db.add_all([
-        LedgerPosting(entry_id=entry.id, account=advertiser_account(advertiser_id), amount_micros=amount_micros),
-        LedgerPosting(entry_id=entry.id, account=COUNTER_ACCOUNT[kind], amount_micros=-amount_micros),
-    ])
+    db.add_all(
+        [
+            LedgerPosting(entry_id=entry.id, account=advertiser_account(advertiser_id), amount_micros=amount_micros),
+            LedgerPosting(entry_id=entry.id, account=COUNTER_ACCOUNT[kind], amount_micros=-amount_micros),
+        ]
+    )
     return entry
 
 
 def balance(db: Session, advertiser_id: str) -> int:
     """What the advertiser holds (negative: what it owes), from its account's postings."""
-    total = db.scalar(select(func.sum(LedgerPosting.amount_micros)).where(
-        LedgerPosting.account == advertiser_account(advertiser_id)))
+    total = db.scalar(
+        select(func.sum(LedgerPosting.amount_micros)).where(LedgerPosting.account == advertiser_account(advertiser_id))
+    )
     return int(total or 0)
 
 
 def balances(db: Session) -> dict[str, int]:
     """Every advertiser's balance, by advertiser id."""
     prefix = advertiser_account("")
-    rows = db.execute(select(LedgerPosting.account, func.sum(LedgerPosting.amount_micros))
-                      .where(LedgerPosting.account.startswith(prefix)).group_by(LedgerPosting.account))
+    rows = db.execute(
+        select(LedgerPosting.account, func.sum(LedgerPosting.amount_micros))
+        .where(LedgerPosting.account.startswith(prefix))
+        .group_by(LedgerPosting.account)
+    )
     return {account.removeprefix(prefix): int(total) for account, total in rows}
 
 
@@ -65,16 +90,20 @@ def account_sums(db: Session) -> dict[str, int]:
     """Each of the network's accounts' sums (bank, revenue, allowances) and the advertisers'
     together under "advertisers": the books balance when they add up to zero."""
     sums: dict[str, int] = defaultdict(int)
-    for account, total in db.execute(select(LedgerPosting.account, func.sum(LedgerPosting.amount_micros))
-                                     .group_by(LedgerPosting.account)):
+    for account, total in db.execute(
+        select(LedgerPosting.account, func.sum(LedgerPosting.amount_micros)).group_by(LedgerPosting.account)
+    ):
         sums["advertisers" if account.startswith(advertiser_account("")) else account] += int(total)
     return dict(sums)
 
 
 def _paid_in(db: Session, advertiser_ids: Iterable[str] | None = None) -> dict[str, int]:
     """Top-ups and credits less refunds, by advertiser: every entry but charges."""
-    stmt = (select(LedgerEntry.advertiser_id, func.sum(LedgerEntry.amount_micros))
-            .where(LedgerEntry.kind != EntryKind.CHARGE).group_by(LedgerEntry.advertiser_id))
+    stmt = (
+        select(LedgerEntry.advertiser_id, func.sum(LedgerEntry.amount_micros))
+        .where(LedgerEntry.kind != EntryKind.CHARGE)
+        .group_by(LedgerEntry.advertiser_id)
+    )
     if advertiser_ids is not None:
         stmt = stmt.where(LedgerEntry.advertiser_id.in_(list(advertiser_ids)))
     return {advertiser: int(total) for advertiser, total in db.execute(stmt)}
@@ -89,10 +118,13 @@ def funds_of(mode: BillingMode, credit_limit_micros: int | None, paid_in_micros:
     return credit_limit_micros + paid_in_micros
 
 
-def funds(db: Session) -> dict[str, int]:
-    """The funds of every advertiser whose delivery is limited by them."""
-    accounts = [(a, BillingMode(m), limit) for a, m, limit in db.execute(
-        select(Advertiser.id, Advertiser.billing_mode, Advertiser.credit_limit_micros))]
+def funds(db: Session, advertiser_ids: Iterable[str] | None = None) -> dict[str, int]:
+    """The funds of every advertiser whose delivery is limited by them (of these only,
+    when `advertiser_ids` is given)."""
+    stmt = select(Advertiser.id, Advertiser.billing_mode, Advertiser.credit_limit_micros)
+    if advertiser_ids is not None:
+        stmt = stmt.where(Advertiser.id.in_(list(advertiser_ids)))
+    accounts = [(a, BillingMode(m), limit) for a, m, limit in db.execute(stmt)]
     limited = [a for a in accounts if a[1] is BillingMode.PREPAID or a[2] is not None]
     paid_in = _paid_in(db, [a for a, _, _ in limited])
     result: dict[str, int] = {}
@@ -110,20 +142,14 @@ class ChargeKey:
     day: date
 
 
-def post_charges(db: Session, days: Iterable[str], time: datetime) -> int:
-    """Make the ledger's charges for these days equal the rollups' spend: append, per
-    campaign and day, the difference (new spend, or spend a rebuilt day no longer has).
-    Returns how many entries were appended."""
-    wanted_days = sorted({date.fromisoformat(d) for d in days})
+def post_charges(db: Session, days: Iterable[date], spend: Mapping[ChargeKey, int], time: datetime) -> int:
+    """Make the ledger's charges for these days equal the rollups' `spend` on them (per
+    campaign and day, every one of these days'): append, per campaign and day, the
+    difference (new spend, or spend a rebuilt day no longer has). Returns how many entries
+    were appended."""
+    wanted_days = sorted(set(days))
     if not wanted_days:
         return 0
-    spend: dict[ChargeKey, int] = defaultdict(int)
-    for rolled in db.execute(
-        select(RollupDay.advertiser_id, RollupDay.campaign_id, RollupDay.day, func.sum(RollupDay.spend_micros))
-        .where(RollupDay.day.in_([d.isoformat() for d in wanted_days]), RollupDay.campaign_id != "")
-        .group_by(RollupDay.advertiser_id, RollupDay.campaign_id, RollupDay.day)
-    ):
-        spend[ChargeKey(rolled[0], rolled[1], date.fromisoformat(rolled[2]))] += int(rolled[3] or 0)
     charged: dict[ChargeKey, int] = defaultdict(int)
     for posted_ in db.execute(
         select(LedgerEntry.advertiser_id, LedgerEntry.campaign_id, LedgerEntry.day, func.sum(LedgerEntry.amount_micros))
@@ -131,15 +157,28 @@ def post_charges(db: Session, days: Iterable[str], time: datetime) -> int:
         .group_by(LedgerEntry.advertiser_id, LedgerEntry.campaign_id, LedgerEntry.day)
     ):
         charged[ChargeKey(posted_[0], posted_[1] or "", posted_[2])] -= int(posted_[3])
-    known = set(db.scalars(select(Advertiser.id).where(
-        Advertiser.id.in_({k.advertiser_id for k in spend} | {k.advertiser_id for k in charged}))))
+    known = set(
+        db.scalars(
+            select(Advertiser.id).where(
+                Advertiser.id.in_({k.advertiser_id for k in spend} | {k.advertiser_id for k in charged})
+            )
+        )
+    )
     posted = 0
     for key in sorted(set(spend) | set(charged), key=lambda k: (k.day, k.advertiser_id, k.campaign_id)):
         if key.advertiser_id not in known:  # events of an advertiser the catalogue never had: no account
             continue
         difference = spend.get(key, 0) - charged.get(key, 0)
         if difference:
-            post(db, advertiser_id=key.advertiser_id, kind=EntryKind.CHARGE, amount_micros=-difference, day=key.day,
-                 time=time, actor=ROLLUP_ACTOR, campaign_id=key.campaign_id)
+            post(
+                db,
+                advertiser_id=key.advertiser_id,
+                kind=EntryKind.CHARGE,
+                amount_micros=-difference,
+                day=key.day,
+                time=time,
+                actor=ROLLUP_ACTOR,
+                campaign_id=key.campaign_id,
+            )
             posted += 1
     return posted

@@ -56,8 +56,7 @@ class LedgerEntry(Base):
 
     __tablename__ = "ledger_entries"
 
-    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True,
-                                    autoincrement=True)
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True)
     time: Mapped[datetime]
     day: Mapped[date] = mapped_column(Date, index=True)
     advertiser_id: Mapped[str] = mapped_column(ForeignKey("advertisers.id"), index=True)
@@ -72,8 +71,7 @@ class LedgerEntry(Base):
 class LedgerPosting(Base):
     __tablename__ = "ledger_postings"
 
-    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True,
-                                    autoincrement=True)
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True)
     entry_id: Mapped[int] = mapped_column(ForeignKey("ledger_entries.id"), index=True)
     account: Mapped[str] = mapped_column(String(80), index=True)
     amount_micros: Mapped[int] = mapped_column(BigInteger)
@@ -116,8 +114,7 @@ class Invoice(Base):
 class InvoiceLine(Base):
     __tablename__ = "invoice_lines"
 
-    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True,
-                                    autoincrement=True)
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True)
     invoice_id: Mapped[str] = mapped_column(ForeignKey("invoices.id"), index=True)
     position: Mapped[int] = mapped_column(Integer)
     description: Mapped[str] = mapped_column(String(300))
@@ -139,8 +136,7 @@ class InvoicePayment(Base):
 
     __tablename__ = "invoice_payments"
 
-    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True,
-                                    autoincrement=True)
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True)
     invoice_id: Mapped[str] = mapped_column(ForeignKey("invoices.id"), index=True)
     entry_id: Mapped[int] = mapped_column(ForeignKey("ledger_entries.id"))
     amount_micros: Mapped[int] = mapped_column(BigInteger)

@@ -27,7 +27,8 @@ def by_month(db: Session, today: date, months: int) -> list[dict[str, object]]:
     sums: dict[tuple[str, EntryKind], int] = defaultdict(int)
     for day, kind, micros in db.execute(
         select(LedgerEntry.day, LedgerEntry.kind, func.sum(LedgerEntry.amount_micros))
-        .where(LedgerEntry.day >= starts[-1]).group_by(LedgerEntry.day, LedgerEntry.kind)
+        .where(LedgerEntry.day >= starts[-1])
+        .group_by(LedgerEntry.day, LedgerEntry.kind)
     ):
         sums[(day.strftime("%Y-%m"), EntryKind(kind))] += int(micros)
     rows = []
@@ -35,7 +36,13 @@ def by_month(db: Session, today: date, months: int) -> list[dict[str, object]]:
         month = start.strftime("%Y-%m")
         charges = -sums[(month, EntryKind.CHARGE)]
         credits = sums[(month, EntryKind.CREDIT)]
-        rows.append({"month": month, "charges": from_micros(charges), "credits": from_micros(credits),
-                     "revenue": from_micros(charges - credits),
-                     "paid_in": from_micros(sums[(month, EntryKind.TOP_UP)] + sums[(month, EntryKind.REFUND)])})
+        rows.append(
+            {
+                "month": month,
+                "charges": from_micros(charges),
+                "credits": from_micros(credits),
+                "revenue": from_micros(charges - credits),
+                "paid_in": from_micros(sums[(month, EntryKind.TOP_UP)] + sums[(month, EntryKind.REFUND)]),
+            }
+        )
     return rows

@@ -32,6 +32,22 @@ class RefundIn(InputModel):
     provider: ProviderName = ProviderName.MANUAL
 
 
+class TermsIn(InputModel):
+    """An advertiser's new terms (billing/terms.py), with why: the audit history keeps both."""
+
+    billing_mode: BillingMode = Field(
+        description="`prepaid`: delivery stops when the wallet is used up; `credit`: "
+        "invoiced monthly, and delivery stops at minus `credit_limit`."
+    )
+    credit_limit: PositiveMoney | None = Field(
+        default=None,
+        description=(
+            "Required on credit, in the network currency: how far the balance may go below zero. Absent for prepaid."
+        ),
+    )
+    reason: str = Field(min_length=1, max_length=500, description="Why the terms change, kept in the audit log.")
+
+
 class InvoiceIn(InputModel):
     """Issue an invoice now: for a month that has ended, or everything not yet invoiced up
     to a day that has ended (on demand)."""
@@ -60,7 +76,8 @@ class BalanceOut(BaseModel):
     credit_limit: MoneyFromMicros | None = Field(description="On credit; null: no limit (and for prepaid).")
     available: MoneyFromMicros | None = Field(
         description="What delivery may still spend: funds less every charge so far, including those not yet "
-                    "posted to the ledger, and less what served ads hold. Null: no limit.")
+        "posted to the ledger, and less what served ads hold. Null: no limit."
+    )
     reserved: MoneyFromMicros = Field(description="Held by ads served and not yet billed.")
     unposted: MoneyFromMicros = Field(description="Charged by delivery, not yet in the ledger (seconds behind).")
 

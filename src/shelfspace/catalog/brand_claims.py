@@ -34,10 +34,16 @@ def refuse_taken(db: Session, advertiser_id: str, name: str, brands: Iterable[st
     """A brand another live advertiser holds cannot be claimed again: its sales are that
     advertiser's. Archived advertisers hold nothing (their brands may be handed on)."""
     wanted = claimed_brands(name, brands)
-    rows = db.execute(select(Advertiser.id, Advertiser.name, Advertiser.brands).where(
-        Advertiser.id != advertiser_id, Advertiser.status != AdvertiserStatus.ARCHIVED))
+    rows = db.execute(
+        select(Advertiser.id, Advertiser.name, Advertiser.brands).where(
+            Advertiser.id != advertiser_id, Advertiser.status != AdvertiserStatus.ARCHIVED
+        )
+    )
     for _, other_name, other_brands in rows:
         taken = sorted(wanted & claimed_brands(other_name, other_brands))
         if taken:  # which advertiser holds it is not said: the caller may be a brand signing up
-            raise InvalidInput.on(field, f"the brand {', '.join(map(repr, taken))} is held by another advertiser; "
-                                         "the operator must release it there first")
+            raise InvalidInput.on(
+                field,
+                f"the brand {', '.join(map(repr, taken))} is held by another advertiser; "
+                "the operator must release it there first",
+            )

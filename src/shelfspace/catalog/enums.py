@@ -1,11 +1,35 @@
 """The catalogue's vocabularies, and which combinations of them make sense.
 
 The compatibility tables are data, not branches: adding a channel means adding a row.
+`Pricing` and `Pacing` are the engine's as much as the catalogue's, so they are defined
+in `core/buying.py` (the layer both import) and only re-exported here; so is
+`AdvertiserStatus`, a brand account's standing, from `accounts/approval.py`.
 """
 
 from __future__ import annotations
 
 from enum import StrEnum
+
+from shelfspace.accounts.approval import AdvertiserStatus
+from shelfspace.core.buying import Pacing, Pricing
+
+__all__ = [
+    "CLICKABLE_CHANNELS",
+    "CLICKABLE_FORMATS",
+    "FORMATS_BY_CHANNEL",
+    "SIZED_FORMATS",
+    "AdFormat",
+    "AdvertiserStatus",
+    "BillingMode",
+    "CapPeriod",
+    "Channel",
+    "DeliveryStatus",
+    "Device",
+    "Pacing",
+    "PlacementStatus",
+    "Pricing",
+    "ReviewStatus",
+]
 
 
 class Channel(StrEnum):
@@ -30,13 +54,6 @@ class PlacementStatus(StrEnum):
     ARCHIVED = "archived"
 
 
-class AdvertiserStatus(StrEnum):
-    PENDING = "pending"  # signed up, awaiting the operator
-    ACTIVE = "active"
-    SUSPENDED = "suspended"
-    ARCHIVED = "archived"
-
-
 class BillingMode(StrEnum):
     """How an advertiser pays: from a wallet it tops up first, or on credit, invoiced after."""
 
@@ -50,16 +67,6 @@ class DeliveryStatus(StrEnum):
     LIVE = "live"
     PAUSED = "paused"
     ARCHIVED = "archived"
-
-
-class Pacing(StrEnum):
-    EVEN = "even"
-    ASAP = "asap"
-
-
-class Pricing(StrEnum):
-    CPM = "cpm"
-    CPC = "cpc"
 
 
 class ReviewStatus(StrEnum):

@@ -82,9 +82,7 @@ def normalise_category(value: str) -> str:
     return "/".join(parts)
 
 
-Category = Annotated[
-    str, StringConstraints(min_length=1, max_length=300), AfterValidator(normalise_category)
-]
+Category = Annotated[str, StringConstraints(min_length=1, max_length=300), AfterValidator(normalise_category)]
 
 
 def _keyword(value: str) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Boolean, Column, ForeignKey, Integer, String, Table, Text
+from sqlalchemy import BigInteger, Boolean, Column, ForeignKey, Integer, String, Table, Text, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from shelfspace.catalog.enums import (
@@ -56,6 +56,9 @@ class Advertiser(Timestamps, Base):
     # when the balance reaches minus the limit; no limit (None) never stops delivery.
     billing_mode: Mapped[BillingMode] = mapped_column(default=BillingMode.CREDIT)
     credit_limit_micros: Mapped[int | None] = mapped_column(BigInteger)
+    # A reseller may promote any brand's products; others only their own brands'
+    # (catalog/promotable.py). The operator's to grant.
+    reseller: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class Campaign(Timestamps, Base):
@@ -135,6 +138,21 @@ class Creative(Timestamps, Base):
     review_note: Mapped[str | None] = mapped_column(Text)
     reviewed_at: Mapped[datetime | None]
     archived_at: Mapped[datetime | None]
+    # The creative this one was sent in place of (then archived): catalog/services/creatives.py replace.
+    replaces_id: Mapped[str | None] = mapped_column(ForeignKey("creatives.id"))
+
+
+class CampaignDraft(Timestamps, Base):
+    """A campaign wizard a brand saved to finish later: the form's fields as typed, nothing
+    validated or booked (dashboard/brand/drafts.py)."""
+
+    __tablename__ = "campaign_drafts"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    advertiser_id: Mapped[str] = mapped_column(ForeignKey("advertisers.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    fields: Mapped[dict[str, Any]]
+    saved_by: Mapped[str | None] = mapped_column(String(40))  # the dashboard user's id
 
 
 class Product(Timestamps, Base):

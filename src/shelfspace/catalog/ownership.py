@@ -7,7 +7,7 @@ learn that another brand's campaign exists. Operators see the whole network.
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from pydantic import BaseModel
 from sqlalchemy import Select
@@ -20,7 +20,14 @@ from shelfspace.catalog.models import Advertiser
 from shelfspace.core.errors import Conflict, FieldProblem, InvalidInput, NotFound
 
 
-OwnedT = TypeVar("OwnedT")
+class Owned(Protocol):
+    """A model an advertiser owns."""
+
+    @property
+    def advertiser_id(self) -> str: ...
+
+
+OwnedT = TypeVar("OwnedT", bound=Owned)
 
 
 def only_visible(stmt: Select[Any], column: Any, by: Principal) -> Select[Any]:
@@ -30,7 +37,7 @@ def only_visible(stmt: Select[Any], column: Any, by: Principal) -> Select[Any]:
 
 def get_visible(db: Session, model: type[OwnedT], object_id: str, by: Principal, label: str) -> OwnedT:
     obj = db.get(model, object_id)
-    if obj is None or not by.owns(getattr(obj, "advertiser_id")):
+    if obj is None or not by.owns(obj.advertiser_id):
         raise NotFound(f"no {label} {object_id!r}")
     return obj
 
@@ -85,9 +92,12 @@ def apply(obj: object, values: dict[str, Any]) -> dict[str, list[Any]]:
     return diff
 
 
-def archive_status(db: Session, by: Principal, obj: Any, kind: str, archived: StrEnum) -> None:
-    """Archive an object whose `status` says so; archiving twice records nothing new."""
+def archive_status(
+    db: Session, by: Principal, obj: Any, kind: str, archived: StrEnum, *, advertiser_id: str | None = None
+) -> None:
+    """Archive an object whose `status` says so; archiving twice records nothing new.
+    `advertiser_id`: the brand the object belongs to, for its audit entry (None: the network's)."""
     if obj.status is not archived:
         obj.status = archived
-        record(db, by, AuditAction.ARCHIVE, kind, obj.id)
+        record(db, by, AuditAction.ARCHIVE, kind, obj.id, advertiser_id=advertiser_id)
     db.flush()

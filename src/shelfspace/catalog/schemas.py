@@ -13,6 +13,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 
+from shelfspace.catalog.campaign_state import StateCode, StateReason
 from shelfspace.catalog.enums import (
     AdFormat,
     AdvertiserStatus,
@@ -34,8 +35,8 @@ from shelfspace.catalog.fields import (
     Name,
     Size,
     Sku,
-    UtcDatetime,
     Slug,
+    UtcDatetime,
     WebUrl,
 )
 from shelfspace.core.inputs import InputModel
@@ -64,7 +65,8 @@ class PlacementCreate(InputModel):
     floor_cpm: Money = Field(default=Decimal(0), description="Minimum price per thousand impressions.")
     max_ads: int = Field(default=1, ge=1, le=50, description="Most ads shown at once (slots).")
     blocked_categories: list[Category] = Field(
-        default_factory=list, max_length=200,
+        default_factory=list,
+        max_length=200,
         description="Advertisers in these categories (or below them) never show here.",
     )
 
@@ -107,8 +109,15 @@ Brands = Annotated[
 ]
 
 
-BILLING_MODE_HELP = ("`prepaid`: delivery stops when the wallet is used up; `credit`: invoiced monthly, and "
-                     "delivery stops when the balance reaches minus `credit_limit` (no limit when null).")
+RESELLER_HELP = (
+    "Operator only. A reseller may promote any product in the catalogue as sponsored products; "
+    "other advertisers only their own brands' products (those whose `brand` is one of `brands`, "
+    "or the advertiser's name when `brands` is empty)."
+)
+BILLING_MODE_HELP = (
+    "`prepaid`: delivery stops when the wallet is used up; `credit`: invoiced monthly, and "
+    "delivery stops when the balance reaches minus `credit_limit` (no limit when null)."
+)
 
 
 class AdvertiserCreate(InputModel):
@@ -120,6 +129,7 @@ class AdvertiserCreate(InputModel):
     brands: Brands = Field(default_factory=list)
     billing_mode: BillingMode = Field(default=BillingMode.CREDIT, description=BILLING_MODE_HELP)
     credit_limit: Money | None = Field(default=None, description="On credit: how far the balance may go below zero.")
+    reseller: bool = Field(default=False, description=RESELLER_HELP)
 
 
 class AdvertiserUpdate(InputModel):
@@ -130,8 +140,10 @@ class AdvertiserUpdate(InputModel):
     competitors: Competitors | None = None
     brands: Brands | None = None
     billing_mode: BillingMode | None = Field(default=None, description=BILLING_MODE_HELP)
-    credit_limit: Money | None = Field(default=None, description="On credit: how far the balance may go below zero; "
-                                                                 "null for no limit.")
+    credit_limit: Money | None = Field(
+        default=None, description="On credit: how far the balance may go below zero; null for no limit."
+    )
+    reseller: bool | None = Field(default=None, description=RESELLER_HELP)
 
 
 class AdvertiserOut(_Out):
@@ -144,6 +156,7 @@ class AdvertiserOut(_Out):
     brands: list[str]
     billing_mode: BillingMode
     credit_limit: MoneyFromMicros | None = Field(validation_alias="credit_limit_micros")
+    reseller: bool = Field(default=False, description=RESELLER_HELP)
     created_at: datetime
     updated_at: datetime
 
@@ -162,14 +175,26 @@ class CampaignCreate(InputModel):
     budget_daily: PositiveMoney | None = None
     pacing: Pacing = Pacing.EVEN
     status: DeliveryStatus = DeliveryStatus.LIVE
-    holdout_percent: int = Field(default=0, ge=0, le=50, description=(
-        "Users held out to measure lift. A test campaign holds out 20% unless told otherwise, and at least 1%."))
-    is_test: bool = Field(default=False, description="A test campaign: measured against a holdout, written up as a "
-                          "case study when it ends.")
-    lift_read_at: UtcDatetime | None = Field(default=None, description=(
-        "A test campaign's read date: its lift is read once, with the purchases up to then, and shown before it as "
-        "interim counts without a verdict. The day after the end unless given; for an open-ended test, 29 days "
-        "after the start. Fixed when the test is set up."))
+    holdout_percent: int = Field(
+        default=0,
+        ge=0,
+        le=50,
+        description=(
+            "Users held out to measure lift. A test campaign holds out 20% unless told otherwise, and at least 1%."
+        ),
+    )
+    is_test: bool = Field(
+        default=False,
+        description="A test campaign: measured against a holdout, written up as a case study when it ends.",
+    )
+    lift_read_at: UtcDatetime | None = Field(
+        default=None,
+        description=(
+            "A test campaign's read date: its lift is read once, with the purchases up to then, and shown before it as "
+            "interim counts without a verdict. The day after the end unless given; for an open-ended test, 29 days "
+            "after the start. Fixed when the test is set up."
+        ),
+    )
 
 
 class CampaignUpdate(InputModel):
@@ -182,8 +207,25 @@ class CampaignUpdate(InputModel):
     status: DeliveryStatus | None = None
     holdout_percent: int | None = Field(default=None, ge=0, le=50)
     is_test: bool | None = None
-    lift_read_at: UtcDatetime | None = Field(default=None, description=(
-        "Moves the read date while the campaign has not started; fixed from its start."))
+    lift_read_at: UtcDatetime | None = Field(
+        default=None, description=("Moves the read date while the campaign has not started; fixed from its start.")
+    )
+
+
+class CampaignStateOut(_Out):
+    """What the campaign is right now, decided from its dates, line items, creatives,
+    budgets and its advertiser's funds (catalog/campaign_state.py). Read-only."""
+
+    code: StateCode = Field(
+        description="`draft`, `in_review`, `creative_rejected`, `scheduled`, `live`, "
+        "`limited_by_budget`, `out_of_funds`, `paused` or `ended`."
+    )
+    reason: StateReason = Field(description="Why, more finely (e.g. `daily_budget_spent`, `wallet_empty`).")
+    message: str = Field(
+        description='The state in plain words, e.g. "The prepaid funds are used up: delivery '
+        'stopped on 3 Dec between 14:00 and 15:00."'
+    )
+    action: str | None = Field(description="What the advertiser can do about it, if anything.")
 
 
 class CampaignOut(_Out):
@@ -201,6 +243,12 @@ class CampaignOut(_Out):
     lift_read_at: datetime | None
     created_at: datetime
     updated_at: datetime
+    state: CampaignStateOut = Field(
+        description=(
+            "Read-only: what the campaign is now. `status` is what was asked (`live`, `paused`, `archived`); `state` "
+            "is what happens: a `live` campaign may be `scheduled`, `in_review` or `out_of_funds`."
+        )
+    )
 
 
 # --- line items -------------------------------------------------------------------------
@@ -302,10 +350,13 @@ class CreativeContent(InputModel):
     media_url: WebUrl | None = Field(default=None, description="The video file (video format).")
     duration_seconds: int | None = Field(default=None, ge=1, le=600)
     html: Annotated[str, Field(min_length=1, max_length=100_000)] | None = Field(
-        default=None, description="A banner as HTML5 markup instead of an image; it runs in a sandboxed frame, "
-                                  "and `%%CLICK_URL%%` in it becomes the ad's click URL.")
+        default=None,
+        description="A banner as HTML5 markup instead of an image; it runs in a sandboxed frame, "
+        "and `%%CLICK_URL%%` in it becomes the ad's click URL.",
+    )
     media_type: Annotated[str, Field(pattern=r"^(video|application)/[A-Za-z0-9.+-]+$", max_length=100)] | None = Field(
-        default=None, description="The video file's MIME type, e.g. video/mp4; by default read from the URL.")
+        default=None, description="The video file's MIME type, e.g. video/mp4; by default read from the URL."
+    )
     bitrate_kbps: int | None = Field(default=None, ge=50, le=100_000, description="The video file's bitrate.")
     title: Annotated[str, Field(max_length=200)] | None = None
     body: Text | None = None
@@ -346,6 +397,7 @@ class CreativeOut(_Out):
     review_note: str | None
     reviewed_at: datetime | None
     archived_at: datetime | None
+    replaces_id: str | None = Field(default=None, description="The creative this one replaced (then archived).")
     created_at: datetime
     updated_at: datetime
 

@@ -5,6 +5,10 @@ live within a poll interval without the decision path ever querying the catalogu
 PostgreSQL the bump also sends a NOTIFY, which wakes every process at once on commit. The
 bump rides in the writer's own transaction: a rolled-back change bumps nothing, and a
 committed one is never missed.
+
+The catalogue's own tables are watched from the start; a package above it whose rows the
+snapshot also reads (audiences: their rules, erasures) adds its tables with `watch`, where
+they are defined, so no write to them can happen before they are watched.
 """
 
 from __future__ import annotations
@@ -14,7 +18,6 @@ from typing import Any, cast
 from sqlalchemy import Table, event, insert, select, text, update
 from sqlalchemy.orm import Session, UOWTransaction
 
-from shelfspace.audiences.models import Audience, ForgottenUser
 from shelfspace.catalog.models import (
     Advertiser,
     Campaign,
@@ -28,10 +31,16 @@ from shelfspace.core.clock import utcnow
 
 STATE_ROW = 1
 CATALOGUE_CHANNEL = "shelfspace_catalogue"  # PostgreSQL NOTIFY channel: delivered on commit only
-# Audiences too: every process's segment index reloads its rules when the version moves;
-# a forgotten user as well, so every process drops them at once.
-WATCHED = (Placement, Advertiser, Campaign, LineItem, Creative, Product, Audience, ForgottenUser)
+# Audiences too (audiences/models.py watches them): every process's segment index reloads
+# its rules when the version moves; a forgotten user as well, so every process drops them at once.
+_watched: tuple[type, ...] = (Placement, Advertiser, Campaign, LineItem, Creative, Product)
 _PENDING = "catalogue_changed"
+
+
+def watch(*models: type) -> None:
+    """Count writes to these tables as catalogue changes too."""
+    global _watched
+    _watched = (*_watched, *(m for m in models if m not in _watched))
 
 
 def catalogue_version(db: Session) -> int:
@@ -57,7 +66,7 @@ def bump_catalogue_version(db: Session) -> None:
 
 @event.listens_for(Session, "before_flush")
 def _note_catalogue_changes(session: Session, flush: UOWTransaction, instances: Any) -> None:
-    if any(isinstance(obj, WATCHED) for obj in (*session.new, *session.dirty, *session.deleted)):
+    if any(isinstance(obj, _watched) for obj in (*session.new, *session.dirty, *session.deleted)):
         session.info[_PENDING] = True
 
 

@@ -30,11 +30,21 @@ def _clean(values: Mapping[str, Any]) -> dict[str, Any]:
 
 # --- decisions and video -------------------------------------------------------------------
 
-def decide(placements: Sequence[str] | Mapping[str, int], *, user_id: str | None = None, consent: bool = False,
-           context: Mapping[str, Any] | None = None, debug: bool = False) -> Call:
+
+def decide(
+    placements: Sequence[str] | Mapping[str, int],
+    *,
+    user_id: str | None = None,
+    consent: bool = False,
+    context: Mapping[str, Any] | None = None,
+    debug: bool = False,
+) -> Call:
     """Which ads to show. `placements`: ids, or ids with the number of ads wanted."""
-    asks = ([{"id": p, "count": n} for p, n in placements.items()] if isinstance(placements, Mapping)
-            else [{"id": p} for p in placements])
+    asks = (
+        [{"id": p, "count": n} for p, n in placements.items()]
+        if isinstance(placements, Mapping)
+        else [{"id": p} for p in placements]
+    )
     body: JSON = {"placements": asks, "context": dict(context or {}), "consent": {"targeting": consent}}
     if user_id is not None:
         body["user"] = {"id": user_id}
@@ -43,11 +53,18 @@ def decide(placements: Sequence[str] | Mapping[str, int], *, user_id: str | None
     return Call("POST", "/v1/decisions", json=body)
 
 
-def vast(placement: str, *, user_id: str | None = None, consent: bool = False, device: str | None = None,
-         country: str | None = None) -> Call:
+def vast(
+    placement: str,
+    *,
+    user_id: str | None = None,
+    consent: bool = False,
+    device: str | None = None,
+    country: str | None = None,
+) -> Call:
     """A video ad as VAST 4.2 XML (the answer is the XML text)."""
-    params = _clean({"placement": placement, "user": user_id, "consent": str(consent).lower(), "device": device,
-                     "country": country})
+    params = _clean(
+        {"placement": placement, "user": user_id, "consent": str(consent).lower(), "device": device, "country": country}
+    )
     return Call("GET", "/v1/vast", params=params, expect_json=False)
 
 
@@ -58,6 +75,7 @@ def survey(user_id: str) -> Call:
 
 
 # --- first-party events ----------------------------------------------------------------------
+
 
 def conversions(events: Sequence[Mapping[str, Any]]) -> Call:
     """Orders: `{"id", "user_id", "time", "items": [{"sku", "quantity", "price"}]}` each."""
@@ -71,32 +89,70 @@ def behaviour(events: Sequence[Mapping[str, Any]]) -> Call:
 
 # --- reports -------------------------------------------------------------------------------
 
-def report(start: date, end: date, group_by: Sequence[str] = ("day",), *, advertiser_id: str | None = None,
-           campaign_id: str | None = None, csv: bool = False) -> Call:
-    params = _clean({"from": start.isoformat(), "to": end.isoformat(), "group_by": ",".join(group_by),
-                     "advertiser_id": advertiser_id, "campaign_id": campaign_id, "format": "csv" if csv else None})
+
+def report(
+    start: date,
+    end: date,
+    group_by: Sequence[str] = ("day",),
+    *,
+    advertiser_id: str | None = None,
+    campaign_id: str | None = None,
+    csv: bool = False,
+) -> Call:
+    params = _clean(
+        {
+            "from": start.isoformat(),
+            "to": end.isoformat(),
+            "group_by": ",".join(group_by),
+            "advertiser_id": advertiser_id,
+            "campaign_id": campaign_id,
+            "format": "csv" if csv else None,
+        }
+    )
     return Call("GET", "/v1/reports", params=params, expect_json=not csv)
 
 
 # --- measurement ---------------------------------------------------------------------------
+
 
 def lift(campaign_id: str) -> Call:
     """The campaign's incrementality against its holdout (intent to treat and exposed)."""
     return Call("GET", f"/v1/campaigns/{campaign_id}/lift")
 
 
-def plan_lift(baseline_rate: float, *, expected_rate: float | None = None, users_per_day: int | None = None,
-              days: int | None = None, holdout_percent: int = 50) -> Call:
+def plan_lift(
+    baseline_rate: float,
+    *,
+    expected_rate: float | None = None,
+    users_per_day: int | None = None,
+    days: int | None = None,
+    holdout_percent: int = 50,
+) -> Call:
     """Users and days a lift study needs, and the smallest lift it can detect."""
-    return Call("POST", "/v1/lift/plan", json=_clean({
-        "baseline_rate": baseline_rate, "expected_rate": expected_rate, "users_per_day": users_per_day,
-        "days": days, "holdout_percent": holdout_percent}))
+    return Call(
+        "POST",
+        "/v1/lift/plan",
+        json=_clean(
+            {
+                "baseline_rate": baseline_rate,
+                "expected_rate": expected_rate,
+                "users_per_day": users_per_day,
+                "days": days,
+                "holdout_percent": holdout_percent,
+            }
+        ),
+    )
 
 
 def case_study(campaign_id: str, *, pdf: bool = False) -> Call:
     """The campaign's case study: HTML text, or PDF bytes."""
-    return Call("GET", f"/v1/campaigns/{campaign_id}/case-study", params={"format": "pdf" if pdf else "html"},
-                expect_json=False, binary=pdf)
+    return Call(
+        "GET",
+        f"/v1/campaigns/{campaign_id}/case-study",
+        params={"format": "pdf" if pdf else "html"},
+        expect_json=False,
+        binary=pdf,
+    )
 
 
 # --- audiences and offsite ----------------------------------------------------------------------
@@ -124,8 +180,18 @@ def export_audience(audience_id: str, platform: str) -> Call:
 
 # --- the catalogue (management API) ------------------------------------------------------------
 
-RESOURCES = ("placements", "advertisers", "campaigns", "line-items", "creatives", "products", "api-keys", "users",
-             "brand-lift-studies", "audiences")
+RESOURCES = (
+    "placements",
+    "advertisers",
+    "campaigns",
+    "line-items",
+    "creatives",
+    "products",
+    "api-keys",
+    "users",
+    "brand-lift-studies",
+    "audiences",
+)
 
 
 def _resource(name: str) -> str:
@@ -157,5 +223,10 @@ def list_page(resource: str, *, limit: int = 100, cursor: str | None = None, **f
 
 def import_products(feed: bytes, *, csv: bool = False, on_error: str = "skip") -> Call:
     """A product feed, CSV or JSON (`{"products": [...]}`), in one request."""
-    return Call("POST", "/v1/products/import", params={"on_error": on_error}, content=feed,
-                headers={"Content-Type": "text/csv" if csv else "application/json"})
+    return Call(
+        "POST",
+        "/v1/products/import",
+        params={"on_error": on_error},
+        content=feed,
+        headers={"Content-Type": "text/csv" if csv else "application/json"},
+    )

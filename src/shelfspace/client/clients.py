@@ -41,8 +41,14 @@ def _result(call: Call, response: httpx.Response) -> Any:
 
 
 def _request(call: Call) -> dict[str, Any]:
-    return {"method": call.method, "url": call.path, "params": dict(call.params), "json": call.json,
-            "content": call.content, "headers": dict(call.headers)}
+    return {
+        "method": call.method,
+        "url": call.path,
+        "params": dict(call.params),
+        "json": call.json,
+        "content": call.content,
+        "headers": dict(call.headers),
+    }
 
 
 def _relative(url: str) -> str:
@@ -52,8 +58,14 @@ def _relative(url: str) -> str:
 
 
 class Shelfspace:
-    def __init__(self, base_url: str, key: str | None = None, *, timeout: float = DEFAULT_TIMEOUT,
-                 http: httpx.Client | None = None) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        key: str | None = None,
+        *,
+        timeout: float = DEFAULT_TIMEOUT,
+        http: httpx.Client | None = None,
+    ) -> None:
         headers = {"User-Agent": USER_AGENT} | ({"Authorization": f"Bearer {key}"} if key else {})
         self.http = http or httpx.Client(base_url=base_url.rstrip("/"), timeout=timeout)
         self.http.headers.update(headers)
@@ -87,8 +99,14 @@ class Shelfspace:
 
 
 class AsyncShelfspace:
-    def __init__(self, base_url: str, key: str | None = None, *, timeout: float = DEFAULT_TIMEOUT,
-                 http: httpx.AsyncClient | None = None) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        key: str | None = None,
+        *,
+        timeout: float = DEFAULT_TIMEOUT,
+        http: httpx.AsyncClient | None = None,
+    ) -> None:
         headers = {"User-Agent": USER_AGENT} | ({"Authorization": f"Bearer {key}"} if key else {})
         self.http = http or httpx.AsyncClient(base_url=base_url.rstrip("/"), timeout=timeout)
         self.http.headers.update(headers)
@@ -116,6 +134,7 @@ class AsyncShelfspace:
     async def __aenter__(self) -> AsyncShelfspace:
         return self
 
-    async def __aexit__(self, kind: type[BaseException] | None, error: BaseException | None,
-                        tb: TracebackType | None) -> None:
+    async def __aexit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None
+    ) -> None:
         await self.aclose()

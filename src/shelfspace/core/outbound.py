@@ -121,8 +121,12 @@ def checked_addresses(host: str, addresses: list[IpAddress], policy: OutboundPol
     if not policy.allow_private:
         private = [str(a) for a in addresses if not is_public(a)]
         if private:
-            raise OutboundRefused(Refusal.NOT_PUBLIC, host, f"it resolves to {', '.join(private)}, not a public "
-                                                            "address (SHELFSPACE_OUTBOUND_ALLOW_PRIVATE allows it)")
+            raise OutboundRefused(
+                Refusal.NOT_PUBLIC,
+                host,
+                f"it resolves to {', '.join(private)}, not a public "
+                "address (SHELFSPACE_OUTBOUND_ALLOW_PRIVATE allows it)",
+            )
     return addresses
 
 
@@ -148,8 +152,11 @@ def refusal_of_url(url: str, policy: OutboundPolicy) -> OutboundRefused | None:
         return OutboundRefused(Refusal.NOT_WEB, host, "the port is not a number from 0 to 65535")
     name = host.lower().rstrip(".")
     if name == "localhost" or name.endswith(".localhost"):  # RFC 6761: always the loopback
-        return None if policy.allow_private else OutboundRefused(Refusal.NOT_PUBLIC, host, "a localhost name is "
-                                                                 "the loopback, not a public address")
+        return (
+            None
+            if policy.allow_private
+            else OutboundRefused(Refusal.NOT_PUBLIC, host, "a localhost name is the loopback, not a public address")
+        )
     if name.endswith(NEVER_IN_PUBLIC_DNS):  # nothing to ask a resolver (the connection checks anyway)
         return None
     addresses = resolve(host, port)
@@ -180,8 +187,14 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
         self.policy = policy
         self.inner = inner or httpcore.AnyIOBackend()
 
-    async def connect_tcp(self, host: str, port: int, timeout: float | None = None, local_address: str | None = None,
-                          socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None) -> httpcore.AsyncNetworkStream:
+    async def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
+    ) -> httpcore.AsyncNetworkStream:
         try:
             with anyio.fail_after(timeout):
                 infos = await anyio.getaddrinfo(host, port, type=socket.SOCK_STREAM)
@@ -193,16 +206,17 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
         last: Exception | None = None
         for address in addresses:  # in the resolver's order, as a plain connection would
             try:
-                return await self.inner.connect_tcp(str(address), port, timeout=timeout, local_address=local_address,
-                                                    socket_options=socket_options)
+                return await self.inner.connect_tcp(
+                    str(address), port, timeout=timeout, local_address=local_address, socket_options=socket_options
+                )
             except httpcore.ConnectError as error:
                 last = error
         assert last is not None
         raise last
 
-    async def connect_unix_socket(self, path: str, timeout: float | None = None,
-                                  socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None
-                                  ) -> httpcore.AsyncNetworkStream:
+    async def connect_unix_socket(
+        self, path: str, timeout: float | None = None, socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None
+    ) -> httpcore.AsyncNetworkStream:
         raise OutboundRefused(Refusal.NOT_WEB, path, "unix sockets are never called")
 
     async def sleep(self, seconds: float) -> None:
@@ -232,5 +246,6 @@ def async_client(policy: OutboundPolicy, timeout: float = DEFAULT_TIMEOUT_SECOND
     """The client for outbound calls: guarded addresses, a timeout on every step, no
     redirects (a redirect could point anywhere), no proxies or credentials from the
     environment."""
-    return httpx.AsyncClient(transport=GuardedTransport(policy), timeout=timeout, follow_redirects=False,
-                             trust_env=False)
+    return httpx.AsyncClient(
+        transport=GuardedTransport(policy), timeout=timeout, follow_redirects=False, trust_env=False
+    )

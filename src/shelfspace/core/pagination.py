@@ -61,4 +61,6 @@ def fetch_page(
 
 def page_body(rows: list[Any], cursor: str | None, out: type[BaseModel]) -> JsonBody:
     """The answer of every list endpoint: `{"data", "has_more", "next_cursor"}`."""
-    return JsonBody({"data": [out.model_validate(r) for r in rows], "has_more": cursor is not None, "next_cursor": cursor})
+    return JsonBody(
+        {"data": [out.model_validate(r) for r in rows], "has_more": cursor is not None, "next_cursor": cursor}
+    )

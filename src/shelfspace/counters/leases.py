@@ -43,7 +43,7 @@ class Bucket:
         return cls(index, math.ceil(index * width))
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, kw_only=True)
 class Lease:
     """One campaign day's slice in this process."""
 
@@ -64,8 +64,7 @@ class Lease:
         return self.limits.account_id
 
     def can_hand(self, amount: int, expires_at: float, account_id: str | None) -> bool:
-        return (not self.stale and self.unused >= amount and expires_at <= self.ends_at
-                and account_id == self.account_id)
+        return not self.stale and self.unused >= amount and expires_at <= self.ends_at and account_id == self.account_id
 
     def hand(self, amount: int, expires_at: float, width: float) -> None:
         self.unused -= amount
@@ -78,8 +77,9 @@ class Lease:
 
     def report(self) -> list[int]:
         """What it handed out, as the Lua script reads it: index, end, micros, ads per bucket."""
-        return [value for bucket, (micros, ads) in self.handed.items()
-                for value in (bucket.index, bucket.ends, micros, ads)]
+        return [
+            value for bucket, (micros, ads) in self.handed.items() for value in (bucket.index, bucket.ends, micros, ads)
+        ]
 
 
 def first_target(amount: int, last: Lease | None) -> int:

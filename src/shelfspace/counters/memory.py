@@ -87,8 +87,9 @@ class MemoryCounters:
             account_left = self._account_left(limits, reserved=True)
             if amount_micros > left or (account_left is not None and amount_micros > account_left):
                 return False
-            self._reservations[ad_id] = _Reservation(limits.campaign_id, limits.day, amount_micros, expires_at,
-                                                     limits.account_id)
+            self._reservations[ad_id] = _Reservation(
+                limits.campaign_id, limits.day, amount_micros, expires_at, limits.account_id
+            )
             heapq.heappush(self._expiry, (expires_at, ad_id))
             self._reserved_total[limits.campaign_id] += amount_micros
             self._reserved_day[(limits.campaign_id, limits.day)] += amount_micros

@@ -68,8 +68,13 @@ class RedisCounters:
     at most that old, so most decisions make no round trip for them; they only steer, and
     what must never overspend (leases and charges) always runs in Redis."""
 
-    def __init__(self, redis: Redis, prefix: str = "shelfspace:", steering_seconds: float = 0.0,
-                 hold_bucket_seconds: float = HOLD_BUCKET_SECONDS) -> None:
+    def __init__(
+        self,
+        redis: Redis,
+        prefix: str = "shelfspace:",
+        steering_seconds: float = 0.0,
+        hold_bucket_seconds: float = HOLD_BUCKET_SECONDS,
+    ) -> None:
         self.redis = redis
         self.prefix = prefix
         self.steering_seconds = steering_seconds
@@ -85,24 +90,39 @@ class RedisCounters:
         self._release = redis.register_script(RELEASE)
         self._release_expired = redis.register_script(RELEASE_EXPIRED)
         self._frequency = RedisFrequency(redis, prefix, write_behind=bool(steering_seconds))
-        self._copies = SteeringCopies(lambda: redis.pipeline(transaction=False), steering_seconds,
-                                      chores=[self._frequency.flush]) if steering_seconds else None
+        self._copies = (
+            SteeringCopies(lambda: redis.pipeline(transaction=False), steering_seconds, chores=[self._frequency.flush])
+            if steering_seconds
+            else None
+        )
         # Budget and funds left are versioned (counters/steering.py): a decision skips a
         # campaign on them, so a copy must never count a step of this process twice.
         self._budget = Kind("budget", self._queue_budget, _parse_budget, version=_version)
-        self._account_kind = Kind("account", lambda pipe, account: _queued(pipe.hmget(
-            f"{prefix}a:{account}", "spent", "reserved", "v")), lambda answers: AccountUse(*_ints(answers[0][:2])),
-                                  version=_version)
-        self._pacing_kind = Kind("pacing", lambda pipe, campaign: _queued(pipe.get(f"{prefix}pace:{campaign}")),
-                                 lambda answers: PacingState(**json.loads(answers[0])) if answers[0] else None)
-        self._ctr_kind = Kind("ctr", lambda pipe, place: _queued(pipe.hmget(
-            f"{prefix}ctr:{place[0]}:{place[1]}", "impressions", "clicks")), lambda answers: _ints(answers[0]),
-                              every=4)
+        self._account_kind = Kind(
+            "account",
+            lambda pipe, account: _queued(pipe.hmget(f"{prefix}a:{account}", "spent", "reserved", "v")),
+            lambda answers: AccountUse(*_ints(answers[0][:2])),
+            version=_version,
+        )
+        self._pacing_kind = Kind(
+            "pacing",
+            lambda pipe, campaign: _queued(pipe.get(f"{prefix}pace:{campaign}")),
+            lambda answers: PacingState(**json.loads(answers[0])) if answers[0] else None,
+        )
+        self._ctr_kind = Kind(
+            "ctr",
+            lambda pipe, place: _queued(pipe.hmget(f"{prefix}ctr:{place[0]}:{place[1]}", "impressions", "clicks")),
+            lambda answers: _ints(answers[0]),
+            every=4,
+        )
 
     @classmethod
     def from_url(cls, url: str, prefix: str = "shelfspace:", steering_seconds: float = 0.0) -> RedisCounters:
-        return cls(Redis.from_url(url, decode_responses=True, socket_timeout=5, health_check_interval=30), prefix,
-                   steering_seconds)
+        return cls(
+            Redis.from_url(url, decode_responses=True, socket_timeout=5, health_check_interval=30),
+            prefix,
+            steering_seconds,
+        )
 
     def _pipelined(self, script: Script, calls: Sequence[Sequence[str | int]]) -> list[Any]:
         """Each call of one Lua script, in one round trip. By EVALSHA alone: redis-py's
@@ -138,18 +158,25 @@ class RedisCounters:
         pipe.hmget(day_key, "spent", "reserved")
         return 2
 
-    def _answered(self, campaign_id: str, day: str, account_id: str | None, state: Sequence[Any] | None,
-                  sent: float) -> None:
+    def _answered(
+        self, campaign_id: str, day: str, account_id: str | None, state: Sequence[Any] | None, sent: float
+    ) -> None:
         """This process's own charge or hold, in its copies at once (others' show within
         `steering_seconds`, or with this process's next step): the campaign day's and its
         account's state right after the step, as its script answered it (`state` in
         counters/redis_scripts.py), the step sent at `sent` (monotonic)."""
         if self._copies is None or not state:
             return
-        spent_total, reserved_total, version, spent_day, reserved_day, spent, reserved, account_version = \
-            (int(value) for value in state)
-        self._copies.answered(self._budget, (campaign_id, day),
-                              BudgetUse(spent_total, spent_day, reserved_total, reserved_day), version, sent)
+        spent_total, reserved_total, version, spent_day, reserved_day, spent, reserved, account_version = (
+            int(value) for value in state
+        )
+        self._copies.answered(
+            self._budget,
+            (campaign_id, day),
+            BudgetUse(spent_total, spent_day, reserved_total, reserved_day),
+            version,
+            sent,
+        )
         if account_id:
             self._copies.answered(self._account_kind, account_id, AccountUse(spent, reserved), account_version, sent)
 
@@ -232,13 +259,15 @@ class RedisCounters:
                 return True
             with self._lock:
                 last = self._leases.pop(key, None)
-            lease = self._take([(limits, last, amount_micros, first_target(amount_micros, last),
-                                 expires_at + LEASE_SECONDS)])[0]
+            lease = self._take(
+                [(limits, last, amount_micros, first_target(amount_micros, last), expires_at + LEASE_SECONDS)]
+            )[0]
             if lease is None and limits.account_id is not None and self._give_back_account(limits.account_id):
                 # The funds ran short while this process's other campaigns of the advertiser
                 # hold slices of them: those go back, and the ask is made once more.
-                lease = self._take([(limits, None, amount_micros, first_target(amount_micros, None),
-                                     expires_at + LEASE_SECONDS)])[0]
+                lease = self._take(
+                    [(limits, None, amount_micros, first_target(amount_micros, None), expires_at + LEASE_SECONDS)]
+                )[0]
             if lease is None:
                 return False
             with self._lock:
@@ -252,18 +281,47 @@ class RedisCounters:
         calls: list[list[str | int]] = []
         for limits, last, wanted, target, ends_at in asks:
             bucket = Bucket.of(ends_at, self.hold_bucket_seconds)
-            old: list[str | int] = [last.epoch, last.bucket.index, last.bucket.ends, last.unused] if last else ["", 0, 0, 0]
-            calls.append([self.prefix, limits.campaign_id, limits.day, limits.total_micros, self._daily(limits),
-                          *self._account(limits), DAY_KEY_SECONDS, *old, wanted, max(target, wanted),
-                          bucket.index, bucket.ends, *(last.report() if last else [])])
+            old: list[str | int] = (
+                [last.epoch, last.bucket.index, last.bucket.ends, last.unused] if last else ["", 0, 0, 0]
+            )
+            calls.append(
+                [
+                    self.prefix,
+                    limits.campaign_id,
+                    limits.day,
+                    limits.total_micros,
+                    self._daily(limits),
+                    *self._account(limits),
+                    DAY_KEY_SECONDS,
+                    *old,
+                    wanted,
+                    max(target, wanted),
+                    bucket.index,
+                    bucket.ends,
+                    *(last.report() if last else []),
+                ]
+            )
         leases: list[Lease | None] = []
         sent = time.monotonic()
         for (limits, _, wanted, _, ends_at), answer in zip(asks, self._pipelined(self._lease, calls), strict=True):
             granted, epoch = int(answer[0]), answer[1]
-            self._answered(limits.campaign_id, limits.day, limits.account_id, answer[2] if len(answer) > 2 else None,
-                           sent)
-            leases.append(Lease(epoch, limits, ends_at, Bucket.of(ends_at, self.hold_bucket_seconds), granted,
-                                granted, wanted, ends_at - LEASE_SECONDS) if granted else None)
+            self._answered(
+                limits.campaign_id, limits.day, limits.account_id, answer[2] if len(answer) > 2 else None, sent
+            )
+            leases.append(
+                Lease(
+                    epoch=epoch,
+                    limits=limits,
+                    ends_at=ends_at,
+                    bucket=Bucket.of(ends_at, self.hold_bucket_seconds),
+                    granted=granted,
+                    unused=granted,
+                    last_amount=wanted,
+                    newest_expiry=ends_at - LEASE_SECONDS,
+                )
+                if granted
+                else None
+            )
         return leases
 
     def _tend(self, now: float) -> None:
@@ -276,11 +334,19 @@ class RedisCounters:
                 lock = self._renewal_lock(key)
                 if not lock.acquire(blocking=False):  # a request renews it (or one sharing its lock)
                     continue
-                idle = (lease.used_since_tend == 0 or lease.stale or lease.ends_at <= now
-                        or lease.newest_expiry + LEASE_SECONDS <= now)
+                idle = (
+                    lease.used_since_tend == 0
+                    or lease.stale
+                    or lease.ends_at <= now
+                    or lease.newest_expiry + LEASE_SECONDS <= now
+                )
                 lapsing = any(bucket.ends <= now for bucket in lease.handed)  # their holds must go back now
-                if not idle and not lapsing and lease.unused * 2 >= lease.granted \
-                        and lease.ends_at - lease.newest_expiry >= LEASE_SECONDS / 2:
+                if (
+                    not idle
+                    and not lapsing
+                    and lease.unused * 2 >= lease.granted
+                    and lease.ends_at - lease.newest_expiry >= LEASE_SECONDS / 2
+                ):
                     lease.used_since_tend = 0
                     lock.release()
                     continue
@@ -289,9 +355,18 @@ class RedisCounters:
         if not due:
             return
         try:
-            renewed = self._take([(lease.limits, lease, lease.last_amount if renew else 0,
-                                   renewal_target(lease) if renew else 0, lease.newest_expiry + LEASE_SECONDS)
-                                  for _, lease, renew, _ in due])
+            renewed = self._take(
+                [
+                    (
+                        lease.limits,
+                        lease,
+                        lease.last_amount if renew else 0,
+                        renewal_target(lease) if renew else 0,
+                        lease.newest_expiry + LEASE_SECONDS,
+                    )
+                    for _, lease, renew, _ in due
+                ]
+            )
             with self._lock:
                 for (key, _, _, _), new in zip(due, renewed, strict=True):
                     if new is not None:
@@ -352,10 +427,24 @@ class RedisCounters:
         if not charges:
             return []
         sent = time.monotonic()
-        answers = self._pipelined(self._settle, [
-            [self.prefix, c.limits.campaign_id, c.limits.day, c.limits.total_micros, self._daily(c.limits),
-             c.amount_micros, DAY_KEY_SECONDS, *self._account(c.limits), *self._hold_args(c.hold)] for c in charges])
-        for c, (charged, over, state) in zip(charges, answers, strict=True):
+        answers = self._pipelined(
+            self._settle,
+            [
+                [
+                    self.prefix,
+                    c.limits.campaign_id,
+                    c.limits.day,
+                    c.limits.total_micros,
+                    self._daily(c.limits),
+                    c.amount_micros,
+                    DAY_KEY_SECONDS,
+                    *self._account(c.limits),
+                    *self._hold_args(c.hold),
+                ]
+                for c in charges
+            ],
+        )
+        for c, (_charged, over, state) in zip(charges, answers, strict=True):
             self._answered(c.limits.campaign_id, c.limits.day, c.limits.account_id, state, sent)
             if int(over):  # held past what is left: this process's slices go back before more is handed out
                 self._stale(c.limits)
@@ -366,8 +455,9 @@ class RedisCounters:
         next ad they would hand out asks Redis first."""
         with self._lock:
             for (campaign_id, day), lease in self._leases.items():
-                if (campaign_id, day) == (limits.campaign_id, limits.day) or \
-                        (limits.account_id is not None and lease.account_id == limits.account_id):
+                if (campaign_id, day) == (limits.campaign_id, limits.day) or (
+                    limits.account_id is not None and lease.account_id == limits.account_id
+                ):
                     lease.stale = True
 
     def refund(self, campaign_id: str, day: str, amount_micros: int, account_id: str | None = None) -> None:

@@ -85,7 +85,9 @@ end
 # end, then index, end, micros, ads of each bucket the last lease handed out into.
 # Returns {granted micros, epoch, state}: the epoch names Redis's state since it was last
 # restored; the state is the campaign day's and its account's right after (`state`).
-LEASE = _HOLDS + """
+LEASE = (
+    _HOLDS
+    + """
 local p, campaign, day, account = ARGV[1], ARGV[2], ARGV[3], ARGV[6]
 local epoch = redis.call('GET', p .. 'restored')
 if not epoch then return {0, ''} end -- spend unknown until rebuilt from the log (no state)
@@ -115,6 +117,7 @@ if wanted > 0 then
 end
 return {granted, epoch, state(p, campaign, day, account)}
 """
+)
 
 # Spend as the event log records it, after Redis lost its data (or on a first start):
 # absolute values, then the marker (a new epoch) that lets leases through again.
@@ -149,7 +152,9 @@ return 1
 # what is held now passes what is left, state}: a charge above its hold (a click) can do
 # that, and the process then gives back its own lease's rest before handing out more; the
 # state is the campaign day's and its account's right after (`state`).
-SETTLE = _HOLDS + """
+SETTLE = (
+    _HOLDS
+    + """
 local p, campaign, day = ARGV[1], ARGV[2], ARGV[3]
 if ARGV[10] ~= '' then give_back(p, campaign, day, ARGV[11], ARGV[12], ARGV[10]) end
 local total_key, day_key = p .. 'b:' .. campaign, p .. 'b:' .. campaign .. ':' .. day
@@ -176,20 +181,26 @@ local over = 0
 if left_of(p, campaign, day, ARGV[4], ARGV[5], ARGV[8], ARGV[9]) < 0 then over = 1 end
 return {text, over, state(p, campaign, day, ARGV[8])}
 """
+)
 
 # ARGV: prefix, campaign, day, micros, bucket index, bucket end. Returns {given back (1)
 # or not (0), the campaign day's account ('' for none), state (`state`)}.
-RELEASE = _HOLDS + """
+RELEASE = (
+    _HOLDS
+    + """
 local p, campaign, day = ARGV[1], ARGV[2], ARGV[3]
 local given = give_back(p, campaign, day, ARGV[5], ARGV[6], ARGV[4])
 local account = redis.call('HGET', p .. 'h:' .. campaign .. ':' .. day, 'account') or ''
 return {given, account, state(p, campaign, day, account)}
 """
+)
 
 # Buckets whose end has passed: what they still hold (ads whose event never came, or a
 # lease whose process died) is given back. ARGV: prefix, now (epoch seconds), most
 # buckets in one call. Returns {buckets done, ads released}.
-RELEASE_EXPIRED = _HOLDS + """
+RELEASE_EXPIRED = (
+    _HOLDS
+    + """
 local p = ARGV[1]
 local due = redis.call('ZRANGEBYSCORE', p .. 'h-ends', '-inf', ARGV[2], 'LIMIT', 0, tonumber(ARGV[3]))
 local released = 0
@@ -204,6 +215,7 @@ for _, member in ipairs(due) do
 end
 return {#due, released}
 """
+)
 
 # Frequency counts end on the engine's clock (which may be simulated), not Redis's: each
 # count's end is a score in a sorted set, swept by `forget_expired_frequency`. A user's

@@ -70,8 +70,9 @@ class _Copy:
 
 
 class SteeringCopies:
-    def __init__(self, pipeline: Callable[[], Pipeline], seconds: float,
-                 chores: Sequence[Callable[[], None]] = ()) -> None:
+    def __init__(
+        self, pipeline: Callable[[], Pipeline], seconds: float, chores: Sequence[Callable[[], None]] = ()
+    ) -> None:
         self._pipeline = pipeline
         self.seconds = seconds
         self.chores = list(chores)  # run on each tick before the refresh (writes behind)
@@ -101,8 +102,7 @@ class SteeringCopies:
                 version = kind.version(answers)
                 copy = self._copies.get((kind.name, key))
                 if copy is None or copy.older_than(version, now):
-                    self._copies[(kind.name, key)] = _Copy(value, now, now, version=version,
-                                                           received=time.monotonic())
+                    self._copies[(kind.name, key)] = _Copy(value, now, now, version=version, received=time.monotonic())
                 else:  # a step answered something newer meanwhile
                     copy.used = now
                     value = copy.value
@@ -160,8 +160,11 @@ class SteeringCopies:
         with self._lock:
             for name_key in [k for k, c in self._copies.items() if now - c.used > UNUSED_SECONDS]:
                 del self._copies[name_key]
-            wanted = [(self._kinds[name], key) for (name, key), copy in self._copies.items()
-                      if copy.used >= copy.refreshed and tick % self._kinds[name].every == 0]
+            wanted = [
+                (self._kinds[name], key)
+                for (name, key), copy in self._copies.items()
+                if copy.used >= copy.refreshed and tick % self._kinds[name].every == 0
+            ]
             changes = [self._copies[(kind.name, key)].changes for kind, key in wanted]
         if not wanted:
             return
@@ -172,7 +175,7 @@ class SteeringCopies:
         with self._lock:
             received = time.monotonic()
             for (kind, key), count, changed in zip(wanted, counts, changes, strict=True):
-                mine = answers[position:position + count]
+                mine = answers[position : position + count]
                 position += count
                 copy = self._copies.get((kind.name, key))
                 if copy is None:
@@ -180,8 +183,12 @@ class SteeringCopies:
                 if kind.version is not None:
                     version = kind.version(mine)
                     if copy.older_than(version, now):
-                        copy.value, copy.version, copy.refreshed, copy.received = (kind.parse(mine), version, now,
-                                                                                   received)
+                        copy.value, copy.version, copy.refreshed, copy.received = (
+                            kind.parse(mine),
+                            version,
+                            now,
+                            received,
+                        )
                 elif copy.changes == changed:  # else keep the own step: next time
                     copy.value, copy.refreshed = kind.parse(mine), now
 

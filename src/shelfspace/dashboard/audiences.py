@@ -33,7 +33,8 @@ from shelfspace.dashboard.measurement import SideUser
 from shelfspace.dashboard.rendering import redirect_with, render
 from shelfspace.dashboard.routing import page_router
 from shelfspace.db.session import session_scope
-from shelfspace.tracking.first_party import BehaviourType
+from shelfspace.events.model import BehaviourType
+from shelfspace.runtime import runtime_of
 
 router = page_router()
 
@@ -58,8 +59,9 @@ def _side(request: Request) -> str:
 
 def _rows(form: FormData | None) -> list[dict[str, str]]:
     if form is None:
-        return [{"use": Use.INCLUDE.value, "event": BehaviourType.VIEW.value, "within_days": "30"}] + \
-               [{"use": Use.INCLUDE.value, "within_days": "30"} for _ in range(ROWS - 1)]
+        return [{"use": Use.INCLUDE.value, "event": BehaviourType.VIEW.value, "within_days": "30"}] + [
+            {"use": Use.INCLUDE.value, "within_days": "30"} for _ in range(ROWS - 1)
+        ]
     return [{f: text(form, f"c{i}.{f}") for f in ("use", *CONDITION_FIELDS)} for i in range(ROWS)]
 
 
@@ -95,22 +97,51 @@ def _row_errors(exc: ValidationError, rows: list[dict[str, str]]) -> FieldErrors
     return errors
 
 
-def _page(request: Request, user: Any, values: dict[str, str], rows: list[dict[str, str]], errors: FieldErrors,
-          preview: dict[str, Any] | None = None, status_code: int = 200) -> Response:
-    settings = request.app.state.settings
-    with session_scope(request.app.state.sessions) as db:
+def _page(
+    request: Request,
+    user: Any,
+    values: dict[str, str],
+    rows: list[dict[str, str]],
+    errors: FieldErrors,
+    preview: dict[str, Any] | None = None,
+    status_code: int = 200,
+) -> Response:
+    settings = runtime_of(request).settings
+    with session_scope(runtime_of(request).db_sessions) as db:
         audiences = list(db.scalars(service.query(user.principal, AudienceFilters()).order_by("created_at")))
         view = size_view(request, db, user.principal)
-        listed = [(a, o, describe(RULE.validate_python(a.rule)))
-                  for a, o in zip(audiences, service.outs(db, audiences, view), strict=True)]
+        listed = [
+            (a, o, describe(RULE.validate_python(a.rule)))
+            for a, o in zip(audiences, service.outs(db, audiences, view), strict=True)
+        ]
         owned = sorted({a.advertiser_id for a in audiences if a.advertiser_id})
-        owners = {aid: name for aid, name in db.execute(
-            select(Advertiser.id, Advertiser.name).where(Advertiser.id.in_(owned)))} if owned else {}
-    return render(request, "audiences/list.html", status_code=status_code, title="Audiences", listed=listed,
-                  owners=owners, platform_names=PLATFORM_NAMES,
-                  values=values, rows=rows, errors=errors, preview=preview, side=_side(request),
-                  events=[(e.value, VERBS[e]) for e in BehaviourType], uses=list(Use), combines=list(Combine),
-                  platforms=list(Platform), min_size=settings.audience_min_size)
+        owners = (
+            {
+                aid: name
+                for aid, name in db.execute(select(Advertiser.id, Advertiser.name).where(Advertiser.id.in_(owned)))
+            }
+            if owned
+            else {}
+        )
+    return render(
+        request,
+        "audiences/list.html",
+        status_code=status_code,
+        title="Audiences",
+        listed=listed,
+        owners=owners,
+        platform_names=PLATFORM_NAMES,
+        values=values,
+        rows=rows,
+        errors=errors,
+        preview=preview,
+        side=_side(request),
+        events=[(e.value, VERBS[e]) for e in BehaviourType],
+        uses=list(Use),
+        combines=list(Combine),
+        platforms=list(Platform),
+        min_size=settings.audience_min_size,
+    )
 
 
 @router.get("/console/audiences")
@@ -130,11 +161,12 @@ def build_audience(request: Request, user: SideUser, form: CheckedForm) -> Respo
         return _page(request, user, values, rows, errors, status_code=422)
     saving = values["action"] == "save"
     try:
-        with session_scope(request.app.state.sessions) as db:  # the size a brand sees: disclosure.py
+        with session_scope(runtime_of(request).db_sessions) as db:  # the size a brand sees: disclosure.py
             if not saving:
                 disclosure.ask(db, user.principal, daily_questions(request))
             size, targetable = size_view(request, db, user.principal).preview(
-                rule, request.app.state.clock.now().timestamp())
+                rule, runtime_of(request).clock.now().timestamp()
+            )
     except TooManyRequests as spent:
         return _page(request, user, values, rows, {GENERAL: spent.message}, status_code=429)
     preview = {"size": size, "targetable": targetable, "approximate": not user.principal.is_operator}
@@ -142,7 +174,7 @@ def build_audience(request: Request, user: SideUser, form: CheckedForm) -> Respo
         return _page(request, user, values, rows, {}, preview)
     try:
         spec = AudienceCreate(name=values["name"], rule=rule, iab_segment=values["iab_segment"] or None)
-        with session_scope(request.app.state.sessions) as db:
+        with session_scope(runtime_of(request).db_sessions) as db:
             audience = service.create(db, user.principal, spec, daily_questions(request))
             name = audience.name
     except TooManyRequests as spent:
@@ -151,16 +183,21 @@ def build_audience(request: Request, user: SideUser, form: CheckedForm) -> Respo
         errors = errors_of(exc)
         errors = {("c0.event" if k.startswith("rule") else k): v for k, v in errors.items()} or {GENERAL: "not saved"}
         return _page(request, user, values, rows, errors, preview, status_code=422)
-    return redirect_with(request, f"{_side(request)}/audiences", f"Audience “{name}” saved; its size is counted "
-                                                                 "within a few seconds.")
+    return redirect_with(
+        request, f"{_side(request)}/audiences", f"Audience “{name}” saved; its size is counted within a few seconds."
+    )
 
 
 @router.get("/console/audiences/{audience_id}/export")
 def export_page(request: Request, user: SideUser, audience_id: str, platform: Platform) -> Response:
     """The operator's download of a segment's upload file (the API's export, audited alike)."""
-    settings = request.app.state.settings
-    with session_scope(request.app.state.sessions) as db:
-        file, _ = service.export(db, user.principal, audience_id, platform, request.app.state.audience_index,
-                                 settings.country)
-    return Response(file.body, media_type=file.media_type,
-                    headers={"Content-Disposition": f'attachment; filename="{audience_id}-{file.filename}"'})
+    settings = runtime_of(request).settings
+    with session_scope(runtime_of(request).db_sessions) as db:
+        file, _ = service.export(
+            db, user.principal, audience_id, platform, runtime_of(request).audience_index, settings.country
+        )
+    return Response(
+        file.body,
+        media_type=file.media_type,
+        headers={"Content-Disposition": f'attachment; filename="{audience_id}-{file.filename}"'},
+    )

@@ -1,12 +1,14 @@
 """Signing in and out of the dashboard, and changing one's own password.
 
 Sign-in asks the throttle (accounts/sign_in_throttle.py) before the password is checked:
-past the limits it answers 429 with Retry-After, whatever the password.
+past the limits it answers 429 with Retry-After, whatever the password. A person with
+two-factor sign-in gets a session that opens only the page asking for the code
+(dashboard/two_factor_pages.py).
 """
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from fastapi import Request
 from starlette.responses import RedirectResponse, Response
@@ -21,11 +23,20 @@ from shelfspace.dashboard.rendering import redirect_with, render
 from shelfspace.dashboard.routing import page_router
 from shelfspace.dashboard.session import AnyUser, current_token, home_of, sign_in, sign_out, signed_in_user
 from shelfspace.db.session import session_scope
+from shelfspace.runtime import runtime_of
 
 router = page_router()
 
 
-def _local(next_path: str, fallback: str) -> str:
+CODE_PAGE = "/login/code"
+
+
+def code_page(next_path: str) -> str:
+    """The page asking for the second factor, passing on where the person was going."""
+    return f"{CODE_PAGE}?next={quote(next_path)}" if next_path else CODE_PAGE
+
+
+def local_path(next_path: str, fallback: str) -> str:
     """Only a path on this site: a sign-in link must not send people elsewhere."""
     parts = urlsplit(next_path)
     if parts.scheme or parts.netloc or not next_path.startswith("/") or next_path.startswith("//"):
@@ -43,11 +54,11 @@ def home(request: Request) -> Response:
 def login_page(request: Request, next: str = "") -> Response:
     user = signed_in_user(request)
     if user is not None:
-        return RedirectResponse(_local(next, user.home), status_code=303)
+        return RedirectResponse(local_path(next, user.home), status_code=303)
     return render(request, "login.html", next=next, errors={}, values={})
 
 
-def _address(request: Request) -> str:
+def sign_in_address(request: Request) -> str:
     return request.client.host if request.client is not None else "unknown"
 
 
@@ -58,29 +69,36 @@ def login(request: Request, form: CheckedForm) -> Response:
     The attempt is written and committed first (as a failure until proven otherwise), so
     that every process counts it before any of them checks another password."""
     email, password, next_path = text(form, "email"), form.get("password"), text(form, "next")
-    sessions, now = request.app.state.sessions, request.app.state.clock.now()
+    sessions, now = runtime_of(request).db_sessions, runtime_of(request).clock.now()
     values = {"email": email}
     if not email or not isinstance(password, str):
         errors = {GENERAL: "Enter your email and password."}
         return render(request, "login.html", status_code=400, next=next_path, errors=errors, values=values)
     with session_scope(sessions) as db:
-        attempt = sign_in_throttle.note_attempt(db, email, _address(request), now)
+        attempt = sign_in_throttle.note_attempt(db, email, sign_in_address(request), now)
     with session_scope(sessions) as db:
         locked = sign_in_throttle.lockout(db, attempt, now)
         user = authenticate_user(db, email, password) if locked is None else None
         if user is not None:
-            sign_in_throttle.succeeded(db, attempt)
-            sign_in(request, user)
+            code_owed = user.totp_enabled_at is not None
+            if code_owed:  # signed in by the code, not yet: dashboard/two_factor_pages.py
+                sign_in_throttle.second_factor_owed(db, attempt)
+            else:
+                sign_in_throttle.succeeded(db, attempt)
+            sign_in(request, user, second_factor_pending=code_owed)
             home = home_of(user.role)
     if locked is not None:
-        page = render(request, "login.html", status_code=429, next=next_path, errors={GENERAL: locked.message},
-                      values=values)
+        page = render(
+            request, "login.html", status_code=429, next=next_path, errors={GENERAL: locked.message}, values=values
+        )
         page.headers["Retry-After"] = str(locked.retry_after)
         return page
     if user is None:
         errors = {GENERAL: "That email and password do not match an account."}
         return render(request, "login.html", status_code=400, next=next_path, errors=errors, values=values)
-    return RedirectResponse(_local(next_path, home), status_code=303)
+    if code_owed:
+        return RedirectResponse(code_page(local_path(next_path, "")), status_code=303)
+    return RedirectResponse(local_path(next_path, home), status_code=303)
 
 
 @router.post("/logout")
@@ -91,8 +109,15 @@ def logout(request: Request, user: AnyUser, form: CheckedForm) -> Response:
 
 
 def _password_form(request: Request, errors: dict[str, str], status_code: int = 200) -> Response:
-    return render(request, "password.html", status_code=status_code, title="Change your password", errors=errors,
-                  values={}, min_length=MIN_PASSWORD_LENGTH)
+    return render(
+        request,
+        "password.html",
+        status_code=status_code,
+        title="Change your password",
+        errors=errors,
+        values={},
+        min_length=MIN_PASSWORD_LENGTH,
+    )
 
 
 @router.get("/account/password")
@@ -111,9 +136,10 @@ def change_password(request: Request, user: AnyUser, form: CheckedForm) -> Respo
     if new != again:
         return _password_form(request, {"password_again": "does not match the new password"}, 400)
     try:
-        with session_scope(request.app.state.sessions) as db:
-            ended = change_own_password(db, user.id, current, new, request.app.state.clock.now(),
-                                        keep_token=current_token(request))
+        with session_scope(runtime_of(request).db_sessions) as db:
+            ended = change_own_password(
+                db, user.id, current, new, runtime_of(request).clock.now(), keep_token=current_token(request)
+            )
     except ShelfspaceError as exc:
         return _password_form(request, errors_of(exc), 400)
     others = f" {ended} other session{'s' if ended != 1 else ''} signed out." if ended else ""

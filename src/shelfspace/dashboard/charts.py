@@ -21,8 +21,11 @@ def _plain(value: Any) -> float | int | None:
     return float(value) if isinstance(value, Decimal) else value
 
 
-def daily_chart(window: Window, rows: list[dict[str, Any]], metrics: list[tuple[str, str, Format]]) -> dict[str, Any]:
-    """One point per day of the window; a day without data is 0 for counts and a gap for ratios."""
+def daily_chart(
+    window: Window, rows: list[dict[str, Any]], metrics: list[tuple[str, str, Format]], currency: str | None = None
+) -> dict[str, Any]:
+    """One point per day of the window; a day without data is 0 for counts and a gap for ratios.
+    With `currency`, hovering a money series names it (static/shelfspace.js)."""
     by_day = {row["day"]: row for row in rows}
     x = [d.isoformat() for d in window.dates()]
     series = []
@@ -35,7 +38,8 @@ def daily_chart(window: Window, rows: list[dict[str, Any]], metrics: list[tuple[
                 value = 0
             values.append(value)
         series.append({"name": name, "values": values, "format": fmt.value})
-    return {"x": x, "series": series, "kind": "line", "xtype": "date"}
+    chart = {"x": x, "series": series, "kind": "line", "xtype": "date"}
+    return chart | ({"currency": currency} if currency else {})
 
 
 RATIOS = {"ctr", "cpm", "cpc", "cpa", "roas", "frequency", "viewability", "fill_rate", "ecpm"}
@@ -45,7 +49,15 @@ def monthly_chart(rows: list[dict[str, Any]], metrics: list[tuple[str, str, Form
     """Rows keyed by `month` ("YYYY-MM", any order) → bars, oldest month first, on a date axis
     labelled by month; Plotly spaces the labels (`dtick` None), so a phone's axis stays legible."""
     ordered = sorted(rows, key=lambda row: str(row["month"]))
-    series = [{"name": name, "values": [_plain(row.get(key)) or 0 for row in ordered], "format": fmt.value}
-              for key, name, fmt in metrics]
-    return {"x": [f"{row['month']}-01" for row in ordered], "series": series, "kind": "bar", "xtype": "date",
-            "tickformat": "%b %Y", "dtick": None}
+    series = [
+        {"name": name, "values": [_plain(row.get(key)) or 0 for row in ordered], "format": fmt.value}
+        for key, name, fmt in metrics
+    ]
+    return {
+        "x": [f"{row['month']}-01" for row in ordered],
+        "series": series,
+        "kind": "bar",
+        "xtype": "date",
+        "tickformat": "%b %Y",
+        "dtick": None,
+    }

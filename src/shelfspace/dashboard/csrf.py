@@ -1,7 +1,7 @@
 """Form tokens against cross-site request forgery.
 
 Every dashboard form carries a token derived from the session: an HMAC, under the form
-secret (dashboard/session.py `session_secret`), of the session's random token, or, for a
+secret (accounts/signing_secret.py `session_secret`), of the session's random token, or, for a
 visitor not signed in (the sign-in and sign-up forms), of the visitor's form cookie. It is
 derived rather than stored, so checking it needs no database (the check runs on the event
 loop, before the page), and it changes at sign-in, so a token learnt before is useless

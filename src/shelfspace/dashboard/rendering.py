@@ -15,40 +15,42 @@ from fastapi import Request
 from fastapi.templating import Jinja2Templates
 from starlette.responses import HTMLResponse, RedirectResponse
 
-from shelfspace.billing.currency import display
-from shelfspace.core.money import MICROS_PER_UNIT as MICROS
 from shelfspace.core.money import to_micros
+from shelfspace.core.money_words import DASH, plain_number, plain_price
 from shelfspace.dashboard.csrf import CSRF_FIELD, csrf_token
-from shelfspace.dashboard.session import set_flash, signed_in_user, take_flash
+from shelfspace.dashboard.local_times import FILTERS as TIME_FILTERS
+from shelfspace.dashboard.local_times import GLOBALS as TIME_GLOBALS
+from shelfspace.dashboard.money import FILTERS as MONEY_FILTERS
+from shelfspace.dashboard.navigation import links_for
+from shelfspace.dashboard.session import DashboardUser, set_flash, signed_in_user, take_flash
+from shelfspace.db.session import session_scope
+from shelfspace.notifications import service as notices
 from shelfspace.reporting.report import attribution_terms
+from shelfspace.runtime import runtime_of
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
-DASH = "–"
+
+
+# The plain-form filters, thin names over core/money_words.py that many templates use.
 
 
 def money(micros: int | None, currency: str = "") -> str:
-    if micros is None:
-        return DASH
-    value = Decimal(micros) / MICROS
-    places = Decimal("0.01") if value == 0 or abs(value) >= Decimal("0.1") else Decimal("0.0001")
-    text = f"{value.quantize(places):,}"
-    return f"{text} {currency}".strip()
+    """ "0.0123 USD": a price's sub-cent digits kept (core/money_words.py `plain_price`)."""
+    return plain_price(micros, currency)
 
 
 def decimal_money(value: Decimal | str | None, currency: str = "") -> str:
-    if value is None:
-        return DASH
-    return money(int(Decimal(value) * MICROS), currency)
+    return DASH if value is None else plain_price(to_micros(Decimal(value)), currency)
 
 
 def billed(micros: int | None, currency: str) -> str:
     """Money as the ledger and invoices count it: in the currency's minor unit (cents,
     yen, fils), where `money` keeps the fractions of a cent bids can have."""
-    return DASH if micros is None else display(micros, currency)
+    return DASH if micros is None else plain_number(micros, currency)
 
 
 def decimal_billed(value: Decimal | None, currency: str) -> str:
-    return DASH if value is None else display(to_micros(value), currency)
+    return DASH if value is None else plain_number(to_micros(value), currency)
 
 
 def count(value: int | float | None) -> str:
@@ -72,9 +74,19 @@ def when(value: datetime | date | None) -> str:
 
 
 templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
-templates.env.filters.update(money=money, decimal_money=decimal_money, billed=billed, decimal_billed=decimal_billed,
-                             count=count, percent=percent, ratio=ratio, when=when)
+templates.env.filters.update(
+    money=money,
+    decimal_money=decimal_money,
+    billed=billed,
+    decimal_billed=decimal_billed,
+    count=count,
+    percent=percent,
+    ratio=ratio,
+    when=when,
+)
 templates.env.globals.update(CSRF_FIELD=CSRF_FIELD)
+templates.env.filters.update(MONEY_FILTERS | TIME_FILTERS)  # Babel money, times in the network's zone
+templates.env.globals.update(TIME_GLOBALS)
 
 
 def zip_pairs(values: Any) -> list[tuple[str, str]]:
@@ -91,13 +103,23 @@ def redirect_with(request: Request, url: str, flash: str) -> RedirectResponse:
     return RedirectResponse(url, status_code=303)
 
 
+def unread_notices(request: Request, user: DashboardUser | None) -> int | None:
+    """The count beside the bell in a brand person's navigation (None for anyone else)."""
+    if user is None or user.is_operator or user.advertiser_id is None:
+        return None
+    with session_scope(runtime_of(request).db_sessions) as db:
+        return notices.unread_count(db, user.advertiser_id, user.id)
+
+
 def render(request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
     """A page, with the signed-in user, the form token, the network's currency and its
     attribution terms (the pages that show attributed sales state them)."""
-    settings = request.app.state.settings
+    settings = runtime_of(request).settings
     context.setdefault("user", signed_in_user(request))
+    context.setdefault("unread_notices", unread_notices(request, context["user"]))
+    context["nav_links"] = links_for(context["user"]) if context["user"] is not None else []
     context.setdefault("currency", settings.currency)
-    context.setdefault("attribution_terms", attribution_terms(request.app.state.attribution_windows))
+    context.setdefault("attribution_terms", attribution_terms(runtime_of(request).attribution_windows))
     context["csrf_token"] = csrf_token(request)
     if not context.get("flash"):
         context["flash"] = take_flash(request)

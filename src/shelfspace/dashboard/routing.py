@@ -21,5 +21,9 @@ def page_router() -> APIRouter:
     Every page passes the approval gate first (dashboard/approval_gate.py): a person who has
     not confirmed the e-mail, or a brand not approved yet, sees where they stand instead.
     """
-    return APIRouter(route_class=PageRoute, include_in_schema=False, default_response_class=HTMLResponse,
-                     dependencies=[Depends(approval_gate)])
+    return APIRouter(
+        route_class=PageRoute,
+        include_in_schema=False,
+        default_response_class=HTMLResponse,
+        dependencies=[Depends(approval_gate)],
+    )

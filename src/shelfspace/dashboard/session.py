@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Annotated
 
 from fastapi import Depends, FastAPI, Request
@@ -26,29 +25,21 @@ from starlette.requests import cookie_parser
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shelfspace.accounts import sessions as server_sessions
+from shelfspace.accounts.access_policy import staff_two_factor_required
 from shelfspace.accounts.models import User
+from shelfspace.accounts.rights import LABELS, Right, TeamRole, rights_of
 from shelfspace.accounts.roles import Principal, Role
+from shelfspace.accounts.route_rights import page_right
+from shelfspace.accounts.signing_secret import session_secret
 from shelfspace.catalog.enums import AdvertiserStatus
 from shelfspace.catalog.models import Advertiser
 from shelfspace.config import Settings
 from shelfspace.db.session import session_scope
+from shelfspace.runtime import runtime_of
 
 SESSION_COOKIE = "shelfspace_session"
 FORM_COOKIE = "shelfspace_form"
-SESSION_SECRET_FILE = "session.key"
 SCOPE_KEY = "shelfspace.page_session"
-
-
-def session_secret(settings: Settings) -> str:
-    """Keys the form tokens (dashboard/csrf.py); sessions themselves need no secret."""
-    if settings.session_secret is not None:
-        return settings.session_secret.get_secret_value()
-    path: Path = settings.data_dir / SESSION_SECRET_FILE
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(secrets.token_urlsafe(48))
-        path.chmod(0o600)
-    return path.read_text().strip()
 
 
 API_PATHS = ("/v1/", "/track/", "/healthz", "/metrics", "/static/")
@@ -70,10 +61,29 @@ class DashboardUser:
     advertiser_name: str | None
     advertiser_status: AdvertiserStatus | None
     email_verified: bool  # False only for a self-signed-up user who has not followed the e-mailed link
+    team_role: TeamRole = TeamRole.ADMIN
+    two_factor: bool = False  # signs in with an authenticator code too (accounts/two_factor.py)
+    # Staff without a second factor while the network requires one: sent to set it up first
+    # (dashboard/approval_gate.py).
+    two_factor_owed: bool = False
 
     @property
     def principal(self) -> Principal:
-        return Principal(actor=f"user:{self.id}", role=self.role, advertiser_id=self.advertiser_id)
+        return Principal(
+            actor=f"user:{self.id}", role=self.role, advertiser_id=self.advertiser_id, team_role=self.team_role
+        )
+
+    @property
+    def rights(self) -> frozenset[Right]:
+        return rights_of(self.role, self.team_role)
+
+    def may(self, right: Right | str) -> bool:
+        """For templates as well: `user.may("billing")`."""
+        return Right(right) in self.rights
+
+    @property
+    def team_role_label(self) -> str:
+        return LABELS[self.team_role]
 
     @property
     def is_operator(self) -> bool:
@@ -97,6 +107,9 @@ class PageSession:
     resolved: bool = False
     user: DashboardUser | None = None
     flash: str | None = field(default=None)
+    # The password was right, the second factor is still owed: this session opens only the
+    # page asking for the code (dashboard/two_factor_pages.py), which reads this.
+    pending_user_id: str | None = None
 
     def visitor_token(self) -> str:
         if self.visitor is None:
@@ -106,7 +119,7 @@ class PageSession:
 
     def forget(self) -> None:
         self.token, self.set_token, self.drop_token = None, False, True
-        self.resolved, self.user, self.flash = True, None, None
+        self.resolved, self.user, self.flash, self.pending_user_id = True, None, None, None
 
 
 def page_session(request: Request) -> PageSession | None:
@@ -137,8 +150,9 @@ class DashboardSessions:
             await self.app(scope, receive, send)
             return
         cookies = _cookies_of(scope)
-        state = PageSession(secret=self.secret, token=cookies.get(SESSION_COOKIE) or None,
-                            visitor=cookies.get(FORM_COOKIE) or None)
+        state = PageSession(
+            secret=self.secret, token=cookies.get(SESSION_COOKIE) or None, visitor=cookies.get(FORM_COOKIE) or None
+        )
         scope[SCOPE_KEY] = state
 
         async def send_with_cookies(message: Message) -> None:
@@ -146,8 +160,9 @@ class DashboardSessions:
                 headers = MutableHeaders(scope=message)
                 if state.set_token and state.token is not None:
                     max_age = int(server_sessions.ABSOLUTE_LIFETIME.total_seconds())
-                    headers.append("set-cookie", _cookie(SESSION_COOKIE, state.token, max_age=max_age,
-                                                         secure=self.secure))
+                    headers.append(
+                        "set-cookie", _cookie(SESSION_COOKIE, state.token, max_age=max_age, secure=self.secure)
+                    )
                 elif state.drop_token:
                     headers.append("set-cookie", _cookie(SESSION_COOKIE, "", max_age=0, secure=self.secure))
                 if state.set_visitor and state.visitor is not None:
@@ -177,27 +192,48 @@ def load_user(db: Session, user_id: str) -> DashboardUser | None:
     if user is None or user.disabled_at is not None:
         return None
     advertiser = db.get(Advertiser, user.advertiser_id) if user.advertiser_id else None
+    two_factor = user.totp_enabled_at is not None
     return DashboardUser(
-        id=user.id, email=user.email, role=user.role, advertiser_id=user.advertiser_id,
+        id=user.id,
+        email=user.email,
+        role=user.role,
+        advertiser_id=user.advertiser_id,
         advertiser_name=advertiser.name if advertiser else None,
         advertiser_status=advertiser.status if advertiser else None,
         email_verified=user.email_verified_at is not None,
+        team_role=user.team_role,
+        two_factor=two_factor,
+        two_factor_owed=(user.role is Role.OPERATOR and not two_factor and staff_two_factor_required(db)),
     )
 
 
-def sign_in(request: Request, user: User) -> None:
+def sign_in(request: Request, user: User, second_factor_pending: bool = False) -> None:
     """A new session for the user, written in the transaction the user was read in (it
     commits with the sign-in or sign-up). The session this browser had before, if any,
-    ends: a session planted before sign-in is useless after it."""
+    ends: a session planted before sign-in is useless after it. `second_factor_pending`:
+    the session opens nothing but the page asking for the code until `complete_sign_in`."""
     state = page_session(request)
     db = object_session(user)
     assert state is not None and db is not None, "a page request, with the user read from the database"
-    now = request.app.state.clock.now()
+    now = runtime_of(request).clock.now()
     if state.token is not None:
         server_sessions.end_session(db, state.token)
-    state.token = server_sessions.start_session(db, user.id, now)
+    state.token = server_sessions.start_session(db, user.id, now, second_factor_pending=second_factor_pending)
     state.set_token, state.drop_token = True, False
-    state.resolved, state.user, state.flash = False, None, None
+    state.resolved, state.user, state.flash, state.pending_user_id = False, None, None, None
+
+
+def complete_sign_in(request: Request, db: Session) -> bool:
+    """The second factor was proven: the pending session gives way to a full one under a new
+    token, in `db`'s transaction. False if the pending session ended meanwhile."""
+    state = page_session(request)
+    assert state is not None and state.token is not None, "a page request with a pending session"
+    token = server_sessions.complete_second_factor(db, state.token, runtime_of(request).clock.now())
+    if token is None:
+        return False
+    state.token, state.set_token, state.drop_token = token, True, False
+    state.resolved, state.user, state.flash, state.pending_user_id = False, None, None, None
+    return True
 
 
 def sign_out(request: Request) -> None:
@@ -206,7 +242,7 @@ def sign_out(request: Request) -> None:
     if state is None:
         return
     if state.token is not None:
-        with session_scope(request.app.state.sessions) as db:
+        with session_scope(runtime_of(request).db_sessions) as db:
             server_sessions.end_session(db, state.token)
     state.forget()
 
@@ -218,15 +254,28 @@ def signed_in_user(request: Request) -> DashboardUser | None:
         return None
     if state.resolved:
         return state.user
-    with session_scope(request.app.state.sessions) as db:
-        row = server_sessions.find_session(db, state.token, request.app.state.clock.now())
+    with session_scope(runtime_of(request).db_sessions) as db:
+        row = server_sessions.find_session(db, state.token, runtime_of(request).clock.now())
+        pending = row is not None and row.second_factor_pending
         user = load_user(db, row.user_id) if row is not None else None
         flash = row.flash if row is not None else None
     if user is None:
         state.forget()  # ended, expired or unknown: the cookie is cleared with this answer
         return None
+    if pending:  # signed in halfway: nobody yet, but the cookie stays for the code page
+        state.resolved, state.user, state.pending_user_id = True, None, user.id
+        return None
     state.resolved, state.user, state.flash = True, user, flash
     return user
+
+
+def pending_user_id(request: Request) -> str | None:
+    """Whose password was right in this session while the second factor is still owed."""
+    state = page_session(request)
+    if state is None:
+        return None
+    signed_in_user(request)
+    return state.pending_user_id
 
 
 def current_token(request: Request) -> str | None:
@@ -240,7 +289,7 @@ def set_flash(request: Request, message: str) -> None:
     state = page_session(request)
     if state is None or state.token is None:
         return
-    with session_scope(request.app.state.sessions) as db:
+    with session_scope(runtime_of(request).db_sessions) as db:
         server_sessions.set_flash(db, state.token, message)
 
 
@@ -250,7 +299,7 @@ def take_flash(request: Request) -> str | None:
     if state is None or state.token is None or signed_in_user(request) is None or state.flash is None:
         return None
     message, state.flash = state.flash, None
-    with session_scope(request.app.state.sessions) as db:
+    with session_scope(runtime_of(request).db_sessions) as db:
         server_sessions.clear_flash(db, state.token)
     return message
 
@@ -266,11 +315,32 @@ class WrongRole(Exception):
     """A signed-in user on a page of the other role: answered as not found, as the API does."""
 
 
+class NotPermitted(Exception):
+    """A signed-in user whose team role lacks the page's right: answered 403, saying which role."""
+
+    def __init__(self, user: DashboardUser, right: Right) -> None:
+        super().__init__(
+            f"Your role ({user.team_role_label.lower()}) does not include this page ({right}). "
+            "Ask an admin of your team if you need it."
+        )
+
+
 def _user(request: Request) -> DashboardUser:
+    """The signed-in person, refused a page their team role has no right to
+    (accounts/route_rights.py decides, for every console and brand page)."""
     user = signed_in_user(request)
     if user is None:
         raise SignInRequired(request.url.path + (f"?{request.url.query}" if request.url.query else ""))
+    route = request.scope.get("route")
+    right = page_right(request.method, getattr(route, "path_format", request.url.path))
+    if right is not None and not user.may(right) and _side_matches(user, request.url.path):
+        raise NotPermitted(user, right)
     return user
+
+
+def _side_matches(user: DashboardUser, path: str) -> bool:
+    """A brand on a console page is the wrong side (not found), not a missing right."""
+    return path.startswith("/console") == user.is_operator
 
 
 def _operator(request: Request) -> DashboardUser:
@@ -285,6 +355,11 @@ def _advertiser(request: Request) -> DashboardUser:
     if user.is_operator or user.advertiser_id is None:
         raise WrongRole()
     return user
+
+
+def user_of_side(request: Request, side: Role) -> DashboardUser:
+    """The signed-in person of `side` (a page registered for both sides picks by its path)."""
+    return _operator(request) if side is Role.OPERATOR else _advertiser(request)
 
 
 AnyUser = Annotated[DashboardUser, Depends(_user)]

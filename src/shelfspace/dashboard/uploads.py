@@ -1,32 +1,42 @@
-"""Creative images brands upload: checked by their bytes, stored by content hash, served here.
+"""Creative images and videos brands upload: checked by their bytes, stored by content hash, served here.
 
 The type is read from the file's first bytes (never trusted from its name or the
-browser), and the size from its header, so a banner is known to fit its placement
-before it is saved. Files are named by their SHA-256, so the same image is kept once.
+browser), and an image's size from its header, so a banner is known to fit its placement
+before it is saved. Files are named by their SHA-256, so the same file is kept once.
+
+A video is never held in memory: it is copied in chunks from the form's spooled file into
+a temporary file beside the uploads, hashed as it goes and dropped as soon as it passes
+its limit, then renamed to its hash. It is served with byte ranges (players seek), from
+this origin, so previews play offline and call no advertiser's server.
 """
 
 from __future__ import annotations
 
 import hashlib
 import re
+import secrets
 import struct
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
+from typing import BinaryIO
 
 from fastapi import Request
 from starlette.responses import FileResponse, Response
 
 from shelfspace.core.errors import NotFound
 from shelfspace.dashboard.routing import page_router
-from shelfspace.http.body_limits import CREATIVE_IMAGE_BYTES
+from shelfspace.http.body_limits import CREATIVE_IMAGE_BYTES, CREATIVE_VIDEO_BYTES, MiB
+from shelfspace.runtime import runtime_of
 
 # The image's own limit. The whole form that carries it is capped while it streams, multipart
 # and all (http/body_limits.py: the image and the form's text fields): a larger upload is
 # refused with 413 before it is read whole, so an image read here is never bigger than that.
 MAX_BYTES = CREATIVE_IMAGE_BYTES
+MAX_VIDEO_BYTES = CREATIVE_VIDEO_BYTES
+CHUNK = 1 * MiB
 UPLOADS = "uploads"
-NAME = re.compile(r"^[0-9a-f]{64}\.(png|jpg|gif)$")
+NAME = re.compile(r"^[0-9a-f]{64}\.(png|jpg|gif|mp4|webm)$")
 
 router = page_router()
 
@@ -37,11 +47,30 @@ class ImageType(StrEnum):
     GIF = "gif"
 
 
-MEDIA_TYPES = {ImageType.PNG: "image/png", ImageType.JPEG: "image/jpeg", ImageType.GIF: "image/gif"}
+class VideoType(StrEnum):
+    MP4 = "mp4"
+    WEBM = "webm"
 
 
-class BadImage(ValueError):
-    """Why an upload is not a usable image; the message is shown beside the field."""
+MEDIA_TYPES = {
+    ImageType.PNG: "image/png",
+    ImageType.JPEG: "image/jpeg",
+    ImageType.GIF: "image/gif",
+    VideoType.MP4: "video/mp4",
+    VideoType.WEBM: "video/webm",
+}
+
+
+class BadUpload(ValueError):
+    """Why an upload is not usable; the message is shown beside the field."""
+
+
+class BadImage(BadUpload):
+    """Why an upload is not a usable image."""
+
+
+class BadVideo(BadUpload):
+    """Why an upload is not a usable video."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,9 +94,9 @@ def _jpeg_size(data: bytes) -> tuple[int, int]:
     while at + 9 < len(data):
         if data[at] != 0xFF:
             raise BadImage("the JPEG file is damaged")
-        marker, length = data[at + 1], struct.unpack(">H", data[at + 2:at + 4])[0]
+        marker, length = data[at + 1], struct.unpack(">H", data[at + 2 : at + 4])[0]
         if marker in (0xC0, 0xC1, 0xC2):  # start of frame: height then width
-            height, width = struct.unpack(">HH", data[at + 5:at + 9])
+            height, width = struct.unpack(">HH", data[at + 5 : at + 9])
             return width, height
         at += 2 + length
     raise BadImage("the JPEG file has no image size")
@@ -90,6 +119,68 @@ def read_image(data: bytes) -> Image:
     raise BadImage("not a PNG, JPEG or GIF image")
 
 
+def read_image_from(source: BinaryIO) -> Image:
+    """An image from an open file, reading no more than one byte past its limit."""
+    return read_image(source.read(MAX_BYTES + 1))
+
+
+@dataclass(frozen=True, slots=True)
+class Video:
+    type: VideoType
+    name: str  # the stored file's name: its SHA-256 and extension
+    bytes: int
+
+    @property
+    def media_type(self) -> str:
+        return MEDIA_TYPES[self.type]
+
+
+def video_type(head: bytes) -> VideoType | None:
+    """MP4 (an ISO media file: its first box is `ftyp`, QuickTime's own and audio-only
+    brands aside) or WebM (an EBML file whose doctype is webm), by the first bytes."""
+    if len(head) >= 12 and head[4:8] == b"ftyp" and head[8:12] not in (b"qt  ", b"M4A ", b"M4B "):
+        return VideoType.MP4
+    if head.startswith(b"\x1a\x45\xdf\xa3") and b"webm" in head[:64]:
+        return VideoType.WEBM
+    return None
+
+
+def store_video(folder: Path, source: BinaryIO) -> Video:
+    """Check and save a video from an open file, a chunk at a time; return where it is kept."""
+    head = source.read(CHUNK)
+    if not head:
+        raise BadVideo("choose a video file")
+    kind = video_type(head)
+    if kind is None:
+        raise BadVideo("not an MP4 or WebM video")
+    target = folder / UPLOADS
+    target.mkdir(parents=True, exist_ok=True)
+    temporary = target / f".{secrets.token_hex(8)}.part"
+    digest, total = hashlib.sha256(), 0
+    try:
+        with temporary.open("wb") as out:
+            chunk = head
+            while chunk:
+                total += len(chunk)
+                if total > MAX_VIDEO_BYTES:
+                    raise BadVideo(
+                        f"the video is over {MAX_VIDEO_BYTES // MiB} MB; at most {MAX_VIDEO_BYTES // MiB} MB"
+                    )
+                digest.update(chunk)
+                out.write(chunk)
+                chunk = source.read(CHUNK)
+        name = f"{digest.hexdigest()}.{kind.value}"
+        temporary.replace(target / name)  # the same bytes under the same name: replacing is harmless
+    finally:
+        temporary.unlink(missing_ok=True)
+    return Video(kind, name, total)
+
+
+def upload_url(base_url: str, name: str) -> str:
+    """The public URL of a stored upload (what a creative's image_url or media_url holds)."""
+    return f"{base_url}/uploads/{name}"
+
+
 def store(folder: Path, image: Image) -> str:
     """Save the image (once) and return its file name."""
     target = folder / UPLOADS
@@ -106,9 +197,13 @@ def store(folder: Path, image: Image) -> str:
 def uploaded(request: Request, name: str) -> Response:
     if not NAME.match(name):
         raise NotFound("no such upload")
-    path = request.app.state.settings.data_dir / UPLOADS / name
+    path = runtime_of(request).settings.data_dir / UPLOADS / name
     if not path.is_file():
         raise NotFound("no such upload")
-    kind = ImageType(name.rsplit(".", 1)[1])
+    extension = name.rsplit(".", 1)[1]
+    kind: ImageType | VideoType = VideoType(extension) if extension in set(VideoType) else ImageType(extension)
     # Named by content: the same name is always the same bytes, so it may be cached for good.
-    return FileResponse(path, media_type=MEDIA_TYPES[kind], headers={"Cache-Control": "public, max-age=31536000, immutable"})
+    # FileResponse answers a Range request with the part asked for: a video player seeks.
+    return FileResponse(
+        path, media_type=MEDIA_TYPES[kind], headers={"Cache-Control": "public, max-age=31536000, immutable"}
+    )

@@ -10,10 +10,19 @@
 
 from __future__ import annotations
 
-from shelfspace.decisioning.inventory import Pricing
+from shelfspace.core.buying import MICROS_PER_MILLE, Pricing, unit_cost_micros
+
+__all__ = [
+    "INCREMENT_MICROS",
+    "MICROS_PER_MILLE",
+    "clearing_ecpm",
+    "cost_of_one",
+    "ecpm_micros",
+    "price_micros",
+    "rank_key",
+]
 
 INCREMENT_MICROS = 10_000  # 0.01 in the network currency
-MICROS_PER_MILLE = 1000
 
 
 def ecpm_micros(pricing: Pricing, bid_micros: int, predicted_ctr: float) -> int:
@@ -41,9 +50,10 @@ def price_micros(pricing: Pricing, bid_micros: int, clearing: int, predicted_ctr
 def cost_of_one(pricing: Pricing, price: int, predicted_ctr: float) -> int:
     """What one served ad is expected to cost: reserved from the budget when it is served.
 
-    A CPM ad costs price / 1000 at its impression; a CPC ad costs its price only if
-    clicked, so its expected cost is price × predicted CTR (at least one micro).
+    A CPM ad costs its impression's cost (`core/buying.py` unit_cost_micros: price / 1000,
+    what the recorder then charges); a CPC ad costs its price only if clicked, so its
+    expected cost is price × predicted CTR (at least one micro).
     """
     if pricing is Pricing.CPM:
-        return max(1, price // MICROS_PER_MILLE)
+        return unit_cost_micros(pricing, price)
     return max(1, round(price * predicted_ctr))

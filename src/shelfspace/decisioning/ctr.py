@@ -51,10 +51,15 @@ class SmoothedCtr:
     """`now` (epoch seconds) bounds the change between publications; without it every
     prediction is the current estimate (tests of the estimate, replays)."""
 
-    def __init__(self, stats: CtrStats, prior_clicks: float = PRIOR_CLICKS,
-                 placement_prior_clicks: float = PLACEMENT_PRIOR_CLICKS,
-                 now: Callable[[], float] | None = None, publish_seconds: float = PUBLISH_SECONDS,
-                 max_step: float = MAX_STEP) -> None:
+    def __init__(
+        self,
+        stats: CtrStats,
+        prior_clicks: float = PRIOR_CLICKS,
+        placement_prior_clicks: float = PLACEMENT_PRIOR_CLICKS,
+        now: Callable[[], float] | None = None,
+        publish_seconds: float = PUBLISH_SECONDS,
+        max_step: float = MAX_STEP,
+    ) -> None:
         self.stats = stats
         self.prior_clicks = prior_clicks
         self.placement_prior_clicks = placement_prior_clicks

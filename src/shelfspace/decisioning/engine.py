@@ -12,6 +12,11 @@ For each requested placement, in the order the request lists them:
    would-be winner is recorded as a ghost and the slot goes to the next one;
 5. each winner's expected cost is reserved from its campaign's budget (a refused
    reservation drops the winner and the ranking is priced again), and its frequency counted.
+
+The engine is pure in what it is handed: its time comes from its clock, its ids from its
+`IdSource` and its chance (pacing) from its `rng`, never from the process's. Why each line
+item lost is told to the request's `Explanation` (explain.py), which does nothing unless
+the request asked for `debug`.
 """
 
 from __future__ import annotations
@@ -23,14 +28,16 @@ from datetime import datetime, timedelta, tzinfo
 from typing import Protocol
 
 from shelfspace.core.clock import Clock
-from shelfspace.core.ids import new_id
+from shelfspace.core.ids import IdSource
 from shelfspace.counters.protocol import RESERVATION_SECONDS, BudgetLimits, BudgetUse, Counters
 from shelfspace.decisioning import auction
 from shelfspace.decisioning.ctr import CtrModel, SmoothedCtr
+from shelfspace.decisioning.explain import NO_EXPLANATION, Considered, Explanation, Reasons
 from shelfspace.decisioning.holdout import Ghost, StudyMark, group_of, held_out
 from shelfspace.decisioning.index import SPONSORED_PRODUCT, Candidate, PlacementIndex, Snapshot, bits
-from shelfspace.decisioning.inventory import FrequencyCap, LiveCampaign, LiveCreative, LiveProduct, Pacing, Pricing
-from shelfspace.decisioning.pacing import DayWindow, next_state
+from shelfspace.decisioning.inventory import LiveCampaign, LiveCreative, LiveProduct, Pacing, Pricing
+from shelfspace.decisioning.pacing import DayWindow, day_target_micros, next_state
+from shelfspace.decisioning.page_rules import cap_expiry, cap_key, competes, page_rule, relevant
 from shelfspace.decisioning.ranking import Bid, Page, Ranking
 from shelfspace.decisioning.reasons import Reason
 from shelfspace.decisioning.request import DecisionRequest, Matchable
@@ -72,7 +79,7 @@ class RankedBid:
     won: bool
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ServedAd:
     ad_id: str
     placement_id: str
@@ -86,24 +93,12 @@ class ServedAd:
     budget_day: str
 
 
-@dataclass(frozen=True, slots=True)
-class Considered:
-    """One line item's fate on one placement, for `explain`."""
-
-    placement_id: str
-    line_item_id: str
-    advertiser_id: str
-    ecpm_micros: int | None
-    won: bool
-    reason: Reason | None
-
-
 @dataclass(slots=True)
 class Decision:
     request_id: str
     snapshot_version: int
     ads: dict[str, list[ServedAd]]
-    explain: list[Considered] | None
+    explain: list[Considered] | None  # every line item's fate, with `debug` only
     ghosts: list[Ghost] = field(default_factory=list)
     study: dict[str, StudyMark] = field(default_factory=dict)  # campaign id -> this request's mark
     ranked: dict[str, tuple[RankedBid, ...]] = field(default_factory=dict)  # with EngineSettings.record_ranking
@@ -119,11 +114,8 @@ class _Auction:
     matchable: Matchable
     now: datetime
     page: Page
-    explain: list[Considered] | None
+    explain: Explanation  # the request's: NO_EXPLANATION unless it asked for `debug`
     floor: int  # micros of eCPM: the placement's floor, or the request's for this slot if higher
-
-
-FLIGHT_SECONDS = 400 * 86400
 
 
 class Engine:
@@ -135,18 +127,24 @@ class Engine:
         audiences: AudienceMembership | None = None,
         rng: random.Random | None = None,
         settings: EngineSettings | None = None,
+        ids: IdSource | None = None,
     ) -> None:
+        """`rng` draws pacing's chances and `ids` makes request and ad ids (by default on
+        `clock`'s time); neither is the process's, so a seeded engine decides the same twice."""
         self.counters = counters
         self.clock = clock
         self.ctr = ctr or SmoothedCtr(counters, now=lambda: clock.now().timestamp())
         self.audiences = audiences or NoAudiences()
         self.rng = rng or random.Random()
         self.settings = settings or EngineSettings()
+        self.ids = ids or IdSource.following(clock)
 
     # --- the request ---------------------------------------------------------------------
 
     def decide(self, snapshot: Snapshot, request: DecisionRequest) -> Decision:
-        unknown = [(i, s.placement_id) for i, s in enumerate(request.slots) if s.placement_id not in snapshot.placements]
+        unknown = [
+            (i, s.placement_id) for i, s in enumerate(request.slots) if s.placement_id not in snapshot.placements
+        ]
         if unknown:
             raise UnknownPlacements([i for i, _ in unknown], [p for _, p in unknown])
         now = self.clock.now()
@@ -154,80 +152,92 @@ class Engine:
         user_known = request.user_id is not None and request.consent
         segments = self.audiences.segments_of(request.user_id) if user_known and request.user_id else frozenset()
         matchable = Matchable.of(request, segments, local)
-        decision = Decision(new_id("req"), snapshot.version, {}, [] if request.debug else None)
+        explain: Explanation = Reasons() if request.debug else NO_EXPLANATION
+        decision = Decision(self.ids.new("req"), snapshot.version, {}, explain.recorded())
         page = Page()
         for slot in request.slots:
             index = snapshot.placements[slot.placement_id]
             count = min(slot.count, index.placement.max_ads)
             floor = max(index.placement.floor_micros, slot.floor_micros)
-            decision.ads[slot.placement_id] = self._fill(snapshot, index, count, floor, request, matchable, now, page,
-                                                         decision)
+            auction_ = _Auction(snapshot, index, request, matchable, now, page, explain, floor)
+            decision.ads[slot.placement_id] = self._fill(auction_, count, decision)
         return decision
 
-    def _fill(self, snapshot: Snapshot, index: PlacementIndex, count: int, floor: int, request: DecisionRequest,
-              matchable: Matchable, now: datetime, page: Page, decision: Decision) -> list[ServedAd]:
-        explain = decision.explain
+    def _fill(self, auction_: _Auction, count: int, decision: Decision) -> list[ServedAd]:
+        index, request, matchable, page, explain = (
+            auction_.index,
+            auction_.request,
+            auction_.matchable,
+            auction_.page,
+            auction_.explain,
+        )
         pid = index.placement.id
-        if explain is not None:
-            explain.extend(Considered(pid, li, advertiser, None, False, reason)
-                           for li, (advertiser, reason) in index.excluded.items())
+        explain.excluded(pid, index.excluded)
         survivors = index.matching(matchable)
-        if explain is not None:
-            self._explain_targeting(index, matchable, survivors, explain)
+        if explain.wanted:
+            self._explain_targeting(auction_, survivors)
         if request.user_id and survivors & index.studied:
-            self._mark_eligible(index, survivors & index.studied, request.user_id, now, decision)
+            self._mark_eligible(index, survivors & index.studied, request.user_id, auction_.now, decision)
         # CPC bids are priced now (their eCPM needs the predicted CTR); CPM bids, in bid
         # order already, only as far as the walk down the ranking goes.
         per_click = survivors & index.per_click
-        ranking = Ranking(self._cpm_bids(survivors & ~per_click, index, floor, matchable, page.skus, snapshot, explain))
+        ranking = Ranking(self._cpm_bids(survivors & ~per_click, auction_))
         for position in bits(per_click):
             candidate = index.candidates[position]
-            bid = self._price(candidate, index, matchable, page.skus, snapshot)
+            bid = self._price(candidate, index, matchable, page.skus, auction_.snapshot)
             if bid is None:
-                self._note(explain, pid, candidate, None, Reason.NO_RELEVANT_PRODUCT)
-            elif bid.ecpm < floor:
-                self._note(explain, pid, candidate, bid.ecpm, Reason.BELOW_FLOOR)
+                explain.note(pid, candidate, None, Reason.NO_RELEVANT_PRODUCT)
+            elif bid.ecpm < auction_.floor:
+                explain.note(pid, candidate, bid.ecpm, Reason.BELOW_FLOOR)
             else:
                 ranking.push(bid)
-        auction_ = _Auction(snapshot, index, request, matchable, now, page, explain, floor)
         served = self._award(ranking, count, auction_, decision)
-        if explain is not None:  # tell why the bids never looked at did not win
+        if explain.wanted:  # tell why the bids never looked at did not win
             while (bid := ranking.pop()) is not None:
-                reason = self._rule_out(bid.candidate, index, request, matchable, now, page)
-                self._note(explain, pid, bid.candidate, bid.ecpm, reason or Reason.OUTBID)
+                reason = self._rule_out(bid.candidate, index, request, matchable, auction_.now, page)
+                explain.note(pid, bid.candidate, bid.ecpm, reason or Reason.OUTBID)
         return served
 
-    def _cpm_bids(self, mask: int, index: PlacementIndex, floor: int, matchable: Matchable, taken: set[str],
-                  snapshot: Snapshot, explain: list[Considered] | None) -> Iterator[Bid]:
-        """CPM bids in rank order, priced as they are reached; stops at the floor."""
+    def _cpm_bids(self, mask: int, auction_: _Auction) -> Iterator[Bid]:
+        """CPM bids in rank order, priced as they are reached; stops at the floor (and
+        goes on past it only to explain why the rest lost)."""
+        index, explain, floor = auction_.index, auction_.explain, auction_.floor
         pid = index.placement.id
         below_floor = False
         for position in bits(mask):
             candidate = index.candidates[position]
             below_floor = below_floor or candidate.line_item.bid_micros < floor  # and so is every one after it
             if below_floor:
-                if explain is None:
+                if not explain.wanted:
                     return
-                self._note(explain, pid, candidate, candidate.line_item.bid_micros, Reason.BELOW_FLOOR)
+                explain.note(pid, candidate, candidate.line_item.bid_micros, Reason.BELOW_FLOOR)
                 continue
-            bid = self._price(candidate, index, matchable, taken, snapshot)
+            bid = self._price(candidate, index, auction_.matchable, auction_.page.skus, auction_.snapshot)
             if bid is None:
-                self._note(explain, pid, candidate, None, Reason.NO_RELEVANT_PRODUCT)
+                explain.note(pid, candidate, None, Reason.NO_RELEVANT_PRODUCT)
             else:
                 yield bid
 
     # --- rules -------------------------------------------------------------------------
 
-    def _explain_targeting(self, index: PlacementIndex, matchable: Matchable, survivors: int,
-                           explain: list[Considered]) -> None:
+    def _explain_targeting(self, auction_: _Auction, survivors: int) -> None:
+        """Which targeting rule turned each non-survivor away (only when explaining: costly)."""
+        index = auction_.index
         everyone = (1 << len(index.candidates)) - 1
-        masks = index.targeting_masks(matchable)
+        masks = index.targeting_masks(auction_.matchable)
         for position in bits(everyone & ~survivors):
             reason = next(r for r, mask in masks if not mask >> position & 1)
-            self._note(explain, index.placement.id, index.candidates[position], None, reason)
+            auction_.explain.note(index.placement.id, index.candidates[position], None, reason)
 
-    def _rule_out(self, candidate: Candidate, index: PlacementIndex, request: DecisionRequest,
-                  matchable: Matchable, now: datetime, page: Page) -> Reason | None:
+    def _rule_out(
+        self,
+        candidate: Candidate,
+        index: PlacementIndex,
+        request: DecisionRequest,
+        matchable: Matchable,
+        now: datetime,
+        page: Page,
+    ) -> Reason | None:
         campaign = candidate.campaign
         if now < campaign.start:
             return Reason.CAMPAIGN_NOT_STARTED
@@ -244,8 +254,9 @@ class Engine:
                 return Reason.FREQUENCY_CAPPED
         return None
 
-    def _price(self, candidate: Candidate, index: PlacementIndex, matchable: Matchable, taken: set[str],
-               snapshot: Snapshot) -> Bid | None:
+    def _price(
+        self, candidate: Candidate, index: PlacementIndex, matchable: Matchable, taken: set[str], snapshot: Snapshot
+    ) -> Bid | None:
         """The candidate's best creative here (and product, for sponsored products) and its
         eCPM; `taken` are SKUs already in the answer, which no other ad may repeat. A CPM
         bid's eCPM is the bid whatever the creative: its first fitting one is taken."""
@@ -272,11 +283,13 @@ class Engine:
         index, explain, pid = auction_.index, auction_.explain, auction_.index.placement.id
         while ranking.bidding < wanted and (bid := ranking.pop()) is not None:
             candidate = bid.candidate
-            reason = self._rule_out(candidate, index, auction_.request, auction_.matchable, auction_.now,
-                                    auction_.page)
+            reason = self._rule_out(candidate, index, auction_.request, auction_.matchable, auction_.now, auction_.page)
             user_id = auction_.request.user_id
-            if reason is None and user_id and held_out(candidate.campaign.id, user_id,
-                                                       candidate.campaign.holdout_percent):
+            if (
+                reason is None
+                and user_id
+                and held_out(candidate.campaign.id, user_id, candidate.campaign.holdout_percent)
+            ):
                 self._ghost_gates(bid, ranking, auction_)
                 continue
             if reason is None and candidate.advertiser.id in ranking.advertisers:
@@ -286,8 +299,9 @@ class Engine:
                 reason = Reason.COMPETITOR_ON_PAGE
             elif reason is None and bid.product is not None and bid.product.sku in ranking.skus:
                 # Its SKU went to a bid above: it competes again with its next relevant one.
-                again = self._price(candidate, index, auction_.matchable, ranking.skus | auction_.page.skus,
-                                    auction_.snapshot)
+                again = self._price(
+                    candidate, index, auction_.matchable, ranking.skus | auction_.page.skus, auction_.snapshot
+                )
                 if again is not None and again.ecpm >= auction_.floor:
                     ranking.push(again)
                     continue
@@ -295,7 +309,7 @@ class Engine:
             if reason is None:
                 reason = self._budget_or_pacing(candidate.campaign, auction_.now, auction_.snapshot)
             if reason is not None:
-                self._note(explain, pid, candidate, bid.ecpm, reason)
+                explain.note(pid, candidate, bid.ecpm, reason)
                 continue
             ranking.keep(bid)
 
@@ -321,7 +335,7 @@ class Engine:
         if reason is None and not self._would_fit(bid, auction_):
             reason = self._short_of(candidate.campaign, auction_.now, auction_.snapshot)
         if reason is not None:
-            self._note(explain, pid, candidate, bid.ecpm, reason)
+            explain.note(pid, candidate, bid.ecpm, reason)
             return
         bid.held_out = True
         ranking.keep_ghost(bid)
@@ -330,15 +344,22 @@ class Engine:
         """Whether a reservation of the bid's cost would be granted now: priced at its own
         eCPM (the most it could pay), against the budget left and the funds left."""
         line_item = bid.candidate.line_item
-        ctr = bid.predicted_ctr if bid.predicted_ctr is not None else self.ctr.predict(
-            bid.creative.id, auction_.index.placement.id, bid.creative.format)
-        cost = auction.cost_of_one(line_item.pricing, auction.price_micros(
-            line_item.pricing, line_item.bid_micros, bid.ecpm, ctr), ctr)
+        ctr = (
+            bid.predicted_ctr
+            if bid.predicted_ctr is not None
+            else self.ctr.predict(bid.creative.id, auction_.index.placement.id, bid.creative.format)
+        )
+        cost = auction.cost_of_one(
+            line_item.pricing, auction.price_micros(line_item.pricing, line_item.bid_micros, bid.ecpm, ctr), ctr
+        )
         limits = self._limits(bid.candidate.campaign, auction_.now, auction_.snapshot)
         if self.counters.budget_use(limits.campaign_id, limits.day).left(limits) < cost:
             return False
-        return limits.account_id is None or limits.account_micros is None or \
-            self.counters.account_use(limits.account_id).left(limits.account_micros) >= cost
+        return (
+            limits.account_id is None
+            or limits.account_micros is None
+            or self.counters.account_use(limits.account_id).left(limits.account_micros) >= cost
+        )
 
     def _budget_or_pacing(self, campaign: LiveCampaign, now: datetime, snapshot: Snapshot) -> Reason | None:
         limits = self._limits(campaign, now, snapshot)
@@ -354,8 +375,9 @@ class Engine:
             stamp = now.timestamp()
             state = self.counters.pacing(campaign.id)
             window = self._window(campaign, now, snapshot, use)
-            updated = next_state(state, stamp, use.spent_day + use.reserved_day, window,
-                                 self.settings.pacing_interval_seconds)
+            updated = next_state(
+                state, stamp, use.spent_day + use.reserved_day, window, self.settings.pacing_interval_seconds
+            )
             if updated is not state:
                 self.counters.set_pacing(campaign.id, updated)
             if self.rng.random() >= updated.pass_rate:
@@ -378,7 +400,7 @@ class Engine:
     # --- winners -------------------------------------------------------------------------
 
     def _award(self, ranking: Ranking, count: int, auction_: _Auction, decision: Decision) -> list[ServedAd]:
-        explain, placement, now = decision.explain, auction_.index.placement, auction_.now
+        explain, placement, now = auction_.explain, auction_.index.placement, auction_.now
         served: list[ServedAd] = []
         while True:
             self._rank(ranking, count + 1, auction_)
@@ -397,26 +419,31 @@ class Engine:
                 break
             # The reservation found too little budget left: drop the bid, walk on, price again.
             ranking.drop(refused)
-            self._note(explain, placement.id, refused.candidate, refused.ecpm,
-                       self._short_of(refused.candidate.campaign, now, auction_.snapshot))
+            explain.note(
+                placement.id,
+                refused.candidate,
+                refused.ecpm,
+                self._short_of(refused.candidate.campaign, now, auction_.snapshot),
+            )
         served.sort(key=lambda s: auction.rank_key(s.ecpm_micros, s.candidate.line_item.pricing, s.candidate.id))
         winners_ids = {s.candidate.id for s in served}
         if self.settings.record_ranking:
             decision.ranked[placement.id] = tuple(
                 RankedBid(b.candidate.id, b.candidate.advertiser.id, b.ecpm, b.candidate.id in winners_ids)
-                for b in ranking.ranked if not b.held_out)
+                for b in ranking.ranked
+                if not b.held_out
+            )
         request, page = auction_.request, auction_.page
         self._record_ghosts(ranking.ranked, count, request, now, auction_.snapshot.timezone, placement.id, decision)
         self._mark_exposed(served, request, now, decision)
         for bid in ranking.ranked:
             if bid.candidate.id in winners_ids:
-                self._note(explain, placement.id, bid.candidate, bid.ecpm, None, won=True)
+                explain.note(placement.id, bid.candidate, bid.ecpm, None, won=True)
             else:
-                self._note(explain, placement.id, bid.candidate, bid.ecpm,
-                           Reason.HELD_OUT if bid.held_out else Reason.OUTBID)
+                explain.note(placement.id, bid.candidate, bid.ecpm, Reason.HELD_OUT if bid.held_out else Reason.OUTBID)
         for waiting in ranking.aside.values():
             for bid in waiting:
-                self._note(explain, placement.id, bid.candidate, bid.ecpm, Reason.ADVERTISER_ALREADY_WON)
+                explain.note(placement.id, bid.candidate, bid.ecpm, Reason.ADVERTISER_ALREADY_WON)
         for ad in served:
             page.advertisers.add(ad.candidate.advertiser.id)
             if ad.product is not None:
@@ -427,8 +454,9 @@ class Engine:
                 self.counters.count_frequency(request.user_id, key, cap_expiry(cap, now))
         return served
 
-    def _serve(self, bid: Bid, below: int | None, index: PlacementIndex, floor: int, now: datetime,
-               snapshot: Snapshot) -> ServedAd | None:
+    def _serve(
+        self, bid: Bid, below: int | None, index: PlacementIndex, floor: int, now: datetime, snapshot: Snapshot
+    ) -> ServedAd | None:
         line_item = bid.candidate.line_item
         ctr = bid.predicted_ctr
         if ctr is None:
@@ -437,15 +465,33 @@ class Engine:
         price = auction.price_micros(line_item.pricing, line_item.bid_micros, clearing, ctr)
         cost = auction.cost_of_one(line_item.pricing, price, ctr)
         limits = self._limits(bid.candidate.campaign, now, snapshot)
-        ad_id = new_id("ad")
+        ad_id = self.ids.new("ad")
         expires = now.timestamp() + RESERVATION_SECONDS
         if not self.counters.reserve(ad_id, limits, cost, expires):
             return None
-        return ServedAd(ad_id, index.placement.id, bid.candidate, bid.creative, bid.product, bid.ecpm, price,
-                        ctr, cost, limits.day)
+        return ServedAd(
+            ad_id=ad_id,
+            placement_id=index.placement.id,
+            candidate=bid.candidate,
+            creative=bid.creative,
+            product=bid.product,
+            ecpm_micros=bid.ecpm,
+            price_micros=price,
+            predicted_ctr=ctr,
+            reserved_micros=cost,
+            budget_day=limits.day,
+        )
 
-    def _record_ghosts(self, ranked: list[Bid], count: int, request: DecisionRequest, now: datetime,
-                       timezone: tzinfo, placement_id: str, decision: Decision) -> None:
+    def _record_ghosts(
+        self,
+        ranked: list[Bid],
+        count: int,
+        request: DecisionRequest,
+        now: datetime,
+        timezone: tzinfo,
+        placement_id: str,
+        decision: Decision,
+    ) -> None:
         """A held-out bid ranked where it would have won a slot is the control group's impression."""
         real_ahead = 0
         for bid in ranked:
@@ -453,14 +499,27 @@ class Engine:
                 real_ahead += 1
             elif real_ahead < count and request.user_id:
                 campaign = bid.candidate.campaign
-                decision.ghosts.append(Ghost(decision.request_id, now.timestamp(), request.user_id, campaign.id,
-                                             bid.candidate.id, placement_id))
+                decision.ghosts.append(
+                    Ghost(
+                        decision.request_id,
+                        now.timestamp(),
+                        request.user_id,
+                        campaign.id,
+                        bid.candidate.id,
+                        placement_id,
+                    )
+                )
                 cap = bid.candidate.line_item.frequency_cap
                 if cap is not None:  # a ghost counts as its ad would have
                     key = cap_key(bid.candidate.id, cap, now.astimezone(timezone))
                     self.counters.count_frequency(request.user_id, key, cap_expiry(cap, now))
-                decision.study[campaign.id] = StudyMark(campaign.id, request.user_id, group_of(
-                    campaign.id, request.user_id, campaign.holdout_percent), now.timestamp(), exposed=True)
+                decision.study[campaign.id] = StudyMark(
+                    campaign.id,
+                    request.user_id,
+                    group_of(campaign.id, request.user_id, campaign.holdout_percent),
+                    now.timestamp(),
+                    exposed=True,
+                )
 
     @staticmethod
     def _mark_eligible(index: PlacementIndex, studied: int, user_id: str, now: datetime, decision: Decision) -> None:
@@ -468,16 +527,26 @@ class Engine:
         for position in bits(studied):
             campaign = index.candidates[position].campaign
             if campaign.id not in decision.study:
-                decision.study[campaign.id] = StudyMark(campaign.id, user_id, group_of(
-                    campaign.id, user_id, campaign.holdout_percent), now.timestamp(), exposed=False)
+                decision.study[campaign.id] = StudyMark(
+                    campaign.id,
+                    user_id,
+                    group_of(campaign.id, user_id, campaign.holdout_percent),
+                    now.timestamp(),
+                    exposed=False,
+                )
 
     @staticmethod
     def _mark_exposed(served: list[ServedAd], request: DecisionRequest, now: datetime, decision: Decision) -> None:
         for ad in served:
             campaign = ad.candidate.campaign
             if request.user_id and campaign.holdout_percent > 0:
-                decision.study[campaign.id] = StudyMark(campaign.id, request.user_id, group_of(
-                    campaign.id, request.user_id, campaign.holdout_percent), now.timestamp(), exposed=True)
+                decision.study[campaign.id] = StudyMark(
+                    campaign.id,
+                    request.user_id,
+                    group_of(campaign.id, request.user_id, campaign.holdout_percent),
+                    now.timestamp(),
+                    exposed=True,
+                )
 
     # --- helpers -------------------------------------------------------------------------
 
@@ -493,69 +562,13 @@ class Engine:
         day_end = day_start + timedelta(days=1)
         start = max(day_start, campaign.start)
         end = min(day_end, campaign.end) if campaign.end is not None else day_end
-        daily = campaign.budget_daily_micros
-        if daily is None and campaign.end is not None:
-            # Even pacing without a daily budget spreads what is left over the days left.
-            days_left = max(1, (campaign.end.astimezone(snapshot.timezone).date() - local.date()).days + 1)
-            daily_target = (campaign.budget_total_micros - use.spent_total + use.spent_day) // days_left
-        else:
-            daily_target = daily if daily is not None else campaign.budget_total_micros
+        daily_target = day_target_micros(
+            campaign.budget_total_micros,
+            campaign.budget_daily_micros,
+            campaign.end,
+            use.spent_total,
+            use.spent_day,
+            local.date(),
+            snapshot.timezone,
+        )
         return DayWindow(day_start.date().isoformat(), start.timestamp(), end.timestamp(), daily_target)
-
-    @staticmethod
-    def _note(explain: list[Considered] | None, placement_id: str, candidate: Candidate, ecpm: int | None,
-              reason: Reason | None, won: bool = False) -> None:
-        if explain is not None:
-            explain.append(Considered(placement_id, candidate.id, candidate.advertiser.id, ecpm, won, reason))
-
-
-def page_rule(candidate: Candidate, index: PlacementIndex, matchable: Matchable, advertisers: set[str]) -> Reason | None:
-    """The rules that depend on the page and its time of day, not on spend: day-parts,
-    the placement's blocked categories, competitors already on the page. A forecast
-    applies the same ones to a proposed line item."""
-    dayparts = candidate.line_item.targeting.dayparts
-    if dayparts and not any(d.contains(matchable.local_time) for d in dayparts):
-        return Reason.OUTSIDE_DAYPART
-    if candidate.categories & index.placement.blocked_categories:
-        return Reason.BLOCKED_CATEGORY
-    if competes(candidate, advertisers):
-        return Reason.COMPETITOR_ON_PAGE
-    return None
-
-
-def competes(candidate: Candidate, advertisers: set[str]) -> bool:
-    """The snapshot made competitor lists symmetric: A listing B keeps both apart."""
-    return not candidate.advertiser.competitors.isdisjoint(advertisers)
-
-
-def cap_key(line_item_id: str, cap: FrequencyCap, local: datetime) -> str:
-    """The user's counter for a line item's cap: the line item and the period's bucket."""
-    period = cap.period
-    if period == "day":
-        bucket = local.strftime("%Y-%m-%d")
-    elif period == "hour":
-        bucket = local.strftime("%Y-%m-%dT%H")
-    elif period == "week":
-        bucket = "%04d-W%02d" % local.isocalendar()[:2]
-    elif period == "month":
-        bucket = local.strftime("%Y-%m")
-    else:
-        bucket = "flight"
-    return f"{line_item_id}:{bucket}"
-
-
-def cap_expiry(cap: FrequencyCap, now: datetime) -> float:
-    """When the user's counter may be forgotten: a day after its period ends."""
-    seconds = {"hour": 3600, "day": 86400, "week": 7 * 86400, "month": 31 * 86400}
-    return now.timestamp() + seconds.get(cap.period, FLIGHT_SECONDS) + 86400
-
-
-def relevant(product: LiveProduct, matchable: Matchable) -> bool:
-    """A sponsored product fits the request: the shopper searched for it, browses its
-    category, or it is among the SKUs the page shows."""
-    if product.sku in matchable.skus:
-        return True
-    if matchable.query_words and matchable.query_words <= product.words:
-        return True
-    return bool(matchable.categories) and matchable.categories[-1] in product.category_paths
-

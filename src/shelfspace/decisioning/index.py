@@ -240,10 +240,17 @@ def compile_snapshot(inventory: Inventory, version: int, built_at: datetime, tim
             countries=_dimension(ordered, lambda c: c.line_item.targeting.countries),
             devices=_dimension(ordered, lambda c: c.line_item.targeting.devices),
             excluded=excluded[pid],
-            relevance=ProductRelevance.of(ordered, inventory.products) if placement.format == SPONSORED_PRODUCT else None,
+            relevance=ProductRelevance.of(ordered, inventory.products)
+            if placement.format == SPONSORED_PRODUCT
+            else None,
             per_click=sum(1 << n for n, c in enumerate(ordered) if c.line_item.pricing is Pricing.CPC),
             studied=sum(1 << n for n, c in enumerate(ordered) if c.campaign.holdout_percent > 0),
         )
-    return Snapshot(version=version, built_at=built_at, timezone=timezone, placements=indexes,
-                    campaigns=dict(inventory.campaigns),
-                    products=inventory.products)
+    return Snapshot(
+        version=version,
+        built_at=built_at,
+        timezone=timezone,
+        placements=indexes,
+        campaigns=dict(inventory.campaigns),
+        products=inventory.products,
+    )

@@ -2,27 +2,33 @@
 
 Built from the catalogue by `delivery.snapshot_loader` and never changed after; a catalogue
 change builds a new snapshot with a higher `version`, swapped in whole. Money is integer
-micros, as in the database.
+micros, as in the database. `Pricing` and `Pacing` are `core/buying.py`'s (the catalogue
+stores the same ones), re-exported here for the engine's modules.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, time
-from enum import StrEnum
 
+from shelfspace.core.buying import Pacing, Pricing
 from shelfspace.counters.protocol import BudgetLimits
 from shelfspace.decisioning.text import category_prefixes
 
-
-class Pricing(StrEnum):
-    CPM = "cpm"
-    CPC = "cpc"
-
-
-class Pacing(StrEnum):
-    EVEN = "even"
-    ASAP = "asap"
+__all__ = [
+    "Daypart",
+    "FrequencyCap",
+    "Inventory",
+    "LiveAdvertiser",
+    "LiveCampaign",
+    "LiveCreative",
+    "LiveLineItem",
+    "LivePlacement",
+    "LiveProduct",
+    "Pacing",
+    "Pricing",
+    "Targeting",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,7 +61,7 @@ class LivePlacement:
     blocked_categories: frozenset[str] = frozenset()
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class LiveCreative:
     id: str
     format: str
@@ -86,8 +92,9 @@ class LiveProduct:
     category_paths: frozenset[str] = field(init=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "category_paths",
-                           frozenset(category_prefixes(self.category)) if self.category else frozenset())
+        object.__setattr__(
+            self, "category_paths", frozenset(category_prefixes(self.category)) if self.category else frozenset()
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,8 +120,9 @@ class LiveCampaign:
 
     def limits(self, day: str) -> BudgetLimits:
         """What a reservation and a charge on `day` must stay within."""
-        return BudgetLimits(self.id, day, self.budget_total_micros, self.budget_daily_micros, self.advertiser_id,
-                            self.funds_micros)
+        return BudgetLimits(
+            self.id, day, self.budget_total_micros, self.budget_daily_micros, self.advertiser_id, self.funds_micros
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,7 +137,7 @@ class Targeting:
     dayparts: tuple[Daypart, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class LiveLineItem:
     id: str
     campaign_id: str

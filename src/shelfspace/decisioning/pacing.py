@@ -12,6 +12,7 @@ they share its pass rate.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date, datetime, tzinfo
 
 from shelfspace.counters.protocol import PacingState
 
@@ -29,7 +30,30 @@ class DayWindow:
     target_micros: int
 
 
-def next_state(state: PacingState | None, now: float, used_today: int, window: DayWindow, interval: float) -> PacingState:
+def day_target_micros(
+    budget_total_micros: int,
+    budget_daily_micros: int | None,
+    end: datetime | None,
+    spent_total: int,
+    spent_day: int,
+    today: date,
+    timezone: tzinfo,
+) -> int:
+    """What even pacing aims to spend on `today` (a local date): the daily budget; without
+    one, what was left of the total when the day began spread evenly over the days left,
+    today and the end's day included; without an end either, the whole total (nothing to
+    spread it over). The brand's pacing panel (reporting/pacing.py) reads the same figure."""
+    if budget_daily_micros is not None:
+        return budget_daily_micros
+    if end is None:
+        return budget_total_micros
+    days_left = max(1, (end.astimezone(timezone).date() - today).days + 1)
+    return (budget_total_micros - spent_total + spent_day) // days_left
+
+
+def next_state(
+    state: PacingState | None, now: float, used_today: int, window: DayWindow, interval: float
+) -> PacingState:
     """The pacing state after looking at spend (plus reservations) so far today."""
     if state is None or state.day != window.day:
         return PacingState(pass_rate=1.0, updated_at=now, day=window.day, used_at_update=used_today)

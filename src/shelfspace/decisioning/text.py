@@ -15,8 +15,28 @@ from functools import lru_cache
 _WORD = re.compile(r"[a-z0-9]+")
 _NOT_DECOMPOSED = str.maketrans({"đ": "d", "ð": "d", "ł": "l", "ø": "o", "æ": "ae", "œ": "oe", "ß": "ss", "þ": "th"})
 # Words whose final s is not a plural.
-_KEEP_S = frozenset({"glass", "gas", "bus", "lens", "news", "series", "species", "chips", "crisps", "swiss",
-                     "hummus", "asparagus", "citrus", "couscous", "molasses", "jeans", "shorts", "trousers"})
+_KEEP_S = frozenset(
+    {
+        "glass",
+        "gas",
+        "bus",
+        "lens",
+        "news",
+        "series",
+        "species",
+        "chips",
+        "crisps",
+        "swiss",
+        "hummus",
+        "asparagus",
+        "citrus",
+        "couscous",
+        "molasses",
+        "jeans",
+        "shorts",
+        "trousers",
+    }
+)
 MAX_PHRASE_WORDS = 4
 
 

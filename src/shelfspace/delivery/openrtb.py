@@ -20,9 +20,9 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from html import escape
 from decimal import ROUND_CEILING, Decimal
 from enum import StrEnum
+from html import escape
 from typing import Any
 
 import pycountry
@@ -44,9 +44,14 @@ UNREADABLE_CONSENT = ConsentVerdict(False, ConsentReason.UNREADABLE_STRING)
 SLUG = re.compile(SLUG_PATTERN)
 
 DEVICE_TYPES: dict[int, Device] = {
-    DeviceType.MOBILE_TABLET: Device.MOBILE, DeviceType.PERSONAL_COMPUTER: Device.DESKTOP,
-    DeviceType.CONNECTED_TV: Device.CTV, DeviceType.PHONE: Device.MOBILE, DeviceType.TABLET: Device.TABLET,
-    DeviceType.CONNECTED_DEVICE: Device.OTHER, DeviceType.SET_TOP_BOX: Device.CTV, DeviceType.OOH_DEVICE: Device.OTHER,
+    DeviceType.MOBILE_TABLET: Device.MOBILE,
+    DeviceType.PERSONAL_COMPUTER: Device.DESKTOP,
+    DeviceType.CONNECTED_TV: Device.CTV,
+    DeviceType.PHONE: Device.MOBILE,
+    DeviceType.TABLET: Device.TABLET,
+    DeviceType.CONNECTED_DEVICE: Device.OTHER,
+    DeviceType.SET_TOP_BOX: Device.CTV,
+    DeviceType.OOH_DEVICE: Device.OTHER,
 }
 # Tell-tale words of user agents, checked in this order (a tablet's UA often says Mobile too).
 UA_DEVICES: tuple[tuple[re.Pattern[str], Device], ...] = (
@@ -144,8 +149,10 @@ def read_request(request: BidRequest, placement_of: Callable[[str], LivePlacemen
     auction = Auction(None, asks, user_id, consent, test)
     # The engine prices each placement against the imps' floor (the lowest of its imps'
     # when several ask for it: each imp's own is checked again when the bids are handed out).
-    floors = {pid: min(a.floor_micros for a in asks if a.placement_id == pid and a.declined is None)
-              for pid in auction.asked()}
+    floors = {
+        pid: min(a.floor_micros for a in asks if a.placement_id == pid and a.declined is None)
+        for pid in auction.asked()
+    }
     slots = tuple(SlotRequest(pid, count, floors[pid]) for pid, count in auction.asked().items())
     if not slots:
         return auction
@@ -276,8 +283,13 @@ def _context(request: BidRequest) -> Context:
     site = request.site
     categories = (site.cat if site else None) or (request.app.cat if request.app else None) or []
     category = next((c.strip().lower() for c in categories if c.strip()), None)
-    return Context(url=site.page if site else None, keywords=_keywords(request), category=category,
-                   device=_device(request), country=_country(request))
+    return Context(
+        url=site.page if site else None,
+        keywords=_keywords(request),
+        category=category,
+        device=_device(request),
+        country=_country(request),
+    )
 
 
 # ------------------------------------------------------------------ answering
@@ -333,22 +345,34 @@ def _bid(ad: ServedAd, ask: ImpAsk, media: MediaType, price_micros: int, markup:
     size = _size_of(ad, ask)
     domain = ad.candidate.advertiser.domain
     return Bid(
-        id=ad.ad_id, impid=ask.imp.id, price=from_micros(price_micros), adm=markup.adm, burl=markup.burl,
-        adid=ad.ad_id, crid=ad.creative.id, cid=ad.candidate.line_item.campaign_id,
-        adomain=[domain] if domain else None, w=size[0] if size else None, h=size[1] if size else None,
-        mtype=MARKUP_TYPES[media], ext={"prebid": {"type": str(media)}},
+        id=ad.ad_id,
+        impid=ask.imp.id,
+        price=from_micros(price_micros),
+        adm=markup.adm,
+        burl=markup.burl,
+        adid=ad.ad_id,
+        crid=ad.creative.id,
+        cid=ad.candidate.line_item.campaign_id,
+        adomain=[domain] if domain else None,
+        w=size[0] if size else None,
+        h=size[1] if size else None,
+        mtype=MARKUP_TYPES[media],
+        ext={"prebid": {"type": str(media)}},
     )
 
 
-def bid_response(request: BidRequest, auction: Auction, decision_id: str, bids: Bids, currency: str) -> BidResponse | None:
+def bid_response(
+    request: BidRequest, auction: Auction, decision_id: str, bids: Bids, currency: str
+) -> BidResponse | None:
     """The answer, or None for no bid (the route answers 204)."""
     if not bids.bids:
         return None
     ours: dict[str, Any] = {"consent": str(auction.consent.reason)}
     if bids.declined:
         ours["nobid"] = {imp: str(reason) for imp, reason in bids.declined.items()}
-    return BidResponse(id=request.id, bidid=decision_id, cur=currency, ext={SEAT: ours},
-                       seatbid=[SeatBid(seat=SEAT, bid=bids.bids)])
+    return BidResponse(
+        id=request.id, bidid=decision_id, cur=currency, ext={SEAT: ours}, seatbid=[SeatBid(seat=SEAT, bid=bids.bids)]
+    )
 
 
 def banner_markup(ad: ServedAd, urls: Mapping[str, str] | None) -> str:
@@ -358,13 +382,20 @@ def banner_markup(ad: ServedAd, urls: Mapping[str, str] | None) -> str:
     creative = ad.creative
     landing = creative.click_url or (ad.product.url if ad.product else None) or ""
     click = urls["click"] if urls else landing
-    pixel = (f'<img src="{escape(urls["impression"])}?img=1" width="1" height="1" alt="" '
-             'style="position:absolute;left:-9999px;border:0">') if urls else ""
+    pixel = (
+        (
+            f'<img src="{escape(urls["impression"])}?img=1" width="1" height="1" alt="" '
+            'style="position:absolute;left:-9999px;border:0">'
+        )
+        if urls
+        else ""
+    )
     if creative.html:
         return creative.html.replace("%%CLICK_URL%%", escape(click)) + pixel
     w, h = (creative.size or "x").split("x", 1)
     dims = f' width="{w}" height="{h}"' if w and h else ""
     alt = escape(creative.title or "Advertisement")
-    return (f'<a href="{escape(click)}" target="_blank" rel="noopener">'
-            f'<img src="{escape(creative.image_url or "")}"{dims} alt="{alt}" style="display:block;border:0"></a>'
-            + pixel)
+    return (
+        f'<a href="{escape(click)}" target="_blank" rel="noopener">'
+        f'<img src="{escape(creative.image_url or "")}"{dims} alt="{alt}" style="display:block;border:0"></a>' + pixel
+    )

@@ -7,6 +7,8 @@ fill rates, not money, so it is not worth a durable write per page view.
 
 What was asked for is also what forecasts replay: the request log (forecasting/
 request_log.py), given, is offered every request counted here and flushed with the counts.
+It is handed in as a `RequestSink`: forecasting stands above delivery (it replays the
+snapshot delivery loads), so delivery names only what it calls.
 """
 
 from __future__ import annotations
@@ -14,18 +16,17 @@ from __future__ import annotations
 import threading
 from collections import defaultdict
 from datetime import datetime
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
 import structlog
-from sqlalchemy import Engine
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
 from shelfspace.core.periodic import PeriodicFlush
 from shelfspace.db.session import session_scope
+from shelfspace.db.upsert import Upsert, insert_for
 from shelfspace.decisioning.request import DecisionRequest
-from shelfspace.forecasting.request_log import RequestLog
-from shelfspace.reporting.models import PlacementRequests
+from shelfspace.delivery.models import PlacementRequests
 
 log = structlog.get_logger(__name__)
 
@@ -34,9 +35,22 @@ FLUSH_SECONDS = 5.0
 Key = tuple[str, int, str]  # local day, local hour, placement id
 
 
+class RequestSink(Protocol):
+    """Where asked-for requests go besides the counts: the forecaster's request log."""
+
+    def offer(self, request: DecisionRequest, at: datetime) -> None: ...
+
+    def flush(self) -> int: ...
+
+
 class Opportunities(PeriodicFlush):
-    def __init__(self, sessions: sessionmaker[Session], tz: ZoneInfo, flush_seconds: float = FLUSH_SECONDS,
-                 requests: RequestLog | None = None) -> None:
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        tz: ZoneInfo,
+        flush_seconds: float = FLUSH_SECONDS,
+        requests: RequestSink | None = None,
+    ) -> None:
         super().__init__("opportunities", flush_seconds)
         self.requests = requests  # the sampled request log, for the forecaster
         self._sessions = sessions
@@ -76,10 +90,12 @@ class Opportunities(PeriodicFlush):
             taken, self._counts = self._counts, defaultdict(lambda: [0, 0])
         if not taken:
             return 0
-        rows = [{"day": d, "hour": h, "placement_id": p, "requests": r, "filled": f} for (d, h, p), (r, f) in taken.items()]
+        rows = [
+            {"day": d, "hour": h, "placement_id": p, "requests": r, "filled": f} for (d, h, p), (r, f) in taken.items()
+        ]
         try:
             with session_scope(self._sessions) as db:
-                db.execute(_adding_upsert(db.get_bind()), rows)
+                db.execute(_adding_upsert(db), rows)
         except Exception:
             log.exception("placement_requests_flush_failed", rows=len(rows))
             with self._lock:  # keep them for the next try
@@ -91,11 +107,9 @@ class Opportunities(PeriodicFlush):
         return len(rows)
 
 
-def _adding_upsert(bind: Engine | object):  # type: ignore[no-untyped-def]
+def _adding_upsert(db: Session) -> Upsert:
     """INSERT ... ON CONFLICT DO UPDATE adding the new counts: safe with several writers."""
-    dialect = getattr(getattr(bind, "dialect", None), "name", "sqlite")
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    stmt = insert(PlacementRequests)
+    stmt = insert_for(db)(PlacementRequests)
     table = PlacementRequests.__table__
     return stmt.on_conflict_do_update(
         index_elements=["day", "hour", "placement_id"],

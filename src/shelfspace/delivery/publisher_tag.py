@@ -17,8 +17,15 @@ TAG = (Path(__file__).parent / "static" / "tag.js").read_bytes()
 router = APIRouter(tags=["decisions"])
 
 
-@router.get("/tag.js", summary="The publisher tag", response_class=Response,
-            responses={200: {"content": {"text/javascript": {}}}})
+@router.get(
+    "/tag.js",
+    summary="The publisher tag",
+    response_class=Response,
+    responses={200: {"content": {"text/javascript": {}}}},
+)
 def tag() -> Response:
-    return Response(TAG, media_type="text/javascript",
-                    headers={"Cache-Control": "public, max-age=3600", "Access-Control-Allow-Origin": "*"})
+    return Response(
+        TAG,
+        media_type="text/javascript",
+        headers={"Cache-Control": "public, max-age=3600", "Access-Control-Allow-Origin": "*"},
+    )

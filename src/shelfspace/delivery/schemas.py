@@ -15,7 +15,9 @@ from shelfspace.decisioning.reasons import Reason
 
 
 class UserIn(InputModel):
-    id: Annotated[str, Field(min_length=1, max_length=200, description="The operator's own, stable user id.")] | None = None
+    id: (
+        Annotated[str, Field(min_length=1, max_length=200, description="The operator's own, stable user id.")] | None
+    ) = None
 
 
 class PlacementAsk(InputModel):
@@ -36,7 +38,8 @@ class ContextIn(InputModel):
 class ConsentIn(InputModel):
     targeting: bool = Field(default=False, description="May the user's own data (audiences, caps) be used?")
     tcf: Annotated[str, Field(min_length=1, max_length=4000)] | None = Field(
-        default=None, description="An IAB TCF v2 consent string; when sent, it must also grant purposes 1, 3 and 4.")
+        default=None, description="An IAB TCF v2 consent string; when sent, it must also grant purposes 1, 3 and 4."
+    )
 
 
 class DecisionIn(InputModel):
@@ -63,8 +66,11 @@ class CreativeOut(BaseModel):
     media_url: str | None = None
     duration_seconds: int | None = None
     click_url: str | None = None
-    html: str | None = Field(default=None, description="HTML5 banner markup: show it in a sandboxed iframe "
-                                                         "(the publisher tag does), `%%CLICK_URL%%` being the click URL.")
+    html: str | None = Field(
+        default=None,
+        description="HTML5 banner markup: show it in a sandboxed iframe "
+        "(the publisher tag does), `%%CLICK_URL%%` being the click URL.",
+    )
 
 
 class ProductOut(BaseModel):
@@ -97,8 +103,11 @@ class AdOut(BaseModel):
     price: ExactDecimal = Field(description="Per thousand impressions (cpm) or per click (cpc).")
     pricing: Pricing
     tracking: TrackingOut
-    source: AdSource = Field(default=AdSource.SHELFSPACE, description="`demand_partner`: an OpenRTB partner's "
-                             "winning bid for a slot no campaign took; `creative.html` is its markup.")
+    source: AdSource = Field(
+        default=AdSource.SHELFSPACE,
+        description="`demand_partner`: an OpenRTB partner's "
+        "winning bid for a slot no campaign took; `creative.html` is its markup.",
+    )
     demand_partner_id: str | None = Field(default=None, description="The demand partner whose bid filled the slot.")
 
 
@@ -106,10 +115,15 @@ class TrackingOut(BaseModel):
     """Signed URLs: call each once when it happens. A forged or altered URL counts nothing."""
 
     impression: str = Field(description="When the ad begins to render. 204, or a GIF with `?img=1`.")
-    viewable: str | None = Field(default=None, description="When 50% of it has been in view for 1 s (2 s for video). "
-                                 "Null for a demand partner's ad (its markup tracks itself).")
-    click: str | None = Field(default=None, description="The ad's link: counts the click, then 302 to the landing "
-                              "page. Null for a demand partner's ad.")
+    viewable: str | None = Field(
+        default=None,
+        description="When 50% of it has been in view for 1 s (2 s for video). "
+        "Null for a demand partner's ad (its markup tracks itself).",
+    )
+    click: str | None = Field(
+        default=None,
+        description="The ad's link: counts the click, then 302 to the landing page. Null for a demand partner's ad.",
+    )
 
 
 class ExplainOut(BaseModel):

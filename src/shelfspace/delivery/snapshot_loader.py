@@ -52,14 +52,34 @@ def targeting_of(spec: dict[str, Any]) -> Targeting:
 
 
 def live_creative(c: Creative) -> LiveCreative:
-    return LiveCreative(c.id, str(c.format), c.size, c.image_url, c.click_url, c.media_url, c.duration_seconds,
-                        c.title, c.body, c.sku, c.media_type, c.bitrate_kbps, c.html)
+    return LiveCreative(
+        id=c.id,
+        format=str(c.format),
+        size=c.size,
+        image_url=c.image_url,
+        click_url=c.click_url,
+        media_url=c.media_url,
+        duration_seconds=c.duration_seconds,
+        title=c.title,
+        body=c.body,
+        sku=c.sku,
+        media_type=c.media_type,
+        bitrate_kbps=c.bitrate_kbps,
+        html=c.html,
+    )
 
 
 def load_inventory(db: Session, now: datetime) -> Inventory:
     placements = {
-        p.id: LivePlacement(p.id, str(p.channel), str(p.format), tuple(p.sizes), p.floor_cpm_micros, p.max_ads,
-                            frozenset(p.blocked_categories))
+        p.id: LivePlacement(
+            p.id,
+            str(p.channel),
+            str(p.format),
+            tuple(p.sizes),
+            p.floor_cpm_micros,
+            p.max_ads,
+            frozenset(p.blocked_categories),
+        )
         for p in db.scalars(select(Placement).where(Placement.status == PlacementStatus.ACTIVE))
     }
     advertisers = {
@@ -68,34 +88,68 @@ def load_inventory(db: Session, now: datetime) -> Inventory:
     }
     funds = ledger.funds(db)
     campaigns = {
-        c.id: LiveCampaign(c.id, c.advertiser_id, c.start, c.end, c.budget_total_micros, c.budget_daily_micros,
-                           Pacing(str(c.pacing)), c.holdout_percent, funds.get(c.advertiser_id))
-        for c in db.scalars(select(Campaign).where(
-            Campaign.status == DeliveryStatus.LIVE,
-            Campaign.advertiser_id.in_(advertisers),
-            or_(Campaign.end.is_(None), Campaign.end > now),
-        ))
+        c.id: LiveCampaign(
+            c.id,
+            c.advertiser_id,
+            c.start,
+            c.end,
+            c.budget_total_micros,
+            c.budget_daily_micros,
+            Pacing(str(c.pacing)),
+            c.holdout_percent,
+            funds.get(c.advertiser_id),
+        )
+        for c in db.scalars(
+            select(Campaign).where(
+                Campaign.status == DeliveryStatus.LIVE,
+                Campaign.advertiser_id.in_(advertisers),
+                or_(Campaign.end.is_(None), Campaign.end > now),
+            )
+        )
     }
     creatives: dict[str, list[LiveCreative]] = {}
-    for c in db.scalars(select(Creative).where(
-        Creative.status == ReviewStatus.APPROVED, Creative.archived_at.is_(None), Creative.line_item_id.is_not(None)
-    ).order_by(Creative.id)):
+    for c in db.scalars(
+        select(Creative)
+        .where(
+            Creative.status == ReviewStatus.APPROVED, Creative.archived_at.is_(None), Creative.line_item_id.is_not(None)
+        )
+        .order_by(Creative.id)
+    ):
         creatives.setdefault(c.line_item_id or "", []).append(live_creative(c))
     line_items = tuple(
         LiveLineItem(
-            li.id, li.campaign_id, li.advertiser_id, Pricing(str(li.pricing)), li.bid_micros,
-            frozenset(li.placement_ids), targeting_of(li.targeting),
-            FrequencyCap(li.frequency_cap["count"], li.frequency_cap["period"]) if li.frequency_cap else None,
-            tuple(li.products), tuple(creatives[li.id]),
+            id=li.id,
+            campaign_id=li.campaign_id,
+            advertiser_id=li.advertiser_id,
+            pricing=Pricing(str(li.pricing)),
+            bid_micros=li.bid_micros,
+            placements=frozenset(li.placement_ids),
+            targeting=targeting_of(li.targeting),
+            frequency_cap=FrequencyCap(li.frequency_cap["count"], li.frequency_cap["period"])
+            if li.frequency_cap
+            else None,
+            products=tuple(li.products),
+            creatives=tuple(creatives[li.id]),
         )
-        for li in db.scalars(select(LineItem).options(selectinload(LineItem.placements)).where(
-            LineItem.status == DeliveryStatus.LIVE, LineItem.campaign_id.in_(campaigns)
-        ).order_by(LineItem.id))
+        for li in db.scalars(
+            select(LineItem)
+            .options(selectinload(LineItem.placements))
+            .where(LineItem.status == DeliveryStatus.LIVE, LineItem.campaign_id.in_(campaigns))
+            .order_by(LineItem.id)
+        )
         if li.id in creatives
     )
     products = {
-        p.sku: LiveProduct(p.sku, p.title, p.brand, p.category, p.price_micros, p.image_url, p.url,
-                           product_words(p.title, p.brand, p.category))
+        p.sku: LiveProduct(
+            p.sku,
+            p.title,
+            p.brand,
+            p.category,
+            p.price_micros,
+            p.image_url,
+            p.url,
+            product_words(p.title, p.brand, p.category),
+        )
         for p in db.scalars(select(Product).where(Product.available.is_(True), Product.archived_at.is_(None)))
     }
     return Inventory(placements, advertisers, campaigns, line_items, products)

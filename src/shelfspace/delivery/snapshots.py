@@ -33,8 +33,14 @@ FREQUENCY_SWEEP_SECONDS = 60.0
 
 
 class SnapshotHolder:
-    def __init__(self, sessions: sessionmaker[Session], timezone: ZoneInfo, clock: Clock, counters: Counters,
-                 poll_seconds: float = POLL_SECONDS) -> None:
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        timezone: ZoneInfo,
+        clock: Clock,
+        counters: Counters,
+        poll_seconds: float = POLL_SECONDS,
+    ) -> None:
         self.sessions = sessions
         self.timezone = timezone
         self.clock = clock

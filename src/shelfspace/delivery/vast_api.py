@@ -19,11 +19,12 @@ from shelfspace.catalog.fields import Country
 from shelfspace.core.errors import InvalidInput
 from shelfspace.decisioning.engine import UnknownPlacements
 from shelfspace.decisioning.request import Context, DecisionRequest, SlotRequest
-from shelfspace.delivery.snapshots import SnapshotHolder
 from shelfspace.delivery.serving import decide, note_decision, video_ad
+from shelfspace.delivery.snapshots import SnapshotHolder
 from shelfspace.delivery.vast_xml import empty_vast, vast
 from shelfspace.http.errors import ERROR_RESPONSES
 from shelfspace.http.params import Param, documented_params, read_all
+from shelfspace.runtime import runtime_of
 
 router = APIRouter(tags=["decisions"], responses={422: ERROR_RESPONSES[422]})
 
@@ -32,38 +33,48 @@ VAST_MEDIA_TYPE = "application/xml"
 HEADERS = {"Access-Control-Allow-Origin": "*", "Cache-Control": "no-store"}
 
 
-PLACEMENT: Param[str] = Param("query", "placement", Annotated[str, Field(min_length=1, max_length=64)],
-                              "A video placement's id.")
-USER: Param[str | None] = Param("query", "user", Annotated[str | None, Field(max_length=200)],
-                                "The operator's own user id.", default=None)
+PLACEMENT: Param[str] = Param(
+    "query", "placement", Annotated[str, Field(min_length=1, max_length=64)], "A video placement's id."
+)
+USER: Param[str | None] = Param(
+    "query", "user", Annotated[str | None, Field(max_length=200)], "The operator's own user id.", default=None
+)
 CONSENT: Param[bool] = Param("query", "consent", bool, "May the user's own data be used?", default=False)
-DEVICE: Param[Device | None] = Param("query", "device", Device | None, "The device the player runs on.",
-                                     default=None)
+DEVICE: Param[Device | None] = Param("query", "device", Device | None, "The device the player runs on.", default=None)
 COUNTRY: Param[str | None] = Param("query", "country", Country | None, "ISO 3166-1 alpha-2.", default=None)
 
 
-@router.get("/v1/vast", summary="A video ad as VAST 4.2", response_class=Response,
-            responses={200: {"content": {VAST_MEDIA_TYPE: {}}, "description": "VAST 4.2; empty VAST for no fill."}},
-            openapi_extra={"security": [{}]}  # no key: players ask for ads as pages do
-            | documented_params(PLACEMENT, USER, CONSENT, DEVICE, COUNTRY))
+@router.get(
+    "/v1/vast",
+    summary="A video ad as VAST 4.2",
+    response_class=Response,
+    responses={200: {"content": {VAST_MEDIA_TYPE: {}}, "description": "VAST 4.2; empty VAST for no fill."}},
+    openapi_extra={"security": [{}]}  # no key: players ask for ads as pages do
+    | documented_params(PLACEMENT, USER, CONSENT, DEVICE, COUNTRY),
+)
 async def vast_ad(request: Request) -> Response:
     placement, user, consent, device, country = read_all(request, PLACEMENT, USER, CONSENT, DEVICE, COUNTRY)
-    state = request.app.state
-    holder: SnapshotHolder = state.snapshots
+    rt = runtime_of(request)
+    holder: SnapshotHolder = rt.snapshots
     index = holder.snapshot.placements.get(placement)
     if index is not None and index.placement.format != AdFormat.VIDEO:
         raise InvalidInput.on("placement", f"{placement!r} is a {index.placement.format} placement, not video")
-    ask = DecisionRequest(slots=(SlotRequest(placement, 1),),
-                          context=Context(device=device, country=country),
-                          user_id=user, consent=consent, debug=False)
+    ask = DecisionRequest(
+        slots=(SlotRequest(placement, 1),),
+        context=Context(device=device, country=country),
+        user_id=user,
+        consent=consent,
+        debug=False,
+    )
     try:
-        decision = await decide(state, holder.snapshot, ask)
+        decision = await decide(rt.serving, holder.snapshot, ask)
     except UnknownPlacements:
         raise InvalidInput.on("placement", f"no placement {placement!r}") from None
-    now = state.clock.now()
+    now = rt.clock.now()
     ads = decision.ads.get(placement, [])
-    note_decision(state, ask, decision, [(placement, 1, len(ads))], now)
+    note_decision(rt.serving, ask, decision, [(placement, 1, len(ads))], now)
     if not ads:
         return Response(empty_vast(), media_type=VAST_MEDIA_TYPE, headers=HEADERS)
-    return Response(vast(video_ad(state, ads[0], user, int(now.timestamp()))), media_type=VAST_MEDIA_TYPE,
-                    headers=HEADERS)
+    return Response(
+        vast(video_ad(rt.serving, ads[0], user, int(now.timestamp()))), media_type=VAST_MEDIA_TYPE, headers=HEADERS
+    )

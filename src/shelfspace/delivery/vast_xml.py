@@ -10,6 +10,8 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from decimal import Decimal
 
+from shelfspace.core.buying import Pricing
+
 VAST_NS = "http://www.iab.com/VAST"
 MEDIA_TYPES = {"mp4": "video/mp4", "webm": "video/webm", "m3u8": "application/x-mpegURL", "mov": "video/quicktime"}
 DEFAULT_SIZE = (1920, 1080)
@@ -62,7 +64,7 @@ def vast(ad: VideoAd) -> bytes:
     _text(inline, "AdSystem", "Shelfspace", version="1")
     _text(inline, "Error", ad.error_url)
     _text(inline, "Impression", ad.impression_url, id=f"{ad.ad_id}-impression")
-    _text(inline, "Pricing", f"{ad.price:.2f}", model="cpm", currency=ad.currency)
+    _text(inline, "Pricing", f"{ad.price:.2f}", model=str(Pricing.CPM), currency=ad.currency)
     viewable = ET.SubElement(inline, "ViewableImpression", {"id": f"{ad.ad_id}-viewable"})
     _text(viewable, "Viewable", ad.viewable_url)
     _text(inline, "AdServingId", ad.ad_id)
@@ -78,8 +80,16 @@ def vast(ad: VideoAd) -> bytes:
     width, height = (int(n) for n in ad.size.split("x")) if ad.size else DEFAULT_SIZE
     media_files = ET.SubElement(linear, "MediaFiles")
     extra = {"bitrate": str(ad.bitrate_kbps)} if ad.bitrate_kbps else {}
-    _text(media_files, "MediaFile", ad.media_url, delivery="progressive",
-          type=ad.media_type or _media_type(ad.media_url), width=str(width), height=str(height), **extra)
+    _text(
+        media_files,
+        "MediaFile",
+        ad.media_url,
+        delivery="progressive",
+        type=ad.media_type or _media_type(ad.media_url),
+        width=str(width),
+        height=str(height),
+        **extra,
+    )
     clicks = ET.SubElement(linear, "VideoClicks")
     _text(clicks, "ClickThrough", ad.click_url, id=f"{ad.ad_id}-click")
     _text(creative, "UniversalAdId", ad.creative_id, idRegistry="shelfspace")
@@ -88,4 +98,4 @@ def vast(ad: VideoAd) -> bytes:
 
 def _serialise(root: ET.Element) -> bytes:
     body: bytes = ET.tostring(root, encoding="utf-8", xml_declaration=False)
-    return b"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n" + body
+    return b'<?xml version="1.0" encoding="UTF-8"?>\n' + body

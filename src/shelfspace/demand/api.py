@@ -13,6 +13,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
+from shelfspace.accounts.caller import Caller
 from shelfspace.core.errors import FieldProblem, InvalidInput, Unavailable
 from shelfspace.core.inputs import KEY_PATTERN
 from shelfspace.core.jsonbody import JsonBody
@@ -23,8 +24,9 @@ from shelfspace.demand.models import DemandPartner
 from shelfspace.demand.report import partner_report
 from shelfspace.demand.schemas import PartnerCreate, PartnerFilters, PartnerOut, PartnerReport, PartnerUpdate
 from shelfspace.demand.serving import Demand
-from shelfspace.http.deps import AppSettings, Caller, Db
+from shelfspace.http.deps import AppSettings, Db
 from shelfspace.http.errors import ERROR_RESPONSES
+from shelfspace.runtime import runtime_of
 from shelfspace.tracking import ivt
 from shelfspace.tracking.api import NO_STORE, PIXEL, PIXEL_RESPONSES, Img
 from shelfspace.tracking.keys import KeyRing
@@ -46,8 +48,9 @@ def _one(partner: DemandPartner, code: int = 200) -> JsonBody:
 
 
 @router.get("", response_model=Page[PartnerOut], summary="List demand-partners")
-def list_partners(db: Db, by: Caller, page: Annotated[PageParams, Depends(page_params)],
-                  filters: Annotated[PartnerFilters, Query()]) -> JsonBody:
+def list_partners(
+    db: Db, by: Caller, page: Annotated[PageParams, Depends(page_params)], filters: Annotated[PartnerFilters, Query()]
+) -> JsonBody:
     rows, cursor = fetch_page(db, service.query(by, filters), DemandPartner.id, page)
     return page_body(rows, cursor, PartnerOut)
 
@@ -73,9 +76,14 @@ def archive_partner(db: Db, by: Caller, id: PartnerId) -> JsonBody:
 
 
 @router.get("/{id}/report", response_model=PartnerReport, summary="A demand partner's report by day and placement")
-def report(db: Db, by: Caller, request: Request, id: PartnerId,
-           start: Annotated[date, Query(alias="from", description="First day, in the network's time zone.")],
-           end: Annotated[date, Query(alias="to", description="Last day, included.")]) -> JsonBody:
+def report(
+    db: Db,
+    by: Caller,
+    request: Request,
+    id: PartnerId,
+    start: Annotated[date, Query(alias="from", description="First day, in the network's time zone.")],
+    end: Annotated[date, Query(alias="to", description="Last day, included.")],
+) -> JsonBody:
     """Impressions, revenue (clearing prices / 1000) and eCPM from the event log; bid
     requests, bids, wins and timeouts as this process counted them since `counted_since`."""
     if end < start:
@@ -83,25 +91,42 @@ def report(db: Db, by: Caller, request: Request, id: PartnerId,
     if (end - start).days >= MAX_REPORT_DAYS:
         raise InvalidInput.collect([FieldProblem("to", f"a report covers at most {MAX_REPORT_DAYS} days")])
     partner = service.get(db, by, id)
-    state = request.app.state
-    return JsonBody(partner_report(state.event_log, state.demand.stats, partner.id, start, end,
-                                   ZoneInfo(state.settings.timezone), state.settings.currency))
+    rt = runtime_of(request)
+    return JsonBody(
+        partner_report(
+            rt.event_log,
+            rt.demand.stats,
+            partner.id,
+            start,
+            end,
+            ZoneInfo(rt.settings.timezone),
+            rt.settings.currency,
+        )
+    )
 
 
 tracking = APIRouter(tags=["tracking"])
 
 
 # GET for pixels; POST for `navigator.sendBeacon` (the publisher tag).
-@tracking.post(PATH + "/{token}", status_code=204, summary="Count a demand partner's impression, sent as a beacon",
-               responses=PIXEL_RESPONSES)
-@tracking.get(PATH + "/{token}", status_code=204, summary="Count a demand partner's impression (its spend)",
-              responses=PIXEL_RESPONSES)
+@tracking.post(
+    PATH + "/{token}",
+    status_code=204,
+    summary="Count a demand partner's impression, sent as a beacon",
+    responses=PIXEL_RESPONSES,
+)
+@tracking.get(
+    PATH + "/{token}",
+    status_code=204,
+    summary="Count a demand partner's impression (its spend)",
+    responses=PIXEL_RESPONSES,
+)
 async def impression(token: str, request: Request, img: Img = False) -> Response:
     """Recorded durably (once per ad) before the answer; then the partner's `burl` and
     `nurl` are called in the background with the price filled in."""
-    state = request.app.state
-    now = state.clock.now().timestamp()
-    keys: KeyRing = state.keys
+    rt = runtime_of(request)
+    now = rt.clock.now().timestamp()
+    keys: KeyRing = rt.keys
     # A key this process does not know is looked up in the database: off the event loop.
     signer = keys.signer_at_hand(token)
     if signer is None:
@@ -113,11 +138,11 @@ async def impression(token: str, request: Request, img: Img = False) -> Response
         return _pixel(img)
     reason = ivt.classify(request.headers)
     try:
-        [new] = await state.recorder.record([shown.event(now, reason)])
+        [new] = await rt.recorder.record([shown.event(now, reason)])
     except Exception as error:  # not on disk: not acknowledged
         raise Unavailable("the event could not be stored; send it again") from error
     if new:  # counted for the first time: the partner owes it, tell it so
-        demand: Demand = state.demand
+        demand: Demand = rt.demand
         demand.notify(shown)
     return _pixel(img)
 
@@ -126,4 +151,3 @@ def _pixel(img: bool) -> Response:
     if img:
         return Response(PIXEL, media_type="image/gif", headers=NO_STORE)
     return Response(status_code=204, headers=NO_STORE)
-

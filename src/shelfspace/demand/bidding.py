@@ -49,8 +49,12 @@ class WinningBid:
         if text is None:
             return None
         price = format(from_micros(self.price_micros).normalize(), "f")
-        for macro, value in (("${AUCTION_PRICE}", price), ("${AUCTION_ID}", self.auction_id),
-                             ("${AUCTION_BID_ID}", self.bid.id), ("${AUCTION_IMP_ID}", self.bid.impid)):
+        for macro, value in (
+            ("${AUCTION_PRICE}", price),
+            ("${AUCTION_ID}", self.auction_id),
+            ("${AUCTION_BID_ID}", self.bid.id),
+            ("${AUCTION_IMP_ID}", self.bid.impid),
+        ):
             text = text.replace(macro, value)
         return text
 
@@ -61,8 +65,9 @@ async def ask(client: httpx.AsyncClient, invitation: Invitation) -> tuple[BidRes
     seconds = partner.timeout_ms / 1000
     try:
         async with asyncio.timeout(seconds):
-            answer = await client.post(partner.endpoint, content=request_json(invitation.request), headers=HEADERS,
-                                       timeout=seconds)
+            answer = await client.post(
+                partner.endpoint, content=request_json(invitation.request), headers=HEADERS, timeout=seconds
+            )
     except (TimeoutError, httpx.TimeoutException):
         return None, BidOutcome.TIMEOUT
     except httpx.HTTPError as error:
@@ -100,8 +105,9 @@ def fault_of(bid: Bid, placement: LivePlacement | None, partner: LivePartner, cu
     return None
 
 
-async def run_auction(client: httpx.AsyncClient, invitations: list[Invitation], currency: str, stats: AuctionStats,
-                      day: str) -> dict[str, WinningBid]:
+async def run_auction(
+    client: httpx.AsyncClient, invitations: list[Invitation], currency: str, stats: AuctionStats, day: str
+) -> dict[str, WinningBid]:
     """The winning bid per placement id. Partners come in id order: on equal prices the
     earlier one keeps the slot."""
     answers = await asyncio.gather(*(ask(client, invitation) for invitation in invitations))
@@ -142,5 +148,11 @@ async def run_auction(client: httpx.AsyncClient, invitations: list[Invitation], 
 
 def _drop(stats: AuctionStats, partner: LivePartner, bid: Bid, outcome: BidOutcome) -> None:
     stats.outcome(partner.id, outcome)
-    log.info("demand_partner_bid_dropped", partner=partner.id, outcome=str(outcome), bid_id=bid.id, impid=bid.impid,
-             price=str(bid.price))
+    log.info(
+        "demand_partner_bid_dropped",
+        partner=partner.id,
+        outcome=str(outcome),
+        bid_id=bid.id,
+        impid=bid.impid,
+        price=str(bid.price),
+    )

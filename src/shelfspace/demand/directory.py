@@ -34,8 +34,15 @@ class LivePartner:
 
     @classmethod
     def of(cls, row: DemandPartner) -> LivePartner:
-        return cls(row.id, row.name, row.endpoint, row.timeout_ms, row.floor_cpm_micros, frozenset(row.placements),
-                   notice_domains(row.endpoint, row.notice_domains))
+        return cls(
+            row.id,
+            row.name,
+            row.endpoint,
+            row.timeout_ms,
+            row.floor_cpm_micros,
+            frozenset(row.placements),
+            notice_domains(row.endpoint, row.notice_domains),
+        )
 
 
 class PartnerDirectory:

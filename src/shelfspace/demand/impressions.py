@@ -31,9 +31,20 @@ class PartnerImpression:
     win_url: str | None  # `nurl`, price substituted
 
     def url(self, signer: Signer, base_url: str, lifetime_seconds: int) -> str:
-        token = signer.seal(TOKEN_KIND, self.served_at + lifetime_seconds,
-                            [self.ad_id, self.partner_id, self.placement_id, self.bid_id, self.price_micros,
-                             self.served_at, self.billing_url, self.win_url])
+        token = signer.seal(
+            TOKEN_KIND,
+            self.served_at + lifetime_seconds,
+            [
+                self.ad_id,
+                self.partner_id,
+                self.placement_id,
+                self.bid_id,
+                self.price_micros,
+                self.served_at,
+                self.billing_url,
+                self.win_url,
+            ],
+        )
         return f"{base_url}{PATH}/{token}"
 
     @classmethod
@@ -48,14 +59,25 @@ class PartnerImpression:
 
     def event(self, now: float, invalid: InvalidReason | None) -> Event:
         """One per ad: the same URL hit twice has the same key and is stored once."""
-        return Event(ad_event_key(EventType.PROGRAMMATIC, self.ad_id, invalid), EventType.PROGRAMMATIC, now,
-                     invalid=invalid, data={"partner_id": self.partner_id, "placement_id": self.placement_id,
-                                            "bid_id": self.bid_id, "price_micros": self.price_micros,
-                                            "ad_id": self.ad_id, "served_at": self.served_at})
+        return Event(
+            ad_event_key(EventType.PROGRAMMATIC, self.ad_id, invalid),
+            EventType.PROGRAMMATIC,
+            now,
+            invalid=invalid,
+            data={
+                "partner_id": self.partner_id,
+                "placement_id": self.placement_id,
+                "bid_id": self.bid_id,
+                "price_micros": self.price_micros,
+                "ad_id": self.ad_id,
+                "served_at": self.served_at,
+            },
+        )
 
     @property
     def notices(self) -> list[tuple[NoticeKind, str]]:
         """The notices to call, billing first; only ones on the partner's notice domains
         were ever sealed (see `Demand._ad`)."""
-        return [(kind, url) for kind, url in ((NoticeKind.BILLING, self.billing_url), (NoticeKind.WIN, self.win_url))
-                if url]
+        return [
+            (kind, url) for kind, url in ((NoticeKind.BILLING, self.billing_url), (NoticeKind.WIN, self.win_url)) if url
+        ]

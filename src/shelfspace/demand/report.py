@@ -23,8 +23,9 @@ SIX_PLACES = Decimal("0.000001")
 MILLE = 1000
 
 
-def partner_report(event_log: EventLog, stats: AuctionStats, partner_id: str, start: date, end: date,
-                   tz: ZoneInfo, currency: str) -> PartnerReport:
+def partner_report(
+    event_log: EventLog, stats: AuctionStats, partner_id: str, start: date, end: date, tz: ZoneInfo, currency: str
+) -> PartnerReport:
     lo, _ = day_bounds(start.isoformat(), tz)
     _, hi = day_bounds(end.isoformat(), tz)
     shown: Counter[tuple[str, str]] = Counter()
@@ -35,20 +36,35 @@ def partner_report(event_log: EventLog, stats: AuctionStats, partner_id: str, st
             key = (day_of(event.time, tz), str(data["placement_id"]))
             shown[key] += 1
             paid[key] += int(data["price_micros"])
-    counted = {key: n for key, n in stats.of_partner(partner_id).items()
-               if start.isoformat() <= key[0] <= end.isoformat()}
+    counted = {
+        key: n for key, n in stats.of_partner(partner_id).items() if start.isoformat() <= key[0] <= end.isoformat()
+    }
     rows = []
     for day, placement in sorted(set(shown) | set(counted)):
         measures = counted.get((day, placement), Counter[Measure]())
         revenue = (Decimal(paid[(day, placement)]) / MICROS_PER_UNIT / MILLE).quantize(SIX_PLACES)
         impressions = shown[(day, placement)]
-        ecpm = (Decimal(paid[(day, placement)]) / MICROS_PER_UNIT / impressions).quantize(SIX_PLACES) if impressions else None
-        rows.append(ReportRow(day=date.fromisoformat(day), placement_id=placement, impressions=impressions,
-                              revenue=revenue, ecpm=ecpm, bid_requests=measures[Measure.BID_REQUESTS],
-                              bids=measures[Measure.BIDS], wins=measures[Measure.WINS],
-                              timeouts=measures[Measure.TIMEOUTS]))
-    return PartnerReport(partner_id=partner_id, currency=currency, start=start, end=end,
-                         counted_since=stats.since, rows=rows)
+        ecpm = (
+            (Decimal(paid[(day, placement)]) / MICROS_PER_UNIT / impressions).quantize(SIX_PLACES)
+            if impressions
+            else None
+        )
+        rows.append(
+            ReportRow(
+                day=date.fromisoformat(day),
+                placement_id=placement,
+                impressions=impressions,
+                revenue=revenue,
+                ecpm=ecpm,
+                bid_requests=measures[Measure.BID_REQUESTS],
+                bids=measures[Measure.BIDS],
+                wins=measures[Measure.WINS],
+                timeouts=measures[Measure.TIMEOUTS],
+            )
+        )
+    return PartnerReport(
+        partner_id=partner_id, currency=currency, start=start, end=end, counted_since=stats.since, rows=rows
+    )
 
 
 def month_revenue(event_log: EventLog, now: datetime, tz: ZoneInfo) -> dict[str, Decimal]:

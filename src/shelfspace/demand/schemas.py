@@ -22,16 +22,26 @@ MAX_NOTICE_DOMAINS = 20
 class PartnerCreate(InputModel):
     name: Name
     endpoint: WebUrl = Field(description="Where OpenRTB 2.6 bid requests are POSTed (http or https).")
-    timeout_ms: int = Field(default=DEFAULT_TIMEOUT_MS, ge=1, le=MAX_TIMEOUT_MS,
-                            description="How long Shelfspace waits for a bid; a later answer is dropped.")
-    floor_cpm: Money = Field(default=Decimal(0), description="Its own floor; a slot's floor is the larger of this "
-                                                             "and the placement's `floor_cpm`.")
-    placements: list[Slug] = Field(default_factory=list, max_length=200,
-                                   description="Placement ids it may bid on; empty: every placement.")
-    notice_domains: list[Domain] = Field(default_factory=list, max_length=MAX_NOTICE_DOMAINS,
-                                         description="Hosts its win (`nurl`) and billing (`burl`) notices may go "
-                                                     "to, each with the names under it; empty: the endpoint's host. "
-                                                     "A notice elsewhere is never called.")
+    timeout_ms: int = Field(
+        default=DEFAULT_TIMEOUT_MS,
+        ge=1,
+        le=MAX_TIMEOUT_MS,
+        description="How long Shelfspace waits for a bid; a later answer is dropped.",
+    )
+    floor_cpm: Money = Field(
+        default=Decimal(0),
+        description="Its own floor; a slot's floor is the larger of this and the placement's `floor_cpm`.",
+    )
+    placements: list[Slug] = Field(
+        default_factory=list, max_length=200, description="Placement ids it may bid on; empty: every placement."
+    )
+    notice_domains: list[Domain] = Field(
+        default_factory=list,
+        max_length=MAX_NOTICE_DOMAINS,
+        description="Hosts its win (`nurl`) and billing (`burl`) notices may go "
+        "to, each with the names under it; empty: the endpoint's host. "
+        "A notice elsewhere is never called.",
+    )
     status: DeliveryStatus = DeliveryStatus.LIVE
 
 

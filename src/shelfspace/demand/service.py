@@ -51,9 +51,16 @@ def create(db: Session, by: Principal, spec: PartnerCreate, outbound: OutboundPo
     by.require_operator("add demand partners")
     _check_placements(db, spec.placements)
     _check_endpoint(spec.endpoint, outbound)
-    partner = DemandPartner(id=new_id(ID_PREFIX), name=spec.name, endpoint=spec.endpoint, timeout_ms=spec.timeout_ms,
-                            floor_cpm_micros=to_micros(spec.floor_cpm), placements=spec.placements,
-                            notice_domains=spec.notice_domains, status=spec.status)
+    partner = DemandPartner(
+        id=new_id(ID_PREFIX),
+        name=spec.name,
+        endpoint=spec.endpoint,
+        timeout_ms=spec.timeout_ms,
+        floor_cpm_micros=to_micros(spec.floor_cpm),
+        placements=spec.placements,
+        notice_domains=spec.notice_domains,
+        status=spec.status,
+    )
     db.add(partner)
     record(db, by, AuditAction.CREATE, KIND, partner.id, spec.model_dump())
     db.flush()
@@ -113,5 +120,6 @@ def query(by: Principal, filters: PartnerFilters) -> Select[DemandPartner]:
 
 def live_partners(db: Session) -> list[DemandPartner]:
     """The partners that bid now, oldest first."""
-    return list(db.scalars(select(DemandPartner).where(DemandPartner.status == DeliveryStatus.LIVE)
-                           .order_by(DemandPartner.id)))
+    return list(
+        db.scalars(select(DemandPartner).where(DemandPartner.status == DeliveryStatus.LIVE).order_by(DemandPartner.id))
+    )

@@ -8,17 +8,19 @@ the winning bids to the answer as ads. The engine never sees any of it.
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 import httpx
 import structlog
-from starlette.datastructures import State
 
 from shelfspace.catalog.enums import AdFormat, Pricing
+from shelfspace.core.clock import Clock
 from shelfspace.core.days import day_of
 from shelfspace.core.ids import new_id
 from shelfspace.core.money import from_micros
-from shelfspace.core.outbound import async_client, refusal_in
+from shelfspace.core.outbound import OutboundPolicy, async_client, refusal_in
 from shelfspace.decisioning.engine import Decision
 from shelfspace.decisioning.index import Snapshot
 from shelfspace.decisioning.inventory import LivePlacement
@@ -30,14 +32,41 @@ from shelfspace.demand.notices import NoticeKind, NoticeOutcome, host_of, refusa
 from shelfspace.demand.openrtb_out import OFFERED_FORMATS, Visit, bid_request
 from shelfspace.demand.stats import AuctionStats
 
+if TYPE_CHECKING:
+    from shelfspace.tracking.keys import KeyRing
+
 log = structlog.get_logger(__name__)
 
 NOTICE_SECONDS = 2.0  # a win or billing notice that takes longer is given up
 
 
+@dataclass(frozen=True, slots=True)
+class ImpressionSigning:
+    """How a partner's impression URL is signed: the app's keys (loaded when it starts),
+    its public base URL, and how long an impression URL lives."""
+
+    keys: KeyRing
+    base_url: str
+    impression_seconds: int
+
+
 class Demand:
-    def __init__(self, state: State, directory: PartnerDirectory, stats: AuctionStats) -> None:
-        self.state = state  # settings, clock, keys (set when the app starts), URL lifetimes
+    def __init__(
+        self,
+        directory: PartnerDirectory,
+        stats: AuctionStats,
+        *,
+        outbound: OutboundPolicy,
+        currency: str,
+        zone: ZoneInfo,
+        clock: Clock,
+        signing: ImpressionSigning,
+    ) -> None:
+        self.outbound = outbound
+        self.currency = currency
+        self.zone = zone
+        self.clock = clock
+        self.signing = signing
         self.directory = directory
         self.stats = stats
         self._client: httpx.AsyncClient | None = None
@@ -53,7 +82,7 @@ class Demand:
         loop = asyncio.get_running_loop()
         if self._client is None or self._client_loop is not loop:
             # Public addresses only (unless the operator allows private ones), no redirects.
-            self._client = async_client(self.state.settings.outbound_policy())
+            self._client = async_client(self.outbound)
             self._client_loop = loop
         return self._client
 
@@ -62,51 +91,79 @@ class Demand:
         left = []
         for ask in body.placements:
             placement = snapshot.placements[ask.id].placement
-            if placement.format in OFFERED_FORMATS and len(decision.ads.get(ask.id, ())) < min(ask.count, placement.max_ads):
+            if placement.format in OFFERED_FORMATS and len(decision.ads.get(ask.id, ())) < min(
+                ask.count, placement.max_ads
+            ):
                 left.append(placement)
         return left
 
-    async def fill(self, answer: DecisionOut, unsold: list[LivePlacement], body: DecisionIn, consent: bool,
-                   user_agent: str | None) -> None:
+    async def fill(
+        self, answer: DecisionOut, unsold: list[LivePlacement], body: DecisionIn, consent: bool, user_agent: str | None
+    ) -> None:
         """Offer the unsold placements to every live partner that may bid on them; add the
         winners to `answer`, one ad per placement, after the engine's own. `consent` is
         the decision's own reading of the request's consent: the user id goes only with it."""
-        currency: str = self.state.settings.currency
+        currency = self.currency
         visit = self._visit(body, consent, user_agent)
         invitations = []
         for partner in self.partners:
             offers = [(str(n), p) for n, p in enumerate((p for p in unsold if partner.bids_on(p.id)), start=1)]
             if offers:
-                invitations.append(Invitation(partner, bid_request(answer.request_id, partner, offers, visit, currency),
-                                              dict(offers)))
+                invitations.append(
+                    Invitation(partner, bid_request(answer.request_id, partner, offers, visit, currency), dict(offers))
+                )
         if not invitations:
             return
-        now = self.state.clock.now().timestamp()
-        tz = ZoneInfo(self.state.settings.timezone)
-        winners = await run_auction(self.client(), invitations, currency, self.stats, day_of(now, tz))
+        now = self.clock.now().timestamp()
+        winners = await run_auction(self.client(), invitations, currency, self.stats, day_of(now, self.zone))
         for placement_id, winner in winners.items():
             answer.decisions.setdefault(placement_id, []).append(self._ad(winner, int(now)))
 
     def _visit(self, body: DecisionIn, allowed: bool, user_agent: str | None) -> Visit:
         ctx = body.context
-        return Visit(page=ctx.url, category=ctx.category, keywords=tuple(ctx.keywords),
-                     device=str(ctx.device) if ctx.device else None, country=ctx.country, user_agent=user_agent,
-                     user_id=body.user.id if allowed else None, tcf=body.consent.tcf)
+        return Visit(
+            page=ctx.url,
+            category=ctx.category,
+            keywords=tuple(ctx.keywords),
+            device=str(ctx.device) if ctx.device else None,
+            country=ctx.country,
+            user_agent=user_agent,
+            user_id=body.user.id if allowed else None,
+            tcf=body.consent.tcf,
+        )
 
     def _ad(self, winner: WinningBid, served_at: int) -> AdOut:
         bid, placement = winner.bid, winner.placement
         ad_id = new_id("ad")
-        shown = PartnerImpression(ad_id, winner.partner.id, placement.id, bid.id, winner.price_micros, served_at,
-                                  self._notice(winner, NoticeKind.BILLING, bid.burl),
-                                  self._notice(winner, NoticeKind.WIN, bid.nurl))
-        url = shown.url(self.state.keys.signer, self.state.settings.base_url(),
-                        self.state.url_lifetimes.impression_seconds)
+        shown = PartnerImpression(
+            ad_id,
+            winner.partner.id,
+            placement.id,
+            bid.id,
+            winner.price_micros,
+            served_at,
+            self._notice(winner, NoticeKind.BILLING, bid.burl),
+            self._notice(winner, NoticeKind.WIN, bid.nurl),
+        )
+        signing = self.signing
+        url = shown.url(signing.keys.signer, signing.base_url, signing.impression_seconds)
         size = f"{bid.w}x{bid.h}" if bid.w and bid.h else None
-        return AdOut(ad_id=ad_id, advertiser_id=None, campaign_id=None, line_item_id=None, creative_id=None,
-                     format=AdFormat(placement.format), creative=CreativeOut(size=size, html=winner.with_price(bid.adm)),
-                     sku=None, product=None, price=from_micros(winner.price_micros), pricing=Pricing.CPM,
-                     tracking=TrackingOut(impression=url), source=AdSource.DEMAND_PARTNER,
-                     demand_partner_id=winner.partner.id)
+        return AdOut(
+            ad_id=ad_id,
+            advertiser_id=None,
+            campaign_id=None,
+            line_item_id=None,
+            creative_id=None,
+            format=AdFormat(placement.format),
+            creative=CreativeOut(size=size, html=winner.with_price(bid.adm)),
+            sku=None,
+            product=None,
+            price=from_micros(winner.price_micros),
+            pricing=Pricing.CPM,
+            tracking=TrackingOut(impression=url),
+            source=AdSource.DEMAND_PARTNER,
+            demand_partner_id=winner.partner.id,
+        )
 
     def _notice(self, winner: WinningBid, kind: NoticeKind, url: str | None) -> str | None:
         """The notice to seal into the impression URL, price filled in; None when the bid
@@ -117,8 +174,13 @@ class Demand:
         refused = refusal_of(url, winner.partner.notice_domains)
         if refused is not None:
             self.stats.notice(winner.partner.id, kind, refused)
-            log.warning("demand_partner_notice_not_sealed", partner=winner.partner.id, kind=str(kind),
-                        outcome=str(refused), host=host_of(url))
+            log.warning(
+                "demand_partner_notice_not_sealed",
+                partner=winner.partner.id,
+                kind=str(kind),
+                outcome=str(refused),
+                host=host_of(url),
+            )
             return None
         return url
 
@@ -138,13 +200,20 @@ class Demand:
             answer = await self.client().get(url, timeout=NOTICE_SECONDS)
             if answer.status_code >= 400:
                 outcome = NoticeOutcome.REJECTED
-                log.warning("demand_partner_notice_refused", partner=shown.partner_id, kind=str(kind),
-                            status=answer.status_code)
+                log.warning(
+                    "demand_partner_notice_refused", partner=shown.partner_id, kind=str(kind), status=answer.status_code
+                )
         except httpx.HTTPError as error:
             refused = refusal_in(error)
             outcome = NoticeOutcome.NOT_PUBLIC if refused is not None else NoticeOutcome.FAILED
-            log.warning("demand_partner_notice_failed", partner=shown.partner_id, kind=str(kind),
-                        outcome=str(outcome), error=type(error).__name__, host=host_of(url))
+            log.warning(
+                "demand_partner_notice_failed",
+                partner=shown.partner_id,
+                kind=str(kind),
+                outcome=str(outcome),
+                error=type(error).__name__,
+                host=host_of(url),
+            )
         self.stats.notice(shown.partner_id, kind, outcome)
 
     async def aclose(self) -> None:

@@ -49,17 +49,23 @@ class Measure(StrEnum):
 def bids_metric(registry: CollectorRegistry) -> prometheus_client.Counter:
     """`shelfspace_demand_partner_bids_total{partner,outcome}`: a real Prometheus counter, so
     that with several processes (multiprocess mode) /metrics adds up every process's."""
-    return prometheus_client.Counter("shelfspace_demand_partner_bids",
-                                     "Demand partners' answers and bids, by what became of them.",
-                                     ["partner", "outcome"], registry=registry)
+    return prometheus_client.Counter(
+        "shelfspace_demand_partner_bids",
+        "Demand partners' answers and bids, by what became of them.",
+        ["partner", "outcome"],
+        registry=registry,
+    )
 
 
 def notices_metric(registry: CollectorRegistry) -> prometheus_client.Counter:
     """`shelfspace_demand_partner_notices_total{partner,kind,outcome}`: each win (`nurl`)
     and billing (`burl`) notice, sent or why not (demand/notices.py NoticeOutcome)."""
-    return prometheus_client.Counter("shelfspace_demand_partner_notices",
-                                     "Demand partners' win and billing notices, by what became of them.",
-                                     ["partner", "kind", "outcome"], registry=registry)
+    return prometheus_client.Counter(
+        "shelfspace_demand_partner_notices",
+        "Demand partners' win and billing notices, by what became of them.",
+        ["partner", "kind", "outcome"],
+        registry=registry,
+    )
 
 
 @dataclass(slots=True)

@@ -22,13 +22,28 @@ from shelfspace.events.log import EventLog
 from shelfspace.events.model import Event, EventType
 from shelfspace.events.rows import COLUMNS, from_row, to_row
 
-SCHEMA = pa.schema([
-    ("key", pa.string()), ("type", pa.string()), ("time", pa.float64()), ("user_id", pa.string()),
-    ("invalid", pa.string()), ("charged_micros", pa.int64()), ("ad_id", pa.string()), ("placement_id", pa.string()),
-    ("advertiser_id", pa.string()), ("campaign_id", pa.string()), ("line_item_id", pa.string()),
-    ("creative_id", pa.string()), ("sku", pa.string()), ("pricing", pa.string()), ("price_micros", pa.int64()),
-    ("served_at", pa.int64()), ("budget_day", pa.string()), ("data", pa.string()),
-])
+SCHEMA = pa.schema(
+    [
+        ("key", pa.string()),
+        ("type", pa.string()),
+        ("time", pa.float64()),
+        ("user_id", pa.string()),
+        ("invalid", pa.string()),
+        ("charged_micros", pa.int64()),
+        ("ad_id", pa.string()),
+        ("placement_id", pa.string()),
+        ("advertiser_id", pa.string()),
+        ("campaign_id", pa.string()),
+        ("line_item_id", pa.string()),
+        ("creative_id", pa.string()),
+        ("sku", pa.string()),
+        ("pricing", pa.string()),
+        ("price_micros", pa.int64()),
+        ("served_at", pa.int64()),
+        ("budget_day", pa.string()),
+        ("data", pa.string()),
+    ]
+)
 
 
 def archive_path(directory: Path, day: str) -> Path:
@@ -41,7 +56,11 @@ def archive_day(event_log: EventLog, day: str, tz: ZoneInfo, directory: Path) ->
     directory.mkdir(parents=True, exist_ok=True)
     final = archive_path(directory, day)
     partial = final.with_suffix(f".{os.getpid()}.partial")
-    pq.write_table(pa.Table.from_pylist([dict(zip(COLUMNS, to_row(e), strict=True)) for e in events], schema=SCHEMA), partial, compression="zstd")
+    pq.write_table(
+        pa.Table.from_pylist([dict(zip(COLUMNS, to_row(e), strict=True)) for e in events], schema=SCHEMA),
+        partial,
+        compression="zstd",
+    )
     os.replace(partial, final)
     return final, len(events)
 

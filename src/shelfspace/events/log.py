@@ -20,8 +20,9 @@ class EventLog(Protocol):
         """Which of these keys are stored."""
         ...
 
-    def read(self, after: int = 0, limit: int = 10_000,
-             kinds: Collection[EventType] | None = None) -> list[tuple[int, Event]]:
+    def read(
+        self, after: int = 0, limit: int = 10_000, kinds: Collection[EventType] | None = None
+    ) -> list[tuple[int, Event]]:
         """Events (of these kinds, if given) in append order, with their position, after
         position `after`."""
         ...

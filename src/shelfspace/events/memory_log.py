@@ -33,11 +33,15 @@ class MemoryEventLog:
     def contains(self, keys: Iterable[str]) -> set[str]:
         return {k for k in keys if k in self._by_key}
 
-    def read(self, after: int = 0, limit: int = 10_000,
-             kinds: Collection[EventType] | None = None) -> list[tuple[int, Event]]:
+    def read(
+        self, after: int = 0, limit: int = 10_000, kinds: Collection[EventType] | None = None
+    ) -> list[tuple[int, Event]]:
         # Positions stay those of the append: an erased event leaves a gap, as in SQL.
-        found = ((n, e) for n, e in enumerate(self._events[after:], start=after + 1)
-                 if self._by_key.get(e.key) is e and (kinds is None or e.type in kinds))
+        found = (
+            (n, e)
+            for n, e in enumerate(self._events[after:], start=after + 1)
+            if self._by_key.get(e.key) is e and (kinds is None or e.type in kinds)
+        )
         return list(itertools.islice(found, limit))
 
     def forget(self, user_id: str, kind: EventType) -> int:
@@ -48,12 +52,16 @@ class MemoryEventLog:
         return len(gone)
 
     def between(self, start: float, end: float, kind: EventType | None = None) -> list[Event]:
-        return sorted((e for e in self._by_key.values() if start <= e.time < end and (kind is None or e.type is kind)),
-                      key=lambda e: (e.time, e.key))
+        return sorted(
+            (e for e in self._by_key.values() if start <= e.time < end and (kind is None or e.type is kind)),
+            key=lambda e: (e.time, e.key),
+        )
 
     def of_user(self, user_id: str, kind: EventType, start: float, end: float) -> list[Event]:
-        return sorted((e for e in self._by_key.values() if e.user_id == user_id and e.type is kind and start <= e.time <= end),
-                      key=lambda e: (e.time, e.key))
+        return sorted(
+            (e for e in self._by_key.values() if e.user_id == user_id and e.type is kind and start <= e.time <= end),
+            key=lambda e: (e.time, e.key),
+        )
 
     def get(self, keys: Iterable[str]) -> list[Event]:
         return [self._by_key[k] for k in keys if k in self._by_key]

@@ -25,6 +25,15 @@ class EventType(StrEnum):
     PROGRAMMATIC = "programmatic"
 
 
+class BehaviourType(StrEnum):
+    """What a shopper did, in a BEHAVIOUR event (data `type`): audiences' rules read these."""
+
+    VIEW = "view"
+    SEARCH = "search"
+    ADD_TO_CART = "add_to_cart"
+    PURCHASE = "purchase"
+
+
 class VideoEvent(StrEnum):
     """What a VAST player reports beyond the impression: the quartiles, and errors."""
 
@@ -51,9 +60,10 @@ class InvalidReason(StrEnum):
     ADDRESS_FLOOD = "address_flood"  # too many clicks from one address, or one device (address and agent)
     IMPLAUSIBLE_CTR = "implausible_ctr"  # an address clicks far more of what it sees than people do
     NO_IMPRESSION = "no_impression"  # a viewable or video event before any counted impression of its ad
+    REPEAT_CLICK = "repeat_click"  # a later click of an ad whose earlier click counted (the rollup judges it again)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class AdFacts:
     """What a signed tracking URL says about the ad it tracks, fixed when it was served."""
 
@@ -64,8 +74,8 @@ class AdFacts:
     line_item_id: str
     creative_id: str
     sku: str | None
-    pricing: str  # "cpm" or "cpc"
-    price_micros: int  # per thousand impressions (cpm) or per click (cpc)
+    pricing: str  # a `core/buying.py` Pricing value, as the signed URL carries it
+    price_micros: int  # per thousand impressions (CPM) or per click (CPC)
     user_id: str | None
     served_at: int  # epoch seconds
     budget_day: str  # the network-time day whose budget reserved it

@@ -20,15 +20,22 @@ class EventRow(Base):
         Index("ix_event_log_time", "time"),
         Index("ix_event_log_user", "user_id", "type", "time"),
         # What the rollup workers have not rolled up yet: a small index, it empties itself.
-        Index("ix_event_log_unrolled", "seq", postgresql_where=text("NOT rolled_up"),
-              sqlite_where=text("NOT rolled_up")),
+        Index(
+            "ix_event_log_unrolled", "seq", postgresql_where=text("NOT rolled_up"), sqlite_where=text("NOT rolled_up")
+        ),
         # What restores budgets after Redis lost them: only charged rows.
-        Index("ix_event_log_charged", "campaign_id", "budget_day", postgresql_where=text("charged_micros > 0"),
-              sqlite_where=text("charged_micros > 0")),
+        Index(
+            "ix_event_log_charged",
+            "campaign_id",
+            "budget_day",
+            postgresql_where=text("charged_micros > 0"),
+            sqlite_where=text("charged_micros > 0"),
+        ),
     )
 
-    seq: Mapped[int] = mapped_column(BigInteger().with_variant(Integer(), "sqlite"), primary_key=True,
-                                     autoincrement=True)
+    seq: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer(), "sqlite"), primary_key=True, autoincrement=True
+    )
     key: Mapped[str] = mapped_column(String(200), unique=True)
     type: Mapped[str] = mapped_column(String(16))
     time: Mapped[float] = mapped_column(Float)

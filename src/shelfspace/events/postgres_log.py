@@ -31,9 +31,11 @@ CHUNK = 5_000  # keys per lookup
 
 _TYPES = {"time": "float8", "charged_micros": "int8", "price_micros": "int8", "served_at": "int8"}
 _NAMES = ", ".join(COLUMNS)
-INSERT = (f"INSERT INTO event_log ({_NAMES}) SELECT * FROM unnest("
-          + ", ".join(f"%s::{_TYPES.get(name, 'text')}[]" for name in COLUMNS)
-          + ") ON CONFLICT (key) DO NOTHING RETURNING key")
+INSERT = (
+    f"INSERT INTO event_log ({_NAMES}) SELECT * FROM unnest("
+    + ", ".join(f"%s::{_TYPES.get(name, 'text')}[]" for name in COLUMNS)
+    + ") ON CONFLICT (key) DO NOTHING RETURNING key"
+)
 SELECT = f"SELECT seq, {_NAMES} FROM event_log"
 
 
@@ -47,8 +49,7 @@ class PostgresEventLog:
     def _connection(self) -> psycopg.Connection[dict[str, Any]]:
         connection: psycopg.Connection[dict[str, Any]] | None = getattr(self._local, "connection", None)
         if connection is None or connection.closed or connection.broken:
-            connection = psycopg.connect(self.conninfo, autocommit=True, row_factory=dict_row,
-                                         **POSTGRES_CONNECT_ARGS)
+            connection = psycopg.connect(self.conninfo, autocommit=True, row_factory=dict_row, **POSTGRES_CONNECT_ARGS)
             self._local.connection = connection
             with self._lock:
                 self._opened.append(connection)
@@ -98,7 +99,8 @@ class PostgresEventLog:
         rows = self._connection().execute(
             "SELECT key FROM event_log WHERE NOT rolled_up "
             "AND appended_at < now() - make_interval(secs => %s) ORDER BY seq LIMIT %s",
-            (older_than_seconds, limit))
+            (older_than_seconds, limit),
+        )
         return [row["key"] for row in rows]
 
     # --- reading -------------------------------------------------------------------------
@@ -108,30 +110,34 @@ class PostgresEventLog:
         found: set[str] = set()
         connection = self._connection()
         for start in range(0, len(wanted), CHUNK):
-            rows = connection.execute("SELECT key FROM event_log WHERE key = ANY(%s)", (wanted[start:start + CHUNK],))
+            rows = connection.execute("SELECT key FROM event_log WHERE key = ANY(%s)", (wanted[start : start + CHUNK],))
             found.update(row["key"] for row in rows)
         return found
 
-    def read(self, after: int = 0, limit: int = 10_000,
-             kinds: Collection[EventType] | None = None) -> list[tuple[int, Event]]:
+    def read(
+        self, after: int = 0, limit: int = 10_000, kinds: Collection[EventType] | None = None
+    ) -> list[tuple[int, Event]]:
         """In `seq` order. Concurrent writers may commit a lower `seq` after a higher one, so
         a reader that follows positions can miss rows: the workers follow the stream instead."""
         wanted = [str(k) for k in kinds] if kinds is not None else None
         rows = self._connection().execute(
             f"{SELECT} WHERE seq > %s AND (%s::text[] IS NULL OR type = ANY(%s)) ORDER BY seq LIMIT %s",
-            (after, wanted, wanted, limit))
+            (after, wanted, wanted, limit),
+        )
         return [(row["seq"], from_row(row)) for row in rows]
 
     def between(self, start: float, end: float, kind: EventType | None = None) -> list[Event]:
         rows = self._connection().execute(
             f"{SELECT} WHERE time >= %s AND time < %s AND (%s::text IS NULL OR type = %s) ORDER BY time, key",
-            (start, end, kind and str(kind), kind and str(kind)))
+            (start, end, kind and str(kind), kind and str(kind)),
+        )
         return [from_row(row) for row in rows]
 
     def of_user(self, user_id: str, kind: EventType, start: float, end: float) -> list[Event]:
         rows = self._connection().execute(
             f"{SELECT} WHERE user_id = %s AND type = %s AND time >= %s AND time <= %s ORDER BY time, key",
-            (user_id, str(kind), start, end))
+            (user_id, str(kind), start, end),
+        )
         return [from_row(row) for row in rows]
 
     def get(self, keys: Iterable[str]) -> list[Event]:
@@ -139,7 +145,7 @@ class PostgresEventLog:
         found: list[Event] = []
         connection = self._connection()
         for start in range(0, len(wanted), CHUNK):
-            rows = connection.execute(f"{SELECT} WHERE key = ANY(%s)", (wanted[start:start + CHUNK],))
+            rows = connection.execute(f"{SELECT} WHERE key = ANY(%s)", (wanted[start : start + CHUNK],))
             found.extend(from_row(row) for row in rows)
         return found
 
@@ -153,13 +159,15 @@ class PostgresEventLog:
         """(campaign id, budget day, micros charged): what rebuilds budgets after Redis lost them."""
         rows = self._connection().execute(
             "SELECT campaign_id, budget_day, SUM(charged_micros)::int8 AS micros FROM event_log "
-            "WHERE charged_micros > 0 GROUP BY campaign_id, budget_day")
+            "WHERE charged_micros > 0 GROUP BY campaign_id, budget_day"
+        )
         return [(row["campaign_id"], row["budget_day"], row["micros"]) for row in rows]
 
     def charged_by_account(self) -> list[tuple[str, int]]:
         rows = self._connection().execute(
             "SELECT advertiser_id, SUM(charged_micros)::int8 AS micros FROM event_log "
-            "WHERE charged_micros > 0 GROUP BY advertiser_id")
+            "WHERE charged_micros > 0 GROUP BY advertiser_id"
+        )
         return [(row["advertiser_id"], row["micros"]) for row in rows]
 
     def ping(self) -> None:

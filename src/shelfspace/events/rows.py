@@ -8,8 +8,19 @@ from typing import Any, Protocol
 
 from shelfspace.events.model import AdFacts, Event, EventType, InvalidReason
 
-AD_COLUMNS = ("ad_id", "placement_id", "advertiser_id", "campaign_id", "line_item_id", "creative_id", "sku",
-              "pricing", "price_micros", "served_at", "budget_day")
+AD_COLUMNS = (
+    "ad_id",
+    "placement_id",
+    "advertiser_id",
+    "campaign_id",
+    "line_item_id",
+    "creative_id",
+    "sku",
+    "pricing",
+    "price_micros",
+    "served_at",
+    "budget_day",
+)
 COLUMNS = ("key", "type", "time", "user_id", "invalid", "charged_micros", *AD_COLUMNS, "data")
 
 
@@ -18,8 +29,16 @@ def to_row(event: Event) -> tuple[Any, ...]:
     ad = event.ad
     facts = tuple(getattr(ad, name) for name in AD_COLUMNS) if ad else (None,) * len(AD_COLUMNS)
     data = json.dumps(event.data, separators=(",", ":"), sort_keys=True) if event.data is not None else None
-    return (event.key, str(event.type), event.time, event.user_id, event.invalid and str(event.invalid),
-            event.charged_micros, *facts, data)
+    return (
+        event.key,
+        str(event.type),
+        event.time,
+        event.user_id,
+        event.invalid and str(event.invalid),
+        event.charged_micros,
+        *facts,
+        data,
+    )
 
 
 class Row(Protocol):
@@ -30,11 +49,27 @@ def from_row(row: Row) -> Event:
     """The event of a row read back by column name (sqlite3.Row, a psycopg dict row, a dict)."""
     ad = None
     if row["ad_id"] is not None:
-        ad = AdFacts(row["ad_id"], row["placement_id"], row["advertiser_id"], row["campaign_id"], row["line_item_id"],
-                     row["creative_id"], row["sku"], row["pricing"], row["price_micros"], row["user_id"],
-                     row["served_at"], row["budget_day"])
+        ad = AdFacts(
+            ad_id=row["ad_id"],
+            placement_id=row["placement_id"],
+            advertiser_id=row["advertiser_id"],
+            campaign_id=row["campaign_id"],
+            line_item_id=row["line_item_id"],
+            creative_id=row["creative_id"],
+            sku=row["sku"],
+            pricing=row["pricing"],
+            price_micros=row["price_micros"],
+            user_id=row["user_id"],
+            served_at=row["served_at"],
+            budget_day=row["budget_day"],
+        )
     return Event(
-        key=row["key"], type=EventType(row["type"]), time=row["time"], ad=ad, user_id=row["user_id"],
-        invalid=InvalidReason(row["invalid"]) if row["invalid"] else None, charged_micros=row["charged_micros"],
+        key=row["key"],
+        type=EventType(row["type"]),
+        time=row["time"],
+        ad=ad,
+        user_id=row["user_id"],
+        invalid=InvalidReason(row["invalid"]) if row["invalid"] else None,
+        charged_micros=row["charged_micros"],
         data=json.loads(row["data"]) if row["data"] is not None else None,
     )

@@ -94,29 +94,34 @@ class SqliteEventLog:
             found.update(r[0] for r in connection.execute(f"SELECT key FROM events WHERE key IN ({marks})", chunk))
         return found
 
-    def read(self, after: int = 0, limit: int = 10_000,
-             kinds: Collection[EventType] | None = None) -> list[tuple[int, Event]]:
+    def read(
+        self, after: int = 0, limit: int = 10_000, kinds: Collection[EventType] | None = None
+    ) -> list[tuple[int, Event]]:
         if kinds is None:
             rows = self._connection().execute("SELECT * FROM events WHERE seq > ? ORDER BY seq LIMIT ?", (after, limit))
         else:
             wanted = [str(k) for k in kinds]
             marks = ", ".join("?" * len(wanted))
             rows = self._connection().execute(
-                f"SELECT * FROM events WHERE seq > ? AND type IN ({marks}) ORDER BY seq LIMIT ?", (after, *wanted, limit))
+                f"SELECT * FROM events WHERE seq > ? AND type IN ({marks}) ORDER BY seq LIMIT ?",
+                (after, *wanted, limit),
+            )
         return [(row["seq"], from_row(row)) for row in rows]
 
     def between(self, start: float, end: float, kind: EventType | None = None) -> list[Event]:
         """Events (of one kind, if given) whose time is in [start, end), in time order (then by key)."""
         rows = self._connection().execute(
             "SELECT * FROM events WHERE time >= ? AND time < ? AND (? IS NULL OR type = ?) ORDER BY time, key",
-            (start, end, kind and str(kind), kind and str(kind)))
+            (start, end, kind and str(kind), kind and str(kind)),
+        )
         return [from_row(row) for row in rows]
 
     def of_user(self, user_id: str, kind: EventType, start: float, end: float) -> list[Event]:
         """A user's events of one kind with time in [start, end], in time order."""
         rows = self._connection().execute(
             "SELECT * FROM events WHERE user_id = ? AND type = ? AND time >= ? AND time <= ? ORDER BY time, key",
-            (user_id, str(kind), start, end))
+            (user_id, str(kind), start, end),
+        )
         return [from_row(row) for row in rows]
 
     def get(self, keys: Iterable[str]) -> list[Event]:
@@ -143,7 +148,8 @@ class SqliteEventLog:
 
     def charged_by_account(self) -> list[tuple[str, int]]:
         rows = self._connection().execute(
-            "SELECT advertiser_id, SUM(charged_micros) FROM events WHERE charged_micros > 0 GROUP BY advertiser_id")
+            "SELECT advertiser_id, SUM(charged_micros) FROM events WHERE charged_micros > 0 GROUP BY advertiser_id"
+        )
         return [(r[0], r[1]) for r in rows]
 
     def charging(self) -> AbstractContextManager[None]:

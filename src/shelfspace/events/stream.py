@@ -67,8 +67,10 @@ class EventStream:
     def take(self, consumer: str, count: int, block_ms: int | None) -> Delivery:
         """New entries for this worker, waiting up to `block_ms` for the first (None: no wait)."""
         try:
-            answer = cast(list[tuple[str, Entries]],  # RESP2: [(stream, entries)]
-                          self.redis.xreadgroup(GROUP, consumer, {self.name: ">"}, count=count, block=block_ms))
+            answer = cast(
+                list[tuple[str, Entries]],  # RESP2: [(stream, entries)]
+                self.redis.xreadgroup(GROUP, consumer, {self.name: ">"}, count=count, block=block_ms),
+            )
         except ResponseError as error:
             self._recreate_group(error)
             return Delivery([], [])

@@ -21,7 +21,8 @@ from shelfspace.accounts.roles import Principal
 from shelfspace.catalog.models import Advertiser, LineItem
 from shelfspace.forecasting.baseline import Baseline
 from shelfspace.forecasting.forecaster import Answer
-from shelfspace.forecasting.replay import OPEN_ENDED_DAYS, DayForecast, Forecast, Proposal
+from shelfspace.forecasting.replay import OPEN_ENDED_DAYS
+from shelfspace.forecasting.replay_types import DayForecast, Forecast, Proposal
 from shelfspace.forecasting.schemas import (
     AnonymousCompetitor,
     Competitor,
@@ -46,17 +47,35 @@ def forecast_out(answer: Answer, by: Principal, names: Names | None = None) -> F
     baseline, proposal, found = answer.baseline, answer.proposal, answer.forecast
     history = _history(baseline, proposal, found)
     if found is None:
-        return ForecastOut(has_history=False, method=no_history_words(history), days=[], total=None, funnel=None,
-                           limits=[], limited_by=None, ecpm=None, predicted_ctr=None, competition=[], history=history)
+        return ForecastOut(
+            has_history=False,
+            method=no_history_words(history),
+            days=[],
+            total=None,
+            funnel=None,
+            limits=[],
+            limited_by=[],
+            ecpm=None,
+            predicted_ctr=None,
+            competition=[],
+            history=history,
+        )
     return ForecastOut(
-        has_history=True, method=method_words(history, found.open_ended),
-        days=[_day(d) for d in found.days], total=_total(found),
+        has_history=True,
+        method=method_words(history, found.open_ended),
+        days=[_day(d) for d in found.days],
+        total=_total(found),
         funnel=ForecastFunnel(**{name: getattr(found.funnel, name) for name in ForecastFunnel.model_fields}),
-        limits=[ForecastLimit(limit=f.limit, lost_share=round(f.lost_share, SHARE_DECIMALS), message=f.message)
-                for f in found.limits],
-        limited_by=found.limits[0].limit if found.limits else None,
-        ecpm=found.ecpm_micros, predicted_ctr=round(found.predicted_ctr, CTR_DECIMALS),
-        competition=_competition(found, by, names or {}), history=history)
+        limits=[
+            ForecastLimit(limit=f.limit, lost_share=round(f.lost_share, SHARE_DECIMALS), message=f.message)
+            for f in found.limits
+        ],
+        limited_by=[f.limit for f in found.limits],
+        ecpm=found.ecpm_micros,
+        predicted_ctr=round(found.predicted_ctr, CTR_DECIMALS),
+        competition=_competition(found, by, names or {}),
+        history=history,
+    )
 
 
 def competitor_names(db: Session, answer: Answer) -> dict[str, str]:
@@ -65,8 +84,9 @@ def competitor_names(db: Session, answer: Answer) -> dict[str, str]:
         return {}
     rivals = answer.forecast.rivals
     line_items = db.execute(select(LineItem.id, LineItem.name).where(LineItem.id.in_({r.line_item_id for r in rivals})))
-    advertisers = db.execute(select(Advertiser.id, Advertiser.name).where(
-        Advertiser.id.in_({r.advertiser_id for r in rivals})))
+    advertisers = db.execute(
+        select(Advertiser.id, Advertiser.name).where(Advertiser.id.in_({r.advertiser_id for r in rivals}))
+    )
     return {str(i): str(n) for i, n in [*line_items, *advertisers]}
 
 
@@ -78,7 +98,8 @@ def method_words(history: ForecastHistory, open_ended: bool) -> str:
         f"(catalogue version {history.catalogue_version}, replayed at {history.replayed_at:%Y-%m-%d %H:%M:%S %Z}); "
         "each forecast day replays a sampled day of the same weekday; caps applied per user; budgets and pacing "
         f"simulated; figures scaled by 100/{percent} = {100 / history.sample_percent:g}. What the proposal would "
-        "take from the live line items is not fed back into their budgets.")
+        "take from the live line items is not fed back into their budgets."
+    )
     if open_ended:
         words += f" No end date: the next {OPEN_ENDED_DAYS} days are forecast."
     return words
@@ -86,8 +107,10 @@ def method_words(history: ForecastHistory, open_ended: bool) -> str:
 
 def no_history_words(history: ForecastHistory) -> str:
     days = (history.to - history.from_).days + 1
-    return (f"No sampled request on these placements in the last {days} days ({history.from_}..{history.to}; "
-            f"{_percent(history.sample_percent)}% of all requests are sampled), so nothing is forecast.")
+    return (
+        f"No sampled request on these placements in the last {days} days ({history.from_}..{history.to}; "
+        f"{_percent(history.sample_percent)}% of all requests are sampled), so nothing is forecast."
+    )
 
 
 def _percent(value: float) -> str:
@@ -98,9 +121,14 @@ def _history(baseline: Baseline, proposal: Proposal, found: Forecast | None) -> 
     placements = proposal.line_item.placements
     sampled = sum(day.requests for (_, pid), day in baseline.placements.items() if pid in placements)
     return ForecastHistory(
-        sampled_days=len(found.sampled_days) if found is not None else 0, sampled_requests=sampled,
-        sample_percent=round(100 / baseline.weight, 2), from_=baseline.start, to=baseline.end,
-        catalogue_version=baseline.version, replayed_at=baseline.built_at)
+        sampled_days=len(found.sampled_days) if found is not None else 0,
+        sampled_requests=sampled,
+        sample_percent=round(100 / baseline.weight, 2),
+        from_=baseline.start,
+        to=baseline.end,
+        catalogue_version=baseline.version,
+        replayed_at=baseline.built_at,
+    )
 
 
 def _frequency(impressions: int, reach: int) -> float | None:
@@ -108,9 +136,17 @@ def _frequency(impressions: int, reach: int) -> float | None:
 
 
 def _day(day: DayForecast) -> ForecastDay:
-    return ForecastDay(date=day.day, sampled_day=day.sampled_day, requests=day.requests, avails=day.avails,
-                       impressions=day.impressions, clicks=round(day.clicks, CLICK_DECIMALS), spend=day.spend_micros,
-                       reach=day.reach, frequency=_frequency(day.impressions, day.reach))
+    return ForecastDay(
+        date=day.day,
+        sampled_day=day.sampled_day,
+        requests=day.requests,
+        avails=day.avails,
+        impressions=day.impressions,
+        clicks=round(day.clicks, CLICK_DECIMALS),
+        spend=day.spend_micros,
+        reach=day.reach,
+        frequency=_frequency(day.impressions, day.reach),
+    )
 
 
 def _total(found: Forecast) -> ForecastTotal:
@@ -118,17 +154,36 @@ def _total(found: Forecast) -> ForecastTotal:
     first: date | None = days[0].day if days else None
     last: date | None = days[-1].day if days else None
     return ForecastTotal(
-        days=len(days), from_=first, to=last, open_ended=found.open_ended,
-        requests=sum(d.requests for d in days), avails=sum(d.avails for d in days), impressions=found.impressions,
-        clicks=round(found.clicks, CLICK_DECIMALS), spend=found.spend_micros, reach=found.reach,
-        frequency=_frequency(found.impressions, found.reach))
+        days=len(days),
+        from_=first,
+        to=last,
+        open_ended=found.open_ended,
+        requests=sum(d.requests for d in days),
+        avails=sum(d.avails for d in days),
+        impressions=found.impressions,
+        clicks=round(found.clicks, CLICK_DECIMALS),
+        spend=found.spend_micros,
+        reach=found.reach,
+        frequency=_frequency(found.impressions, found.reach),
+    )
 
 
 def _competition(found: Forecast, by: Principal, names: Names) -> list[Competitor | AnonymousCompetitor]:
     if not by.is_operator:
-        return [AnonymousCompetitor(competitor=f"competitor {n}", auctions=r.auctions,
-                                    won_share=round(r.won_share, SHARE_DECIMALS))
-                for n, r in enumerate(found.rivals, start=1)]
-    return [Competitor(line_item_id=r.line_item_id, line_item_name=names.get(r.line_item_id, ""),
-                       advertiser_id=r.advertiser_id, advertiser_name=names.get(r.advertiser_id, ""),
-                       auctions=r.auctions, won_share=round(r.won_share, SHARE_DECIMALS)) for r in found.rivals]
+        return [
+            AnonymousCompetitor(
+                competitor=f"competitor {n}", auctions=r.auctions, share=round(r.won_share, SHARE_DECIMALS)
+            )
+            for n, r in enumerate(found.rivals, start=1)
+        ]
+    return [
+        Competitor(
+            line_item_id=r.line_item_id,
+            line_item_name=names.get(r.line_item_id, ""),
+            advertiser_id=r.advertiser_id,
+            advertiser_name=names.get(r.advertiser_id, ""),
+            auctions=r.auctions,
+            share=round(r.won_share, SHARE_DECIMALS),
+        )
+        for r in found.rivals
+    ]

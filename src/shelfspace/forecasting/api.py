@@ -17,21 +17,27 @@ The forecast is blocking work (SQL, the replay): a plain `def` route, run in the
 
 from fastapi import APIRouter
 
+from shelfspace.accounts.caller import Caller
 from shelfspace.core.jsonbody import JsonBody
 from shelfspace.forecasting.answer import competitor_names, forecast_out
 from shelfspace.forecasting.forecaster import Forecaster
 from shelfspace.forecasting.proposals import ForecastIn
 from shelfspace.forecasting.schemas import ForecastOut
-from shelfspace.http.deps import Caller, Db
+from shelfspace.http.deps import Db
 from shelfspace.http.errors import ERROR_RESPONSES
 
 
 def forecasts_router(forecaster: Forecaster) -> APIRouter:
-    router = APIRouter(tags=["forecasting"],
-                       responses={k: v for k, v in ERROR_RESPONSES.items() if k in (401, 403, 422)})
+    router = APIRouter(
+        tags=["forecasting"], responses={k: v for k, v in ERROR_RESPONSES.items() if k in (401, 403, 422)}
+    )
 
-    @router.post("/v1/forecasts", status_code=200, response_model=ForecastOut,
-                 summary="Forecast a line item: impressions, clicks, spend and reach a day, and what limits them")
+    @router.post(
+        "/v1/forecasts",
+        status_code=200,
+        response_model=ForecastOut,
+        summary="Forecast a line item: impressions, clicks, spend and reach a day, and what limits them",
+    )
     def forecast(db: Db, caller: Caller, body: ForecastIn) -> JsonBody:
         """Replays the last 14 days of sampled requests on the line item's placements
         against the auctions the live line items ran on them, with the line item in them:

@@ -44,7 +44,7 @@ NEVER_BINDS = 10**15  # micros: a total budget the replay never reaches (days ar
 SEED = 20  # the replay's random source (even pacing draws from it): the same baseline every build
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class SlotOutcome:
     """One sampled request's slot on one placement, as the live line items ran it."""
 
@@ -70,7 +70,7 @@ class PlacementDay:
     spend_micros: dict[str, int] = field(default_factory=lambda: defaultdict(int))  # campaign id -> expected cost
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Baseline:
     version: int  # the catalogue version replayed
     built_at: datetime
@@ -117,8 +117,9 @@ def daily_equivalent(campaign: LiveCampaign, spent_total: int, today: date, tz: 
     return left // days_left
 
 
-def scaled_inventory(inventory: Inventory, weight: float, counters: Counters, today: date, tz: ZoneInfo,
-                     since: datetime) -> Inventory:
+def scaled_inventory(
+    inventory: Inventory, weight: float, counters: Counters, today: date, tz: ZoneInfo, since: datetime
+) -> Inventory:
     """The live inventory with each campaign's day scaled to the sample and its dates
     opened over the replayed window; a day never more than its advertiser's funds left
     (each campaign alone: an advertiser's campaigns sharing a wallet may together take more)."""
@@ -129,15 +130,32 @@ def scaled_inventory(inventory: Inventory, weight: float, counters: Counters, to
         if campaign.funds_micros is not None:  # an advertiser out of funds bids on nothing
             daily = min(daily, counters.account_use(campaign.advertiser_id).left(campaign.funds_micros))
         if daily / weight >= 1:
-            campaigns[cid] = replace(campaign, start=since, end=None, budget_total_micros=NEVER_BINDS,
-                                     budget_daily_micros=int(daily / weight), funds_micros=None)
+            campaigns[cid] = replace(
+                campaign,
+                start=since,
+                end=None,
+                budget_total_micros=NEVER_BINDS,
+                budget_daily_micros=int(daily / weight),
+                funds_micros=None,
+            )
     line_items = tuple(li for li in inventory.line_items if li.campaign_id in campaigns)
     return replace(inventory, campaigns=campaigns, line_items=line_items)
 
 
-def build(inventory: Inventory, requests: Iterable[SampledRequest], *, version: int, built_at: datetime,
-          weight: float, tz: ZoneInfo, counters: Counters, ctr: CtrModel,
-          segments_by_hash: Mapping[str, frozenset[str]], start: date, end: date) -> Baseline:
+def build(
+    inventory: Inventory,
+    requests: Iterable[SampledRequest],
+    *,
+    version: int,
+    built_at: datetime,
+    weight: float,
+    tz: ZoneInfo,
+    counters: Counters,
+    ctr: CtrModel,
+    segments_by_hash: Mapping[str, frozenset[str]],
+    start: date,
+    end: date,
+) -> Baseline:
     """Replay `requests` (time order, local days `start` to `end`) through the engine."""
     since = datetime.combine(start, datetime.min.time(), tz)
     scaled = scaled_inventory(inventory, weight, counters, built_at.astimezone(tz).date(), tz, since)
@@ -146,8 +164,14 @@ def build(inventory: Inventory, requests: Iterable[SampledRequest], *, version: 
     replay_counters = MemoryCounters()
     replay_counters.restore([])
     audiences = HashedAudiences(segments_by_hash)
-    engine = Engine(replay_counters, clock, ctr=ctr, audiences=audiences, rng=random.Random(SEED),
-                    settings=EngineSettings(record_ranking=True))
+    engine = Engine(
+        replay_counters,
+        clock,
+        ctr=ctr,
+        audiences=audiences,
+        rng=random.Random(SEED),
+        settings=EngineSettings(record_ranking=True),
+    )
     slots_of: dict[tuple[date, str], list[SlotOutcome]] = defaultdict(list)
     placements: dict[tuple[date, str], PlacementDay] = defaultdict(PlacementDay)
     contexts: list[Matchable] = []
@@ -171,10 +195,20 @@ def build(inventory: Inventory, requests: Iterable[SampledRequest], *, version: 
         for slot in slots:
             index = snapshot.placements[slot.placement_id]
             count = min(slot.count, index.placement.max_ads)
-            slots_of[(day, slot.placement_id)].append(SlotOutcome(
-                sampled.at.timestamp(), sampled.user_hash, sampled.consent, context, slot.placement_id, count,
-                max(index.placement.floor_micros, slot.floor_micros), decision.ranked.get(slot.placement_id, ()),
-                frozenset(page_advertisers), frozenset(page_skus)))
+            slots_of[(day, slot.placement_id)].append(
+                SlotOutcome(
+                    at=sampled.at.timestamp(),
+                    user_hash=sampled.user_hash,
+                    consent=sampled.consent,
+                    context=context,
+                    placement_id=slot.placement_id,
+                    count=count,
+                    floor_micros=max(index.placement.floor_micros, slot.floor_micros),
+                    bids=decision.ranked.get(slot.placement_id, ()),
+                    page_advertisers=frozenset(page_advertisers),
+                    page_skus=frozenset(page_skus),
+                )
+            )
             tally = placements[(day, slot.placement_id)]
             tally.requests += 1
             tally.slots += count
@@ -185,8 +219,19 @@ def build(inventory: Inventory, requests: Iterable[SampledRequest], *, version: 
                 page_advertisers.add(ad.candidate.advertiser.id)
                 if ad.product is not None:
                     page_skus.add(ad.product.sku)
-    return Baseline(version, built_at, weight, tz, start, end, dict(slots_of), contexts, dict(placements), inventory,
-                    replayed)
+    return Baseline(
+        version=version,
+        built_at=built_at,
+        weight=weight,
+        timezone=tz,
+        start=start,
+        end=end,
+        slots=dict(slots_of),
+        contexts=contexts,
+        placements=dict(placements),
+        inventory=inventory,
+        requests=replayed,
+    )
 
 
 def _settle(counters: MemoryCounters, inventory: Inventory, served: Iterable[list]) -> None:  # type: ignore[type-arg]
@@ -195,17 +240,32 @@ def _settle(counters: MemoryCounters, inventory: Inventory, served: Iterable[lis
     for ads in served:
         for ad in ads:
             limits = inventory.campaigns[ad.candidate.campaign.id].limits(ad.budget_day)
-            counters.settle(Hold(ad.ad_id, limits.campaign_id, ad.budget_day, ad.reserved_micros, 0.0), limits,
-                            ad.reserved_micros)
+            counters.settle(
+                Hold(ad.ad_id, limits.campaign_id, ad.budget_day, ad.reserved_micros, 0.0), limits, ad.reserved_micros
+            )
 
 
-def _context_index(request: DecisionRequest, segments: frozenset[str], local: datetime, contexts: list[Matchable],
-                   context_of: dict[tuple[object, ...], int]) -> int:
+def _context_index(
+    request: DecisionRequest,
+    segments: frozenset[str],
+    local: datetime,
+    contexts: list[Matchable],
+    context_of: dict[tuple[object, ...], int],
+) -> int:
     """The request's context, numbered: requests that match targeting alike share a number,
     so a forecast matches each distinct context once."""
     ctx = request.context
-    key = (ctx.keywords, ctx.category, ctx.query, ctx.skus, ctx.device, ctx.country, request.consent,
-           request.user_id is not None, segments)
+    key = (
+        ctx.keywords,
+        ctx.category,
+        ctx.query,
+        ctx.skus,
+        ctx.device,
+        ctx.country,
+        request.consent,
+        request.user_id is not None,
+        segments,
+    )
     found = context_of.get(key)
     if found is None:
         found = context_of[key] = len(contexts)

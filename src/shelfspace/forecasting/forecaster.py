@@ -32,7 +32,8 @@ from shelfspace.forecasting import baseline as baselines
 from shelfspace.forecasting.baseline import Baseline
 from shelfspace.forecasting.inventory_forecast import InventoryForecast, forecast_inventory, live_spending
 from shelfspace.forecasting.proposals import ForecastIn, proposal_of
-from shelfspace.forecasting.replay import Forecast, Proposal, forecast
+from shelfspace.forecasting.replay import forecast
+from shelfspace.forecasting.replay_types import Forecast, Proposal
 from shelfspace.forecasting.request_log import RequestLog
 from shelfspace.forecasting.sample import user_hash
 
@@ -54,9 +55,17 @@ class Answer:
 
 
 class Forecaster:
-    def __init__(self, sessions: sessionmaker[Session], requests: RequestLog, counters: Counters,
-                 audiences: AudienceIndex, pseudonym: Callable[[str], str], clock: Clock, timezone: ZoneInfo,
-                 lookback_days: int = LOOKBACK_DAYS) -> None:
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        requests: RequestLog,
+        counters: Counters,
+        audiences: AudienceIndex,
+        pseudonym: Callable[[str], str],
+        clock: Clock,
+        timezone: ZoneInfo,
+        lookback_days: int = LOOKBACK_DAYS,
+    ) -> None:
         self._sessions = sessions
         self._requests = requests
         self._counters = counters
@@ -114,11 +123,22 @@ class Forecaster:
         with session_scope(self._sessions) as db:
             inventory = load_inventory(db, now)
             sampled = self._requests.read(db, since, until)
-        segments = baselines.hashed_segments(self._audiences.visible_members(),
-                                             lambda user: user_hash(self._pseudonym, user))
-        built = baselines.build(inventory, sampled, version=version, built_at=now, weight=self._requests.weight,
-                                tz=self._tz, counters=self._counters, ctr=self._ctr, segments_by_hash=segments,
-                                start=start, end=end)
+        segments = baselines.hashed_segments(
+            self._audiences.visible_members(), lambda user: user_hash(self._pseudonym, user)
+        )
+        built = baselines.build(
+            inventory,
+            sampled,
+            version=version,
+            built_at=now,
+            weight=self._requests.weight,
+            tz=self._tz,
+            counters=self._counters,
+            ctr=self._ctr,
+            segments_by_hash=segments,
+            start=start,
+            end=end,
+        )
         if built.requests >= FREEZE_FROM:
             # Millions of long-lived objects: without this, each full collection the
             # forecasts' own allocations set off walks them all (seconds at a 1% sample of a
@@ -126,16 +146,22 @@ class Forecaster:
             # a replaced baseline is still freed by reference counting (it holds no cycles).
             gc.collect()
             gc.freeze()
-        log.info("forecast_baseline_built", requests=built.requests, version=version, start=str(start),
-                 seconds=round((self._clock.now() - now).total_seconds(), 3))
+        log.info(
+            "forecast_baseline_built",
+            requests=built.requests,
+            version=version,
+            start=str(start),
+            seconds=round((self._clock.now() - now).total_seconds(), 3),
+        )
         return built
 
     def forecast(self, by: Principal, spec: ForecastIn, today: date | None = None) -> Answer:
         """Validate the proposed line item as a real one (422 naming the field) and replay it."""
         baseline = self.baseline(today)
         today = today or self.today()
-        proposal = proposal_of(self._sessions, by, spec, self._counters, today.isoformat(),
-                               baseline.inventory.placements)
+        proposal = proposal_of(
+            self._sessions, by, spec, self._counters, today.isoformat(), baseline.inventory.placements
+        )
         return Answer(proposal, forecast(baseline, proposal, today, self._ctr.predict), baseline)
 
     def forecast_proposal(self, proposal: Proposal, today: date | None = None) -> Forecast | None:

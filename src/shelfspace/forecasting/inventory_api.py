@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from shelfspace.accounts.caller import Caller
 from shelfspace.catalog.models import Advertiser, Campaign, Placement
 from shelfspace.core.jsonbody import JsonBody
 from shelfspace.core.money import MoneyFromMicros
@@ -29,7 +30,7 @@ from shelfspace.forecasting.inventory_forecast import (
     Verdict,
     Why,
 )
-from shelfspace.http.deps import AppSettings, Caller, Db
+from shelfspace.http.deps import AppSettings, Db
 from shelfspace.http.errors import ERROR_RESPONSES
 
 MAX_DAYS = 90
@@ -49,16 +50,26 @@ def names_of(db: Session, found: InventoryForecast) -> Names:
     advertiser_ids = {c.advertiser_id for c in found.campaigns}
     placement_ids = {p.placement_id for p in found.placements}
     return Names(
-        {pid: name for pid, name in db.execute(select(Placement.id, Placement.name).where(Placement.id.in_(placement_ids)))},
-        {cid: name for cid, name in db.execute(select(Campaign.id, Campaign.name).where(Campaign.id.in_(campaign_ids)))},
-        {aid: name for aid, name in db.execute(
-            select(Advertiser.id, Advertiser.name).where(Advertiser.id.in_(advertiser_ids)))})
+        {
+            pid: name
+            for pid, name in db.execute(select(Placement.id, Placement.name).where(Placement.id.in_(placement_ids)))
+        },
+        {
+            cid: name
+            for cid, name in db.execute(select(Campaign.id, Campaign.name).where(Campaign.id.in_(campaign_ids)))
+        },
+        {
+            aid: name
+            for aid, name in db.execute(select(Advertiser.id, Advertiser.name).where(Advertiser.id.in_(advertiser_ids)))
+        },
+    )
 
 
 class InventoryDayOut(BaseModel):
     date: dt.date
-    sampled_day: dt.date | None = Field(description="The sampled day of the same weekday it replays; null: no "
-                                                    "sampled request on this placement.")
+    sampled_day: dt.date | None = Field(
+        description="The sampled day of the same weekday it replays; null: no sampled request on this placement."
+    )
     requests: int = Field(description="Requests expected on the placement.")
     slots: int = Field(description="Ads asked for (a request may ask for several, up to the placement's most).")
     sold: int = Field(description="Of those, the ads the live campaigns whose flight covers the day would take.")
@@ -71,8 +82,10 @@ class PlacementCampaignOut(BaseModel):
     name: str
     advertiser_id: str
     impressions: int = Field(description="Ads it would take on this placement over the days asked for.")
-    expected_spend: MoneyFromMicros = Field(description="What it would spend on this placement over the days asked "
-                                                        "for, within its budgets and its advertiser's funds.")
+    expected_spend: MoneyFromMicros = Field(
+        description="What it would spend on this placement over the days asked "
+        "for, within its budgets and its advertiser's funds."
+    )
     budget_left: MoneyFromMicros = Field(description="The campaign's total budget less what it has spent.")
     share: float = Field(description="Its share of this placement's slots over the days asked for, to 0.0001.")
     verdict: Verdict
@@ -89,8 +102,9 @@ class PlacementForecastOut(BaseModel):
     fill: float | None
     sampled_days: int = Field(description="Days of the history with a sampled request on this placement.")
     days: list[InventoryDayOut]
-    campaigns: list[PlacementCampaignOut] = Field(description="The live campaigns that can serve here, largest "
-                                                              "share first.")
+    campaigns: list[PlacementCampaignOut] = Field(
+        description="The live campaigns that can serve here, largest share first."
+    )
 
 
 class CampaignForecastOut(BaseModel):
@@ -100,12 +114,14 @@ class CampaignForecastOut(BaseModel):
     placements: list[str]
     flight_days: int = Field(description="Its days from today to its end; an open-ended one: the next 30 days.")
     open_ended: bool
-    expected_spend: MoneyFromMicros = Field(description="What it is expected to spend a day, on average over its "
-                                                        "flight days, before what it has left.")
+    expected_spend: MoneyFromMicros = Field(
+        description="What it is expected to spend a day, on average over its flight days, before what it has left."
+    )
     projected_spend: MoneyFromMicros = Field(description="Over its flight days, within its budgets and funds.")
     budget_left: MoneyFromMicros = Field(description="Its total budget less what it has spent.")
-    to_spend: MoneyFromMicros = Field(description="What it could spend in its flight days: what is left, each day "
-                                                  "within its daily budget.")
+    to_spend: MoneyFromMicros = Field(
+        description="What it could spend in its flight days: what is left, each day within its daily budget."
+    )
     shortfall: MoneyFromMicros = Field(description="To spend less projected, when it will under-deliver; else 0.")
     verdict: Verdict = Field(description="`will_under_deliver`: projected under 90% of `to_spend`.")
     reason: Why = Field(description="What limits it, as far as the sampled requests tell.")
@@ -135,58 +151,114 @@ class InventoryForecastOut(BaseModel):
     method: str
     history: InventoryHistoryOut
     placements: list[PlacementForecastOut]
-    campaigns: list[CampaignForecastOut] = Field(description="Every live campaign: those that will under-deliver "
-                                                             "first, largest shortfall first.")
+    campaigns: list[CampaignForecastOut] = Field(
+        description="Every live campaign: those that will under-deliver first, largest shortfall first."
+    )
 
 
 def _fill(value: float | None) -> float | None:
     return None if value is None else round(value, 4)
 
 
-def _placement_out(placement: PlacementForecast, names: Names, outlooks: dict[str, CampaignOutlook]) -> PlacementForecastOut:
-    days = [InventoryDayOut(date=d.day, sampled_day=d.sampled_day, requests=d.requests, slots=d.slots, sold=d.sold,
-                            left=d.left, fill=_fill(d.fill)) for d in placement.days]
-    campaigns = [PlacementCampaignOut(
-        id=b.campaign_id, name=names.campaigns.get(b.campaign_id, b.campaign_id), advertiser_id=b.advertiser_id,
-        impressions=b.impressions, expected_spend=b.spend_micros,
-        budget_left=outlooks[b.campaign_id].budget_left_micros, share=round(b.share, 4),
-        verdict=outlooks[b.campaign_id].verdict, reason=outlooks[b.campaign_id].why) for b in placement.buyers]
+def _placement_out(
+    placement: PlacementForecast, names: Names, outlooks: dict[str, CampaignOutlook]
+) -> PlacementForecastOut:
+    days = [
+        InventoryDayOut(
+            date=d.day,
+            sampled_day=d.sampled_day,
+            requests=d.requests,
+            slots=d.slots,
+            sold=d.sold,
+            left=d.left,
+            fill=_fill(d.fill),
+        )
+        for d in placement.days
+    ]
+    campaigns = [
+        PlacementCampaignOut(
+            id=b.campaign_id,
+            name=names.campaigns.get(b.campaign_id, b.campaign_id),
+            advertiser_id=b.advertiser_id,
+            impressions=b.impressions,
+            expected_spend=b.spend_micros,
+            budget_left=outlooks[b.campaign_id].budget_left_micros,
+            share=round(b.share, 4),
+            verdict=outlooks[b.campaign_id].verdict,
+            reason=outlooks[b.campaign_id].why,
+        )
+        for b in placement.buyers
+    ]
     return PlacementForecastOut(
-        id=placement.placement_id, name=names.placements.get(placement.placement_id, placement.placement_id),
-        requests=placement.requests, slots=placement.slots, sold=placement.sold, left=placement.slots - placement.sold,
-        fill=_fill(placement.fill), sampled_days=len(placement.sampled_days), days=days, campaigns=campaigns)
+        id=placement.placement_id,
+        name=names.placements.get(placement.placement_id, placement.placement_id),
+        requests=placement.requests,
+        slots=placement.slots,
+        sold=placement.sold,
+        left=placement.slots - placement.sold,
+        fill=_fill(placement.fill),
+        sampled_days=len(placement.sampled_days),
+        days=days,
+        campaigns=campaigns,
+    )
 
 
 def _campaign_out(outlook: CampaignOutlook, names: Names) -> CampaignForecastOut:
     return CampaignForecastOut(
-        id=outlook.campaign_id, name=names.campaigns.get(outlook.campaign_id, outlook.campaign_id),
-        advertiser_id=outlook.advertiser_id, placements=list(outlook.placements), flight_days=outlook.flight_days,
-        open_ended=outlook.open_ended, expected_spend=outlook.expected_daily_micros,
-        projected_spend=outlook.projected_micros, budget_left=outlook.budget_left_micros,
-        to_spend=outlook.to_spend_micros, shortfall=outlook.shortfall_micros, verdict=outlook.verdict,
-        reason=outlook.why, message=outlook.message)
+        id=outlook.campaign_id,
+        name=names.campaigns.get(outlook.campaign_id, outlook.campaign_id),
+        advertiser_id=outlook.advertiser_id,
+        placements=list(outlook.placements),
+        flight_days=outlook.flight_days,
+        open_ended=outlook.open_ended,
+        expected_spend=outlook.expected_daily_micros,
+        projected_spend=outlook.projected_micros,
+        budget_left=outlook.budget_left_micros,
+        to_spend=outlook.to_spend_micros,
+        shortfall=outlook.shortfall_micros,
+        verdict=outlook.verdict,
+        reason=outlook.why,
+        message=outlook.message,
+    )
 
 
 def inventory_forecast_out(found: InventoryForecast, names: Names, currency: str) -> InventoryForecastOut:
     outlooks = {c.campaign_id: c for c in found.campaigns}
-    history = InventoryHistoryOut(from_=found.history_start, to=found.history_end,
-                                  sampled_days=len(found.sampled_days), sampled_requests=found.sampled_requests,
-                                  sample_percent=round(found.percent, 4), message=found.history_note)
+    history = InventoryHistoryOut(
+        from_=found.history_start,
+        to=found.history_end,
+        sampled_days=len(found.sampled_days),
+        sampled_requests=found.sampled_requests,
+        sample_percent=round(found.percent, 4),
+        message=found.history_note,
+    )
     return InventoryForecastOut(
-        from_=found.today, days=found.days, currency=currency, has_history=bool(found.sampled_days),
-        method=found.method, history=history, placements=[_placement_out(p, names, outlooks) for p in found.placements],
-        campaigns=[_campaign_out(c, names) for c in found.campaigns])
+        from_=found.today,
+        days=found.days,
+        currency=currency,
+        has_history=bool(found.sampled_days),
+        method=found.method,
+        history=history,
+        placements=[_placement_out(p, names, outlooks) for p in found.placements],
+        campaigns=[_campaign_out(c, names) for c in found.campaigns],
+    )
 
 
 def inventory_forecast_router(forecaster: Forecaster) -> APIRouter:
-    router = APIRouter(tags=["forecasting"],
-                       responses={k: v for k, v in ERROR_RESPONSES.items() if k in (401, 403, 422)})
+    router = APIRouter(
+        tags=["forecasting"], responses={k: v for k, v in ERROR_RESPONSES.items() if k in (401, 403, 422)}
+    )
 
-    @router.get("/v1/forecasts/inventory", response_model=InventoryForecastOut,
-                summary="The inventory forecast: per placement and day, requests, sold and left (operator)")
+    @router.get(
+        "/v1/forecasts/inventory",
+        response_model=InventoryForecastOut,
+        summary="The inventory forecast: per placement and day, requests, sold and left (operator)",
+    )
     def read_inventory_forecast(
-            db: Db, by: Caller, settings: AppSettings,
-            days: Annotated[int, Query(ge=1, le=MAX_DAYS, description="Days to forecast, from today.")] = HORIZON_DAYS,
+        db: Db,
+        by: Caller,
+        settings: AppSettings,
+        days: Annotated[int, Query(ge=1, le=MAX_DAYS, description="Days to forecast, from today.")] = HORIZON_DAYS,
     ) -> JsonBody:
         """Replays the last 14 days of sampled requests through the auction with the live
         line items: each day ahead replays a sampled day of the same weekday. Per active

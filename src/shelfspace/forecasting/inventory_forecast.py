@@ -32,13 +32,15 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
 
+from shelfspace.core.money_words import plain_number
 from shelfspace.counters.protocol import Counters
 from shelfspace.decisioning import auction
 from shelfspace.decisioning.index import PlacementIndex, bits, compile_snapshot
 from shelfspace.decisioning.inventory import Inventory, LiveCampaign, Pricing
 from shelfspace.forecasting import baseline as baselines
 from shelfspace.forecasting.baseline import Baseline
-from shelfspace.forecasting.replay import OPEN_ENDED_DAYS, PredictCtr, flight_days, replayed_days
+from shelfspace.forecasting.replay import OPEN_ENDED_DAYS, flight_days, replayed_days
+from shelfspace.forecasting.replay_types import PredictCtr
 
 HORIZON_DAYS = 30  # the days forecast unless asked otherwise
 ON_TRACK_SHARE = 0.9  # a campaign projected to spend less than this share of what it could will under-deliver
@@ -89,9 +91,12 @@ def live_spending(counters: Counters, inventory: Inventory, today: date) -> Spen
     funds: dict[str, int] = {}
     for campaign in inventory.campaigns.values():
         if campaign.funds_micros is not None and campaign.advertiser_id not in funds:
-            funds[campaign.advertiser_id] = max(0, counters.account_use(campaign.advertiser_id).left(campaign.funds_micros))
-    return Spending({cid: u.spent_total for cid, u in uses.items()}, {cid: u.spent_day for cid, u in uses.items()},
-                    funds)
+            funds[campaign.advertiser_id] = max(
+                0, counters.account_use(campaign.advertiser_id).left(campaign.funds_micros)
+            )
+    return Spending(
+        {cid: u.spent_total for cid, u in uses.items()}, {cid: u.spent_day for cid, u in uses.items()}, funds
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,7 +163,7 @@ class Funnel:
     served: int = 0  # ads it served in the baseline
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class CampaignOutlook:
     campaign_id: str
     advertiser_id: str
@@ -205,16 +210,19 @@ class InventoryForecast:
         """What to say when there is nothing to replay."""
         if self.sampled_days:
             return None
-        return (f"No request was sampled from {self.history_start:%d %b} to {self.history_end:%d %b}: nothing to "
-                "replay yet. The forecast fills in as the decision API is called.")
+        return (
+            f"No request was sampled from {self.history_start:%d %b} to {self.history_end:%d %b}: nothing to "
+            "replay yet. The forecast fills in as the decision API is called."
+        )
 
     @property
     def under_delivering(self) -> list[CampaignOutlook]:
         return [c for c in self.campaigns if c.verdict is Verdict.UNDER_DELIVERS]
 
 
-def forecast_inventory(baseline: Baseline, today: date, days: int, spending: Spending,
-                       predict_ctr: PredictCtr) -> InventoryForecast:
+def forecast_inventory(
+    baseline: Baseline, today: date, days: int, spending: Spending, predict_ctr: PredictCtr
+) -> InventoryForecast:
     """The next `days` days from `today`, for every active placement and live campaign."""
     inventory = baseline.inventory
     weight = baseline.weight
@@ -227,8 +235,11 @@ def forecast_inventory(baseline: Baseline, today: date, days: int, spending: Spe
     last = max([today + timedelta(days=days - 1), *(f[0][-1] for f in flights.values() if f[0])])
     span = [today + timedelta(days=n) for n in range((last - today).days + 1)]
     sampled_of = {pid: baseline.sampled_days([pid]) for pid in indexes}
-    replays = {pid: dict(zip(span, replayed_days(sampled, span), strict=True))
-               for pid, sampled in sampled_of.items() if sampled}
+    replays = {
+        pid: dict(zip(span, replayed_days(sampled, span), strict=True))
+        for pid, sampled in sampled_of.items()
+        if sampled
+    }
     flight_sets = {cid: set(f[0]) for cid, f in flights.items()}
 
     # Each campaign's days in order (campaigns in id order within a day, as they draw on
@@ -266,8 +277,10 @@ def forecast_inventory(baseline: Baseline, today: date, days: int, spending: Spe
     for cid in sorted(buys):
         for pid in buys[cid]:
             on_placement[pid].append(cid)
-    placements = [_placement_forecast(baseline, pid, horizon, replays, sampled_of[pid], kept, flight_sets,
-                                      on_placement[pid]) for pid in sorted(indexes)]
+    placements = [
+        _placement_forecast(baseline, pid, horizon, replays, sampled_of[pid], kept, flight_sets, on_placement[pid])
+        for pid in sorted(indexes)
+    ]
     outlooks = []
     for cid, campaign in inventory.campaigns.items():
         flight, open_ended = flights[cid]
@@ -275,15 +288,38 @@ def forecast_inventory(baseline: Baseline, today: date, days: int, spending: Spe
         to_spend = round(min(budget_left, allowed[cid])) if flight else 0
         verdict = Verdict.UNDER_DELIVERS if projected[cid] < ON_TRACK_SHARE * to_spend else Verdict.ON_TRACK
         figures = _Figures(round(projected[cid]), round(projected_alone[cid]), to_spend, len(flight))
-        why, message, funnel = _why(campaign, buys[cid], verdict, figures, baseline, indexes, sampled_of, spending,
-                                    predict_ctr)
-        outlooks.append(CampaignOutlook(
-            cid, campaign.advertiser_id, tuple(sorted(buys[cid])), len(flight), open_ended,
-            round(expected[cid] / len(flight)) if flight else 0, figures.projected, budget_left, to_spend, verdict,
-            why, message, funnel))
+        why, message, funnel = _why(
+            campaign, buys[cid], verdict, figures, baseline, indexes, sampled_of, spending, predict_ctr
+        )
+        outlooks.append(
+            CampaignOutlook(
+                campaign_id=cid,
+                advertiser_id=campaign.advertiser_id,
+                placements=tuple(sorted(buys[cid])),
+                flight_days=len(flight),
+                open_ended=open_ended,
+                expected_daily_micros=round(expected[cid] / len(flight)) if flight else 0,
+                projected_micros=figures.projected,
+                budget_left_micros=budget_left,
+                to_spend_micros=to_spend,
+                verdict=verdict,
+                why=why,
+                message=message,
+                funnel=funnel,
+            )
+        )
     outlooks.sort(key=lambda o: (o.verdict is not Verdict.UNDER_DELIVERS, -o.shortfall_micros, o.campaign_id))
-    return InventoryForecast(today, days, placements, outlooks, baseline.start, baseline.end,
-                             baseline.sampled_days(indexes), baseline.requests, weight)
+    return InventoryForecast(
+        today,
+        days,
+        placements,
+        outlooks,
+        baseline.start,
+        baseline.end,
+        baseline.sampled_days(indexes),
+        baseline.requests,
+        weight,
+    )
 
 
 _NONE_SAMPLED = baselines.PlacementDay()  # read only
@@ -308,9 +344,16 @@ def _day_budget(campaign: LiveCampaign, is_today: bool, spent_today: int) -> flo
     return float(max(0, campaign.budget_daily_micros - spent_today) if is_today else campaign.budget_daily_micros)
 
 
-def _placement_forecast(baseline: Baseline, pid: str, horizon: list[date], replays: dict[str, dict[date, date]],
-                        sampled: list[date], kept: dict[tuple[str, date], float], flight_sets: dict[str, set[date]],
-                        buyers: list[str]) -> PlacementForecast:
+def _placement_forecast(
+    baseline: Baseline,
+    pid: str,
+    horizon: list[date],
+    replays: dict[str, dict[date, date]],
+    sampled: list[date],
+    kept: dict[tuple[str, date], float],
+    flight_sets: dict[str, set[date]],
+    buyers: list[str],
+) -> PlacementForecast:
     weight = baseline.weight
     days = []
     impressions: dict[str, float] = dict.fromkeys(buyers, 0.0)
@@ -327,11 +370,20 @@ def _placement_forecast(baseline: Baseline, pid: str, horizon: list[date], repla
             impressions[cid] = impressions.get(cid, 0.0) + ads * share * weight
             spend[cid] = spend.get(cid, 0.0) + source.spend_micros.get(cid, 0) * share * weight
         slots += source.slots * weight
-        days.append(InventoryDay(day, replays[pid][day] if pid in replays else None, round(source.requests * weight),
-                                 round(source.slots * weight), round(sold * weight)))
+        days.append(
+            InventoryDay(
+                day,
+                replays[pid][day] if pid in replays else None,
+                round(source.requests * weight),
+                round(source.slots * weight),
+                round(sold * weight),
+            )
+        )
     advertiser_of = {cid: c.advertiser_id for cid, c in baseline.inventory.campaigns.items()}
-    found = [Buyer(cid, advertiser_of[cid], round(n), round(spend[cid]), n / slots if slots else 0.0)
-             for cid, n in impressions.items()]
+    found = [
+        Buyer(cid, advertiser_of[cid], round(n), round(spend[cid]), n / slots if slots else 0.0)
+        for cid, n in impressions.items()
+    ]
     found.sort(key=lambda b: (-b.share, -b.spend_micros, b.campaign_id))
     return PlacementForecast(pid, days, found, sampled)
 
@@ -344,54 +396,98 @@ class _Figures:
     flight_days: int
 
 
-def _money(micros: float) -> str:
-    return f"{micros / 1_000_000:,.2f}"
-
-
 def _lost(before: int, after: int) -> float:
     return max(0.0, (before - after) / before) if before else 0.0
 
 
-def _why(campaign: LiveCampaign, placements: set[str], verdict: Verdict, figures: _Figures, baseline: Baseline,
-         indexes: dict[str, PlacementIndex], sampled_of: dict[str, list[date]], spending: Spending,
-         predict_ctr: PredictCtr) -> tuple[Why, str, Funnel | None]:
+def _why(
+    campaign: LiveCampaign,
+    placements: set[str],
+    verdict: Verdict,
+    figures: _Figures,
+    baseline: Baseline,
+    indexes: dict[str, PlacementIndex],
+    sampled_of: dict[str, list[date]],
+    spending: Spending,
+    predict_ctr: PredictCtr,
+) -> tuple[Why, str, Funnel | None]:
     """The likely reason, in a named member and in words, with the funnel it was read from."""
     if verdict is Verdict.ON_TRACK:
         if figures.to_spend == 0:
             return Why.BUDGET, "Nothing left to spend in its flight.", None
-        return Why.BUDGET, (f"Projected to spend {_money(figures.projected)} of the {_money(figures.to_spend)} it can "
-                            f"spend in its {figures.flight_days} days."), None
-    short = (f"Projected to spend {_money(figures.projected)} of the {_money(figures.to_spend)} it can spend in its "
-             f"{figures.flight_days} days (short by {_money(figures.to_spend - figures.projected)}). ")
+        return (
+            Why.BUDGET,
+            (
+                f"Projected to spend {plain_number(figures.projected)} of the {plain_number(figures.to_spend)} it can "
+                f"spend in its {figures.flight_days} days."
+            ),
+            None,
+        )
+    short = (
+        f"Projected to spend {plain_number(figures.projected)} of the {plain_number(figures.to_spend)} it can spend in its "
+        f"{figures.flight_days} days (short by {plain_number(figures.to_spend - figures.projected)}). "
+    )
     if not placements:
-        return Why.NOTHING_TO_SERVE, short + ("It has no live line item with an approved creative that fits an "
-                                              "active placement."), None
+        return (
+            Why.NOTHING_TO_SERVE,
+            short + ("It has no live line item with an approved creative that fits an active placement."),
+            None,
+        )
     if figures.projected_alone >= ON_TRACK_SHARE * figures.to_spend:
         funds = spending.funds_left.get(campaign.advertiser_id, 0)
-        return Why.FUNDS, short + (f"The advertiser's funds ({_money(funds)} left, shared by its campaigns) run out "
-                                   f"before the budget: add funds."), None
+        return (
+            Why.FUNDS,
+            short
+            + (
+                f"The advertiser's funds ({plain_number(funds)} left, shared by its campaigns) run out "
+                f"before the budget: add funds."
+            ),
+            None,
+        )
     funnel = _funnel(campaign.id, placements, baseline, indexes, sampled_of, predict_ctr)
     if funnel.requests == 0:
-        return Why.INVENTORY, short + (f"No request was sampled on its placements from {baseline.start:%d %b} to "
-                                       f"{baseline.end:%d %b}."), funnel
-    steps = [(Why.TARGETING, _lost(funnel.requests, funnel.matched)), (Why.FLOOR, _lost(funnel.matched, funnel.above_floor)),
-             (Why.BID, _lost(funnel.above_floor, funnel.priced_in)), (Why.RULES, _lost(funnel.priced_in, funnel.served))]
+        return (
+            Why.INVENTORY,
+            short + (f"No request was sampled on its placements from {baseline.start:%d %b} to {baseline.end:%d %b}."),
+            funnel,
+        )
+    steps = [
+        (Why.TARGETING, _lost(funnel.requests, funnel.matched)),
+        (Why.FLOOR, _lost(funnel.matched, funnel.above_floor)),
+        (Why.BID, _lost(funnel.above_floor, funnel.priced_in)),
+        (Why.RULES, _lost(funnel.priced_in, funnel.served)),
+    ]
     why, loss = max(steps, key=lambda step: step[1])  # the first of equal losses: the earlier step
     if loss < NOTABLE_LOSS:
-        return Why.INVENTORY, short + (f"It serves {funnel.served / funnel.requests:.1%} of the requests on its "
-                                       "placements: they are too few for its budget."), funnel
+        return (
+            Why.INVENTORY,
+            short
+            + (
+                f"It serves {funnel.served / funnel.requests:.1%} of the requests on its "
+                "placements: they are too few for its budget."
+            ),
+            funnel,
+        )
     words = {
         Why.TARGETING: f"Its targeting matches {1 - loss:.1%} of the requests on its placements: widen it.",
         Why.FLOOR: f"Its bid is under the floor on {loss:.1%} of the requests it matches: raise the bid.",
         Why.BID: f"Other line items rank above it in {loss:.1%} of the auctions it enters: raise the bid.",
-        Why.RULES: (f"It would win {funnel.priced_in:,} sampled auctions on price but serves {funnel.served:,}: its "
-                    "frequency cap, day-parts, competitors on the page or pacing hold it back."),
+        Why.RULES: (
+            f"It would win {funnel.priced_in:,} sampled auctions on price but serves {funnel.served:,}: its "
+            "frequency cap, day-parts, competitors on the page or pacing hold it back."
+        ),
     }
     return why, short + words[why], funnel
 
 
-def _funnel(campaign_id: str, placements: set[str], baseline: Baseline, indexes: dict[str, PlacementIndex],
-            sampled_of: dict[str, list[date]], predict_ctr: PredictCtr) -> Funnel:
+def _funnel(
+    campaign_id: str,
+    placements: set[str],
+    baseline: Baseline,
+    indexes: dict[str, PlacementIndex],
+    sampled_of: dict[str, list[date]],
+    predict_ctr: PredictCtr,
+) -> Funnel:
     """The campaign's sampled slots, step by step: its line items' targeting (the engine's
     own bitmaps), the floor, then its best eCPM against the bids the baseline recorded (the
     winners and the one below them, its own line items left out)."""
@@ -401,10 +497,16 @@ def _funnel(campaign_id: str, placements: set[str], baseline: Baseline, indexes:
         mine = [(n, c) for n, c in enumerate(index.candidates) if c.campaign.id == campaign_id]
         mask = sum(1 << n for n, _ in mine)
         own = {c.line_item.id for _, c in mine}
-        ecpm = {n: auction.ecpm_micros(
-            c.line_item.pricing, c.line_item.bid_micros,
-            predict_ctr(c.creatives[0].id, pid, index.placement.format) if c.line_item.pricing is Pricing.CPC else 0.0)
-            for n, c in mine}
+        ecpm = {
+            n: auction.ecpm_micros(
+                c.line_item.pricing,
+                c.line_item.bid_micros,
+                predict_ctr(c.creatives[0].id, pid, index.placement.format)
+                if c.line_item.pricing is Pricing.CPC
+                else 0.0,
+            )
+            for n, c in mine
+        }
         matches: dict[int, int] = {}
         for day in sampled_of[pid]:
             served += baseline.placements[(day, pid)].impressions.get(campaign_id, 0)

@@ -20,7 +20,9 @@ from shelfspace.db.base import Base, JSONDocument
 class SampledRequestRow(Base):
     __tablename__ = "sampled_requests"
 
-    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer(), "sqlite"), primary_key=True, autoincrement=True)
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer(), "sqlite"), primary_key=True, autoincrement=True
+    )
     at: Mapped[datetime] = mapped_column(index=True)  # UTC
     slots: Mapped[list[Any]] = mapped_column(JSONDocument)  # [[placement id, count, floor micros], ...]
     keywords: Mapped[list[str]] = mapped_column(JSONDocument)

@@ -9,8 +9,10 @@ line items ran it), in the order the engine would decide:
    one of its products must be relevant (`relevant`) and not already on the page;
 2. the floor: its eCPM (a CPM bid, or a CPC bid times the predicted click rate) at or
    above the slot's floor;
-3. the auction: it wins a slot when fewer than `count` recorded bids rank at or above it
-   (a tie goes to the line item already there); a competitor ranked above it keeps it
+3. the auction: it wins a slot when fewer than `count` recorded bids rank above it, in
+   the engine's order (`auction.rank_key`: a tie in eCPM goes to the CPM bid, then to the
+   older line item; a live line item replaying itself keeps its own id, a new proposal is
+   the newest, so it loses such ties); a competitor ranked above it keeps it
    out, its own advertiser's better line item too; the price is the engine's
    (`auction.clearing_ecpm` against the bid just below it), the cost expected per ad;
 4. caps per user (the engine's `cap_key`), then the budget: a day's spend stops at its
@@ -27,145 +29,35 @@ method states.
 
 from __future__ import annotations
 
-import statistics
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field, replace
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
-from enum import StrEnum
-from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from shelfspace.decisioning import auction
-from shelfspace.decisioning.engine import cap_key, page_rule, relevant
+from shelfspace.decisioning.engine import RankedBid
 from shelfspace.decisioning.holdout import held_out
 from shelfspace.decisioning.index import SPONSORED_PRODUCT, Candidate, PlacementIndex, compile_snapshot
-from shelfspace.decisioning.inventory import Inventory, LiveAdvertiser, LiveCampaign, LiveLineItem, Pacing, Pricing
+from shelfspace.decisioning.inventory import Inventory, LiveCampaign, Pacing, Pricing
+from shelfspace.decisioning.page_rules import cap_key, page_rule, relevant
 from shelfspace.decisioning.reasons import Reason
 from shelfspace.decisioning.request import Matchable
 from shelfspace.forecasting.baseline import Baseline, SlotOutcome
+from shelfspace.forecasting.limits import limits_found
+from shelfspace.forecasting.replay_types import (
+    Chance,
+    DayForecast,
+    Forecast,
+    Funnel,
+    PredictCtr,
+    Proposal,
+    Rival,
+    SampledDay,
+)
 
 OPEN_ENDED_DAYS = 30  # a flight without an end is forecast this far
 LONGEST_FLIGHT_DAYS = 366
-
-
-class Limit(StrEnum):
-    """What stops a line item buying more, largest loss first in a forecast."""
-
-    TARGETING = "targeting"  # the requests on its placements that its targeting does not match
-    FLOOR = "floor"  # its eCPM is under the slot's floor
-    BID = "bid"  # other line items rank above it
-    HOLDOUT = "holdout"  # users its campaign holds out to measure lift are shown nothing
-    CAP = "cap"  # its frequency cap
-    BUDGET = "budget"  # its daily or total budget, or pacing
-    FUNDS = "funds"  # the advertiser's funds
-
-
-@dataclass(frozen=True, slots=True)
-class Proposal:
-    """A line item as it would be live: its campaign's dates and budgets as they are (not
-    scaled), and, when it is a live line item at new settings, the one it replaces."""
-
-    line_item: LiveLineItem
-    campaign: LiveCampaign
-    advertiser: LiveAdvertiser
-    replaces: str | None = None
-    spent_micros: int = 0  # the campaign's spend so far (a live campaign's)
-    funds_left_micros: int | None = None  # the advertiser's funds left; None: no limit
-
-
-@dataclass(slots=True)
-class Funnel:
-    """Sampled slots at each step, over the days forecast (scaled when reported)."""
-
-    requests: int = 0  # slots on its placements
-    targeted: int = 0  # its targeting, day-parts, categories and competitors allow it
-    above_floor: int = 0
-    won: int = 0  # it would rank among the winners
-    held_out: int = 0  # of those, the users its campaign holds out (a ghost, never an ad)
-    within_cap: int = 0
-    served: int = 0
-
-
-class _Chance(NamedTuple):
-    """A slot the proposal would win (a tuple: a forecast makes one per slot won)."""
-
-    at: float
-    user_hash: str | None  # with consent only: a cap counts nobody else
-    cost_micros: int  # expected: price per thousand / 1000, or price per click × click rate
-    ctr: float
-
-
-@dataclass(slots=True)
-class _SampledDay:
-    """One sampled day of the proposal: its chances to win, in time order, and what it met."""
-
-    chances: list[_Chance] = field(default_factory=list)
-    funnel: Funnel = field(default_factory=Funnel)
-    dimensions: Counter[Reason] = field(default_factory=Counter)  # slots each targeting dimension lets through
-    met: Counter[str] = field(default_factory=Counter)  # rival line item -> auctions together
-    beaten: Counter[str] = field(default_factory=Counter)  # rival line item -> auctions it ranked above it
-    lost_to: list[int] = field(default_factory=list)  # eCPM needed where it lost on bid
-
-
-@dataclass(frozen=True, slots=True)
-class DayForecast:
-    day: date
-    requests: int
-    avails: int  # requests its targeting matches
-    impressions: int
-    clicks: float
-    spend_micros: int
-    reach: int  # unique users
-    sampled_day: date  # the sampled day it replays
-
-
-@dataclass(frozen=True, slots=True)
-class Rival:
-    line_item_id: str
-    advertiser_id: str
-    auctions: int  # scaled: auctions they would meet in
-    won_share: float  # of those, the share the proposal ranks above it
-
-
-@dataclass(frozen=True, slots=True)
-class LimitFound:
-    limit: Limit
-    lost_share: float  # of the requests before this step
-    message: str
-
-
-@dataclass(frozen=True, slots=True)
-class Forecast:
-    days: list[DayForecast]
-    reach: int  # unique users over the flight forecast
-    funnel: Funnel  # scaled
-    limits: list[LimitFound]  # largest loss first
-    rivals: list[Rival]
-    ecpm_micros: int  # the proposal's eCPM per placement, the highest
-    predicted_ctr: float
-    sampled_days: list[date]
-    open_ended: bool  # no end date: OPEN_ENDED_DAYS forecast
-
-    @property
-    def impressions(self) -> int:
-        return sum(d.impressions for d in self.days)
-
-    @property
-    def clicks(self) -> float:
-        return sum(d.clicks for d in self.days)
-
-    @property
-    def spend_micros(self) -> int:
-        return sum(d.spend_micros for d in self.days)
-
-    @property
-    def frequency(self) -> float | None:
-        return self.impressions / self.reach if self.reach else None
-
-
-# The click rate a creative is predicted to get on a placement: (creative, placement, format) -> rate.
-PredictCtr = Callable[[str, str, str], float]
 
 
 def flight_days(campaign: LiveCampaign, today: date, baseline: Baseline) -> tuple[list[date], bool]:
@@ -216,28 +108,37 @@ def _indexes(inventory: Inventory, proposal: Proposal) -> dict[str, PlacementInd
     advertisers[proposal.advertiser.id] = proposal.advertiser
     alone = Inventory(
         placements={pid: p for pid, p in inventory.placements.items() if pid in line_item.placements},
-        advertisers=advertisers, campaigns={proposal.campaign.id: proposal.campaign},
-        line_items=(line_item,), products=inventory.products)
+        advertisers=advertisers,
+        campaigns={proposal.campaign.id: proposal.campaign},
+        line_items=(line_item,),
+        products=inventory.products,
+    )
     snapshot = compile_snapshot(alone, 0, proposal.campaign.start, ZoneInfo("UTC"))
     return {pid: index for pid, index in snapshot.placements.items() if index.candidates}
 
 
 class _Replayer:
-    def __init__(self, baseline: Baseline, proposal: Proposal, indexes: dict[str, PlacementIndex],
-                 predict_ctr: PredictCtr) -> None:
+    def __init__(
+        self, baseline: Baseline, proposal: Proposal, indexes: dict[str, PlacementIndex], predict_ctr: PredictCtr
+    ) -> None:
         self.baseline = baseline
         self.proposal = proposal
         self.indexes = indexes
         self.line_item = proposal.line_item
-        self.ctr = {pid: predict_ctr(index.candidates[0].creatives[0].id, pid, index.placement.format)
-                    for pid, index in indexes.items()}
-        self.ecpm = {pid: auction.ecpm_micros(self.line_item.pricing, self.line_item.bid_micros, self.ctr[pid])
-                     for pid in indexes}
+        self.ctr = {
+            pid: predict_ctr(index.candidates[0].creatives[0].id, pid, index.placement.format)
+            for pid, index in indexes.items()
+        }
+        self.ecpm = {
+            pid: auction.ecpm_micros(self.line_item.pricing, self.line_item.bid_micros, self.ctr[pid])
+            for pid in indexes
+        }
+        self.pricing_of = {li.id: li.pricing for li in baseline.inventory.line_items}
         # (placement, context) -> the targeting dimensions it passes, and whether it passes them all
         self._passing: dict[tuple[str, int], tuple[tuple[Reason, ...], bool]] = {}
 
-    def sampled_day(self, day: date) -> _SampledDay:
-        result = _SampledDay()
+    def sampled_day(self, day: date) -> SampledDay:
+        result = SampledDay()
         for pid, index in self.indexes.items():
             slots = self.baseline.slots.get((day, pid))
             if slots:
@@ -246,7 +147,7 @@ class _Replayer:
             result.chances.sort(key=lambda c: c.at)  # runs already in time order: merged cheaply
         return result
 
-    def _placement_day(self, index: PlacementIndex, slots: list[SlotOutcome], result: _SampledDay) -> None:
+    def _placement_day(self, index: PlacementIndex, slots: list[SlotOutcome], result: SampledDay) -> None:
         """Every sampled slot of one placement on one day, through the steps in the module's
         docstring. The hot loop of a forecast: what is fixed for the placement is read once."""
         candidate = index.candidates[0]
@@ -256,8 +157,11 @@ class _Replayer:
         replaces, own = self.proposal.replaces, self.proposal.advertiser.id
         campaign_id, holdout = self.proposal.campaign.id, self.proposal.campaign.holdout_percent
         competitors = candidate.advertiser.competitors
-        page_rules = bool(candidate.line_item.targeting.dayparts or competitors or
-                          candidate.categories & index.placement.blocked_categories)
+        page_rules = bool(
+            candidate.line_item.targeting.dayparts
+            or competitors
+            or candidate.categories & index.placement.blocked_categories
+        )
         sponsored = index.placement.format == SPONSORED_PRODUCT
         contexts = self.baseline.contexts
         tz = self.baseline.timezone
@@ -288,13 +192,14 @@ class _Replayer:
             for bid in slot.bids:
                 if bid.line_item_id == replaces:
                     continue
+                above_it = self._ranks_above(bid, ecpm)
                 if bid.advertiser_id == own:
-                    if bid.ecpm_micros >= ecpm:
+                    if above_it:
                         ahead = slot.count  # its own better line item keeps the advertiser's one ad
                     continue  # a worse one of its own gives way
                 rival = bid.line_item_id
                 met[rival] = met.get(rival, 0) + 1
-                if bid.ecpm_micros >= ecpm:
+                if above_it:
                     ahead += 1
                     if bid.advertiser_id in competitors:
                         ahead = slot.count  # a competitor above keeps it off the page
@@ -312,8 +217,9 @@ class _Replayer:
                 held += 1  # the hash stands in for the id: the same share of users, not the same users
                 continue
             price = auction.price_micros(pricing, bid_micros, auction.clearing_ecpm(ecpm, below, floor), ctr)
-            chances.append(_Chance(slot.at, slot.user_hash if slot.consent else None,
-                                   auction.cost_of_one(pricing, price, ctr), ctr))
+            chances.append(
+                Chance(slot.at, slot.user_hash if slot.consent else None, auction.cost_of_one(pricing, price, ctr), ctr)
+            )
         funnel = result.funnel
         funnel.requests += len(slots)
         funnel.targeted += targeted
@@ -323,6 +229,19 @@ class _Replayer:
         for context, n in seen.items():
             for reason in passing[(pid, context)][0]:
                 result.dimensions[reason] += n
+
+    def _ranks_above(self, bid: RankedBid, ecpm: int) -> bool:
+        """Whether a recorded bid ranks above the proposal at `ecpm`, in the engine's order
+        (`auction.rank_key`). Ties in eCPM are common where line items bid alike (a
+        network's fixed rate card): the live line item replaying itself ranks by its own
+        id, as the engine ranked it; a new proposal, not yet stored, would be the newest
+        line item, so every tie on eCPM and pricing goes to the recorded bid."""
+        pricing = self.line_item.pricing
+        theirs = auction.rank_key(bid.ecpm_micros, self.pricing_of.get(bid.line_item_id, Pricing.CPM), bid.line_item_id)
+        replaces = self.proposal.replaces
+        if replaces is None:
+            return theirs[:2] <= auction.rank_key(ecpm, pricing, "")[:2]
+        return theirs < auction.rank_key(ecpm, pricing, replaces)
 
     @staticmethod
     def _match(index: PlacementIndex, matchable: Matchable) -> tuple[tuple[Reason, ...], bool]:
@@ -344,20 +263,21 @@ class _Replayer:
 
 @dataclass(slots=True)
 class _DayResult:
-    served: list[_Chance]
+    served: list[Chance]
     within_cap: int
     spend: int
 
 
-def _run_day(chances: list[_Chance], shift: float, proposal: Proposal, tz: ZoneInfo, caps: dict[str, int],
-             limit: float | None) -> _DayResult:
+def _run_day(
+    chances: list[Chance], shift: float, proposal: Proposal, tz: ZoneInfo, caps: dict[str, int], limit: float | None
+) -> _DayResult:
     """One flight day: the chances its caps allow (a user without an id and consent is
     never counted, so never shown a capped line item), then its budget: even pacing takes
     the same share of every chance, ASAP takes them in time order until the money is gone."""
     cap = proposal.line_item.frequency_cap
     buckets: dict[int, str] = {}  # a cap's period bucket by the local hour it holds (the engine's cap_key)
 
-    def key_of(chance: _Chance) -> str | None:
+    def key_of(chance: Chance) -> str | None:
         assert cap is not None
         if chance.user_hash is None:
             return None
@@ -383,7 +303,7 @@ def _run_day(chances: list[_Chance], shift: float, proposal: Proposal, tz: ZoneI
         wanted += chance.cost_micros
     even = proposal.campaign.pacing is Pacing.EVEN
     share = limit / wanted if limit is not None and even and wanted > limit else 1.0
-    served: list[_Chance] = []
+    served: list[Chance] = []
     spend, owed = 0, 0.0
     for chance, key in zip(chances, keys, strict=True):
         if key is None or (key and cap is not None and caps.get(key, 0) >= cap.count):
@@ -403,8 +323,14 @@ def _run_day(chances: list[_Chance], shift: float, proposal: Proposal, tz: ZoneI
     return _DayResult(served, allowed, spend)
 
 
-def _project(baseline: Baseline, proposal: Proposal, per_sampled: dict[date, _SampledDay], days: list[date],
-             open_ended: bool, replayer: _Replayer) -> Forecast:
+def _project(
+    baseline: Baseline,
+    proposal: Proposal,
+    per_sampled: dict[date, SampledDay],
+    days: list[date],
+    open_ended: bool,
+    replayer: _Replayer,
+) -> Forecast:
     weight = baseline.weight
     campaign = proposal.campaign
     tz = baseline.timezone
@@ -442,94 +368,40 @@ def _project(baseline: Baseline, proposal: Proposal, per_sampled: dict[date, _Sa
         funnel.served += len(result.served)
         met.update(source.met)
         beaten.update(source.beaten)
-        forecasts.append(DayForecast(
-            day, round(f.requests * weight), round(f.targeted * weight), round(len(result.served) * weight),
-            sum(c.ctr for c in result.served) * weight, round(result.spend * weight), round(len(users) * weight),
-            sampled_day))
+        forecasts.append(
+            DayForecast(
+                day,
+                round(f.requests * weight),
+                round(f.targeted * weight),
+                round(len(result.served) * weight),
+                sum(c.ctr for c in result.served) * weight,
+                round(result.spend * weight),
+                round(len(users) * weight),
+                sampled_day,
+            )
+        )
     scaled = Funnel(*(round(getattr(funnel, n) * weight) for n in Funnel.__dataclass_fields__))
     advertiser_of = {li.id: li.advertiser_id for li in baseline.inventory.line_items}
-    rivals = sorted((Rival(li, advertiser_of.get(li, ""), round(n * weight), beaten[li] / n)
-                     for li, n in met.items()), key=lambda r: -r.auctions)
+    rivals = sorted(
+        (Rival(li, advertiser_of.get(li, ""), round(n * weight), beaten[li] / n) for li, n in met.items()),
+        key=lambda r: -r.auctions,
+    )
     dimensions: Counter[Reason] = Counter()
     for source in per_sampled.values():
         dimensions.update(source.dimensions)
     sampled_requests = sum(s.funnel.requests for s in per_sampled.values())
-    limits = _limits(funnel, proposal, replayer, per_sampled, dimensions, sampled_requests, wanted_total, weight)
-    return Forecast(forecasts, round(len(seen) * weight), scaled, limits, rivals[:10],
-                    max(replayer.ecpm.values()), max(replayer.ctr.values()), sorted(per_sampled), open_ended)
-
-
-DIMENSION_WORDS = {
-    Reason.KEYWORD_MISMATCH: "your keywords", Reason.CATEGORY_MISMATCH: "your categories",
-    Reason.AUDIENCE_MISMATCH: "your audiences", Reason.AUDIENCE_NEEDS_CONSENT: "your audiences",
-    Reason.COUNTRY_MISMATCH: "your countries", Reason.DEVICE_MISMATCH: "your devices",
-    Reason.NO_RELEVANT_PRODUCT: "your products",
-}
-
-
-def _targeted(line_item: LiveLineItem, dimensions: Counter[Reason]) -> dict[Reason, int]:
-    """The slots each dimension the line item targets lets through (one an empty list
-    leaves open says nothing); a request's audiences pass under either audience reason."""
-    t = line_item.targeting
-    chosen = {Reason.KEYWORD_MISMATCH: t.keywords, Reason.CATEGORY_MISMATCH: t.categories,
-              Reason.AUDIENCE_MISMATCH: t.audiences, Reason.COUNTRY_MISMATCH: t.countries,
-              Reason.DEVICE_MISMATCH: t.devices, Reason.NO_RELEVANT_PRODUCT: line_item.products}
-    counts = dimensions.copy()
-    counts[Reason.AUDIENCE_MISMATCH] += counts.pop(Reason.AUDIENCE_NEEDS_CONSENT, 0)
-    return {reason: counts[reason] for reason, values in chosen.items() if values}
-
-
-def _limits(funnel: Funnel, proposal: Proposal, replayer: _Replayer, per_sampled: dict[date, _SampledDay],
-            dimensions: Counter[Reason], sampled_requests: int, wanted_micros: int, weight: float) -> list[LimitFound]:
-    """Each step's loss, as a share of what reached it, with what to do about it."""
-    found: list[LimitFound] = []
-    line_item = proposal.line_item
-
-    def lost(before: int, after: int) -> float:
-        return (before - after) / before if before else 0.0
-
-    share = lost(funnel.requests, funnel.targeted)
-    if share > 0:
-        narrowest = min(((n / sampled_requests, r) for r, n in _targeted(line_item, dimensions).items()
-                         if sampled_requests and n < sampled_requests), default=None)
-        words = f"Your targeting matches {1 - share:.1%} of the requests on these placements"
-        if narrowest is not None:
-            words += f"; {DIMENSION_WORDS[narrowest[1]]} match {narrowest[0]:.1%} of them"
-        found.append(LimitFound(Limit.TARGETING, share, words + "."))
-    share = lost(funnel.targeted, funnel.above_floor)
-    if share > 0:
-        found.append(LimitFound(Limit.FLOOR, share, f"Your bid is under the floor on {share:.1%} of the requests "
-                                                    "it matches."))
-    share = lost(funnel.above_floor, funnel.won)
-    if share > 0:
-        lost_to = [n for s in per_sampled.values() for n in s.lost_to]
-        words = f"Other line items rank above yours in {share:.1%} of the auctions it enters."
-        if len(lost_to) >= 4:
-            needed = statistics.quantiles(lost_to, n=4)[2] + auction.INCREMENT_MICROS
-            ctr = max(replayer.ctr.values())
-            bid = needed if line_item.pricing is Pricing.CPM else needed / (ctr * auction.MICROS_PER_MILLE)
-            unit = "per thousand impressions" if line_item.pricing is Pricing.CPM else "per click"
-            words += f" A bid of about {bid / 1_000_000:.2f} {unit} would win three in four of those."
-        found.append(LimitFound(Limit.BID, share, words))
-    share = funnel.held_out / funnel.won if funnel.won else 0.0
-    if share > 0:
-        found.append(LimitFound(Limit.HOLDOUT, share, f"Your campaign holds out {share:.1%} of the users it would "
-                                                      "reach, to measure its lift: they are shown nothing."))
-    share = lost(funnel.won - funnel.held_out, funnel.within_cap)
-    if share > 0:
-        words = f"Your frequency cap stops {share:.1%} of the ads it would win"
-        if line_item.frequency_cap is not None and not any(c.user_hash for s in per_sampled.values() for c in s.chances):
-            words = "A frequency cap needs a user id with consent: none of the requests it would win has one"
-        found.append(LimitFound(Limit.CAP, share, words + "."))
-    share = lost(funnel.within_cap, funnel.served)
-    if share > 0:
-        limit = Limit.FUNDS if proposal.funds_left_micros is not None and proposal.funds_left_micros < \
-            proposal.campaign.budget_total_micros - proposal.spent_micros else Limit.BUDGET
-        per_day = wanted_micros * weight / max(1, len(per_sampled)) / 1_000_000
-        words = (f"Your budget buys {1 - share:.1%} of what the bid could win; about {per_day:,.2f} a day "
-                 "would buy all of it.") if limit is Limit.BUDGET else \
-            f"Your account's funds buy {1 - share:.1%} of what the bid could win: add funds to deliver more."
-        found.append(LimitFound(limit, share, words))
-    return sorted(found, key=lambda f: -f.lost_share)
-
-
+    predicted_ctr = max(replayer.ctr.values())
+    limits = limits_found(
+        funnel, proposal, predicted_ctr, per_sampled, dimensions, sampled_requests, wanted_total, weight
+    )
+    return Forecast(
+        forecasts,
+        round(len(seen) * weight),
+        scaled,
+        limits,
+        rivals[:10],
+        max(replayer.ecpm.values()),
+        predicted_ctr,
+        sorted(per_sampled),
+        open_ended,
+    )

@@ -43,9 +43,15 @@ _COLUMNS = _TABLE.c
 
 
 class RequestLog(PeriodicFlush):
-    def __init__(self, sessions: sessionmaker[Session], sampler: RequestSampler, tz: ZoneInfo,
-                 now: Callable[[], datetime] = utcnow, flush_seconds: float = FLUSH_SECONDS,
-                 max_buffered: int = MAX_BUFFERED) -> None:
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        sampler: RequestSampler,
+        tz: ZoneInfo,
+        now: Callable[[], datetime] = utcnow,
+        flush_seconds: float = FLUSH_SECONDS,
+        max_buffered: int = MAX_BUFFERED,
+    ) -> None:
         super().__init__("request-log", flush_seconds)
         self._sessions = sessions
         self._sampler = sampler
@@ -98,20 +104,33 @@ class RequestLog(PeriodicFlush):
         c = _COLUMNS
         rows = db.execute(
             select(c.at, c.slots, c.keywords, c.category, c.query, c.skus, c.device, c.country, c.consent, c.user_hash)
-            .where(c.at >= start, c.at < end).order_by(c.at, c.id))
-        return [SampledRequest(
-            at=at, slots=tuple(SlotRequest(str(p), int(n), int(floor)) for p, n, floor in slots),
-            context=Context(keywords=tuple(keywords), category=category, query=query, skus=tuple(skus), device=device,
-                            country=country),
-            consent=bool(consent), user_hash=user_hash,
-        ) for at, slots, keywords, category, query, skus, device, country, consent, user_hash in rows]
+            .where(c.at >= start, c.at < end)
+            .order_by(c.at, c.id)
+        )
+        return [
+            SampledRequest(
+                at=at,
+                slots=tuple(SlotRequest(str(p), int(n), int(floor)) for p, n, floor in slots),
+                context=Context(
+                    keywords=tuple(keywords),
+                    category=category,
+                    query=query,
+                    skus=tuple(skus),
+                    device=device,
+                    country=country,
+                ),
+                consent=bool(consent),
+                user_hash=user_hash,
+            )
+            for at, slots, keywords, category, query, skus, device, country, consent, user_hash in rows
+        ]
 
     def _insert(self, taken: list[SampledRequest]) -> int:
         try:
             rows = [self._row(s) for s in taken]
             with session_scope(self._sessions) as db:
                 for start in range(0, len(rows), INSERT_CHUNK):
-                    db.execute(insert(_TABLE), rows[start:start + INSERT_CHUNK])
+                    db.execute(insert(_TABLE), rows[start : start + INSERT_CHUNK])
         except Exception:
             log.exception("sampled_requests_flush_failed", rows=len(taken))
             with self._lock:  # keep them for the next try, before what came since
@@ -119,7 +138,7 @@ class RequestLog(PeriodicFlush):
                 over = len(kept) - self._max_buffered
                 if over > 0:
                     self._dropped += over
-                    kept = kept[:self._max_buffered]
+                    kept = kept[: self._max_buffered]
                 self._buffer = kept
             return 0
         return len(rows)

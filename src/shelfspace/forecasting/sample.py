@@ -72,6 +72,17 @@ class RequestSampler:
         if not kept:
             return None
         context = request.context
-        return SampledRequest(at, request.slots, Context(
-            keywords=context.keywords, category=context.category, query=context.query, skus=context.skus,
-            device=context.device, country=context.country), request.consent, hashed)
+        return SampledRequest(
+            at,
+            request.slots,
+            Context(
+                keywords=context.keywords,
+                category=context.category,
+                query=context.query,
+                skus=context.skus,
+                device=context.device,
+                country=context.country,
+            ),
+            request.consent,
+            hashed,
+        )

@@ -16,7 +16,7 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field
 
 from shelfspace.core.money import MoneyFromMicros
-from shelfspace.forecasting.replay import Limit
+from shelfspace.forecasting.replay_types import Limit
 
 Requests = Annotated[int, Field(description="Requests on the line item's placements (slots asked for).")]
 Avails = Annotated[int, Field(description="Of those, the requests its targeting matches.")]
@@ -82,15 +82,16 @@ class Competitor(BaseModel):
     advertiser_id: str
     advertiser_name: str
     auctions: int = Field(description="Auctions they would meet in, scaled.")
-    won_share: float = Field(description="Of those, the share the proposal ranks above it.")
+    share: float = Field(description="Of those, the share the proposal ranks above it.")
 
 
 class AnonymousCompetitor(BaseModel):
     """A live line item of another advertiser, as an advertiser's key sees it: numbered, no ids."""
 
+    line_item_id: None = Field(default=None, description="Never shown to another advertiser: null.")
     competitor: str = Field(examples=["competitor 1"])
     auctions: int
-    won_share: float
+    share: float = Field(description="Of those, the share the proposal ranks above it.")
 
 
 class ForecastHistory(BaseModel):
@@ -117,10 +118,14 @@ class ForecastOut(BaseModel):
     total: ForecastTotal | None
     funnel: ForecastFunnel | None
     limits: list[ForecastLimit] = Field(description="What stops it buying more, largest loss first.")
-    limited_by: Limit | None = Field(description="The first of `limits`, or null.")
-    ecpm: MoneyFromMicros | None = Field(description="Its eCPM (a CPC bid times the predicted click rate), the "
-                                                     "highest over its placements.")
+    limited_by: list[Limit] = Field(
+        description="What stops it buying more, largest loss first (the names of `limits`)."
+    )
+    ecpm: MoneyFromMicros | None = Field(
+        description="Its eCPM (a CPC bid times the predicted click rate), the highest over its placements."
+    )
     predicted_ctr: float | None
     competition: list[Competitor | AnonymousCompetitor] = Field(
-        description="The live line items it meets most; another advertiser's are anonymised for an advertiser's key.")
+        description="The live line items it meets most; another advertiser's are anonymised for an advertiser's key."
+    )
     history: ForecastHistory

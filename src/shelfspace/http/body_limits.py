@@ -36,6 +36,7 @@ EVENT_BATCH_BYTES = 64 * MiB  # 10,000 events (first_party.MAX_BATCH), orders wi
 PRODUCT_FEED_BYTES = 64 * MiB  # a whole shop's catalogue; bigger feeds are split
 IDENTITIES_BYTES = 8 * MiB  # 10,000 users with an e-mail and a phone each
 CREATIVE_IMAGE_BYTES = 2 * MiB  # a banner image (dashboard/uploads.py)
+CREATIVE_VIDEO_BYTES = 50 * MiB  # a video creative's file: 30 s at about 12 Mbit/s (dashboard/uploads.py)
 FORM_FIELDS_BYTES = 256 * KiB  # a page form's text fields, and multipart's boundaries and part headers
 DEFAULT_BYTES = 1 * MiB  # everything else: JSON objects of the management API, page forms
 
@@ -50,6 +51,7 @@ class BodyKind(StrEnum):
     PRODUCT_FEED = "a product feed"
     IDENTITIES = "a batch of identities"
     CREATIVE_UPLOAD = "a campaign form with its creative image"
+    CREATIVE_FILE = "a creative form with its image or video"
     FEED_UPLOAD = "a product feed upload"
     FORECAST = "a forecast request"
     OTHER = "a request body"
@@ -84,6 +86,8 @@ _EXACT: dict[str, BodyLimit] = {
     # A proposed campaign and line item: what POST /v1/campaigns and /v1/line-items take.
     "/v1/forecasts": BodyLimit(BodyKind.FORECAST, DEFAULT_BYTES),
     "/brand/campaigns/new": BodyLimit(BodyKind.CREATIVE_UPLOAD, CREATIVE_IMAGE_BYTES + FORM_FIELDS_BYTES),
+    # A creative added to a line item or replacing another (dashboard/brand/creatives.py).
+    "/brand/creatives/new": BodyLimit(BodyKind.CREATIVE_FILE, CREATIVE_VIDEO_BYTES + FORM_FIELDS_BYTES),
     "/console/products/feed": BodyLimit(BodyKind.FEED_UPLOAD, PRODUCT_FEED_BYTES + FORM_FIELDS_BYTES),
 }
 _PREFIXES: tuple[tuple[str, BodyLimit], ...] = (
@@ -92,11 +96,21 @@ _PREFIXES: tuple[tuple[str, BodyLimit], ...] = (
 )
 
 
+# A creative edited, with a new image or video (dashboard/brand/creative_edit.py): /brand/creatives/{id}/edit.
+_CREATIVE_EDIT = (
+    "/brand/creatives/",
+    "/edit",
+    BodyLimit(BodyKind.CREATIVE_FILE, CREATIVE_VIDEO_BYTES + FORM_FIELDS_BYTES),
+)
+
+
 def limit_for(path: str) -> BodyLimit:
     """The body limit of the route at `path` (the default for any route not in the table)."""
     exact = _EXACT.get(path)
     if exact is not None:
         return exact
+    if path.startswith(_CREATIVE_EDIT[0]) and path.endswith(_CREATIVE_EDIT[1]) and path.count("/") == 4:
+        return _CREATIVE_EDIT[2]
     for prefix, limit in _PREFIXES:
         if path.startswith(prefix):
             return limit

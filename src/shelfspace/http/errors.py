@@ -3,11 +3,16 @@
 Domain errors, request validation, unknown routes and unexpected failures all leave in
 the same shape, so integrators parse one thing. A 500 is logged with its traceback and
 answers without internals.
+
+Pages answer errors with pages: the dashboard's renderer (dashboard/errors.py), which
+stands above `http/`, is handed to `install_error_handlers` by create_app. The handlers
+are made per app around it, so an app built without pages (None) answers JSON alone,
+whatever another app of the process renders.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Protocol
 
 import structlog
 from fastapi import FastAPI, Request
@@ -25,6 +30,14 @@ from shelfspace.core.errors import ErrorCode, FieldProblem, ShelfspaceError
 from shelfspace.core.jsonbody import JsonBody
 
 log = structlog.get_logger(__name__)
+
+
+class PageErrors(Protocol):
+    """How pages answer errors: the dashboard's (dashboard/errors.py `PAGE_ERRORS`)."""
+
+    def wants_page(self, request: Request) -> bool: ...
+
+    def error_page(self, request: Request, status: int, message: str) -> Response: ...
 
 
 class FieldError(BaseModel):
@@ -66,9 +79,7 @@ _STATUS_CODES = {
 }
 
 
-def error_response(
-    status: int, code: ErrorCode, message: str, fields: list[FieldProblem] | None = None
-) -> Response:
+def error_response(status: int, code: ErrorCode, message: str, fields: list[FieldProblem] | None = None) -> Response:
     body = ErrorBody(
         error=ErrorDetail(
             code=code,
@@ -78,19 +89,6 @@ def error_response(
     )
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
     return JsonBody(body, status_code=status, headers=headers)
-
-
-async def _answer(request: Request, status: int, code: ErrorCode, message: str,
-                  fields: list[FieldProblem] | None = None) -> Response:
-    """JSON for the API; for a dashboard page, the same error as a page, rendered in the
-    thread pool (the page reads the signed-in user from the database). The handlers stay
-    async: JSON errors of the hot routes need no thread hop, and the OpenRTB route awaits
-    them directly."""
-    from shelfspace.dashboard.errors import error_page, wants_page
-
-    if wants_page(request):
-        return await run_in_threadpool(error_page, request, status, message)
-    return error_response(status, code, message, fields)
 
 
 def _field_path(loc: tuple[int | str, ...]) -> str:
@@ -110,11 +108,6 @@ def validation_problems(errors: list[Any]) -> list[FieldProblem]:
     return problems
 
 
-async def _shelfspace_error(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, ShelfspaceError)
-    return await _answer(request, exc.status_code, exc.code, exc.message, exc.fields)
-
-
 async def _request_validation(_: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
     problems = validation_problems(list(exc.errors()))
@@ -122,44 +115,71 @@ async def _request_validation(_: Request, exc: Exception) -> Response:
     return error_response(422, ErrorCode.VALIDATION_FAILED, summary or "invalid request", problems)
 
 
-async def _http_error(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, StarletteHTTPException)
-    if exc.status_code == 400 and json_depth.is_too_deep_failure(exc.__cause__):  # FastAPI's body parse
-        return await _shelfspace_error(request, json_depth.JsonTooDeep())
-    code = _STATUS_CODES.get(exc.status_code, ErrorCode.INTERNAL)
-    return await _answer(request, exc.status_code, code, str(exc.detail))
+class _Handlers:
+    """One app's handlers, with the page renderer it was given (None: JSON only). They stay
+    async: JSON errors of the hot routes need no thread hop, and the OpenRTB route awaits
+    them directly."""
+
+    def __init__(self, pages: PageErrors | None) -> None:
+        self._pages = pages
+
+    async def _answer(
+        self, request: Request, status: int, code: ErrorCode, message: str, fields: list[FieldProblem] | None = None
+    ) -> Response:
+        """JSON for the API; for a dashboard page, the same error as a page, rendered in the
+        thread pool (the page reads the signed-in user from the database)."""
+        pages = self._pages
+        if pages is not None and pages.wants_page(request):
+            return await run_in_threadpool(pages.error_page, request, status, message)
+        return error_response(status, code, message, fields)
+
+    async def shelfspace_error(self, request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, ShelfspaceError)
+        return await self._answer(request, exc.status_code, exc.code, exc.message, exc.fields)
+
+    async def http_error(self, request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, StarletteHTTPException)
+        if exc.status_code == 400 and json_depth.is_too_deep_failure(exc.__cause__):  # FastAPI's body parse
+            return await self.shelfspace_error(request, json_depth.JsonTooDeep())
+        code = _STATUS_CODES.get(exc.status_code, ErrorCode.INTERNAL)
+        return await self._answer(request, exc.status_code, code, str(exc.detail))
+
+    async def integrity_error(self, request: Request, exc: Exception) -> Response:
+        # Two requests raced past the service's own check (e.g. the same new id at once).
+        log.warning("integrity_conflict", path=request.url.path, error=str(exc.__cause__ or exc))
+        return await self._answer(request, 409, ErrorCode.CONFLICT, "the change conflicts with existing data; retry")
+
+    async def database_unavailable(self, request: Request, exc: Exception) -> Response:
+        log.error("database_unavailable", path=request.url.path, error=str(exc))
+        return await self._answer(
+            request, 503, ErrorCode.UNAVAILABLE, "the database is unavailable; nothing was changed"
+        )
+
+    async def counters_unavailable(self, request: Request, exc: Exception) -> Response:
+        """Production mode: Redis (budgets, caps, pacing) cannot be reached. Nothing was served
+        or charged; the caller may try again."""
+        log.error("counters_unavailable", path=request.url.path, error=str(exc))
+        return await self._answer(
+            request,
+            503,
+            ErrorCode.UNAVAILABLE,
+            "budgets and caps (Redis) are unreachable; nothing was served or charged, try again",
+        )
+
+    async def unexpected(self, request: Request, exc: Exception) -> Response:
+        log.exception("unhandled_error", path=request.url.path, exc_info=exc)
+        return await self._answer(request, 500, ErrorCode.INTERNAL, "internal error; nothing was changed")
 
 
-async def _integrity_error(request: Request, exc: Exception) -> Response:
-    # Two requests raced past the service's own check (e.g. the same new id at once).
-    log.warning("integrity_conflict", path=request.url.path, error=str(exc.__cause__ or exc))
-    return await _answer(request, 409, ErrorCode.CONFLICT, "the change conflicts with existing data; retry")
-
-
-async def _database_unavailable(request: Request, exc: Exception) -> Response:
-    log.error("database_unavailable", path=request.url.path, error=str(exc))
-    return await _answer(request, 503, ErrorCode.UNAVAILABLE, "the database is unavailable; nothing was changed")
-
-
-async def _counters_unavailable(request: Request, exc: Exception) -> Response:
-    """Production mode: Redis (budgets, caps, pacing) cannot be reached. Nothing was served
-    or charged; the caller may try again."""
-    log.error("counters_unavailable", path=request.url.path, error=str(exc))
-    return await _answer(request, 503, ErrorCode.UNAVAILABLE, "budgets and caps (Redis) are unreachable; nothing was "
-                   "served or charged, try again")
-
-
-async def _unexpected(request: Request, exc: Exception) -> Response:
-    log.exception("unhandled_error", path=request.url.path, exc_info=exc)
-    return await _answer(request, 500, ErrorCode.INTERNAL, "internal error; nothing was changed")
-
-
-def install_error_handlers(app: FastAPI) -> None:
-    app.add_exception_handler(ShelfspaceError, _shelfspace_error)
+def install_error_handlers(app: FastAPI, pages: PageErrors | None) -> None:
+    """Every error of `app` in the one shape; on pages, as pages by `pages` (None: an app
+    without the dashboard, JSON only)."""
+    handlers = _Handlers(pages)
+    app.add_exception_handler(ShelfspaceError, handlers.shelfspace_error)
     app.add_exception_handler(RequestValidationError, _request_validation)
-    app.add_exception_handler(StarletteHTTPException, _http_error)
-    app.add_exception_handler(IntegrityError, _integrity_error)
-    app.add_exception_handler(OperationalError, _database_unavailable)
-    app.add_exception_handler(RedisConnectionError, _counters_unavailable)
-    app.add_exception_handler(RedisTimeoutError, _counters_unavailable)
-    app.add_exception_handler(Exception, _unexpected)
+    app.add_exception_handler(StarletteHTTPException, handlers.http_error)
+    app.add_exception_handler(IntegrityError, handlers.integrity_error)
+    app.add_exception_handler(OperationalError, handlers.database_unavailable)
+    app.add_exception_handler(RedisConnectionError, handlers.counters_unavailable)
+    app.add_exception_handler(RedisTimeoutError, handlers.counters_unavailable)
+    app.add_exception_handler(Exception, handlers.unexpected)

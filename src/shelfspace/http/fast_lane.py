@@ -40,7 +40,9 @@ class HotRoute:
     def of(cls, route: APIRoute) -> HotRoute:
         parameters = list(inspect.signature(route.endpoint).parameters.values())
         if not inspect.iscoroutinefunction(route.endpoint) or [p.annotation for p in parameters] not in (
-                [Request], ["Request"]):
+            [Request],
+            ["Request"],
+        ):
             raise TypeError(f"{route.path}: a hot endpoint is `async def f(request: Request) -> Response`")
         return cls(route, route.path.split("{", 1)[0])
 
@@ -48,8 +50,11 @@ class HotRoute:
 def hot_routes(routes: Iterable[Any], endpoints: Iterable[HotEndpoint] | None = None) -> list[HotRoute]:
     """The declared routes (of `endpoints`, if given) as hot routes."""
     chosen = None if endpoints is None else set(endpoints)
-    return [HotRoute.of(route) for route in routes
-            if isinstance(route, APIRoute) and (chosen is None or route.endpoint in chosen)]
+    return [
+        HotRoute.of(route)
+        for route in routes
+        if isinstance(route, APIRoute) and (chosen is None or route.endpoint in chosen)
+    ]
 
 
 class FastLane:

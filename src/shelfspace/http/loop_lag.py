@@ -25,15 +25,19 @@ class LoopLagMonitor:
     """Measures the running event loop's lag from `start()` to `stop()`, both called on it.
 
     The histogram is made without a registry: the app registers it on its own registry
-    (`app.state.metrics_registry`), as each app instance keeps its metrics apart. One task
+    (`runtime_of(app).metrics_registry`), as each app instance keeps its metrics apart. One task
     per loop: an app's lifespan may run more than once, even at once on two loops (tests
     nest test clients), and each run stops only its own task.
     """
 
     def __init__(self, interval: float = INTERVAL_SECONDS) -> None:
         self.interval = interval
-        self.histogram = Histogram(LAG_METRIC, "How much later than asked the event loop woke a sleeping task.",
-                                   buckets=LAG_BUCKETS, registry=None)
+        self.histogram = Histogram(
+            LAG_METRIC,
+            "How much later than asked the event loop woke a sleeping task.",
+            buckets=LAG_BUCKETS,
+            registry=None,
+        )
         self._tasks: dict[asyncio.AbstractEventLoop, asyncio.Task[None]] = {}
 
     def start(self) -> None:

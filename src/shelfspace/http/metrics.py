@@ -14,27 +14,19 @@ cannot add up).
 traffic. A scrape sends `Authorization: Bearer` with SHELFSPACE_METRICS_TOKEN (what
 Prometheus' `authorization` setting sends) or an operator API key; see docs/security.md.
 It stays on the API's own port, so `--workers N` needs no second listener in each process.
+The route and that check are `accounts/metrics_route.py` (an operator key is accounts'
+business); this module is the middleware and the exposition.
 """
 
 from __future__ import annotations
 
-import hmac
 import os
 import time
 from pathlib import Path
-from typing import Annotated
 
-from fastapi import Depends, FastAPI, Request
-from fastapi.security import HTTPAuthorizationCredentials
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.multiprocess import MultiProcessCollector
-from sqlalchemy.orm import Session, sessionmaker
-from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
-
-from shelfspace.config import Settings
-from shelfspace.core.errors import Unauthorized
-from shelfspace.http.deps import bearer, principal_for
 
 UNMATCHED = "unmatched"
 MULTIPROCESS_DIR = "PROMETHEUS_MULTIPROC_DIR"  # prometheus_client's own variable
@@ -102,35 +94,9 @@ class MetricsMiddleware:
             key = (scope["method"], getattr(route, "path", UNMATCHED), status)
             series = self.series.get(key)
             if series is None:  # bounded: methods x route templates x statuses
-                series = self.series[key] = (self.metrics.requests.labels(key[0], key[1], str(status)),
-                                             self.metrics.latency.labels(key[0], key[1]))
+                series = self.series[key] = (
+                    self.metrics.requests.labels(key[0], key[1], str(status)),
+                    self.metrics.latency.labels(key[0], key[1]),
+                )
             series[0].inc()
             series[1].observe(elapsed)
-
-
-def install_metrics(app: FastAPI, registry: CollectorRegistry) -> None:
-    app.state.metrics_registry = registry
-    app.add_middleware(MetricsMiddleware, metrics=HttpMetrics(registry))
-
-    # A plain `def`: checking an API key reads the database, off the event loop.
-    @app.get("/metrics", include_in_schema=True, tags=["operations"], summary="Prometheus metrics",
-             response_class=Response, responses={200: {"content": {CONTENT_TYPE_LATEST: {}}}})
-    def metrics(request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
-                ) -> Response:
-        """Needs `Authorization: Bearer` with SHELFSPACE_METRICS_TOKEN or an operator API key."""
-        state = request.app.state
-        require_scraper(state.settings, state.sessions, credentials)
-        return Response(exposition(state.metrics_registry), media_type=CONTENT_TYPE_LATEST)
-
-
-def require_scraper(settings: Settings, sessions: sessionmaker[Session],
-                    credentials: HTTPAuthorizationCredentials | None) -> None:
-    """/metrics names every demand partner and what the network serves: only the operator's
-    scraper reads it. The metrics token (compared in constant time) needs no database; any
-    other bearer must be an operator's API key. Unauthorized (401) or Forbidden (403)."""
-    if credentials is None:
-        raise Unauthorized("/metrics needs `Authorization: Bearer <SHELFSPACE_METRICS_TOKEN or an operator API key>`")
-    token = settings.metrics_token
-    if token is not None and hmac.compare_digest(credentials.credentials.encode(), token.get_secret_value().encode()):
-        return
-    principal_for(sessions, credentials).require_operator("read /metrics")

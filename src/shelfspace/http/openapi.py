@@ -112,7 +112,8 @@ def _error_schema(response: dict[str, Any]) -> dict[str, Any]:
     product import's 422 lists every rejected row)."""
     declared = response.get("content", {}).get("application/json", {}).get("schema")
     own = declared is not None and not str(declared.get("$ref", "")).endswith(
-        (f"/{ErrorBody.__name__}", *(f"/{name}" for name in FASTAPI_VALIDATION_MODELS)))
+        (f"/{ErrorBody.__name__}", *(f"/{name}" for name in FASTAPI_VALIDATION_MODELS))
+    )
     return {"anyOf": [dict(ERROR_SCHEMA), declared]} if own else dict(ERROR_SCHEMA)
 
 

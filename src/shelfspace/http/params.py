@@ -35,21 +35,28 @@ class Param(Generic[T]):
         raw = (request.path_params if self.where == "path" else request.query_params).get(self.name)
         if raw is None:
             if self.default is MISSING:
-                raise RequestValidationError([{"type": "missing", "loc": (self.where, self.name),
-                                               "msg": "Field required", "input": None}])
+                raise RequestValidationError(
+                    [{"type": "missing", "loc": (self.where, self.name), "msg": "Field required", "input": None}]
+                )
             return self.default  # type: ignore[no-any-return]
         try:
             return self.adapter.validate_python(raw)
         except ValidationError as invalid:
-            raise RequestValidationError([error | {"loc": (self.where, self.name, *error["loc"])}
-                                          for error in invalid.errors(include_url=False)]) from None
+            raise RequestValidationError(
+                [error | {"loc": (self.where, self.name, *error["loc"])} for error in invalid.errors(include_url=False)]
+            ) from None
 
     def openapi(self) -> dict[str, Any]:
         schema = _inline(self.adapter.json_schema()) | {"title": self.name.replace("_", " ").title()}
         if self.default is not MISSING:
             schema["default"] = self.default
-        return {"name": self.name, "in": self.where, "required": self.default is MISSING,
-                "description": self.description, "schema": schema}
+        return {
+            "name": self.name,
+            "in": self.where,
+            "required": self.default is MISSING,
+            "description": self.description,
+            "schema": schema,
+        }
 
 
 def read_all(request: Request, *params: Param[Any]) -> list[Any]:

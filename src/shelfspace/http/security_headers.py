@@ -96,15 +96,22 @@ PLOTLY_STYLE_HASHES = (
 # (an opaque origin: no script, form, popup or cookie of ours), inline styles, images
 # from this origin or data: only (a preview calls no advertiser's server, as
 # dashboard/previews.py says), nothing else, framed by our own pages only.
-CREATIVE_PREVIEW_POLICY = ("sandbox; default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; "
-                           "frame-ancestors 'self'")
+CREATIVE_PREVIEW_POLICY = (
+    "sandbox; default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'self'"
+)
 
 
 def creative_preview(markup: str) -> HTMLResponse:
     """`markup` (a banner's HTML) as a document our pages may frame, under its own policy."""
-    return HTMLResponse(markup, headers={"Content-Security-Policy": CREATIVE_PREVIEW_POLICY,
-                                         "X-Frame-Options": Framing.OWN_PAGES.value,
-                                         "Referrer-Policy": "no-referrer", "Cache-Control": "no-store"})
+    return HTMLResponse(
+        markup,
+        headers={
+            "Content-Security-Policy": CREATIVE_PREVIEW_POLICY,
+            "X-Frame-Options": Framing.OWN_PAGES.value,
+            "Referrer-Policy": "no-referrer",
+            "Cache-Control": "no-store",
+        },
+    )
 
 
 def csp_nonce(scope: MutableMapping[str, Any]) -> str:
@@ -120,15 +127,18 @@ def csp_nonce(scope: MutableMapping[str, Any]) -> str:
 
 def content_security_policy(nonce: str, framing: Framing = Framing.NOBODY) -> str:
     """The pages' policy. `img-src data: blob:`: the wizard previews a chosen image as a
-    data: URL and Plotly's "download as PNG" goes through one; `form-action 'self'`: a
+    data: URL and Plotly's "download as PNG" goes through one; `media-src blob:`: a video
+    chosen for upload plays (and shows its length) before it is sent; `form-action 'self'`: a
     form injected into a page cannot post elsewhere; `base-uri 'none'`: nor can an
     injected <base> move our relative script URLs to another host."""
-    return ("default-src 'self'; "
-            f"script-src 'self' 'nonce-{nonce}'; "
-            f"style-src 'self' 'nonce-{nonce}' {' '.join(PLOTLY_STYLE_HASHES)}; "
-            "img-src 'self' data: blob:; "
-            "font-src 'self'; connect-src 'self'; "
-            f"object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors {FRAME_ANCESTORS[framing]}")
+    return (
+        "default-src 'self'; "
+        f"script-src 'self' 'nonce-{nonce}'; "
+        f"style-src 'self' 'nonce-{nonce}' {' '.join(PLOTLY_STYLE_HASHES)}; "
+        "img-src 'self' data: blob:; media-src 'self' blob:; "
+        "font-src 'self'; connect-src 'self'; "
+        f"object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors {FRAME_ANCESTORS[framing]}"
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,8 +153,10 @@ class HeaderPolicy:
         every: list[tuple[bytes, bytes]] = [(b"x-content-type-options", b"nosniff")]
         if public_url is not None and public_url.lower().startswith("https://"):
             every.append((b"strict-transport-security", f"max-age={HSTS_MAX_AGE_SECONDS}".encode()))
-        pages = [(b"x-frame-options", Framing.NOBODY.value.encode()),
-                 (b"referrer-policy", b"strict-origin-when-cross-origin")]
+        pages = [
+            (b"x-frame-options", Framing.NOBODY.value.encode()),
+            (b"referrer-policy", b"strict-origin-when-cross-origin"),
+        ]
         return cls(tuple(every), tuple(pages))
 
     def page_headers(self, nonce: str, framing: Framing) -> Headers:
@@ -185,6 +197,7 @@ class SecurityHeaders:
             return
         every = self.policy.every_response
         if self.hot_prefixes and scope["path"].startswith(self.hot_prefixes):
+
             async def send_cheap(message: Message) -> None:
                 if message["type"] == "http.response.start":
                     message["headers"] = [*message.get("headers", ()), *every]

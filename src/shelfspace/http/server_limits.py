@@ -53,8 +53,10 @@ class HeadRefusal(StrEnum):
 def _too_large_answer() -> bytes:
     message = f"the request line and headers are at most {MAX_HEAD_BYTES // 1024} KiB ({MAX_HEAD_BYTES} bytes)"
     body = ErrorBody(error=ErrorDetail(code=ErrorCode.PAYLOAD_TOO_LARGE, message=message)).model_dump_json().encode()
-    return (b"HTTP/1.1 431 Request Header Fields Too Large\r\ncontent-type: application/json\r\n"
-            b"content-length: " + str(len(body)).encode() + b"\r\nconnection: close\r\n\r\n" + body)
+    return (
+        b"HTTP/1.1 431 Request Header Fields Too Large\r\ncontent-type: application/json\r\n"
+        b"content-length: " + str(len(body)).encode() + b"\r\nconnection: close\r\n\r\n" + body
+    )
 
 
 TOO_LARGE_ANSWER = _too_large_answer()
@@ -90,8 +92,13 @@ class HeadClock:
 class BoundedHttpToolsProtocol(HttpToolsProtocol):
     """uvicorn's httptools protocol with the head's deadline and size (module docstring)."""
 
-    def __init__(self, config: Config, server_state: ServerState, app_state: dict[str, Any],
-                 _loop: asyncio.AbstractEventLoop | None = None) -> None:
+    def __init__(
+        self,
+        config: Config,
+        server_state: ServerState,
+        app_state: dict[str, Any],
+        _loop: asyncio.AbstractEventLoop | None = None,
+    ) -> None:
         super().__init__(config, server_state, app_state, _loop)
         self.head_clock = HeadClock(self.loop, self._head_overdue)
         self.in_head = True  # the parser is between messages or inside a head (not a body)
@@ -137,8 +144,13 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
 class BoundedH11Protocol(H11Protocol):
     """uvicorn's h11 protocol with the head's deadline (h11 bounds its size itself)."""
 
-    def __init__(self, config: Config, server_state: ServerState, app_state: dict[str, Any],
-                 _loop: asyncio.AbstractEventLoop | None = None) -> None:
+    def __init__(
+        self,
+        config: Config,
+        server_state: ServerState,
+        app_state: dict[str, Any],
+        _loop: asyncio.AbstractEventLoop | None = None,
+    ) -> None:
         super().__init__(config, server_state, app_state, _loop)
         self.head_clock = HeadClock(self.loop, self._head_overdue)
 
@@ -183,8 +195,11 @@ def _refuse(protocol: BoundedHttpToolsProtocol | BoundedH11Protocol, reason: Hea
     protocol.head_clock.stop()
     if reason is HeadRefusal.TOO_LARGE:
         protocol.transport.write(TOO_LARGE_ANSWER)
-    protocol.logger.debug("connection closed before its request: %s (%s)", reason.value,
-                         "%s:%d" % protocol.client if protocol.client else "unknown client")
+    protocol.logger.debug(
+        "connection closed before its request: %s (%s)",
+        reason.value,
+        "%s:%d" % protocol.client if protocol.client else "unknown client",
+    )
     protocol.transport.close()
 
 
@@ -199,5 +214,8 @@ def server_options() -> ServerOptions:
     dependency through uvicorn[standard], and the faster), so the choice is never left to
     what happens to be installed; h11's size limit is set as well for anyone who runs
     `BoundedH11Protocol`."""
-    return ServerOptions(http=BoundedHttpToolsProtocol, h11_max_incomplete_event_size=MAX_HEAD_BYTES,
-                         timeout_keep_alive=KEEP_ALIVE_SECONDS)
+    return ServerOptions(
+        http=BoundedHttpToolsProtocol,
+        h11_max_incomplete_event_size=MAX_HEAD_BYTES,
+        timeout_keep_alive=KEEP_ALIVE_SECONDS,
+    )

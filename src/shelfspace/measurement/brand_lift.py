@@ -47,14 +47,17 @@ from shelfspace.reporting.metrics import money
 KIND = "brand lift study"
 LIFT, DROP = "lift", "drop"
 MIN_RESPONSES = 100
-MINIMUM_SAMPLE_RULE = (f"A lift is shown only when both the exposed and the control group have at least "
-                       f"{MIN_RESPONSES} answers.")
-METHOD = ("Exposed users (served the campaign's ad) and control users (held out, with a ghost: the ad they would "
-          "have been served) are asked the same question. Lift is the difference in the share choosing the brand, "
-          "with the Agresti-Caffo 95% interval (one answer for and one against added to each group) and the p-value "
-          "of the same statistic; relative lift by a 95% interval for the log of the ratio, mapped back (so never below -100%). "
-          "Answers are counted up to the campaign's read date and shown after it. Cost per lifted user, only for a significant rise: spend divided by absolute "
-          "lift times the exposed users.")
+MINIMUM_SAMPLE_RULE = (
+    f"A lift is shown only when both the exposed and the control group have at least {MIN_RESPONSES} answers."
+)
+METHOD = (
+    "Exposed users (served the campaign's ad) and control users (held out, with a ghost: the ad they would "
+    "have been served) are asked the same question. Lift is the difference in the share choosing the brand, "
+    "with the Agresti-Caffo 95% interval (one answer for and one against added to each group) and the p-value "
+    "of the same statistic; relative lift by a 95% interval for the log of the ratio, mapped back (so never below -100%). "
+    "Answers are counted up to the campaign's read date and shown after it. Cost per lifted user, only for a significant rise: spend divided by absolute "
+    "lift times the exposed users."
+)
 
 
 class LiftMetric(StrEnum):
@@ -98,11 +101,20 @@ def create(db: Session, by: Principal, spec: StudyCreate) -> BrandLiftStudy:
     except NotFound:
         raise InvalidInput.on("campaign_id", f"no campaign {spec.campaign_id!r}") from None
     if campaign.holdout_percent < 1:
-        raise InvalidInput.on("campaign_id", "the campaign holds no users out: set its holdout_percent first, "
-                                             "or there is no control group to ask")
-    study = BrandLiftStudy(id=new_id("bls"), campaign_id=campaign.id, advertiser_id=campaign.advertiser_id,
-                           metric=spec.metric.value, question=spec.question, answers=spec.answers,
-                           correct_answer=spec.correct_answer, status=StudyStatus.LIVE.value)
+        raise InvalidInput.on(
+            "campaign_id",
+            "the campaign holds no users out: set its holdout_percent first, or there is no control group to ask",
+        )
+    study = BrandLiftStudy(
+        id=new_id("bls"),
+        campaign_id=campaign.id,
+        advertiser_id=campaign.advertiser_id,
+        metric=spec.metric.value,
+        question=spec.question,
+        answers=spec.answers,
+        correct_answer=spec.correct_answer,
+        status=StudyStatus.LIVE.value,
+    )
     db.add(study)
     db.flush()
     return study
@@ -139,20 +151,30 @@ def answer_key(study_id: str, user_id: str) -> str:
     return f"survey:{study_id}:{user_id}"
 
 
-def next_question(db: Session, event_log: EventLog, user_id: str,
-                  unwritten: Mapping[str, StudyGroup], now: datetime) -> Question | None:
+def next_question(
+    db: Session, event_log: EventLog, user_id: str, unwritten: Mapping[str, StudyGroup], now: datetime
+) -> Question | None:
     """The oldest live study whose campaign exposed this user (or would have), not yet
     answered, and not yet read (an answer after the read date would count nowhere).
     `unwritten`: the user's exposures this process has not written yet."""
-    met = {campaign: StudyGroup(group) for campaign, group in db.execute(
-        select(LiftStudyUser.campaign_id, LiftStudyUser.study_group)
-        .where(LiftStudyUser.user_id == user_id, LiftStudyUser.exposed_at.is_not(None)))}
+    met = {
+        campaign: StudyGroup(group)
+        for campaign, group in db.execute(
+            select(LiftStudyUser.campaign_id, LiftStudyUser.study_group).where(
+                LiftStudyUser.user_id == user_id, LiftStudyUser.exposed_at.is_not(None)
+            )
+        )
+    }
     met |= unwritten
     if not met:
         return None
-    studies = list(db.scalars(select(BrandLiftStudy).where(
-        BrandLiftStudy.campaign_id.in_(met), BrandLiftStudy.status == StudyStatus.LIVE.value
-    ).order_by(BrandLiftStudy.id)))
+    studies = list(
+        db.scalars(
+            select(BrandLiftStudy)
+            .where(BrandLiftStudy.campaign_id.in_(met), BrandLiftStudy.status == StudyStatus.LIVE.value)
+            .order_by(BrandLiftStudy.id)
+        )
+    )
     campaigns = {c.id: c for c in db.scalars(select(Campaign).where(Campaign.id.in_({s.campaign_id for s in studies})))}
     studies = [study for study in studies if now < study_read_date(campaigns[study.campaign_id])]
     answered = event_log.contains([answer_key(study.id, user_id) for study in studies])
@@ -162,8 +184,15 @@ def next_question(db: Session, event_log: EventLog, user_id: str,
     return None
 
 
-def answer_event(study_id: str, user_id: str, group: StudyGroup, answer: int, now: datetime,
-                 invalid: InvalidReason | None = None, source: str | None = None) -> Event:
+def answer_event(
+    study_id: str,
+    user_id: str,
+    group: StudyGroup,
+    answer: int,
+    now: datetime,
+    invalid: InvalidReason | None = None,
+    source: str | None = None,
+) -> Event:
     """An answer; `source` is the pseudonym of the address it came from (floods are counted
     by it), `invalid` why it counts nowhere (a declared bot, a prefetch)."""
     key = invalid_key(answer_key(study_id, user_id), invalid)
@@ -221,18 +250,39 @@ def results(db: Session, event_log: EventLog, study: BrandLiftStudy, now: dateti
     groups = tally(study, events)
     exposed, control = groups[StudyGroup.TREATMENT], groups[StudyGroup.CONTROL]
     ready = min(exposed.responses, control.responses) >= MIN_RESPONSES
-    reached = db.scalar(select(func.count()).select_from(LiftStudyUser).where(
-        LiftStudyUser.campaign_id == campaign.id, LiftStudyUser.study_group == StudyGroup.TREATMENT.value,
-        LiftStudyUser.exposed_at.is_not(None))) or 0
+    reached = (
+        db.scalar(
+            select(func.count())
+            .select_from(LiftStudyUser)
+            .where(
+                LiftStudyUser.campaign_id == campaign.id,
+                LiftStudyUser.study_group == StudyGroup.TREATMENT.value,
+                LiftStudyUser.exposed_at.is_not(None),
+            )
+        )
+        or 0
+    )
     spend = campaign_spend_micros(db, campaign.id)
-    shown = {"exposed": _group(exposed), "control": _group(control), "interim": interim,
-             "read_at": read_at.isoformat(), "minimum_sample_reached": ready, "exposed_users": reached,
-             "spend": money(spend)}
+    shown = {
+        "exposed": _group(exposed),
+        "control": _group(control),
+        "interim": interim,
+        "read_at": read_at.isoformat(),
+        "minimum_sample_reached": ready,
+        "exposed_users": reached,
+        "spend": money(spend),
+    }
     return {
-        "id": study.id, "campaign_id": study.campaign_id, "advertiser_id": study.advertiser_id,
-        "metric": study.metric, "question": study.question, "answers": study.answers,
-        "correct_answer": study.correct_answer, "status": study.status,
-        "created_at": study.created_at, "updated_at": study.updated_at,
+        "id": study.id,
+        "campaign_id": study.campaign_id,
+        "advertiser_id": study.advertiser_id,
+        "metric": study.metric,
+        "question": study.question,
+        "answers": study.answers,
+        "correct_answer": study.correct_answer,
+        "status": study.status,
+        "created_at": study.created_at,
+        "updated_at": study.updated_at,
         "results": shown | (hidden() if interim or not ready else lift_figures(exposed, control, reached, spend)),
         "minimum_sample": MINIMUM_SAMPLE_RULE,
         "read_rule": READ_RULE,
@@ -249,9 +299,12 @@ def lift_figures(exposed: GroupAnswers, control: GroupAnswers, reached: int, spe
     return {
         "absolute_lift": round(comparison.difference, 6),
         "relative_lift": None if comparison.relative is None else round(comparison.relative, 6),
-        "ci95": {"absolute": [round(comparison.difference_ci.low, 6), round(comparison.difference_ci.high, 6)],
-                 "relative": None if comparison.relative_ci is None else
-                 [round(comparison.relative_ci.low, 6), round(comparison.relative_ci.high, 6)]},
+        "ci95": {
+            "absolute": [round(comparison.difference_ci.low, 6), round(comparison.difference_ci.high, 6)],
+            "relative": None
+            if comparison.relative_ci is None
+            else [round(comparison.relative_ci.low, 6), round(comparison.relative_ci.high, 6)],
+        },
         "p_value": round(comparison.p_value, 6),
         "significant": significant,
         # What a significant result says: the brand's share rose or fell.
@@ -263,11 +316,22 @@ def lift_figures(exposed: GroupAnswers, control: GroupAnswers, reached: int, spe
 
 def hidden() -> dict[str, Any]:
     """What a study that may not be read shows in place of its lift (a new dict each time)."""
-    return {"absolute_lift": None, "relative_lift": None, "ci95": {"absolute": None, "relative": None},
-            "p_value": None, "significant": False, "direction": None, "lifted_users": None,
-            "cost_per_lifted_user": None}
+    return {
+        "absolute_lift": None,
+        "relative_lift": None,
+        "ci95": {"absolute": None, "relative": None},
+        "p_value": None,
+        "significant": False,
+        "direction": None,
+        "lifted_users": None,
+        "cost_per_lifted_user": None,
+    }
 
 
 def _group(group: GroupAnswers) -> dict[str, Any]:
-    return {"responses": group.responses, "chose_brand": group.chose_brand, "share": round(group.share, 6),
-            "by_answer": group.by_answer}
+    return {
+        "responses": group.responses,
+        "chose_brand": group.chose_brand,
+        "share": round(group.share, 6),
+        "by_answer": group.by_answer,
+    }

@@ -66,16 +66,19 @@ def gather(db: Session, event_log: EventLog, campaign: Campaign, now: datetime) 
     """Everything `measure` needs for one campaign, up to `now` or its read date."""
     read_at = study_read_date(campaign)
     until = min(now, read_at)
-    users = [StudyUser(row.user_id, StudyGroup(row.study_group), row.eligible_at, row.exposed_at)
-             for row in db.scalars(select(LiftStudyUser).where(LiftStudyUser.campaign_id == campaign.id))]
+    users = [
+        StudyUser(row.user_id, StudyGroup(row.study_group), row.eligible_at, row.exposed_at)
+        for row in db.scalars(select(LiftStudyUser).where(LiftStudyUser.campaign_id == campaign.id))
+    ]
     sold = _what_the_advertiser_sells(db, campaign)
     purchases = []
     for event in event_log.between(campaign.start.timestamp(), until.timestamp() + 1e-6, EventType.CONVERSION):
         assert event.data is not None and event.user_id is not None
         theirs = [item for item in event.data["items"] if sold(item["sku"])]
         if theirs:
-            purchases.append(Purchase(event.user_id, event.time,
-                                      sum(item["quantity"] * item["price_micros"] for item in theirs)))
+            purchases.append(
+                Purchase(event.user_id, event.time, sum(item["quantity"] * item["price_micros"] for item in theirs))
+            )
     return StudyInputs(users, purchases, campaign.start, until, campaign_spend_micros(db, campaign.id), read_at)
 
 
@@ -86,8 +89,9 @@ def study_read_date(campaign: Campaign) -> datetime:
 
 def campaign_spend_micros(db: Session, campaign_id: str) -> int:
     """What the campaign has spent, as rolled up."""
-    spend = db.scalar(select(func.coalesce(func.sum(RollupDay.spend_micros), 0))
-                      .where(RollupDay.campaign_id == campaign_id))
+    spend = db.scalar(
+        select(func.coalesce(func.sum(RollupDay.spend_micros), 0)).where(RollupDay.campaign_id == campaign_id)
+    )
     return int(spend or 0)
 
 
@@ -156,8 +160,12 @@ def render(campaign: Campaign, inputs: StudyInputs, lift: Lift) -> dict[str, Any
 def estimate_figures(estimate: LiftEstimate, spend_micros: int, interim: bool) -> dict[str, Any]:
     """The groups always; the lift, its intervals and its test only when the study may be
     read (after the read date, with a readable sample)."""
-    groups = {"treatment": _group(estimate.treatment), "control": _group(estimate.control),
-              "interim": interim, "readable": estimate.readable}
+    groups = {
+        "treatment": _group(estimate.treatment),
+        "control": _group(estimate.control),
+        "interim": interim,
+        "readable": estimate.readable,
+    }
     if interim or not estimate.readable:
         return groups | hidden()
     spend = spend_micros / 1_000_000
@@ -191,14 +199,23 @@ def hidden() -> dict[str, Any]:
     """What a lift that may not be read shows in place of its figures (a new dict each time:
     answers are built from it)."""
     return {
-        "absolute_lift": None, "relative_lift": None,
+        "absolute_lift": None,
+        "relative_lift": None,
         "ci95": dict.fromkeys(("absolute", "relative", "incremental_conversions", "incremental_revenue", "iroas")),
-        "p_value": None, "significant": False, "incremental_conversions": None, "incremental_revenue": None,
-        "iroas": None, "icpa": None,
+        "p_value": None,
+        "significant": False,
+        "incremental_conversions": None,
+        "incremental_revenue": None,
+        "iroas": None,
+        "icpa": None,
     }
-READ_RULE = ("Read once, at the read date fixed when the campaign started (read_at), with the purchases up to then; "
-             "before it the groups' counts are interim and no lift, interval or verdict is given, so looking often "
-             "cannot turn chance into a result.")
+
+
+READ_RULE = (
+    "Read once, at the read date fixed when the campaign started (read_at), with the purchases up to then; "
+    "before it the groups' counts are interim and no lift, interval or verdict is given, so looking often "
+    "cannot turn chance into a result."
+)
 
 
 def _group(group: GroupOutcome) -> dict[str, Any]:
@@ -226,4 +243,3 @@ def _interval(interval: Interval | None, scale: float = 1.0) -> list[float] | No
     if interval is None:
         return None
     return [round(interval.low * scale, PLACES), round(interval.high * scale, PLACES)]
-

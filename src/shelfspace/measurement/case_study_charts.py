@@ -12,9 +12,11 @@ WIDTH = 640
 
 
 def _svg(height: int, body: str, label: str) -> Markup:
-    return Markup(f'<svg class="chart" viewBox="0 0 {WIDTH} {height}" width="100%" role="img" '
-                  f'aria-label="{escape(label)}" xmlns="http://www.w3.org/2000/svg" '
-                  f'font-family="Helvetica, Arial, sans-serif" font-size="11">{body}</svg>')
+    return Markup(
+        f'<svg class="chart" viewBox="0 0 {WIDTH} {height}" width="100%" role="img" '
+        f'aria-label="{escape(label)}" xmlns="http://www.w3.org/2000/svg" '
+        f'font-family="Helvetica, Arial, sans-serif" font-size="11">{body}</svg>'
+    )
 
 
 def daily_chart(days: list[dict[str, Any]]) -> Markup:
@@ -24,18 +26,24 @@ def daily_chart(days: list[dict[str, Any]]) -> Markup:
     height, top, bottom, left = 180, 16, 28, 44
     peak = max(d["impressions"] for d in days) or 1
     step = (WIDTH - left - 8) / len(days)
-    parts = [f'<line x1="{left}" y1="{height - bottom}" x2="{WIDTH - 8}" y2="{height - bottom}" stroke="{GRID}"/>',
-             f'<text x="{left - 6}" y="{top + 4}" text-anchor="end" fill="{MUTED}">{peak:,}</text>',
-             f'<text x="{left - 6}" y="{height - bottom}" text-anchor="end" fill="{MUTED}">0</text>']
+    parts = [
+        f'<line x1="{left}" y1="{height - bottom}" x2="{WIDTH - 8}" y2="{height - bottom}" stroke="{GRID}"/>',
+        f'<text x="{left - 6}" y="{top + 4}" text-anchor="end" fill="{MUTED}">{peak:,}</text>',
+        f'<text x="{left - 6}" y="{height - bottom}" text-anchor="end" fill="{MUTED}">0</text>',
+    ]
     every = max(1, len(days) // 8)
     for n, day in enumerate(days):
         bar = (height - top - bottom) * day["impressions"] / peak
         x = left + n * step + step * 0.15
-        parts.append(f'<rect x="{x:.1f}" y="{height - bottom - bar:.1f}" width="{step * 0.7:.1f}" height="{bar:.1f}" '
-                     f'fill="{ACCENT}" rx="2"><title>{escape(day["day"])}: {day["impressions"]:,}</title></rect>')
+        parts.append(
+            f'<rect x="{x:.1f}" y="{height - bottom - bar:.1f}" width="{step * 0.7:.1f}" height="{bar:.1f}" '
+            f'fill="{ACCENT}" rx="2"><title>{escape(day["day"])}: {day["impressions"]:,}</title></rect>'
+        )
         if n % every == 0:
-            parts.append(f'<text x="{x + step * 0.35:.1f}" y="{height - 10}" text-anchor="middle" fill="{MUTED}">'
-                         f'{escape(day["day"][5:])}</text>')
+            parts.append(
+                f'<text x="{x + step * 0.35:.1f}" y="{height - 10}" text-anchor="middle" fill="{MUTED}">'
+                f"{escape(day['day'][5:])}</text>"
+            )
     return _svg(height, "".join(parts), "Impressions a day")
 
 
@@ -52,9 +60,10 @@ def lift_chart(lift: dict[str, Any]) -> Markup:
     def x(value: float) -> float:
         return left + (WIDTH - left - right) * (value - low) / (high - low)
 
-    parts = [f'<line x1="{x(0):.1f}" y1="10" x2="{x(0):.1f}" y2="{height - 18}" stroke="{MUTED}" '
-             f'stroke-dasharray="3 3"/>',
-             f'<text x="{x(0):.1f}" y="{height - 4}" text-anchor="middle" fill="{MUTED}">no lift</text>']
+    parts = [
+        f'<line x1="{x(0):.1f}" y1="10" x2="{x(0):.1f}" y2="{height - 18}" stroke="{MUTED}" stroke-dasharray="3 3"/>',
+        f'<text x="{x(0):.1f}" y="{height - 4}" text-anchor="middle" fill="{MUTED}">no lift</text>',
+    ]
     for n, (name, row) in enumerate(rows):
         y = 30 + 44 * n
         parts.append(f'<text x="0" y="{y + 4}" fill="{INK}">{escape(name)}</text>')
@@ -63,11 +72,15 @@ def lift_chart(lift: dict[str, Any]) -> Markup:
             parts.append(f'<text x="{left}" y="{y + 4}" fill="{MUTED}">not enough data</text>')
             continue
         colour = ACCENT if row["readable"] and interval[0] > 0 else CONTROL
-        parts.append(f'<line x1="{x(interval[0]):.1f}" y1="{y}" x2="{x(interval[1]):.1f}" y2="{y}" '
-                     f'stroke="{colour}" stroke-width="3" stroke-linecap="round"/>')
+        parts.append(
+            f'<line x1="{x(interval[0]):.1f}" y1="{y}" x2="{x(interval[1]):.1f}" y2="{y}" '
+            f'stroke="{colour}" stroke-width="3" stroke-linecap="round"/>'
+        )
         parts.append(f'<circle cx="{x(point):.1f}" cy="{y}" r="6" fill="{colour}"/>')
-        parts.append(f'<text x="{x(point):.1f}" y="{y - 10}" text-anchor="middle" fill="{INK}">{point:+.0%} '
-                     f'({interval[0]:+.0%} to {interval[1]:+.0%})</text>')
+        parts.append(
+            f'<text x="{x(point):.1f}" y="{y - 10}" text-anchor="middle" fill="{INK}">{point:+.0%} '
+            f"({interval[0]:+.0%} to {interval[1]:+.0%})</text>"
+        )
     return _svg(height, "".join(parts), "Relative lift in buyers with its 95% interval")
 
 
@@ -81,6 +94,8 @@ def bars_chart(results: dict[str, Any]) -> Markup:
         width = (WIDTH - left - 90) * group["share"]
         parts.append(f'<text x="0" y="{y + 17}" fill="{INK}">{name}</text>')
         parts.append(f'<rect x="{left}" y="{y}" width="{width:.1f}" height="26" fill="{colour}" rx="3"/>')
-        parts.append(f'<text x="{left + width + 8:.1f}" y="{y + 17}" fill="{INK}">{group["share"]:.0%} of '
-                     f'{group["responses"]:,}</text>')
+        parts.append(
+            f'<text x="{left + width + 8:.1f}" y="{y + 17}" fill="{INK}">{group["share"]:.0%} of '
+            f"{group['responses']:,}</text>"
+        )
     return _svg(height, "".join(parts), "Share choosing the brand, control and exposed")

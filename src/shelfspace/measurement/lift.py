@@ -55,10 +55,12 @@ MIN_CONVERTERS = 10
 # the interval of incremental sales (and so of iROAS) strayed outside 93.5%-96.5% coverage
 # on the grid in docs/measurement.md, so it is not shown.
 MIN_BUYERS_FOR_SALES = 50
-MINIMUM_SAMPLE_RULE = (f"A lift is shown only when the smaller group, at both groups' conversion rate, expects at "
-                       f"least {MIN_CONVERTERS} users who convert and {MIN_CONVERTERS} who do not: below that the "
-                       f"normal approximation does not hold. Incremental sales and iROAS, whose baskets are "
-                       f"heavy-tailed, need {MIN_BUYERS_FOR_SALES} expected buyers.")
+MINIMUM_SAMPLE_RULE = (
+    f"A lift is shown only when the smaller group, at both groups' conversion rate, expects at "
+    f"least {MIN_CONVERTERS} users who convert and {MIN_CONVERTERS} who do not: below that the "
+    f"normal approximation does not hold. Incremental sales and iROAS, whose baskets are "
+    f"heavy-tailed, need {MIN_BUYERS_FOR_SALES} expected buyers."
+)
 
 
 def readable(treatment_users: int, control_users: int, converters: int, minimum: int = MIN_CONVERTERS) -> bool:
@@ -103,8 +105,10 @@ class GroupOutcome:
 
     def per_user(self) -> tuple[Sample, Sample]:
         """(conversions per user, revenue per user in units) as samples."""
-        return (Sample(self.users, self.conversions, self.conversions_squares),
-                Sample(self.users, self.revenue_micros / 1_000_000, self.revenue_squares))
+        return (
+            Sample(self.users, self.conversions, self.conversions_squares),
+            Sample(self.users, self.revenue_micros / 1_000_000, self.revenue_squares),
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,8 +127,12 @@ class LiftEstimate:
 
     @property
     def sales_readable(self) -> bool:
-        return readable(self.treatment.users, self.control.users, self.treatment.converters + self.control.converters,
-                        MIN_BUYERS_FOR_SALES)
+        return readable(
+            self.treatment.users,
+            self.control.users,
+            self.treatment.converters + self.control.converters,
+            MIN_BUYERS_FOR_SALES,
+        )
 
     @property
     def incremental_conversions(self) -> float:
@@ -135,8 +143,9 @@ class LiftEstimate:
         return self.revenue.difference * self.treatment.users
 
 
-def outcome(users: Iterable[tuple[str, float]], purchases_by_user: dict[str, list[Purchase]],
-            until: float) -> GroupOutcome:
+def outcome(
+    users: Iterable[tuple[str, float]], purchases_by_user: dict[str, list[Purchase]], until: float
+) -> GroupOutcome:
     """Sums for one group: each user's purchases in [entered, until]."""
     n = converters = conversions = conversions_squares = revenue = 0
     revenue_squares = 0.0
@@ -158,7 +167,8 @@ def estimate(treatment: GroupOutcome, control: GroupOutcome) -> LiftEstimate:
     conversions_t, revenue_t = treatment.per_user()
     conversions_c, revenue_c = control.per_user()
     return LiftEstimate(
-        treatment, control,
+        treatment,
+        control,
         compare_proportions(treatment.users, treatment.converters, control.users, control.converters),
         compare(conversions_t, conversions_c),
         compare(revenue_t, revenue_c),
@@ -186,7 +196,9 @@ def measure(users: Iterable[StudyUser], purchases: Iterable[Purchase], until: fl
             groups[(user.group, True)].append((user.user_id, user.exposed_at))
 
     def compared(exposed: bool) -> LiftEstimate:
-        return estimate(outcome(groups[(StudyGroup.TREATMENT, exposed)], by_user, until),
-                        outcome(groups[(StudyGroup.CONTROL, exposed)], by_user, until))
+        return estimate(
+            outcome(groups[(StudyGroup.TREATMENT, exposed)], by_user, until),
+            outcome(groups[(StudyGroup.CONTROL, exposed)], by_user, until),
+        )
 
     return Lift(compared(False), compared(True))

@@ -39,10 +39,12 @@ MIN_ALPHA = 1e-6
 # Far above any network's reach; it keeps the sample-size arithmetic within floats.
 MAX_USERS_PER_DAY = 1_000_000_000
 
-METHOD = ("Sample size for purchases per user, the statistic the verdict reads: two-sided, pooled variance under "
-          "the null and each group's own under the alternative, with the variance of purchases per user from the "
-          "buyers' rate and the network's repeat buying over the last 28 days (one purchase per buyer when it has "
-          "too little history); users assumed new each day.")
+METHOD = (
+    "Sample size for purchases per user, the statistic the verdict reads: two-sided, pooled variance under "
+    "the null and each group's own under the alternative, with the variance of purchases per user from the "
+    "buyers' rate and the network's repeat buying over the last 28 days (one purchase per buyer when it has "
+    "too little history); users assumed new each day."
+)
 HISTORY_DAYS = 28
 MIN_HISTORY_BUYERS = 30  # fewer, and the plan assumes one purchase per buyer
 
@@ -50,9 +52,13 @@ MIN_HISTORY_BUYERS = 30  # fewer, and the plan assumes one purchase per buyer
 def repeat_buying(event_log: EventLog, now: datetime) -> tuple[RepeatBuying, int]:
     """Purchases per buyer over the last `HISTORY_DAYS` days (mean and mean square), and the
     buyers they come from."""
-    per_buyer = Counter(event.user_id for event in event_log.between(
-        (now - timedelta(days=HISTORY_DAYS)).timestamp(), now.timestamp(), EventType.CONVERSION)
-        if event.counted and event.user_id is not None)
+    per_buyer = Counter(
+        event.user_id
+        for event in event_log.between(
+            (now - timedelta(days=HISTORY_DAYS)).timestamp(), now.timestamp(), EventType.CONVERSION
+        )
+        if event.counted and event.user_id is not None
+    )
     buyers = len(per_buyer)
     if buyers < MIN_HISTORY_BUYERS:
         return ONE_PURCHASE, buyers
@@ -62,14 +68,24 @@ def repeat_buying(event_log: EventLog, now: datetime) -> tuple[RepeatBuying, int
 class PlanIn(InputModel):
     baseline_rate: Rate = Field(description="The control group's expected conversion rate, e.g. 0.02.")
     expected_rate: Rate | None = Field(default=None, description="The rate hoped for in treatment, e.g. 0.022.")
-    holdout_percent: int = Field(default=TEST_HOLDOUT_PERCENT, ge=1, le=50, description=(
-        "Users held out as control; by default a test campaign's own share, so a plan is made for the campaign "
-        "that will run."))
-    users_per_day: int | None = Field(default=None, ge=1, le=MAX_USERS_PER_DAY,
-                                      description="New users the campaign can reach per day.")
+    holdout_percent: int = Field(
+        default=TEST_HOLDOUT_PERCENT,
+        ge=1,
+        le=50,
+        description=(
+            "Users held out as control; by default a test campaign's own share, so a plan is made for the campaign "
+            "that will run."
+        ),
+    )
+    users_per_day: int | None = Field(
+        default=None, ge=1, le=MAX_USERS_PER_DAY, description="New users the campaign can reach per day."
+    )
     days: int | None = Field(default=None, ge=1, le=366, description="The flight length, for `mde`.")
-    campaign_id: str | None = Field(default=None, max_length=40, description=(
-        "Plan for this campaign: its holdout share unless `holdout_percent` is given."))
+    campaign_id: str | None = Field(
+        default=None,
+        max_length=40,
+        description=("Plan for this campaign: its holdout share unless `holdout_percent` is given."),
+    )
     alpha: float = Field(default=ALPHA, ge=MIN_ALPHA, lt=0.5, description="Two-sided significance level.")
     power: float = Field(default=POWER, gt=0.5, lt=1)
 
@@ -89,24 +105,43 @@ def plan(spec: PlanIn, buying: RepeatBuying = ONE_PURCHASE, history_buyers: int 
     `alpha` and `power`."""
     control_share = spec.holdout_percent / 100
     answer: dict[str, Any] = {
-        "alpha": spec.alpha, "power": spec.power, "holdout_percent": spec.holdout_percent,
-        "repeat_buying": {"purchases_per_buyer": round(buying.per_buyer, 4),
-                          "purchases_per_buyer_squared": round(buying.per_buyer_squared, 4),
-                          "buyers": history_buyers, "days": HISTORY_DAYS,
-                          "from_history": history_buyers >= MIN_HISTORY_BUYERS}}
+        "alpha": spec.alpha,
+        "power": spec.power,
+        "holdout_percent": spec.holdout_percent,
+        "repeat_buying": {
+            "purchases_per_buyer": round(buying.per_buyer, 4),
+            "purchases_per_buyer_squared": round(buying.per_buyer_squared, 4),
+            "buyers": history_buyers,
+            "days": HISTORY_DAYS,
+            "from_history": history_buyers >= MIN_HISTORY_BUYERS,
+        },
+    }
     if spec.expected_rate is not None:
-        treatment, control = users_needed(spec.baseline_rate, spec.expected_rate, control_share, spec.alpha,
-                                          spec.power, buying)
+        treatment, control = users_needed(
+            spec.baseline_rate, spec.expected_rate, control_share, spec.alpha, spec.power, buying
+        )
         # The smaller group decides: the total needed is whichever share runs out last.
         total = max(math.ceil(treatment / (1 - control_share)), math.ceil(control / control_share))
-        answer |= {"users_per_group": {"treatment": treatment, "control": control}, "users_total": total,
-                   "days": math.ceil(total / spec.users_per_day) if spec.users_per_day else None}
+        answer |= {
+            "users_per_group": {"treatment": treatment, "control": control},
+            "users_total": total,
+            "days": math.ceil(total / spec.users_per_day) if spec.users_per_day else None,
+        }
     days = spec.days or answer.get("days")
     mde = None
     if days and spec.users_per_day:
         reached = spec.users_per_day * days
-        mde = minimum_detectable_effect(spec.baseline_rate, round(reached * (1 - control_share)),
-                                        round(reached * control_share), spec.alpha, spec.power, buying)
-    return answer | {"mde": round(mde, 6) if mde is not None else None,
-                     "mde_relative": round(mde / spec.baseline_rate, 6) if mde is not None else None,
-                     "days_for_mde": days, "method": METHOD}
+        mde = minimum_detectable_effect(
+            spec.baseline_rate,
+            round(reached * (1 - control_share)),
+            round(reached * control_share),
+            spec.alpha,
+            spec.power,
+            buying,
+        )
+    return answer | {
+        "mde": round(mde, 6) if mde is not None else None,
+        "mde_relative": round(mde / spec.baseline_rate, 6) if mde is not None else None,
+        "days_for_mde": days,
+        "method": METHOD,
+    }

@@ -43,7 +43,7 @@ class LiftEstimate(BaseModel):
 
     treatment: LiftGroup
     control: LiftGroup
-    interim: bool
+    interim: bool = Field(description="Before the read date: the counts only, no lift, interval or verdict.")
     readable: bool
     absolute_lift: float | None
     relative_lift: float | None
@@ -72,8 +72,8 @@ class CampaignLiftOut(LiftEstimate):
     population: Literal["intent_to_treat"]
     holdout_percent: int
     window: LiftWindow
-    read_at: str
-    read_rule: str
+    read_at: str = Field(description="ISO 8601, UTC: when the study is read, fixed when the campaign started.")
+    read_rule: str = Field(description="The read rule in words: read once, at `read_at`.")
     spend: ExactDecimal
     exposed: LiftEstimate
 
@@ -93,8 +93,8 @@ class BrandLiftIntervals(BaseModel):
 class BrandLiftResults(BaseModel):
     exposed: AnswerGroup
     control: AnswerGroup
-    interim: bool
-    read_at: str
+    interim: bool = Field(description="Before the read date: the counts only, no lift or interval.")
+    read_at: str = Field(description="ISO 8601: the campaign's read date; answers after it count nowhere.")
     minimum_sample_reached: bool
     exposed_users: int
     spend: ExactDecimal

@@ -107,8 +107,9 @@ def compare(treatment: Sample, control: Sample, confidence: float = CONFIDENCE) 
     return _comparison(t - c, se, z, relative, relative_ci)
 
 
-def _comparison(difference: float, se: float, z: float, relative: float | None,
-                relative_ci: Interval | None) -> Comparison:
+def _comparison(
+    difference: float, se: float, z: float, relative: float | None, relative_ci: Interval | None
+) -> Comparison:
     """The interval and the p-value from one standard error, so "significant" and "the
     interval excludes zero" never disagree."""
     p_value = 2 * (1 - _NORMAL.cdf(abs(difference) / se)) if se > 0 else (1.0 if difference == 0 else 0.0)
@@ -126,8 +127,9 @@ def _relative(t: float, c: float, var_t: float, var_c: float, z: float) -> tuple
     return ratio - 1, Interval(ratio * math.exp(-spread) - 1, ratio * math.exp(spread) - 1)
 
 
-def compare_proportions(treatment_n: int, treatment_successes: int, control_n: int, control_successes: int,
-                        confidence: float = CONFIDENCE) -> Comparison:
+def compare_proportions(
+    treatment_n: int, treatment_successes: int, control_n: int, control_successes: int, confidence: float = CONFIDENCE
+) -> Comparison:
     """Two proportions: the Agresti-Caffo interval for the difference (one success and one
     failure added to each group, then the Wald interval), and the p-value from the same
     standard error; the relative lift's interval from each group's own binomial variance
@@ -169,8 +171,14 @@ class RepeatBuying:
 ONE_PURCHASE = RepeatBuying()
 
 
-def users_needed(baseline: float, expected: float, control_share: float, alpha: float = ALPHA,
-                 power: float = POWER, buying: RepeatBuying = ONE_PURCHASE) -> tuple[int, int]:
+def users_needed(
+    baseline: float,
+    expected: float,
+    control_share: float,
+    alpha: float = ALPHA,
+    power: float = POWER,
+    buying: RepeatBuying = ONE_PURCHASE,
+) -> tuple[int, int]:
     """Users in (treatment, control) to detect buyers' rate `expected` against `baseline`,
     read as purchases per user.
 
@@ -185,8 +193,14 @@ def users_needed(baseline: float, expected: float, control_share: float, alpha: 
     return math.ceil(treatment), math.ceil(control)
 
 
-def minimum_detectable_effect(baseline: float, treatment_users: int, control_users: int, alpha: float = ALPHA,
-                              power: float = POWER, buying: RepeatBuying = ONE_PURCHASE) -> float:
+def minimum_detectable_effect(
+    baseline: float,
+    treatment_users: int,
+    control_users: int,
+    alpha: float = ALPHA,
+    power: float = POWER,
+    buying: RepeatBuying = ONE_PURCHASE,
+) -> float:
     """The smallest absolute lift in the buyers' rate over `baseline` detectable with these
     groups (the inverse of `users_needed`, solved by bisection: no closed form in Δ)."""
     if treatment_users <= 0 or control_users <= 0:
@@ -199,14 +213,16 @@ def minimum_detectable_effect(baseline: float, treatment_users: int, control_use
     return high
 
 
-def _needed(baseline: float, expected: float, k: float, alpha: float, power: float,
-            buying: RepeatBuying) -> tuple[float, float]:
+def _needed(
+    baseline: float, expected: float, k: float, alpha: float, power: float, buying: RepeatBuying
+) -> tuple[float, float]:
     z_a, z_b = _NORMAL.inv_cdf(1 - alpha / 2), _NORMAL.inv_cdf(power)
     delta = abs(buying.mean(expected) - buying.mean(baseline))
     if delta == 0:
         return math.inf, math.inf
     pooled = (k * expected + baseline) / (k + 1)
-    root = (z_a * math.sqrt(buying.variance(pooled) * (1 + 1 / k))
-            + z_b * math.sqrt(buying.variance(expected) / k + buying.variance(baseline)))
+    root = z_a * math.sqrt(buying.variance(pooled) * (1 + 1 / k)) + z_b * math.sqrt(
+        buying.variance(expected) / k + buying.variance(baseline)
+    )
     control = root * root / (delta * delta)
     return k * control, control

@@ -18,12 +18,12 @@ from dataclasses import dataclass
 
 import structlog
 from sqlalchemy import func
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.sql.elements import ColumnElement
 
 from shelfspace.core.periodic import PeriodicFlush
 from shelfspace.db.session import session_scope
+from shelfspace.db.upsert import Dialect, Upsert, dialect_of, insert_for
 from shelfspace.decisioning.holdout import StudyGroup, StudyMark
 from shelfspace.measurement.models import LiftStudyUser
 
@@ -60,28 +60,44 @@ class StudyLog(PeriodicFlush):
     def note(self, marks: Iterable[StudyMark]) -> None:
         with self._lock:
             for mark in marks:
-                _add(self._pending, mark.user_id, mark.campaign_id, _Row(
-                    mark.group.value, mark.time, mark.time if mark.exposed else None, int(mark.exposed)))
+                _add(
+                    self._pending,
+                    mark.user_id,
+                    mark.campaign_id,
+                    _Row(mark.group.value, mark.time, mark.time if mark.exposed else None, int(mark.exposed)),
+                )
 
     def unwritten_exposures(self, user_id: str) -> dict[str, StudyGroup]:
         """Campaigns that exposed this user (or would have, in control) in marks not yet in
         the table."""
         with self._lock:
-            return {campaign: StudyGroup(row.group)
-                    for pending in (self._writing, self._pending)
-                    for campaign, row in pending.get(user_id, {}).items() if row.exposed_at is not None}
+            return {
+                campaign: StudyGroup(row.group)
+                for pending in (self._writing, self._pending)
+                for campaign, row in pending.get(user_id, {}).items()
+                if row.exposed_at is not None
+            }
 
     def write_batch(self) -> int:
         with self._lock:
             taken, self._pending = self._pending, {}
             self._writing = taken
-        rows = [{"campaign_id": c, "user_id": u, "study_group": r.group, "eligible_at": r.eligible_at,
-                 "exposed_at": r.exposed_at, "exposures": r.exposures}
-                for u, campaigns in taken.items() for c, r in campaigns.items()]
+        rows = [
+            {
+                "campaign_id": c,
+                "user_id": u,
+                "study_group": r.group,
+                "eligible_at": r.eligible_at,
+                "exposed_at": r.exposed_at,
+                "exposures": r.exposures,
+            }
+            for u, campaigns in taken.items()
+            for c, r in campaigns.items()
+        ]
         try:
             if rows:
                 with session_scope(self._sessions) as db:
-                    db.execute(_merging_upsert(db.get_bind().dialect.name), rows)
+                    db.execute(_merging_upsert(dialect_of(db)), rows)
         except Exception:
             log.exception("lift_study_flush_failed", rows=len(rows))
             with self._lock:  # keep them for the next try, merged with what came since
@@ -103,20 +119,21 @@ def _add(pending: Pending, user_id: str, campaign_id: str, row: _Row) -> None:
         mine.merge(row)
 
 
-def _merging_upsert(dialect: str):  # type: ignore[no-untyped-def]
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    stmt = insert(LiftStudyUser)
+def _merging_upsert(dialect: Dialect) -> Upsert:
+    stmt = insert_for(dialect)(LiftStudyUser)
     table = LiftStudyUser.__table__.c
 
     def earlier(old: ColumnElement[float], new: ColumnElement[float]) -> ColumnElement[float]:
         # PostgreSQL's LEAST skips NULLs; SQLite's two-argument min() returns NULL if
         # either is, hence the COALESCE: the earliest known time, or NULL if neither is.
-        smallest = func.least(old, new) if dialect == "postgresql" else func.min(old, new)
+        smallest = func.least(old, new) if dialect is Dialect.POSTGRESQL else func.min(old, new)
         return func.coalesce(smallest, old, new)
 
     return stmt.on_conflict_do_update(
         index_elements=["campaign_id", "user_id"],
-        set_={"eligible_at": earlier(table.eligible_at, stmt.excluded.eligible_at),
-              "exposed_at": earlier(table.exposed_at, stmt.excluded.exposed_at),
-              "exposures": table.exposures + stmt.excluded.exposures},
+        set_={
+            "eligible_at": earlier(table.eligible_at, stmt.excluded.eligible_at),
+            "exposed_at": earlier(table.exposed_at, stmt.excluded.exposed_at),
+            "exposures": table.exposures + stmt.excluded.exposures,
+        },
     )

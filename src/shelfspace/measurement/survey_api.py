@@ -23,11 +23,12 @@ from shelfspace.core.inputs import NulFree
 from shelfspace.core.jsonbody import JsonBody
 from shelfspace.db.session import session_scope
 from shelfspace.decisioning.holdout import StudyGroup
-from shelfspace.delivery.api import ANY_ORIGIN
 from shelfspace.events.model import InvalidReason
+from shelfspace.http.cors import ANY_ORIGIN
 from shelfspace.http.errors import ERROR_RESPONSES
 from shelfspace.measurement.brand_lift import answer_event, next_question, respondent_group
 from shelfspace.measurement.schemas import SurveyOut
+from shelfspace.runtime import runtime_of
 from shelfspace.tracking import ivt
 from shelfspace.tracking.signing import TokenRefused
 
@@ -38,38 +39,53 @@ ANSWER_URL_SECONDS = 86_400  # an answer link works for a day
 NO_STORE = {"Cache-Control": "no-store, max-age=0"}
 
 
-@router.get("/v1/surveys", summary="The brand lift question to ask this user now, if any",
-            responses={204: {"description": "Nothing to ask this user."}}, response_model=SurveyOut,
-            openapi_extra={"security": [{}]})  # no key: pages ask as they ask for ads
-def survey(request: Request,
-                 user: Annotated[NulFree, Query(min_length=1, max_length=200, description="The operator's user id.")]
-                 ) -> Response:
+@router.get(
+    "/v1/surveys",
+    summary="The brand lift question to ask this user now, if any",
+    responses={204: {"description": "Nothing to ask this user."}},
+    response_model=SurveyOut,
+    openapi_extra={"security": [{}]},
+)  # no key: pages ask as they ask for ads
+def survey(
+    request: Request,
+    user: Annotated[NulFree, Query(min_length=1, max_length=200, description="The operator's user id.")],
+) -> Response:
     """Asked by a page with room for one question. The answer lists each choice with the URL
     to call when the user picks it."""
-    state = request.app.state
-    unwritten = state.study_log.unwritten_exposures(user)
+    rt = runtime_of(request)
+    unwritten = rt.study_log.unwritten_exposures(user)
 
-    with session_scope(state.sessions) as db:
-        found = next_question(db, state.event_log, user, unwritten, state.clock.now())
+    with session_scope(rt.db_sessions) as db:
+        found = next_question(db, rt.event_log, user, unwritten, rt.clock.now())
         if found is None:
             return Response(status_code=204, headers=ANY_ORIGIN | NO_STORE)
         study = found.study
         study_id, question, answers = study.id, study.question, list(study.answers)
-    now = state.clock.now()
-    token = state.keys.signer.seal(TOKEN_KIND, int(now.timestamp()) + ANSWER_URL_SECONDS, [study_id, user, len(answers)])
-    base = state.settings.base_url()
-    return JsonBody({"study_id": study_id, "question": question,
-                     "answers": [{"text": text, "url": f"{base}/track/survey/{token}?answer={n}"}
-                                 for n, text in enumerate(answers)]}, headers=ANY_ORIGIN | NO_STORE)
+    now = rt.clock.now()
+    token = rt.keys.signer.seal(TOKEN_KIND, int(now.timestamp()) + ANSWER_URL_SECONDS, [study_id, user, len(answers)])
+    base = rt.settings.base_url()
+    return JsonBody(
+        {
+            "study_id": study_id,
+            "question": question,
+            "answers": [
+                {"text": text, "url": f"{base}/track/survey/{token}?answer={n}"} for n, text in enumerate(answers)
+            ],
+        },
+        headers=ANY_ORIGIN | NO_STORE,
+    )
 
 
 @router.get("/track/survey/{token}", status_code=204, summary="Record a brand lift survey answer")
-async def answer(request: Request, token: str,
-                 answer: Annotated[int, Query(ge=0, description="The chosen answer's position, from 0.")]) -> Response:
-    state = request.app.state
-    now = state.clock.now()
+async def answer(
+    request: Request,
+    token: str,
+    answer: Annotated[int, Query(ge=0, description="The chosen answer's position, from 0.")],
+) -> Response:
+    rt = runtime_of(request)
+    now = rt.clock.now()
     try:
-        sealed = state.keys.signer.unseal(TOKEN_KIND, token, now.timestamp())
+        sealed = rt.keys.signer.unseal(TOKEN_KIND, token, now.timestamp())
         # A link of the day before this release also sealed the group: it is not trusted.
         if len(sealed) == 4:
             del sealed[2]
@@ -81,13 +97,13 @@ async def answer(request: Request, token: str,
         raise InvalidInput.on("token", "not a Shelfspace survey link") from None
     if answer >= choices:
         raise InvalidInput.on("answer", f"the question has {choices} answers: 0 to {choices - 1}")
-    group = await run_in_threadpool(_group_of, state.sessions, study_id, user_id)
+    group = await run_in_threadpool(_group_of, rt.db_sessions, study_id, user_id)
     if group is None:
         raise InvalidInput.on("token", "the study of this link no longer exists")
-    source = state.keys.signer.pseudonym(request.client.host) if request.client is not None else None
+    source = rt.keys.signer.pseudonym(request.client.host) if request.client is not None else None
     event = answer_event(study_id, user_id, group, answer, now, ivt.classify(request.headers), source)
     try:
-        await state.recorder.record([event])
+        await rt.recorder.record([event])
     except Exception as error:  # not on disk: not acknowledged
         raise Unavailable("the answer could not be stored; send it again") from error
     return Response(status_code=204, headers=ANY_ORIGIN | NO_STORE)

@@ -38,12 +38,15 @@ class Catalogue:
             brands[advertiser_id].update(products[s] for s in skus if s in products)
         return cls(
             channels={p: str(c) for p, c in db.execute(select(Placement.id, Placement.channel))},
-            budgets={c: Budget(total, daily) for c, total, daily in db.execute(
-                select(Campaign.id, Campaign.budget_total_micros, Campaign.budget_daily_micros))},
+            budgets={
+                c: Budget(total, daily)
+                for c, total, daily in db.execute(
+                    select(Campaign.id, Campaign.budget_total_micros, Campaign.budget_daily_micros)
+                )
+            },
             brands_of_advertiser={a: frozenset(b) for a, b in brands.items()},
             promoted=promoted,
             product_brands=products,
             funds=ledger.funds(db),
             formats={p: str(f) for p, f in db.execute(select(Placement.id, Placement.format))},
         )
-

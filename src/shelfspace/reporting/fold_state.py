@@ -4,12 +4,12 @@ and the arithmetic that adds a fold's difference to the stored rows: the state s
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from collections.abc import Iterator
-from typing import Any
-import json
 from dataclasses import dataclass, fields
 from operator import attrgetter
+from typing import Any
 
 from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.orm import Session
@@ -36,7 +36,7 @@ CHUNK = 500
 
 def chunks(values: list[str]) -> Iterator[list[str]]:
     for start in range(0, len(values), CHUNK):
-        yield values[start:start + CHUNK]
+        yield values[start : start + CHUNK]
 
 
 def add_into(total: Delivery, delivery: Delivery, sign: int = 1) -> None:
@@ -44,8 +44,9 @@ def add_into(total: Delivery, delivery: Delivery, sign: int = 1) -> None:
         setattr(total, name, getattr(total, name) + sign * getattr(delivery, name))
 
 
-def combine(a: dict[tuple[int, AdDims], Delivery], b: dict[tuple[int, AdDims], Delivery],
-             sign: int = 1) -> dict[tuple[int, AdDims], Delivery]:
+def combine(
+    a: dict[tuple[int, AdDims], Delivery], b: dict[tuple[int, AdDims], Delivery], sign: int = 1
+) -> dict[tuple[int, AdDims], Delivery]:
     combined: dict[tuple[int, AdDims], Delivery] = {}
     for key, delivery in a.items():
         add_into(combined.setdefault(key, Delivery()), delivery)
@@ -65,8 +66,13 @@ def spend_by_campaign(hours: dict[tuple[int, AdDims], Delivery]) -> dict[str, in
     return dict(spend)
 
 
-def merge_rows(db: Session, table: type[RollupHour] | type[RollupDay], day: str,
-           deltas: dict[tuple[Any, ...], Delivery], fresh_day: bool) -> None:
+def merge_rows(
+    db: Session,
+    table: type[RollupHour] | type[RollupDay],
+    day: str,
+    deltas: dict[tuple[Any, ...], Delivery],
+    fresh_day: bool,
+) -> None:
     """Add `deltas` (keyed by hour and ad dims, or ad dims) to the day's rows: a row that
     comes to all zeros goes, as a full rebuild would never write it."""
     deltas = {k: d for k, d in deltas.items() if any(getattr(d, n) for n in COUNTS)}
@@ -82,7 +88,7 @@ def merge_rows(db: Session, table: type[RollupHour] | type[RollupDay], day: str,
             where.append(RollupHour.hour.in_(sorted({k[0] for k in deltas})))
         for chunk in chunks(sorted({k[at] for k in deltas})):
             for found in db.execute(select(*columns).where(*where, table.campaign_id.in_(chunk))):
-                existing[tuple(found[1:1 + len(keys)])] = found
+                existing[tuple(found[1 : 1 + len(keys)])] = found
     inserts: list[dict[str, Any]] = []
     updates: list[dict[str, Any]] = []
     gone: list[int] = []
@@ -99,10 +105,12 @@ def merge_rows(db: Session, table: type[RollupHour] | type[RollupDay], day: str,
     if inserts:
         db.connection().execute(insert(table), inserts)
     if updates:  # Core executemany: the ORM's bulk update by primary key costs more than the rows
-        db.connection().execute(update(table).where(table.id == bindparam("row_id"))
-                                .values({n: bindparam(f"new_{n}") for n in COUNTS}), updates)
+        db.connection().execute(
+            update(table).where(table.id == bindparam("row_id")).values({n: bindparam(f"new_{n}") for n in COUNTS}),
+            updates,
+        )
     for start in range(0, len(gone), CHUNK):
-        db.execute(delete(table).where(table.id.in_(gone[start:start + CHUNK])))
+        db.execute(delete(table).where(table.id.in_(gone[start : start + CHUNK])))
 
 
 def plus(a: dict[str, int], b: dict[str, int]) -> dict[str, int]:
@@ -122,19 +130,34 @@ class TailEnd:
     clicks: dict[str, ClickState]  # the ads whose click state the tail changed
 
     def dumpable(self) -> dict[str, Any]:
-        return {"last": list(self.last), "today": self.today, "account": self.account, "uncapped": self.uncapped,
-                "recent": self.recent,
-                "clicks": {ad: [s.counted, None if s.unmet is None else [s.unmet[0], dims_of(s.unmet[1])]]
-                           for ad, s in self.clicks.items()}}
+        return {
+            "last": list(self.last),
+            "today": self.today,
+            "account": self.account,
+            "uncapped": self.uncapped,
+            "recent": self.recent,
+            "clicks": {
+                ad: [s.counted, None if s.unmet is None else [s.unmet[0], dims_of(s.unmet[1])]]
+                for ad, s in self.clicks.items()
+            },
+        }
 
     @classmethod
     def loaded(cls, s: dict[str, Any]) -> TailEnd:
-        return cls((s["last"][0], s["last"][1]), s["today"], s["account"], s["uncapped"], s["recent"],
-                   {ad: ClickState(counted, None if unmet is None else (unmet[0], AdDims(*unmet[1])))
-                    for ad, (counted, unmet) in s["clicks"].items()})
+        return cls(
+            (s["last"][0], s["last"][1]),
+            s["today"],
+            s["account"],
+            s["uncapped"],
+            s["recent"],
+            {
+                ad: ClickState(counted, None if unmet is None else (unmet[0], AdDims(*unmet[1])))
+                for ad, (counted, unmet) in s["clicks"].items()
+            },
+        )
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, kw_only=True)
 class Checkpoint:
     """A day's fold: the state after every event before `before` (settled: never folded
     again unless the day is rolled whole), and the tail after it (folded again each run)."""
@@ -157,26 +180,69 @@ class Checkpoint:
 
     @classmethod
     def empty(cls, start: float) -> Checkpoint:
-        return cls(start, {}, {}, {}, {}, {}, {}, {}, [], {}, [], {}, {}, whole_day=True)
+        return cls(
+            before=start,
+            today={},
+            account={},
+            uncapped={},
+            recent={},
+            caps={},
+            funds={},
+            channels={},
+            tail=[],
+            pending_hours={},
+            pending_counted=[],
+            pending_charged={},
+            pending_uncapped={},
+            whole_day=True,
+        )
 
     def dumps(self) -> str:
-        return json.dumps({
-            "today": self.today, "account": self.account, "uncapped": self.uncapped, "recent": self.recent,
-            "caps": self.caps, "funds": self.funds, "channels": self.channels, "tail": self.tail,
-            "pending_hours": [[hour, dims_of(dims), _counts(d)] for (hour, dims), d in self.pending_hours.items()
-                              if any(_counts(d))],
-            "pending_counted": self.pending_counted, "pending_charged": self.pending_charged,
-            "pending_uncapped": self.pending_uncapped,
-            "end": None if self.end is None else self.end.dumpable()}, separators=(",", ":"))
+        return json.dumps(
+            {
+                "today": self.today,
+                "account": self.account,
+                "uncapped": self.uncapped,
+                "recent": self.recent,
+                "caps": self.caps,
+                "funds": self.funds,
+                "channels": self.channels,
+                "tail": self.tail,
+                "pending_hours": [
+                    [hour, dims_of(dims), _counts(d)]
+                    for (hour, dims), d in self.pending_hours.items()
+                    if any(_counts(d))
+                ],
+                "pending_counted": self.pending_counted,
+                "pending_charged": self.pending_charged,
+                "pending_uncapped": self.pending_uncapped,
+                "end": None if self.end is None else self.end.dumpable(),
+            },
+            separators=(",", ":"),
+        )
 
     @classmethod
     def loads(cls, before: float, text_: str) -> Checkpoint:
         s = json.loads(text_)
-        return cls(before, s["today"], s["account"], s["uncapped"], s["recent"],
-                   {c: (a, cap) for c, (a, cap) in s["caps"].items()}, s["funds"], s["channels"], s["tail"],
-                   {(hour, AdDims(*dims)): Delivery(*d) for hour, dims, d in s["pending_hours"]},
-                   [(a, k) for a, k in s["pending_counted"]], s["pending_charged"], s["pending_uncapped"],
-                   None if s.get("end") is None else TailEnd.loaded(s["end"]))
+        return cls(
+            before=before,
+            today=s["today"],
+            account=s["account"],
+            uncapped=s["uncapped"],
+            recent=s["recent"],
+            caps={c: (a, cap) for c, (a, cap) in s["caps"].items()},
+            funds=s["funds"],
+            channels=s["channels"],
+            tail=s["tail"],
+            pending_hours={
+                (hour, AdDims(*dims)): Delivery(**dict(zip(COUNTS, d, strict=True)))
+                for hour, dims, d in s["pending_hours"]
+            },
+            pending_counted=[(a, k) for a, k in s["pending_counted"]],
+            pending_charged=s["pending_charged"],
+            pending_uncapped=s["pending_uncapped"],
+            end=None if s.get("end") is None else TailEnd.loaded(s["end"]),
+        )
 
 
 @dataclass(slots=True)
@@ -193,9 +259,14 @@ class Folded:
         return cls({}, [], {}, base, unchanged=True)
 
 
-def caps_never_bound(base: Checkpoint, affected: set[str], owner: dict[str, str],
-                      caps: dict[str, tuple[str, int | None]], funds: dict[str, int | None],
-                      uncapped: dict[str, int]) -> bool:
+def caps_never_bound(
+    base: Checkpoint,
+    affected: set[str],
+    owner: dict[str, str],
+    caps: dict[str, tuple[str, int | None]],
+    funds: dict[str, int | None],
+    uncapped: dict[str, int],
+) -> bool:
     """Whether the settled state still holds though these campaigns' caps (or their
     advertisers' funds) moved: so when no cap ever bound them, before or now. Then every
     event of theirs was and is charged its whole cost, whatever the cap."""

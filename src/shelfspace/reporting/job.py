@@ -33,30 +33,23 @@ import threading
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import replace
 from datetime import UTC, datetime
-from typing import Any
 from zoneinfo import ZoneInfo
 
 import structlog
 from sqlalchemy import delete, func, insert, or_, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from shelfspace.billing import ledger
-from shelfspace.catalog.brand_claims import claimed_brands
-from shelfspace.catalog.models import Advertiser
+from shelfspace.core.attribution import (
+    InteractionKind,
+    Windows,
+)
 from shelfspace.core.days import day_bounds, day_of
 from shelfspace.db.session import session_scope
 from shelfspace.events.log import EventLog
 from shelfspace.events.model import Event, EventType, ad_event_key
 from shelfspace.events.models import EventRow
-from shelfspace.measurement.attribution import (
-    Conversion,
-    Interaction,
-    InteractionKind,
-    Item,
-    Windows,
-    attribute,
-)
 from shelfspace.reporting.catalogue import Catalogue
+from shelfspace.reporting.day_inputs import click_states, clicked_ads, day_caps, impression_times
 from shelfspace.reporting.models import (
     AttributedItem,
     RollupCheckpoint,
@@ -68,15 +61,13 @@ from shelfspace.reporting.models import (
 )
 from shelfspace.reporting.rollup import (
     DELIVERY_EVENTS,
-    FINAL_REASONS,
-    AdDims,
     Budget,
     ClickState,
     DayFold,
     Delivery,
     Funds,
 )
-from shelfspace.tracking.counting import FOLLOWS_IMPRESSION, JUDGED_CLICK_REASONS, expected_ctr_of
+from shelfspace.tracking.counting import expected_ctr_of, judged_click_keys
 
 log = structlog.get_logger(__name__)
 
@@ -95,6 +86,8 @@ from shelfspace.reporting.fold_state import (
     plus,
     spend_by_campaign,
 )
+from shelfspace.reporting.sales_credit import SalesCredit
+from shelfspace.reporting.spend import charge_rollups
 
 STATE_ROW = 1
 ROLLUP_LOCK = 0x5E1F_2011  # the PostgreSQL advisory lock that serialises rollup transactions
@@ -103,18 +96,24 @@ READ_BATCH = 50_000
 SECONDS_PER_DAY = 86_400
 SETTLE_SECONDS = 10.0  # a day's last 10 s of events (by their time) are folded again each run
 WHOLE_DAY_AFTER = 200_000  # a day with more new events than this in one run is rolled whole
-JUDGED_CLICKS = (None, *JUDGED_CLICK_REASONS)  # judged by the rollup (tracking/counting.py)
 
 
 class RollupJob:
-    def __init__(self, sessions: sessionmaker[Session], event_log: EventLog, tz: ZoneInfo,
-                 windows: Windows = Windows(), now: Callable[[], datetime] = lambda: datetime.now(UTC),
-                 settle_seconds: float = SETTLE_SECONDS) -> None:
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        event_log: EventLog,
+        tz: ZoneInfo,
+        windows: Windows = Windows(),
+        now: Callable[[], datetime] = lambda: datetime.now(UTC),
+        settle_seconds: float = SETTLE_SECONDS,
+    ) -> None:
         self.sessions = sessions
         self.settle_seconds = settle_seconds  # how far behind a day's newest event its fold settles
         self.event_log = event_log
         self.tz = tz
         self.windows = windows
+        self.credit = SalesCredit(event_log, windows)  # conversions credited to the ads met
         self.now = now  # stamps the ledger's charges (a replay's clock in the demo)
         self._lock = threading.Lock()  # one run at a time (the background thread, or a test)
 
@@ -138,7 +137,7 @@ class RollupJob:
                     yield from (event for _, event in batch)
 
             self._roll(db, new_events())
-            claims = self._follow_claims(db, state.brand_claims if state else None)
+            claims = self.credit.follow_claims(db, state.brand_claims if state else None)
             if not read and claims is None:
                 db.rollback()
                 return 0
@@ -165,7 +164,7 @@ class RollupJob:
                 db.execute(update(EventRow).where(EventRow.key.in_([e.key for e in events])).values(rolled_up=True))
             now = datetime.now(UTC)
             state = db.get(RollupState, STATE_ROW)
-            claims = self._follow_claims(db, state.brand_claims if state else None)
+            claims = self.credit.follow_claims(db, state.brand_claims if state else None)
             if state is None:
                 state = RollupState(id=STATE_ROW, log_position=0, built_at=now)
                 db.add(state)
@@ -205,16 +204,24 @@ class RollupJob:
         catalogue = Catalogue.load(db)
         self._roll_days(db, days, catalogue)
         for user_id, since in touched_users.items():
-            later = self.event_log.of_user(user_id, EventType.CONVERSION, since,
-                                           since + self.windows.longest_days * SECONDS_PER_DAY)
+            later = self.event_log.of_user(
+                user_id, EventType.CONVERSION, since, since + self.windows.longest_days * SECONDS_PER_DAY
+            )
             conversions.update((c.key, c) for c in later)
-        self._attribute(db, conversions.values(), catalogue)
+        self.credit.attribute(db, conversions.values(), catalogue)
 
     def rebuild_all(self) -> None:
         """Forget every rollup and read the whole log again (after a rule or a time zone change)."""
         with self._lock, session_scope(self.sessions) as db:
-            for table in (RollupHour, RollupDay, RollupInteraction, AttributedItem, RollupClick, RollupCheckpoint,
-                          RollupState):
+            for table in (
+                RollupHour,
+                RollupDay,
+                RollupInteraction,
+                AttributedItem,
+                RollupClick,
+                RollupCheckpoint,
+                RollupState,
+            ):
                 db.execute(delete(table))
         self.run()
 
@@ -233,13 +240,24 @@ class RollupJob:
             done.add(day)
             moved = self._roll_day(db, day, new.get(day, {}), catalogue)
             if moved:  # later days of these campaigns were capped by what was left before them
-                owners = {a for a, c in db.execute(select(RollupDay.advertiser_id, RollupDay.campaign_id).distinct()
-                                                   .where(RollupDay.campaign_id.in_(moved)))}
+                owners = {
+                    a
+                    for a, c in db.execute(
+                        select(RollupDay.advertiser_id, RollupDay.campaign_id)
+                        .distinct()
+                        .where(RollupDay.campaign_id.in_(moved))
+                    )
+                }
                 funded = [a for a in owners if a in catalogue.funds]  # and so were their other campaigns'
-                later = db.scalars(select(RollupDay.day).distinct().where(
-                    or_(RollupDay.campaign_id.in_(moved), RollupDay.advertiser_id.in_(funded)), RollupDay.day > day))
+                later = db.scalars(
+                    select(RollupDay.day)
+                    .distinct()
+                    .where(
+                        or_(RollupDay.campaign_id.in_(moved), RollupDay.advertiser_id.in_(funded)), RollupDay.day > day
+                    )
+                )
                 pending = sorted(set(pending) | (set(later) - done))
-        ledger.post_charges(db, done, self.now())
+        charge_rollups(db, done, self.now())
 
     def _reset_days_of_late_impressions(self, db: Session, new: dict[str, dict[str, Event] | None]) -> None:
         """A counted impression stored after a click or viewable event of its ad was folded
@@ -249,23 +267,36 @@ class RollupJob:
         fold that day's tail again: the impression is not among its events). Only an
         impression older than some day's settled part can have such an event, so the others
         cost no look-up."""
-        impressions = [e for events in new.values() if events for e in events.values()
-                       if e.type is EventType.IMPRESSION and e.invalid is None and e.ad is not None]
+        impressions = [
+            e
+            for events in new.values()
+            if events
+            for e in events.values()
+            if e.type is EventType.IMPRESSION and e.invalid is None and e.ad is not None
+        ]
         if not impressions:
             return
-        settled: dict[str, float] = {day: before for day, before in db.execute(
-            select(RollupCheckpoint.day, RollupCheckpoint.settled_before).where(
-                RollupCheckpoint.day >= min(day_of(e.time, self.tz) for e in impressions)))}
+        settled: dict[str, float] = {
+            day: before
+            for day, before in db.execute(
+                select(RollupCheckpoint.day, RollupCheckpoint.settled_before).where(
+                    RollupCheckpoint.day >= min(day_of(e.time, self.tz) for e in impressions)
+                )
+            )
+        }
         if not settled:
             return
         horizon = max(settled.values())
         late = {e.ad.ad_id: day_of(e.time, self.tz) for e in impressions if e.time < horizon and e.ad is not None}
-        keys = [ad_event_key(EventType.CLICK, ad_id, reason) for ad_id in late for reason in JUDGED_CLICKS]
+        keys = [key for ad_id in late for key in judged_click_keys(ad_id)]
         keys += [ad_event_key(EventType.VIEWABLE, ad_id) for ad_id in late]
         for judged in self.event_log.get(keys):
             day = day_of(judged.time, self.tz)
-            if judged.ad is not None and day in settled and (judged.time < settled[day]
-                                                             or day != late[judged.ad.ad_id]):
+            if (
+                judged.ad is not None
+                and day in settled
+                and (judged.time < settled[day] or day != late[judged.ad.ad_id])
+            ):
                 new[day] = None
 
     def _roll_day(self, db: Session, day: str, new: dict[str, Event] | None, catalogue: Catalogue) -> set[str]:
@@ -286,9 +317,14 @@ class RollupJob:
             if folded is not None:
                 return self._write(db, day, base, folded)
         start, end = day_bounds(day, self.tz)
-        old_spend = {c: int(v) for c, v in db.execute(
-            select(RollupDay.campaign_id, func.sum(RollupDay.spend_micros))
-            .where(RollupDay.day == day).group_by(RollupDay.campaign_id))}
+        old_spend = {
+            c: int(v)
+            for c, v in db.execute(
+                select(RollupDay.campaign_id, func.sum(RollupDay.spend_micros))
+                .where(RollupDay.day == day)
+                .group_by(RollupDay.campaign_id)
+            )
+        }
         for table in (RollupHour, RollupDay, RollupInteraction, RollupClick, RollupCheckpoint):
             db.execute(delete(table).where(table.day == day))
         empty = Checkpoint.empty(start)
@@ -302,16 +338,24 @@ class RollupJob:
         row = db.get(RollupCheckpoint, day)
         return None if row is None else Checkpoint.loads(row.settled_before, row.state)
 
-    def _fold(self, db: Session, day: str, base: Checkpoint, events: list[Event], catalogue: Catalogue,
-              skip_if_unchanged: bool = False) -> Folded | None:
+    def _fold(
+        self,
+        db: Session,
+        day: str,
+        base: Checkpoint,
+        events: list[Event],
+        catalogue: Catalogue,
+        skip_if_unchanged: bool = False,
+    ) -> Folded | None:
         """Fold `events` (the day's tail: every event at or after `base.before`) onto the
         settled state. None when the settled state no longer holds under today's caps."""
         start, end = day_bounds(day, self.tz)
-        events = sorted((e for e in events if e.type in DELIVERY_EVENTS and start <= e.time < end),
-                        key=lambda e: (e.time, e.key))
+        events = sorted(
+            (e for e in events if e.type in DELIVERY_EVENTS and start <= e.time < end), key=lambda e: (e.time, e.key)
+        )
         owner = {c: a for c, (a, _) in base.caps.items()}
         owner.update((e.ad.campaign_id, e.ad.advertiser_id) for e in events if e.ad is not None)
-        caps, funds = self._caps(db, day, owner, catalogue)
+        caps, funds = day_caps(db, day, owner, catalogue)
         placements = set(base.channels) | {e.ad.placement_id for e in events if e.ad is not None}
         channels = {p: catalogue.channels.get(p, "") for p in placements}
         if any(channels[p] != c for p, c in base.channels.items()):
@@ -320,15 +364,23 @@ class RollupJob:
         changed_funds = {a for a, room in base.funds.items() if funds.get(a) != room}
         if skip_if_unchanged and not changed and not changed_funds:
             return Folded.nothing(base)
-        clicked = {e.ad.ad_id for e in events if e.type is EventType.CLICK and e.ad is not None
-                   and e.invalid not in FINAL_REASONS}
-        impressions = self._impression_times(events, clicked)
-        clicks = {} if base.whole_day else self._click_states(db, day, clicked)  # a whole day starts with none
-        fold = DayFold(self.tz, impressions, lambda p: channels.get(p, catalogue.channels.get(p, "")),
-                       {c: Budget(cap, None) for c, (_, cap) in caps.items() if cap is not None}, {},
-                       funds=Funds({a: room for a, room in funds.items() if room is not None}),
-                       clicks=clicks, recent=base.recent, today=base.today, account_today=base.account,
-                       uncapped=base.uncapped, expected_ctr=expected_ctr_of(catalogue.formats.get))
+        clicked = clicked_ads(events)
+        impressions = impression_times(self.event_log, events, clicked)
+        clicks = {} if base.whole_day else click_states(db, day, clicked)  # a whole day starts with none
+        fold = DayFold(
+            tz=self.tz,
+            impression_times=impressions,
+            channel_of=lambda p: channels.get(p, catalogue.channels.get(p, "")),
+            budgets={c: Budget(cap, None) for c, (_, cap) in caps.items() if cap is not None},
+            spent_before={},
+            funds=Funds({a: room for a, room in funds.items() if room is not None}),
+            clicks=clicks,
+            recent=base.recent,
+            today=base.today,
+            account_today=base.account,
+            uncapped=base.uncapped,
+            expected_ctr=expected_ctr_of(catalogue.formats.get),
+        )
         settle = base.before if not events else max(base.before, events[-1].time - self.settle_seconds)
         cut = next((n for n, e in enumerate(events) if e.time >= settle), len(events))
         fold.feed(events[:cut])
@@ -338,122 +390,114 @@ class RollupJob:
         recent = fold.recent_after(settle)
         fold.feed(events[cut:])
         tail_hours, tail_counted = fold.take()
-        after_tail = None if cut == len(events) else TailEnd(
-            (events[-1].time, events[-1].key), dict(fold.spender.today), dict(fold.spender.account_today),
-            dict(fold.uncapped), fold.recent_after(events[-1].time),
-            {ad: ClickState(fold.clicks[ad].counted, fold.clicks[ad].unmet) for ad in fold.touched})
+        after_tail = (
+            None
+            if cut == len(events)
+            else TailEnd(
+                (events[-1].time, events[-1].key),
+                dict(fold.spender.today),
+                dict(fold.spender.account_today),
+                dict(fold.uncapped),
+                fold.recent_after(events[-1].time),
+                {ad: ClickState(fold.clicks[ad].counted, fold.clicks[ad].unmet) for ad in fold.touched},
+            )
+        )
         if changed or changed_funds:
             affected = changed | {c for c, a in owner.items() if a in changed_funds}
             if not caps_never_bound(base, affected, owner, caps, funds, fold.uncapped):
                 return None
         checkpoint = Checkpoint(
-            before=settle, today=today, account=account, uncapped=uncapped, recent=recent,
-            caps=caps, funds=funds, channels=channels, tail=[e.key for e in events[cut:]],
-            pending_hours=tail_hours, pending_counted=[(c.ad_id, c.kind) for c in tail_counted],
-            pending_charged=minus(fold.spender.today, today), pending_uncapped=minus(fold.uncapped, uncapped),
-            end=after_tail)
+            before=settle,
+            today=today,
+            account=account,
+            uncapped=uncapped,
+            recent=recent,
+            caps=caps,
+            funds=funds,
+            channels=channels,
+            tail=[e.key for e in events[cut:]],
+            pending_hours=tail_hours,
+            pending_counted=[(c.ad_id, c.kind) for c in tail_counted],
+            pending_charged=minus(fold.spender.today, today),
+            pending_uncapped=minus(fold.uncapped, uncapped),
+            end=after_tail,
+        )
         hours = combine(settled_hours, tail_hours)
         return Folded(hours, settled_counted + tail_counted, states, checkpoint)
 
-    def _continue(self, db: Session, day: str, base: Checkpoint, fresh: list[Event],
-                  catalogue: Catalogue) -> Folded | None:
+    def _continue(
+        self, db: Session, day: str, base: Checkpoint, fresh: list[Event], catalogue: Catalogue
+    ) -> Folded | None:
         """The usual run: every new event comes after the tail's last one, so the fold goes on
         from the state the tail left (`base.end`) and the tail is not folded again; they join
         the tail. None (fold the tail again, settling its older part) when an event comes
         inside the tail, a cap or a channel moved, or the tail spans twice `settle_seconds`."""
         end = base.end
         start, stop = day_bounds(day, self.tz)
-        events = sorted((e for e in fresh if e.type in DELIVERY_EVENTS and start <= e.time < stop),
-                        key=lambda e: (e.time, e.key))
+        events = sorted(
+            (e for e in fresh if e.type in DELIVERY_EVENTS and start <= e.time < stop), key=lambda e: (e.time, e.key)
+        )
         if end is None or not events or (events[0].time, events[0].key) <= end.last:
             return None
         if events[-1].time - 2 * self.settle_seconds > base.before:
             return None
         owner = {c: a for c, (a, _) in base.caps.items()}
         owner.update((e.ad.campaign_id, e.ad.advertiser_id) for e in events if e.ad is not None)
-        caps, funds = self._caps(db, day, owner, catalogue)
+        caps, funds = day_caps(db, day, owner, catalogue)
         channels = dict(base.channels)
-        channels.update((e.ad.placement_id, catalogue.channels.get(e.ad.placement_id, "")) for e in events
-                        if e.ad is not None)
-        if (any(caps[c][1] != cap for c, (_, cap) in base.caps.items())
-                or any(funds.get(a) != room for a, room in base.funds.items())
-                or any(catalogue.channels.get(p, "") != c for p, c in base.channels.items())):
+        channels.update(
+            (e.ad.placement_id, catalogue.channels.get(e.ad.placement_id, "")) for e in events if e.ad is not None
+        )
+        if (
+            any(caps[c][1] != cap for c, (_, cap) in base.caps.items())
+            or any(funds.get(a) != room for a, room in base.funds.items())
+            or any(catalogue.channels.get(p, "") != c for p, c in base.channels.items())
+        ):
             return None
-        clicked = {e.ad.ad_id for e in events if e.type is EventType.CLICK and e.ad is not None
-                   and e.invalid not in FINAL_REASONS}
-        impressions = self._impression_times(events, clicked)
-        clicks = self._click_states(db, day, clicked - set(end.clicks))
-        clicks.update((ad, ClickState(end.clicks[ad].counted, end.clicks[ad].unmet)) for ad in clicked & set(end.clicks))
-        fold = DayFold(self.tz, impressions, lambda p: channels.get(p, ""),
-                       {c: Budget(cap, None) for c, (_, cap) in caps.items() if cap is not None}, {},
-                       funds=Funds({a: room for a, room in funds.items() if room is not None}),
-                       clicks=clicks, recent=end.recent, today=end.today, account_today=end.account,
-                       uncapped=end.uncapped, expected_ctr=expected_ctr_of(catalogue.formats.get))
+        clicked = clicked_ads(events)
+        impressions = impression_times(self.event_log, events, clicked)
+        clicks = click_states(db, day, clicked - set(end.clicks))
+        clicks.update(
+            (ad, ClickState(end.clicks[ad].counted, end.clicks[ad].unmet)) for ad in clicked & set(end.clicks)
+        )
+        fold = DayFold(
+            tz=self.tz,
+            impression_times=impressions,
+            channel_of=lambda p: channels.get(p, ""),
+            budgets={c: Budget(cap, None) for c, (_, cap) in caps.items() if cap is not None},
+            spent_before={},
+            funds=Funds({a: room for a, room in funds.items() if room is not None}),
+            clicks=clicks,
+            recent=end.recent,
+            today=end.today,
+            account_today=end.account,
+            uncapped=end.uncapped,
+            expected_ctr=expected_ctr_of(catalogue.formats.get),
+        )
         fold.feed(events)
         hours, counted = fold.take()
         end_clicks = dict(end.clicks)
         end_clicks.update((ad, fold.clicks[ad]) for ad in fold.touched)
         checkpoint = replace(
-            base, caps=caps, funds=funds, channels=channels, tail=base.tail + [e.key for e in events],
+            base,
+            caps=caps,
+            funds=funds,
+            channels=channels,
+            tail=base.tail + [e.key for e in events],
             pending_hours=combine(base.pending_hours, hours),
             pending_counted=base.pending_counted + [(c.ad_id, c.kind) for c in counted],
             pending_charged=plus(base.pending_charged, minus(dict(fold.spender.today), end.today)),
             pending_uncapped=plus(base.pending_uncapped, minus(dict(fold.uncapped), end.uncapped)),
-            end=TailEnd((events[-1].time, events[-1].key), dict(fold.spender.today), dict(fold.spender.account_today),
-                     dict(fold.uncapped), fold.recent_after(events[-1].time), end_clicks))
+            end=TailEnd(
+                (events[-1].time, events[-1].key),
+                dict(fold.spender.today),
+                dict(fold.spender.account_today),
+                dict(fold.uncapped),
+                fold.recent_after(events[-1].time),
+                end_clicks,
+            ),
+        )
         return Folded(hours, counted, {}, checkpoint, replaces_tail=False)
-
-    def _caps(self, db: Session, day: str, owner: dict[str, str], catalogue: Catalogue
-              ) -> tuple[dict[str, tuple[str, int | None]], dict[str, int | None]]:
-        """Each campaign's cap for the day (its daily budget, or what its total budget had
-        left before the day, whichever is less; None: not in the catalogue, nothing billed)
-        and each advertiser's funds left before the day (None: no limit)."""
-        campaigns = sorted(owner)
-        spent_before: dict[str, int] = {}
-        for chunk in chunks(campaigns):
-            spent_before.update((c, int(v)) for c, v in db.execute(
-                select(RollupDay.campaign_id, func.sum(RollupDay.spend_micros))
-                .where(RollupDay.day < day, RollupDay.campaign_id.in_(chunk)).group_by(RollupDay.campaign_id)))
-        caps: dict[str, tuple[str, int | None]] = {}
-        for campaign_id in campaigns:
-            budget = catalogue.budgets.get(campaign_id)
-            cap = None
-            if budget is not None:
-                cap = budget.total_micros - spent_before.get(campaign_id, 0)
-                if budget.daily_micros is not None:
-                    cap = min(cap, budget.daily_micros)
-            caps[campaign_id] = (owner[campaign_id], cap)
-        advertisers = sorted(set(owner.values()))
-        limited = [a for a in advertisers if a in catalogue.funds]
-        account_spent: dict[str, int] = {}
-        for chunk in chunks(limited):
-            account_spent.update((a, int(v)) for a, v in db.execute(
-                select(RollupDay.advertiser_id, func.sum(RollupDay.spend_micros))
-                .where(RollupDay.day < day, RollupDay.advertiser_id.in_(chunk)).group_by(RollupDay.advertiser_id)))
-        funds = {a: (catalogue.funds[a] - account_spent.get(a, 0) if a in catalogue.funds else None)
-                 for a in advertisers}
-        return caps, funds
-
-    def _impression_times(self, events: list[Event], clicked: set[str]) -> dict[str, float]:
-        """When each ad the fold judges by its impression (a click, a viewable event) had its
-        counted impression, from the log (it may be on another day)."""
-        viewed = {e.ad.ad_id for e in events if e.type in FOLLOWS_IMPRESSION and e.ad is not None
-                  and e.invalid not in FINAL_REASONS}
-        return {e.ad.ad_id: e.time for e in self.event_log.get(
-            ad_event_key(EventType.IMPRESSION, ad_id) for ad_id in sorted(clicked | viewed)) if e.ad is not None}
-
-    @staticmethod
-    def _click_states(db: Session, day: str, ads: set[str]) -> dict[str, ClickState]:
-        states: dict[str, ClickState] = {}
-        for chunk in chunks(sorted(ads)):
-            for ad_id, counted, unmet in db.execute(select(RollupClick.ad_id, RollupClick.counted, RollupClick.unmet)
-                                                    .where(RollupClick.day == day, RollupClick.ad_id.in_(chunk))):
-                where = None
-                if unmet is not None:
-                    hour, dims = json.loads(unmet)
-                    where = (hour, AdDims(*dims))
-                states[ad_id] = ClickState(counted, where)
-        return states
 
     def _write(self, db: Session, day: str, base: Checkpoint, folded: Folded, fresh_day: bool = False) -> set[str]:
         """Add what the fold changed to the day's rows (less what the old tail had added),
@@ -469,17 +513,37 @@ class RollupJob:
         for kind in InteractionKind:
             gone = [ad_id for ad_id, k in base.pending_counted if k == kind] if folded.replaces_tail else []
             for chunk in chunks(gone):
-                db.execute(delete(RollupInteraction).where(RollupInteraction.kind == kind,
-                                                           RollupInteraction.ad_id.in_(chunk)))
+                db.execute(
+                    delete(RollupInteraction).where(RollupInteraction.kind == kind, RollupInteraction.ad_id.in_(chunk))
+                )
         if folded.counted:  # Core inserts: the ORM's bulk path costs more than the rows
-            db.connection().execute(insert(RollupInteraction), [
-                {"ad_id": c.ad_id, "kind": c.kind, "day": day, "hour": c.hour, "time": c.time,
-                 "user_id": c.user_id, **dict(zip(DIMS, dims_of(c.dims), strict=True))} for c in folded.counted])
+            db.connection().execute(
+                insert(RollupInteraction),
+                [
+                    {
+                        "ad_id": c.ad_id,
+                        "kind": c.kind,
+                        "day": day,
+                        "hour": c.hour,
+                        "time": c.time,
+                        "user_id": c.user_id,
+                        **dict(zip(DIMS, dims_of(c.dims), strict=True)),
+                    }
+                    for c in folded.counted
+                ],
+            )
         for chunk in chunks(sorted(folded.clicks)):
             db.execute(delete(RollupClick).where(RollupClick.day == day, RollupClick.ad_id.in_(chunk)))
-        rows = [{"day": day, "ad_id": ad_id, "counted": s.counted,
-                 "unmet": None if s.unmet is None else json.dumps([s.unmet[0], dims_of(s.unmet[1])])}
-                for ad_id, s in folded.clicks.items() if s.counted or s.unmet is not None]
+        rows = [
+            {
+                "day": day,
+                "ad_id": ad_id,
+                "counted": s.counted,
+                "unmet": None if s.unmet is None else json.dumps([s.unmet[0], dims_of(s.unmet[1])]),
+            }
+            for ad_id, s in folded.clicks.items()
+            if s.counted or s.unmet is not None
+        ]
         if rows:
             db.execute(insert(RollupClick), rows)
         checkpoint = folded.checkpoint
@@ -491,79 +555,3 @@ class RollupJob:
         db.flush()
         spend = spend_by_campaign(hours)
         return {c for c, v in spend.items() if v}
-
-    # --- attribution ---------------------------------------------------------------------
-
-    def _follow_claims(self, db: Session, stored: dict[str, Any] | None) -> dict[str, Any] | None:
-        """Credit again what was credited under brand claims that have since moved (the
-        operator gave a brand to another advertiser, or took one back): the conversions of
-        every user who met a moved advertiser's ads. Returns the claims to store when they
-        differ from `stored`, else None. A first run only records them: nothing was
-        credited before it."""
-        claims = {advertiser_id: sorted(claimed_brands(name, brands)) for advertiser_id, name, brands in
-                  db.execute(select(Advertiser.id, Advertiser.name, Advertiser.brands))}
-        if claims == stored:
-            return None
-        if stored is not None:
-            moved = {a for a in claims.keys() | stored.keys() if claims.get(a) != stored.get(a)}
-            longest = self.windows.longest_days * SECONDS_PER_DAY
-            conversions: dict[str, Event] = {}
-            for user_id, first, last in db.execute(
-                    select(RollupInteraction.user_id, func.min(RollupInteraction.time), func.max(RollupInteraction.time))
-                    .where(RollupInteraction.advertiser_id.in_(moved)).group_by(RollupInteraction.user_id)):
-                conversions.update((c.key, c) for c in self.event_log.of_user(
-                    user_id, EventType.CONVERSION, first, last + longest))
-            if conversions:
-                self._attribute(db, conversions.values(), Catalogue.load(db))
-            log.info("brand_claims_followed", advertisers=len(moved), conversions=len(conversions))
-        return claims
-
-    def _attribute(self, db: Session, conversions: Iterable[Event], catalogue: Catalogue) -> None:
-        longest = self.windows.longest_days * SECONDS_PER_DAY
-        for event in conversions:
-            assert event.user_id is not None and event.data is not None
-            conversion = self._conversion(event, catalogue)
-            rows = list(db.scalars(select(RollupInteraction).where(  # the rule's views: `attribute` picks them
-                RollupInteraction.user_id == event.user_id,
-                RollupInteraction.time >= event.time - longest, RollupInteraction.time <= event.time)))
-            interactions = [self._interaction(r, catalogue) for r in rows]
-            history = [self._conversion(e, catalogue) for e in self.event_log.of_user(
-                event.user_id, EventType.CONVERSION,
-                event.time - self.windows.new_to_brand_days * SECONDS_PER_DAY, event.time)]
-            db.execute(delete(AttributedItem).where(AttributedItem.conversion_id == conversion.id))
-            credits = attribute(interactions, [conversion], self.windows, history)
-            if not credits:
-                continue
-            hour_of = {(r.ad_id, r.kind): (r.day, r.hour) for r in rows}
-            db.execute(insert(AttributedItem), [{
-                "conversion_id": c.conversion_id, "item_index": c.item_index,
-                "day": hour_of[(c.interaction.ad_id, str(c.interaction.kind))][0],
-                "hour": hour_of[(c.interaction.ad_id, str(c.interaction.kind))][1],
-                "advertiser_id": c.interaction.advertiser_id, "campaign_id": c.interaction.campaign_id,
-                "line_item_id": c.interaction.line_item_id, "creative_id": c.interaction.creative_id,
-                "placement_id": c.interaction.placement_id,
-                "channel": catalogue.channels.get(c.interaction.placement_id, ""),
-                # a view-through credit is a "view" under either rule (reports count them so)
-                "sku": c.sku, "purchased_sku": c.sku, "match": str(c.match),
-                "interaction": str(InteractionKind.VIEW if c.interaction.kind.is_view else InteractionKind.CLICK),
-                "new_to_brand": c.new_to_brand, "quantity": c.quantity, "revenue_micros": c.revenue_micros,
-                "converted_at": c.converted_at,
-            } for c in credits])
-
-    @staticmethod
-    def _conversion(event: Event, catalogue: Catalogue) -> Conversion:
-        assert event.data is not None and event.user_id is not None
-        items = tuple(Item(i["sku"], catalogue.product_brands.get(i["sku"]), i["quantity"], i["price_micros"])
-                      for i in event.data["items"])
-        return Conversion(event.data["id"], event.user_id, datetime.fromtimestamp(event.time, UTC), items)
-
-    @staticmethod
-    def _interaction(row: RollupInteraction, catalogue: Catalogue) -> Interaction:
-        skus = catalogue.promoted.get(row.line_item_id, frozenset()) | ({row.sku} if row.sku else set())
-        return Interaction(
-            ad_id=row.ad_id, kind=InteractionKind(row.kind),
-            time=datetime.fromtimestamp(row.time, UTC), user_id=row.user_id, advertiser_id=row.advertiser_id,
-            campaign_id=row.campaign_id, line_item_id=row.line_item_id, creative_id=row.creative_id,
-            placement_id=row.placement_id, skus=frozenset(skus),
-            brands=catalogue.brands_of_advertiser.get(row.advertiser_id, frozenset()),
-        )

@@ -34,7 +34,9 @@ class _AdDims:
 
 
 class _Delivery(_AdDims):
-    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer(), "sqlite"), primary_key=True, autoincrement=True)
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer(), "sqlite"), primary_key=True, autoincrement=True
+    )
     day: Mapped[str] = mapped_column(String(10))  # local date, YYYY-MM-DD
     impressions: Mapped[int] = mapped_column(BigInteger, default=0)
     viewable_impressions: Mapped[int] = mapped_column(BigInteger, default=0)
@@ -52,9 +54,11 @@ class _Delivery(_AdDims):
 
 class RollupHour(_Delivery, Base):
     __tablename__ = "rollup_hourly"
-    __table_args__ = (Index("ix_rollup_hourly_day_campaign", "day", "campaign_id"),
-                      # what an incremental rollup run reads back: the rows of the hours it touched
-                      Index("ix_rollup_hourly_day_hour_campaign", "day", "hour", "campaign_id"))
+    __table_args__ = (
+        Index("ix_rollup_hourly_day_campaign", "day", "campaign_id"),
+        # what an incremental rollup run reads back: the rows of the hours it touched
+        Index("ix_rollup_hourly_day_hour_campaign", "day", "hour", "campaign_id"),
+    )
 
     hour: Mapped[int] = mapped_column(Integer)  # local hour, 0-23
 
@@ -63,8 +67,10 @@ class RollupDay(_Delivery, Base):
     """The day's hours added up: what reports without an hour grouping read (24 times fewer rows)."""
 
     __tablename__ = "rollup_daily"
-    __table_args__ = (Index("ix_rollup_daily_day_campaign", "day", "campaign_id"),
-                      Index("ix_rollup_daily_campaign_day", "campaign_id", "day"))
+    __table_args__ = (
+        Index("ix_rollup_daily_day_campaign", "day", "campaign_id"),
+        Index("ix_rollup_daily_campaign_day", "campaign_id", "day"),
+    )
 
 
 class AttributedItem(_AdDims, Base):
@@ -90,9 +96,11 @@ class RollupInteraction(_AdDims, Base):
     __tablename__ = "rollup_interactions"
     # Reach is a count of distinct users: these indexes cover it, so it is read from the
     # index alone, by day or by campaign.
-    __table_args__ = (Index("ix_rollup_interactions_user_time", "user_id", "time"),
-                      Index("ix_rollup_interactions_day_reach", "day", "kind", "campaign_id", "user_id"),
-                      Index("ix_rollup_interactions_campaign_reach", "campaign_id", "kind", "day", "user_id"))
+    __table_args__ = (
+        Index("ix_rollup_interactions_user_time", "user_id", "time"),
+        Index("ix_rollup_interactions_day_reach", "day", "kind", "campaign_id", "user_id"),
+        Index("ix_rollup_interactions_campaign_reach", "campaign_id", "kind", "day", "user_id"),
+    )
 
     ad_id: Mapped[str] = mapped_column(String(40), primary_key=True)
     kind: Mapped[str] = mapped_column(String(8), primary_key=True)  # click, view or viewable
@@ -138,20 +146,3 @@ class RollupState(Base):
     # The brand claims attribution last credited under (advertiser id -> its brands,
     # catalog/brand_claims.py): when the operator moves one, the rollups credit again.
     brand_claims: Mapped[dict[str, Any] | None] = mapped_column(nullable=True)
-
-
-class PlacementRequests(Base):
-    """Ad slots asked for and filled per placement and local hour: the fill rate's two sides.
-
-    Written by delivery/opportunities.py from the decision route's in-memory counts, added
-    to the row (several processes may write the same hour). Not in the event log: it is a
-    statistic, not money, and a page view would otherwise cost a durable write.
-    """
-
-    __tablename__ = "placement_requests_hourly"
-
-    day: Mapped[str] = mapped_column(String(10), primary_key=True)
-    hour: Mapped[int] = mapped_column(Integer, primary_key=True)
-    placement_id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    requests: Mapped[int] = mapped_column(BigInteger, default=0)
-    filled: Mapped[int] = mapped_column(BigInteger, default=0)

@@ -13,11 +13,16 @@ the same stream sent in any order and with any repetition gives the same report:
   flood limits of its user, device and address, at a plausible rate for its address; a
   click that never meets the rule is one invalid click (with the reason of its latest
   try), whatever was decided when it arrived;
-- spend is the cost of each counted billable event (CPM: price / 1000 at the impression;
-  CPC: the price at the click), in time order, capped by the campaign's daily budget on
+- spend is the cost of each counted billable event (`tracking/counting.py` cost_of, CPM:
+  price / 1000 at the impression; CPC: the price at the click), in time order, capped by the campaign's daily budget on
   that day and by what its total budget had left before the day, and, for an advertiser
   paying from limited funds (a wallet, a capped credit line), by what those funds had
   left across all its campaigns.
+
+Pure: no clock, no I/O, no thread, and nothing of the recorder's (`tracking/recorder.py`,
+threaded); the rules come from `tracking/counting.py`, the one module both apply. Where
+the recorder's realtime charges and these rows differ (several processes, a window the
+recorder forgot), these rows are the authority: reports and invoices are made of them.
 """
 
 from __future__ import annotations
@@ -29,11 +34,20 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from shelfspace.events.model import AdFacts, Event, EventType, InvalidReason, VideoEvent
-from shelfspace.tracking.counting import DEFAULT_FLOOD, FINAL_REASONS, FloodRule, Judge, follows_impression
-from shelfspace.tracking.recorder import cost_of
+from shelfspace.tracking.counting import DEFAULT_FLOOD, FINAL_REASONS, FloodRule, Judge, cost_of, follows_impression
 
-__all__ = ["FINAL_REASONS", "AdDims", "Budget", "ClickState", "Counted", "DayFold", "DayRollup", "Delivery",
-           "Funds", "roll_day"]
+__all__ = [
+    "FINAL_REASONS",
+    "AdDims",
+    "Budget",
+    "ClickState",
+    "Counted",
+    "DayFold",
+    "DayRollup",
+    "Delivery",
+    "Funds",
+    "roll_day",
+]
 NO_AD = ""
 
 
@@ -51,11 +65,18 @@ class AdDims:
     def of(cls, facts: AdFacts | None, channel_of: Callable[[str], str]) -> AdDims:
         if facts is None:  # a forged URL: invalid traffic that belongs to no ad
             return cls(NO_AD, NO_AD, NO_AD, NO_AD, NO_AD, NO_AD, NO_AD)
-        return cls(facts.advertiser_id, facts.campaign_id, facts.line_item_id, facts.creative_id,
-                   facts.placement_id, channel_of(facts.placement_id), facts.sku or "")
+        return cls(
+            facts.advertiser_id,
+            facts.campaign_id,
+            facts.line_item_id,
+            facts.creative_id,
+            facts.placement_id,
+            channel_of(facts.placement_id),
+            facts.sku or "",
+        )
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, kw_only=True)
 class Delivery:
     impressions: int = 0
     viewable_impressions: int = 0
@@ -137,9 +158,13 @@ class _Spender:
 
 DELIVERY_EVENTS = frozenset({EventType.IMPRESSION, EventType.VIEWABLE, EventType.CLICK, EventType.VIDEO})
 # A player's progress event -> the delivery count it adds to (errors are kept in the log only).
-VIDEO_COUNTS = {VideoEvent.START: "video_starts", VideoEvent.FIRST_QUARTILE: "video_first_quartiles",
-                VideoEvent.MIDPOINT: "video_midpoints", VideoEvent.THIRD_QUARTILE: "video_third_quartiles",
-                VideoEvent.COMPLETE: "video_completes"}
+VIDEO_COUNTS = {
+    VideoEvent.START: "video_starts",
+    VideoEvent.FIRST_QUARTILE: "video_first_quartiles",
+    VideoEvent.MIDPOINT: "video_midpoints",
+    VideoEvent.THIRD_QUARTILE: "video_third_quartiles",
+    VideoEvent.COMPLETE: "video_completes",
+}
 
 
 @dataclass(slots=True)
@@ -163,12 +188,23 @@ class DayFold:
     with `recent`, as `recent_after` left them); the spender what each campaign and advertiser was
     charged so far today, and `uncapped` what it would have been with no cap."""
 
-    def __init__(self, tz: ZoneInfo, impression_times: Mapping[str, float], channel_of: Callable[[str], str],
-                 budgets: Mapping[str, Budget], spent_before: Mapping[str, int], flood: FloodRule = DEFAULT_FLOOD,
-                 funds: Funds = Funds(), clicks: dict[str, ClickState] | None = None,
-                 recent: Mapping[str, Sequence[float]] | None = None, today: Mapping[str, int] | None = None,
-                 account_today: Mapping[str, int] | None = None, uncapped: Mapping[str, int] | None = None,
-                 expected_ctr: Callable[[str], float] | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        tz: ZoneInfo,
+        impression_times: Mapping[str, float],
+        channel_of: Callable[[str], str],
+        budgets: Mapping[str, Budget],
+        spent_before: Mapping[str, int],
+        flood: FloodRule = DEFAULT_FLOOD,
+        funds: Funds = Funds(),
+        clicks: dict[str, ClickState] | None = None,
+        recent: Mapping[str, Sequence[float]] | None = None,
+        today: Mapping[str, int] | None = None,
+        account_today: Mapping[str, int] | None = None,
+        uncapped: Mapping[str, int] | None = None,
+        expected_ctr: Callable[[str], float] | None = None,
+    ) -> None:
         self.tz = tz
         self.impression_times = impression_times
         self.channel_of = channel_of
@@ -193,7 +229,10 @@ class DayFold:
         begin = moment - (local.minute * 60 + local.second + local.microsecond / 1e6)
         # Reused for the rest of this local hour (a millisecond's margin for the float
         # arithmetic at each end), unless a clock change falls inside it.
-        if datetime.fromtimestamp(begin, self.tz).hour == hour and datetime.fromtimestamp(begin + 3599, self.tz).hour == hour:
+        if (
+            datetime.fromtimestamp(begin, self.tz).hour == hour
+            and datetime.fromtimestamp(begin + 3599, self.tz).hour == hour
+        ):
             self._hour_cache = (begin + 0.001, begin + 3599, hour)
         return hour
 
@@ -286,13 +325,28 @@ class DayFold:
         return hours, counted
 
 
-def roll_day(events: Sequence[Event], tz: ZoneInfo, impression_times: Mapping[str, float],
-             channel_of: Callable[[str], str], budgets: Mapping[str, Budget], spent_before: Mapping[str, int],
-             flood: FloodRule = DEFAULT_FLOOD, funds: Funds = Funds()) -> DayRollup:
+def roll_day(
+    events: Sequence[Event],
+    tz: ZoneInfo,
+    impression_times: Mapping[str, float],
+    channel_of: Callable[[str], str],
+    budgets: Mapping[str, Budget],
+    spent_before: Mapping[str, int],
+    flood: FloodRule = DEFAULT_FLOOD,
+    funds: Funds = Funds(),
+) -> DayRollup:
     """`events`: every ad event of one local day; `impression_times`: ad id → time of its
     counted impression, for the day's clicks and viewable events (the impression may be the
     day before)."""
-    fold = DayFold(tz, impression_times, channel_of, budgets, spent_before, flood, funds)
+    fold = DayFold(
+        tz=tz,
+        impression_times=impression_times,
+        channel_of=channel_of,
+        budgets=budgets,
+        spent_before=spent_before,
+        flood=flood,
+        funds=funds,
+    )
     fold.feed(sorted(events, key=lambda e: (e.time, e.key)))
     hours, counted = fold.take()
     return DayRollup(hours, counted)

@@ -48,8 +48,14 @@ def consumer_name() -> str:
 
 
 class RollupWorker:
-    def __init__(self, job: RollupJob, event_log: PostgresEventLog, stream: EventStream,
-                 archive: Path | None = None, name: str | None = None) -> None:
+    def __init__(
+        self,
+        job: RollupJob,
+        event_log: PostgresEventLog,
+        stream: EventStream,
+        archive: Path | None = None,
+        name: str | None = None,
+    ) -> None:
         self.job = job
         self.event_log = event_log
         self.stream = stream
@@ -119,9 +125,22 @@ class RollupWorker:
             log.info("unrolled_events_published_again", events=len(keys))
         return len(keys)
 
+    def _join_group(self) -> bool:
+        """Make sure the group exists, trying again while Redis is away (a worker that starts
+        during a Redis restart waits for it rather than dying); False if stopped first."""
+        while not self.stopping.is_set():
+            try:
+                self.stream.ensure_group()
+                return True
+            except Exception:  # Redis away: the same wait as a failed step
+                log.exception("rollup_group_unavailable")
+                self.stopping.wait(RETRY_SECONDS)
+        return False
+
     def run(self) -> None:
         """Until `stopping` is set (SIGTERM, Ctrl-C): the step in progress finishes first."""
-        self.stream.ensure_group()
+        if not self._join_group():
+            return
         log.info("rollup_worker_started", consumer=self.name)
         while not self.stopping.is_set():
             try:

@@ -46,9 +46,11 @@ class DocumentCheck:
 
     def line(self) -> str:
         sign = "=" if self.matches else "!="
-        return (f"{self.kind.value.replace('_', ' ')} {self.number} for {self.advertiser}, {self.period[0]} to "
-                f"{self.period[1]}: {display(self.subtotal_micros, self.currency)} {self.currency} {sign} report "
-                f"{display(sum(self.reported.values()), self.currency)}")
+        return (
+            f"{self.kind.value.replace('_', ' ')} {self.number} for {self.advertiser}, {self.period[0]} to "
+            f"{self.period[1]}: {display(self.subtotal_micros, self.currency)} {self.currency} {sign} report "
+            f"{display(sum(self.reported.values()), self.currency)}"
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,10 +63,15 @@ class WalletState:
 
     def line(self) -> str:
         left = self.topped_up_micros - self.spent_micros
-        state = (f"used up, delivery stopped after {self.last_charged}" if left < to_micros(Decimal("0.01"))
-                 else f"{display(left, self.currency)} left")
-        return (f"{self.advertiser} (prepaid): topped up {display(self.topped_up_micros, self.currency)}, "
-                f"spent {display(self.spent_micros, self.currency)}; wallet {state}")
+        state = (
+            f"used up, delivery stopped after {self.last_charged}"
+            if left < to_micros(Decimal("0.01"))
+            else f"{display(left, self.currency)} left"
+        )
+        return (
+            f"{self.advertiser} (prepaid): topped up {display(self.topped_up_micros, self.currency)}, "
+            f"spent {display(self.spent_micros, self.currency)}; wallet {state}"
+        )
 
 
 def _last_month(today: date) -> str:
@@ -83,26 +90,47 @@ def issue_demo_documents(db: Session, settings: Settings, now: datetime) -> list
 
 
 def _check(db: Session, settings: Settings, invoice: Invoice) -> DocumentCheck:
-    query = ReportQuery(invoice.period_start, invoice.period_end, (Grouping.CAMPAIGN,),
-                        advertiser_id=invoice.advertiser_id)
+    query = ReportQuery(
+        invoice.period_start, invoice.period_end, (Grouping.CAMPAIGN,), advertiser_id=invoice.advertiser_id
+    )
     report = build_report(db, query, settings.attribution_windows(), settings.timezone)
-    lines = {line.campaign_id or "": line.amount_micros for line in db.scalars(
-        select(InvoiceLine).where(InvoiceLine.invoice_id == invoice.id))}
-    return DocumentCheck(str(invoice.buyer["name"]), invoice.number, invoice.kind,
-                         (invoice.period_start, invoice.period_end), invoice.subtotal_micros, lines,
-                         {row["campaign_id"]: to_micros(row["spend"]) for row in report.rows}, invoice.currency)
+    lines = {
+        line.campaign_id or "": line.amount_micros
+        for line in db.scalars(select(InvoiceLine).where(InvoiceLine.invoice_id == invoice.id))
+    }
+    return DocumentCheck(
+        str(invoice.buyer["name"]),
+        invoice.number,
+        invoice.kind,
+        (invoice.period_start, invoice.period_end),
+        invoice.subtotal_micros,
+        lines,
+        {row["campaign_id"]: to_micros(row["spend"]) for row in report.rows},
+        invoice.currency,
+    )
 
 
 def wallets(db: Session, currency: str) -> list[WalletState]:
     """Each prepaid brand's wallet: what it put in, what delivery took, when it last did."""
     states = []
-    for advertiser in db.scalars(select(Advertiser).where(Advertiser.billing_mode == BillingMode.PREPAID)
-                                 .order_by(Advertiser.name)):
-        sums = dict(db.execute(select(LedgerEntry.kind, func.sum(LedgerEntry.amount_micros))
-                               .where(LedgerEntry.advertiser_id == advertiser.id).group_by(LedgerEntry.kind)).all())
-        last = db.scalar(select(func.max(LedgerEntry.day)).where(
-            LedgerEntry.advertiser_id == advertiser.id, LedgerEntry.kind == EntryKind.CHARGE))
-        states.append(WalletState(advertiser.name, int(sums.get(EntryKind.TOP_UP, 0)),
-                                  -int(sums.get(EntryKind.CHARGE, 0)), last, currency))
+    for advertiser in db.scalars(
+        select(Advertiser).where(Advertiser.billing_mode == BillingMode.PREPAID).order_by(Advertiser.name)
+    ):
+        sums = dict(
+            db.execute(
+                select(LedgerEntry.kind, func.sum(LedgerEntry.amount_micros))
+                .where(LedgerEntry.advertiser_id == advertiser.id)
+                .group_by(LedgerEntry.kind)
+            ).all()
+        )
+        last = db.scalar(
+            select(func.max(LedgerEntry.day)).where(
+                LedgerEntry.advertiser_id == advertiser.id, LedgerEntry.kind == EntryKind.CHARGE
+            )
+        )
+        states.append(
+            WalletState(
+                advertiser.name, int(sums.get(EntryKind.TOP_UP, 0)), -int(sums.get(EntryKind.CHARGE, 0)), last, currency
+            )
+        )
     return states
-

@@ -75,7 +75,14 @@ _LINES: tuple[tuple[str, str, str, str, str, tuple[str, ...]], ...] = (
     ("Greenfield", "SPIN", "Baby spinach", "produce/vegetables", "1.39", ("100 g", "200 g", "500 g")),
     ("Greenfield", "TOMA", "Vine tomatoes", "produce/vegetables", "1.69", ("250 g", "500 g", "1 kg")),
     ("Greenfield", "AVOC", "Ripe avocados", "produce/vegetables", "1.99", ("2 pack", "4 pack", "8 pack")),
-    ("Polar Kitchen", "PIZZ", "Stone-baked margherita pizza", "frozen/meals", "2.99", ("1 pizza", "2 pizzas", "4 pizzas")),
+    (
+        "Polar Kitchen",
+        "PIZZ",
+        "Stone-baked margherita pizza",
+        "frozen/meals",
+        "2.99",
+        ("1 pizza", "2 pizzas", "4 pizzas"),
+    ),
     ("Polar Kitchen", "PEAS", "Garden peas", "frozen/vegetables", "1.29", ("500 g", "1 kg", "2 kg")),
     ("Polar Kitchen", "ICEC", "Vanilla ice cream", "frozen/desserts", "2.49", ("500 ml", "1 l", "2 l")),
     ("Polar Kitchen", "FISH", "Breaded fish fillets", "frozen/meals", "3.49", ("4 pack", "8 pack", "16 pack")),
@@ -161,16 +168,18 @@ def products() -> list[dict[str, Any]]:
     for line in LINES:
         for index, pack in enumerate(line.packs):
             code = sku(line, index)
-            rows.append({
-                "sku": code,
-                "title": f"{line.brand} {line.title}, {pack}",
-                "brand": line.brand,
-                "category": line.category,
-                "price": (line.base_price * PACK_PRICE_FACTORS[index]).quantize(Decimal("0.01")),
-                "available": len(rows) % 11 != 10,
-                "url": f"https://freshmart.example/p/{code.lower()}",
-                "image_url": f"https://freshmart.example/img/{code.lower()}.jpg",
-            })
+            rows.append(
+                {
+                    "sku": code,
+                    "title": f"{line.brand} {line.title}, {pack}",
+                    "brand": line.brand,
+                    "category": line.category,
+                    "price": (line.base_price * PACK_PRICE_FACTORS[index]).quantize(Decimal("0.01")),
+                    "available": len(rows) % 11 != 10,
+                    "url": f"https://freshmart.example/p/{code.lower()}",
+                    "image_url": f"https://freshmart.example/img/{code.lower()}.jpg",
+                }
+            )
     return rows
 
 

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from shelfspace.accounts.models import User
+from shelfspace.accounts.rights import TeamRole
 from shelfspace.accounts.roles import SYSTEM, Role
 from shelfspace.accounts.schemas import UserCreate
 from shelfspace.accounts.service import create_user
@@ -42,7 +43,43 @@ def ensure_demo_logins(db: Session) -> list[Login]:
     for advertiser in db.scalars(select(Advertiser).order_by(Advertiser.name)):
         email = brand_email(advertiser.domain)
         if email not in existing:
-            create_user(db, SYSTEM, UserCreate(email=email, password=DEMO_PASSWORD, role=Role.ADVERTISER,
-                                               advertiser_id=advertiser.id))
+            create_user(
+                db,
+                SYSTEM,
+                UserCreate(email=email, password=DEMO_PASSWORD, role=Role.ADVERTISER, advertiser_id=advertiser.id),
+            )
         logins.append(Login(email, advertiser.name))
+    return logins
+
+
+FINANCE_EMAIL = "finance@freshmart.example"
+
+
+def ensure_team_logins(db: Session) -> list[Login]:
+    """Two more people, to show what a team role changes: the operator's finance person
+    (billing only) and a reporting-only person of the first brand by name (reads only)."""
+    existing = set(db.scalars(select(User.email)))
+    logins = [Login(FINANCE_EMAIL, "operator, finance")]
+    if FINANCE_EMAIL not in existing:
+        create_user(
+            db,
+            SYSTEM,
+            UserCreate(email=FINANCE_EMAIL, password=DEMO_PASSWORD, role=Role.OPERATOR, team_role=TeamRole.FINANCE),
+        )
+    brand = db.scalars(select(Advertiser).order_by(Advertiser.name).limit(1)).first()
+    if brand is not None:
+        email = "reports." + brand_email(brand.domain)
+        if email not in existing:
+            create_user(
+                db,
+                SYSTEM,
+                UserCreate(
+                    email=email,
+                    password=DEMO_PASSWORD,
+                    role=Role.ADVERTISER,
+                    advertiser_id=brand.id,
+                    team_role=TeamRole.REPORTING,
+                ),
+            )
+        logins.append(Login(email, f"{brand.name}, reporting only"))
     return logins

@@ -16,8 +16,13 @@ from shelfspace.sim.traffic import Outcome, Tally
 def replay_progress(console: Console, description: str) -> Iterator[Callable[[float, Tally], None]]:
     """A bar for the block; the callback takes the share of simulated time done and the tally."""
     # Fits in 80 columns with a week's numbers, so nothing is cut off in a default terminal.
-    columns = (TextColumn("{task.description}"), BarColumn(bar_width=20), TaskProgressColumn(), TimeElapsedColumn(),
-               TextColumn("{task.fields[sent]}"))
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(bar_width=20),
+        TaskProgressColumn(),
+        TimeElapsedColumn(),
+        TextColumn("{task.fields[sent]}"),
+    )
     with Progress(*columns, console=console, transient=True) as progress:
         task = progress.add_task(description, total=1.0, sent="")
 

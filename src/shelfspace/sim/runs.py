@@ -6,7 +6,7 @@ import random
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -17,6 +17,7 @@ from sqlalchemy import Engine
 from shelfspace.client import Shelfspace, api
 from shelfspace.config import Settings
 from shelfspace.delivery.snapshots import SnapshotHolder
+from shelfspace.runtime import runtime_of
 from shelfspace.sim.clock import SteppedClock
 from shelfspace.sim.shop_view import discover
 from shelfspace.sim.shoppers import Shopper, make_shoppers
@@ -32,9 +33,52 @@ class Audience:
     seed: int = 7
 
 
-def replay_history(settings: Settings, engine: Engine, operator_key: str, days: int, audience: Audience,
-                   until: datetime | None = None, on_progress: Callable[[float, Tally], None] | None = None,
-                   on_day: Callable[[FastAPI, datetime], None] | None = None) -> Tally:
+def run_days(
+    app: FastAPI,
+    traffic: Traffic,
+    chores: ServerChores,
+    starts: Sequence[datetime],
+    until: datetime,
+    plan: Callable[[int, datetime], None],
+    on_day: Callable[[FastAPI, datetime], None] | None,
+    on_progress: Callable[[float, Tally], None] | None,
+) -> None:
+    """The replay's day loop, for the synthetic week and the real baskets alike: each day
+    of `starts` is announced (`on_day`, at its first instant, the days before rolled up),
+    planned (`plan(n, start)`), run hour by hour up to `until` with the app's chores on the
+    simulated clock, and rolled up; then the last events are flushed and rolled up."""
+    rt = runtime_of(app)
+    first_day = starts[0]
+    span = max(1.0, (until - first_day).total_seconds())
+    for n, start in enumerate(starts):
+        if on_day is not None:
+            on_day(app, start)
+        plan(n, start)
+        for hour in range(1, 25):
+            step_end = min(start + timedelta(hours=hour), until)
+            traffic.run_until(step_end)
+            chores.advance_to(step_end)
+            if on_progress is not None:
+                on_progress(min(1.0, (step_end - first_day).total_seconds() / span), traffic.tally)
+            if step_end >= until:
+                break
+        rt.rollups.run()
+    chores.advance_to(until)
+    rt.opportunities.flush()
+    rt.study_log.flush()
+    rt.rollups.run()
+
+
+def replay_history(
+    settings: Settings,
+    engine: Engine,
+    operator_key: str,
+    days: int,
+    audience: Audience,
+    until: datetime | None = None,
+    on_progress: Callable[[float, Tally], None] | None = None,
+    on_day: Callable[[FastAPI, datetime], None] | None = None,
+) -> Tally:
     """Replay `days` whole days before today, and today up to `until` (default: now),
     through the real app served over HTTP on a loopback port, on a stepped clock; returns
     once the rollups hold it all. `on_progress` hears the share of simulated time done
@@ -56,32 +100,25 @@ def replay_history(settings: Settings, engine: Engine, operator_key: str, days: 
     with served(app) as base_url, Shelfspace(base_url, operator_key, timeout=30) as client:
         # Rolled up once per replayed day, rather than every second by the background
         # runner, which would roll the growing day again and again.
-        app.state.rollup_runner.stop()
-        app.state.snapshots.stop()
-        chores = ServerChores(clock, app.state.snapshots, first_day, app.state.audience_refresher.refresh)
+        rt = runtime_of(app)
+        assert rt.rollup_runner is not None  # embedded: this process rolls up its own log
+        rt.rollup_runner.stop()
+        rt.snapshots.stop()
+        chores = ServerChores(clock, rt.snapshots, first_day, rt.audience_refresher.refresh)
         shop = discover(client)
         shoppers = make_shoppers(rng, audience.shoppers, [p.category for p in shop.products])
         send_identities(client, shoppers)
         traffic = Traffic(client, shop, shoppers, rng, chores.advance_to, run_id=f"history-{audience.seed}")
-        span = max(1.0, (until - first_day).total_seconds())
-        for day in range(days + 1):
-            start = first_day + timedelta(days=day)
-            if on_day is not None:
-                on_day(app, start)
-            traffic.plan_day(start, audience.visits_per_day)
-            for hour in range(1, 25):
-                step_end = min(start + timedelta(hours=hour), until)
-                traffic.run_until(step_end)
-                chores.advance_to(step_end)
-                if on_progress is not None:
-                    on_progress(min(1.0, (step_end - first_day).total_seconds() / span), traffic.tally)
-                if step_end >= until:
-                    break
-            app.state.rollups.run()
-        chores.advance_to(until)
-        app.state.opportunities.flush()
-        app.state.study_log.flush()
-        app.state.rollups.run()
+        run_days(
+            app,
+            traffic,
+            chores,
+            [first_day + timedelta(days=day) for day in range(days + 1)],
+            until,
+            lambda _, start: traffic.plan_day(start, audience.visits_per_day),
+            on_day,
+            on_progress,
+        )
     return traffic.tally
 
 
@@ -92,12 +129,18 @@ def send_identities(client: Shelfspace, shoppers: list[Shopper]) -> None:
     as no one's number: an export would skip every one of them.)"""
     users = identities_of(shoppers)
     for start in range(0, len(users), 5_000):
-        client.send(api.identities(users[start:start + 5_000]))
+        client.send(api.identities(users[start : start + 5_000]))
 
 
 def identities_of(shoppers: list[Shopper]) -> list[dict[str, str]]:
-    return [{"user_id": s.user_id, "email": f"{s.user_id}@shoppers.example",
-             **({"phone": f"+44 7400 {n:06d}"} if n % 3 == 0 else {})} for n, s in enumerate(shoppers)]
+    return [
+        {
+            "user_id": s.user_id,
+            "email": f"{s.user_id}@shoppers.example",
+            **({"phone": f"+44 7400 {n:06d}"} if n % 3 == 0 else {}),
+        }
+        for n, s in enumerate(shoppers)
+    ]
 
 
 class ServerChores:
@@ -110,8 +153,9 @@ class ServerChores:
     SWEEP_EVERY = timedelta(minutes=5)  # reservations live 15 minutes: released within 5 of expiring
     REBUILD_EVERY = timedelta(hours=1)  # a rebuild takes ~10 ms; the catalogue does not change in a replay
 
-    def __init__(self, clock: SteppedClock, snapshots: SnapshotHolder, start: datetime,
-                 refresh_audiences: Callable[[], None]) -> None:
+    def __init__(
+        self, clock: SteppedClock, snapshots: SnapshotHolder, start: datetime, refresh_audiences: Callable[[], None]
+    ) -> None:
         self.clock, self.snapshots, self.refresh_audiences = clock, snapshots, refresh_audiences
         self._next_sweep, self._next_rebuild = start + self.SWEEP_EVERY, start + self.REBUILD_EVERY
 
@@ -170,15 +214,18 @@ class LiveTraffic:
         with Shelfspace(self.base_url, self.operator_key) as client:
             shop = discover(client)
             shoppers = make_shoppers(rng, self.audience.shoppers, [p.category for p in shop.products])
-            traffic = Traffic(client, shop, shoppers, rng, sleep_until,
-                              run_id=f"live-{self.audience.seed}-{int(time.time())}")
+            traffic = Traffic(
+                client, shop, shoppers, rng, sleep_until, run_id=f"live-{self.audience.seed}-{int(time.time())}"
+            )
             self.tally = traffic.tally
             try:
                 while not self.stopped.is_set() and (ends is None or datetime.now(UTC) < ends):
                     start = datetime.now(UTC)
                     window_end = start + timedelta(seconds=self.WINDOW_SECONDS)
                     window_end = min(window_end, ends) if ends is not None else window_end
-                    traffic.plan_window(start, window_end, self.visits_per_second * (window_end - start).total_seconds())
+                    traffic.plan_window(
+                        start, window_end, self.visits_per_second * (window_end - start).total_seconds()
+                    )
                     traffic.run_until(window_end)
                     if on_window is not None:
                         on_window(traffic.tally)

@@ -9,9 +9,8 @@ from typing import Any
 
 import httpx
 
-from shelfspace.client import ApiError, Shelfspace
-
 from shelfspace.catalog.enums import AdFormat, Channel
+from shelfspace.client import ApiError, Shelfspace
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,15 +81,29 @@ def discover(shelfspace: Shelfspace) -> ShopView:
     carry random bits after the millisecond, so two seedings of the same network list
     objects made in the same millisecond in different orders, and the same seed would
     then send different shoppers."""
-    placements = sorted((ShopPlacement(p["id"], Channel(p["channel"]), AdFormat(p["format"]),
-                                       int(p.get("max_ads") or 1))
-                         for p in _all(shelfspace, "placements") if p.get("status", "active") == "active"),
-                        key=lambda p: p.id)
-    products = sorted((ShopProduct(p["sku"], p["title"], p.get("brand") or "", p.get("category") or "general",
-                                   Decimal(str(p["price"])) if p.get("price") is not None else Decimal("1"),
-                                   keyword_of(p["title"], p.get("brand") or ""))
-                       for p in _all(shelfspace, "products") if p.get("available", True)),
-                      key=lambda p: p.sku)
+    placements = sorted(
+        (
+            ShopPlacement(p["id"], Channel(p["channel"]), AdFormat(p["format"]), int(p.get("max_ads") or 1))
+            for p in _all(shelfspace, "placements")
+            if p.get("status", "active") == "active"
+        ),
+        key=lambda p: p.id,
+    )
+    products = sorted(
+        (
+            ShopProduct(
+                p["sku"],
+                p["title"],
+                p.get("brand") or "",
+                p.get("category") or "general",
+                Decimal(str(p["price"])) if p.get("price") is not None else Decimal("1"),
+                keyword_of(p["title"], p.get("brand") or ""),
+            )
+            for p in _all(shelfspace, "products")
+            if p.get("available", True)
+        ),
+        key=lambda p: p.sku,
+    )
     advertisers = _all(shelfspace, "advertisers")
     # Sorted, not a set: a set of strings iterates in an order that changes with each process.
     brands = {a["id"]: tuple(sorted({a["name"], *(a.get("brands") or [])})) for a in advertisers}

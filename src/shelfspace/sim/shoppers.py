@@ -17,14 +17,23 @@ from enum import StrEnum
 from shelfspace.catalog.enums import AdFormat, Device
 
 CLICK_RATE: dict[AdFormat, float] = {
-    AdFormat.BANNER: 0.002, AdFormat.NATIVE: 0.006, AdFormat.VIDEO: 0.008, AdFormat.SPONSORED_PRODUCT: 0.012,
+    AdFormat.BANNER: 0.002,
+    AdFormat.NATIVE: 0.006,
+    AdFormat.VIDEO: 0.008,
+    AdFormat.SPONSORED_PRODUCT: 0.012,
 }
 INTEREST_LIFT = 2.1  # an ad for something the shopper likes is clicked this many times more
 VIEWABLE_RATE: dict[AdFormat, float] = {
-    AdFormat.BANNER: 0.62, AdFormat.NATIVE: 0.7, AdFormat.VIDEO: 0.78, AdFormat.SPONSORED_PRODUCT: 0.8,
+    AdFormat.BANNER: 0.62,
+    AdFormat.NATIVE: 0.7,
+    AdFormat.VIDEO: 0.78,
+    AdFormat.SPONSORED_PRODUCT: 0.8,
 }
 BUY_AFTER_CLICK: dict[AdFormat, float] = {
-    AdFormat.SPONSORED_PRODUCT: 0.11, AdFormat.NATIVE: 0.05, AdFormat.BANNER: 0.04, AdFormat.VIDEO: 0.03,
+    AdFormat.SPONSORED_PRODUCT: 0.11,
+    AdFormat.NATIVE: 0.05,
+    AdFormat.BANNER: 0.04,
+    AdFormat.VIDEO: 0.03,
 }
 BUY_AFTER_VIEW = 0.004  # a sale some time after only seeing the ad
 # Brand lift surveys: a page view with room for a question asks one this often; a shopper
@@ -97,7 +106,15 @@ def make_shoppers(rng: random.Random, count: int, categories: list[str]) -> list
         interests = tuple(rng.sample(tops, k=min(len(tops), rng.choice((1, 2, 2, 3)))))
         country = _pick(rng, COUNTRIES)
         surface = Surface.APP if device is Device.MOBILE and rng.random() < 0.55 else Surface.WEB
-        shoppers.append(Shopper(user_id=f"shopper-{n:05d}", interests=interests, device=device, country=str(country),
-                                consent=rng.random() < CONSENT_RATE, surface=surface,
-                                user_agent=rng.choice(USER_AGENTS[device])))
+        shoppers.append(
+            Shopper(
+                user_id=f"shopper-{n:05d}",
+                interests=interests,
+                device=device,
+                country=str(country),
+                consent=rng.random() < CONSENT_RATE,
+                surface=surface,
+                user_agent=rng.choice(USER_AGENTS[device]),
+            )
+        )
     return shoppers

@@ -41,8 +41,32 @@ from shelfspace.sim.shoppers import (
 )
 
 # Visits by local hour: quiet at night, a lunch bump, busiest in the evening.
-HOURLY_WEIGHTS = (1, 0.6, 0.4, 0.3, 0.3, 0.5, 1.2, 2.2, 3, 3.2, 3.4, 3.8, 4.4, 4, 3.6, 3.4, 3.6, 4.2, 5.4, 6.2,
-                  6, 4.8, 3.2, 1.8)
+HOURLY_WEIGHTS = (
+    1,
+    0.6,
+    0.4,
+    0.3,
+    0.3,
+    0.5,
+    1.2,
+    2.2,
+    3,
+    3.2,
+    3.4,
+    3.8,
+    4.4,
+    4,
+    3.6,
+    3.4,
+    3.6,
+    4.2,
+    5.4,
+    6.2,
+    6,
+    4.8,
+    3.2,
+    1.8,
+)
 # Visits by weekday, Monday first: a quiet start of the week, busier from Friday. Weekdays
 # differ, so a forecast that replays the wrong weekday shows in the backtest
 # (docs/forecasting.md).
@@ -109,8 +133,15 @@ class Traffic:
     """Runs shoppers against one server. `wait` is how time passes: the stepped clock's
     `advance_to` for history, a sleep for live traffic."""
 
-    def __init__(self, shelfspace: Shelfspace, shop: ShopView, shoppers: list[Shopper],
-                 rng: random.Random, wait: Callable[[datetime], None], run_id: str = "sim") -> None:
+    def __init__(
+        self,
+        shelfspace: Shelfspace,
+        shop: ShopView,
+        shoppers: list[Shopper],
+        rng: random.Random,
+        wait: Callable[[datetime], None],
+        run_id: str = "sim",
+    ) -> None:
         self.shelfspace, self.shop, self.shoppers, self.rng, self.wait = shelfspace, shop, shoppers, rng, wait
         # Reactions to ads (views, clicks, sales after them) draw from their own source, so
         # what the server answers never changes which pages the planned visits open.
@@ -144,8 +175,12 @@ class Traffic:
         for placement in self.shop.placements_where(Channel.INSTORE):
             for hour in range(8, 22):
                 for _ in range(INSTORE_PER_HOUR):
-                    self._at(day_start + timedelta(hours=hour, seconds=self.rng.uniform(0, 3600)), Action.PAGE,
-                             None, Page((placement,)))
+                    self._at(
+                        day_start + timedelta(hours=hour, seconds=self.rng.uniform(0, 3600)),
+                        Action.PAGE,
+                        None,
+                        Page((placement,)),
+                    )
 
     def plan_window(self, start: datetime, end: datetime, visits: float) -> None:
         """Live traffic: about `visits` visits (a Poisson count) at random times in [start, end)."""
@@ -184,8 +219,11 @@ class Traffic:
         roll = rng.random()
         if roll < 0.38 and liked:
             product = rng.choice(liked)
-            searches = [p for p in shop.placements if p.format is AdFormat.SPONSORED_PRODUCT
-                        and (p.channel is Channel.APP) == (channel is Channel.APP)]
+            searches = [
+                p
+                for p in shop.placements
+                if p.format is AdFormat.SPONSORED_PRODUCT and (p.channel is Channel.APP) == (channel is Channel.APP)
+            ]
             if searches:
                 return Page((rng.choice(searches),), category=product.category, query=product.keyword)
         if roll < 0.08 + 0.38:
@@ -238,8 +276,12 @@ class Traffic:
         if shopper is not None:
             context |= {"device": shopper.device.value, "country": shopper.country}
             self._behaviour_event(when, shopper, page)
-        call = api.decide({p.id: p.max_ads for p in page.placements}, user_id=shopper.user_id if shopper else None,
-                          consent=shopper.consent if shopper else False, context=context)
+        call = api.decide(
+            {p.id: p.max_ads for p in page.placements},
+            user_id=shopper.user_id if shopper else None,
+            consent=shopper.consent if shopper else False,
+            context=context,
+        )
         try:
             answer = self.shelfspace.send(call)
         except ApiError as error:
@@ -256,7 +298,9 @@ class Traffic:
                 self.tally.counts[Outcome.ADS] += 1
                 # Most rendered ads load; some pages are left before the ad does.
                 if self.react.random() < 0.93:
-                    self._at(when + timedelta(milliseconds=self.react.uniform(200, 900)), Action.IMPRESSION, shopper, ad)
+                    self._at(
+                        when + timedelta(milliseconds=self.react.uniform(200, 900)), Action.IMPRESSION, shopper, ad
+                    )
 
     def _survey(self, shopper: Shopper) -> None:
         """A brand lift question, if the server has one for this shopper: the shopper picks
@@ -281,8 +325,11 @@ class Traffic:
             self.tally.brand_answers[question["study_id"]] += 1
 
     def _behaviour_event(self, when: datetime, shopper: Shopper, page: Page) -> None:
-        event: dict[str, Any] = {"id": f"{self._run}-b{next(self._ids)}", "user_id": shopper.user_id,
-                                 "time": when.isoformat()}
+        event: dict[str, Any] = {
+            "id": f"{self._run}-b{next(self._ids)}",
+            "user_id": shopper.user_id,
+            "time": when.isoformat(),
+        }
         if page.query:
             self._behaviour.append(event | {"type": "search", "query": page.query})
         elif page.product:
@@ -293,7 +340,11 @@ class Traffic:
             self.flush_events()
 
     def _ua(self, shopper: Shopper | None) -> str:
-        return shopper.user_agent if shopper else "Mozilla/5.0 (Linux; Android 11; InStoreScreen) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36"
+        return (
+            shopper.user_agent
+            if shopper
+            else "Mozilla/5.0 (Linux; Android 11; InStoreScreen) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36"
+        )
 
     def _track(self, url: str, shopper: Shopper | None, outcome: Outcome, ok: tuple[int, ...]) -> bool:
         try:
@@ -317,7 +368,8 @@ class Traffic:
         ad_format = AdFormat(ad["format"])
         if shopper is not None:
             self._seen_brands.setdefault(shopper.user_id, set()).update(
-                self.shop.brands_of_advertiser.get(ad["advertiser_id"], ()))
+                self.shop.brands_of_advertiser.get(ad["advertiser_id"], ())
+            )
         if self.react.random() < VIEWABLE_RATE[ad_format]:
             self._at(when + timedelta(seconds=self.react.uniform(1, 3)), Action.VIEWABLE, shopper, ad)
         if shopper is None:
@@ -328,15 +380,23 @@ class Traffic:
         elif self.react.random() < BUY_AFTER_VIEW * lift:
             wanted = self._promoted(ad)
             if wanted:
-                self._at(when + timedelta(hours=self.react.uniform(0.5, 20)), Action.ORDER, shopper, tuple(wanted),
-                         ad["campaign_id"])
+                self._at(
+                    when + timedelta(hours=self.react.uniform(0.5, 20)),
+                    Action.ORDER,
+                    shopper,
+                    tuple(wanted),
+                    ad["campaign_id"],
+                )
 
     def _promoted(self, ad: dict[str, Any]) -> list[ShopProduct]:
         """What an ad sells: its product, else something of the advertiser's brands."""
         if ad.get("sku") and ad["sku"] in self.shop.by_sku:
             return [self.shop.by_sku[ad["sku"]]]
-        pool = [p for brand in self.shop.brands_of_advertiser.get(ad["advertiser_id"], ())
-                for p in self.shop.by_brand.get(brand, [])]
+        pool = [
+            p
+            for brand in self.shop.brands_of_advertiser.get(ad["advertiser_id"], ())
+            for p in self.shop.by_brand.get(brand, [])
+        ]
         return [self.react.choice(pool)] if pool else []
 
     def _click(self, when: datetime, shopper: Shopper, ad: dict[str, Any]) -> None:
@@ -346,18 +406,25 @@ class Traffic:
             wanted = self._promoted(ad)
             if wanted:
                 extra = self._basket(shopper, self.react) if self.react.random() < 0.4 else []
-                self._at(when + timedelta(minutes=self.react.uniform(2, 40)), Action.ORDER, shopper,
-                         tuple(wanted + extra), ad["campaign_id"])
+                self._at(
+                    when + timedelta(minutes=self.react.uniform(2, 40)),
+                    Action.ORDER,
+                    shopper,
+                    tuple(wanted + extra),
+                    ad["campaign_id"],
+                )
 
-    def _order(self, when: datetime, shopper: Shopper, products: tuple[ShopProduct, ...],
-               caused_by: str | None) -> None:
+    def _order(
+        self, when: datetime, shopper: Shopper, products: tuple[ShopProduct, ...], caused_by: str | None
+    ) -> None:
         """`caused_by`: the campaign whose ad made the shopper buy; None for an organic basket."""
         order_id = f"{self._run}-o{next(self._ids)}"
-        items = [{"sku": p.sku, "quantity": self.react.choice((1, 1, 1, 2, 3)), "price": str(p.price)} for p in products]
+        items = [
+            {"sku": p.sku, "quantity": self.react.choice((1, 1, 1, 2, 3)), "price": str(p.price)} for p in products
+        ]
+        # The order is the purchase: audiences count an order's items as purchases, so the
+        # shop sends no `purchase` behaviour events for it (they would count each item twice).
         self._orders.append({"id": order_id, "user_id": shopper.user_id, "time": when.isoformat(), "items": items})
-        for p in products:
-            self._behaviour.append({"id": f"{order_id}-{p.sku}", "user_id": shopper.user_id, "time": when.isoformat(),
-                                    "type": "purchase", "sku": p.sku, "category": p.category})
         self.tally.counts[Outcome.ORDERS] += 1
         if caused_by is not None:
             self.tally.counts[Outcome.AD_ORDERS] += 1
@@ -366,8 +433,10 @@ class Traffic:
             self.flush_events()
 
     def flush_events(self) -> None:
-        for build, path, batch, outcome in ((api.conversions, "/v1/events/conversions", self._orders, None),
-                                            (api.behaviour, "/v1/events/behaviour", self._behaviour, Outcome.BEHAVIOUR)):
+        for build, path, batch, outcome in (
+            (api.conversions, "/v1/events/conversions", self._orders, None),
+            (api.behaviour, "/v1/events/behaviour", self._behaviour, Outcome.BEHAVIOUR),
+        ):
             if not batch:
                 continue
             try:

@@ -39,8 +39,10 @@ class TruthCheck:
             return f"{self.campaign}: true incremental purchases {self.true_incremental}; no interval: {self.unread}"
         low, high = self.interval
         verdict = "inside" if self.covered else "OUTSIDE"
-        return (f"{self.campaign}: true incremental purchases {self.true_incremental}, measured {self.estimate:.1f} "
-                f"(95% interval {low:.1f} to {high:.1f}): the truth is {verdict} the interval")
+        return (
+            f"{self.campaign}: true incremental purchases {self.true_incremental}, measured {self.estimate:.1f} "
+            f"(95% interval {low:.1f} to {high:.1f}): the truth is {verdict} the interval"
+        )
 
 
 def check_test_campaigns(settings: Settings, engine: Engine, tally: Tally, now: datetime) -> list[TruthCheck]:
@@ -52,10 +54,22 @@ def check_test_campaigns(settings: Settings, engine: Engine, tally: Tally, now: 
             for campaign in db.scalars(select(Campaign).where(Campaign.is_test).order_by(Campaign.id)):
                 lift = campaign_lift(db, backends.event_log, campaign, now)
                 interval = lift["ci95"]["incremental_conversions"]
-                unread = (f"it is read on {lift['read_at'][:10]}" if lift["interim"] else
-                          None if lift["readable"] else "too few shoppers to read a lift")
-                checks.append(TruthCheck(campaign.name, tally.caused[campaign.id], lift["incremental_conversions"],
-                                         tuple(interval) if interval else None, unread))
+                unread = (
+                    f"it is read on {lift['read_at'][:10]}"
+                    if lift["interim"]
+                    else None
+                    if lift["readable"]
+                    else "too few shoppers to read a lift"
+                )
+                checks.append(
+                    TruthCheck(
+                        campaign.name,
+                        tally.caused[campaign.id],
+                        lift["incremental_conversions"],
+                        tuple(interval) if interval else None,
+                        unread,
+                    )
+                )
     finally:
         backends.event_log.close()
     return checks

@@ -8,7 +8,6 @@ with its position, its id and the reason. An id seen before is stored once.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from enum import StrEnum
 from typing import Annotated, Any
 
 from pydantic import BaseModel, Field, TypeAdapter, ValidationError
@@ -16,7 +15,7 @@ from pydantic import BaseModel, Field, TypeAdapter, ValidationError
 from shelfspace.catalog.fields import Category, Sku, UtcDatetime
 from shelfspace.core.inputs import InputModel
 from shelfspace.core.money import Money, to_micros
-from shelfspace.events.model import Event, EventType
+from shelfspace.events.model import BehaviourType, Event, EventType
 
 MAX_BATCH = 10_000
 FUTURE_TOLERANCE = timedelta(minutes=5)  # clocks differ a little; an order from tomorrow is a bug
@@ -36,13 +35,6 @@ class ConversionIn(InputModel):
     user_id: UserId
     time: UtcDatetime
     items: list[Item] = Field(min_length=1, max_length=1000)
-
-
-class BehaviourType(StrEnum):
-    VIEW = "view"
-    SEARCH = "search"
-    ADD_TO_CART = "add_to_cart"
-    PURCHASE = "purchase"
 
 
 class BehaviourIn(InputModel):
@@ -91,15 +83,24 @@ def _reason(error: ValidationError) -> str:
 
 def _conversion_event(event: ConversionIn) -> Event:
     items = [{"sku": i.sku, "quantity": i.quantity, "price_micros": to_micros(i.price)} for i in event.items]
-    return Event(f"{EventType.CONVERSION}:{event.id}", EventType.CONVERSION, event.time.timestamp(),
-                 user_id=event.user_id, data={"id": event.id, "items": items})
+    return Event(
+        f"{EventType.CONVERSION}:{event.id}",
+        EventType.CONVERSION,
+        event.time.timestamp(),
+        user_id=event.user_id,
+        data={"id": event.id, "items": items},
+    )
 
 
 def _behaviour_event(event: BehaviourIn) -> Event:
-    data = {"id": event.id, "type": str(event.type), "sku": event.sku, "category": event.category,
-            "query": event.query}
-    return Event(f"{EventType.BEHAVIOUR}:{event.id}", EventType.BEHAVIOUR, event.time.timestamp(),
-                 user_id=event.user_id, data={k: v for k, v in data.items() if v is not None})
+    data = {"id": event.id, "type": str(event.type), "sku": event.sku, "category": event.category, "query": event.query}
+    return Event(
+        f"{EventType.BEHAVIOUR}:{event.id}",
+        EventType.BEHAVIOUR,
+        event.time.timestamp(),
+        user_id=event.user_id,
+        data={k: v for k, v in data.items() if v is not None},
+    )
 
 
 CONVERSION = TypeAdapter(ConversionIn)

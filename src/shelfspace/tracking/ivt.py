@@ -35,13 +35,54 @@ PREFETCH_HEADERS: dict[str, tuple[str, ...]] = {
 
 # The first product of HTTP libraries and runtimes: software that fetches, not a person's
 # browser or app (compared case-insensitively).
-LIBRARIES = frozenset({
-    "curl", "wget", "python-requests", "python-urllib", "python-httpx", "python", "aiohttp", "httpx", "urllib3",
-    "go-http-client", "okhttp", "java", "apache-httpclient", "jakarta commons-httpclient", "libwww-perl", "lwp",
-    "axios", "node-fetch", "node", "undici", "got", "postmanruntime", "insomnia", "guzzlehttp", "ruby", "faraday",
-    "httpie", "powershell", "winhttp", "wininet", "scrapy", "reqwest", "dart", "php", "perl", "restsharp",
-    "http_request2", "rest-client", "libcurl", "pycurl", "mechanize", "httpclient", "cfnetwork-probe", "zgrab",
-})
+LIBRARIES = frozenset(
+    {
+        "curl",
+        "wget",
+        "python-requests",
+        "python-urllib",
+        "python-httpx",
+        "python",
+        "aiohttp",
+        "httpx",
+        "urllib3",
+        "go-http-client",
+        "okhttp",
+        "java",
+        "apache-httpclient",
+        "jakarta commons-httpclient",
+        "libwww-perl",
+        "lwp",
+        "axios",
+        "node-fetch",
+        "node",
+        "undici",
+        "got",
+        "postmanruntime",
+        "insomnia",
+        "guzzlehttp",
+        "ruby",
+        "faraday",
+        "httpie",
+        "powershell",
+        "winhttp",
+        "wininet",
+        "scrapy",
+        "reqwest",
+        "dart",
+        "php",
+        "perl",
+        "restsharp",
+        "http_request2",
+        "rest-client",
+        "libcurl",
+        "pycurl",
+        "mechanize",
+        "httpclient",
+        "cfnetwork-probe",
+        "zgrab",
+    }
+)
 MAX_USER_AGENT = 1_024  # longer than any browser's: padding or an injection attempt
 _PRODUCT = re.compile(r"([A-Za-z][\w.!#$%&'*+^`|~ -]*?)/([A-Za-z0-9][^\s/()]*)")
 _COMMENT = re.compile(r"\([^()]*[A-Za-z0-9][^()]*\)")
@@ -62,8 +103,12 @@ def agent_reason(user_agent: str) -> InvalidReason | None:
     if is_declared_bot(agent):
         return InvalidReason.BOT
     first = _PRODUCT.match(agent)
-    if (len(agent) > MAX_USER_AGENT or first is None or first.group(1).strip().casefold() in LIBRARIES
-            or _COMMENT.search(agent) is None):
+    if (
+        len(agent) > MAX_USER_AGENT
+        or first is None
+        or first.group(1).strip().casefold() in LIBRARIES
+        or _COMMENT.search(agent) is None
+    ):
         return InvalidReason.NOT_A_BROWSER
     return None
 

@@ -42,9 +42,7 @@ def rotate(db: Session, now: datetime, longest_url_life: timedelta) -> tuple[Tra
     """Add a new signing key; drop keys that no URL still alive can carry. Returns the new
     key and the ids dropped. Running processes pick the new key up when they restart."""
     keys = list(db.scalars(select(TrackingKey).order_by(TrackingKey.created_at)))
-    dropped = [
-        old.id for old, newer in zip(keys, keys[1:], strict=False) if now - newer.created_at > longest_url_life
-    ]
+    dropped = [old.id for old, newer in zip(keys, keys[1:], strict=False) if now - newer.created_at > longest_url_life]
     if dropped:
         db.execute(delete(TrackingKey).where(TrackingKey.id.in_(dropped)))
     return _new_key(db, now), dropped
@@ -56,11 +54,20 @@ RELOAD_SECONDS = 5.0
 class KeyRing:
     """The process's signer, reloaded from the database when a URL names an unknown key."""
 
-    def __init__(self, sessions: sessionmaker[Session], clock: Clock) -> None:
+    signer: Signer  # set by `load`
+
+    def __init__(self, sessions: sessionmaker[Session], clock: Clock, *, load: bool = True) -> None:
+        """`load=False` builds the ring without touching the database (the app builds it
+        up front and calls `load` when it starts)."""
         self.sessions = sessions
         self.clock = clock
         self._lock = threading.Lock()
         self._loaded_at = 0.0
+        if load:
+            self.load()
+
+    def load(self) -> None:
+        """Read the keys: the newest signs."""
         self.signer = self._load()
 
     def _load(self) -> Signer:

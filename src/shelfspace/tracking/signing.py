@@ -14,6 +14,7 @@ import binascii
 import hmac
 from collections.abc import Iterable
 from dataclasses import dataclass
+from dataclasses import fields as dataclass_fields
 from typing import Any
 
 import orjson
@@ -22,6 +23,7 @@ from shelfspace.events.model import AdFacts, EventType, InvalidReason
 
 MAC_BYTES = 16
 VERSION = 1
+AD_FACT_FIELDS = tuple(f.name for f in dataclass_fields(AdFacts))  # a token carries the facts in this order
 
 
 class TokenRefused(Exception):
@@ -104,12 +106,13 @@ class Signer:
         """One token per (kind, expiry, landing) for the same ad. Every served ad gets
         several, so the facts are written as JSON once and each token's fields are
         spliced around them: the same JSON list `open` reads."""
-        middle = orjson.dumps([facts.ad_id, facts.placement_id, facts.advertiser_id, facts.campaign_id,
-                               facts.line_item_id, facts.creative_id, facts.sku, facts.pricing, facts.price_micros,
-                               facts.user_id, facts.served_at, facts.budget_day])[1:-1]
-        return [self._sealed(b"[%d,%s,%d,%s,%s]" % (VERSION, orjson.dumps(str(kind)), expires_at, middle,
-                                                     orjson.dumps(landing)))
-                for kind, expires_at, landing in uses]
+        middle = orjson.dumps([getattr(facts, name) for name in AD_FACT_FIELDS])[1:-1]
+        return [
+            self._sealed(
+                b"[%d,%s,%d,%s,%s]" % (VERSION, orjson.dumps(str(kind)), expires_at, middle, orjson.dumps(landing))
+            )
+            for kind, expires_at, landing in uses
+        ]
 
     def open(self, kind: EventType, token: str, now: float) -> Opened:
         """The facts a token carries, if it is sealed by one of our keys, for this kind of
@@ -117,7 +120,7 @@ class Signer:
         fields = self._fields(token)
         try:
             version, sealed_kind, expires_at, *facts_fields, landing = fields
-            facts = AdFacts(*facts_fields)
+            facts = AdFacts(**dict(zip(AD_FACT_FIELDS, facts_fields, strict=True)))
         except (ValueError, TypeError):
             raise TokenRefused(InvalidReason.BAD_SIGNATURE) from None  # sealed by us, yet unreadable
         if version != VERSION or sealed_kind != str(kind):

@@ -19,9 +19,20 @@ class UrlLifetimes:
 
 def facts_of(ad: ServedAd, user_id: str | None, served_at: int) -> AdFacts:
     li = ad.candidate.line_item
-    return AdFacts(ad.ad_id, ad.placement_id, li.advertiser_id, li.campaign_id, li.id, ad.creative.id,
-                   ad.product.sku if ad.product else None, str(li.pricing), ad.price_micros, user_id, served_at,
-                   ad.budget_day)
+    return AdFacts(
+        ad_id=ad.ad_id,
+        placement_id=ad.placement_id,
+        advertiser_id=li.advertiser_id,
+        campaign_id=li.campaign_id,
+        line_item_id=li.id,
+        creative_id=ad.creative.id,
+        sku=ad.product.sku if ad.product else None,
+        pricing=str(li.pricing),
+        price_micros=ad.price_micros,
+        user_id=user_id,
+        served_at=served_at,
+        budget_day=ad.budget_day,
+    )
 
 
 def landing_of(ad: ServedAd) -> str | None:
@@ -29,11 +40,13 @@ def landing_of(ad: ServedAd) -> str | None:
     return ad.creative.click_url or (ad.product.url if ad.product else None)
 
 
-def tracking_urls(signer: Signer, base_url: str, facts: AdFacts, landing: str | None,
-                  lifetimes: UrlLifetimes) -> dict[str, str]:
+def tracking_urls(
+    signer: Signer, base_url: str, facts: AdFacts, landing: str | None, lifetimes: UrlLifetimes
+) -> dict[str, str]:
     viewed, clicked = facts.served_at + lifetimes.impression_seconds, facts.served_at + lifetimes.click_seconds
-    tokens = signer.sign_each(facts, [(kind, clicked, landing) if kind is EventType.CLICK else (kind, viewed, None)
-                                      for kind in PATHS])
+    tokens = signer.sign_each(
+        facts, [(kind, clicked, landing) if kind is EventType.CLICK else (kind, viewed, None) for kind in PATHS]
+    )
     return {path: f"{base_url}/track/{path}/{token}" for path, token in zip(PATHS.values(), tokens, strict=True)}
 
 

@@ -3,7 +3,10 @@
 Operators create and manage them; an advertiser key reads its own and may correct its
 name and domain, but not its status (approval and suspension are the operator's), nor
 its brands or category: the brands decide whose sales it is credited with, the category
-which placements may show it (`catalog/brand_claims.py`).
+which placements may show it (`catalog/brand_claims.py`); nor whether it is a reseller,
+which lets it promote other brands' products (`catalog/promotable.py`). Among the
+operator's staff, those are the reviewers' (`Right.REVIEW`), and how it pays is finance's
+(`Right.BILLING`; billing/terms.py sets terms with a reason, and a pending brand has none).
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from shelfspace.accounts.audit import AuditAction, record
+from shelfspace.accounts.rights import Right
 from shelfspace.accounts.roles import Principal
 from shelfspace.catalog.brand_claims import refuse_taken
 from shelfspace.catalog.enums import AdvertiserStatus, BillingMode
@@ -25,6 +29,15 @@ from shelfspace.core.ids import new_id
 from shelfspace.core.money import from_micros, to_micros
 
 KIND = "advertiser"
+PENDING_HAS_NO_CREDIT = "a brand waiting for approval has no credit: approve it first, then give it credit"
+
+
+def refuse_credit_while_pending(status: AdvertiserStatus, mode: BillingMode) -> None:
+    """Credit is given to approved brands only: a sign-up is not yet someone to trust. The
+    catalogue's rule, since an advertiser's status and terms are its columns; billing's
+    `set_terms` (billing/terms.py) applies it too."""
+    if status is AdvertiserStatus.PENDING and mode is BillingMode.CREDIT:
+        raise InvalidInput.on("billing_mode", PENDING_HAS_NO_CREDIT)
 
 
 def _check_competitors(db: Session, advertiser_id: str, competitors: list[str]) -> None:
@@ -48,16 +61,29 @@ def _credit_limit(mode: BillingMode, limit: Decimal | None) -> int | None:
 
 def create(db: Session, by: Principal, spec: AdvertiserCreate) -> Advertiser:
     by.require_operator("create advertisers")
+    mode = spec.billing_mode
+    if {"billing_mode", "credit_limit"} & spec.model_fields_set:
+        by.require(Right.BILLING, "set how an advertiser pays")
+    elif spec.status is AdvertiserStatus.PENDING:
+        mode = BillingMode.PREPAID  # a brand waiting for approval has no credit (billing/terms.py)
+    refuse_credit_while_pending(spec.status, mode)
     advertiser_id = new_id("adv")
     _check_competitors(db, advertiser_id, spec.competitors)
     refuse_taken(db, advertiser_id, spec.name, spec.brands, "brands" if spec.brands else "name")
     advertiser = Advertiser(
-        id=advertiser_id, name=spec.name, domain=spec.domain, status=spec.status,
-        category=spec.category, competitors=spec.competitors, brands=spec.brands, billing_mode=spec.billing_mode,
-        credit_limit_micros=_credit_limit(spec.billing_mode, spec.credit_limit),
+        id=advertiser_id,
+        name=spec.name,
+        domain=spec.domain,
+        status=spec.status,
+        category=spec.category,
+        competitors=spec.competitors,
+        brands=spec.brands,
+        billing_mode=mode,
+        credit_limit_micros=_credit_limit(mode, spec.credit_limit),
+        reseller=spec.reseller,
     )
     db.add(advertiser)
-    record(db, by, AuditAction.CREATE, KIND, advertiser.id, spec.model_dump())
+    record(db, by, AuditAction.CREATE, KIND, advertiser.id, spec.model_dump(), advertiser_id=advertiser.id)
     db.flush()
     return advertiser
 
@@ -73,24 +99,37 @@ def update(db: Session, by: Principal, advertiser_id: str, spec: AdvertiserUpdat
     advertiser = get(db, by, advertiser_id)
     refuse_if_archived(advertiser.status is AdvertiserStatus.ARCHIVED, KIND, advertiser_id)
     changes = changed_fields(spec)
-    require_present(changes, "name", "domain", "status", "billing_mode")
+    require_present(changes, "name", "domain", "status", "billing_mode", "reseller")
+    if "reseller" in changes and changes["reseller"] != advertiser.reseller:  # sent back as read: not refused
+        by.require_operator("let an advertiser promote other brands' products")
+        by.require(Right.REVIEW, "let an advertiser promote other brands' products")
     if "status" in changes:
         by.require_operator("change an advertiser's status")
+        by.require(Right.REVIEW, "change an advertiser's status")
     if "brands" in changes:
         changes["brands"] = changes["brands"] or []
         if changes["brands"] != advertiser.brands:  # a client sending back what it read is not refused
             by.require_operator("set the brands an advertiser answers for")
+            by.require(Right.REVIEW, "set the brands an advertiser answers for")
     if "category" in changes and changes["category"] != advertiser.category:
         by.require_operator("set an advertiser's category")
+        by.require(Right.REVIEW, "set an advertiser's category")
     if changes.get("name", advertiser.name) != advertiser.name and not by.is_operator and not advertiser.brands:
         changes["brands"] = [advertiser.name]  # the claim was the old name: renaming does not move it
     if "brands" in changes or "name" in changes:
-        refuse_taken(db, advertiser.id, changes.get("name", advertiser.name),
-                     changes.get("brands", advertiser.brands), "brands" if "brands" in changes else "name")
+        refuse_taken(
+            db,
+            advertiser.id,
+            changes.get("name", advertiser.name),
+            changes.get("brands", advertiser.brands),
+            "brands" if "brands" in changes else "name",
+        )
     if "billing_mode" in changes or "credit_limit" in changes:
         by.require_operator("set how an advertiser pays")
+        by.require(Right.BILLING, "set how an advertiser pays")
         mode = changes.get("billing_mode") or advertiser.billing_mode
         changes["billing_mode"] = mode
+        refuse_credit_while_pending(changes.get("status") or advertiser.status, mode)
         if "credit_limit" in changes:
             limit = changes.pop("credit_limit")
         elif mode is BillingMode.CREDIT and advertiser.credit_limit_micros is not None:
@@ -100,11 +139,12 @@ def update(db: Session, by: Principal, advertiser_id: str, spec: AdvertiserUpdat
         changes["credit_limit_micros"] = _credit_limit(mode, limit)
     if "competitors" in changes:
         by.require_operator("set an advertiser's competitors")
+        by.require(Right.REVIEW, "set an advertiser's competitors")
         changes["competitors"] = changes["competitors"] or []
         _check_competitors(db, advertiser.id, changes["competitors"])
     diff = apply(advertiser, changes)
     if diff:
-        record(db, by, AuditAction.UPDATE, KIND, advertiser.id, diff)
+        record(db, by, AuditAction.UPDATE, KIND, advertiser.id, diff, advertiser_id=advertiser.id)
     db.flush()
     return advertiser
 
@@ -112,7 +152,7 @@ def update(db: Session, by: Principal, advertiser_id: str, spec: AdvertiserUpdat
 def archive(db: Session, by: Principal, advertiser_id: str) -> Advertiser:
     advertiser = get(db, by, advertiser_id)
     by.require_operator("archive advertisers")
-    archive_status(db, by, advertiser, KIND, AdvertiserStatus.ARCHIVED)
+    archive_status(db, by, advertiser, KIND, AdvertiserStatus.ARCHIVED, advertiser_id=advertiser.id)
     return advertiser
 
 

@@ -8,7 +8,10 @@ campaign exists to prove its lift, so it always holds some users out: 20% unless
 A campaign with a holdout has a read date, the moment its lift is read (`read_date`). It
 is fixed once the campaign starts: a result read whenever a page happens to show a good
 one is chance passing for lift (over 28 daily looks at no effect, a one-off 95% verdict
-says "proven" in about 16% of campaigns), so the date is chosen before anyone looks.
+says "proven" in about 16% of campaigns), so the date is chosen before anyone looks. For
+the same reason an advertiser cannot change the held-out share once its campaign has
+started with one (`holdout_locked`): moving the groups mid-test mixes two experiments into
+one reading. The operator still can.
 """
 
 from __future__ import annotations
@@ -68,11 +71,15 @@ def _check_plan(
     if daily_micros is not None and daily_micros > total_micros:
         problems.append(FieldProblem("budget_daily", "must not be above budget_total"))
     if pacing is Pacing.EVEN and end is None and daily_micros is None:
-        problems.append(
-            FieldProblem("pacing", "even pacing needs an end date or a daily budget to spread spend over")
-        )
+        problems.append(FieldProblem("pacing", "even pacing needs an end date or a daily budget to spread spend over"))
     if problems:
         raise InvalidInput.collect(problems)
+
+
+def holdout_locked(campaign: Campaign, by: Principal) -> bool:
+    """Whether `by` may no longer change the campaign's held-out share: an advertiser, once a
+    campaign holding users out has started."""
+    return not by.is_operator and campaign.holdout_percent > 0 and campaign.start <= utcnow()
 
 
 def _check_test(is_test: bool, holdout_percent: int) -> None:
@@ -105,9 +112,16 @@ def create(db: Session, by: Principal, spec: CampaignCreate) -> Campaign:
         lift_read_at=(spec.lift_read_at or read_date(spec.start, spec.end)) if holdout else None,
     )
     db.add(campaign)
-    record(db, by, AuditAction.CREATE, KIND, campaign.id,
-           spec.model_dump() | {"advertiser_id": advertiser_id, "holdout_percent": holdout,
-                                "lift_read_at": campaign.lift_read_at})
+    record(
+        db,
+        by,
+        AuditAction.CREATE,
+        KIND,
+        campaign.id,
+        spec.model_dump()
+        | {"advertiser_id": advertiser_id, "holdout_percent": holdout, "lift_read_at": campaign.lift_read_at},
+        advertiser_id=advertiser_id,
+    )
     db.flush()
     return campaign
 
@@ -121,8 +135,21 @@ def update(db: Session, by: Principal, campaign_id: str, spec: CampaignUpdate) -
     refuse_if_archived(campaign.status is DeliveryStatus.ARCHIVED, KIND, campaign_id)
     changes = changed_fields(spec)
     require_present(changes, "name", "start", "budget_total", "pacing", "status", "holdout_percent", "is_test")
-    if changes.get("is_test") and not campaign.is_test and "holdout_percent" not in changes \
-            and campaign.holdout_percent == 0:
+    if changes.get("holdout_percent", campaign.holdout_percent) != campaign.holdout_percent and holdout_locked(
+        campaign, by
+    ):
+        raise InvalidInput.on(
+            "holdout_percent",
+            "the held-out share of a test is fixed once it has started: changing "
+            "it would mix two experiments into one reading. Ask the network's "
+            "operator if it must change",
+        )
+    if (
+        changes.get("is_test")
+        and not campaign.is_test
+        and "holdout_percent" not in changes
+        and campaign.holdout_percent == 0
+    ):
         changes["holdout_percent"] = TEST_HOLDOUT_PERCENT
     _check_test(changes.get("is_test", campaign.is_test), changes.get("holdout_percent", campaign.holdout_percent))
     if "budget_total" in changes:
@@ -140,7 +167,7 @@ def update(db: Session, by: Principal, campaign_id: str, spec: CampaignUpdate) -
     _settle_read_date(campaign, changes)
     diff = apply(campaign, changes)
     if diff:
-        record(db, by, AuditAction.UPDATE, KIND, campaign.id, diff)
+        record(db, by, AuditAction.UPDATE, KIND, campaign.id, diff, advertiser_id=campaign.advertiser_id)
     db.flush()
     return campaign
 
@@ -153,10 +180,17 @@ def _settle_read_date(campaign: Campaign, changes: dict[str, object]) -> None:
     holdout = changes.get("holdout_percent", campaign.holdout_percent)
     assert isinstance(start, datetime) and (end is None or isinstance(end, datetime)) and isinstance(holdout, int)
     started = campaign.start <= utcnow()
-    if "lift_read_at" in changes and campaign.lift_read_at is not None and started \
-            and changes["lift_read_at"] != campaign.lift_read_at:
-        raise InvalidInput.on("lift_read_at", "the read date is fixed once the campaign has started: moving it after "
-                                              "looking would let chance pass for lift")
+    if (
+        "lift_read_at" in changes
+        and campaign.lift_read_at is not None
+        and started
+        and changes["lift_read_at"] != campaign.lift_read_at
+    ):
+        raise InvalidInput.on(
+            "lift_read_at",
+            "the read date is fixed once the campaign has started: moving it after "
+            "looking would let chance pass for lift",
+        )
     chosen = changes.get("lift_read_at")
     assert chosen is None or isinstance(chosen, datetime)
     _check_read_date(start, chosen, holdout)
@@ -168,7 +202,7 @@ def _settle_read_date(campaign: Campaign, changes: dict[str, object]) -> None:
 
 def archive(db: Session, by: Principal, campaign_id: str) -> Campaign:
     campaign = get(db, by, campaign_id)
-    archive_status(db, by, campaign, KIND, DeliveryStatus.ARCHIVED)
+    archive_status(db, by, campaign, KIND, DeliveryStatus.ARCHIVED, advertiser_id=campaign.advertiser_id)
     return campaign
 
 

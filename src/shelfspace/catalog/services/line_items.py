@@ -6,7 +6,12 @@ Rules (checked on the merged result of every change):
 - a CPM bid is at or above the floor of every placement it targets (a CPC bid meets the
   floor in the auction instead, through its predicted click rate);
 - a line item on a sponsored-products placement names the SKUs it promotes, and those
-  SKUs are in the catalogue.
+  SKUs are in the catalogue;
+- an advertiser books only its own brands' products, unless it is a reseller
+  (`catalog/promotable.py`).
+
+An advertiser adding a placement sends the line item's approved creatives back to review:
+the operator approved them for the placements it saw (`catalog/review_scope.py`).
 """
 
 from __future__ import annotations
@@ -18,6 +23,8 @@ from sqlalchemy.orm import Session, selectinload
 
 from shelfspace.accounts.audit import AuditAction, record
 from shelfspace.accounts.roles import Principal
+from shelfspace.catalog import review_scope
+from shelfspace.catalog.audience_check import AudienceCheck
 from shelfspace.catalog.enums import (
     CLICKABLE_CHANNELS,
     CLICKABLE_FORMATS,
@@ -26,16 +33,16 @@ from shelfspace.catalog.enums import (
     PlacementStatus,
     Pricing,
 )
-from shelfspace.audiences.service import check_targeting
 from shelfspace.catalog.models import Campaign, LineItem, Placement, Product
 from shelfspace.catalog.ownership import (
-    archive_status,
     apply,
+    archive_status,
     changed_fields,
     only_visible,
     refuse_if_archived,
     require_present,
 )
+from shelfspace.catalog.promotable import refuse_others
 from shelfspace.catalog.schemas import LineItemCreate, LineItemFilters, LineItemUpdate
 from shelfspace.core.errors import FieldProblem, InvalidInput, NotFound
 from shelfspace.core.ids import new_id
@@ -71,7 +78,9 @@ def _check_buy(
 ) -> None:
     problems: list[FieldProblem] = []
     if pricing is Pricing.CPC:
-        unclickable = [p.id for p in placements if p.channel not in CLICKABLE_CHANNELS or p.format not in CLICKABLE_FORMATS]
+        unclickable = [
+            p.id for p in placements if p.channel not in CLICKABLE_CHANNELS or p.format not in CLICKABLE_FORMATS
+        ]
         if unclickable:
             problems.append(
                 FieldProblem("pricing", f"cpc needs clickable placements; {', '.join(unclickable)} sell by cpm only")
@@ -80,7 +89,10 @@ def _check_buy(
         for p in placements:
             if bid_micros < p.floor_cpm_micros:
                 problems.append(
-                    FieldProblem("bid", f"{from_micros(bid_micros)} is below the floor {from_micros(p.floor_cpm_micros)} of placement {p.id!r}")
+                    FieldProblem(
+                        "bid",
+                        f"{from_micros(bid_micros)} is below the floor {from_micros(p.floor_cpm_micros)} of placement {p.id!r}",
+                    )
                 )
     if any(p.format is AdFormat.SPONSORED_PRODUCT for p in placements) and not products:
         problems.append(FieldProblem("products", "sponsored-product placements need the SKUs to promote"))
@@ -96,12 +108,14 @@ def _check_buy(
         raise InvalidInput.collect(problems)
 
 
-def create(db: Session, by: Principal, spec: LineItemCreate) -> LineItem:
+def create(db: Session, by: Principal, spec: LineItemCreate, *, audiences: AudienceCheck) -> LineItem:
+    """A new line item; `audiences` checks the segments it targets (catalog/audience_check.py)."""
     campaign = _campaign_for(db, by, spec.campaign_id)
     placements = _placements(db, spec.placements)
     bid = to_micros(spec.bid)
     _check_buy(db, spec.pricing, bid, placements, spec.products)
-    check_targeting(db, campaign.advertiser_id, spec.targeting.audiences, "targeting.audiences")
+    refuse_others(db, by, campaign.advertiser_id, spec.products, "products")
+    audiences(db, campaign.advertiser_id, spec.targeting.audiences, "targeting.audiences")
     line_item = LineItem(
         id=new_id("li"),
         campaign_id=campaign.id,
@@ -116,7 +130,15 @@ def create(db: Session, by: Principal, spec: LineItemCreate) -> LineItem:
     )
     line_item.placements = placements
     db.add(line_item)
-    record(db, by, AuditAction.CREATE, KIND, line_item.id, spec.model_dump(mode="json"))
+    record(
+        db,
+        by,
+        AuditAction.CREATE,
+        KIND,
+        line_item.id,
+        spec.model_dump(mode="json"),
+        advertiser_id=line_item.advertiser_id,
+    )
     db.flush()
     return line_item
 
@@ -128,7 +150,11 @@ def get(db: Session, by: Principal, line_item_id: str) -> LineItem:
     return line_item
 
 
-def update(db: Session, by: Principal, line_item_id: str, spec: LineItemUpdate) -> LineItem:
+def update(
+    db: Session, by: Principal, line_item_id: str, spec: LineItemUpdate, *, audiences: AudienceCheck
+) -> LineItem:
+    """The line item changed; `audiences` checks the segments it newly targets (those it
+    targets already stay, as products do)."""
     line_item = get(db, by, line_item_id)
     refuse_if_archived(line_item.status is DeliveryStatus.ARCHIVED, KIND, line_item_id)
     changes = changed_fields(spec)
@@ -139,7 +165,7 @@ def update(db: Session, by: Principal, line_item_id: str, spec: LineItemUpdate) 
     if "targeting" in changes:
         changes["targeting"] = spec.targeting.model_dump(mode="json") if spec.targeting else {}
         new_audiences = set(changes["targeting"].get("audiences", [])) - set(line_item.targeting.get("audiences", []))
-        check_targeting(db, line_item.advertiser_id, sorted(new_audiences), "targeting.audiences")
+        audiences(db, line_item.advertiser_id, sorted(new_audiences), "targeting.audiences")
     if "frequency_cap" in changes:
         changes["frequency_cap"] = spec.frequency_cap.model_dump(mode="json") if spec.frequency_cap else None
     _check_buy(
@@ -149,20 +175,24 @@ def update(db: Session, by: Principal, line_item_id: str, spec: LineItemUpdate) 
         placements,
         changes.get("products", line_item.products),
     )
+    if "products" in changes:  # what it promoted already stays (the operator may have booked it)
+        added = [s for s in changes["products"] or [] if s not in line_item.products]
+        refuse_others(db, by, line_item.advertiser_id, added, "products")
     diff = apply(line_item, changes)
     old_ids = line_item.placement_ids
     if [p.id for p in placements] != old_ids:
         line_item.placements = placements
         diff["placements"] = [old_ids, line_item.placement_ids]
     if diff:
-        record(db, by, AuditAction.UPDATE, KIND, line_item.id, diff)
+        record(db, by, AuditAction.UPDATE, KIND, line_item.id, diff, advertiser_id=line_item.advertiser_id)
+    review_scope.placements_added(db, by, line_item.id, old_ids, line_item.placement_ids)
     db.flush()
     return line_item
 
 
 def archive(db: Session, by: Principal, line_item_id: str) -> LineItem:
     line_item = get(db, by, line_item_id)
-    archive_status(db, by, line_item, KIND, DeliveryStatus.ARCHIVED)
+    archive_status(db, by, line_item, KIND, DeliveryStatus.ARCHIVED, advertiser_id=line_item.advertiser_id)
     return line_item
 
 

@@ -17,7 +17,6 @@ from typing import Any, cast
 
 from pydantic import TypeAdapter, ValidationError
 from sqlalchemy import Table, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from shelfspace.accounts.audit import AuditAction, record
@@ -29,6 +28,7 @@ from shelfspace.catalog.version import bump_catalogue_version
 from shelfspace.core import json_depth
 from shelfspace.core.clock import utcnow
 from shelfspace.core.errors import InvalidInput, UnsupportedMediaType
+from shelfspace.db.upsert import insert_for
 
 MAX_ROWS = 200_000
 CHUNK = 1_000
@@ -92,7 +92,9 @@ def _validate(rows: Iterator[tuple[int, Any]]) -> tuple[list[ProductIn], list[Im
         except ValidationError as exc:
             for error in exc.errors():
                 field = ".".join(str(p) for p in error["loc"]) or ""
-                problems.append(ImportProblem(line=line, field=field, reason=error["msg"].removeprefix("Value error, ")))
+                problems.append(
+                    ImportProblem(line=line, field=field, reason=error["msg"].removeprefix("Value error, "))
+                )
             continue
         if product.sku in good:
             first = good[product.sku][0]
@@ -109,8 +111,7 @@ def _upsert(db: Session, products: list[ProductIn]) -> tuple[int, int]:
     batches it (insertmanyvalues) instead of compiling a thousand-row VALUES per chunk.
     """
     table = cast(Table, Product.__table__)
-    insert = postgresql.insert if db.get_bind().dialect.name == "postgresql" else sqlite.insert
-    stmt = insert(table)
+    stmt = insert_for(db)(table)
     stmt = stmt.on_conflict_do_update(
         index_elements=[table.c.sku],
         set_={c.name: stmt.excluded[c.name] for c in table.columns if c.name not in {"sku", "created_at"}},
@@ -118,8 +119,10 @@ def _upsert(db: Session, products: list[ProductIn]) -> tuple[int, int]:
     created = updated = 0
     now = utcnow()
     for start in range(0, len(products), CHUNK):
-        chunk = [row_values(p) | {"archived_at": None, "created_at": now, "updated_at": now}
-                 for p in products[start : start + CHUNK]]
+        chunk = [
+            row_values(p) | {"archived_at": None, "created_at": now, "updated_at": now}
+            for p in products[start : start + CHUNK]
+        ]
         existing = len(db.scalars(select(Product.sku).where(Product.sku.in_([r["sku"] for r in chunk]))).all())
         db.execute(stmt, chunk)
         updated += existing
@@ -145,7 +148,11 @@ def import_feed(db: Session, by: Principal, raw: bytes, content_type: str, on_er
         bump_catalogue_version(db)  # the bulk statement bypasses the unit of work's listener
     db.expire_all()
     record(
-        db, by, AuditAction.IMPORT, "product", "feed",
+        db,
+        by,
+        AuditAction.IMPORT,
+        "product",
+        "feed",
         {"received": received, "created": created, "updated": updated, "rejected": len(problems)},
     )
     db.flush()

@@ -1,4 +1,5 @@
-"""/signup: a brand asks to advertise; the operator approves it in the review queue.
+"""/signup: a brand asks to advertise; the operator approves it in the review queue, with
+its terms (it is prepaid until then: a sign-up has no credit, billing/terms.py).
 
 The advertiser (status pending) and its first user are created in one transaction, and
 both shapes are validated before anything is written, so every mistake shows at once.
@@ -22,9 +23,10 @@ from shelfspace.accounts.models import User
 from shelfspace.accounts.roles import Principal, Role
 from shelfspace.accounts.schemas import UserCreate
 from shelfspace.accounts.service import create_user
+from shelfspace.accounts.signing_secret import session_secret
 from shelfspace.accounts.signup_models import SignupAction
 from shelfspace.accounts.signup_throttle import Throttled, limit_of, take
-from shelfspace.catalog.enums import AdvertiserStatus
+from shelfspace.catalog.enums import AdvertiserStatus, BillingMode
 from shelfspace.catalog.models import Advertiser
 from shelfspace.catalog.schemas import AdvertiserCreate
 from shelfspace.catalog.services import advertisers
@@ -32,32 +34,63 @@ from shelfspace.config import Settings
 from shelfspace.core.errors import ShelfspaceError
 from shelfspace.dashboard.csrf import CheckedForm
 from shelfspace.dashboard.forms import GENERAL, FieldErrors, errors_of, text
+from shelfspace.dashboard.link_refused import SIGN_IN, LinkRefusal, NextStep, SignedLink, link_refused
 from shelfspace.dashboard.rendering import redirect_with, render
 from shelfspace.dashboard.routing import page_router
-from shelfspace.dashboard.session import AnyUser, session_secret, sign_in, sign_out, signed_in_user
+from shelfspace.dashboard.session import AnyUser, sign_in, sign_out, signed_in_user
 from shelfspace.db.session import session_scope
 from shelfspace.mail import Mail, Mailer, MailNotSent
+from shelfspace.runtime import runtime_of
 
 router = page_router()
 
-INDUSTRIES = ("dairy", "bakery", "beverages", "snacks", "produce", "pantry", "frozen", "household", "personal-care",
-              "baby", "pet", "outdoor", "finance/banking", "finance/insurance", "travel/airlines", "travel/hotels",
-              "media/streaming", "retail", "automotive", "telecom", "health")
+INDUSTRIES = (
+    "dairy",
+    "bakery",
+    "beverages",
+    "snacks",
+    "produce",
+    "pantry",
+    "frozen",
+    "household",
+    "personal-care",
+    "baby",
+    "pet",
+    "outdoor",
+    "finance/banking",
+    "finance/insurance",
+    "travel/airlines",
+    "travel/hotels",
+    "media/streaming",
+    "retail",
+    "automotive",
+    "telecom",
+    "health",
+)
 
 # Shelfspace itself opens the account on the brand's behalf: an operator-level action,
 # recorded in the audit log under this name, that can only make a pending advertiser.
 SIGNUP = Principal(actor="signup", role=Role.OPERATOR)
 
 MAX_TOKEN_LENGTH = 1000  # a real link's token is about 150 characters
-REFUSED_STATUS = {LinkProblem.INVALID: 400, LinkProblem.EXPIRED: 410, LinkProblem.USED: 409}
-HEADINGS = {LinkProblem.INVALID: "This link does not work", LinkProblem.EXPIRED: "This link has expired",
-            LinkProblem.USED: "This link has already been used"}
+REASONS = {
+    LinkProblem.INVALID: LinkRefusal.INVALID,
+    LinkProblem.EXPIRED: LinkRefusal.EXPIRED,
+    LinkProblem.USED: LinkRefusal.USED,
+}
 
 
 def _form(request: Request, values: dict[str, str], errors: FieldErrors, status_code: int = 200) -> Response:
-    return render(request, "brand/signup.html", status_code=status_code, title="Advertise with us",
-                  values=values, errors=errors, industries=INDUSTRIES,
-                  network=request.app.state.settings.network_name)
+    return render(
+        request,
+        "brand/signup.html",
+        status_code=status_code,
+        title="Advertise with us",
+        values=values,
+        errors=errors,
+        industries=INDUSTRIES,
+        network=runtime_of(request).settings.network_name,
+    )
 
 
 @router.get("/signup")
@@ -72,33 +105,43 @@ def signup(request: Request, form: CheckedForm) -> Response:
     errors: FieldErrors = {}
     advertiser_spec = user_fields = None
     try:
-        advertiser_spec = AdvertiserCreate(name=values["name"], domain=values["domain"],
-                                           category=values["category"] or None, status=AdvertiserStatus.PENDING)
+        advertiser_spec = AdvertiserCreate(
+            name=values["name"],
+            domain=values["domain"],
+            category=values["category"] or None,
+            status=AdvertiserStatus.PENDING,
+            billing_mode=BillingMode.PREPAID,
+        )  # no credit until approved with terms
     except ValidationError as exc:
         errors |= errors_of(exc)
     password = form.get("password")
     try:
-        user_fields = UserCreate(email=values["email"], password=password if isinstance(password, str) else "",
-                                 role=Role.OPERATOR)  # the real role is set below, once the advertiser exists
+        user_fields = UserCreate(
+            email=values["email"], password=password if isinstance(password, str) else "", role=Role.OPERATOR
+        )  # the real role is set below, once the advertiser exists
     except ValidationError as exc:
         errors |= {k: v for k, v in errors_of(exc).items() if k in ("email", "password")}
     if advertiser_spec is None or user_fields is None or errors:
         return _form(request, values, errors, 400)
-    settings: Settings = request.app.state.settings
-    sessions = request.app.state.sessions
-    now = request.app.state.clock.now()
+    settings: Settings = runtime_of(request).settings
+    sessions = runtime_of(request).db_sessions
+    now = runtime_of(request).clock.now()
     try:
         take(sessions, SignupAction.SIGN_UP, network_address(request), limit_of(SignupAction.SIGN_UP, settings), now)
     except Throttled as exc:
-        message = (f"Too many sign-ups from your network address. Try again in {_minutes(exc.retry_after)}; "
-                   "nothing was saved.")
+        message = (
+            f"Too many sign-ups from your network address. Try again in {_minutes(exc.retry_after)}; nothing was saved."
+        )
         return _with_retry_after(_form(request, values, {GENERAL: message}, 429), exc)
     try:
         with session_scope(sessions) as db:
             advertiser = advertisers.create(db, SIGNUP, advertiser_spec)
-            user = create_user(db, SIGNUP, user_fields.model_copy(
-                update={"role": Role.ADVERTISER, "advertiser_id": advertiser.id}),
-                user_inputs=[advertiser_spec.name, advertiser_spec.domain])  # not a password made of the brand's name
+            user = create_user(
+                db,
+                SIGNUP,
+                user_fields.model_copy(update={"role": Role.ADVERTISER, "advertiser_id": advertiser.id}),
+                user_inputs=[advertiser_spec.name, advertiser_spec.domain],
+            )  # not a password made of the brand's name
             user.email_verified_at = None  # until the person follows the e-mailed link
             db.flush()
             signed = db.get(User, user.id)
@@ -111,8 +154,9 @@ def signup(request: Request, form: CheckedForm) -> Response:
         return _form(request, values, errors_of(exc), 400)
     # The first e-mail counts toward the person's hourly e-mails (never refused: nothing came before it).
     with suppress(Throttled):
-        take(sessions, SignupAction.VERIFICATION_EMAIL, user_id, limit_of(SignupAction.VERIFICATION_EMAIL, settings),
-             now)
+        take(
+            sessions, SignupAction.VERIFICATION_EMAIL, user_id, limit_of(SignupAction.VERIFICATION_EMAIL, settings), now
+        )
     told = _send(settings, mail)
     return redirect_with(request, "/brand", f"Welcome, {advertiser_spec.name}. {told}")
 
@@ -144,23 +188,28 @@ def _send(settings: Settings, mail: Mail) -> str:
 @router.get("/signup/verify")
 def verify_email(request: Request, token: str = "") -> Response:
     """The link in the e-mail. It does not sign anyone in: it only marks the address as proven."""
-    settings: Settings = request.app.state.settings
+    settings: Settings = runtime_of(request).settings
     user = signed_in_user(request)
     try:
         if len(token) > MAX_TOKEN_LENGTH:
             raise LinkRefused(LinkProblem.INVALID)
-        with session_scope(request.app.state.sessions) as db:
-            done = email_verification.verify(db, session_secret(settings), token, request.app.state.clock.now())
+        with session_scope(runtime_of(request).db_sessions) as db:
+            done = email_verification.verify(db, session_secret(settings), token, runtime_of(request).clock.now())
     except LinkRefused as exc:
-        next_page = ("/brand", "Continue") if user is not None else ("/login", "Sign in")
-        return render(request, "brand/verified.html", status_code=REFUSED_STATUS[exc.problem],
-                      title="E-mail not confirmed", heading=HEADINGS[exc.problem], message=exc.message,
-                      outcome=exc.problem.value, next=next_page[0], next_label=next_page[1])
+        next_step = NextStep(user.home, "Continue") if user is not None else SIGN_IN
+        return link_refused(request, SignedLink.EMAIL_CHECK, REASONS[exc.problem], exc.message, [next_step])
     mine = user is not None and user.id == done.user_id
-    return render(request, "brand/verified.html", title="E-mail confirmed", heading="Your e-mail address is confirmed",
-                  message=f"{done.email} is confirmed. The {settings.network_name} team reviews new brands, usually "
-                          "within a working day.", outcome="verified",
-                  next="/brand" if mine else "/login", next_label="Continue" if mine else "Sign in")
+    return render(
+        request,
+        "brand/verified.html",
+        title="E-mail confirmed",
+        heading="Your e-mail address is confirmed",
+        message=f"{done.email} is confirmed. The {settings.network_name} team reviews new brands, usually "
+        "within a working day.",
+        outcome="verified",
+        next="/brand" if mine else "/login",
+        next_label="Continue" if mine else "Sign in",
+    )
 
 
 @router.post("/signup/resend")
@@ -168,17 +217,28 @@ def resend_verification(request: Request, user: AnyUser, form: CheckedForm) -> R
     """Another link for the signed-in person, a few times an hour at most."""
     if user.email_verified:
         return redirect_with(request, user.home, "Your e-mail address is already confirmed.")
-    settings: Settings = request.app.state.settings
-    now = request.app.state.clock.now()
+    settings: Settings = runtime_of(request).settings
+    now = runtime_of(request).clock.now()
     try:
-        take(request.app.state.sessions, SignupAction.VERIFICATION_EMAIL, user.id,
-             limit_of(SignupAction.VERIFICATION_EMAIL, settings), now)
+        take(
+            runtime_of(request).db_sessions,
+            SignupAction.VERIFICATION_EMAIL,
+            user.id,
+            limit_of(SignupAction.VERIFICATION_EMAIL, settings),
+            now,
+        )
     except Throttled as exc:
-        response = render(request, "brand/check_email.html", status_code=429, title="Check your e-mail",
-                          email=user.email, network=settings.network_name,
-                          flash=f"We have sent several e-mails already. Ask again in {_minutes(exc.retry_after)}.")
+        response = render(
+            request,
+            "brand/check_email.html",
+            status_code=429,
+            title="Check your e-mail",
+            email=user.email,
+            network=settings.network_name,
+            flash=f"We have sent several e-mails already. Ask again in {_minutes(exc.retry_after)}.",
+        )
         return _with_retry_after(response, exc)
-    with session_scope(request.app.state.sessions) as db:
+    with session_scope(runtime_of(request).db_sessions) as db:
         person = db.get(User, user.id)
         assert person is not None
         advertiser = db.get(Advertiser, person.advertiser_id) if person.advertiser_id else None

@@ -1,8 +1,10 @@
-"""/console/advertisers and /console/rules: the brands on the network, and who may not meet whom.
+"""/console/advertisers: the brands on the network, and each one's page with its terms.
 
-Competitor separation is kept on each advertiser (its `competitors`): two brands listed
-against each other never show on the same page. The rule is symmetric in the auction, so
-the page shows each pair once.
+The list suspends (asking first) and reactivates, and says who may promote other brands'
+products. An advertiser's page shows its profile, status, terms, balance and campaigns,
+and, to those who hold the billing right, a form that changes its terms with a reason
+(billing/terms.py: audited; lowering the credit asks first). Competitor pairs are on
+/console/rules (console/rules.py).
 """
 
 from __future__ import annotations
@@ -11,22 +13,26 @@ from datetime import timedelta
 
 from fastapi import Request
 from pydantic import ValidationError
-from sqlalchemy import func, select
+from sqlalchemy import select
 from starlette.responses import Response
 
-from shelfspace.catalog.enums import AdvertiserStatus, DeliveryStatus, PlacementStatus
-from shelfspace.catalog.models import Advertiser, Campaign, Placement
+from shelfspace.billing import accounts, terms
+from shelfspace.catalog.enums import AdvertiserStatus, DeliveryStatus
+from shelfspace.catalog.models import Advertiser, Campaign
 from shelfspace.catalog.schemas import AdvertiserUpdate
 from shelfspace.catalog.services import advertisers
 from shelfspace.core.errors import ShelfspaceError
+from shelfspace.dashboard.campaign_states import page_states, serving_by_advertiser
+from shelfspace.dashboard.console import terms_form
 from shelfspace.dashboard.csrf import CheckedForm
-from shelfspace.dashboard.forms import FieldErrors, errors_of, texts
+from shelfspace.dashboard.forms import FieldErrors
 from shelfspace.dashboard.periods import today
 from shelfspace.dashboard.rendering import redirect_with, render
 from shelfspace.dashboard.routing import page_router
 from shelfspace.dashboard.session import OperatorUser
 from shelfspace.db.session import session_scope
 from shelfspace.reporting.report import Grouping, ReportQuery, build_report
+from shelfspace.runtime import runtime_of
 
 router = page_router()
 
@@ -36,56 +42,121 @@ ACTIONS = {"suspend": AdvertiserStatus.SUSPENDED, "reactivate": AdvertiserStatus
 
 @router.get("/console/advertisers")
 def advertiser_list(request: Request, user: OperatorUser) -> Response:
-    state = request.app.state
+    rt = runtime_of(request)
     end = today(request)
-    with session_scope(state.sessions) as db:
-        rows = list(db.scalars(select(Advertiser).where(Advertiser.status != AdvertiserStatus.ARCHIVED)
-                               .order_by(Advertiser.name)))
-        live = {a: n for a, n in db.execute(select(Campaign.advertiser_id, func.count())
-                                            .where(Campaign.status == DeliveryStatus.LIVE)
-                                            .group_by(Campaign.advertiser_id))}
-        spend = {row["advertiser_id"]: row for row in build_report(
-            db, ReportQuery(end - timedelta(days=29), end, (Grouping.ADVERTISER,)),
-            state.attribution_windows, state.settings.timezone).rows}
+    with session_scope(rt.db_sessions) as db:
+        rows = list(
+            db.scalars(
+                select(Advertiser).where(Advertiser.status != AdvertiserStatus.ARCHIVED).order_by(Advertiser.name)
+            )
+        )
+        live = serving_by_advertiser(request, db)  # serving now, by the status function
+        spend = {
+            row["advertiser_id"]: row
+            for row in build_report(
+                db,
+                ReportQuery(end - timedelta(days=29), end, (Grouping.ADVERTISER,)),
+                rt.attribution_windows,
+                rt.settings.timezone,
+            ).rows
+        }
     return render(request, "operator/advertisers.html", title="Advertisers", advertisers=rows, live=live, spend=spend)
 
 
 @router.post("/console/advertisers/{advertiser_id}/status")
 def change_status(request: Request, advertiser_id: str, user: OperatorUser, form: CheckedForm) -> Response:
     action = form.get("action")
+    back = f"/console/advertisers/{advertiser_id}" if form.get("back") == "page" else "/console/advertisers"
     if not isinstance(action, str) or action not in ACTIONS:
-        return redirect_with(request, "/console/advertisers", "Nothing changed: choose suspend or reactivate.")
-    with session_scope(request.app.state.sessions) as db:
+        return redirect_with(request, back, "Nothing changed: choose suspend or reactivate.")
+    with session_scope(runtime_of(request).db_sessions) as db:
         advertiser = advertisers.update(db, user.principal, advertiser_id, AdvertiserUpdate(status=ACTIONS[action]))
         name = advertiser.name
     done = f"{name} is suspended: its ads stop within a second." if action == "suspend" else f"{name} is active again."
+    return redirect_with(request, back, done)
+
+
+@router.post("/console/advertisers/{advertiser_id}/reseller")
+def set_reseller(request: Request, advertiser_id: str, user: OperatorUser, form: CheckedForm) -> Response:
+    """Whether the advertiser may promote other brands' products (catalog/promotable.py)."""
+    allowed = form.get("reseller") == "yes"
+    with session_scope(runtime_of(request).db_sessions) as db:
+        advertiser = advertisers.update(db, user.principal, advertiser_id, AdvertiserUpdate(reseller=allowed))
+        name = advertiser.name
+    done = (
+        f"{name} is a reseller: it may promote any brand's products."
+        if allowed
+        else f"{name} may promote only its own brands' products."
+    )
     return redirect_with(request, "/console/advertisers", done)
 
 
-def _rules(request: Request, status_code: int = 200, errors: dict[str, FieldErrors] | None = None) -> Response:
-    with session_scope(request.app.state.sessions) as db:
-        brands = list(db.scalars(select(Advertiser).where(Advertiser.status != AdvertiserStatus.ARCHIVED)
-                                 .order_by(Advertiser.name)))
-        blocked = list(db.scalars(select(Placement).where(Placement.status == PlacementStatus.ACTIVE)
-                                  .order_by(Placement.id)))
-    names = {a.id: a.name for a in brands}
-    pairs = sorted({tuple(sorted((names.get(a.id, a.id), names.get(c, c)))) for a in brands for c in a.competitors})
-    return render(request, "operator/rules.html", status_code=status_code, title="Rules", advertisers=brands,
-                  pairs=pairs, placements=[p for p in blocked if p.blocked_categories], errors=errors or {})
+def _page(
+    request: Request,
+    user: OperatorUser,
+    advertiser_id: str,
+    status_code: int = 200,
+    typed: dict[str, str] | None = None,
+    errors: FieldErrors | None = None,
+) -> Response:
+    rt = runtime_of(request)
+    with session_scope(rt.db_sessions) as db:
+        advertiser = advertisers.get(db, user.principal, advertiser_id)
+        account = accounts.account(db, advertiser, rt.counters)
+        campaigns = list(
+            db.scalars(
+                select(Campaign)
+                .where(Campaign.advertiser_id == advertiser.id, Campaign.status != DeliveryStatus.ARCHIVED)
+                .order_by(Campaign.created_at.desc())
+            )
+        )
+        states = page_states(request, db, campaigns)
+        rivals = list(
+            db.scalars(
+                select(Advertiser.name).where(Advertiser.id.in_(advertiser.competitors)).order_by(Advertiser.name)
+            )
+        )
+        return render(
+            request,
+            "operator/advertiser.html",
+            status_code=status_code,
+            title=advertiser.name,
+            advertiser=advertiser,
+            account=account,
+            campaigns=campaigns,
+            states=states,
+            rivals=rivals,
+            values=typed or terms_form.current(advertiser),
+            errors=errors or {},
+            modes=terms_form.MODES,
+            credit_now=terms_form.credit_now(advertiser),
+            PENDING=AdvertiserStatus.PENDING,
+        )
 
 
-@router.get("/console/rules")
-def rules(request: Request, user: OperatorUser) -> Response:
-    return _rules(request)
+@router.get("/console/advertisers/{advertiser_id}")
+def advertiser_page(request: Request, advertiser_id: str, user: OperatorUser) -> Response:
+    return _page(request, user, advertiser_id)
 
 
-@router.post("/console/rules/{advertiser_id}")
-def set_competitors(request: Request, advertiser_id: str, user: OperatorUser, form: CheckedForm) -> Response:
+@router.post("/console/advertisers/{advertiser_id}/terms")
+def change_terms(request: Request, advertiser_id: str, user: OperatorUser, form: CheckedForm) -> Response:
+    """New terms with their reason, audited (billing/terms.py); finance's and admins' only."""
+    currency = runtime_of(request).settings.currency
+    typed, wanted, errors = terms_form.read(form, currency)
+    if wanted is None:
+        return _page(request, user, advertiser_id, 400, typed, errors)
     try:
-        with session_scope(request.app.state.sessions) as db:
-            advertiser = advertisers.update(db, user.principal, advertiser_id,
-                                            AdvertiserUpdate(competitors=texts(form, "competitors")))
+        with session_scope(runtime_of(request).db_sessions) as db:
+            advertiser = terms.set_terms(
+                db, user.principal, advertiser_id, wanted.billing_mode, wanted.credit_limit, wanted.reason
+            )
             name = advertiser.name
     except (ValidationError, ShelfspaceError) as exc:
-        return _rules(request, 400, {advertiser_id: {"competitors": next(iter(errors_of(exc).values()))}})
-    return redirect_with(request, "/console/rules", f"{name}: competitors saved. Auctions apply it within a second.")
+        return _page(request, user, advertiser_id, 400, typed, terms_form.errors_in_words(exc, currency))
+    said = terms_form.described(wanted.billing_mode, wanted.credit_limit, currency)
+    return redirect_with(
+        request,
+        f"/console/advertisers/{advertiser_id}",
+        f"{name} is now {said}. Delivery applies it within a second; the reason is in its history.",
+    )

@@ -23,15 +23,21 @@ from shelfspace.db.session import session_scope
 from shelfspace.forecasting.forecaster import Forecaster
 from shelfspace.forecasting.inventory_api import names_of
 from shelfspace.forecasting.inventory_forecast import HORIZON_DAYS, PlacementForecast
+from shelfspace.runtime import runtime_of
 
-CHART = [("requests", "Expected requests", Format.NUMBER), ("sold", "Sold", Format.NUMBER),
-         ("left", "Left", Format.NUMBER), ("fill", "Fill", Format.PERCENT)]
+CHART = [
+    ("requests", "Expected requests", Format.NUMBER),
+    ("sold", "Sold", Format.NUMBER),
+    ("left", "Left", Format.NUMBER),
+    ("fill", "Fill", Format.PERCENT),
+]
 
 
 def _chart(placement: PlacementForecast) -> dict[str, Any]:
     days = placement.days
-    rows = [{"day": d.day.isoformat(), "requests": d.requests, "sold": d.sold, "left": d.left, "fill": d.fill}
-            for d in days]
+    rows = [
+        {"day": d.day.isoformat(), "requests": d.requests, "sold": d.sold, "left": d.left, "fill": d.fill} for d in days
+    ]
     return daily_chart(Window(days[0].day, days[-1].day), rows, CHART)
 
 
@@ -42,10 +48,17 @@ def forecast_console_pages(forecaster: Forecaster) -> APIRouter:
     def inventory_forecast(request: Request, user: OperatorUser) -> Response:
         """Plain `def`: the forecaster's work (SQL, the replay) runs in the thread pool."""
         found = forecaster.inventory(HORIZON_DAYS)
-        with session_scope(request.app.state.sessions) as db:
+        with session_scope(runtime_of(request).db_sessions) as db:
             names = names_of(db, found)
         outlooks = {c.campaign_id: c for c in found.campaigns}
-        return render(request, "operator/forecast.html", title="Inventory forecast", forecast=found, names=names,
-                      outlooks=outlooks, charts={p.placement_id: _chart(p) for p in found.placements})
+        return render(
+            request,
+            "operator/forecast.html",
+            title="Inventory forecast",
+            forecast=found,
+            names=names,
+            outlooks=outlooks,
+            charts={p.placement_id: _chart(p) for p in found.placements},
+        )
 
     return router

@@ -22,18 +22,35 @@ from shelfspace.dashboard.routing import page_router
 from shelfspace.dashboard.session import OperatorUser
 from shelfspace.db.session import session_scope
 from shelfspace.reporting.inventory_stats import placement_stats
+from shelfspace.runtime import runtime_of
 
 router = page_router()
 
 
-def _page(request: Request, status_code: int = 200, errors: dict[str, FieldErrors] | None = None,
-          values: dict[str, dict[str, str]] | None = None) -> Response:
+def _page(
+    request: Request,
+    status_code: int = 200,
+    errors: dict[str, FieldErrors] | None = None,
+    values: dict[str, dict[str, str]] | None = None,
+) -> Response:
     end = today(request)
-    with session_scope(request.app.state.sessions) as db:
+    with session_scope(runtime_of(request).db_sessions) as db:
         stats = {s.placement_id: s for s in placement_stats(db, start=end - timedelta(days=6), end=end)}
-        rows = list(db.scalars(select(Placement).where(Placement.status == PlacementStatus.ACTIVE).order_by(Placement.id)))
-    return render(request, "operator/inventory.html", status_code=status_code, title="Inventory", placements=rows,
-                  stats=stats, errors=errors or {}, values=values or {}, channels=list(Channel), formats=list(AdFormat))
+        rows = list(
+            db.scalars(select(Placement).where(Placement.status == PlacementStatus.ACTIVE).order_by(Placement.id))
+        )
+    return render(
+        request,
+        "operator/inventory.html",
+        status_code=status_code,
+        title="Inventory",
+        placements=rows,
+        stats=stats,
+        errors=errors or {},
+        values=values or {},
+        channels=list(Channel),
+        formats=list(AdFormat),
+    )
 
 
 @router.get("/console/inventory")
@@ -45,9 +62,10 @@ def inventory(request: Request, user: OperatorUser) -> Response:
 def update_placement(request: Request, placement_id: str, user: OperatorUser, form: CheckedForm) -> Response:
     typed = {"floor_cpm": text(form, "floor_cpm"), "blocked_categories": text(form, "blocked_categories")}
     try:
-        spec = PlacementUpdate(floor_cpm=decimal_or_text(form, "floor_cpm"),
-                               blocked_categories=comma_list(form, "blocked_categories"))
-        with session_scope(request.app.state.sessions) as db:
+        spec = PlacementUpdate(
+            floor_cpm=decimal_or_text(form, "floor_cpm"), blocked_categories=comma_list(form, "blocked_categories")
+        )
+        with session_scope(runtime_of(request).db_sessions) as db:
             placement = placements.update(db, user.principal, placement_id, spec)
             name = placement.name
     except (ValidationError, ShelfspaceError) as exc:
@@ -60,11 +78,16 @@ def update_placement(request: Request, placement_id: str, user: OperatorUser, fo
 def create_placement(request: Request, user: OperatorUser, form: CheckedForm) -> Response:
     typed = {k: text(form, k) for k in ("id", "name", "channel", "format", "sizes", "floor_cpm", "max_ads")}
     try:
-        spec = PlacementCreate(id=typed["id"], name=typed["name"], channel=typed["channel"],
-                               format=typed["format"], sizes=comma_list(form, "sizes"),
-                               floor_cpm=decimal_or_text(form, "floor_cpm") or 0,
-                               max_ads=typed["max_ads"] or 1)
-        with session_scope(request.app.state.sessions) as db:
+        spec = PlacementCreate(
+            id=typed["id"],
+            name=typed["name"],
+            channel=typed["channel"],
+            format=typed["format"],
+            sizes=comma_list(form, "sizes"),
+            floor_cpm=decimal_or_text(form, "floor_cpm") or 0,
+            max_ads=typed["max_ads"] or 1,
+        )
+        with session_scope(runtime_of(request).db_sessions) as db:
             placement = placements.create(db, user.principal, spec)
             name = placement.name
     except (ValidationError, ShelfspaceError) as exc:

@@ -38,8 +38,9 @@ document.addEventListener("DOMContentLoaded", () => {
       if (!where.classList.contains("invalid")) { where.classList.add("invalid"); where.dataset.forecastInvalid = "1"; }
     });
     const marked = problems.length - waiting.length;
+    const sentence = (text) => (/[.?!]$/.test(text) ? text : text + ".");
     out("status").textContent = (marked ? "Correct the fields marked to see a forecast. " : "")
-      + (waiting.length ? "To see a forecast: " + waiting.join("; ") + "." : "");
+      + (waiting.length ? "To see a forecast: " + waiting.map(sentence).join(" ") : "");
   }
 
   const count = (n) => Math.round(Number(n)).toLocaleString();

@@ -28,11 +28,12 @@ async function drawCharts() {
       const series = data.series[index];
       tabs.querySelectorAll("button").forEach((b, i) => b.setAttribute("aria-pressed", String(i === index)));
       const percent = series.format === "percent";
+      const unit = series.format === "money" && data.currency ? " " + data.currency : "";
       window.Plotly.react(element, [{
         x: data.x, y: series.values.map((v) => (v === null ? null : percent ? v * 100 : v)),
         type: data.kind === "bar" || data.x.length === 1 ? "bar" : "scatter", mode: "lines+markers", name: series.name,
         line: { color: "#0b6e4f", width: 2 }, marker: { color: "#0b6e4f" }, connectgaps: false,
-        xhoverformat: data.tickformat, hovertemplate: "%{x}<br>" + series.name + ": %{y:" + (percent ? ".2f}%" : ",.2f}") + "<extra></extra>",
+        xhoverformat: data.tickformat, hovertemplate: "%{x}<br>" + series.name + ": %{y:" + (percent ? ".2f}%" : ",.2f}") + unit + "<extra></extra>",
       }], {
         margin: { l: 56, r: 16, t: 8, b: 40 }, height: 320, paper_bgcolor: "rgba(0,0,0,0)", plot_bgcolor: "rgba(0,0,0,0)",
         // One tick a day (or fewer on long windows): never hours on a chart of days.
@@ -93,7 +94,9 @@ function downloads() {
         const blob = await response.blob();
         const url = URL.createObjectURL(blob);
         const a = document.createElement("a");
-        a.href = url; a.download = link.dataset.download; document.body.appendChild(a); a.click(); a.remove();
+        // The server's name for the file (its period and time zone), else the link's own.
+        const named = /filename="([^"]+)"/.exec(response.headers.get("Content-Disposition") || "");
+        a.href = url; a.download = named ? named[1] : link.dataset.download; document.body.appendChild(a); a.click(); a.remove();
         URL.revokeObjectURL(url);
         link.textContent = label;
       } catch (error) {
@@ -120,3 +123,30 @@ document.addEventListener("DOMContentLoaded", () => {
   progressForms();
   downloads();
 });
+
+// A form that undoes something for good asks first: <form data-confirm="question">, or only
+// the button that does, <button data-confirm="question"> (decline beside approve). A button
+// with data-confirm-when="field" asks only once that field is filled (a rejection without
+// its reason is refused by the server: nothing to confirm). A form with
+// data-confirm-below="the credit now" asks only when its terms lower the credit (prepaid is
+// no credit; an empty value is credit with no limit).
+function lowersCredit(form) {
+  const now = form.dataset.confirmBelow;
+  const mode = form.elements.namedItem("billing_mode");
+  const limit = form.elements.namedItem("credit_limit");
+  const wanted = mode && mode.value === "prepaid" ? 0 : Number(((limit && limit.value) || "").replace(/,/g, ""));
+  if (Number.isNaN(wanted) || (mode && mode.value !== "prepaid" && !(limit && limit.value.trim()))) return false;
+  return now === "" ? true : wanted < Number(now);  // the server names a limit that does not read
+}
+
+document.addEventListener("submit", (event) => {
+  const form = event.target;
+  if (!(form instanceof HTMLFormElement)) return;
+  const button = event.submitter;
+  let question = (button && button.dataset.confirm) || form.dataset.confirm || "";
+  if (!(button && button.dataset.confirm) && "confirmBelow" in form.dataset && !lowersCredit(form)) question = "";
+  const needed = button && button.dataset.confirmWhen ? form.elements.namedItem(button.dataset.confirmWhen) : null;
+  if (needed && !needed.value.trim()) question = "";
+  if (question && !window.confirm(question)) event.preventDefault();
+});
+

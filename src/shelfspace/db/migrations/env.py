@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from alembic import context
 
-from shelfspace.db.metadata import target_metadata
+from shelfspace.tables import target_metadata
 
 config = context.config
 engine = config.attributes["engine"]

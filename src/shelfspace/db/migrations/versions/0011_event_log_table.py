@@ -49,10 +49,20 @@ def upgrade() -> None:
     )
     op.create_index("ix_event_log_time", "event_log", ["time"])
     op.create_index("ix_event_log_user", "event_log", ["user_id", "type", "time"])
-    op.create_index("ix_event_log_unrolled", "event_log", ["seq"],
-                    postgresql_where=sa.text("NOT rolled_up"), sqlite_where=sa.text("NOT rolled_up"))
-    op.create_index("ix_event_log_charged", "event_log", ["campaign_id", "budget_day"],
-                    postgresql_where=sa.text("charged_micros > 0"), sqlite_where=sa.text("charged_micros > 0"))
+    op.create_index(
+        "ix_event_log_unrolled",
+        "event_log",
+        ["seq"],
+        postgresql_where=sa.text("NOT rolled_up"),
+        sqlite_where=sa.text("NOT rolled_up"),
+    )
+    op.create_index(
+        "ix_event_log_charged",
+        "event_log",
+        ["campaign_id", "budget_day"],
+        postgresql_where=sa.text("charged_micros > 0"),
+        sqlite_where=sa.text("charged_micros > 0"),
+    )
 
 
 def downgrade() -> None:

@@ -34,10 +34,12 @@ def upgrade() -> None:
         sa.Column("status", sa.String(length=16), nullable=False),
         sa.Column("created_at", shelfspace.db.base.UTCDateTime(timezone=True), nullable=False),
         sa.Column("updated_at", shelfspace.db.base.UTCDateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(["advertiser_id"], ["advertisers.id"],
-                                name=op.f("fk_brand_lift_studies_advertiser_id_advertisers")),
-        sa.ForeignKeyConstraint(["campaign_id"], ["campaigns.id"],
-                                name=op.f("fk_brand_lift_studies_campaign_id_campaigns")),
+        sa.ForeignKeyConstraint(
+            ["advertiser_id"], ["advertisers.id"], name=op.f("fk_brand_lift_studies_advertiser_id_advertisers")
+        ),
+        sa.ForeignKeyConstraint(
+            ["campaign_id"], ["campaigns.id"], name=op.f("fk_brand_lift_studies_campaign_id_campaigns")
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_brand_lift_studies")),
     )
     op.create_index(op.f("ix_brand_lift_studies_advertiser_id"), "brand_lift_studies", ["advertiser_id"])

@@ -26,11 +26,16 @@ def upgrade() -> None:
         sa.Column("rule", shelfspace.db.base.JSONDocument, nullable=False),
         sa.Column("advertiser_id", sa.String(length=40), nullable=True),
         sa.Column("iab_segment", sa.String(length=20), nullable=True),
-        sa.Column("status", sa.Enum("live", "paused", "archived", name="deliverystatus", native_enum=False, length=32),
-                  nullable=False),
+        sa.Column(
+            "status",
+            sa.Enum("live", "paused", "archived", name="deliverystatus", native_enum=False, length=32),
+            nullable=False,
+        ),
         sa.Column("created_at", shelfspace.db.base.UTCDateTime(timezone=True), nullable=False),
         sa.Column("updated_at", shelfspace.db.base.UTCDateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(["advertiser_id"], ["advertisers.id"], name=op.f("fk_audiences_advertiser_id_advertisers")),
+        sa.ForeignKeyConstraint(
+            ["advertiser_id"], ["advertisers.id"], name=op.f("fk_audiences_advertiser_id_advertisers")
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_audiences")),
     )
     op.create_index(op.f("ix_audiences_advertiser_id"), "audiences", ["advertiser_id"])
@@ -40,7 +45,9 @@ def upgrade() -> None:
         sa.Column("size", sa.Integer(), nullable=False),
         sa.Column("targetable", sa.Boolean(), nullable=False),
         sa.Column("counted_at", shelfspace.db.base.UTCDateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(["audience_id"], ["audiences.id"], name=op.f("fk_audience_sizes_audience_id_audiences")),
+        sa.ForeignKeyConstraint(
+            ["audience_id"], ["audiences.id"], name=op.f("fk_audience_sizes_audience_id_audiences")
+        ),
         sa.PrimaryKeyConstraint("audience_id", name=op.f("pk_audience_sizes")),
     )
     op.create_table(
@@ -61,7 +68,9 @@ def upgrade() -> None:
         sa.Column("skipped", sa.Integer(), nullable=False),
         sa.Column("actor", sa.String(length=100), nullable=False),
         sa.Column("created_at", shelfspace.db.base.UTCDateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(["audience_id"], ["audiences.id"], name=op.f("fk_audience_exports_audience_id_audiences")),
+        sa.ForeignKeyConstraint(
+            ["audience_id"], ["audiences.id"], name=op.f("fk_audience_exports_audience_id_audiences")
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_audience_exports")),
     )
     op.create_index(op.f("ix_audience_exports_audience_id"), "audience_exports", ["audience_id"])

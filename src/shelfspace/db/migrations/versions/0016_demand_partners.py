@@ -27,8 +27,11 @@ def upgrade() -> None:
         sa.Column("timeout_ms", sa.Integer(), nullable=False),
         sa.Column("floor_cpm_micros", sa.BigInteger(), nullable=False),
         sa.Column("placements", shelfspace.db.base.JSONDocument, nullable=False),
-        sa.Column("status", sa.Enum("live", "paused", "archived", name="deliverystatus", native_enum=False, length=32),
-                  nullable=False),
+        sa.Column(
+            "status",
+            sa.Enum("live", "paused", "archived", name="deliverystatus", native_enum=False, length=32),
+            nullable=False,
+        ),
         sa.Column("created_at", shelfspace.db.base.UTCDateTime(timezone=True), nullable=False),
         sa.Column("updated_at", shelfspace.db.base.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_demand_partners")),

@@ -20,21 +20,23 @@ depends_on = None
 
 
 def upgrade() -> None:
-    op.create_table('rollup_checkpoints',
-    sa.Column('day', sa.String(length=10), nullable=False),
-    sa.Column('settled_before', sa.Double(), nullable=False),
-    sa.Column('state', sa.Text(), nullable=False),
-    sa.PrimaryKeyConstraint('day', name=op.f('pk_rollup_checkpoints'))
+    op.create_table(
+        "rollup_checkpoints",
+        sa.Column("day", sa.String(length=10), nullable=False),
+        sa.Column("settled_before", sa.Double(), nullable=False),
+        sa.Column("state", sa.Text(), nullable=False),
+        sa.PrimaryKeyConstraint("day", name=op.f("pk_rollup_checkpoints")),
     )
-    op.create_table('rollup_clicks',
-    sa.Column('day', sa.String(length=10), nullable=False),
-    sa.Column('ad_id', sa.String(length=64), nullable=False),
-    sa.Column('counted', sa.Boolean(), nullable=False),
-    sa.Column('unmet', sa.Text(), nullable=True),
-    sa.PrimaryKeyConstraint('day', 'ad_id', name=op.f('pk_rollup_clicks'))
+    op.create_table(
+        "rollup_clicks",
+        sa.Column("day", sa.String(length=10), nullable=False),
+        sa.Column("ad_id", sa.String(length=64), nullable=False),
+        sa.Column("counted", sa.Boolean(), nullable=False),
+        sa.Column("unmet", sa.Text(), nullable=True),
+        sa.PrimaryKeyConstraint("day", "ad_id", name=op.f("pk_rollup_clicks")),
     )
 
 
 def downgrade() -> None:
-    op.drop_table('rollup_clicks')
-    op.drop_table('rollup_checkpoints')
+    op.drop_table("rollup_clicks")
+    op.drop_table("rollup_checkpoints")

@@ -17,10 +17,10 @@ depends_on = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table('rollup_hourly', schema=None) as batch_op:
-        batch_op.create_index('ix_rollup_hourly_day_hour_campaign', ['day', 'hour', 'campaign_id'], unique=False)
+    with op.batch_alter_table("rollup_hourly", schema=None) as batch_op:
+        batch_op.create_index("ix_rollup_hourly_day_hour_campaign", ["day", "hour", "campaign_id"], unique=False)
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('rollup_hourly', schema=None) as batch_op:
-        batch_op.drop_index('ix_rollup_hourly_day_hour_campaign')
+    with op.batch_alter_table("rollup_hourly", schema=None) as batch_op:
+        batch_op.drop_index("ix_rollup_hourly_day_hour_campaign")

@@ -31,8 +31,9 @@ def upgrade() -> None:
         sa.Column("expires_at", shelfspace.db.base.UTCDateTime(timezone=True), nullable=False),
         sa.Column("revoked_at", shelfspace.db.base.UTCDateTime(timezone=True), nullable=True),
         sa.Column("flash", sa.String(length=500), nullable=True),
-        sa.ForeignKeyConstraint(["user_id"], ["users.id"], name=op.f("fk_dashboard_sessions_user_id_users"),
-                                ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(
+            ["user_id"], ["users.id"], name=op.f("fk_dashboard_sessions_user_id_users"), ondelete="CASCADE"
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_dashboard_sessions")),
     )
     with op.batch_alter_table("dashboard_sessions", schema=None) as batch_op:
@@ -45,8 +46,11 @@ def upgrade() -> None:
         sa.Column("at", shelfspace.db.base.UTCDateTime(timezone=True), nullable=False),
         sa.Column("account", sa.String(length=64), nullable=False),
         sa.Column("address", sa.String(length=64), nullable=False),
-        sa.Column("outcome", sa.Enum("failed", "succeeded", "refused", name="signinoutcome", native_enum=False,
-                                     length=32), nullable=False),
+        sa.Column(
+            "outcome",
+            sa.Enum("failed", "succeeded", "refused", name="signinoutcome", native_enum=False, length=32),
+            nullable=False,
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_sign_in_attempts")),
     )
     with op.batch_alter_table("sign_in_attempts", schema=None) as batch_op:

@@ -24,16 +24,20 @@ depends_on = None
 
 def upgrade() -> None:
     with op.batch_alter_table("users", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("email_verified_at", shelfspace.db.base.UTCDateTime(timezone=True),
-                                      nullable=True))
+        batch_op.add_column(
+            sa.Column("email_verified_at", shelfspace.db.base.UTCDateTime(timezone=True), nullable=True)
+        )
     op.execute("UPDATE users SET email_verified_at = created_at")
 
     op.create_table(
         "signup_attempts",
         sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False),
         sa.Column("at", shelfspace.db.base.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("action", sa.Enum("sign_up", "verification_email", name="signupaction", native_enum=False,
-                                    length=32), nullable=False),
+        sa.Column(
+            "action",
+            sa.Enum("sign_up", "verification_email", name="signupaction", native_enum=False, length=32),
+            nullable=False,
+        ),
         sa.Column("key", sa.String(length=64), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_signup_attempts")),
     )

@@ -22,8 +22,9 @@ def upgrade() -> None:
     with op.batch_alter_table("demand_partners") as batch:
         # Existing partners get [] (their endpoint's host); the default then goes, as the
         # model has none.
-        batch.add_column(sa.Column("notice_domains", shelfspace.db.base.JSONDocument, nullable=False,
-                                   server_default=sa.text("'[]'")))
+        batch.add_column(
+            sa.Column("notice_domains", shelfspace.db.base.JSONDocument, nullable=False, server_default=sa.text("'[]'"))
+        )
     with op.batch_alter_table("demand_partners") as batch:
         batch.alter_column("notice_domains", server_default=None)
 

@@ -31,8 +31,9 @@ def upgrade() -> None:
         sa.Column("advertiser_id", sa.String(length=40), nullable=False),
         sa.Column("day", sa.Date(), nullable=False),
         sa.Column("asked", sa.Integer(), nullable=False),
-        sa.ForeignKeyConstraint(["advertiser_id"], ["advertisers.id"],
-                                name=op.f("fk_audience_size_questions_advertiser_id_advertisers")),
+        sa.ForeignKeyConstraint(
+            ["advertiser_id"], ["advertisers.id"], name=op.f("fk_audience_size_questions_advertiser_id_advertisers")
+        ),
         sa.PrimaryKeyConstraint("advertiser_id", "day", name=op.f("pk_audience_size_questions")),
     )
 
