@@ -3,6 +3,8 @@ in through the API, and every figure out recomputed here from the raw events."""
 
 from __future__ import annotations
 
+import itertools
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
@@ -48,26 +50,33 @@ def app_clock() -> SteppedClock:
     return SteppedClock(datetime.now(UTC))
 
 
-def warm_up_users(campaign_id: str) -> list[str]:
-    """One shopper of each group, asked for the banner until the holdout is live."""
-    return [
-        next(u for n in range(100) if group_of(campaign_id, u := f"warm-up-{n}", 50) is group)
-        for group in (StudyGroup.TREATMENT, StudyGroup.CONTROL)
-    ]
+def warm_up_users(campaign_id: str, group: StudyGroup) -> Iterator[str]:
+    """Shoppers of `group`, one after another: the users who warm the study up."""
+    return (u for n in itertools.count() if group_of(campaign_id, u := f"warm-up-{n}", 50) is group)
 
 
 def wait_for_the_holdout(operator: Api, campaign_id: str) -> list[str]:
-    """Until the snapshot holds the campaign's holdout: the treatment shopper is served and the
-    control shopper's ad is held out (a snapshot from before the holdout serves both)."""
-    exposed, held = warm_up_users(campaign_id)
-    decide_until(operator, HERO_ASK | {"user": {"id": exposed}}, "home-hero", 1)
+    """Until the snapshot holds the campaign's holdout: a control shopper's ad is held out,
+    then a treatment shopper is served (and so marked exposed); every shopper asked,
+    returned (they are in the study). Each look asks a new control shopper: one who asked
+    while the snapshot was still from before the holdout was served, and after three asks
+    the line item's cap of three a day rules them out before the holdout is looked at (a
+    loaded CI took that many looks)."""
+    asked: list[str] = []
+    control = warm_up_users(campaign_id, StudyGroup.CONTROL)
 
     def held_out() -> bool:
-        body = decide(operator, HERO_ASK | {"user": {"id": held}, "debug": True})
+        asked.append(held := next(control))
+        answer = operator.call("POST", "/v1/decisions", HERO_ASK | {"user": {"id": held}, "debug": True})
+        if answer.status_code == 422:  # the placement is not in the snapshot yet
+            return False
+        body = answer.json()
         return not body["decisions"]["home-hero"] and any(e["reason"] == "held_out" for e in body["explain"])
 
-    wait_for(held_out, 30, "the holdout in the snapshot", interval=0.05)  # a loaded CI: 10 s was not enough
-    return [exposed, held]
+    wait_for(held_out, 30, "the holdout in the snapshot", interval=0.05)
+    exposed = next(warm_up_users(campaign_id, StudyGroup.TREATMENT))
+    decide_until(operator, HERO_ASK | {"user": {"id": exposed}}, "home-hero", 1)
+    return [asked[-1], exposed]
 
 
 def make_study(
