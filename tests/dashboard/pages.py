@@ -82,3 +82,9 @@ def filled_form(html: str, marker: str, repeated: tuple[str, ...] = ()) -> dict[
     for name, value in _CHOSEN.findall(form):
         values[name] = value
     return values
+
+
+def focused(html: str) -> list[str]:
+    """The names of the fields a page opens focused on (`autofocus`): after a refused form,
+    the one field in error that comes first, so the browser scrolls to it."""
+    return re.findall(r'<(?:input|select|textarea)\b[^>]*\bname="([^"]+)"[^>]*\bautofocus\b', html)

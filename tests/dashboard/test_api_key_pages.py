@@ -15,7 +15,7 @@ from shelfspace.accounts.models import User
 from shelfspace.accounts.rights import TeamRole
 from shelfspace.accounts.roles import Role
 from shelfspace.db.session import make_sessionmaker, session_scope
-from tests.dashboard.pages import make_user, post_form, sign_in
+from tests.dashboard.pages import focused, make_user, post_form, sign_in
 from tests.support import Api
 
 ANNA, CARL, BOSS = "anna@harbortea.example", "carl@harbortea.example", "boss@shop.example"
@@ -53,6 +53,7 @@ def test_a_brand_admin_creates_a_key_sees_it_once_and_revokes_it(
     refused = post_form(client, "/brand/keys", "/brand/keys", {"name": "", "team_role": "reporting"})
     assert refused.status_code == 400
     assert re.search(r'<span class="field-error" id="name-error">Give the key a name', refused.text)
+    assert focused(refused.text) == ["name"]
     assert '<option value="reporting" selected>' in refused.text  # what was chosen stays chosen
 
     made = _shown(
@@ -120,11 +121,12 @@ def test_the_operator_creates_network_and_brand_keys(client: TestClient, operato
         client, "/console/keys", "/console/keys", {"name": "Tea CI", "team_role": "ad_ops", "advertiser_id": advertiser}
     )
     assert wrong.status_code == 400 and 'id="team_role-error">ad operations is not a scope of a brand' in wrong.text
-    assert f'<option value="{advertiser}" selected>' in wrong.text
+    assert f'<option value="{advertiser}" selected>' in wrong.text and focused(wrong.text) == ["team_role"]
     unknown = post_form(
         client, "/console/keys", "/console/keys", {"name": "x", "team_role": "admin", "advertiser_id": "adv_nope"}
     )
     assert unknown.status_code == 400 and 'id="advertiser_id-error"' in unknown.text
+    assert focused(unknown.text) == ["advertiser_id"]
 
     for name, scope, brand in (("Tea CI", "campaign_manager", advertiser), ("Ledger sync", "finance", "")):
         made = _shown(

@@ -17,7 +17,7 @@ from shelfspace.billing.low_balance import LowBalanceReason
 from shelfspace.billing.models import EntryKind, Invoice, LedgerEntry
 from shelfspace.catalog.models import Advertiser
 from shelfspace.db.session import session_scope
-from tests.dashboard.pages import make_user, post_form, sign_in
+from tests.dashboard.pages import focused, make_user, post_form, sign_in
 from tests.support import Api, campaign_body, runtime
 
 BOSS = "ops@network.example"
@@ -141,6 +141,7 @@ def test_a_top_up_is_recorded_or_its_mistakes_named_beside_the_fields(
         assert bad.status_code == 422, (amount, reference)
         assert f'id="{field}-error"' in bad.text and 'aria-invalid="true"' in bad.text, (amount, reference)
         assert f'value="{amount}"' in bad.text  # what was typed stays in the form
+        assert focused(bad.text) == [field]  # the page opens on the mistake
     nobody = post_form(
         client,
         "/console/billing",
@@ -149,6 +150,7 @@ def test_a_top_up_is_recorded_or_its_mistakes_named_beside_the_fields(
     )
     assert nobody.status_code == 422
     assert 'id="advertiser_id-error"' in nobody.text and 'id="amount-error"' in nobody.text  # both at once
+    assert focused(nobody.text) == ["advertiser_id"]  # the first of them in the form
     unknown = post_form(
         client,
         "/console/billing",

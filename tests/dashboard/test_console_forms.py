@@ -10,7 +10,7 @@ from sqlalchemy import Engine
 from shelfspace.catalog.enums import DeliveryStatus, Pacing
 from shelfspace.catalog.models import Campaign
 from shelfspace.dashboard.console.health import Pace, pace
-from tests.dashboard.pages import make_user, post_form, sign_in, token_of
+from tests.dashboard.pages import focused, make_user, post_form, sign_in, token_of
 from tests.support import BANNER, Api
 
 
@@ -26,6 +26,7 @@ def test_a_floor_is_changed_or_the_mistake_named(client: TestClient, operator: A
         client, "/console/inventory", "/console/inventory/home-hero", {"floor_cpm": "-3", "blocked_categories": ""}
     )
     assert bad.status_code == 400 and "field-error" in bad.text and 'value="-3"' in bad.text
+    assert focused(bad.text) == ["floor_cpm"]  # in the placement's row, scrolled to
     assert operator.get("/v1/placements/home-hero")["floor_cpm"] == 2.5
     good = post_form(
         client,
@@ -52,7 +53,7 @@ def test_a_placement_is_added_with_its_mistakes_beside_the_fields(
         "max_ads": "1",
     }
     bad = post_form(client, "/console/inventory", "/console/inventory", form)
-    assert bad.status_code == 400 and 'id="id-error"' in bad.text
+    assert bad.status_code == 400 and 'id="id-error"' in bad.text and focused(bad.text) == ["id"]
     assert operator.get("/v1/placements")["data"] == []
     assert (
         post_form(client, "/console/inventory", "/console/inventory", form | {"id": "checkout-banner"}).status_code

@@ -27,7 +27,7 @@ from shelfspace.sim.demo_logins import DEMO_PASSWORD, FINANCE_EMAIL, ensure_demo
 from tests.conftest import new_key
 from tests.dashboard.conftest import START
 from tests.dashboard.mailbox import Mailbox, running_mailbox
-from tests.dashboard.pages import make_user, post_form, sign_in, token_of
+from tests.dashboard.pages import focused, make_user, post_form, sign_in, token_of
 from tests.databases import empty_all_tables
 from tests.support import Api
 
@@ -165,6 +165,7 @@ def test_invitation_mistakes_show_beside_their_field(web: TestClient, brands: di
         error = re.search(rf'id="{field}-error">([^<]+)<', answer.text)
         assert error and words in error.group(1), (email, answer.text[:300])
         assert f'value="{email}"' in answer.text  # what was typed stays
+        assert focused(answer.text) == [field]
 
 
 def test_resend_replaces_the_link_and_withdrawn_or_expired_links_say_so(

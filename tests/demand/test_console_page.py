@@ -8,7 +8,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
 from shelfspace.accounts.roles import Role
-from tests.dashboard.pages import make_user, post_form, sign_in
+from tests.dashboard.pages import focused, make_user, post_form, sign_in
 from tests.demand.conftest import BOTH, SHOPPER, add_partner
 from tests.demand.fake_partner import FakePartner
 from tests.support import Api, decide
@@ -41,6 +41,7 @@ def test_an_operator_adds_pauses_and_resumes_a_partner_and_sees_its_revenue(
         },
     )
     assert bad.status_code == 400 and 'id="endpoint-error"' in bad.text and 'id="timeout_ms-error"' in bad.text
+    assert focused(bad.text) == ["endpoint"]  # the first of them in the form
     assert 'id="notice_domains-error"' in bad.text
     assert 'value="ftp://dsp.example/"' in bad.text
     good = post_form(

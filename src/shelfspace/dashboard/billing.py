@@ -241,7 +241,9 @@ def record_top_up(request: Request, user: OperatorUser, form: CheckedForm) -> Re
     try:
         spec = TopUpIn.model_validate({"amount": decimal_or_text(form, "amount"), "reference": values["reference"]})
     except ValidationError as exc:
-        return _console(request, user, values, errors_of(exc) | blank, 422)
+        wrong = errors_of(exc) | blank
+        in_form_order = {field: wrong[field] for field in TOP_UP_REQUIRED if field in wrong}  # the first is focused
+        return _console(request, user, values, in_form_order | wrong, 422)
     if blank:
         return _console(request, user, values, blank, 422)
     rt = runtime_of(request)
