@@ -61,6 +61,11 @@ def test_a_brand_waiting_for_approval_has_no_credit(operator: Api) -> None:
         f"/v1/advertisers/{pending['id']}", {"status": "active", "billing_mode": "credit", "credit_limit": 750}
     )
     assert (both["status"], both["billing_mode"], both["credit_limit"]) == ("active", "credit", 750)
+    # Nor does a brand on credit go back to pending and keep it.
+    back = operator.patch(f"/v1/advertisers/{pending['id']}", {"status": "pending"}, status=422)
+    assert "make it prepaid first" in field_errors(back)["status"]
+    prepaid_again = operator.patch(f"/v1/advertisers/{pending['id']}", {"status": "pending", "billing_mode": "prepaid"})
+    assert (prepaid_again["status"], prepaid_again["billing_mode"]) == ("pending", "prepaid")
 
 
 def test_finance_sets_terms_with_a_reason_kept_in_the_audit_log(operator: Api, engine: Engine) -> None:

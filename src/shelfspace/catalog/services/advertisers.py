@@ -137,6 +137,9 @@ def update(db: Session, by: Principal, advertiser_id: str, spec: AdvertiserUpdat
         else:
             limit = None
         changes["credit_limit_micros"] = _credit_limit(mode, limit)
+    if changes.get("status") == AdvertiserStatus.PENDING and advertiser.status != AdvertiserStatus.PENDING:
+        if (changes.get("billing_mode") or advertiser.billing_mode) == BillingMode.CREDIT:
+            raise InvalidInput.on("status", "a brand on credit cannot go back to pending: make it prepaid first")
     if "competitors" in changes:
         by.require_operator("set an advertiser's competitors")
         by.require(Right.REVIEW, "set an advertiser's competitors")
