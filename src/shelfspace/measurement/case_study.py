@@ -225,8 +225,14 @@ def _significant(brand_lifts: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def draft_headline(brand: str, network: str, lift: dict[str, Any], brand_lifts: list[dict[str, Any]]) -> str:
-    if proven(lift) and lift["relative_lift"] is not None:
-        return f"{brand} on {network}: {lift['relative_lift']:+.0%} more buyers than the holdout"
+    """The draft leads with the figure the verdict proved: incremental purchases (purchases per
+    user), never the share of buyers, whose own interval may hold zero when purchases do not."""
+    if proven(lift):
+        low, high = lift["ci95"]["incremental_conversions"]
+        return (
+            f"{brand} on {network}: {lift['incremental_conversions']:,.0f} purchases the ads added "
+            f"(95% interval {low:,.0f} to {high:,.0f})"
+        )
     if studies := _significant(brand_lifts):
         best = studies[0]
         return f"{brand} on {network}: {best['results']['absolute_lift'] * 100:+.1f} points in {best['metric']}"
