@@ -22,9 +22,10 @@ from starlette.responses import Response
 
 from shelfspace.audiences import disclosure, service
 from shelfspace.audiences.api import daily_questions, size_view
+from shelfspace.audiences.models import Audience
 from shelfspace.audiences.offsite import Platform
 from shelfspace.audiences.rules import RULE, VERBS, Rule, describe
-from shelfspace.audiences.schemas import AudienceCreate, AudienceFilters
+from shelfspace.audiences.schemas import AudienceCreate, AudienceFilters, AudienceOut
 from shelfspace.catalog.models import Advertiser
 from shelfspace.core.errors import ShelfspaceError, TooManyRequests
 from shelfspace.dashboard.csrf import CheckedForm
@@ -32,6 +33,7 @@ from shelfspace.dashboard.forms import GENERAL, FieldErrors, errors_of, text
 from shelfspace.dashboard.measurement import SideUser
 from shelfspace.dashboard.rendering import redirect_with, render
 from shelfspace.dashboard.routing import page_router
+from shelfspace.dashboard.tables import Column, Table, table
 from shelfspace.db.session import session_scope
 from shelfspace.events.model import BehaviourType
 from shelfspace.runtime import runtime_of
@@ -97,6 +99,42 @@ def _row_errors(exc: ValidationError, rows: list[dict[str, str]]) -> FieldErrors
     return errors
 
 
+# The network's own segments, as the owner column names them.
+NETWORK_OWNED = "The network (every brand)"
+TARGETABLE, NOT_YET = "yes", "not yet"
+Row = dict[str, Any]
+
+
+def audiences_table(
+    request: Request, listed: list[tuple[Audience, AudienceOut, str]], owners: dict[str, str]
+) -> Table[Row]:
+    """The audiences as a table (dashboard/tables.py), oldest first as they were made; an
+    operator's has each one's owner and its exports. A size too small to show sorts last."""
+    rows = [
+        {
+            "audience": a,
+            "out": o,
+            "words": words,
+            "owner": owners.get(a.advertiser_id, a.advertiser_id) if a.advertiser_id else NETWORK_OWNED,
+        }
+        for a, o, words in listed
+    ]
+    columns = [
+        Column[Row]("name", "Audience", lambda r: r["audience"].name, searchable=True),
+        Column[Row]("rule", "Rule", lambda r: r["words"], searchable=True),
+        Column[Row]("iab", "IAB label", lambda r: r["out"].iab_label, searchable=True),
+        Column[Row]("users", "Users", lambda r: r["out"].size, numeric=True),
+        Column[Row]("targetable", "Targetable", lambda r: TARGETABLE if r["out"].targetable else NOT_YET, choices=True),
+        Column[Row]("added", "Added", lambda r: r["out"].created_at),
+    ]
+    if _side(request) == "/console":
+        columns += [
+            Column[Row]("owner", "Owner", lambda r: r["owner"], searchable=True, choices=True),
+            Column[Row]("export", "Export", lambda r: None, sortable=False),
+        ]
+    return table(request, "audiences", "audiences", rows, columns, sort="added")
+
+
 def _page(
     request: Request,
     user: Any,
@@ -128,8 +166,7 @@ def _page(
         "audiences/list.html",
         status_code=status_code,
         title="Audiences",
-        listed=listed,
-        owners=owners,
+        audiences=audiences_table(request, listed, owners),
         platform_names=PLATFORM_NAMES,
         values=values,
         rows=rows,

@@ -29,7 +29,7 @@ from shelfspace.billing.currency import display
 from shelfspace.billing.invoices import Status
 from shelfspace.billing.low_balance import LowBalance, LowBalanceReason, daily_spend, low_balance
 from shelfspace.billing.models import EntryKind, Invoice
-from shelfspace.billing.schemas import LedgerEntryOut, TopUpIn
+from shelfspace.billing.schemas import InvoiceOut, LedgerEntryOut, TopUpIn
 from shelfspace.catalog.campaign_state import CampaignState, StateCode
 from shelfspace.catalog.enums import BillingMode
 from shelfspace.catalog.models import Advertiser
@@ -46,6 +46,7 @@ from shelfspace.dashboard.periods import today
 from shelfspace.dashboard.rendering import redirect_with, render
 from shelfspace.dashboard.routing import page_router
 from shelfspace.dashboard.session import AdvertiserUser, DashboardUser, OperatorUser
+from shelfspace.dashboard.tables import Column, Table, table
 from shelfspace.db.session import session_scope
 from shelfspace.http.security_headers import csp_nonce
 from shelfspace.runtime import runtime_of
@@ -178,6 +179,33 @@ def balance_rows(db: Session, counters: Counters, day: date, currency: str) -> l
     return sorted(rows, key=lambda row: row.urgency)  # stable: by name within each urgency
 
 
+def balances_table(request: Request, rows: list[BalanceRow]) -> Table[BalanceRow]:
+    """The balances as a table (dashboard/tables.py): warnings sort by urgency, the most
+    urgent first until another order is asked; "no limit" (None) sorts last either way."""
+    columns = [
+        Column[BalanceRow]("advertiser", "Advertiser", lambda r: r.account.advertiser.name, searchable=True),
+        Column[BalanceRow]("mode", "Mode", lambda r: MODES[r.mode], choices=True),
+        Column[BalanceRow]("balance", "Balance", lambda r: r.account.balance_micros, numeric=True),
+        Column[BalanceRow](
+            "credit",
+            "Credit limit",
+            lambda r: r.account.advertiser.credit_limit_micros if r.mode is BillingMode.CREDIT else None,
+            numeric=True,
+        ),
+        Column[BalanceRow]("available", "Available", lambda r: r.account.available_micros, numeric=True),
+        Column[BalanceRow]("daily_spend", "Daily spend", lambda r: r.daily_spend_micros, numeric=True),
+        Column[BalanceRow](
+            "warning",
+            "Warning",
+            lambda r: WARNINGS[r.warning.reason][0] if r.warning else None,
+            choices=True,
+            order=lambda r: (r.urgency, r.account.advertiser.name.casefold()),
+        ),
+        Column[BalanceRow]("actions", "Actions", lambda r: None, sortable=False),
+    ]
+    return table(request, "balances", "balances", rows, columns, sort="warning")
+
+
 def _console(
     request: Request, user: DashboardUser, values: dict[str, str], errors: FieldErrors, status_code: int = 200
 ) -> Response:
@@ -203,6 +231,7 @@ def _console(
         status_code=status_code,
         title="Billing",
         rows=rows,
+        balances=balances_table(request, rows),
         months=months,
         this_month=months[0],
         chart=chart,
@@ -271,6 +300,35 @@ def _history(entries: list[LedgerEntryOut]) -> list[LedgerEntryOut]:
     return [entry for entry in reversed(entries) if entry.kind in HISTORY_KINDS]
 
 
+def history_table(request: Request, history: list[LedgerEntryOut]) -> Table[LedgerEntryOut]:
+    """A brand's top-ups and refunds as a table (dashboard/tables.py), newest first."""
+    columns = [
+        Column[LedgerEntryOut]("date", "Date", lambda e: e.day, order=lambda e: (e.day, e.time, e.id)),
+        Column[LedgerEntryOut]("kind", "Kind", lambda e: HISTORY_KINDS[e.kind], choices=True),
+        Column[LedgerEntryOut]("reference", "Reference", lambda e: e.reference, searchable=True),
+        Column[LedgerEntryOut]("amount", "Amount", lambda e: e.amount, numeric=True),
+        Column[LedgerEntryOut]("balance_after", "Balance after", lambda e: e.balance_after, numeric=True),
+    ]
+    return table(request, "history", "top-ups and refunds", history, columns, sort="date", descending=True)
+
+
+def documents_table(request: Request, docs: list[InvoiceOut]) -> Table[InvoiceOut]:
+    """A brand's invoices, receipts and credit notes as a table (dashboard/tables.py), the
+    last issued first (`docs` come by sequence, newest first: the order among those issued at once)."""
+    later = {d.id: -i for i, d in enumerate(docs)}
+    columns = [
+        Column[InvoiceOut]("number", "Number", lambda d: d.number, searchable=True),
+        Column[InvoiceOut]("document", "Document", lambda d: documents.TITLES[d.kind], choices=True),
+        Column[InvoiceOut]("period", "Period", lambda d: d.period_start),
+        Column[InvoiceOut]("issued", "Issued", lambda d: d.issued_at, order=lambda d: (d.issued_at, later[d.id])),
+        Column[InvoiceOut]("total", "Total", lambda d: d.total, numeric=True),
+        Column[InvoiceOut]("status", "Status", lambda d: d.status, choices=True),
+        Column[InvoiceOut]("due", "Due", lambda d: d.due_on),
+        Column[InvoiceOut]("links", "Files", lambda d: None, sortable=False),
+    ]
+    return table(request, "documents", "documents", docs, columns, sort="issued", descending=True)
+
+
 @router.get("/brand/billing")
 def brand_billing(request: Request, user: AdvertiserUser) -> Response:
     rt = runtime_of(request)
@@ -297,9 +355,9 @@ def brand_billing(request: Request, user: AdvertiserUser) -> Response:
         warning=warning,
         warning_text=warning_words(warning, currency) if warning else "",
         warnings=WARNINGS,
-        history=history,
+        history=history_table(request, history),
         kinds=HISTORY_KINDS,
-        docs=docs,
+        docs=documents_table(request, docs),
         titles=documents.TITLES,
         badges=STATUS_BADGES,
         payee=settings.company_name or settings.network_name,

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 from starlette.responses import Response
 
+from shelfspace.catalog.campaign_state import URGENCY, CampaignState
 from shelfspace.catalog.enums import DeliveryStatus
 from shelfspace.catalog.models import Advertiser, Campaign
 from shelfspace.catalog.schemas import CampaignUpdate
@@ -34,6 +35,7 @@ from shelfspace.dashboard.forms import FieldErrors, errors_of, text
 from shelfspace.dashboard.rendering import redirect_with, render
 from shelfspace.dashboard.routing import page_router
 from shelfspace.dashboard.session import AnyUser, DashboardUser, OperatorUser, WrongRole
+from shelfspace.dashboard.tables import Column, Table, table
 from shelfspace.db.session import session_scope
 from shelfspace.decisioning.holdout import StudyGroup
 from shelfspace.http.security_headers import frame_by_own_pages
@@ -402,6 +404,69 @@ def save_case_study(request: Request, campaign_id: str, user: OperatorUser, form
 # --- the operator's list of campaigns ------------------------------------------------------
 
 
+class Measured(StrEnum):
+    """What a campaign measures, as the operator's list filters it."""
+
+    TEST = "test"
+    HOLDOUT = "holdout"
+    NONE = "no holdout"
+
+
+def measured(c: Campaign) -> Measured:
+    if c.is_test:
+        return Measured.TEST
+    return Measured.HOLDOUT if c.holdout_percent else Measured.NONE
+
+
+def _measurement_first(c: Campaign) -> tuple[bool, int, str]:
+    """Tests, then the largest holdouts, then by name: where measurement starts."""
+    return not c.is_test, -(c.holdout_percent or 0), c.name.casefold()
+
+
+ListRow = dict[str, Any]
+
+
+def campaigns_table(
+    request: Request,
+    found: list[tuple[Campaign, str]],
+    results: dict[str, dict[str, Any]],
+    states: dict[str, CampaignState],
+) -> Table[ListRow]:
+    """The operator's campaigns as a table (dashboard/tables.py); states sort by urgency."""
+    rows = [
+        {"campaign": c, "advertiser": advertiser, "state": states[c.id], "results": results.get(c.id, {})}
+        for c, advertiser in found
+    ]
+
+    def result(key: str) -> Callable[[ListRow], Any]:
+        return lambda r: r["results"].get(key)
+
+    columns = [
+        Column[ListRow]("name", "Campaign", lambda r: r["campaign"].name, searchable=True),
+        Column[ListRow]("advertiser", "Advertiser", lambda r: r["advertiser"], searchable=True, choices=True),
+        Column[ListRow](
+            "state",
+            "State",
+            lambda r: r["state"].label,
+            choices=True,
+            order=lambda r: (URGENCY.index(r["state"].code), r["campaign"].name.casefold()),
+        ),
+        Column[ListRow](
+            "measurement",
+            "Measurement",
+            lambda r: measured(r["campaign"]).value,
+            choices=True,
+            order=lambda r: _measurement_first(r["campaign"]),
+        ),
+        Column[ListRow]("impressions", "Impressions", result("impressions"), numeric=True),
+        Column[ListRow]("spend", "Spend", result("spend"), numeric=True),
+        Column[ListRow]("conversions", "Conversions", result("conversions"), numeric=True),
+        Column[ListRow]("roas", "ROAS", result("roas"), numeric=True),
+        Column[ListRow]("actions", "Actions", lambda r: None, sortable=False),
+    ]
+    return table(request, "campaigns", "campaigns", rows, columns, sort="measurement")
+
+
 @router.get("/console/campaigns")
 def console_campaigns(request: Request, user: OperatorUser) -> Response:
     """Every campaign on the network, tests and holdouts first: where measurement starts."""
@@ -410,13 +475,11 @@ def console_campaigns(request: Request, user: OperatorUser) -> Response:
     with session_scope(rt.db_sessions) as db:
         rows = list(
             db.execute(
-                select(Campaign, Advertiser.name)
-                .join(Advertiser)
-                .where(Campaign.status != DeliveryStatus.ARCHIVED)
-                .order_by(Campaign.is_test.desc(), Campaign.holdout_percent.desc(), Campaign.name)
+                select(Campaign, Advertiser.name).join(Advertiser).where(Campaign.status != DeliveryStatus.ARCHIVED)
             )
         )
-        earliest = min((c.start.date() for c, _ in rows), default=now.date())
+        found = [(c, name) for c, name in rows]
+        earliest = min((c.start.date() for c, _ in found), default=now.date())
         results = {
             r["campaign_id"]: r
             for r in build_report(
@@ -426,7 +489,11 @@ def console_campaigns(request: Request, user: OperatorUser) -> Response:
                 rt.settings.timezone,
             ).rows
         }
-        states = page_states(request, db, [c for c, _ in rows])
+        states = page_states(request, db, [c for c, _ in found])
     return render(
-        request, "measurement/console_campaigns.html", title="Campaigns", rows=rows, results=results, states=states
+        request,
+        "measurement/console_campaigns.html",
+        title="Campaigns",
+        count=len(found),
+        table=campaigns_table(request, found, results, states),
     )

@@ -19,19 +19,22 @@ import struct
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from fastapi import Request
+from starlette.datastructures import FormData, UploadFile
 from starlette.responses import FileResponse, Response
 
 from shelfspace.core.errors import NotFound
+from shelfspace.dashboard.forms import FieldErrors
 from shelfspace.dashboard.routing import page_router
 from shelfspace.http.body_limits import CREATIVE_IMAGE_BYTES, CREATIVE_VIDEO_BYTES, MiB
 from shelfspace.runtime import runtime_of
 
 # The image's own limit. The whole form that carries it is capped while it streams, multipart
-# and all (http/body_limits.py: the image and the form's text fields): a larger upload is
-# refused with 413 before it is read whole, so an image read here is never bigger than that.
+# and all (http/body_limits.py: the largest file the form takes, a video where it takes one,
+# and the form's text fields): a larger upload is refused with 413 before it is read whole.
+# An image is read with `read_image_from`, never more than one byte past its own limit.
 MAX_BYTES = CREATIVE_IMAGE_BYTES
 MAX_VIDEO_BYTES = CREATIVE_VIDEO_BYTES
 CHUNK = 1 * MiB
@@ -179,6 +182,46 @@ def store_video(folder: Path, source: BinaryIO) -> Video:
 def upload_url(base_url: str, name: str) -> str:
     """The public URL of a stored upload (what a creative's image_url or media_url holds)."""
     return f"{base_url}/uploads/{name}"
+
+
+def kept_upload(request: Request, raw: str) -> tuple[str, str] | None:
+    """A file uploaded with an earlier try of a form (its stored name, from a hidden field),
+    checked to be one of ours: its URL and the name. Anything else is ignored: the field
+    comes back from the browser, so it is never taken as a path or an address."""
+    if not NAME.match(raw) or not (runtime_of(request).settings.data_dir / UPLOADS / raw).is_file():
+        return None
+    return upload_url(runtime_of(request).settings.base_url(), raw), raw
+
+
+def named_video(request: Request, values: dict[str, Any]) -> tuple[str | None, str | None]:
+    """The video a form names without sending a file, with its media type when we know it:
+    one kept from an earlier try (`video_kept`, its type read from its bytes), else the URL
+    typed (`media_url`, its type left to the service)."""
+    kept = kept_upload(request, values["video_kept"])
+    if kept is None:
+        return values["media_url"] or None, None
+    with (runtime_of(request).settings.data_dir / UPLOADS / kept[1]).open("rb") as stored:
+        kind = video_type(stored.read(64))
+    return kept[0], MEDIA_TYPES[kind] if kind else None
+
+
+def checked_video(
+    request: Request, form: FormData, values: dict[str, Any], errors: FieldErrors
+) -> tuple[str | None, str | None]:
+    """A form's video, its URL and media type: the file sent (checked and stored, its name put
+    in `values["video_kept"]` so a retry keeps it), else what `named_video` finds. A file
+    that is not a usable video is named under `errors["video"]`. Shared by the creative pages
+    and the campaign wizard, so an upload means the same everywhere."""
+    upload = form.get("video")
+    if isinstance(upload, UploadFile) and upload.filename:
+        try:
+            video = store_video(runtime_of(request).settings.data_dir, upload.file)
+        except BadUpload as exc:
+            errors["video"] = str(exc)
+            return None, None
+        values["video_kept"] = video.name
+        return upload_url(runtime_of(request).settings.base_url(), video.name), video.media_type
+    return named_video(request, values)
 
 
 def store(folder: Path, image: Image) -> str:

@@ -50,7 +50,7 @@ class BodyKind(StrEnum):
     EVENT_BATCH = "a batch of events"
     PRODUCT_FEED = "a product feed"
     IDENTITIES = "a batch of identities"
-    CREATIVE_UPLOAD = "a campaign form with its creative image"
+    CREATIVE_UPLOAD = "a campaign form with its creative image or video"
     CREATIVE_FILE = "a creative form with its image or video"
     FEED_UPLOAD = "a product feed upload"
     FORECAST = "a forecast request"
@@ -85,7 +85,8 @@ _EXACT: dict[str, BodyLimit] = {
     "/v1/identities": BodyLimit(BodyKind.IDENTITIES, IDENTITIES_BYTES),
     # A proposed campaign and line item: what POST /v1/campaigns and /v1/line-items take.
     "/v1/forecasts": BodyLimit(BodyKind.FORECAST, DEFAULT_BYTES),
-    "/brand/campaigns/new": BodyLimit(BodyKind.CREATIVE_UPLOAD, CREATIVE_IMAGE_BYTES + FORM_FIELDS_BYTES),
+    # The wizard's form with its creative's file: an image or a video (dashboard/brand/wizard.py).
+    "/brand/campaigns/new": BodyLimit(BodyKind.CREATIVE_UPLOAD, CREATIVE_VIDEO_BYTES + FORM_FIELDS_BYTES),
     # A creative added to a line item or replacing another (dashboard/brand/creatives.py).
     "/brand/creatives/new": BodyLimit(BodyKind.CREATIVE_FILE, CREATIVE_VIDEO_BYTES + FORM_FIELDS_BYTES),
     "/console/products/feed": BodyLimit(BodyKind.FEED_UPLOAD, PRODUCT_FEED_BYTES + FORM_FIELDS_BYTES),

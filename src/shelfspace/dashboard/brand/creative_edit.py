@@ -37,7 +37,6 @@ from shelfspace.dashboard.brand.creatives import (
     FORMAT_WORDS,
     Target,
     checked_image,
-    checked_video,
     describe,
     plain_errors,
     size_problem,
@@ -49,7 +48,7 @@ from shelfspace.dashboard.previews import Preview, previews
 from shelfspace.dashboard.rendering import redirect_with, render
 from shelfspace.dashboard.routing import page_router
 from shelfspace.dashboard.session import AdvertiserUser, DashboardUser
-from shelfspace.dashboard.uploads import MAX_VIDEO_BYTES
+from shelfspace.dashboard.uploads import MAX_VIDEO_BYTES, checked_video
 from shelfspace.db.session import session_scope
 from shelfspace.http.body_limits import MiB
 from shelfspace.runtime import runtime_of

@@ -40,16 +40,14 @@ from shelfspace.dashboard.routing import page_router
 from shelfspace.dashboard.session import AdvertiserUser, DashboardUser
 from shelfspace.dashboard.uploads import (
     MAX_VIDEO_BYTES,
-    MEDIA_TYPES,
-    NAME,
     UPLOADS,
     BadUpload,
+    checked_video,
+    kept_upload,
     read_image,
     read_image_from,
     store,
-    store_video,
     upload_url,
-    video_type,
 )
 from shelfspace.db.session import session_scope
 from shelfspace.http.body_limits import MiB
@@ -205,14 +203,6 @@ def new_creative(request: Request, user: AdvertiserUser, line_item: str = "", re
     return _page(request, user, line_item[:40], replaces[:40], {}, {})
 
 
-def _kept(request: Request, raw: str) -> tuple[str, str] | None:
-    """A file uploaded with an earlier try of this form (its stored name), checked to be
-    one of ours: its URL and the name. Anything else is ignored."""
-    if not NAME.match(raw) or not (runtime_of(request).settings.data_dir / UPLOADS / raw).is_file():
-        return None
-    return upload_url(runtime_of(request).settings.base_url(), raw), raw
-
-
 def checked_image(
     request: Request, form: FormData, target: Target, ad_format: AdFormat, values: dict[str, Any], errors: FieldErrors
 ) -> tuple[str | None, str | None]:
@@ -223,7 +213,7 @@ def checked_image(
         if isinstance(upload, UploadFile) and upload.filename:
             image = read_image_from(upload.file)
         else:
-            kept = _kept(request, values["image_kept"])
+            kept = kept_upload(request, values["image_kept"])
             if kept is None:
                 return None, None
             image = read_image((folder / UPLOADS / kept[1]).read_bytes())
@@ -237,27 +227,6 @@ def checked_image(
         return None, None
     values["image_kept"] = store(folder, image)
     return upload_url(runtime_of(request).settings.base_url(), values["image_kept"]), image.size
-
-
-def checked_video(
-    request: Request, form: FormData, values: dict[str, Any], errors: FieldErrors
-) -> tuple[str | None, str | None]:
-    """The video's URL and type: an uploaded file (stored), or the URL typed."""
-    upload = form.get("video")
-    if isinstance(upload, UploadFile) and upload.filename:
-        try:
-            video = store_video(runtime_of(request).settings.data_dir, upload.file)
-        except BadUpload as exc:
-            errors["video"] = str(exc)
-            return None, None
-        values["video_kept"] = video.name
-        return upload_url(runtime_of(request).settings.base_url(), video.name), video.media_type
-    kept = _kept(request, values["video_kept"])
-    if kept is not None:
-        with (runtime_of(request).settings.data_dir / UPLOADS / kept[1]).open("rb") as stored:
-            kind = video_type(stored.read(64))
-        return kept[0], MEDIA_TYPES[kind] if kind else None
-    return values["media_url"] or None, None
 
 
 def _spec(

@@ -9,7 +9,9 @@ and, to those who hold the billing right, a form that changes its terms with a r
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import timedelta
+from typing import Any
 
 from fastapi import Request
 from pydantic import ValidationError
@@ -30,6 +32,7 @@ from shelfspace.dashboard.periods import today
 from shelfspace.dashboard.rendering import redirect_with, render
 from shelfspace.dashboard.routing import page_router
 from shelfspace.dashboard.session import OperatorUser
+from shelfspace.dashboard.tables import Column, Table, table
 from shelfspace.db.session import session_scope
 from shelfspace.reporting.report import Grouping, ReportQuery, build_report
 from shelfspace.runtime import runtime_of
@@ -38,6 +41,41 @@ router = page_router()
 
 # What the operator may switch an advertiser to from this page, by the action's name.
 ACTIONS = {"suspend": AdvertiserStatus.SUSPENDED, "reactivate": AdvertiserStatus.ACTIVE}
+# Whose products an advertiser may promote, as the list's filter offers it.
+RESELLER, OWN_BRANDS = "reseller", "own brands only"
+
+Row = dict[str, Any]
+
+
+def advertisers_table(
+    request: Request, found: list[Advertiser], live: Mapping[str, int], spend: Mapping[str, Row]
+) -> Table[Row]:
+    """The list as a table (dashboard/tables.py), by name as before; the last 30 days' figures."""
+    rows = [
+        {
+            "advertiser": a,
+            "spend": spend.get(a.id, {}),
+            "live": live.get(a.id, 0),
+        }
+        for a in found
+    ]
+    columns = [
+        Column[Row]("name", "Advertiser", lambda r: r["advertiser"].name, searchable=True),
+        Column[Row]("status", "Status", lambda r: r["advertiser"].status.value, choices=True),
+        Column[Row]("industry", "Industry", lambda r: r["advertiser"].category, searchable=True, choices=True),
+        Column[Row]("live", "Live campaigns", lambda r: r["live"], numeric=True),
+        Column[Row]("spend", "Spend", lambda r: r["spend"].get("spend"), numeric=True),
+        Column[Row]("impressions", "Impressions", lambda r: r["spend"].get("impressions"), numeric=True),
+        Column[Row]("roas", "ROAS", lambda r: r["spend"].get("roas"), numeric=True),
+        Column[Row](
+            "products",
+            "Sponsored products",
+            lambda r: RESELLER if r["advertiser"].reseller else OWN_BRANDS,
+            choices=True,
+        ),
+        Column[Row]("actions", "Actions", lambda r: None, sortable=False),
+    ]
+    return table(request, "advertisers", "advertisers", rows, columns, sort="name")
 
 
 @router.get("/console/advertisers")
@@ -60,7 +98,13 @@ def advertiser_list(request: Request, user: OperatorUser) -> Response:
                 rt.settings.timezone,
             ).rows
         }
-    return render(request, "operator/advertisers.html", title="Advertisers", advertisers=rows, live=live, spend=spend)
+    return render(
+        request,
+        "operator/advertisers.html",
+        title="Advertisers",
+        count=len(rows),
+        table=advertisers_table(request, rows, live, spend),
+    )
 
 
 @router.post("/console/advertisers/{advertiser_id}/status")

@@ -29,6 +29,7 @@ from shelfspace.dashboard.campaign_states import page_states
 from shelfspace.dashboard.rendering import render
 from shelfspace.dashboard.routing import page_router
 from shelfspace.dashboard.session import OperatorUser
+from shelfspace.dashboard.tables import Column, Table, table
 from shelfspace.db.session import session_scope
 from shelfspace.decisioning.pacing import day_target_micros
 from shelfspace.runtime import runtime_of
@@ -112,9 +113,37 @@ def _daily_target(
     )
 
 
+def _paced(row: CampaignHealth) -> int:
+    return PACE_ORDER.index(row.pace) if row.pace is not None else len(PACE_ORDER)
+
+
 def _urgency(row: CampaignHealth) -> tuple[int, int, str, str]:
-    paced = PACE_ORDER.index(row.pace) if row.pace is not None else len(PACE_ORDER)
-    return URGENCY.index(row.state.code), paced, row.advertiser, row.campaign.name
+    return URGENCY.index(row.state.code), _paced(row), row.advertiser.casefold(), row.campaign.name.casefold()
+
+
+def health_table(request: Request, rows: list[CampaignHealth]) -> Table[CampaignHealth]:
+    """The campaigns as a table (dashboard/tables.py): states sort by urgency and paces by
+    PACE_ORDER, problems first either way; the most urgent first until another order is asked."""
+    columns = [
+        Column[CampaignHealth]("campaign", "Campaign", lambda r: r.campaign.name, searchable=True),
+        Column[CampaignHealth]("advertiser", "Advertiser", lambda r: r.advertiser, searchable=True, choices=True),
+        Column[CampaignHealth]("state", "State", lambda r: r.state.label, choices=True, order=_urgency),
+        Column[CampaignHealth](
+            "pace",
+            "Pace today",
+            lambda r: PACE_WORDS[r.pace] if r.pace else None,
+            choices=True,
+            order=lambda r: (_paced(r), *_urgency(r)) if r.pace else None,
+        ),
+        Column[CampaignHealth]("spent_today", "Spent today", lambda r: r.spent_today, numeric=True),
+        Column[CampaignHealth](
+            "expected", "Expected by now", lambda r: r.expected_by_now if r.pace else None, numeric=True
+        ),
+        Column[CampaignHealth]("target", "Daily target", lambda r: r.daily_target, numeric=True),
+        Column[CampaignHealth]("spent_total", "Spent in all", lambda r: r.spent_total, numeric=True),
+        Column[CampaignHealth]("budget", "Budget", lambda r: r.campaign.budget_total_micros, numeric=True),
+    ]
+    return table(request, "campaigns", "campaigns", rows, columns, sort="state")
 
 
 @router.get("/console/health")
@@ -153,14 +182,13 @@ def health(request: Request, user: OperatorUser) -> Response:
                     use.spent_total,
                 )
             )
-    rows.sort(key=_urgency)
     counts = {code: sum(1 for r in rows if r.state.code is code) for code in COUNTED}
     paces = {p: sum(1 for r in rows if r.pace is p) for p in (Pace.UNDER_PACING, Pace.OVER_PACING)}
     return render(
         request,
         "operator/health.html",
         title="Delivery health",
-        rows=rows,
+        table=health_table(request, rows),
         counts=counts,
         paces=paces,
         live=sum(1 for r in rows if r.state.serving),
