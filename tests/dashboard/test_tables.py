@@ -105,3 +105,20 @@ def test_a_short_table_offers_no_filter_and_no_pages_until_one_is_asked_for() ->
     assert (few("").offers_filter, few("").offers_pages) == (False, False)
     assert (few("campaigns_q=03").offers_filter, few("campaigns_q=03").offers_pages) == (True, True)
     assert (shown().offers_filter, shown().offers_pages) == (True, True)
+
+
+def test_a_column_may_sort_by_a_rank_rather_than_its_value() -> None:
+    """A state sorts by its urgency (Column.order), filters and reads by its words."""
+    urgency = ["paused", "live"]  # not the alphabet
+    ranked = [
+        *COLUMNS[:1],
+        Column[Row](
+            "status", "Status", lambda r: r["status"], choices=True, order=lambda r: urgency.index(r["status"])
+        ),
+    ]
+    request = Request({"type": "http", "method": "GET", "path": "/", "headers": [], "query_string": b""})
+    t = table(request, "campaigns", "campaigns", ROWS, ranked, sort="status", per_page=100)
+    assert names(t)[:20] == [f"Campaign {i:02d}" for i in range(3, 61, 3)]  # paused first, stable within
+    assert t.options == {"status": ["live", "paused"]}
+    flipped = table(request, "campaigns", "campaigns", ROWS, ranked, sort="status", descending=True, per_page=100)
+    assert names(flipped)[0] == "Campaign 01" and names(flipped)[-1] == "Campaign 60"

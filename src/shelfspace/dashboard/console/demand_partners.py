@@ -4,6 +4,8 @@ one, pause or resume it. The same schemas and service as `/v1/demand-partners`
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from fastapi import Request
@@ -18,6 +20,7 @@ from shelfspace.dashboard.forms import FieldErrors, comma_list, decimal_or_text,
 from shelfspace.dashboard.rendering import redirect_with, render
 from shelfspace.dashboard.routing import page_router
 from shelfspace.dashboard.session import OperatorUser
+from shelfspace.dashboard.tables import Column, Table, table
 from shelfspace.db.session import session_scope
 from shelfspace.demand import service
 from shelfspace.demand.models import DemandPartner
@@ -30,6 +33,23 @@ PAGE = "/console/demand-partners"
 FIELDS = ("name", "endpoint", "notice_domains", "timeout_ms", "floor_cpm", "placements")
 # What the operator may switch a partner to from this page, by the button's name.
 ACTIONS = {"pause": DeliveryStatus.PAUSED, "resume": DeliveryStatus.LIVE}
+
+
+def partners_table(
+    request: Request, partners: list[DemandPartner], revenue: Mapping[str, Decimal]
+) -> Table[DemandPartner]:
+    """The partners as a table (dashboard/tables.py), in the order they were added."""
+    columns = [
+        Column[DemandPartner]("name", "Partner", lambda p: p.name, searchable=True),
+        Column[DemandPartner]("status", "Status", lambda p: p.status.value, choices=True),
+        Column[DemandPartner]("timeout", "Timeout", lambda p: p.timeout_ms, numeric=True),
+        Column[DemandPartner]("floor", "Floor CPM", lambda p: p.floor_cpm_micros, numeric=True),
+        Column[DemandPartner]("placements", "Placements", lambda p: ", ".join(p.placements) or "all", searchable=True),
+        Column[DemandPartner]("revenue", "Revenue", lambda p: revenue.get(p.id), numeric=True),
+        Column[DemandPartner]("added", "Added", lambda p: p.created_at),
+        Column[DemandPartner]("actions", "Actions", lambda p: None, sortable=False),
+    ]
+    return table(request, "partners", "demand partners", partners, columns, sort="added")
 
 
 def _page(
@@ -48,7 +68,7 @@ def _page(
         "operator/demand_partners.html",
         status_code=status_code,
         title="Demand partners",
-        partners=partners,
+        partners=partners_table(request, partners, revenue),
         revenue=revenue,
         errors=errors or {},
         values=values or {},
