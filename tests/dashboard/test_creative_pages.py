@@ -16,17 +16,9 @@ from shelfspace.accounts.models import AuditEntry
 from shelfspace.accounts.roles import Role
 from shelfspace.dashboard import uploads
 from shelfspace.db.session import make_sessionmaker, session_scope
-from tests.dashboard.images import png
+from tests.dashboard.images import MP4, WEBM, png
 from tests.dashboard.pages import make_user, sign_in, token_of
 from tests.support import BANNER, VIDEO, Api, campaign_body, live_dates, runtime
-
-# The first bytes of an MP4 (an `ftyp` box, brand isom) and of a WebM (EBML, doctype webm):
-# what the server reads a video's type from. Not playable, and need not be here.
-MP4 = b"\x00\x00\x00\x20ftypisom\x00\x00\x02\x00isomiso2avc1mp41" + b"\x00" * 4096
-WEBM = (
-    b"\x1a\x45\xdf\xa3\x9f\x42\x86\x81\x01\x42\xf7\x81\x01\x42\xf2\x81\x04\x42\xf3\x81\x08\x42\x82\x84webm"
-    + b"\x00" * 512
-)
 
 
 def _brand(operator: Api, engine: Engine, name: str, domain: str, placements: list[str]) -> dict[str, Any]:

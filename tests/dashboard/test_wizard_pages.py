@@ -1,6 +1,7 @@
 """The campaign wizard in-process: each step checked as it goes in a marketer's words, the
 summary before saving, sponsored products only from the brand's own, drafts, the truthful
-placement table, and a live test's holdout kept out of a brand's reach."""
+placement table, an uploaded video played in review, and a live test's holdout kept out of
+a brand's reach."""
 
 from __future__ import annotations
 
@@ -15,12 +16,13 @@ from sqlalchemy import Engine, func, select
 from shelfspace.accounts.models import AuditEntry
 from shelfspace.accounts.roles import Role
 from shelfspace.catalog.models import Campaign, CampaignDraft, Creative, LineItem
+from shelfspace.dashboard import uploads
 from shelfspace.db.session import make_sessionmaker, session_scope
 from shelfspace.delivery.models import PlacementRequests
 from shelfspace.reporting.models import RollupDay
-from tests.dashboard.images import png
+from tests.dashboard.images import MP4, png
 from tests.dashboard.pages import make_user, sign_in, token_of
-from tests.support import BANNER, SEARCH, Api, field_errors
+from tests.support import BANNER, SEARCH, VIDEO, Api, field_errors, runtime
 
 TOMORROW = (date.today() + timedelta(days=1)).isoformat()
 RAW = ("String should", "Input should", "fits none of the line item", "above budget_total", "is below the floor 2.5")
@@ -225,6 +227,136 @@ def test_a_draft_is_kept_resumed_finished_and_deleted(
         follow_redirects=False,
     )
     assert deleted.status_code == 303 and "data-draft=" not in client.get("/brand").text
+
+
+# A video campaign on the CTV pre-roll (tests/support.py VIDEO: CPM, floor 20).
+VIDEO_STEPS = {"placements": "ctv-preroll", "bid": "25", "duration_seconds": "15"}
+
+
+def _uploads(client: TestClient) -> list[str]:
+    folder = runtime(client).settings.data_dir / uploads.UPLOADS
+    return sorted(p.name for p in folder.iterdir()) if folder.exists() else []
+
+
+def _creatives(engine: Engine) -> list[Creative]:
+    with session_scope(make_sessionmaker(engine)) as db:
+        found = list(db.scalars(select(Creative)))
+        db.expunge_all()
+        return found
+
+
+def test_an_uploaded_video_is_booked_from_our_own_files_and_plays_in_review(
+    client: TestClient, operator: Api, brand: str, engine: Engine
+) -> None:
+    operator.post("/v1/placements", VIDEO)
+    page = client.get("/brand/campaigns/new").text
+    assert 'type="file" name="video" accept="video/mp4,video/webm"' in page and "up to 50 MB" in page
+    assert "or the URL of an MP4 on your site" in page and 'name="video_kept" value=""' in page
+    made = client.post(
+        "/brand/campaigns/new",
+        data=_form(client, **VIDEO_STEPS),
+        files={"video": ("spot.mp4", MP4, "video/mp4")},
+        follow_redirects=False,
+    )
+    assert made.status_code == 303, made.text
+    [creative] = _creatives(engine)
+    [stored] = _uploads(client)
+    assert creative.media_url == f"http://shelfspace.test/uploads/{stored}" and stored.endswith(".mp4")
+    assert creative.media_type == "video/mp4" and creative.duration_seconds == 15
+    assert client.get(f"/uploads/{stored}").content == MP4
+    # The operator's review plays the file itself: a <video> of our own upload, not a placeholder.
+    make_user(engine, "ops@network.example")
+    desk = TestClient(client.app)
+    sign_in(desk, "ops@network.example")
+    queue = desk.get("/console/review").text
+    assert f'<video class="ad-video-player" src="{creative.media_url}"' in queue and "controls" in queue
+
+
+def test_a_file_that_is_not_a_video_is_refused_beside_the_field_and_nothing_is_booked(
+    client: TestClient, operator: Api, brand: str, engine: Engine
+) -> None:
+    operator.post("/v1/placements", VIDEO)
+    before = _counts(engine)
+    refused = client.post(
+        "/brand/campaigns/new",
+        data=_form(client, **VIDEO_STEPS),
+        files={"video": ("spot.mp4", b"<html>not a video</html>", "video/mp4")},
+    )
+    assert refused.status_code == 400 and 'data-first-step="5"' in refused.text
+    assert re.search(
+        r'id="video-error"[^>]*>This file is not a video we can show: upload an MP4 or WebM file\.<', refused.text
+    )
+    assert _counts(engine) == before and _uploads(client) == []
+    # Neither a file nor an address: asked for beside the file, in the same words as the step's check.
+    missing = client.post("/brand/campaigns/new", data=_form(client, **VIDEO_STEPS))
+    assert missing.status_code == 400 and re.search(
+        r'id="video-error"[^>]*>Upload your video file, or give', missing.text
+    )
+    assert _check(client, 5, **VIDEO_STEPS)["errors"] == {
+        "video": "Upload your video file, or give the address of an MP4 on your site."
+    }
+    assert _counts(engine) == before
+
+
+def test_a_chosen_video_is_checked_by_its_type_and_weight_before_it_is_sent(
+    client: TestClient, operator: Api, brand: str, engine: Engine
+) -> None:
+    operator.post("/v1/placements", VIDEO)
+    not_video = _check(client, 5, **VIDEO_STEPS, video_probe="image/png 2000")
+    assert not_video["errors"] == {"video": "This file is not a video we can show: upload an MP4 or WebM file."}
+    heavy = _check(client, 5, **VIDEO_STEPS, video_probe=f"video/mp4 {uploads.MAX_VIDEO_BYTES + 1}")
+    assert heavy["errors"] == {
+        "video": "This video is larger than 50 MB: upload a shorter or more compressed file of at most 50 MB."
+    }
+    fine = _check(client, 5, **VIDEO_STEPS, video_probe="video/webm 2000000")
+    assert fine["errors"] == {} and "15-second video: the file you chose" in re.sub(r"\s+", " ", fine["summary"])
+    # A URL typed instead of a file is summed up as given.
+    by_url = _check(client, 5, **VIDEO_STEPS, media_url="https://acme.example/spot.mp4")
+    assert by_url["errors"] == {} and "https://acme.example/spot.mp4" in by_url["summary"]
+    assert _uploads(client) == [] and _counts(engine)[:3] == (0, 0, 0)  # checks store no file and book nothing
+
+
+def test_an_uploaded_video_is_kept_by_a_retry_and_by_a_draft(
+    client: TestClient, operator: Api, brand: str, engine: Engine
+) -> None:
+    operator.post("/v1/placements", VIDEO)
+    # Another step is wrong: nothing is booked, and the file sent is kept for the next try.
+    first = client.post(
+        "/brand/campaigns/new",
+        data=_form(client, **VIDEO_STEPS, name=""),
+        files={"video": ("spot.mp4", MP4, "video/mp4")},
+    )
+    assert first.status_code == 400 and 'data-first-step="0"' in first.text and _counts(engine)[:3] == (0, 0, 0)
+    [stored] = _uploads(client)
+    assert f'name="video_kept" value="{stored}"' in first.text
+    assert "the video you uploaded is kept unless you choose another" in first.text
+    # The step check sums it up as the file uploaded, and plays it.
+    summary = _check(client, 5, **VIDEO_STEPS, video_kept=stored)["summary"]
+    assert "the file you uploaded" in summary and f'src="http://shelfspace.test/uploads/{stored}"' in summary
+    # Kept by a draft, and back in the form when it is resumed.
+    saved = client.post(
+        "/brand/campaigns/new",
+        data=_form(client, **VIDEO_STEPS, name="Spot", video_kept=stored, action="draft"),
+        follow_redirects=False,
+    )
+    assert saved.status_code == 303
+    with session_scope(make_sessionmaker(engine)) as db:
+        draft_id = db.scalar(select(CampaignDraft.id))
+    resumed = client.get(f"/brand/campaigns/new?draft={draft_id}").text
+    assert f'name="video_kept" value="{stored}"' in resumed
+    # Finished with no file sent again: the kept one is the creative's, with its type read from its bytes.
+    made = client.post(
+        "/brand/campaigns/new",
+        data=_form(client, **VIDEO_STEPS, name="Spot", video_kept=stored, draft=str(draft_id)),
+        follow_redirects=False,
+    )
+    assert made.status_code == 303, made.text
+    [creative] = _creatives(engine)
+    assert creative.media_url == f"http://shelfspace.test/uploads/{stored}" and creative.media_type == "video/mp4"
+    assert _uploads(client) == [stored]
+    # A kept name that is not one of our files is ignored, never taken as a path.
+    forged = client.post("/brand/campaigns/new", data=_form(client, **VIDEO_STEPS, video_kept="../../etc/passwd"))
+    assert forged.status_code == 400 and 'id="video-error"' in forged.text
 
 
 def test_placements_show_requests_a_day_and_reach_truthfully(

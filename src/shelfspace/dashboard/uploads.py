@@ -138,6 +138,16 @@ class Video:
         return MEDIA_TYPES[self.type]
 
 
+NOT_A_VIDEO = "not an MP4 or WebM video"
+VIDEO_MEDIA_TYPES = frozenset(MEDIA_TYPES[kind] for kind in VideoType)
+
+
+def video_too_large() -> str:
+    """Why a video over its limit is refused: the same words from the upload and from the
+    wizard's check of a file chosen in the browser."""
+    return f"the video is over {MAX_VIDEO_BYTES // MiB} MB; at most {MAX_VIDEO_BYTES // MiB} MB"
+
+
 def video_type(head: bytes) -> VideoType | None:
     """MP4 (an ISO media file: its first box is `ftyp`, QuickTime's own and audio-only
     brands aside) or WebM (an EBML file whose doctype is webm), by the first bytes."""
@@ -155,7 +165,7 @@ def store_video(folder: Path, source: BinaryIO) -> Video:
         raise BadVideo("choose a video file")
     kind = video_type(head)
     if kind is None:
-        raise BadVideo("not an MP4 or WebM video")
+        raise BadVideo(NOT_A_VIDEO)
     target = folder / UPLOADS
     target.mkdir(parents=True, exist_ok=True)
     temporary = target / f".{secrets.token_hex(8)}.part"
@@ -166,9 +176,7 @@ def store_video(folder: Path, source: BinaryIO) -> Video:
             while chunk:
                 total += len(chunk)
                 if total > MAX_VIDEO_BYTES:
-                    raise BadVideo(
-                        f"the video is over {MAX_VIDEO_BYTES // MiB} MB; at most {MAX_VIDEO_BYTES // MiB} MB"
-                    )
+                    raise BadVideo(video_too_large())
                 digest.update(chunk)
                 out.write(chunk)
                 chunk = source.read(CHUNK)

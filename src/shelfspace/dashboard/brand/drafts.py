@@ -1,10 +1,11 @@
 """Campaign drafts: a wizard a brand saves to finish later.
 
-A draft is the wizard's fields as typed (an image uploaded before it was saved is kept by
-its address), stored per advertiser, so anyone of the brand's people can finish it. It is
-not validated when saved, and books nothing: the wizard checks it when it is finished,
-and the draft is deleted in the transaction that creates its campaign. The brand's home
-lists them; each can be resumed or deleted. Another brand's draft is "not found".
+A draft is the wizard's fields as typed (a file uploaded before it was saved is kept: an
+image by its address, a video by its stored name), stored per advertiser, so anyone of
+the brand's people can finish it. It is not validated when saved, and books nothing: the
+wizard checks it when it is finished, and the draft is deleted in the transaction that
+creates its campaign. The brand's home lists them; each can be resumed or deleted.
+Another brand's draft is "not found".
 """
 
 from __future__ import annotations

@@ -40,16 +40,17 @@ from shelfspace.core.errors import FieldProblem, InvalidInput, ShelfspaceError
 from shelfspace.core.money_words import plain_number
 from shelfspace.dashboard.brand import drafts
 from shelfspace.dashboard.brand.campaigns import awaiting_approval
-from shelfspace.dashboard.brand.wizard_messages import REQUIRED, plain, plain_errors
+from shelfspace.dashboard.brand.wizard_messages import NO_VIDEO, REQUIRED, plain, plain_errors
 from shelfspace.dashboard.csrf import check_csrf
 from shelfspace.dashboard.forms import GENERAL, FieldErrors, errors_of, split_commas, text, texts
 from shelfspace.dashboard.periods import today
 from shelfspace.dashboard.rendering import redirect_with, render
 from shelfspace.dashboard.routing import page_router
 from shelfspace.dashboard.session import AdvertiserUser, DashboardUser
-from shelfspace.dashboard.uploads import BadImage, read_image, store
+from shelfspace.dashboard.uploads import MAX_VIDEO_BYTES, BadImage, checked_video, read_image_from, store
 from shelfspace.db.session import session_scope
 from shelfspace.delivery.models import PlacementRequests
+from shelfspace.http.body_limits import MiB
 from shelfspace.reporting.inventory_stats import PlacementStats, placement_stats
 from shelfspace.runtime import runtime_of
 
@@ -183,6 +184,7 @@ def page(
         today=today(request).isoformat(),
         audiences=targetable_audiences(request, user),
         required=REQUIRED,
+        max_video_mb=MAX_VIDEO_BYTES // MiB,
     )
 
 
@@ -256,7 +258,8 @@ def form_values(form: FormData) -> dict[str, Any]:
     return values
 
 
-DRAFT_FIELDS = ("image_kept", "image_size")  # an image uploaded before the draft was saved
+# A file uploaded before the draft was saved: the image (its address and size), the video (its stored name).
+DRAFT_FIELDS = ("image_kept", "image_size", "video_kept")
 
 
 def kept(values: dict[str, Any]) -> dict[str, Any]:
@@ -282,7 +285,7 @@ def form_field(key: str) -> str:
         return parts[1]
     if parts[0] in ("frequency_cap", "count", "period"):  # the cap, or its own model's fields
         return "cap_period" if parts[-1] == "period" else "cap_count"
-    return {"size": "image", "image_url": "image", "sku": "products"}.get(parts[0], parts[0])
+    return {"size": "image", "image_url": "image", "media_type": "video", "sku": "products"}.get(parts[0], parts[0])
 
 
 def form_errors(exc: ShelfspaceError | ValidationError) -> FieldErrors:
@@ -356,6 +359,18 @@ def line_item_spec(values: dict[str, Any], errors: FieldErrors) -> LineItemCreat
 
 
 @dataclass(frozen=True, slots=True)
+class CreativeFiles:
+    """The creative's files as far as the form has them: the image's address and size, the
+    video's address and media type (an uploaded file's, or the URL typed with no type). The
+    save stores what was sent; the step check stands in for a file chosen but not sent yet."""
+
+    image_url: str | None = None
+    size: str | None = None
+    video_url: str | None = None
+    video_type: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Specs:
     """What the wizard would book, as the services take it; None where a step is wrong."""
 
@@ -368,8 +383,7 @@ class Specs:
 def specs(
     request: Request,
     values: dict[str, Any],
-    image_url: str | None,
-    size: str | None,
+    files: CreativeFiles,
     placement_formats: dict[str, AdFormat],
     errors: FieldErrors,
 ) -> Specs:
@@ -390,14 +404,21 @@ def specs(
         if not values["products"]:
             errors["products"] = "Pick at least one product to promote."
     elif ad_format is AdFormat.BANNER:
-        creative_specs = [common | {"image_url": image_url, "size": size}]
+        creative_specs = [common | {"image_url": files.image_url, "size": files.size}]
     elif ad_format is AdFormat.NATIVE:
         creative_specs = [
-            common | {"image_url": image_url, "title": values["title"] or None, "body": values["body"] or None}
+            common | {"image_url": files.image_url, "title": values["title"] or None, "body": values["body"] or None}
         ]
     else:
+        if files.video_url is None and "video" not in errors:  # neither a file nor a URL: said beside the file
+            errors["video"] = NO_VIDEO
         creative_specs = [
-            common | {"media_url": values["media_url"] or None, "duration_seconds": values["duration_seconds"] or None}
+            common
+            | {
+                "media_url": files.video_url,
+                "media_type": files.video_type,
+                "duration_seconds": values["duration_seconds"] or None,
+            }
         ]
     return Specs(campaign, line_item, ad_format, creative_specs)
 
@@ -439,7 +460,7 @@ def _image(request: Request, form: FormData, errors: FieldErrors) -> tuple[str |
         kept = text(form, "image_kept")  # uploaded with an earlier try of this form
         return (kept or None), (text(form, "image_size") or None)
     try:
-        image = read_image(upload.file.read())
+        image = read_image_from(upload.file)  # the form may carry a video: never more than an image's limit read
     except BadImage as exc:
         errors["image"] = str(exc)
         return None, None
@@ -449,8 +470,8 @@ def _image(request: Request, form: FormData, errors: FieldErrors) -> tuple[str |
 
 @router.post("/brand/campaigns/new")
 async def create_campaign(request: Request, user: AdvertiserUser) -> Response:
-    """Async only to read the form off the socket; the rest (the image stored on disk, the
-    campaign saved) runs in the thread pool, in the order it always had."""
+    """Async only to read the form off the socket; the rest (the image or video stored on
+    disk, the campaign saved) runs in the thread pool, in the order it always had."""
     form = await request.form()
     return await run_in_threadpool(_create_campaign, request, user, form)
 
@@ -460,17 +481,18 @@ def _create_campaign(request: Request, user: DashboardUser, form: FormData) -> R
     if waiting is not None:
         return waiting
     check_csrf(request, form)
-    values = form_values(form) | {"draft": text(form, "draft")}
+    values = form_values(form) | {"draft": text(form, "draft"), "video_kept": text(form, "video_kept")}
     errors: FieldErrors = {}
     image_url, size = _image(request, form, errors)
     values |= {"image_kept": image_url or "", "image_size": size or ""}
+    video_url, video_type = checked_video(request, form, values, errors)  # kept in values["video_kept"]
     if text(form, "action") == "draft":  # kept as typed, checked when it is finished
         try:
             return drafts.save(request, user, values["draft"], kept(values))
         except InvalidInput as exc:
             return page(request, user, values, {GENERAL: exc.message}, 400)
     formats = {p.placement_id: p.format for p in inventory(request).placements}
-    made = specs(request, values, image_url, size, formats, errors)
+    made = specs(request, values, CreativeFiles(image_url, size, video_url, video_type), formats, errors)
     rt = runtime_of(request)
     with session_scope(rt.db_sessions) as db:  # all or nothing: an error rolls it all back
         try:

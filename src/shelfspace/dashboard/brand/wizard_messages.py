@@ -37,6 +37,7 @@ LABELS = {
     "title": "The headline",
     "body": "The text",
     "click_url": "Where clicks go",
+    "video": "The video file",
     "media_url": "The video file's address",
     "duration_seconds": "The video's length",
     "products": "Products",
@@ -50,6 +51,9 @@ REQUIRED = {
     "placements": "Choose at least one placement.",
     "bid": "Your bid: what you pay per thousand impressions (CPM) or per click (CPC).",
 }
+
+# A video creative with neither a file nor an address (said beside the file).
+NO_VIDEO = "Upload your video file, or give the address of an MP4 on your site."
 
 # (field or "*", a pattern of the developer's message, what the person reads). A template
 # may use the pattern's groups ({1}) and {label}; the first match wins.
@@ -141,7 +145,14 @@ RULES: tuple[Rule, ...] = (
     _r("image", r"^required for a ", "Upload your ad's image."),
     _r("click_url", r"^required for a ", "Where should clicks take shoppers? Enter the page's address."),
     _r("title", r"^required for a ", "Write a headline."),
-    _r("media_url", r"^required for a ", "Give the address of the video file (an MP4)."),
+    _r("media_url", r"^required for a ", NO_VIDEO),
+    _r("video", r"^not an MP4 or WebM video", "This file is not a video we can show: upload an MP4 or WebM file."),
+    _r(
+        "video",
+        r"^the video is over (\d+) MB",
+        "This video is larger than {1} MB: upload a shorter or more compressed file of at most {1} MB.",
+    ),
+    _r("video", r"^choose a video file", "This file is empty: choose your video file again."),
     _r("duration_seconds", r"^required for a ", "Give the video's length in seconds."),
     _r("duration_seconds", r"^Input should be greater than or equal to 1", "A video lasts at least 1 second."),
     _r("duration_seconds", r"^Input should be less than or equal to (\d+)", "A video lasts at most {1} seconds."),

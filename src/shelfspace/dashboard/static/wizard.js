@@ -205,13 +205,16 @@ document.addEventListener("DOMContentLoaded", () => {
     const f = format();
     form.querySelectorAll("[data-for-format]").forEach((block) => { block.hidden = !block.dataset.forFormat.split(" ").includes(f); });
     form.querySelector("[data-live-preview]").classList.toggle("banner-mode", f === "banner");
+    const preview = form.querySelector("[data-preview-video]");
+    preview.hidden = f !== "video" || !preview.getAttribute("src");
     const sizes = [...new Set(chosen().flatMap((c) => c.dataset.sizes.split(",").filter(Boolean)))];
     const hint = form.querySelector("[data-banner-hint]");
     if (hint && f === "banner" && sizes.length) hint.textContent = "PNG, JPEG or GIF up to 2 MB, sized " + sizes.join(" or ") + ".";
   }
 
-  // Live preview: the image as chosen, the words as typed. The image's size is read here and
-  // checked at once against the placements chosen (image_probe); the file goes with the save.
+  // Live preview: the image or video as chosen, the words as typed. The image's size is read
+  // here and checked at once against the placements chosen (image_probe); the file goes with
+  // the save.
   const img = form.querySelector("[data-preview-img]"), probe = form.elements.namedItem("image_probe");
   form.querySelector("[data-preview-image]")?.addEventListener("change", (event) => {
     const file = event.target.files[0];
@@ -221,19 +224,36 @@ document.addEventListener("DOMContentLoaded", () => {
     reader.onload = () => {
       img.src = reader.result; img.hidden = false;
       const sizer = new Image();
-      sizer.onload = () => { probe.value = `${sizer.naturalWidth}x${sizer.naturalHeight}`; checkCreativeNow(); };
+      sizer.onload = () => { probe.value = `${sizer.naturalWidth}x${sizer.naturalHeight}`; checkCreativeNow("image"); };
       sizer.src = reader.result;
     };
     reader.readAsDataURL(file);
   });
-  async function checkCreativeNow() {
+  // A video chosen: its type and weight go to the check (video_probe), which answers in the
+  // save's words; its length is read here and filled in. The file goes with the save.
+  const videoInput = form.querySelector("[data-video-input]"), videoProbe = form.elements.namedItem("video_probe");
+  const shownVideo = form.querySelector("[data-preview-video]");
+  videoInput?.addEventListener("change", () => {
+    const file = videoInput.files[0];
+    if (shownVideo.src) URL.revokeObjectURL(shownVideo.src);
+    shownVideo.removeAttribute("src"); shownVideo.hidden = true;
+    videoProbe.value = file ? `${file.type || "unknown"} ${file.size}` : "";
+    checkCreativeNow("video");
+    if (!file || !["video/mp4", "video/webm"].includes(file.type)) return;
+    shownVideo.onloadedmetadata = () => {
+      const duration = form.elements.namedItem("duration_seconds");
+      if (Number.isFinite(shownVideo.duration) && shownVideo.duration > 0 && !duration.value) duration.value = String(Math.max(1, Math.round(shownVideo.duration)));
+    };
+    shownVideo.src = URL.createObjectURL(file); shownVideo.hidden = false;
+  });
+  async function checkCreativeNow(name) {
     try {
       const found = await check(CREATIVE);
-      const image = (found.errors || {}).image;
-      const field = containerOf("image");
+      const message = (found.errors || {})[name];
+      const field = containerOf(name);
       field.querySelectorAll(".field-error").forEach((e) => e.remove());
       field.classList.remove("invalid");
-      if (image) showErrors({ image });
+      if (message) showErrors({ [name]: message });
     } catch (error) { /* checked again on Review */ }
   }
   const title = form.querySelector("[data-preview-title]"), body = form.querySelector("[data-preview-body]");
