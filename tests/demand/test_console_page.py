@@ -25,7 +25,9 @@ def test_an_operator_adds_pauses_and_resumes_a_partner_and_sees_its_revenue(
     make_user(engine, "ops@network.example")
     sign_in(client, "ops@network.example")
     page = client.get(PAGE)
-    assert page.status_code == 200 and "Loopback DSP" in page.text and "0.003" in page.text  # 3.00 CPM, one impression
+    assert page.status_code == 200 and "Loopback DSP" in page.text
+    row = page.text[page.text.index("Loopback DSP") :]
+    assert '<td class="num" data-revenue>$0.00</td>' in row[: row.index("</tr>")]  # one impression at 3.00 CPM, not "–"
 
     bad = post_form(
         client,

@@ -141,15 +141,6 @@ def plain_units(value: Decimal | int | str | None, currency: str) -> str:
     return DASH if number is None else f"{_plain(number, decimals(currency))} {currency}"
 
 
-def plain_price(micros: int | None, currency: str = "") -> str:
-    """A price in the plain form, its sub-cent digits kept as `price` keeps them: "0.0123 USD";
-    without a currency, the number alone; a dash for none."""
-    if micros is None:
-        return DASH
-    value = from_micros(micros)
-    return f"{_plain(value, price_places(value, currency))} {currency}".strip()
-
-
 def page_words(currency: str, locale: Locale) -> MoneyWords:
     """Money as the pages and e-mails write it (Babel, the network's currency and locale)."""
     return lambda micros: micros_amount(micros, currency, locale)

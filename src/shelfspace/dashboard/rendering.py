@@ -16,7 +16,7 @@ from fastapi.templating import Jinja2Templates
 from starlette.responses import HTMLResponse, RedirectResponse
 
 from shelfspace.core.money import to_micros
-from shelfspace.core.money_words import DASH, plain_number, plain_price
+from shelfspace.core.money_words import DASH, plain_number
 from shelfspace.dashboard.csrf import CSRF_FIELD, csrf_token
 from shelfspace.dashboard.local_times import FILTERS as TIME_FILTERS
 from shelfspace.dashboard.local_times import GLOBALS as TIME_GLOBALS
@@ -34,18 +34,9 @@ TEMPLATES_DIR = Path(__file__).parent / "templates"
 # The plain-form filters, thin names over core/money_words.py that many templates use.
 
 
-def money(micros: int | None, currency: str = "") -> str:
-    """ "0.0123 USD": a price's sub-cent digits kept (core/money_words.py `plain_price`)."""
-    return plain_price(micros, currency)
-
-
-def decimal_money(value: Decimal | str | None, currency: str = "") -> str:
-    return DASH if value is None else plain_price(to_micros(Decimal(value)), currency)
-
-
 def billed(micros: int | None, currency: str) -> str:
     """Money as the ledger and invoices count it: in the currency's minor unit (cents,
-    yen, fils), where `money` keeps the fractions of a cent bids can have."""
+    yen, fils), where the `price` filters keep the fractions of a cent bids can have."""
     return DASH if micros is None else plain_number(micros, currency)
 
 
@@ -75,8 +66,6 @@ def when(value: datetime | date | None) -> str:
 
 templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
 templates.env.filters.update(
-    money=money,
-    decimal_money=decimal_money,
     billed=billed,
     decimal_billed=decimal_billed,
     count=count,
