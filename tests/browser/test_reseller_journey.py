@@ -20,15 +20,8 @@ from tests.browser.network import BOSS, BRAND, harbor_tea
 from tests.browser.test_content_security_policy import Violations
 from tests.browser.test_dashboard_journeys import SHOTS, _sign_in
 from tests.servers import BOOTSTRAP, base_env, running_server
+from tests.support import SEARCH  # the sponsored-products placement "search-top"
 
-SEARCH_TOP = {
-    "id": "search-top",
-    "name": "Search results, top",
-    "channel": "search",
-    "format": "sponsored_product",
-    "floor_cpm": 1,
-    "max_ads": 3,
-}
 OWN, RIVAL = "HT-EARL", "CK-OOLONG"  # Harbor Tea's tea and another brand's, sold in the same shop
 RIVAL_BRAND = "Copper Kettle"
 PRODUCTS = [
@@ -41,7 +34,7 @@ CURRENT = "document.querySelector('[data-step-label][aria-current=step]').datase
 def _network(api: httpx.Client) -> str:
     """Harbor Tea with its people, a sponsored-products placement and both products."""
     brand = harbor_tea(api)
-    assert api.post("/v1/placements", json=SEARCH_TOP).status_code == 201
+    assert api.post("/v1/placements", json=SEARCH).status_code == 201
     imported = api.post("/v1/products/import", json={"products": PRODUCTS})
     assert imported.status_code == 200, imported.text
     return brand
