@@ -21,10 +21,25 @@ _SIZE = re.compile(r"^([1-9][0-9]{0,4})x([1-9][0-9]{0,4})$")
 _HOST_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+_SLUG = re.compile(SLUG_PATTERN)
+
+
+def _slug(value: str) -> str:
+    if not _SLUG.match(value):
+        raise ValueError(
+            f"{value[:70]!r} is not an id: use 1 to 64 lower-case letters, digits, - and _, "
+            "starting with a letter or digit, e.g. checkout-banner"
+        )
+    return value
+
+
 Slug = Annotated[
     str,
-    StringConstraints(pattern=SLUG_PATTERN),
-    Field(description="Lower-case letters, digits, `-` and `_`; starts with a letter or digit."),
+    AfterValidator(_slug),
+    Field(
+        description="Lower-case letters, digits, `-` and `_`; starts with a letter or digit.",
+        json_schema_extra={"pattern": SLUG_PATTERN},  # the document says it; `_slug` words the refusal
+    ),
 ]
 Sku = Annotated[str, StringConstraints(pattern=SKU_PATTERN)]
 
