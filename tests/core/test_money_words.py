@@ -20,7 +20,6 @@ from shelfspace.core.money_words import (
     page_words,
     plain_amount,
     plain_number,
-    plain_price,
     plain_units,
     plain_words,
 )
@@ -85,14 +84,12 @@ def test_the_locale_writes_the_separators() -> None:
 
 def test_prices_keep_their_sub_cent_digits() -> None:
     assert micros_price(12_345, "USD", US) == "$0.0123"
-    assert plain_price(12_345, "USD") == "0.0123 USD"
-    assert plain_price(345_600, "USD") == "0.346 USD"
-    assert plain_price(5_234_560, "USD") == "5.23 USD"
-    assert plain_price(400_000, "USD") == "0.40 USD"
-    assert plain_price(-12_345, "USD") == "-0.0123 USD"
-    assert plain_price(12_345) == "0.0123"  # no currency: the number alone
-    assert plain_price(1_500_000, "JPY") == "2 JPY"
-    assert plain_price(None, "USD") == micros_price(None, "USD", US) == micros_amount(None, "USD", US) == DASH
+    assert micros_price(345_600, "USD", US) == "$0.346"  # three significant digits below one unit
+    assert micros_price(5_234_560, "USD", US) == "$5.23"
+    assert micros_price(400_000, "USD", US) == "$0.40"
+    assert micros_price(-12_345, "USD", US) == "-$0.0123"
+    assert micros_price(1_500_000, "JPY", US) == "¥2"
+    assert micros_price(None, "USD", US) == micros_amount(None, "USD", US) == DASH
 
 
 def test_report_decimals_in_the_plain_form() -> None:
