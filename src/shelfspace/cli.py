@@ -17,6 +17,15 @@ from shelfspace.sim.demo_sources import DemoData
 if TYPE_CHECKING:
     from shelfspace.events.log import EventLog
 
+# Which shoppers a demo or a backtest replays: `demo` and `backtest-forecasts` take the same option.
+DataOption = Annotated[
+    DemoData,
+    typer.Option(
+        "--data",
+        help="synthetic: made-up shoppers; complete-journey: dunnhumby's real baskets (the demo-data extra).",
+    ),
+]
+
 app = typer.Typer(help="Shelfspace: an open-source media network in a box.", no_args_is_help=True)
 keys_app = typer.Typer(help="API keys.", no_args_is_help=True)
 users_app = typer.Typer(help="Dashboard users.", no_args_is_help=True)
@@ -339,13 +348,7 @@ def demo(
         float, typer.Option(min=0, max=100, help="Live traffic while serving; 0 for none.")
     ] = 1.0,
     seed: Annotated[int, typer.Option(help="Seed of the simulated shoppers.")] = 7,
-    data: Annotated[
-        DemoData,
-        typer.Option(
-            "--data",
-            help="synthetic: made-up shoppers; complete-journey: dunnhumby's real baskets (the demo-data extra).",
-        ),
-    ] = DemoData.SYNTHETIC,
+    data: DataOption = DemoData.SYNTHETIC,
 ) -> None:
     """Seed the Freshmart demo network, replay a week of shoppers through it (or, with
     `--data complete-journey`, two weeks of real baskets), then serve the dashboard and
@@ -455,13 +458,7 @@ def backtest_forecasts(
     until: Annotated[
         str | None, typer.Option(help="The UTC day the history ends before (YYYY-MM-DD); default today.")
     ] = None,
-    data: Annotated[
-        DemoData,
-        typer.Option(
-            "--data",
-            help="synthetic: made-up shoppers; complete-journey: dunnhumby's real baskets (the demo-data extra).",
-        ),
-    ] = DemoData.SYNTHETIC,
+    data: DataOption = DemoData.SYNTHETIC,
     weeks: Annotated[
         int | None,
         typer.Option(min=1, max=8, help="Weeks of real baskets replayed (complete-journey); default: the demo's."),

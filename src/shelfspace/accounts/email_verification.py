@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from shelfspace.accounts.audit import AuditAction, record
 from shelfspace.accounts.models import User
-from shelfspace.accounts.roles import Principal
+from shelfspace.accounts.roles import acting_as
 from shelfspace.accounts.tenants import Brand
 from shelfspace.config import Settings
 from shelfspace.mail import Mail
@@ -123,7 +123,7 @@ def verify(db: Session, secret: str, token: str, now: datetime) -> Verified:
         raise LinkRefused(LinkProblem.USED)
     record(
         db,
-        Principal(actor=f"user:{user.id}", role=user.role, advertiser_id=user.advertiser_id),
+        acting_as(user),
         AuditAction.UPDATE,
         "user",
         user.id,

@@ -33,7 +33,7 @@ from shelfspace.accounts.invite_schemas import InviteCreate, InviteStatus, MailO
 from shelfspace.accounts.models import Invite, User
 from shelfspace.accounts.passwords import hash_password
 from shelfspace.accounts.rights import DESCRIPTIONS, LABELS, Right, Role, TeamRole
-from shelfspace.accounts.roles import Principal
+from shelfspace.accounts.roles import Principal, acting_as
 from shelfspace.accounts.service import require_strong_password
 from shelfspace.accounts.team import Team, require_offered, require_within, team_label
 from shelfspace.accounts.tenants import advertiser_exists
@@ -329,7 +329,7 @@ def accept(db: Session, secret: str, token: str, password: str, now: datetime) -
     except IntegrityError:  # another invitation to the address was accepted a moment before
         raise InviteRefused(InviteProblem.TAKEN) from None
     invite.user_id = user.id
-    by = Principal(actor=f"user:{user.id}", role=user.role, advertiser_id=user.advertiser_id, team_role=user.team_role)
+    by = acting_as(user)
     record(
         db,
         by,

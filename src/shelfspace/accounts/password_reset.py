@@ -32,7 +32,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from shelfspace.accounts.audit import AuditAction, record
 from shelfspace.accounts.models import PasswordReset, User
 from shelfspace.accounts.passwords import hash_password
-from shelfspace.accounts.roles import Principal
+from shelfspace.accounts.roles import Principal, acting_as
 from shelfspace.accounts.service import require_strong_password
 from shelfspace.accounts.sessions import SessionEnd, end_user_sessions
 from shelfspace.config import Settings
@@ -78,12 +78,6 @@ class ResetRefused(Exception):
 
 def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
-
-
-def _principal(user: User) -> Principal:
-    return Principal(
-        actor=f"user:{user.id}", role=user.role, advertiser_id=user.advertiser_id, team_role=user.team_role
-    )
 
 
 # The request comes from someone who has not signed in: the audit log names it so.
@@ -210,7 +204,7 @@ def reset_password(db: Session, token: str, password: str, now: datetime) -> int
     ended = end_user_sessions(db, user.id, now)
     record(
         db,
-        _principal(user),
+        acting_as(user),
         AuditAction.UPDATE,
         "user",
         user.id,

@@ -8,11 +8,12 @@ are both asked of the principal, so a service needs no other source.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Protocol
 
 from shelfspace.accounts.rights import LABELS, Right, Role, TeamRole, rights_of
 from shelfspace.core.errors import Forbidden
 
-__all__ = ["SYSTEM", "Principal", "Role"]
+__all__ = ["SYSTEM", "Person", "Principal", "Role", "acting_as"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +50,26 @@ class Principal:
             team_role = self.team_role or TeamRole.ADMIN
             asked = "" if team_role is TeamRole.ADMIN else ": ask an admin of your team"
             raise Forbidden(f"your role ({LABELS[team_role].lower()}) may not {action}{asked}")
+
+
+class Person(Protocol):
+    """A signed-in person as the audit log names them: a user row or a dashboard session's user."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def role(self) -> Role: ...
+    @property
+    def advertiser_id(self) -> str | None: ...
+    @property
+    def team_role(self) -> TeamRole: ...
+
+
+def acting_as(person: Person) -> Principal:
+    """The principal of a person acting for themselves (`user:…` in the audit log)."""
+    return Principal(
+        actor=f"user:{person.id}", role=person.role, advertiser_id=person.advertiser_id, team_role=person.team_role
+    )
 
 
 SYSTEM = Principal(actor="system", role=Role.OPERATOR)

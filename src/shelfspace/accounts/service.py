@@ -18,7 +18,7 @@ from shelfspace.accounts.audit import AuditAction, record
 from shelfspace.accounts.models import ApiKey, User
 from shelfspace.accounts.passwords import hash_password, needs_rehash, password_problem, verify_password
 from shelfspace.accounts.rights import LABELS, TEAM_ROLES, Right, TeamRole, offered, rights_of, within
-from shelfspace.accounts.roles import SYSTEM, Principal, Role
+from shelfspace.accounts.roles import SYSTEM, Principal, Role, acting_as
 from shelfspace.accounts.schemas import ApiKeyCreate, UserCreate, UserUpdate
 from shelfspace.accounts.sessions import SessionEnd, end_user_sessions
 from shelfspace.accounts.tenants import advertiser_exists
@@ -268,7 +268,7 @@ def change_own_password(
     ended = end_user_sessions(db, user.id, now, keep_token=keep_token)
     record(
         db,
-        Principal(actor=f"user:{user.id}", role=user.role, advertiser_id=user.advertiser_id),
+        acting_as(user),
         AuditAction.UPDATE,
         "user",
         user.id,

@@ -31,7 +31,7 @@ from shelfspace.accounts.audit import AuditAction, record
 from shelfspace.accounts.models import RecoveryCode, User
 from shelfspace.accounts.passwords import verify_password
 from shelfspace.accounts.rights import Role
-from shelfspace.accounts.roles import Principal
+from shelfspace.accounts.roles import acting_as
 from shelfspace.core.errors import Forbidden, InvalidInput, NotFound
 
 ISSUER = "Shelfspace"
@@ -78,16 +78,10 @@ class Enrolment:
         return " ".join(self.secret[i : i + 4] for i in range(0, len(self.secret), 4))
 
 
-def _principal(user: User) -> Principal:
-    return Principal(
-        actor=f"user:{user.id}", role=user.role, advertiser_id=user.advertiser_id, team_role=user.team_role
-    )
-
-
 def _note(db: Session, user: User, change: TwoFactorChange, **facts: object) -> None:
     """The audit entry of a change to the person's second factor, made as the person: what
     changed and how many codes, never the secret or the codes themselves."""
-    record(db, _principal(user), AuditAction.UPDATE, "user", user.id, {"two_factor": change, **facts})
+    record(db, acting_as(user), AuditAction.UPDATE, "user", user.id, {"two_factor": change, **facts})
 
 
 def _user(db: Session, user_id: str) -> User:

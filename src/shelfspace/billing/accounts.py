@@ -142,21 +142,7 @@ def entries(
     out: list[LedgerEntryOut] = []
     for entry in db.scalars(stmt.order_by(LedgerEntry.day, LedgerEntry.id)):
         running += entry.amount_micros
-        out.append(
-            LedgerEntryOut.model_validate(
-                {
-                    "id": entry.id,
-                    "time": entry.time,
-                    "day": entry.day,
-                    "kind": entry.kind,
-                    "amount_micros": entry.amount_micros,
-                    "campaign_id": entry.campaign_id,
-                    "reference": entry.reference,
-                    "provider": entry.provider,
-                    "balance_after": running,
-                }
-            )
-        )
+        out.append(entry_out(entry, running))
     return LedgerOut(
         advertiser_id=advertiser.id,
         currency=currency,
@@ -248,3 +234,20 @@ def refund(
         provider=receipt.provider,
     )
     return _moved(db, by, entry, EntryKind.REFUND)
+
+
+def entry_out(entry: LedgerEntry, balance_after: int) -> LedgerEntryOut:
+    """One ledger line as the API shows it, with the balance once it was booked."""
+    return LedgerEntryOut.model_validate(
+        {
+            "id": entry.id,
+            "time": entry.time,
+            "day": entry.day,
+            "kind": entry.kind,
+            "amount_micros": entry.amount_micros,
+            "campaign_id": entry.campaign_id,
+            "reference": entry.reference,
+            "provider": entry.provider,
+            "balance_after": balance_after,
+        }
+    )

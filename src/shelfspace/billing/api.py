@@ -59,19 +59,7 @@ def _tz(request: Request) -> ZoneInfo:
 
 def _entry(db: Db, entry: LedgerEntry) -> JsonBody:
     return JsonBody(
-        LedgerEntryOut.model_validate(
-            {
-                "id": entry.id,
-                "time": entry.time,
-                "day": entry.day,
-                "kind": entry.kind,
-                "amount_micros": entry.amount_micros,
-                "campaign_id": entry.campaign_id,
-                "reference": entry.reference,
-                "provider": entry.provider,
-                "balance_after": ledger.balance(db, entry.advertiser_id),
-            }
-        ),
+        accounts.entry_out(entry, ledger.balance(db, entry.advertiser_id)),
         status_code=201,
     )
 

@@ -28,7 +28,7 @@ from shelfspace.accounts import sessions as server_sessions
 from shelfspace.accounts.access_policy import staff_two_factor_required
 from shelfspace.accounts.models import User
 from shelfspace.accounts.rights import LABELS, Right, TeamRole, rights_of
-from shelfspace.accounts.roles import Principal, Role
+from shelfspace.accounts.roles import Principal, Role, acting_as
 from shelfspace.accounts.route_rights import page_right
 from shelfspace.accounts.signing_secret import session_secret
 from shelfspace.catalog.enums import AdvertiserStatus
@@ -69,9 +69,7 @@ class DashboardUser:
 
     @property
     def principal(self) -> Principal:
-        return Principal(
-            actor=f"user:{self.id}", role=self.role, advertiser_id=self.advertiser_id, team_role=self.team_role
-        )
+        return acting_as(self)
 
     @property
     def rights(self) -> frozenset[Right]:
